@@ -1,0 +1,1476 @@
+/*
+ * loadgen.c - the client side of the pinhole benchmark: a single-threaded
+ * epoll load generator for CONNECT tunnel setup rate, bulk tunnel
+ * throughput, idle-tunnel memory (reads the proxy's RSS) and plain-HTTP
+ * keep-alive rate, plus the port helpers run.sh needs. Loopback use only.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEAD_MAX	4096
+#define RX_CHUNK	(256 * 1024)
+#define MAX_PAYLOAD	4096
+#define MAX_CHECKPOINTS	8
+#define MAX_ERRORS	20000
+
+enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP };
+
+enum state {
+	S_FREE,
+	S_CONNECTING,
+	S_SEND_REQ,		/* CONNECT or GET request */
+	S_READ_HEAD,		/* CONNECT response head */
+	S_SEND_DATA,		/* echo payload */
+	S_READ_DATA,		/* echoed payload */
+	S_READY,		/* bulk: tunnel up, waiting for the others */
+	S_STREAM,		/* bulk: counting bytes */
+	S_IDLE,			/* idle: established, held open */
+	S_READ_RESP,		/* http: response head and body */
+};
+
+enum err_kind {
+	E_CONNECT,		/* connect() failed or refused */
+	E_STATUS,		/* CONNECT/GET answered with non-200 */
+	E_PROTO,		/* malformed or unexpected bytes */
+	E_EOF,			/* peer closed early */
+	E_IO,			/* send/recv error */
+	E_TIMEOUT,		/* operation exceeded -o */
+	E_DATA,			/* echo payload mismatch */
+	E_KINDS,
+};
+
+static const char *const err_names[E_KINDS] = {
+	"connect", "status", "proto", "eof", "io", "timeout", "data",
+};
+
+enum body_mode { B_NONE, B_LENGTH, B_CHUNKED, B_EOF };
+enum chunk_state { CH_SIZE, CH_EXT, CH_DATA, CH_CRLF, CH_TRAILER };
+
+struct cl {
+	int fd;
+	unsigned char state;
+	unsigned char head_done;
+	unsigned char keep;
+	unsigned char body;
+	unsigned char chunk;
+	unsigned char got_any;	/* http: bytes of this response seen */
+	unsigned int events;
+	unsigned int nreq;	/* http: requests done on this connection */
+	unsigned int line_len;	/* chunked trailer: current line length */
+	uint64_t t0;		/* start of cycle / request, ns */
+	uint64_t tdead;		/* operation deadline, ns */
+	size_t off;
+	size_t hlen;
+	long long remain;
+	char head[HEAD_MAX];
+};
+
+struct cfg {
+	enum mode mode;
+	const char *addr;
+	int proxy_port;		/* 0 = direct */
+	int target_port;
+	int conc;
+	double duration;
+	double warmup;
+	double settle;
+	long long max_cycles;
+	int payload;
+	int timeout_ms;
+	int nsrc;
+	int rss_pid;
+	int ncheck;
+	int checks[MAX_CHECKPOINTS];
+};
+
+static struct cfg cfg;
+static struct cl *cls;
+static int ncls;
+static int epfd;
+static struct sockaddr_storage dst;
+static socklen_t dst_len;
+static char req[512];
+static size_t req_len;
+static char payload[MAX_PAYLOAD];
+static char rxbuf[RX_CHUNK];
+static unsigned int src_next;
+
+/* results */
+static uint64_t t_measure;	/* start of the counted window */
+static uint64_t t_end;
+static long long started;
+static long long ok;
+static long long retries;
+static long long reconnects;
+static long long dropped;
+static long long errs[E_KINDS];
+static long long errs_total;
+static unsigned long long bytes;
+static uint32_t *lat;
+static size_t lat_len;
+static size_t lat_cap;
+static int running;
+static int live;		/* connections currently open */
+static int n_idle;		/* idle mode: tunnels established */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void fatal(const char *what)
+{
+	fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1 ? 0 : -1;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return inet_pton(AF_INET, addr, &s4->sin_addr) == 1 ? 0 : -1;
+	}
+}
+
+/* ---- latency samples ---- */
+
+static void lat_add(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+
+	if (lat_len == lat_cap) {
+		size_t cap = lat_cap ? lat_cap * 2 : 65536;
+		uint32_t *n;
+
+		if (cap > (size_t)cfg.max_cycles + 1)
+			cap = cfg.max_cycles + 1;
+		if (cap <= lat_cap)
+			return;
+		n = realloc(lat, cap * sizeof(*lat));
+		if (!n)
+			return;
+		lat = n;
+		lat_cap = cap;
+	}
+	lat[lat_len++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t pct(double p)
+{
+	size_t i;
+
+	if (!lat_len)
+		return 0;
+	i = (size_t)(p * (lat_len - 1) + 0.5);
+	return lat[i];
+}
+
+/* ---- RSS of a process tree, from /proc ---- */
+
+static long read_vmrss(int pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kib = strtol(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kib;
+}
+
+static int read_ppid(int pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* comm may contain spaces and parens */
+	if (!p || strlen(p) < 4)
+		return -1;
+	return atoi(p + 4);	/* ") S PPID" */
+}
+
+/* Sum VmRSS (KiB) over root and all its descendants; -1 if root is gone. */
+static long tree_rss(int root)
+{
+	int *pids = NULL, *ppids = NULL, *in = NULL;
+	size_t n = 0, cap = 0, i;
+	long total, r;
+	int changed;
+	struct dirent *de;
+	DIR *d;
+
+	total = read_vmrss(root);
+	if (total < 0)
+		return -1;
+	d = opendir("/proc");
+	if (!d)
+		return total;
+	while ((de = readdir(d))) {
+		int pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (pid == root)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			pids = realloc(pids, cap * sizeof(*pids));
+			ppids = realloc(ppids, cap * sizeof(*ppids));
+			if (!pids || !ppids)
+				fatal("realloc");
+		}
+		pids[n] = pid;
+		ppids[n] = read_ppid(pid);
+		n++;
+	}
+	closedir(d);
+	in = calloc(n ? n : 1, sizeof(*in));
+	if (!in)
+		fatal("calloc");
+	/* mark descendants until no new one is found */
+	do {
+		changed = 0;
+		for (i = 0; i < n; i++) {
+			size_t j;
+
+			if (in[i])
+				continue;
+			if (ppids[i] == root) {
+				in[i] = 1;
+				changed = 1;
+				continue;
+			}
+			for (j = 0; j < n; j++) {
+				if (in[j] && pids[j] == ppids[i]) {
+					in[i] = 1;
+					changed = 1;
+					break;
+				}
+			}
+		}
+	} while (changed);
+	for (i = 0; i < n; i++) {
+		if (in[i]) {
+			r = read_vmrss(pids[i]);
+			if (r > 0)
+				total += r;
+		}
+	}
+	free(pids);
+	free(ppids);
+	free(in);
+	return total;
+}
+
+/* ---- connection plumbing ---- */
+
+static void want(struct cl *c, unsigned int ev)
+{
+	struct epoll_event e;
+
+	if (c->events == ev)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.events = ev;
+	e.data.u32 = (uint32_t)(c - cls);
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e) < 0)
+		fatal("epoll_ctl mod");
+	c->events = ev;
+}
+
+static void cl_close(struct cl *c)
+{
+	if (c->fd >= 0) {
+		close(c->fd);	/* also drops it from the epoll set */
+		live--;
+	}
+	c->fd = -1;
+	c->state = S_FREE;
+	c->events = 0;
+}
+
+/* Start a TCP connection for slot c; returns 0 or -1 (error counted). */
+static int cl_open(struct cl *c)
+{
+	struct epoll_event e;
+	int fd, one = 1, r;
+
+	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			errs[E_CONNECT]++;
+			errs_total++;
+			return -1;
+		}
+		fatal("socket");
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (cfg.nsrc > 1 && dst.ss_family == AF_INET) {
+		struct sockaddr_in src;
+
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(0x7f000001u +
+					    src_next++ % cfg.nsrc);
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+			fatal("bind source address");
+	}
+	c->fd = fd;
+	live++;
+	c->events = EPOLLOUT;
+	c->state = S_CONNECTING;
+	c->off = c->hlen = 0;
+	c->head_done = 0;
+	c->nreq = 0;
+	c->got_any = 0;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLOUT;
+	e.data.u32 = (uint32_t)(c - cls);
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0)
+		fatal("epoll_ctl add");
+	r = connect(fd, (struct sockaddr *)&dst, dst_len);
+	if (r < 0 && errno != EINPROGRESS) {
+		errs[errno == EADDRNOTAVAIL ? E_IO : E_CONNECT]++;
+		errs_total++;
+		cl_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void fail(struct cl *c, enum err_kind k)
+{
+	errs[k]++;
+	errs_total++;
+	if (errs_total <= 5)
+		fprintf(stderr, "loadgen: error: %s (state %d)\n",
+			err_names[k], c->state);
+	cl_close(c);
+}
+
+/* Begin a new cycle (tunnel/idle) or connection (http) in slot c. */
+static void cycle_start(struct cl *c)
+{
+	if (started >= cfg.max_cycles || errs_total >= MAX_ERRORS) {
+		running = 0;
+		return;
+	}
+	started++;
+	c->t0 = now_ns();
+	c->tdead = c->t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
+	cl_open(c);
+}
+
+/* Find the end of a response head; returns its length or 0. */
+static size_t head_end(const char *h, size_t len)
+{
+	const char *e = memmem(h, len, "\r\n\r\n", 4);
+
+	return e ? (size_t)(e - h) + 4 : 0;
+}
+
+static int head_status(const char *h, size_t len)
+{
+	if (len < 12 || strncmp(h, "HTTP/1.", 7) != 0 || h[8] != ' ')
+		return -1;
+	if (!isdigit((unsigned char)h[9]) || !isdigit((unsigned char)h[10]) ||
+	    !isdigit((unsigned char)h[11]))
+		return -1;
+	return (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
+}
+
+/* Value of header name in head (NUL-terminated copy), or NULL. */
+static const char *head_value(const char *h, size_t len, const char *name,
+			      char *out, size_t outsz)
+{
+	size_t nl = strlen(name);
+	const char *p = memchr(h, '\n', len), *end = h + len;
+
+	while (p && ++p < end) {
+		const char *eol = memchr(p, '\n', end - p);
+		const char *v;
+		size_t vl;
+
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - p) > nl && p[nl] == ':' &&
+		    strncasecmp(p, name, nl) == 0) {
+			v = p + nl + 1;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			vl = eol - v;
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+				vl--;
+			if (vl >= outsz)
+				vl = outsz - 1;
+			memcpy(out, v, vl);
+			out[vl] = '\0';
+			return out;
+		}
+		p = eol;
+	}
+	return NULL;
+}
+
+static int has_token(const char *v, const char *tok)
+{
+	size_t tl = strlen(tok);
+
+	for (; v && *v; v++)
+		if (strncasecmp(v, tok, tl) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- tunnel / idle / bulk state machine ---- */
+
+static void tunnel_done(struct cl *c)
+{
+	uint64_t t = now_ns();
+
+	if (t >= t_measure) {
+		ok++;
+		lat_add(t - c->t0);
+	}
+	cl_close(c);
+	if (running && t < t_end)
+		cycle_start(c);
+}
+
+/*
+ * Advance a tunnel-style connection as far as it goes without blocking.
+ * Used by the tunnel, bulk and idle modes.
+ */
+static void tun_step(struct cl *c, unsigned int ev)
+{
+	ssize_t n;
+
+	for (;;) {
+		switch (c->state) {
+		case S_CONNECTING:
+			if (ev & (EPOLLERR | EPOLLHUP)) {
+				fail(c, E_CONNECT);
+				return;
+			}
+			if (!(ev & EPOLLOUT))
+				return;
+			c->off = 0;
+			if (cfg.proxy_port)
+				c->state = S_SEND_REQ;
+			else if (cfg.mode == M_BULK)
+				c->state = S_READY;
+			else
+				c->state = S_SEND_DATA;
+			break;
+		case S_SEND_REQ:
+			n = send(c->fd, req + c->off, req_len - c->off,
+				 MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN) {
+					want(c, EPOLLOUT);
+					return;
+				}
+				fail(c, E_IO);
+				return;
+			}
+			c->off += n;
+			if (c->off < req_len)
+				break;
+			c->state = S_READ_HEAD;
+			c->hlen = 0;
+			want(c, EPOLLIN);
+			return;
+		case S_READ_HEAD: {
+			size_t hl;
+			int st;
+
+			n = recv(c->fd, c->head + c->hlen,
+				 sizeof(c->head) - 1 - c->hlen, 0);
+			if (n < 0) {
+				if (errno == EAGAIN)
+					return;
+				fail(c, E_IO);
+				return;
+			}
+			if (n == 0) {
+				fail(c, E_EOF);
+				return;
+			}
+			c->hlen += n;
+			hl = head_end(c->head, c->hlen);
+			if (!hl) {
+				if (c->hlen >= sizeof(c->head) - 1)
+					fail(c, E_PROTO);
+				return;
+			}
+			st = head_status(c->head, hl);
+			if (st != 200) {
+				fail(c, st < 0 ? E_PROTO : E_STATUS);
+				return;
+			}
+			if (c->hlen != hl) {
+				/* nothing was sent yet, nothing may come back */
+				fail(c, E_PROTO);
+				return;
+			}
+			c->off = 0;
+			c->state = cfg.mode == M_BULK ? S_READY : S_SEND_DATA;
+			break;
+		}
+		case S_SEND_DATA:
+			n = send(c->fd, payload + c->off, cfg.payload - c->off,
+				 MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN) {
+					want(c, EPOLLOUT);
+					return;
+				}
+				fail(c, E_IO);
+				return;
+			}
+			c->off += n;
+			if (c->off < (size_t)cfg.payload)
+				break;
+			c->off = 0;
+			c->state = S_READ_DATA;
+			want(c, EPOLLIN);
+			return;
+		case S_READ_DATA:
+			n = recv(c->fd, c->head + c->off,
+				 cfg.payload - c->off, 0);
+			if (n < 0) {
+				if (errno == EAGAIN)
+					return;
+				fail(c, E_IO);
+				return;
+			}
+			if (n == 0) {
+				fail(c, E_EOF);
+				return;
+			}
+			c->off += n;
+			if (c->off < (size_t)cfg.payload)
+				return;
+			if (memcmp(c->head, payload, cfg.payload) != 0) {
+				fail(c, E_DATA);
+				return;
+			}
+			if (cfg.mode == M_IDLE) {
+				c->state = S_IDLE;
+				n_idle++;
+				want(c, EPOLLIN);
+				return;
+			}
+			tunnel_done(c);
+			return;
+		case S_READY:
+			/* a ready tunnel must stay silent until triggered */
+			want(c, EPOLLIN);
+			if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+				return;
+			/* fall through */
+		case S_IDLE:
+			n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+			if (n < 0 && errno == EAGAIN)
+				return;
+			if (c->state == S_IDLE) {
+				dropped++;
+				n_idle--;
+				cl_close(c);
+			} else {
+				fail(c, n == 0 ? E_EOF : n < 0 ? E_IO : E_PROTO);
+			}
+			return;
+		case S_STREAM: {
+			int i;
+
+			/* bounded reads per wakeup keep the tunnels fair */
+			for (i = 0; i < 8; i++) {
+				n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+				if (n < 0) {
+					if (errno == EAGAIN)
+						return;
+					fail(c, E_IO);
+					return;
+				}
+				if (n == 0) {
+					fail(c, E_EOF);
+					return;
+				}
+				if (now_ns() >= t_measure)
+					bytes += n;
+			}
+			return;
+		}
+		default:
+			return;
+		}
+	}
+}
+
+/* ---- http keep-alive state machine ---- */
+
+static void http_send(struct cl *c)
+{
+	c->state = S_SEND_REQ;
+	c->off = 0;
+	c->hlen = 0;
+	c->head_done = 0;
+	c->got_any = 0;
+	c->t0 = now_ns();
+	c->tdead = c->t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
+}
+
+/* Parse the head in c->head; sets body mode and keep-alive. */
+static int http_parse_head(struct cl *c, size_t hl)
+{
+	char v[128];
+	int st = head_status(c->head, hl);
+	int http11;
+
+	if (st < 0)
+		return -1;
+	http11 = c->head[7] == '1';
+	c->keep = http11;
+	if (head_value(c->head, hl, "Connection", v, sizeof(v)) ||
+	    head_value(c->head, hl, "Proxy-Connection", v, sizeof(v))) {
+		if (has_token(v, "close"))
+			c->keep = 0;
+		else if (has_token(v, "keep-alive"))
+			c->keep = 1;
+	}
+	c->remain = 0;
+	if (st < 200 || st == 204 || st == 304) {
+		c->body = B_NONE;
+	} else if (head_value(c->head, hl, "Transfer-Encoding", v,
+			      sizeof(v)) && has_token(v, "chunked")) {
+		c->body = B_CHUNKED;
+		c->chunk = CH_SIZE;
+	} else if (head_value(c->head, hl, "Content-Length", v, sizeof(v))) {
+		char *end;
+
+		c->remain = strtoll(v, &end, 10);
+		if (end == v || c->remain < 0)
+			return -1;
+		c->body = B_LENGTH;
+	} else {
+		c->body = B_EOF;
+		c->keep = 0;
+	}
+	return st;
+}
+
+/* Feed body bytes; returns 1 when the body is complete, 0 for more. */
+static int http_body(struct cl *c, const char *p, size_t n, size_t *used)
+{
+	size_t i = 0;
+
+	if (c->body == B_NONE) {
+		*used = 0;
+		return 1;
+	}
+	if (c->body == B_EOF) {
+		*used = n;
+		return 0;
+	}
+	if (c->body == B_LENGTH) {
+		size_t k = (long long)n < c->remain ? n : (size_t)c->remain;
+
+		c->remain -= k;
+		*used = k;
+		return c->remain == 0;
+	}
+	while (i < n) {
+		char ch = p[i];
+
+		switch (c->chunk) {
+		case CH_SIZE:
+			i++;
+			if (isxdigit((unsigned char)ch)) {
+				int d = isdigit((unsigned char)ch) ? ch - '0' :
+					(tolower((unsigned char)ch) - 'a' + 10);
+
+				c->remain = c->remain * 16 + d;
+			} else if (ch == '\n') {
+				c->chunk = c->remain ? CH_DATA : CH_TRAILER;
+				c->line_len = 0;
+			} else {
+				c->chunk = CH_EXT;
+			}
+			break;
+		case CH_EXT:
+			i++;
+			if (ch == '\n') {
+				c->chunk = c->remain ? CH_DATA : CH_TRAILER;
+				c->line_len = 0;
+			}
+			break;
+		case CH_DATA: {
+			size_t k = n - i;
+
+			if ((long long)k > c->remain)
+				k = c->remain;
+			c->remain -= k;
+			i += k;
+			if (!c->remain)
+				c->chunk = CH_CRLF;
+			break;
+		}
+		case CH_CRLF:
+			i++;
+			if (ch == '\n') {
+				c->chunk = CH_SIZE;
+				c->remain = 0;
+			}
+			break;
+		case CH_TRAILER:
+			i++;
+			if (ch == '\n') {
+				if (c->line_len == 0) {
+					*used = i;
+					return 1;
+				}
+				c->line_len = 0;
+			} else if (ch != '\r') {
+				c->line_len++;
+			}
+			break;
+		}
+	}
+	*used = i;
+	return 0;
+}
+
+static void http_complete(struct cl *c, int status)
+{
+	uint64_t t = now_ns();
+
+	if (status != 200) {
+		fail(c, E_STATUS);
+	} else if (t >= t_measure) {
+		ok++;
+		lat_add(t - c->t0);
+	}
+	if (c->state == S_FREE) {
+		/* failed above */
+	} else if (c->keep && running && t < t_end &&
+		   started < cfg.max_cycles) {
+		c->nreq++;
+		started++;
+		http_send(c);
+		return;
+	} else {
+		cl_close(c);
+	}
+	if (running && t < t_end) {
+		reconnects++;
+		cycle_start(c);
+	}
+}
+
+static void http_step(struct cl *c, unsigned int ev)
+{
+	ssize_t n;
+
+	for (;;) {
+		switch (c->state) {
+		case S_CONNECTING:
+			if (ev & (EPOLLERR | EPOLLHUP)) {
+				fail(c, E_CONNECT);
+				return;
+			}
+			if (!(ev & EPOLLOUT))
+				return;
+			http_send(c);
+			break;
+		case S_SEND_REQ:
+			n = send(c->fd, req + c->off, req_len - c->off,
+				 MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN) {
+					want(c, EPOLLOUT);
+					return;
+				}
+				if (c->nreq && !c->got_any)
+					goto stale;
+				fail(c, E_IO);
+				return;
+			}
+			c->off += n;
+			if (c->off < req_len)
+				break;
+			c->state = S_READ_RESP;
+			want(c, EPOLLIN);
+			return;
+		case S_READ_RESP: {
+			const char *p;
+			size_t avail, used;
+			int st, done;
+
+			if (!c->head_done) {
+				n = recv(c->fd, c->head + c->hlen,
+					 sizeof(c->head) - 1 - c->hlen, 0);
+			} else {
+				n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+			}
+			if (n < 0) {
+				if (errno == EAGAIN)
+					return;
+				if (c->nreq && !c->got_any)
+					goto stale;
+				fail(c, E_IO);
+				return;
+			}
+			if (n == 0) {
+				if (c->head_done && c->body == B_EOF) {
+					c->keep = 0;
+					http_complete(c, (int)c->off);
+					return;	/* closed: never kept */
+				}
+				if (c->nreq && !c->got_any)
+					goto stale;
+				fail(c, E_EOF);
+				return;
+			}
+			c->got_any = 1;
+			if (!c->head_done) {
+				size_t hl;
+
+				c->hlen += n;
+				hl = head_end(c->head, c->hlen);
+				if (!hl) {
+					if (c->hlen >= sizeof(c->head) - 1)
+						fail(c, E_PROTO);
+					return;
+				}
+				st = http_parse_head(c, hl);
+				if (st < 0) {
+					fail(c, E_PROTO);
+					return;
+				}
+				c->head_done = 1;
+				p = c->head + hl;
+				avail = c->hlen - hl;
+				c->off = st;	/* status, until complete */
+			} else {
+				p = rxbuf;
+				avail = n;
+			}
+			done = http_body(c, p, avail, &used);
+			if (!done)
+				return;
+			if (used != avail) {
+				fail(c, E_PROTO);	/* bytes past the body */
+				return;
+			}
+			http_complete(c, (int)c->off);
+			if (c->state != S_SEND_REQ)
+				return;
+			break;	/* kept alive: send the next request now */
+		}
+		default:
+			return;
+		}
+	}
+stale:
+	/* a kept-alive connection closed before answering: reconnect */
+	retries++;
+	cl_close(c);
+	if (running && now_ns() < t_end) {
+		c->t0 = now_ns();
+		c->tdead = c->t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
+		cl_open(c);
+	}
+}
+
+/* ---- driver ---- */
+
+/* Rate modes keep every slot busy: restart a slot that failed. */
+static void refill(struct cl *c, uint64_t t)
+{
+	if (c->state == S_FREE && running && t < t_end &&
+	    (cfg.mode == M_TUNNEL || cfg.mode == M_HTTP))
+		cycle_start(c);
+}
+
+static void check_timeouts(uint64_t t)
+{
+	int i;
+
+	for (i = 0; i < ncls; i++) {
+		struct cl *c = &cls[i];
+
+		if (c->state == S_IDLE || c->state == S_READY ||
+		    c->state == S_STREAM)
+			continue;
+		if (c->state != S_FREE && t > c->tdead)
+			fail(c, E_TIMEOUT);
+		refill(c, t);
+	}
+}
+
+static void dispatch(struct cl *c, unsigned int ev)
+{
+	if (c->state == S_FREE)
+		return;
+	if (cfg.mode == M_HTTP)
+		http_step(c, ev);
+	else
+		tun_step(c, ev);
+	if (c->state == S_FREE)
+		refill(c, now_ns());
+}
+
+/* Run the loop until time t_stop or until cond() returns true. */
+static void loop_until(uint64_t t_stop, int (*cond)(void))
+{
+	struct epoll_event evs[512];
+	uint64_t last_check = now_ns();
+
+	for (;;) {
+		uint64_t t = now_ns();
+		int n, i, ms;
+
+		if (t >= t_stop || (cond && cond()))
+			return;
+		if (!running && !live)
+			return;
+		ms = (int)((t_stop - t) / 1000000ull);
+		if (ms > 20)
+			ms = 20;
+		n = epoll_wait(epfd, evs, 512, ms);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0; i < n; i++)
+			dispatch(&cls[evs[i].data.u32], evs[i].events);
+		t = now_ns();
+		if (t - last_check > 50000000ull) {
+			check_timeouts(t);
+			last_check = t;
+		}
+	}
+}
+
+static void alloc_slots(int n)
+{
+	int i;
+
+	cls = calloc(n, sizeof(*cls));
+	if (!cls)
+		fatal("calloc");
+	for (i = 0; i < n; i++)
+		cls[i].fd = -1;
+	ncls = n;
+}
+
+static void print_errors(void)
+{
+	int k;
+
+	printf(" err=%lld", errs_total);
+	for (k = 0; k < E_KINDS; k++)
+		if (errs[k])
+			printf(" err_%s=%lld", err_names[k], errs[k]);
+}
+
+static void print_latency(void)
+{
+	qsort(lat, lat_len, sizeof(*lat), cmp_u32);
+	printf(" p50_us=%u p99_us=%u p999_us=%u max_us=%u",
+	       pct(0.50), pct(0.99), pct(0.999), lat_len ? lat[lat_len - 1] : 0);
+}
+
+static void run_rate(void)
+{
+	uint64_t t0 = now_ns();
+	double secs;
+	int i;
+
+	alloc_slots(cfg.conc);
+	t_measure = t0 + (uint64_t)(cfg.warmup * 1e9);
+	t_end = t_measure + (uint64_t)(cfg.duration * 1e9);
+	running = 1;
+	for (i = 0; i < cfg.conc; i++)
+		cycle_start(&cls[i]);
+	loop_until(t_end, NULL);
+	running = 0;
+	for (i = 0; i < ncls; i++)
+		if (cls[i].state != S_FREE)
+			cl_close(&cls[i]);
+	secs = (double)(now_ns() < t_end ? now_ns() - t_measure :
+			t_end - t_measure) / 1e9;
+	printf("mode=%s ok=%lld secs=%.3f rate=%.1f",
+	       cfg.mode == M_HTTP ? "http" : "tunnel", ok, secs,
+	       secs > 0 ? ok / secs : 0.0);
+	print_latency();
+	if (cfg.mode == M_HTTP)
+		printf(" reconnects=%lld retries=%lld", reconnects, retries);
+	print_errors();
+	printf("\n");
+}
+
+static int bulk_ready;
+
+static int bulk_all_ready(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ncls; i++) {
+		if (cls[i].state == S_FREE)
+			return 1;	/* one failed: stop waiting */
+		if (cls[i].state == S_READY)
+			n++;
+	}
+	bulk_ready = n;
+	return n == ncls;
+}
+
+static void run_bulk(void)
+{
+	uint64_t t0;
+	double secs;
+	int i;
+
+	alloc_slots(cfg.conc);
+	running = 1;
+	t_measure = UINT64_MAX;
+	for (i = 0; i < cfg.conc; i++) {
+		cls[i].t0 = now_ns();
+		cls[i].tdead = cls[i].t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
+		started++;
+		cl_open(&cls[i]);
+	}
+	loop_until(now_ns() + (uint64_t)cfg.timeout_ms * 1000000ull,
+		   bulk_all_ready);
+	if (!bulk_all_ready() || errs_total) {
+		printf("mode=bulk ok=0 secs=0 mbps=0 ready=%d", bulk_ready);
+		print_errors();
+		printf("\n");
+		return;
+	}
+	/* all tunnels up: trigger the source and start the clock */
+	t0 = now_ns();
+	t_measure = t0 + (uint64_t)(cfg.warmup * 1e9);
+	t_end = t_measure + (uint64_t)(cfg.duration * 1e9);
+	for (i = 0; i < ncls; i++) {
+		struct cl *c = &cls[i];
+
+		if (send(c->fd, "G", 1, MSG_NOSIGNAL) != 1) {
+			fail(c, E_IO);
+			continue;
+		}
+		c->state = S_STREAM;
+		want(c, EPOLLIN);
+	}
+	loop_until(t_end, NULL);
+	running = 0;
+	secs = (double)(t_end - t_measure) / 1e9;
+	for (i = 0; i < ncls; i++)
+		if (cls[i].state != S_FREE)
+			cl_close(&cls[i]);
+	printf("mode=bulk ok=%d secs=%.3f bytes=%llu mbps=%.1f", ncls, secs,
+	       bytes, bytes / 1e6 / secs);
+	print_errors();
+	printf("\n");
+}
+
+static int idle_target;
+static int idle_cursor;
+
+static int idle_reached(void)
+{
+	int inflight = live - n_idle, scanned;
+
+	if (n_idle >= idle_target)
+		return 1;
+	if (errs_total >= 100 || started >= cfg.max_cycles)
+		return 1;
+	/* top up: at most cfg.conc tunnels in setup at once */
+	for (scanned = 0; scanned < ncls && inflight < cfg.conc &&
+	     n_idle + inflight < idle_target; scanned++) {
+		struct cl *c = &cls[idle_cursor];
+
+		idle_cursor = (idle_cursor + 1) % ncls;
+		if (c->state != S_FREE)
+			continue;
+		cycle_start(c);
+		if (c->state != S_FREE)
+			inflight++;
+	}
+	return 0;
+}
+
+static void run_idle(void)
+{
+	uint64_t deadline;
+	long base = -1;
+	int k, est = 0;
+
+	alloc_slots(cfg.checks[cfg.ncheck - 1]);
+	t_measure = 0;
+	t_end = UINT64_MAX;
+	running = 1;
+	if (cfg.rss_pid > 0) {
+		base = tree_rss(cfg.rss_pid);
+		if (base < 0) {
+			printf("mode=idle error=no-such-pid pid=%d\n",
+			       cfg.rss_pid);
+			return;
+		}
+	}
+	printf("mode=idle base_kib=%ld", base);
+	deadline = now_ns() + (uint64_t)(cfg.duration * 1e9);
+	for (k = 0; k < cfg.ncheck; k++) {
+		long rss;
+
+		idle_target = cfg.checks[k];
+		loop_until(deadline, idle_reached);
+		est = n_idle;
+		if (est < idle_target) {
+			printf(" reached=%d target=%d", est, idle_target);
+			break;
+		}
+		/* let the proxy settle, still watching for drops */
+		loop_until(now_ns() + (uint64_t)(cfg.settle * 1e9), NULL);
+		est = n_idle;
+		rss = cfg.rss_pid > 0 ? tree_rss(cfg.rss_pid) : -1;
+		printf(" rss_kib_%d=%ld", idle_target, rss);
+		if (rss >= 0 && base >= 0)
+			printf(" kib_per_tunnel_%d=%.2f", idle_target,
+			       (double)(rss - base) / idle_target);
+		fflush(stdout);
+	}
+	printf(" held=%d dropped=%lld", est, dropped);
+	print_errors();
+	printf("\n");
+}
+
+/* ---- helper subcommands ---- */
+
+static int port_free(int port)
+{
+	struct sockaddr_in sa;
+	int fd, r;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r == 0;
+}
+
+/* Print n distinct free loopback ports from 20000-31999. */
+static int cmd_freeport(int n)
+{
+	int got[64], ngot = 0, tries;
+
+	if (n < 1 || n > 64)
+		n = 1;
+	srand((unsigned int)(now_ns() ^ (uint64_t)getpid() << 16));
+	for (tries = 0; tries < 10000 && ngot < n; tries++) {
+		int p = 20000 + rand() % 12000, i, dup = 0;
+
+		for (i = 0; i < ngot; i++)
+			dup |= got[i] == p;
+		if (!dup && port_free(p))
+			got[ngot++] = p;
+	}
+	if (ngot < n) {
+		fprintf(stderr, "loadgen: no free port found\n");
+		return 1;
+	}
+	for (tries = 0; tries < ngot; tries++)
+		printf("%d%c", got[tries], tries == ngot - 1 ? '\n' : ' ');
+	return 0;
+}
+
+/* Wait until addr:port accepts a connection; 0 on success. */
+static int cmd_waitport(const char *addr, int port, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	socklen_t sl;
+
+	if (parse_addr(addr, port, &ss, &sl) < 0) {
+		fprintf(stderr, "loadgen: bad address %s\n", addr);
+		return 2;
+	}
+	while (now_ns() < deadline) {
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct timespec ts = { 0, 50000000 };
+
+		if (fd < 0)
+			return 2;
+		if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
+			close(fd);
+			return 0;
+		}
+		close(fd);
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: loadgen tunnel|http|bulk|idle [options]\n"
+"       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
+"  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
+"  -t PORT   echo/source/http origin port   -c N     concurrency (50)\n"
+"  -d SECS   measured duration (5)          -w SECS  warm-up, not counted (0)\n"
+"  -n N      max cycles/requests (5000000)  -s N     echo payload bytes (64)\n"
+"  -o MS     per-operation timeout (5000)   -b N     spread sources over N\n"
+"            loopback addresses (1)         -k K,K   idle checkpoints\n"
+"  -r PID    proxy pid for RSS (idle)       -S SECS  idle settle time (2)\n");
+	exit(2);
+}
+
+static void parse_checks(const char *s)
+{
+	while (*s && cfg.ncheck < MAX_CHECKPOINTS) {
+		char *end;
+		long v = strtol(s, &end, 10);
+
+		if (end == s || v <= 0)
+			usage();
+		if (cfg.ncheck && v <= cfg.checks[cfg.ncheck - 1])
+			usage();
+		cfg.checks[cfg.ncheck++] = (int)v;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			usage();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *m;
+	char hostport[96];
+	double limit;
+	int opt, i;
+
+	if (argc < 2)
+		usage();
+	m = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(m, "freeport") == 0)
+		return cmd_freeport(argc > 2 ? atoi(argv[2]) : 1);
+	if (strcmp(m, "waitport") == 0) {
+		if (argc < 4)
+			usage();
+		return cmd_waitport(argc > 4 ? argv[4] : "127.0.0.1",
+				    atoi(argv[2]), atoi(argv[3]));
+	}
+	if (strcmp(m, "rss") == 0) {
+		long r;
+
+		if (argc < 3)
+			usage();
+		r = tree_rss(atoi(argv[2]));
+		printf("%ld\n", r);
+		return r < 0;
+	}
+	if (strcmp(m, "tunnel") == 0)
+		cfg.mode = M_TUNNEL;
+	else if (strcmp(m, "bulk") == 0)
+		cfg.mode = M_BULK;
+	else if (strcmp(m, "idle") == 0)
+		cfg.mode = M_IDLE;
+	else if (strcmp(m, "http") == 0)
+		cfg.mode = M_HTTP;
+	else
+		usage();
+
+	cfg.addr = "127.0.0.1";
+	cfg.conc = cfg.mode == M_BULK ? 8 : cfg.mode == M_IDLE ? 100 : 50;
+	cfg.duration = cfg.mode == M_IDLE ? 120 : 5;
+	cfg.settle = 2;
+	cfg.max_cycles = 5000000;
+	cfg.payload = 64;
+	cfg.timeout_ms = 5000;
+	cfg.nsrc = 1;
+	optind = 2;
+	while ((opt = getopt(argc, argv, "a:p:t:c:d:w:n:s:o:b:k:r:S:")) != -1) {
+		switch (opt) {
+		case 'a':
+			cfg.addr = optarg;
+			break;
+		case 'p':
+			cfg.proxy_port = atoi(optarg);
+			break;
+		case 't':
+			cfg.target_port = atoi(optarg);
+			break;
+		case 'c':
+			cfg.conc = atoi(optarg);
+			break;
+		case 'd':
+			cfg.duration = atof(optarg);
+			break;
+		case 'w':
+			cfg.warmup = atof(optarg);
+			break;
+		case 'n':
+			cfg.max_cycles = atoll(optarg);
+			break;
+		case 's':
+			cfg.payload = atoi(optarg);
+			break;
+		case 'o':
+			cfg.timeout_ms = atoi(optarg);
+			break;
+		case 'b':
+			cfg.nsrc = atoi(optarg);
+			break;
+		case 'k':
+			parse_checks(optarg);
+			break;
+		case 'r':
+			cfg.rss_pid = atoi(optarg);
+			break;
+		case 'S':
+			cfg.settle = atof(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (cfg.target_port <= 0 || cfg.conc <= 0 || cfg.duration <= 0 ||
+	    cfg.warmup < 0 || cfg.max_cycles <= 0 || cfg.payload <= 0 ||
+	    cfg.payload > MAX_PAYLOAD || cfg.payload >= HEAD_MAX ||
+	    cfg.timeout_ms <= 0 || cfg.nsrc <= 0 || cfg.nsrc > 250)
+		usage();
+	if (cfg.mode == M_IDLE && (!cfg.ncheck || !cfg.proxy_port))
+		usage();
+	if (parse_addr(cfg.addr, cfg.proxy_port ? cfg.proxy_port :
+		       cfg.target_port, &dst, &dst_len) < 0) {
+		fprintf(stderr, "loadgen: bad address %s\n", cfg.addr);
+		return 2;
+	}
+	raise_nofile();
+
+	/* hard stop in case anything hangs: the run is bounded in time */
+	limit = cfg.duration + cfg.warmup + cfg.timeout_ms / 1000.0 + 30;
+	if (cfg.mode == M_IDLE)
+		limit += cfg.ncheck * cfg.settle;
+	alarm((unsigned int)limit);
+
+	if (dst.ss_family == AF_INET6)
+		snprintf(hostport, sizeof(hostport), "[%s]:%d", cfg.addr,
+			 cfg.target_port);
+	else
+		snprintf(hostport, sizeof(hostport), "%s:%d", cfg.addr,
+			 cfg.target_port);
+	if (cfg.mode == M_HTTP && cfg.proxy_port)
+		req_len = snprintf(req, sizeof(req),
+				   "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n",
+				   hostport, hostport);
+	else if (cfg.mode == M_HTTP)
+		req_len = snprintf(req, sizeof(req),
+				   "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+				   hostport);
+	else
+		req_len = snprintf(req, sizeof(req),
+				   "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+				   hostport, hostport);
+	for (i = 0; i < cfg.payload; i++)
+		payload[i] = 'A' + i % 26;
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		fatal("epoll_create1");
+	switch (cfg.mode) {
+	case M_TUNNEL:
+	case M_HTTP:
+		run_rate();
+		break;
+	case M_BULK:
+		run_bulk();
+		break;
+	case M_IDLE:
+		run_idle();
+		break;
+	}
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,691 @@
+/*
+ * acl.c - the matchers (domain, port, src, method, user, all): parsing them
+ * from a directive's words, and the first-match-wins evaluation of rules.
+ * Matching never allocates; it runs once per request.  Which directive a
+ * matcher set belongs to, and what a match means, is the caller's business.
+ */
+#include "acl.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "config.h"
+
+/* Room for a reason sentence produced by the pattern parsers. */
+#define WHY_LEN 160
+
+static const char *const matcher_names[] = {
+	[MATCH_ALL] = "all",
+	[MATCH_DOMAIN] = "domain",
+	[MATCH_PORT] = "port",
+	[MATCH_SRC] = "src",
+	[MATCH_METHOD] = "method",
+	[MATCH_USER] = "user",
+};
+
+static int matcher_lookup(const char *word)
+{
+	for (size_t i = 0; i < PH_ARRAY_LEN(matcher_names); i++)
+		if (strcmp(word, matcher_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void acl_host_normalise(char *host)
+{
+	size_t n = 0;
+
+	for (; host[n]; n++)
+		host[n] = ph_tolower(host[n]);
+	if (n > 0 && host[n - 1] == '.')
+		host[n - 1] = '\0';
+}
+
+/* ---- CIDRs ---- */
+
+static void cidr_mask(struct cidr *c)
+{
+	size_t len = c->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < len; i++) {
+		int keep = (int)c->bits - (int)i * 8;
+
+		if (keep >= 8)
+			continue;
+		c->addr[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+}
+
+static bool is_v4mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+/*
+ * "10.0.0.0/8", "192.0.2.7", "2001:db8::/32", "[::1]", "[2001:db8::]/32".
+ * Host bits beyond the prefix are cleared, as Squid and iptables do.  An
+ * IPv4-mapped IPv6 prefix of /96 or longer is stored as the IPv4 prefix it
+ * denotes, so that it and IPv4 clients meet in one representation.
+ */
+static int cidr_parse(struct cidr *c, const char *text, char *why, size_t whylen)
+{
+	char addr[64];
+	const char *p = text, *end, *slash;
+	size_t alen;
+	int maxbits, bits;
+
+	memset(c, 0, sizeof(*c));
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (!end) {
+			snprintf(why, whylen, "the '[' has no closing ']'");
+			return -1;
+		}
+		p++;
+		alen = (size_t)(end - p);
+		slash = end[1] == '/' ? end + 1 : NULL;
+		if (end[1] != '\0' && !slash) {
+			snprintf(why, whylen, "only '/BITS' may follow the ']'");
+			return -1;
+		}
+		if (memchr(p, ':', alen) == NULL) {
+			snprintf(why, whylen, "brackets are for IPv6 addresses only");
+			return -1;
+		}
+	} else {
+		slash = strchr(p, '/');
+		alen = slash ? (size_t)(slash - p) : strlen(p);
+	}
+	if (alen == 0 || alen >= sizeof(addr)) {
+		snprintf(why, whylen, "it is not an IPv4 or IPv6 address");
+		return -1;
+	}
+	memcpy(addr, p, alen);
+	addr[alen] = '\0';
+	if (memchr(addr, ':', alen)) {
+		c->family = AF_INET6;
+		maxbits = 128;
+	} else {
+		c->family = AF_INET;
+		maxbits = 32;
+	}
+	if (inet_pton(c->family, addr, c->addr) != 1) {
+		snprintf(why, whylen, "it is not an %s address",
+			 c->family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	bits = maxbits;
+	if (slash) {
+		const char *b = slash + 1;
+
+		bits = 0;
+		if (*b == '\0') {
+			snprintf(why, whylen, "the '/' is not followed by a prefix length");
+			return -1;
+		}
+		for (; *b; b++) {
+			if (*b < '0' || *b > '9') {
+				snprintf(why, whylen, "the prefix length is not a number");
+				return -1;
+			}
+			bits = bits * 10 + (*b - '0');
+			if (bits > maxbits) {
+				snprintf(why, whylen,
+					 "the prefix is longer than the %d bits of an %s address",
+					 maxbits, c->family == AF_INET ? "IPv4" : "IPv6");
+				return -1;
+			}
+		}
+	}
+	c->bits = (uint8_t)bits;
+	if (c->family == AF_INET6 && c->bits >= 96 && is_v4mapped(c->addr)) {
+		memmove(c->addr, c->addr + 12, 4);
+		memset(c->addr + 4, 0, 12);
+		c->family = AF_INET;
+		c->bits = (uint8_t)(c->bits - 96);
+	}
+	cidr_mask(c);
+	return 0;
+}
+
+int acl_cidr_parse(struct cidr *c, const char *text)
+{
+	char why[WHY_LEN];
+
+	return cidr_parse(c, text, why, sizeof(why)) == 0 ? PH_OK : PH_ERROR;
+}
+
+bool acl_cidr_match(const struct cidr *c, const struct sockaddr_storage *addr)
+{
+	const uint8_t *a;
+	int family;
+	size_t full;
+
+	if (!addr)
+		return false;
+	if (addr->ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
+		family = AF_INET;
+	} else if (addr->ss_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
+		family = AF_INET6;
+		if (is_v4mapped(a)) {
+			a += 12;
+			family = AF_INET;
+		}
+	} else {
+		return false;
+	}
+	if (family != c->family)
+		return false;
+	full = c->bits / 8;
+	if (memcmp(a, c->addr, full) != 0)
+		return false;
+	if (c->bits % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - c->bits % 8));
+
+		if ((a[full] & mask) != c->addr[full])
+			return false;
+	}
+	return true;
+}
+
+/* ---- domain patterns ---- */
+
+/* Letters, digits, '-' and '_' (seen in real internal names) in labels of
+ * 1..63 bytes, 253 bytes in all (RFC 1035 2.3.4). */
+static int check_host_name(const char *name, size_t len, char *why, size_t whylen)
+{
+	size_t label = 0;
+
+	if (len == 0) {
+		snprintf(why, whylen, "the name is empty");
+		return -1;
+	}
+	if (len > 253) {
+		snprintf(why, whylen, "a host name is at most 253 characters");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch == '.') {
+			if (label == 0) {
+				snprintf(why, whylen, "it has an empty label ('..')");
+				return -1;
+			}
+			label = 0;
+			continue;
+		}
+		if (ch == '*') {
+			snprintf(why, whylen,
+				 "'*' is only allowed as the whole first label, as in '*.example.com'");
+			return -1;
+		}
+		if (ch >= 0x80) {
+			snprintf(why, whylen,
+				 "write international names in their ASCII form ('xn--...')");
+			return -1;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '_')) {
+			snprintf(why, whylen, "a host name cannot contain '%c'", ch);
+			return -1;
+		}
+		if (++label > 63) {
+			snprintf(why, whylen, "a label is at most 63 characters");
+			return -1;
+		}
+	}
+	if (label == 0) {
+		snprintf(why, whylen, "it has an empty label ('..')");
+		return -1;
+	}
+	return 0;
+}
+
+/* True when text can only be meant as an address: brackets, a colon, or
+ * nothing but digits, dots and a '/'. */
+static bool looks_like_ip(const char *text)
+{
+	bool digits_only = true;
+
+	if (text[0] == '[' || strchr(text, ':'))
+		return true;
+	for (const char *p = text; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '/'))
+			digits_only = false;
+	return digits_only;
+}
+
+static int domain_parse(struct domain_pattern *p, const char *text, char *why,
+			size_t whylen)
+{
+	enum domain_kind kind = DOMAIN_EXACT;
+	const char *name = text;
+	char *norm;
+	size_t len;
+
+	memset(p, 0, sizeof(*p));
+	if (looks_like_ip(text)) {
+		if (cidr_parse(&p->cidr, text, why, whylen) != 0)
+			return -1;
+		p->kind = DOMAIN_CIDR;
+		p->name = ph_strdup(text);
+		p->name_len = strlen(text);
+		return 0;
+	}
+	if (name[0] == '*' && name[1] == '.') {
+		kind = DOMAIN_SUBDOMAINS;
+		name += 2;
+	} else if (name[0] == '.') {
+		kind = DOMAIN_TREE;
+		name += 1;
+	} else if (strcmp(name, "*") == 0) {
+		snprintf(why, whylen,
+			 "'*' alone is not a pattern; to match every destination leave out "
+			 "'domain' or write 'all'");
+		return -1;
+	}
+	norm = ph_strdup(name);
+	acl_host_normalise(norm);
+	len = strlen(norm);
+	if (check_host_name(norm, len, why, whylen) != 0) {
+		free(norm);
+		return -1;
+	}
+	p->kind = kind;
+	p->name = norm;
+	p->name_len = len;
+	return 0;
+}
+
+int acl_domain_pattern_parse(struct domain_pattern *p, const char *text)
+{
+	char why[WHY_LEN];
+
+	return domain_parse(p, text, why, sizeof(why)) == 0 ? PH_OK : PH_ERROR;
+}
+
+void acl_domain_pattern_free(struct domain_pattern *p)
+{
+	free(p->name);
+	p->name = NULL;
+}
+
+bool acl_domain_match(const struct domain_pattern *p, const char *host,
+		      const struct sockaddr_storage *dst_ip)
+{
+	size_t hlen, nlen = p->name_len;
+	const char *tail;
+
+	if (p->kind == DOMAIN_CIDR)
+		return dst_ip && acl_cidr_match(&p->cidr, dst_ip);
+	/* Names never match an IP destination: "*.2.3.4" is not 1.2.3.4. */
+	if (dst_ip || !host)
+		return false;
+	hlen = strlen(host);
+	if (hlen > 0 && host[hlen - 1] == '.')
+		hlen--;
+	if (hlen == nlen)
+		return p->kind != DOMAIN_SUBDOMAINS && ph_memcaseeq(host, hlen, p->name, nlen);
+	if (p->kind == DOMAIN_EXACT || hlen < nlen + 2)
+		return false;
+	/* A subdomain: at least one byte, a dot, then the name. */
+	tail = host + hlen - nlen;
+	return tail[-1] == '.' && ph_memcaseeq(tail, nlen, p->name, nlen);
+}
+
+/* ---- matcher sets ---- */
+
+/* A dotless word one edit (or one swap) away from a matcher name, met where
+ * a value was expected, is a typo far more often than a host called "prot". */
+static const char *matcher_typo(const char *word)
+{
+	if (strchr(word, '.') || strchr(word, ':') || strlen(word) < 3)
+		return NULL;
+	for (size_t i = 0; i < PH_ARRAY_LEN(matcher_names); i++) {
+		if (strlen(matcher_names[i]) < 4)
+			continue;
+		if (cfg_edit_distance(word, matcher_names[i]) == 1)
+			return matcher_names[i];
+	}
+	return NULL;
+}
+
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int port_parse_one(const char *s, const char **end, uint16_t *out)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535)
+			v = 65536;
+	}
+	*end = p;
+	if (v == 0 || v > 65535)
+		return -2;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* -1 for a bad value, -2 for a mistyped matcher name. */
+static int port_value_parse(struct port_range *r, const char *text, const char *file,
+			    int line, struct cfg_errors *errs)
+{
+	const char *p = text, *end;
+	int rc;
+
+	rc = port_parse_one(p, &end, &r->lo);
+	if (rc == 0) {
+		r->hi = r->lo;
+		if (*end == '-')
+			rc = port_parse_one(end + 1, &end, &r->hi);
+	}
+	if (rc == 0 && *end != '\0')
+		rc = -1;
+	if (rc == -1) {
+		const char *typo = matcher_typo(text);
+
+		if (typo) {
+			cfg_error(errs, file, line, "unknown matcher '%s' (did you mean '%s'?)",
+				  text, typo);
+			return -2;
+		}
+		cfg_error(errs, file, line,
+			  "bad port '%s': write a port number or a range such as 8000-8080", text);
+		return -1;
+	}
+	if (rc == -2) {
+		cfg_error(errs, file, line, "bad port '%s': ports are 1 to 65535", text);
+		return -1;
+	}
+	if (r->lo > r->hi) {
+		cfg_error(errs, file, line,
+			  "bad port range '%s': the first port is greater than the last", text);
+		return -1;
+	}
+	return 0;
+}
+
+static void matcher_free(struct matcher *m)
+{
+	if (m->domains)
+		for (size_t i = 0; i < m->n; i++)
+			free(m->domains[i].name);
+	if (m->names)
+		for (size_t i = 0; i < m->n; i++)
+			free(m->names[i]);
+	free(m->domains);
+	free(m->ports);
+	free(m->cidrs);
+	free(m->names);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Parses the values of one matcher, argv[0..argc-1], into m (whose kind is
+ * set).  Every bad value is reported; returns -1 if there was one. */
+static int matcher_values_parse(struct matcher *m, char **argv, int argc, const char *file,
+				int line, struct cfg_errors *errs)
+{
+	char why[WHY_LEN];
+	size_t n = (size_t)argc;
+	int bad = 0;
+
+	switch (m->kind) {
+	case MATCH_ALL:
+		return 0;
+	case MATCH_DOMAIN:
+		m->domains = ph_calloc(n, sizeof(*m->domains));
+		break;
+	case MATCH_PORT:
+		m->ports = ph_calloc(n, sizeof(*m->ports));
+		break;
+	case MATCH_SRC:
+		m->cidrs = ph_calloc(n, sizeof(*m->cidrs));
+		break;
+	case MATCH_METHOD:
+	case MATCH_USER:
+		m->names = ph_calloc(n, sizeof(*m->names));
+		break;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *v = argv[i];
+		const char *typo;
+		int rc;
+
+		switch (m->kind) {
+		case MATCH_ALL:
+			break;
+		case MATCH_DOMAIN:
+			typo = matcher_typo(v);
+			if (typo) {
+				/* The words after a typo belong to the mistyped matcher;
+				 * judging them as domains would only add noise. */
+				cfg_error(errs, file, line,
+					  "unknown matcher '%s' (did you mean '%s'?); to match a "
+					  "host of that name write it with a trailing dot, '%s.'",
+					  v, typo, v);
+				return -1;
+			} else if (domain_parse(&m->domains[m->n], v, why, sizeof(why)) != 0) {
+				cfg_error(errs, file, line, "bad domain pattern '%s': %s", v, why);
+				bad = -1;
+			} else {
+				m->n++;
+			}
+			break;
+		case MATCH_PORT:
+			rc = port_value_parse(&m->ports[m->n], v, file, line, errs);
+			if (rc == -2)
+				return -1;
+			if (rc != 0)
+				bad = -1;
+			else
+				m->n++;
+			break;
+		case MATCH_SRC:
+			if (cidr_parse(&m->cidrs[m->n], v, why, sizeof(why)) == 0) {
+				m->n++;
+			} else if ((typo = matcher_typo(v)) != NULL) {
+				cfg_error(errs, file, line,
+					  "unknown matcher '%s' (did you mean '%s'?)", v, typo);
+				return -1;
+			} else {
+				cfg_error(errs, file, line, "bad src address '%s': %s", v, why);
+				bad = -1;
+			}
+			break;
+		case MATCH_METHOD: {
+			bool lower = false, ok = *v != '\0';
+			char *up;
+
+			for (const char *p = v; *p; p++) {
+				if (*p >= 'a' && *p <= 'z')
+					lower = true;
+				if (!is_tchar(*p))
+					ok = false;
+			}
+			if (lower && (typo = matcher_typo(v)) != NULL) {
+				cfg_error(errs, file, line,
+					  "unknown matcher '%s' (did you mean '%s'?)", v, typo);
+				return -1;
+			}
+			if (!ok) {
+				cfg_error(errs, file, line,
+					  "bad method '%s': a method is a word such as GET or CONNECT",
+					  v);
+				bad = -1;
+				break;
+			}
+			up = ph_strdup(v);
+			for (char *p = up; *p; p++)
+				if (*p >= 'a' && *p <= 'z')
+					*p = (char)(*p - 32);
+			m->names[m->n++] = up;
+			break;
+		}
+		case MATCH_USER:
+			if (*v == '\0') {
+				cfg_error(errs, file, line, "bad user '': a user name cannot be empty");
+				bad = -1;
+				break;
+			}
+			m->names[m->n++] = ph_strdup(v);
+			break;
+		}
+	}
+	return bad;
+}
+
+int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *file,
+		       int line, struct cfg_errors *errs)
+{
+	int failed = 0;
+	int i = 0;
+
+	memset(set, 0, sizeof(*set));
+	if (argc <= 0) {
+		cfg_error(errs, file, line, "at least one matcher is needed, e.g. 'all'");
+		return PH_ERROR;
+	}
+	set->m = ph_calloc((size_t)argc, sizeof(*set->m));
+	while (i < argc) {
+		int kind = matcher_lookup(argv[i]);
+		int start, nvals;
+
+		if (kind < 0) {
+			const char *s = cfg_suggest(argv[i], matcher_names,
+						    PH_ARRAY_LEN(matcher_names));
+
+			if (s)
+				cfg_error(errs, file, line,
+					  "unknown matcher '%s' (did you mean '%s'?)", argv[i], s);
+			else if (strchr(argv[i], '.') && i == 0)
+				cfg_error(errs, file, line,
+					  "unknown matcher '%s'; to match a destination write "
+					  "'domain %s'", argv[i], argv[i]);
+			else
+				cfg_error(errs, file, line,
+					  "unknown matcher '%s' (the matchers are domain, port, "
+					  "src, method, user and all)", argv[i]);
+			failed = 1;
+			/* Skip to the next matcher keyword. */
+			for (i++; i < argc && matcher_lookup(argv[i]) < 0; i++)
+				;
+			continue;
+		}
+		start = ++i;
+		while (i < argc && matcher_lookup(argv[i]) < 0)
+			i++;
+		nvals = i - start;
+		if (kind == MATCH_ALL && nvals > 0) {
+			cfg_error(errs, file, line,
+				  "'all' takes no values, but '%s' follows it", argv[start]);
+			failed = 1;
+			continue;
+		}
+		if (kind != MATCH_ALL && nvals == 0) {
+			cfg_error(errs, file, line, "matcher '%s' needs at least one value",
+				  matcher_names[kind]);
+			failed = 1;
+			continue;
+		}
+		set->m[set->n].kind = (enum matcher_kind)kind;
+		if (matcher_values_parse(&set->m[set->n], argv + start, nvals, file, line,
+					 errs) != 0) {
+			matcher_free(&set->m[set->n]);
+			failed = 1;
+			continue;
+		}
+		set->n++;
+	}
+	if (failed) {
+		acl_matchset_free(set);
+		return PH_ERROR;
+	}
+	return PH_OK;
+}
+
+void acl_matchset_free(struct matchset *set)
+{
+	if (!set->m)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		matcher_free(&set->m[i]);
+	free(set->m);
+	set->m = NULL;
+	set->n = 0;
+}
+
+static bool matcher_match(const struct matcher *m, const struct acl_subject *s)
+{
+	switch (m->kind) {
+	case MATCH_ALL:
+		return true;
+	case MATCH_DOMAIN:
+		for (size_t i = 0; i < m->n; i++)
+			if (acl_domain_match(&m->domains[i], s->host, s->dst_ip))
+				return true;
+		return false;
+	case MATCH_PORT:
+		for (size_t i = 0; i < m->n; i++)
+			if (s->port >= m->ports[i].lo && s->port <= m->ports[i].hi)
+				return true;
+		return false;
+	case MATCH_SRC:
+		for (size_t i = 0; i < m->n; i++)
+			if (acl_cidr_match(&m->cidrs[i], s->src))
+				return true;
+		return false;
+	case MATCH_METHOD:
+		if (!s->method)
+			return false;
+		for (size_t i = 0; i < m->n; i++)
+			if (strcmp(m->names[i], s->method) == 0)
+				return true;
+		return false;
+	case MATCH_USER:
+		if (!s->user)
+			return false;
+		for (size_t i = 0; i < m->n; i++)
+			if (strcmp(m->names[i], s->user) == 0)
+				return true;
+		return false;
+	}
+	return false;
+}
+
+/* An empty set matches nothing: a rule that was never filled in must not
+ * allow by accident. */
+bool acl_matchset_match(const struct matchset *set, const struct acl_subject *s)
+{
+	if (set->n == 0)
+		return false;
+	for (size_t i = 0; i < set->n; i++)
+		if (!matcher_match(&set->m[i], s))
+			return false;
+	return true;
+}
+
+const struct rule *acl_check(const struct rule *rules, size_t n, const struct acl_subject *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (acl_matchset_match(&rules[i].set, s))
+			return &rules[i];
+	return NULL;
+}

@@ -1,0 +1,982 @@
+/*
+ * conn.c - the request path of one client connection, as a state machine
+ * (enum conn_state) driven by conn_run(): every step returns PH_OK (state
+ * changed, go on), PH_AGAIN (wait for the loop) or PH_ERROR (close).
+ * Policy comes from acl.c, names from dns.c, byte moving from relay.c and
+ * head rewriting from forward.c; nothing here waits or blocks.
+ */
+#include "conn.h"
+#include "acl.h"
+#include "common.h"
+#include "config.h"
+#include "engine.h"
+#include "forward.h"
+#include "log.h"
+#include "pool.h"
+#include "proxyproto.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LINGER_MS 2000
+
+static void conn_run(struct conn *c);
+
+static struct conn *conn_of_defer_rerun(struct ev_defer *d)
+{
+	return (struct conn *)((char *)d - offsetof(struct conn, rerun));
+}
+
+static struct conn *conn_of_defer_release(struct ev_defer *d)
+{
+	return (struct conn *)((char *)d - offsetof(struct conn, release));
+}
+
+/* Sockets */
+
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void side_close(struct ev_loop *loop, struct side *s)
+{
+	int fd = s->io.fd;
+
+	ev_io_stop(loop, &s->io);
+	if (fd >= 0)
+		close(fd);
+	buf_release(&s->in);
+	buf_release(&s->out);
+	s->readable = s->writable = s->eof = s->shut_wr = false;
+}
+
+static void side_attach(struct conn *c, struct side *s, int fd, ev_io_cb cb)
+{
+	s->io.cb = cb;
+	s->io.data = c;
+	s->readable = s->writable = s->eof = s->shut_wr = false;
+	ev_io_start(c->w->loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+}
+
+/* The origin socket goes back to the worker's pool, or is closed. */
+static void origin_release(struct conn *c, bool reusable)
+{
+	if (c->o.io.fd < 0)
+		return;
+	if (reusable && buf_len(&c->o.in) == 0 && !c->o.eof && c->has_peer) {
+		int fd = c->o.io.fd;
+
+		ev_io_stop(c->w->loop, &c->o.io);
+		buf_release(&c->o.out);
+		pool_put(c->w->pool, c->origin_key, fd, &c->peer);
+		c->o.readable = c->o.writable = false;
+		return;
+	}
+	side_close(c->w->loop, &c->o);
+}
+
+/* Access log */
+
+static void conn_log(struct conn *c, const char *result, int status, const char *error)
+{
+	struct access_entry e = {
+		.end_ms = ph_wall_ms(),
+		.elapsed_ms = ev_now(c->w->loop) - c->t_start_mono,
+		.client = &c->client_addr,
+		.result = result,
+		.status = status,
+		.bytes_out = c->c.wbytes - c->c_wbytes0,
+		.bytes_in = c->c.rbytes - c->c_rbytes0,
+		.method = c->method[0] ? c->method : NULL,
+		.url = c->url,
+		.user = NULL,
+		.hierarchy = c->has_peer ? "HIER_DIRECT" : "HIER_NONE",
+		.peer = c->has_peer ? &c->peer : NULL,
+		.mime = NULL,
+		.error = error,
+	};
+
+	log_access(&e);
+}
+
+/* Starts a new transaction on this connection. */
+static void txn_begin(struct conn *c)
+{
+	c->t_start_wall = ph_wall_ms();
+	c->t_start_mono = ev_now(c->w->loop);
+	c->c_rbytes0 = c->c.rbytes - buf_len(&c->c.in);
+	c->c_wbytes0 = c->c.wbytes;
+	c->method[0] = '\0';
+	free(c->url);
+	c->url = NULL;
+	c->status = 0;
+	c->upgrade = c->head_request = c->is_connect = false;
+	c->response_started = false;
+	c->head_timer = false;
+	c->fwd_phase = 0;
+}
+
+/* Lifecycle */
+
+static void conn_free(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct conn *c = conn_of_defer_release(d);
+
+	free(c->url);
+	free(c->addrs);
+	free(c->fail_error);
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->state == CS_CLOSED)
+		return;
+	c->state = CS_CLOSED;
+	if (c->dnsq)
+		dns_cancel(w->dns, c->dnsq);
+	c->dnsq = NULL;
+	ev_timer_stop(w->loop, &c->timer);
+	side_close(w->loop, &c->c);
+	if (c->origin_idle)
+		origin_release(c, true);
+	side_close(w->loop, &c->o);
+	buf_release(&c->retry_head);
+	if (c->cfg)
+		config_unref(c->cfg);
+	c->cfg = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	atomic_fetch_sub(&engine_nconns, 1);
+	w->nconns--;
+	c->release.cb = conn_free;
+	ev_defer(w->loop, &c->release);
+	engine_conn_closed(w);
+}
+
+void conn_abort(struct conn *c)
+{
+	conn_close(c);
+}
+
+void conn_close_if_idle(struct conn *c)
+{
+	if (c->state == CS_HEAD && buf_len(&c->c.in) == 0)
+		conn_close(c);
+}
+
+/* Sets the single deadline of the connection. */
+static void conn_deadline(struct conn *c, uint64_t ms)
+{
+	if (ms)
+		ev_timer_start(c->w->loop, &c->timer, ms);
+	else
+		ev_timer_stop(c->w->loop, &c->timer);
+}
+
+/* pinhole's own answers */
+
+/* Answers with status and a one-line text/plain body naming the cause,
+ * logs it, and closes the connection once the answer is sent. */
+static int conn_fail(struct conn *c, int status, const char *result, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int conn_fail(struct conn *c, int status, const char *result, const char *fmt, ...)
+{
+	char body[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(body, sizeof(body) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(body) - 2)
+		n = (int)sizeof(body) - 2;
+	body[n] = '\0';
+	if (c->dnsq)
+		dns_cancel(c->w->dns, c->dnsq);
+	c->dnsq = NULL;
+	origin_release(c, false);
+	c->has_peer = c->has_peer && c->state != CS_CONNECT;
+	c->keepalive = false;
+	c->status = status;
+	if (c->response_started) {
+		/* Too late for an answer: the client sees the connection end. */
+		conn_log(c, result, status, body);
+		return PH_ERROR;
+	}
+	buf_release(&c->c.out);
+	buf_printf(&c->c.out,
+		   "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		   "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
+		   status, http_reason(status), n + 1, body);
+	c->state = CS_RESPOND;
+	c->pending_log = true;
+	snprintf(c->fail_result, sizeof(c->fail_result), "%s", result);
+	free(c->fail_error);
+	c->fail_error = ph_strdup(body);
+	conn_deadline(c, c->cfg ? c->cfg->timeout_idle_ms : CONFIG_DEFAULT_TIMEOUT_IDLE_MS);
+	if (log_enabled(LOG_LEVEL_INFO)) {
+		char a[64];
+
+		log_info("%s: %d %s", ph_addr_str(&c->client_addr, a, sizeof(a)), status, body);
+	}
+	return PH_OK;
+}
+
+static int st_respond(struct conn *c)
+{
+	int r = side_flush(&c->c);
+
+	if (r == PH_AGAIN)
+		return PH_AGAIN;
+	if (c->pending_log) {
+		c->pending_log = false;
+		conn_log(c, c->fail_result, c->status, c->fail_error);
+	}
+	if (r == PH_ERROR)
+		return PH_ERROR;
+	/* Close for writing, and read what the client still sends, so that
+	 * its unread request bytes do not turn the close into a reset that
+	 * would destroy the answer before it is read. */
+	shutdown(c->c.io.fd, SHUT_WR);
+	c->c.shut_wr = true;
+	c->state = CS_LINGER;
+	conn_deadline(c, LINGER_MS);
+	return PH_OK;
+}
+
+static int st_linger(struct conn *c)
+{
+	for (;;) {
+		int r = side_read(&c->c, BUF_SIZE);
+
+		buf_release(&c->c.in);
+		if (r == PH_AGAIN)
+			return PH_AGAIN;
+		if (r == PH_ERROR || c->c.eof)
+			return PH_ERROR;
+	}
+}
+
+/* PROXY protocol */
+
+static int st_proxy_header(struct conn *c)
+{
+	for (;;) {
+		struct proxyproto_result pp;
+		const char *why = NULL;
+		int n = buf_len(&c->c.in) ? proxyproto_parse(buf_data(&c->c.in), buf_len(&c->c.in), &pp, &why) : 0;
+
+		if (n > 0) {
+			buf_consume(&c->c.in, (size_t)n);
+			if (pp.has_addr)
+				c->client_addr = pp.src;
+			c->state = CS_HEAD;
+			txn_begin(c);
+			return PH_OK;
+		}
+		if (n < 0)
+			return conn_fail(c, 400, "NONE_NONE", "Bad PROXY protocol header: %s.", why);
+		if (c->c.eof)
+			return buf_len(&c->c.in) ? conn_fail(c, 400, "NONE_NONE", "Incomplete PROXY protocol header.")
+						 : PH_ERROR;
+		int r = side_read(&c->c, PROXYPROTO_MAX_LEN);
+
+		if (r != PH_OK)
+			return r;
+	}
+}
+
+/* Request heads and policy */
+
+static void subject_ip(struct sockaddr_storage *ss, const struct http_authority *a)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->is_ipv6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, a->host, &s6->sin6_addr);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, a->host, &s4->sin_addr);
+	}
+}
+
+/* Access rules: PH_OK when allowed, otherwise the 403 answer is queued. */
+static int check_access(struct conn *c, const struct http_authority *a)
+{
+	struct sockaddr_storage dst;
+	struct acl_subject s = {
+		.host = a->host,
+		.port = a->port,
+		.dst_ip = NULL,
+		.src = &c->client_addr,
+		.method = c->method,
+		.user = NULL,
+	};
+
+	if (a->is_ip) {
+		subject_ip(&dst, a);
+		s.dst_ip = &dst;
+	}
+	const struct rule *r = acl_check(c->cfg->rules, c->cfg->nrules, &s);
+
+	if (r && r->action == RULE_ALLOW)
+		return PH_OK;
+	if (r)
+		return conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
+				 r->text ? r->text : "deny");
+	return conn_fail(c, 403, "TCP_DENIED",
+			 "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
+			 c->method, a->host, a->port);
+}
+
+static void url_set_authority(struct conn *c, const struct http_authority *a)
+{
+	size_t len = strlen(a->host) + 16;
+
+	free(c->url);
+	c->url = ph_malloc(len);
+	snprintf(c->url, len, a->is_ipv6 ? "[%s]:%u" : "%s:%u", a->host, a->port);
+	snprintf(c->host, sizeof(c->host), "%s", a->host);
+	c->port = a->port;
+	snprintf(c->origin_key, sizeof(c->origin_key), "%s", c->url);
+}
+
+static int handle_connect(struct conn *c, const struct http_request *req)
+{
+	struct http_authority a;
+	const char *why = NULL;
+
+	c->is_connect = true;
+	if (http_parse_authority(req->target, req->target_len, true, &a, &why) < 0) {
+		c->url = ph_strndup(req->target, req->target_len);
+		return conn_fail(c, 400, "NONE_NONE", "Bad CONNECT target: %s (expected host:port).", why);
+	}
+	url_set_authority(c, &a);
+	buf_consume(&c->c.in, req->head_len);
+	if (check_access(c, &a) != PH_OK)
+		return PH_OK;
+	c->state = CS_RESOLVE;
+	return PH_OK;
+}
+
+static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents);
+
+static int handle_forward(struct conn *c, const struct http_request *req)
+{
+	struct http_uri uri;
+	struct http_framing fr;
+	const char *why = NULL;
+
+	c->url = ph_strndup(req->target, req->target_len);
+	if (req->target_len == 0 || req->target[0] == '/' || req->target[0] == '*')
+		return conn_fail(c, 400, "NONE_NONE",
+				 "This is a proxy: send absolute-form requests (GET http://host/path), "
+				 "or configure pinhole as your HTTP proxy.");
+	if (http_parse_absolute_uri(req->target, req->target_len, &uri, &why) < 0)
+		return conn_fail(c, 400, "NONE_NONE", "Bad request target: %s.", why);
+	if (uri.authority.port == 0)
+		uri.authority.port = 80;
+	int r = http_request_framing(req, &fr, &why);
+
+	if (r < 0)
+		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
+	c->head_request = strcmp(c->method, "HEAD") == 0;
+	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
+	if (req->version_minor == 0 || http_headers_have_token(req->headers, req->nheaders, "Connection", "close"))
+		c->keepalive = false;
+
+	char key[sizeof(c->origin_key)];
+	bool same_origin;
+
+	snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host,
+		 uri.authority.port);
+	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
+	snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
+	c->port = uri.authority.port;
+	if (check_access(c, &uri.authority) != PH_OK)
+		return PH_OK;
+
+	/* An origin connection kept from the previous request, or one from
+	 * the pool, saves a lookup and a handshake. */
+	if (c->o.io.fd >= 0 && !(same_origin && pool_fd_alive(c->o.io.fd)))
+		origin_release(c, !same_origin && c->origin_reusable);
+	c->origin_idle = false;
+	buf_release(&c->o.out);
+	buf_release(&c->o.in);
+	buf_release(&c->retry_head);
+	forward_request_head(&c->o.out, req, &uri, c->upgrade);
+	buf_consume(&c->c.in, req->head_len);
+	relay_frame_init(&c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
+			 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+	if (c->o.io.fd < 0) {
+		int fd = pool_get(c->w->pool, key, &c->peer);
+
+		if (fd >= 0) {
+			side_attach(c, &c->o, fd, on_origin);
+			c->o.readable = c->o.writable = true;
+			c->has_peer = true;
+		}
+	}
+	snprintf(c->origin_key, sizeof(c->origin_key), "%s", key);
+	c->reused_origin = c->o.io.fd >= 0;
+	if (c->reused_origin) {
+		/* A kept connection may have been closed by the origin a moment
+		 * ago: keep the head to retry once on a new connection. */
+		if (c->up.done)
+			buf_append(&c->retry_head, buf_data(&c->o.out), buf_len(&c->o.out));
+		c->state = CS_FORWARD;
+		conn_deadline(c, c->cfg->timeout_idle_ms);
+		return PH_OK;
+	}
+	c->has_peer = false;
+	c->state = CS_RESOLVE;
+	return PH_OK;
+}
+
+static void copy_method(struct conn *c, const struct http_request *req)
+{
+	size_t n = PH_MIN(req->method_len, sizeof(c->method) - 1);
+
+	memcpy(c->method, req->method, n);
+	c->method[n] = '\0';
+}
+
+static int st_head(struct conn *c)
+{
+	for (;;) {
+		size_t len = buf_len(&c->c.in);
+
+		if (len) {
+			struct http_request req;
+			const char *why = NULL;
+			int n = http_parse_request(buf_data(&c->c.in), len, c->cfg->max_header_size, &req, &why);
+
+			if (n > 0) {
+				/* A new request: it sees the newest configuration. */
+				struct config *now = c->w->cfg;
+
+				if (now != c->cfg) {
+					config_unref(c->cfg);
+					c->cfg = config_ref(now);
+				}
+				txn_begin(c);
+				copy_method(c, &req);
+				c->keepalive = true;
+				conn_deadline(c, c->cfg->timeout_connect_ms + c->cfg->timeout_idle_ms);
+				if (c->w->draining)
+					c->keepalive = false;
+				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0)
+					return handle_connect(c, &req);
+				return handle_forward(c, &req);
+			}
+			if (n < 0) {
+				txn_begin(c);
+				return conn_fail(c, -n, "NONE_NONE", "%s%s", why,
+						 -n == 431 ? " (raise max-header-size if this request is legitimate)"
+							   : "");
+			}
+		}
+		if (c->c.eof) {
+			if (len)
+				return conn_fail(c, 400, "NONE_NONE", "The client closed in the middle of a request head.");
+			return PH_ERROR;
+		}
+		int r = side_read(&c->c, c->cfg->max_header_size + 1);
+
+		if (r != PH_OK)
+			return r;
+		if (!c->head_timer && buf_len(&c->c.in)) {
+			/* The first byte of a head starts the header clock. */
+			c->head_timer = true;
+			conn_deadline(c, c->cfg->timeout_header_ms);
+		}
+	}
+}
+
+/* Resolving and connecting */
+
+static void dns_done(void *arg, const struct dns_result *res)
+{
+	struct conn *c = arg;
+
+	c->dnsq = NULL;
+	if (res->n == 0) {
+		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
+			  res->error ? res->error : "no address");
+	} else {
+		c->addrs = ph_malloc(sizeof(*c->addrs));
+		*c->addrs = *res;
+		c->addr_next = 0;
+		c->connect_errno = 0;
+		c->state = CS_CONNECT;
+	}
+	conn_run(c);
+}
+
+static int st_resolve(struct conn *c)
+{
+	struct dns_result res;
+	struct dns_query *q = NULL;
+
+	if (c->dnsq)
+		return PH_AGAIN;
+	int r = dns_resolve(c->w->dns, c->cfg, c->host, c->port, &res, dns_done, c, &q);
+
+	if (r == PH_AGAIN) {
+		c->dnsq = q;
+		return PH_AGAIN;
+	}
+	if (r == PH_ERROR || res.n == 0)
+		return conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
+				 res.error ? res.error : "no address");
+	free(c->addrs);
+	c->addrs = ph_malloc(sizeof(*c->addrs));
+	*c->addrs = res;
+	c->addr_next = 0;
+	c->connect_errno = 0;
+	c->state = CS_CONNECT;
+	return PH_OK;
+}
+
+/* Every address failed: 504 if the last one timed out, else 502. */
+static int connect_failed(struct conn *c)
+{
+	free(c->addrs);
+	c->addrs = NULL;
+	if (c->connect_errno == ETIMEDOUT)
+		return conn_fail(c, 504, "TCP_MISS", "Connection to %s port %u timed out after %llu ms.", c->host,
+				 c->port, (unsigned long long)c->cfg->timeout_connect_ms);
+	return conn_fail(c, 502, "TCP_MISS", "Connection to %s port %u failed: %s.", c->host, c->port,
+			 c->connect_errno == ECONNREFUSED ? "connection refused"
+							  : strerror(c->connect_errno ? c->connect_errno : EHOSTUNREACH));
+}
+
+static int connect_next(struct conn *c)
+{
+	while (c->addr_next < c->addrs->n) {
+		const struct sockaddr_storage *a = &c->addrs->addrs[c->addr_next++];
+		socklen_t alen = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		int fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			c->connect_errno = errno;
+			continue;
+		}
+		set_nodelay(fd);
+		if (connect(fd, (const struct sockaddr *)a, alen) < 0 && errno != EINPROGRESS) {
+			c->connect_errno = errno;
+			close(fd);
+			continue;
+		}
+		c->peer = *a;
+		c->connecting = true;
+		side_attach(c, &c->o, fd, on_origin);
+		conn_deadline(c, c->cfg->timeout_connect_ms);
+		return PH_AGAIN;
+	}
+	return connect_failed(c);
+}
+
+static int connected(struct conn *c)
+{
+	c->connecting = false;
+	c->has_peer = true;
+	free(c->addrs);
+	c->addrs = NULL;
+	if (c->is_connect) {
+		buf_printf(&c->c.out, "HTTP/1.%d 200 Connection established\r\n\r\n",
+			   c->cfg->quirks.http10_connect ? 0 : 1);
+		c->status = 200;
+		c->response_started = true;
+		relay_frame_init(&c->up, RELAY_STREAM, 0);
+		relay_frame_init(&c->down, RELAY_STREAM, 0);
+		c->state = CS_TUNNEL;
+		c->last_activity = ev_now(c->w->loop);
+		conn_deadline(c, c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms
+							    : c->cfg->timeout_tunnel_idle_ms);
+		return PH_OK;
+	}
+	c->state = CS_FORWARD;
+	conn_deadline(c, c->cfg->timeout_idle_ms);
+	return PH_OK;
+}
+
+/* The connect attempt's outcome, when the origin socket reports. */
+static int st_connect(struct conn *c)
+{
+	if (!c->connecting)
+		return connect_next(c);
+	if (!c->o.writable && !c->o.readable)
+		return PH_AGAIN;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(c->o.io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err == 0 && c->o.writable)
+		return connected(c);
+	if (err == 0)
+		return PH_AGAIN;
+	c->connect_errno = err;
+	c->connecting = false;
+	side_close(c->w->loop, &c->o);
+	/* The next attempt starts after this batch of events, so that no
+	 * stale event of the closed socket reaches the new one. */
+	ev_defer(c->w->loop, &c->rerun);
+	return PH_AGAIN;
+}
+
+/* Tunnels */
+
+/* Work is left when a side is still readable and its peer writable:
+ * relay_pump yielded to be fair to the other connections. */
+static void maybe_yield(struct conn *c, int r_up, int r_down)
+{
+	if ((r_up == PH_AGAIN && c->c.readable && c->o.writable && !c->up.done) ||
+	    (r_down == PH_AGAIN && c->o.readable && c->c.writable && !c->down.done))
+		ev_defer(c->w->loop, &c->rerun);
+}
+
+static int st_tunnel(struct conn *c)
+{
+	const char *why = NULL;
+	int up = relay_pump(&c->c, &c->o, &c->up, &why);
+	int down = up == PH_ERROR ? PH_ERROR : relay_pump(&c->o, &c->c, &c->down, &why);
+
+	c->last_activity = ev_now(c->w->loop);
+	if (up == PH_ERROR || down == PH_ERROR) {
+		conn_log(c, "TCP_TUNNEL", c->status, why);
+		return PH_ERROR;
+	}
+	if (up == PH_OK && down == PH_OK) {
+		conn_log(c, "TCP_TUNNEL", c->status, NULL);
+		return PH_ERROR;    /* both directions ended: close */
+	}
+	maybe_yield(c, up, down);
+	return PH_AGAIN;
+}
+
+/* HTTP forwarding */
+
+enum {
+	FWD_WAIT_HEAD,      /* request going out, waiting for the response head */
+	FWD_BODY,           /* relaying the response body */
+};
+
+/* The response is complete: decide what survives. */
+static int forward_done(struct conn *c)
+{
+	conn_log(c, "TCP_MISS", c->status, NULL);
+	bool request_sent = c->up.done;
+
+	buf_release(&c->retry_head);
+	if (!c->keepalive || !request_sent) {
+		origin_release(c, c->origin_reusable && request_sent);
+		return PH_ERROR;
+	}
+	/* The origin connection stays with this client for its next request
+	 * (most go to the same origin); conn_close parks it in the pool. */
+	if (c->origin_reusable && buf_len(&c->o.in) == 0)
+		c->origin_idle = true;
+	else
+		origin_release(c, false);
+	c->state = CS_HEAD;
+	conn_deadline(c, c->cfg->timeout_idle_ms);
+	txn_begin(c);
+	return PH_OK;
+}
+
+static int read_response_head(struct conn *c)
+{
+	for (;;) {
+		size_t len = buf_len(&c->o.in);
+
+		if (len) {
+			struct http_response resp;
+			struct http_framing fr;
+			const char *why = NULL;
+			int n = http_parse_response(buf_data(&c->o.in), len, c->cfg->max_header_size, &resp, &why);
+
+			if (n < 0)
+				return conn_fail(c, 502, "TCP_MISS", "The origin sent a malformed response: %s.", why);
+			if (n > 0) {
+				bool interim = resp.status >= 100 && resp.status < 200 && resp.status != 101;
+
+				if (interim) {
+					forward_response_head(&c->c.out, &resp, false, false);
+					buf_consume(&c->o.in, (size_t)n);
+					continue;
+				}
+				c->status = resp.status;
+				if (resp.status == 101 && c->upgrade) {
+					forward_response_head(&c->c.out, &resp, false, true);
+					buf_consume(&c->o.in, (size_t)n);
+					c->response_started = true;
+					relay_frame_init(&c->up, RELAY_STREAM, 0);
+					relay_frame_init(&c->down, RELAY_STREAM, 0);
+					c->state = CS_TUNNEL;
+					conn_deadline(c, c->cfg->timeout_tunnel_idle_ms);
+					return PH_OK;
+				}
+				if (http_response_framing(&resp, c->head_request, &fr, &why) < 0)
+					return conn_fail(c, 502, "TCP_MISS", "The origin's response was refused: %s.",
+							 why);
+				bool origin_close =
+					resp.version_minor == 0 ||
+					http_headers_have_token(resp.headers, resp.nheaders, "Connection", "close") ||
+					fr.kind == HTTP_BODY_CLOSE;
+
+				c->origin_reusable = !origin_close;
+				if (fr.kind == HTTP_BODY_CLOSE || resp.status == 101)
+					c->keepalive = false;
+				forward_response_head(&c->c.out, &resp, !c->keepalive, false);
+				buf_consume(&c->o.in, (size_t)n);
+				c->response_started = true;
+				relay_frame_init(&c->down,
+						 fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED
+						 : fr.kind == HTTP_BODY_CLOSE ? RELAY_STREAM
+									      : RELAY_LENGTH,
+						 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+				c->fwd_phase = FWD_BODY;
+				return PH_OK;
+			}
+		}
+		if (c->o.eof && c->reused_origin && buf_len(&c->retry_head) && buf_len(&c->o.in) == 0) {
+			/* The kept connection had been closed by the origin:
+			 * resend the head on a fresh connection. */
+			side_close(c->w->loop, &c->o);
+			c->o.out = c->retry_head;
+			c->retry_head = (struct buf){0};
+			c->reused_origin = false;
+			c->has_peer = false;
+			c->state = CS_RESOLVE;
+			return PH_OK;
+		}
+		if (c->o.eof)
+			return conn_fail(c, 502, "TCP_MISS", "The origin closed the connection without answering.");
+		int r = side_read(&c->o, c->cfg->max_header_size + 1);
+
+		if (r == PH_ERROR)
+			return conn_fail(c, 502, "TCP_MISS", "Reading the origin's answer failed: %s.", strerror(errno));
+		if (r != PH_OK)
+			return r;
+	}
+}
+
+static int st_forward(struct conn *c)
+{
+	const char *why = NULL;
+	int up = PH_OK, down;
+
+	c->last_activity = ev_now(c->w->loop);
+	if (!c->up.done || buf_len(&c->o.out)) {
+		up = relay_pump(&c->c, &c->o, &c->up, &why);
+		if (up == PH_ERROR) {
+			if (c->c.eof)
+				return conn_fail(c, 400, "TCP_MISS_ABORTED", "The client closed before sending the whole body.");
+			return conn_fail(c, 502, "TCP_MISS", "Sending the request to the origin failed: %s.",
+					 why ? why : "error");
+		}
+	}
+	if (c->fwd_phase == FWD_WAIT_HEAD) {
+		int r = read_response_head(c);
+
+		if (r != PH_OK || c->state != CS_FORWARD)
+			return r;
+		if (c->fwd_phase == FWD_WAIT_HEAD)
+			return PH_AGAIN;
+	}
+	down = relay_pump(&c->o, &c->c, &c->down, &why);
+	if (down == PH_ERROR) {
+		conn_log(c, "TCP_MISS_ABORTED", c->status, why);
+		return PH_ERROR;
+	}
+	if (down == PH_OK)
+		return forward_done(c);
+	if (c->c.eof && !c->c.readable && buf_len(&c->c.in) == 0 && c->up.done) {
+		/* Client went away while the answer was still coming. */
+	}
+	maybe_yield(c, up, down);
+	return PH_AGAIN;
+}
+
+/* The state machine */
+
+static void conn_run(struct conn *c)
+{
+	for (int steps = 0; steps < 64; steps++) {
+		int r;
+
+		switch (c->state) {
+		case CS_PROXY_HEADER:
+			r = st_proxy_header(c);
+			break;
+		case CS_HEAD:
+			r = st_head(c);
+			break;
+		case CS_RESOLVE:
+			r = st_resolve(c);
+			break;
+		case CS_CONNECT:
+			r = st_connect(c);
+			break;
+		case CS_TUNNEL:
+			r = st_tunnel(c);
+			break;
+		case CS_FORWARD:
+			r = st_forward(c);
+			break;
+		case CS_RESPOND:
+			r = st_respond(c);
+			break;
+		case CS_LINGER:
+			r = st_linger(c);
+			break;
+		case CS_CLOSED:
+		default:
+			return;
+		}
+		if (r == PH_AGAIN)
+			return;
+		if (r == PH_ERROR) {
+			conn_close(c);
+			return;
+		}
+	}
+	ev_defer(c->w->loop, &c->rerun);
+}
+
+static void rerun(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct conn *c = conn_of_defer_rerun(d);
+
+	if (c->state != CS_CLOSED)
+		conn_run(c);
+}
+
+static void mark(struct side *s, uint32_t revents)
+{
+	if (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->readable = true;
+	if (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		s->writable = true;
+}
+
+static void on_client(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct conn *c = io->data;
+
+	mark(&c->c, revents);
+	conn_run(c);
+}
+
+static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct conn *c = io->data;
+
+	mark(&c->o, revents);
+	conn_run(c);
+}
+
+static void on_timer(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct conn *c = t->data;
+	uint64_t now = ev_now(loop);
+
+	switch (c->state) {
+	case CS_HEAD:
+	case CS_PROXY_HEADER:
+		/* Slow or idle client: no answer is owed. */
+		conn_close(c);
+		return;
+	case CS_CONNECT:
+		if (c->connecting) {
+			c->connect_errno = ETIMEDOUT;
+			c->connecting = false;
+			side_close(loop, &c->o);
+			ev_defer(loop, &c->rerun);
+			return;
+		}
+		break;
+	case CS_TUNNEL: {
+		uint64_t limit = c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms;
+
+		if (now < c->last_activity + limit) {
+			ev_timer_start(loop, &c->timer, c->last_activity + limit - now);
+			return;
+		}
+		conn_log(c, "TCP_TUNNEL", c->status, "tunnel idle timeout");
+		conn_close(c);
+		return;
+	}
+	case CS_FORWARD:
+		if (now < c->last_activity + c->cfg->timeout_idle_ms && c->fwd_phase == FWD_BODY) {
+			ev_timer_start(loop, &c->timer, c->last_activity + c->cfg->timeout_idle_ms - now);
+			return;
+		}
+		if (!c->response_started) {
+			conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.", c->origin_key,
+				  (unsigned long long)c->cfg->timeout_idle_ms);
+			conn_run(c);
+			return;
+		}
+		conn_log(c, "TCP_MISS_ABORTED", c->status, "origin idle timeout");
+		break;
+	case CS_RESOLVE:
+		conn_fail(c, 504, "TCP_MISS", "DNS lookup for %s timed out.", c->host);
+		conn_run(c);
+		return;
+	default:
+		break;
+	}
+	conn_close(c);
+}
+
+void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, bool proxy_protocol)
+{
+	struct conn *c = ph_calloc(1, sizeof(*c));
+
+	c->w = w;
+	c->client_addr = *addr;
+	c->o.io.fd = -1;
+	c->c.io.fd = -1;
+	c->o.io.cb = on_origin;
+	c->o.io.data = c;
+	c->timer.cb = on_timer;
+	c->timer.data = c;
+	c->rerun.cb = rerun;
+	c->cfg = config_ref(w->cfg);
+	c->proxy_protocol = proxy_protocol;
+	c->state = proxy_protocol ? CS_PROXY_HEADER : CS_HEAD;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	set_nodelay(fd);
+	side_attach(c, &c->c, fd, on_client);
+	txn_begin(c);
+	conn_deadline(c, c->cfg->timeout_header_ms);
+}

@@ -1,0 +1,427 @@
+/*
+ * engine.c - process life: listening sockets (one SO_REUSEPORT socket per
+ * worker and listen address, so the kernel spreads new connections without
+ * an accept lock), worker threads, privilege drop, and the signal thread
+ * that reloads (SIGHUP) and drains (SIGTERM/SIGINT).
+ */
+#include "engine.h"
+#include "common.h"
+#include "config.h"
+#include "conn.h"
+#include "dns.h"
+#include "log.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ENGINE_MAX_WORKERS 64
+#define ACCEPT_PAUSE_MS 100
+
+atomic_uint engine_nconns;
+
+static struct worker *workers;
+static int nworkers;
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config *current;      /* the signal thread's reference */
+static atomic_bool draining;
+static atomic_bool stopping;
+
+/* Refusing connections */
+
+/* Answers 503 on a socket pinhole will not serve, without keeping any
+ * state: what the client already sent is read first, so that closing does
+ * not reset the connection before the answer is read. */
+static void refuse(int fd, int status, const char *why)
+{
+	char sink[4096], msg[512];
+	int n;
+
+	for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	n = snprintf(msg, sizeof(msg),
+		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\nRetry-After: 1\r\n\r\n%s\n",
+		     status, status == 503 ? "Service Unavailable" : "Error", strlen(why) + 1, why);
+	if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("refusing a client: %s", strerror(errno));
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+static void resume_accept(struct ev_loop *loop, struct ev_timer *t);
+
+static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	struct listener *l = io->data;
+	struct worker *w = l->w;
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			if ((errno == EMFILE || errno == ENFILE) && w->reserve_fd >= 0) {
+				/* Out of descriptors: give up the spare one to
+				 * take the client and tell it why. */
+				close(w->reserve_fd);
+				fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+				if (fd >= 0)
+					refuse(fd, 503, "Too many connections: pinhole is out of file descriptors.");
+				w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				log_error("out of file descriptors (%s): refusing new clients", strerror(EMFILE));
+				if (fd >= 0)
+					continue;
+			}
+			/* Retry later rather than spinning on an error the
+			 * listener will keep reporting. */
+			ev_timer_start(loop, &w->accept_pause, ACCEPT_PAUSE_MS);
+			return;
+		}
+		unsigned n = atomic_fetch_add(&engine_nconns, 1) + 1;
+
+		if (n > w->cfg->max_connections) {
+			atomic_fetch_sub(&engine_nconns, 1);
+			refuse(fd, 503, "Too many connections: the proxy is at its max-connections limit.");
+			continue;
+		}
+		conn_accept(w, fd, &ss, l->proxy_protocol);
+	}
+}
+
+static void resume_accept(struct ev_loop *loop, struct ev_timer *t)
+{
+	struct worker *w = t->data;
+
+	for (size_t i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i].io.fd >= 0)
+			on_accept(loop, &w->listeners[i].io, EPOLLIN);
+}
+
+static int make_listener(const struct listen_cfg *lc)
+{
+	int one = 1;
+	int fd = socket(lc->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (lc->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&lc->addr, lc->addrlen) < 0 || listen(fd, 4096) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Workers */
+
+static void close_listeners(struct worker *w)
+{
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		int fd = w->listeners[i].io.fd;
+
+		ev_io_stop(w->loop, &w->listeners[i].io);
+		if (fd >= 0)
+			close(fd);
+	}
+	ev_timer_stop(w->loop, &w->accept_pause);
+}
+
+void engine_conn_closed(struct worker *w)
+{
+	if (w->draining && w->nconns == 0)
+		ev_loop_stop(w->loop);
+}
+
+/* Runs in the worker's thread when the signal thread wakes it. */
+static void worker_wakeup(struct ev_loop *loop, void *arg)
+{
+	struct worker *w = arg;
+	struct config *old = NULL;
+
+	pthread_mutex_lock(&current_lock);
+	if (current && current != w->cfg) {
+		old = w->cfg;
+		w->cfg = config_ref(current);
+	}
+	pthread_mutex_unlock(&current_lock);
+	if (old) {
+		dns_reconfigure(w->dns, w->cfg);
+		config_unref(old);
+	}
+	if (atomic_load(&stopping)) {
+		while (w->conns)
+			conn_abort(w->conns);
+		close_listeners(w);
+		ev_loop_stop(loop);
+		return;
+	}
+	if (atomic_load(&draining) && !w->draining) {
+		w->draining = true;
+		close_listeners(w);
+		for (struct conn *c = w->conns, *next; c; c = next) {
+			next = c->next;
+			conn_close_if_idle(c);
+		}
+	}
+	if (w->draining && w->nconns == 0)
+		ev_loop_stop(loop);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	ev_loop_run(w->loop);
+	while (w->conns)
+		conn_abort(w->conns);
+	ev_loop_run_pending(w->loop);
+	close_listeners(w);
+	pool_free(w->pool);
+	dns_free(w->dns);
+	if (w->reserve_fd >= 0)
+		close(w->reserve_fd);
+	config_unref(w->cfg);
+	ev_loop_free(w->loop);
+	free(w->listeners);
+	return NULL;
+}
+
+static void wake_all(void)
+{
+	for (int i = 0; i < nworkers; i++)
+		ev_wakeup(workers[i].loop);
+}
+
+/* Reload */
+
+static bool same_listeners(const struct config *a, const struct config *b)
+{
+	if (a->nlistens != b->nlistens)
+		return false;
+	for (size_t i = 0; i < a->nlistens; i++)
+		if (a->listens[i].addrlen != b->listens[i].addrlen ||
+		    memcmp(&a->listens[i].addr, &b->listens[i].addr, a->listens[i].addrlen) != 0 ||
+		    a->listens[i].proxy_protocol != b->listens[i].proxy_protocol)
+			return false;
+	return true;
+}
+
+static void reload(void)
+{
+	struct cfg_errors errs = {0};
+	const char *path = current->path ? current->path : "(embedded default)";
+	struct config *next = config_load(current->path, &errs);
+	char err[512];
+
+	if (!next) {
+		log_error("reload of %s refused, the running configuration stays:", path);
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("%s", errs.msgs[i]);
+		cfg_errors_free(&errs);
+		return;
+	}
+	cfg_errors_free(&errs);
+	if (!same_listeners(current, next))
+		log_warn("reload: listen addresses changed in %s; they apply after a restart", path);
+	if (log_configure(next, err, sizeof(err)) < 0) {
+		log_error("reload of %s refused: %s", path, err);
+		config_unref(next);
+		return;
+	}
+	pthread_mutex_lock(&current_lock);
+	struct config *old = current;
+
+	current = next;
+	pthread_mutex_unlock(&current_lock);
+	config_unref(old);
+	wake_all();
+	log_always("configuration reloaded from %s", path);
+}
+
+/* Start-up */
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		log_error("user %s does not exist", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		log_error("cannot switch to user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int start_workers(struct config *cfg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	nworkers = cfg->workers ? cfg->workers : (int)(ncpu > 0 ? ncpu : 1);
+	if (nworkers > ENGINE_MAX_WORKERS)
+		nworkers = ENGINE_MAX_WORKERS;
+	workers = ph_calloc((size_t)nworkers, sizeof(*workers));
+	for (int i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
+
+		w->id = i;
+		w->reserve_fd = -1;
+		w->loop = ev_loop_new();
+		if (!w->loop) {
+			log_error("cannot create an event loop: %s", strerror(errno));
+			return -1;
+		}
+		w->nlisteners = cfg->nlistens;
+		w->listeners = ph_calloc(cfg->nlistens ? cfg->nlistens : 1, sizeof(*w->listeners));
+		for (size_t j = 0; j < cfg->nlistens; j++) {
+			const struct listen_cfg *lc = &cfg->listens[j];
+			struct listener *l = &w->listeners[j];
+			int fd = make_listener(lc);
+
+			l->io.fd = -1;
+			if (fd < 0) {
+				log_error("%s:%d: cannot listen on %s: %s", lc->file ? lc->file : "(default)", lc->line,
+					  lc->text, strerror(errno));
+				return -1;
+			}
+			l->w = w;
+			l->proxy_protocol = lc->proxy_protocol;
+			l->io.cb = on_accept;
+			l->io.data = l;
+			ev_io_start(w->loop, &l->io, fd, EPOLLIN);
+		}
+	}
+	if (cfg->user && drop_privileges(cfg->user) < 0)
+		return -1;
+	for (int i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
+
+		w->cfg = config_ref(cfg);
+		w->dns = dns_new(w->loop, cfg);
+		w->pool = pool_new(w->loop);
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		w->accept_pause.cb = resume_accept;
+		w->accept_pause.data = w;
+		ev_set_wakeup(w->loop, worker_wakeup, w);
+		if (!w->dns || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			log_error("cannot start worker %d", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Waits for the workers to drain, at most drain_ms, then stops them. */
+static void drain(uint64_t drain_ms)
+{
+	struct timespec deadline;
+
+	atomic_store(&draining, true);
+	wake_all();
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)(drain_ms / 1000);
+	deadline.tv_nsec += (long)(drain_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	bool forced = false;
+
+	for (int i = 0; i < nworkers; i++) {
+		if (!forced && pthread_timedjoin_np(workers[i].thread, NULL, &deadline) == 0)
+			continue;
+		if (!forced) {
+			log_warn("drain: %u connections still open after %llu ms, closing them",
+				 atomic_load(&engine_nconns), (unsigned long long)drain_ms);
+			atomic_store(&stopping, true);
+			wake_all();
+			forced = true;
+		}
+		pthread_join(workers[i].thread, NULL);
+	}
+}
+
+int engine_run(struct config *cfg)
+{
+	char err[512];
+	sigset_t set;
+	int sig;
+
+	if (log_configure(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinhole: %s\n", err);
+		config_unref(cfg);
+		return 1;
+	}
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	current = cfg;
+	if (start_workers(cfg) < 0) {
+		atomic_store(&stopping, true);
+		for (int i = 0; i < nworkers; i++)
+			if (workers[i].thread) {
+				ev_wakeup(workers[i].loop);
+				pthread_join(workers[i].thread, NULL);
+			}
+		return 1;
+	}
+	for (size_t i = 0; i < cfg->nlistens; i++)
+		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->listens[i].text,
+			   cfg->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload();
+			continue;
+		}
+		break;
+	}
+	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
+		   (unsigned long long)current->timeout_drain_ms);
+	drain(current->timeout_drain_ms);
+	config_unref(current);
+	current = NULL;
+	free(workers);
+	log_always("stopped");
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * log.h - the access log (Squid native or JSON lines, one line per request or
+ * tunnel) and the error log.  Lines are formatted on the caller's stack and
+ * written with one write(2), so workers never share a buffer or a lock.
+ * Nothing that reaches these functions may contain a credential.
+ */
+#ifndef PINHOLE_LOG_H
+#define PINHOLE_LOG_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+struct access_entry {
+	uint64_t end_ms;                        /* wall clock, at the end */
+	uint64_t elapsed_ms;
+	const struct sockaddr_storage *client;
+	const char *result;                     /* "TCP_TUNNEL", "TCP_MISS", "TCP_DENIED", "NONE_NONE" */
+	int status;                             /* 0 = none (000) */
+	uint64_t bytes_out;                     /* sent to the client, heads included */
+	uint64_t bytes_in;                      /* received from the client */
+	const char *method;                     /* NULL = "-" */
+	const char *url;                        /* CONNECT: host:port */
+	const char *user;                       /* NULL = "-" */
+	const char *hierarchy;                  /* "HIER_DIRECT", "HIER_NONE" */
+	const struct sockaddr_storage *peer;    /* origin address, NULL = "-" */
+	const char *mime;                       /* NULL = "-" */
+	const char *error;                      /* cause sentence (JSON only), NULL = none */
+};
+
+/* Opens (or reopens, on reload) the files a config names.  0 or -1 with a
+ * message in err. */
+int log_configure(const struct config *cfg, char *err, size_t errlen);
+
+void log_access(const struct access_entry *e);
+
+/* Error log, filtered by log-level. */
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+bool log_enabled(enum log_level level);
+/* Start-up, reload and shutdown notices: written whatever the log-level. */
+void log_always(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

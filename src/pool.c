@@ -1,0 +1,138 @@
+/*
+ * pool.c - the idle origin connection pool.  Small and bounded
+ * (POOL_MAX_IDLE per worker), so a linear scan from the most recently
+ * parked connection is cheaper than a hash table would be.
+ */
+#include "pool.h"
+#include "common.h"
+#include "ev.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct idle {
+	struct ev_io io;
+	struct ev_timer timer;
+	struct pool *pool;
+	struct idle *prev, *next;
+	struct sockaddr_storage peer;
+	char key[264];
+};
+
+struct pool {
+	struct ev_loop *loop;
+	struct idle *head;          /* most recently parked first */
+	size_t n;
+};
+
+struct pool *pool_new(struct ev_loop *loop)
+{
+	struct pool *p = ph_calloc(1, sizeof(*p));
+
+	p->loop = loop;
+	return p;
+}
+
+static void idle_drop(struct idle *e)
+{
+	struct pool *p = e->pool;
+	int fd = e->io.fd;
+
+	ev_io_stop(p->loop, &e->io);
+	ev_timer_stop(p->loop, &e->timer);
+	if (fd >= 0)
+		close(fd);
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		p->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	p->n--;
+	free(e);
+}
+
+void pool_free(struct pool *p)
+{
+	if (!p)
+		return;
+	while (p->head)
+		idle_drop(p->head);
+	free(p);
+}
+
+/* The origin closed or spoke out of turn: the connection is useless. */
+static void idle_event(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+{
+	idle_drop(io->data);
+}
+
+static void idle_expired(struct ev_loop *loop, struct ev_timer *t)
+{
+	idle_drop(t->data);
+}
+
+int pool_fd_alive(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void pool_put(struct pool *p, const char *key, int fd, const struct sockaddr_storage *peer)
+{
+	if (strlen(key) >= sizeof(((struct idle *)0)->key) || !pool_fd_alive(fd)) {
+		close(fd);
+		return;
+	}
+	if (p->n >= POOL_MAX_IDLE) {
+		struct idle *last = p->head;
+
+		while (last->next)
+			last = last->next;
+		idle_drop(last);
+	}
+	struct idle *e = ph_calloc(1, sizeof(*e));
+
+	e->pool = p;
+	strcpy(e->key, key);
+	e->peer = *peer;
+	e->io.cb = idle_event;
+	e->io.data = e;
+	e->timer.cb = idle_expired;
+	e->timer.data = e;
+	if (ev_io_start(p->loop, &e->io, fd, EPOLLIN | EPOLLRDHUP) < 0) {
+		close(fd);
+		free(e);
+		return;
+	}
+	ev_timer_start(p->loop, &e->timer, POOL_IDLE_MS);
+	e->next = p->head;
+	if (p->head)
+		p->head->prev = e;
+	p->head = e;
+	p->n++;
+}
+
+int pool_get(struct pool *p, const char *key, struct sockaddr_storage *peer)
+{
+	for (struct idle *e = p->head; e; e = e->next) {
+		if (strcmp(e->key, key) != 0)
+			continue;
+		int fd = e->io.fd;
+
+		ev_io_stop(p->loop, &e->io);
+		e->io.fd = -1;
+		*peer = e->peer;
+		idle_drop(e);
+		if (pool_fd_alive(fd))
+			return fd;
+		close(fd);
+		return pool_get(p, key, peer);
+	}
+	return -1;
+}

@@ -1,0 +1,181 @@
+/*
+ * relay.c - the byte pump.  Bytes are read into the source's buffer and
+ * written straight out; the buffer is released the moment it is empty, so
+ * an idle tunnel holds no memory.  Framing only ever looks at chunk-size
+ * lines: chunk data is skipped by count.
+ */
+#include "relay.h"
+#include "common.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Reads per call before yielding to other connections (x BUF_SIZE bytes). */
+#define RELAY_BUDGET 16
+
+void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t length)
+{
+	f->kind = kind;
+	f->remaining = length;
+	f->done = kind == RELAY_LENGTH && length == 0;
+	f->ready = 0;
+	http_chunked_init(&f->chunked);
+}
+
+int side_read(struct side *s, size_t limit)
+{
+	if (s->eof)
+		return PH_OK;
+	if (!s->readable)
+		return PH_AGAIN;
+	size_t room = buf_reserve(&s->in, limit);
+
+	if (room == 0)
+		return PH_AGAIN;
+	for (;;) {
+		ssize_t n = read(s->io.fd, s->in.base + s->in.end, room);
+
+		if (n > 0) {
+			s->in.end += (uint32_t)n;
+			s->rbytes += (uint64_t)n;
+			return PH_OK;
+		}
+		if (n == 0) {
+			s->eof = true;
+			if (buf_len(&s->in) == 0)
+				buf_release(&s->in);
+			return PH_OK;
+		}
+		if (errno == EINTR)
+			continue;
+		if (buf_len(&s->in) == 0)
+			buf_release(&s->in);
+		if (errno == EAGAIN) {
+			s->readable = false;
+			return PH_AGAIN;
+		}
+		return PH_ERROR;
+	}
+}
+
+/* Writes len bytes; returns how many went out, or -1 on a socket error. */
+static ssize_t side_write(struct side *s, const char *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		if (!s->writable)
+			break;
+		ssize_t n = send(s->io.fd, p + done, len - done, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			done += (size_t)n;
+			s->wbytes += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			s->writable = false;
+			break;
+		}
+		return -1;
+	}
+	return (ssize_t)done;
+}
+
+int side_flush(struct side *s)
+{
+	size_t len = buf_len(&s->out);
+
+	if (len == 0)
+		return PH_OK;
+	ssize_t n = side_write(s, buf_data(&s->out), len);
+
+	if (n < 0)
+		return PH_ERROR;
+	buf_consume(&s->out, (size_t)n);
+	return buf_len(&s->out) == 0 ? PH_OK : PH_AGAIN;
+}
+
+/* How many of the buffered bytes belong to the message, marking it done
+ * when its end is among them. */
+static int frame_take(struct relay_frame *f, const char *p, size_t len, size_t *take, const char **why)
+{
+	switch (f->kind) {
+	case RELAY_STREAM:
+		*take = len;
+		return PH_OK;
+	case RELAY_LENGTH:
+		*take = (size_t)PH_MIN((uint64_t)len, f->remaining);
+		f->remaining -= *take;
+		f->done = f->remaining == 0;
+		return PH_OK;
+	case RELAY_CHUNKED: {
+		int r = http_chunked_scan(&f->chunked, p, len, take, why);
+
+		if (r == PH_ERROR)
+			return PH_ERROR;
+		f->done = r == PH_OK;
+		return PH_OK;
+	}
+	}
+	return PH_ERROR;
+}
+
+int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const char **why)
+{
+	int budget = RELAY_BUDGET;
+	int r = side_flush(dst);
+
+	if (r == PH_ERROR)
+		*why = "write failed";
+	if (r != PH_OK)
+		return r;
+	for (;;) {
+		size_t len = buf_len(&src->in);
+
+		/* Account newly buffered bytes to the message, once. */
+		if (f->ready < len && !f->done) {
+			size_t take;
+
+			if (frame_take(f, buf_data(&src->in) + f->ready, len - f->ready, &take, why) != PH_OK)
+				return PH_ERROR;
+			f->ready += take;
+		}
+		if (f->ready > 0) {
+			ssize_t n = side_write(dst, buf_data(&src->in), (size_t)f->ready);
+
+			if (n < 0) {
+				*why = "write failed";
+				return PH_ERROR;
+			}
+			buf_consume(&src->in, (size_t)n);
+			f->ready -= (uint64_t)n;
+			if (f->ready > 0)
+				return PH_AGAIN;
+			continue;
+		}
+		if (f->done)
+			return PH_OK;
+		if (src->eof) {
+			if (f->kind != RELAY_STREAM) {
+				*why = "connection closed in the middle of a message";
+				return PH_ERROR;
+			}
+			if (!dst->shut_wr) {
+				shutdown(dst->io.fd, SHUT_WR);
+				dst->shut_wr = true;
+			}
+			return PH_OK;
+		}
+		if (budget-- == 0)
+			return PH_AGAIN;  /* the caller sees readiness left and yields */
+		r = side_read(src, BUF_SIZE);
+		if (r == PH_ERROR)
+			*why = "read failed";
+		if (r != PH_OK)
+			return r;
+	}
+}
