@@ -56,8 +56,7 @@ static void side_close(struct ev_loop *loop, struct side *s)
 	ev_io_stop(loop, &s->io);
 	if (fd >= 0)
 		close(fd);
-	buf_release(&s->in);
-	buf_release(&s->out);
+	side_release(s);
 	s->readable = s->writable = s->eof = s->shut_wr = false;
 }
 
@@ -78,7 +77,7 @@ static void origin_release(struct conn *c, bool reusable)
 		int fd = c->o.io.fd;
 
 		ev_io_stop(c->w->loop, &c->o.io);
-		buf_release(&c->o.out);
+		side_release(&c->o);
 		pool_put(c->w->pool, c->origin_key, fd, &c->peer);
 		c->o.readable = c->o.writable = false;
 		return;
@@ -960,8 +959,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 
 	c->w = w;
 	c->client_addr = *addr;
-	c->o.io.fd = -1;
-	c->c.io.fd = -1;
+	side_init(&c->c);
+	side_init(&c->o);
 	c->o.io.cb = on_origin;
 	c->o.io.data = c;
 	c->timer.cb = on_timer;

@@ -8,11 +8,72 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* Reads per call before yielding to other connections (x BUF_SIZE bytes). */
 #define RELAY_BUDGET 16
+
+#define PIPE_POOL_KEEP 64     /* idle pipes kept per thread */
+#define PIPE_CHUNK (64 * 1024)
+
+static atomic_int relay_mode = RELAY_COPY;
+static _Thread_local int pipe_pool[PIPE_POOL_KEEP][2];
+static _Thread_local int pipe_pool_n;
+
+void relay_set_mode(enum relay_mode mode)
+{
+	atomic_store(&relay_mode, mode);
+}
+
+enum relay_mode relay_get_mode(void)
+{
+	return atomic_load(&relay_mode);
+}
+
+void side_init(struct side *s)
+{
+	*s = (struct side){0};
+	s->io.fd = -1;
+	s->pipe[0] = s->pipe[1] = -1;
+}
+
+static bool pipe_get(struct side *s)
+{
+	if (pipe_pool_n > 0) {
+		pipe_pool_n--;
+		s->pipe[0] = pipe_pool[pipe_pool_n][0];
+		s->pipe[1] = pipe_pool[pipe_pool_n][1];
+		return true;
+	}
+	return pipe2(s->pipe, O_NONBLOCK | O_CLOEXEC) == 0;
+}
+
+/* An empty pipe goes back to the pool; one with bytes in it is closed. */
+static void pipe_put(struct side *s)
+{
+	if (s->pipe[0] < 0)
+		return;
+	if (s->piped == 0 && pipe_pool_n < PIPE_POOL_KEEP) {
+		pipe_pool[pipe_pool_n][0] = s->pipe[0];
+		pipe_pool[pipe_pool_n][1] = s->pipe[1];
+		pipe_pool_n++;
+	} else {
+		close(s->pipe[0]);
+		close(s->pipe[1]);
+	}
+	s->pipe[0] = s->pipe[1] = -1;
+	s->piped = 0;
+}
+
+void side_release(struct side *s)
+{
+	buf_release(&s->in);
+	buf_release(&s->out);
+	pipe_put(s);
+}
 
 void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t length)
 {
@@ -124,6 +185,71 @@ static int frame_take(struct relay_frame *f, const char *p, size_t len, size_t *
 	return PH_ERROR;
 }
 
+/* The splice(2) path of a stream: socket -> pipe -> socket, no copy
+ * through user space.  The pipe is held only while bytes are in it. */
+static int splice_pump(struct side *src, struct side *dst, const char **why)
+{
+	for (int budget = RELAY_BUDGET;; budget--) {
+		if (src->piped > 0) {
+			if (!dst->writable)
+				return PH_AGAIN;
+			ssize_t n = splice(src->pipe[0], NULL, dst->io.fd, NULL, src->piped,
+					   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+
+			if (n < 0 && errno == EAGAIN) {
+				dst->writable = false;
+				return PH_AGAIN;
+			}
+			if (n <= 0 && errno != EINTR) {
+				*why = "write failed";
+				return PH_ERROR;
+			}
+			if (n > 0) {
+				src->piped -= (uint32_t)n;
+				dst->wbytes += (uint64_t)n;
+			}
+			if (src->piped > 0)
+				continue;
+			pipe_put(src);
+		}
+		if (src->eof) {
+			if (!dst->shut_wr) {
+				shutdown(dst->io.fd, SHUT_WR);
+				dst->shut_wr = true;
+			}
+			return PH_OK;
+		}
+		if (!src->readable || budget == 0)
+			return PH_AGAIN;
+		if (src->pipe[0] < 0 && !pipe_get(src)) {
+			*why = "out of pipes";
+			return PH_ERROR;
+		}
+		ssize_t n = splice(src->io.fd, NULL, src->pipe[1], NULL, PIPE_CHUNK,
+				   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+
+		if (n > 0) {
+			src->piped += (uint32_t)n;
+			src->rbytes += (uint64_t)n;
+			continue;
+		}
+		if (n == 0) {
+			src->eof = true;
+			pipe_put(src);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		pipe_put(src);
+		if (errno == EAGAIN) {
+			src->readable = false;
+			return PH_AGAIN;
+		}
+		*why = "read failed";
+		return PH_ERROR;
+	}
+}
+
 int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const char **why)
 {
 	int budget = RELAY_BUDGET;
@@ -133,6 +259,9 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 		*why = "write failed";
 	if (r != PH_OK)
 		return r;
+	if (f->kind == RELAY_STREAM && atomic_load_explicit(&relay_mode, memory_order_relaxed) == RELAY_SPLICE &&
+	    buf_len(&src->in) == 0)
+		return splice_pump(src, dst, why);
 	for (;;) {
 		size_t len = buf_len(&src->in);
 

@@ -25,6 +25,8 @@ struct side {
 	bool writable;
 	bool eof;               /* read returned 0 */
 	bool shut_wr;           /* shutdown(SHUT_WR) done */
+	int pipe[2];            /* splice mode: bytes read from this side wait here */
+	uint32_t piped;         /* bytes in pipe */
 };
 
 /* Where the bytes of one direction end. */
@@ -41,6 +43,20 @@ struct relay_frame {
 	uint64_t ready;         /* bytes at the front of src->in that belong to the message */
 	bool done;
 };
+
+/* Which relay moves tunnel bytes: copy through a buffer (read/write) or
+ * splice(2) through a pipe taken from a per-thread pool while bytes are in
+ * flight.  Chosen once at start-up (contrib/bench measures both). */
+enum relay_mode {
+	RELAY_COPY,
+	RELAY_SPLICE,
+};
+void relay_set_mode(enum relay_mode mode);
+enum relay_mode relay_get_mode(void);
+/* Initialises a side that has no socket yet. */
+void side_init(struct side *s);
+/* Gives back what a side holds (buffers, pipe); the caller closes the fd. */
+void side_release(struct side *s);
 
 void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t length);
 

@@ -128,13 +128,13 @@ ph_dump() {
 		echo "--- ${f##*/}:"
 		tail -n 60 "$f"
 	done
-	for f in "$T"/*.err; do
-		case ${f##*/} in pinhole*) continue ;; esac
+	for f in "$T"/*.err "$T"/*.requests; do
+		case ${f##*/} in pinhole* | last.* | raw.*) continue ;; esac
 		[ -s "$f" ] || continue
 		echo "--- ${f##*/}:"
 		tail -n 30 "$f"
 	done
-}
+} >&2
 
 ph_cleanup() {
 	local status=$? pid f
@@ -150,7 +150,6 @@ ph_cleanup() {
 		[ -s "$f" ] || continue
 		if grep -Eq "$PH_SANITIZER_RE" "$f"; then
 			echo "FAIL: $SCENARIO: sanitizer report in ${f##*/}" >&2
-			[ "$status" = 1 ] || cat "$f"
 			status=1
 		fi
 	done
@@ -386,6 +385,14 @@ raw_bg() {
 	spawn "$name" "$PY" "$PH_LIB/rawclient.py" 127.0.0.1 "$PH_PORT" "$@"
 }
 
+# wait_pid PID [SECONDS]: waits (default 15 s) for a spawned process to
+# exit; its status is in $WAIT_RC.
+wait_pid() {
+	wait_gone "$1" "${2:-15}" || fail "process $1 still runs after ${2:-15} s"
+	wait "$1"
+	WAIT_RC=$?
+}
+
 # wait_file PATH [SECONDS]
 wait_file() {
 	local i n=$((${2:-10} * 10))
@@ -462,6 +469,14 @@ $(cat "$T/$1.requests")"
 # origin_count VAR: how many requests/connections origin VAR logged.
 origin_count() {
 	wc -l <"$T/$1.requests" | tr -d ' '
+}
+
+# echo_headers: the request headers /echo reported in $BODY, one
+# "name: value" line each, names in lower case.
+echo_headers() {
+	"$PY" -c 'import json, sys
+for k, v in json.loads(sys.stdin.read())["headers"]:
+    print("%s: %s" % (k.lower(), v))' <<<"$BODY"
 }
 
 # json_field JSON KEY: a top-level value of a JSON document, as JSON.

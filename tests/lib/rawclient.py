@@ -19,13 +19,19 @@ expected and what was received, and the client exits 1.
   shut               shutdown(SHUT_WR): half-close our side
   eof                wait until the peer closes (EOF or reset); data still
                      unconsumed is ignored
+  trickle TEXT SECONDS
+                     send TEXT one byte every SECONDS, stopping early and
+                     without failing when the peer closes (slow clients)
   sleep SECONDS      pause (the connection stays open)
   touch PATH         create PATH (tells a scenario that a step was reached)
+  wait-file PATH     wait until PATH exists (the scenario says "go on")
   print              print the data not yet consumed to stdout
 
-Without --timeout each waiting step gives up after 10 s.
+Without --timeout each waiting step gives up after $RAWCLIENT_TIMEOUT or
+10 seconds.
 """
 
+import os
 import re
 import socket
 import struct
@@ -124,7 +130,7 @@ def show(b, limit=3000):
 
 
 def main(argv):
-    timeout = 10.0
+    timeout = float(os.environ.get("RAWCLIENT_TIMEOUT") or 10)
     if argv[:1] == ["--timeout"]:
         timeout = float(argv[1])
         argv = argv[2:]
@@ -140,7 +146,8 @@ def main(argv):
         return 1
     nargs = {"send": 1, "sendfile": 1, "proxy-v2": 4, "ws-text": 1,
              "expect": 1, "reject": 1, "quiet": 1, "shut": 0, "eof": 0,
-             "sleep": 1, "touch": 1, "print": 0}
+             "sleep": 1, "touch": 1, "print": 0, "trickle": 2,
+             "wait-file": 1}
     i = 0
     n = 0
     while i < len(steps):
@@ -204,6 +211,25 @@ def main(argv):
                 if not cl.closed:
                     return fail("the connection is still open after %gs" %
                                 timeout)
+            elif op == "trickle":
+                data = unescape(args[0])
+                for k in range(len(data)):
+                    if cl.closed:
+                        break
+                    try:
+                        cl.sock.sendall(data[k:k + 1])
+                    except OSError:
+                        cl.closed = True
+                        break
+                    while cl.recv_some(time.monotonic() + float(args[1])):
+                        pass
+            elif op == "wait-file":
+                deadline = time.monotonic() + timeout
+                while not os.path.exists(args[0]):
+                    if time.monotonic() > deadline:
+                        return fail("%s did not appear within %gs" %
+                                    (args[0], timeout))
+                    time.sleep(0.05)
             elif op == "sleep":
                 time.sleep(float(args[0]))
             elif op == "touch":
