@@ -1570,10 +1570,18 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	if (!cfg->has_admin)
 		return;
 	for (size_t i = 0; i < cfg->nlistens; i++) {
-		if (addr_equal(&cfg->listens[i].addr, &cfg->admin.addr))
+		const struct listen_cfg *l = &cfg->listens[i];
+
+		if (!addr_equal(&l->addr, &cfg->admin.addr))
+			continue;
+		if (l->line == 0)
+			cfg_error(ctx->errs, cfg->admin.file, cfg->admin.line,
+				  "admin address %s is the proxy's default listen address; give "
+				  "admin another port or add a 'listen' line", cfg->admin.text);
+		else
 			cfg_error(ctx->errs, cfg->admin.file, cfg->admin.line,
 				  "admin address %s is already a proxy listen address (at %s:%d)",
-				  cfg->admin.text, cfg->listens[i].file, cfg->listens[i].line);
+				  cfg->admin.text, l->file, l->line);
 	}
 	if (!addr_is_loopback(&cfg->admin.addr) && !cfg->admin_htpasswd)
 		cfg_error(ctx->errs, cfg->admin.file, cfg->admin.line,

@@ -126,6 +126,14 @@ static void txn_begin(struct conn *c)
 	c->fwd_phase = 0;
 }
 
+/* Starts a direction's framing, throttled when the quirk says so. */
+static void frame_start(struct conn *c, struct relay_frame *f, enum relay_kind kind, uint64_t length)
+{
+	relay_frame_init(f, kind, length);
+	if (c->cfg->quirks.throttle_bps)
+		relay_frame_throttle(f, c->cfg->quirks.throttle_bps);
+}
+
 /* Lifecycle */
 
 static void conn_free(struct ev_loop *loop, struct ev_defer *d)
@@ -149,6 +157,7 @@ static void conn_close(struct conn *c)
 		dns_cancel(w->dns, c->dnsq);
 	c->dnsq = NULL;
 	ev_timer_stop(w->loop, &c->timer);
+	ev_timer_stop(w->loop, &c->pace);
 	side_close(w->loop, &c->c);
 	if (c->origin_idle)
 		origin_release(c, true);
@@ -428,7 +437,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	buf_release(&c->retry_head);
 	forward_request_head(&c->o.out, req, &uri, c->upgrade);
 	buf_consume(&c->c.in, req->head_len);
-	relay_frame_init(&c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
+	frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
 			 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 	if (c->o.io.fd < 0) {
 		int fd = pool_get(c->w->pool, key, &c->peer);
@@ -473,7 +482,16 @@ static int st_head(struct conn *c)
 			const char *why = NULL;
 			int n = http_parse_request(buf_data(&c->c.in), len, c->cfg->max_header_size, &req, &why);
 
+			if (n > 0 && c->w->cfg->quirks.delay_ms && !c->delayed) {
+				/* quirk delay: answer every request late. */
+				c->delayed = true;
+				ev_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks.delay_ms);
+				return PH_AGAIN;
+			}
+			if (n > 0 && c->delayed && ev_timer_active(&c->pace))
+				return PH_AGAIN;
 			if (n > 0) {
+				c->delayed = false;
 				/* A new request: it sees the newest configuration. */
 				struct config *now = c->w->cfg;
 
@@ -610,8 +628,8 @@ static int connected(struct conn *c)
 			   c->cfg->quirks.http10_connect ? 0 : 1);
 		c->status = 200;
 		c->response_started = true;
-		relay_frame_init(&c->up, RELAY_STREAM, 0);
-		relay_frame_init(&c->down, RELAY_STREAM, 0);
+		frame_start(c, &c->up, RELAY_STREAM, 0);
+		frame_start(c, &c->down, RELAY_STREAM, 0);
 		c->state = CS_TUNNEL;
 		c->last_activity = ev_now(c->w->loop);
 		conn_deadline(c, c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms
@@ -653,6 +671,10 @@ static int st_connect(struct conn *c)
  * relay_pump yielded to be fair to the other connections. */
 static void maybe_yield(struct conn *c, int r_up, int r_down)
 {
+	uint64_t wait = PH_MAX(c->up.wait_ms, c->down.wait_ms);
+
+	if (wait && !ev_timer_active(&c->pace))
+		ev_timer_start(c->w->loop, &c->pace, wait);
 	if ((r_up == PH_AGAIN && c->c.readable && c->o.writable && !c->up.done) ||
 	    (r_down == PH_AGAIN && c->o.readable && c->c.writable && !c->down.done))
 		ev_defer(c->w->loop, &c->rerun);
@@ -733,8 +755,8 @@ static int read_response_head(struct conn *c)
 					forward_response_head(&c->c.out, &resp, false, true);
 					buf_consume(&c->o.in, (size_t)n);
 					c->response_started = true;
-					relay_frame_init(&c->up, RELAY_STREAM, 0);
-					relay_frame_init(&c->down, RELAY_STREAM, 0);
+					frame_start(c, &c->up, RELAY_STREAM, 0);
+					frame_start(c, &c->down, RELAY_STREAM, 0);
 					c->state = CS_TUNNEL;
 					conn_deadline(c, c->cfg->timeout_tunnel_idle_ms);
 					return PH_OK;
@@ -753,7 +775,7 @@ static int read_response_head(struct conn *c)
 				forward_response_head(&c->c.out, &resp, !c->keepalive, false);
 				buf_consume(&c->o.in, (size_t)n);
 				c->response_started = true;
-				relay_frame_init(&c->down,
+				frame_start(c, &c->down,
 						 fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED
 						 : fr.kind == HTTP_BODY_CLOSE ? RELAY_STREAM
 									      : RELAY_LENGTH,
@@ -802,10 +824,10 @@ static int st_forward(struct conn *c)
 	if (c->fwd_phase == FWD_WAIT_HEAD) {
 		int r = read_response_head(c);
 
+		if (r == PH_AGAIN)
+			maybe_yield(c, up, PH_OK);
 		if (r != PH_OK || c->state != CS_FORWARD)
 			return r;
-		if (c->fwd_phase == FWD_WAIT_HEAD)
-			return PH_AGAIN;
 	}
 	down = relay_pump(&c->o, &c->c, &c->down, &why);
 	if (down == PH_ERROR) {
@@ -899,6 +921,11 @@ static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	conn_run(c);
 }
 
+static void on_pace(struct ev_loop *loop, struct ev_timer *t)
+{
+	conn_run(t->data);
+}
+
 static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 {
 	struct conn *c = t->data;
@@ -965,6 +992,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 	c->o.io.data = c;
 	c->timer.cb = on_timer;
 	c->timer.data = c;
+	c->pace.cb = on_pace;
+	c->pace.data = c;
 	c->rerun.cb = rerun;
 	c->cfg = config_ref(w->cfg);
 	c->proxy_protocol = proxy_protocol;

@@ -35,7 +35,9 @@ struct conn {
 	struct conn *prev, *next;   /* the worker's list */
 	struct side c;              /* client */
 	struct side o;              /* origin */
-	struct ev_timer timer;
+	struct ev_timer timer;      /* the one deadline of the current state */
+	struct ev_timer pace;       /* quirks delay and throttle */
+	bool delayed;
 	struct ev_defer rerun;      /* more work to do after this batch */
 	struct ev_defer release;
 	enum conn_state state;

@@ -81,7 +81,31 @@ void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t leng
 	f->remaining = length;
 	f->done = kind == RELAY_LENGTH && length == 0;
 	f->ready = 0;
+	f->rate = 0;
+	f->wait_ms = 0;
 	http_chunked_init(&f->chunked);
+}
+
+void relay_frame_throttle(struct relay_frame *f, uint64_t rate)
+{
+	f->rate = rate;
+	f->tokens = rate / 10;  /* a tenth of a second's worth to start */
+	f->refilled_ms = ph_mono_ms();
+}
+
+/* How many bytes the bucket lets through now; sets wait_ms when none. */
+static size_t throttle_allow(struct relay_frame *f, size_t want)
+{
+	uint64_t now = ph_mono_ms();
+
+	f->tokens = PH_MIN(f->tokens + (now - f->refilled_ms) * f->rate / 1000, PH_MAX(f->rate / 10, 1));
+	f->refilled_ms = now;
+	if (f->tokens == 0) {
+		f->wait_ms = PH_MAX(1000 / PH_MAX(f->rate, 1), 10);
+		return 0;
+	}
+	f->wait_ms = 0;
+	return (size_t)PH_MIN((uint64_t)want, f->tokens);
 }
 
 int side_read(struct side *s, size_t limit)
@@ -259,8 +283,8 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 		*why = "write failed";
 	if (r != PH_OK)
 		return r;
-	if (f->kind == RELAY_STREAM && atomic_load_explicit(&relay_mode, memory_order_relaxed) == RELAY_SPLICE &&
-	    buf_len(&src->in) == 0)
+	if (f->kind == RELAY_STREAM && !f->rate &&
+	    atomic_load_explicit(&relay_mode, memory_order_relaxed) == RELAY_SPLICE && buf_len(&src->in) == 0)
 		return splice_pump(src, dst, why);
 	for (;;) {
 		size_t len = buf_len(&src->in);
@@ -274,15 +298,21 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 			f->ready += take;
 		}
 		if (f->ready > 0) {
-			ssize_t n = side_write(dst, buf_data(&src->in), (size_t)f->ready);
+			size_t want = (size_t)f->ready;
+
+			if (f->rate && (want = throttle_allow(f, want)) == 0)
+				return PH_AGAIN;
+			ssize_t n = side_write(dst, buf_data(&src->in), want);
 
 			if (n < 0) {
 				*why = "write failed";
 				return PH_ERROR;
 			}
+			if (f->rate)
+				f->tokens -= (uint64_t)n;
 			buf_consume(&src->in, (size_t)n);
 			f->ready -= (uint64_t)n;
-			if (f->ready > 0)
+			if (f->ready > 0 && (size_t)n < want)
 				return PH_AGAIN;
 			continue;
 		}

@@ -42,7 +42,15 @@ struct relay_frame {
 	struct http_chunked chunked;
 	uint64_t ready;         /* bytes at the front of src->in that belong to the message */
 	bool done;
+	/* quirk throttle: a token bucket of rate bytes per second. */
+	uint64_t rate;
+	uint64_t tokens;
+	uint64_t refilled_ms;
+	uint64_t wait_ms;       /* set when the pump stopped for tokens */
 };
+
+/* Limits the direction to rate bytes per second (0 = unlimited). */
+void relay_frame_throttle(struct relay_frame *f, uint64_t rate);
 
 /* Which relay moves tunnel bytes: copy through a buffer (read/write) or
  * splice(2) through a pipe taken from a per-thread pool while bytes are in

@@ -15,7 +15,7 @@ for authority in "127.0.0.1" ":$ECHO" "127.0.0.1:99999" "127.0.0.1:port" \
 	"[::1:$ECHO" "127.0.0.1:$ECHO/path"; do
 	raw send "CONNECT $authority HTTP/1.1\r\nHost: $authority\r\n\r\n" \
 		expect '^HTTP/1\.1 400 [^\r]*\r\n' \
-		expect '(?i)\r\ncontent-type: text/plain' \
+		expect '(?i)(^|\r\n)content-type: text/plain' \
 		expect '(?i)host:port' \
 		eof
 done

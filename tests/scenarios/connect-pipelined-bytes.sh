@@ -14,6 +14,6 @@ raw send "CONNECT 127.0.0.1:$ECHO HTTP/1.1\r\nHost: 127.0.0.1:$ECHO\r\n\r\nearly
 	expect '^HTTP/1\.1 200 Connection established\r\n.*?\r\n\r\n' \
 	expect '^early bytes, no wait$' \
 	send ' + later' expect '^ \+ later$' \
-	shut expect '^EOF after 27 bytes\n$' eof
+	shut expect '^EOF after 28 bytes\n$' eof
 log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT 127\.0\.0\.1:$ECHO - HIER_DIRECT/127\.0\.0\.1 "
 pinhole_stop

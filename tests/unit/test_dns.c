@@ -396,6 +396,29 @@ static int start_dnsmasq(const char *path, int port)
 	return -1;
 }
 
+/* The dns-server list as config.c writes it for c-ares. */
+static bool servers_from_config(int port, char *out, size_t len)
+{
+	struct cfg_errors errs = {0};
+	struct config *cfg;
+	char text[64];
+
+	snprintf(text, sizeof(text), "dns-server 127.0.0.1:%d\n", port);
+	cfg = config_parse_text("test_dns.conf", text, strlen(text), &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	cfg_errors_free(&errs);
+	if (!cfg || !cfg->dns_servers) {
+		snprintf(out, len, "127.0.0.1:%d", port);
+		if (cfg)
+			config_unref(cfg);
+		return false;
+	}
+	snprintf(out, len, "%s", cfg->dns_servers);
+	config_unref(cfg);
+	return true;
+}
+
 /* Real lookups against dnsmasq. */
 
 static void resolve_one(struct dns *dns, const struct config *cfg, const char *host,
@@ -684,7 +707,7 @@ int main(void)
 		ev_loop_free(loop);
 		return unit_summary("test_dns");
 	}
-	snprintf(servers, sizeof(servers), "127.0.0.1:%d", port);
+	CHECK(servers_from_config(port, servers, sizeof(servers)));
 	cfg.dns_servers = servers;
 	dns = dns_new(loop, &cfg);
 	CHECK(dns != NULL);

@@ -1,0 +1,662 @@
+#!/bin/sh
+# run.sh - pinhole benchmark driver (`make bench`): builds loadgen and echod,
+# runs pinhole, Squid, tinyproxy and a direct connection side by side on
+# loopback in interleaved rounds, prints medians, ratios and the targets, and
+# writes the table to contrib/bench/results/latest.txt. Not a test.
+
+set -u
+
+usage() {
+	cat <<'EOF'
+usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
+                               [--keep-tmp] [--help]
+  --quick         one short round (about 2 minutes)
+  --rounds N      interleaved rounds (default 3; medians over them)
+  --targets LIST  comma list from direct,pinhole,squid,tinyproxy (default all)
+  --keep-tmp      keep the temporary directory (configs, logs, raw output)
+environment: PINHOLE (binary, default ./src/pinhole), CC (default cc),
+  BENCH_CONC (tunnel/http concurrency, default 50)
+EOF
+}
+
+# ---- options ----------------------------------------------------------------
+
+ROUNDS=3
+QUICK=0
+KEEP=0
+TARGETS="direct,pinhole,squid,tinyproxy"
+ROUNDS_SET=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) QUICK=1 ;;
+	--rounds)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		ROUNDS=$2; ROUNDS_SET=1; shift ;;
+	--rounds=*) ROUNDS=${1#--rounds=}; ROUNDS_SET=1 ;;
+	--targets)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		TARGETS=$2; shift ;;
+	--targets=*) TARGETS=${1#--targets=} ;;
+	--keep-tmp) KEEP=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "bench: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+case "$ROUNDS" in
+''|*[!0-9]*|0) echo "bench: --rounds needs a positive integer" >&2; exit 2 ;;
+esac
+
+# durations in seconds: measured part and warm-up (not counted)
+if [ "$QUICK" = 1 ]; then
+	[ "$ROUNDS_SET" = 1 ] || ROUNDS=1
+	T_TUN=5; T_BULK=3; T_HTTP=5; WARM=0.5; SETTLE=1
+else
+	T_TUN=8; T_BULK=5; T_HTTP=8; WARM=1; SETTLE=2
+fi
+CONC=${BENCH_CONC:-50}
+BULK_TUNNELS=8
+IDLE_STEPS="5000,9000"
+
+want_target() {
+	case ",$TARGETS," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+# ---- environment ------------------------------------------------------------
+
+HERE=$(cd "$(dirname "$0")" && pwd) || exit 2
+PINHOLE=${PINHOLE:-./src/pinhole}
+case "$PINHOLE" in
+/*) ;;
+*) PINHOLE="$(pwd)/$PINHOLE" ;;
+esac
+CC=${CC:-cc}
+
+say() { printf '%s\n' "$*"; }
+err() { printf 'bench: error: %s\n' "$*" >&2; }
+
+# Every process we start is recorded here and stopped by PID on exit.
+PIDS=""
+TMP=""
+cleanup() {
+	trap - EXIT INT TERM HUP
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	i=0
+	while [ $i -lt 30 ]; do
+		alive=""
+		for p in $PIDS; do
+			kill -0 "$p" 2>/dev/null && alive="$alive $p"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for p in $PIDS; do
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	done
+	PIDS=""
+	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+		if [ "$KEEP" = 1 ]; then
+			say "bench: kept $TMP"
+		else
+			rm -rf "$TMP"
+		fi
+	fi
+}
+trap cleanup EXIT
+trap 'err "interrupted"; cleanup; exit 130' INT
+trap 'err "terminated"; cleanup; exit 143' TERM
+trap 'cleanup; exit 129' HUP
+
+pid_add() { PIDS="$PIDS $1"; }
+pid_del() {
+	n=""
+	for p in $PIDS; do
+		[ "$p" = "$1" ] || n="$n $p"
+	done
+	PIDS=$n
+}
+
+# Stop one process we started (and any children it left): TERM, then KILL.
+stop_pid() {
+	sp=$1
+	kids=$(ps -o pid= --ppid "$sp" 2>/dev/null)
+	kill -TERM "$sp" 2>/dev/null
+	i=0
+	while kill -0 "$sp" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$sp" 2>/dev/null && kill -KILL "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	for k in $kids; do
+		kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null
+	done
+	pid_del "$sp"
+}
+
+# Raise the open-files limit to the hard limit for us and every child.
+HARD=$(ulimit -Hn)
+if [ "$HARD" = unlimited ]; then
+	ulimit -n 20000 2>/dev/null
+else
+	ulimit -n "$HARD" 2>/dev/null
+fi
+NOFILE=$(ulimit -n)
+if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt 19000 ]; then
+	say "bench: note: open-files limit is $NOFILE; 9000 idle tunnels" \
+	    "need about 19000 for the proxy (expect idle-tunnel failures)"
+fi
+
+# CPU pinning: proxy on CPU 0, load generator and origin on CPU 1.
+NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+if command -v taskset >/dev/null 2>&1 && [ "$NCPU" -ge 2 ]; then
+	PIN_PROXY="taskset -c 0"
+	PIN_LOAD="taskset -c 1"
+	PIN_NOTE="proxy on CPU 0, loadgen+origin on CPU 1"
+else
+	PIN_PROXY=""
+	PIN_LOAD=""
+	PIN_NOTE="no pinning (needs taskset and 2 CPUs)"
+	say "bench: note: $PIN_NOTE"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pinhole-bench.XXXXXX") || {
+	err "mktemp failed"; exit 2; }
+chmod 755 "$TMP"	# squid and tinyproxy may drop to another user
+RAW="$TMP/raw"		# one line per measurement: round target metric value
+: >"$RAW"
+NOTES="$TMP/notes"
+: >"$NOTES"
+
+# ---- build ------------------------------------------------------------------
+
+CFLAGS_B="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra"
+for t in loadgen echod; do
+	if ! $CC $CFLAGS_B -o "$TMP/$t" "$HERE/$t.c" 2>"$TMP/build-$t.log"; then
+		err "building $t failed:"
+		cat "$TMP/build-$t.log" >&2
+		exit 2
+	fi
+done
+LG="$TMP/loadgen"
+
+freeports() {
+	"$LG" freeport "$1" || { err "no free loopback port"; exit 2; }
+}
+
+# ---- origin -----------------------------------------------------------------
+
+PORTS=$(freeports 3)
+# shellcheck disable=SC2086
+set -- $PORTS
+if [ $# -ne 3 ]; then
+	err "could not pick free loopback ports"
+	exit 2
+fi
+ECHO_PORT=$1
+SRC_PORT=$2
+HTTP_PORT=$3
+$PIN_LOAD "$TMP/echod" -e "$ECHO_PORT" -s "$SRC_PORT" -H "$HTTP_PORT" \
+	-t 3600 >"$TMP/echod.log" 2>&1 &
+ECHOD_PID=$!
+pid_add "$ECHOD_PID"
+for p in "$ECHO_PORT" "$SRC_PORT" "$HTTP_PORT"; do
+	if ! "$LG" waitport "$p" 5000; then
+		err "echod did not listen on 127.0.0.1:$p within 5 s"
+		cat "$TMP/echod.log" >&2
+		exit 2
+	fi
+done
+
+# ---- proxies ----------------------------------------------------------------
+
+PROXY_PID=""
+PROXY_PORT=""
+
+write_pinhole_conf() {
+	cat >"$TMP/pinhole.conf" <<EOF
+# written by contrib/bench/run.sh
+listen 127.0.0.1:$1
+workers 1
+access-log off
+allow all
+max-connections 19000
+timeout tunnel-idle 10m
+EOF
+}
+
+write_squid_conf() {
+	: >"$TMP/squid-cache.log"
+	chmod 666 "$TMP/squid-cache.log"
+	cat >"$TMP/squid.conf" <<EOF
+# written by contrib/bench/run.sh: open proxy, no cache, no logging
+http_port 127.0.0.1:$1
+http_access allow all
+cache deny all
+access_log none
+cache_store_log none
+cache_log $TMP/squid-cache.log
+pid_filename $TMP/squid.pid
+coredump_dir $TMP
+workers 1
+max_filedescriptors 20000
+shutdown_lifetime 0 seconds
+pinger_enable off
+visible_hostname localhost
+EOF
+}
+
+write_tinyproxy_conf() {
+	cat >"$TMP/tinyproxy.conf" <<EOF
+# written by contrib/bench/run.sh: no ConnectPort = all ports allowed
+Port $1
+Listen 127.0.0.1
+Timeout 600
+MaxClients 19000
+LogLevel Critical
+PidFile "$TMP/tinyproxy.pid"
+EOF
+}
+
+PINHOLE_OK=0
+PINHOLE_WHY=""
+check_pinhole() {
+	if [ ! -x "$PINHOLE" ]; then
+		PINHOLE_WHY="binary $PINHOLE not found (set PINHOLE=)"
+		return 1
+	fi
+	write_pinhole_conf 3128
+	if ! "$PINHOLE" validate -c "$TMP/pinhole.conf" \
+	    >"$TMP/pinhole-validate.log" 2>&1; then
+		PINHOLE_WHY="'pinhole validate' rejected the bench config: $(
+		    head -n 3 "$TMP/pinhole-validate.log" | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
+SQUID_OK=0
+SQUID_WHY=""
+if command -v squid >/dev/null 2>&1; then SQUID_OK=1
+else SQUID_WHY="squid not installed (apt-get install squid)"; fi
+TINY_OK=0
+TINY_WHY=""
+if command -v tinyproxy >/dev/null 2>&1; then TINY_OK=1
+else TINY_WHY="tinyproxy not installed (apt-get install tinyproxy)"; fi
+if want_target pinhole; then
+	if check_pinhole; then PINHOLE_OK=1; fi
+fi
+
+# Start proxy $1 on a fresh port; sets PROXY_PID/PROXY_PORT. 1 on failure.
+start_proxy() {
+	PROXY_PORT=$(freeports 1)
+	if [ -z "$PROXY_PORT" ]; then
+		err "could not pick a free loopback port"
+		return 1
+	fi
+	log="$TMP/$1.log"
+	case "$1" in
+	pinhole)
+		write_pinhole_conf "$PROXY_PORT"
+		$PIN_PROXY "$PINHOLE" run -c "$TMP/pinhole.conf" \
+			>>"$log" 2>&1 &
+		;;
+	squid)
+		write_squid_conf "$PROXY_PORT"
+		$PIN_PROXY squid -N -f "$TMP/squid.conf" >>"$log" 2>&1 &
+		;;
+	tinyproxy)
+		write_tinyproxy_conf "$PROXY_PORT"
+		$PIN_PROXY tinyproxy -d -c "$TMP/tinyproxy.conf" \
+			>>"$log" 2>&1 &
+		;;
+	esac
+	PROXY_PID=$!
+	pid_add "$PROXY_PID"
+	if ! "$LG" waitport "$PROXY_PORT" 15000; then
+		err "$1 did not accept on 127.0.0.1:$PROXY_PORT within 15 s;" \
+		    "last log lines:"
+		tail -n 5 "$log" >&2
+		[ "$1" = squid ] && tail -n 5 "$TMP/squid-cache.log" >&2
+		stop_pid "$PROXY_PID"
+		PROXY_PID=""
+		return 1
+	fi
+	if ! kill -0 "$PROXY_PID" 2>/dev/null; then
+		err "$1 exited right after start"
+		tail -n 5 "$log" >&2
+		PROXY_PID=""
+		return 1
+	fi
+	return 0
+}
+
+stop_proxy() {
+	[ -n "$PROXY_PID" ] && stop_pid "$PROXY_PID"
+	PROXY_PID=""
+}
+
+# ---- measurements -----------------------------------------------------------
+
+# Run the load generator in the background so signals reach our traps.
+LG_OUT=""
+run_lg() {
+	$PIN_LOAD "$LG" "$@" >"$TMP/lg.out" 2>"$TMP/lg.err" &
+	lp=$!
+	pid_add "$lp"
+	wait "$lp"
+	rc=$?
+	pid_del "$lp"
+	LG_OUT=$(cat "$TMP/lg.out")
+	return $rc
+}
+
+# Extract key=value from the last loadgen line.
+kv() {
+	printf '%s\n' "$LG_OUT" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n 1
+}
+
+record() {	# round target metric value
+	printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RAW"
+}
+
+note_errors() {	# round target what metric... (metrics flagged on errors)
+	e=$(kv err)
+	if [ -z "$LG_OUT" ]; then
+		printf 'round %s %s %s: loadgen failed: %s\n' "$1" "$2" "$3" \
+		    "$(tail -n 2 "$TMP/lg.err" | tr '\n' ' ')" >>"$NOTES"
+		return 1
+	fi
+	if [ -n "$e" ] && [ "$e" != 0 ]; then
+		printf 'round %s %s %s: %s errors (%s)\n' "$1" "$2" "$3" "$e" \
+		    "$(printf '%s\n' "$LG_OUT" | tr ' ' '\n' |
+		      grep '^err_' | tr '\n' ' ')" >>"$NOTES"
+		ne_r=$1; ne_t=$2
+		shift 3
+		for ne_m in "$@"; do
+			record "$ne_r" "$ne_t" "err_$ne_m" "$e"
+		done
+	fi
+	return 0
+}
+
+measure_tunnel() {	# round target portarg
+	run_lg tunnel $3 -t "$ECHO_PORT" -c "$CONC" -d "$T_TUN" -w "$WARM" \
+		-n 3000000
+	if note_errors "$1" "$2" tunnel tunnels; then
+		r=$(kv rate); p50=$(kv p50_us); p99=$(kv p99_us)
+		record "$1" "$2" tunnels "$r"
+		record "$1" "$2" p50 "$p50"
+		record "$1" "$2" p99 "$p99"
+		say "  tunnels/s $r  p50 ${p50}us  p99 ${p99}us  err $(kv err)"
+	fi
+}
+
+measure_bulk() {
+	run_lg bulk $3 -t "$SRC_PORT" -c "$BULK_TUNNELS" -d "$T_BULK" -w 0.5
+	if note_errors "$1" "$2" bulk bulk; then
+		m=$(kv mbps)
+		[ "$(kv err)" = 0 ] && record "$1" "$2" bulk "$m"
+		say "  bulk MB/s $m  err $(kv err)"
+	fi
+}
+
+measure_http() {
+	run_lg http $3 -t "$HTTP_PORT" -c "$CONC" -d "$T_HTTP" -w "$WARM" \
+		-n 5000000
+	if note_errors "$1" "$2" http http; then
+		r=$(kv rate)
+		record "$1" "$2" http "$r"
+		say "  keep-alive req/s $r  reconnects $(kv reconnects)" \
+		    "stale $(kv retries)  err $(kv err)"
+	fi
+}
+
+measure_idle() {
+	run_lg idle $3 -t "$ECHO_PORT" -c 100 -k "$IDLE_STEPS" \
+		-r "$PROXY_PID" -S "$SETTLE" -d 90
+	if note_errors "$1" "$2" idle idle5000 idle9000; then
+		for k in $(printf '%s' "$IDLE_STEPS" | tr ',' ' '); do
+			v=$(kv "kib_per_tunnel_$k")
+			[ -n "$v" ] && record "$1" "$2" "idle$k" "$v"
+		done
+		say "  idle: base $(kv base_kib) KiB," \
+		    "@5000 $(kv kib_per_tunnel_5000) KiB/tunnel," \
+		    "@9000 $(kv kib_per_tunnel_9000) KiB/tunnel," \
+		    "held $(kv held) dropped $(kv dropped) err $(kv err)"
+		[ -n "$(kv reached)" ] && printf \
+		    'round %s %s idle: only %s of %s tunnels established\n' \
+		    "$1" "$2" "$(kv reached)" "$(kv target)" >>"$NOTES"
+	fi
+}
+
+run_target() {	# round target
+	r=$1; t=$2
+	case "$t" in
+	direct)
+		say "round $r: direct"
+		measure_tunnel "$r" direct "-p 0"
+		measure_bulk "$r" direct "-p 0"
+		measure_http "$r" direct "-p 0"
+		return
+		;;
+	pinhole) [ "$PINHOLE_OK" = 1 ] || return ;;
+	squid) [ "$SQUID_OK" = 1 ] || return ;;
+	tinyproxy) [ "$TINY_OK" = 1 ] || return ;;
+	esac
+	say "round $r: $t"
+	if ! start_proxy "$t"; then
+		printf 'round %s %s: failed to start (see above)\n' "$r" "$t" \
+		    >>"$NOTES"
+		return
+	fi
+	# fresh process first: memory per idle tunnel, then the rates
+	measure_idle "$r" "$t" "-p $PROXY_PORT"
+	sleep 1
+	measure_tunnel "$r" "$t" "-p $PROXY_PORT"
+	measure_bulk "$r" "$t" "-p $PROXY_PORT"
+	measure_http "$r" "$t" "-p $PROXY_PORT"
+	if ! kill -0 "$PROXY_PID" 2>/dev/null; then
+		printf 'round %s %s: proxy died during the round\n' "$r" "$t" \
+		    >>"$NOTES"
+	fi
+	stop_proxy
+}
+
+# ---- run --------------------------------------------------------------------
+
+START=$(date +%s)
+say "pinhole bench: $ROUNDS round(s); tunnels ${T_TUN}s, bulk ${T_BULK}s," \
+    "http ${T_HTTP}s (+${WARM}s warm-up), concurrency $CONC; $PIN_NOTE"
+if want_target pinhole && [ "$PINHOLE_OK" != 1 ]; then
+	say "bench: skipping pinhole: $PINHOLE_WHY"
+fi
+if want_target squid && [ "$SQUID_OK" != 1 ]; then
+	say "bench: skipping squid: $SQUID_WHY"
+fi
+if want_target tinyproxy && [ "$TINY_OK" != 1 ]; then
+	say "bench: skipping tinyproxy: $TINY_WHY"
+fi
+
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+	for t in direct pinhole squid tinyproxy; do
+		want_target "$t" && run_target "$round" "$t"
+	done
+	round=$((round + 1))
+done
+stop_pid "$ECHOD_PID"
+ELAPSED=$(( $(date +%s) - START ))
+
+# ---- report -----------------------------------------------------------------
+
+# median of metric $2 for target $1 over rounds, empty if none
+median() {
+	awk -v t="$1" -v m="$2" '$2 == t && $3 == m { print $4 }' "$RAW" |
+	    sort -g | awk '{ v[NR] = $1 }
+		END {
+			if (NR == 0) exit
+			if (NR % 2) x = v[(NR + 1) / 2]
+			else x = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.6g\n", x
+		}'
+}
+
+# a / b with 2 decimals, "-" when either is missing or b is 0
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "" || b == "" || b + 0 == 0) print "-"
+		else printf "%.2f\n", a / b }'
+}
+
+fmt() {	# number format: $1 value, $2 decimals
+	if [ -z "$1" ]; then printf '%s' "-"
+	else awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }'; fi
+}
+
+ms() {	# microseconds -> ms with 2 decimals
+	if [ -z "$1" ]; then printf '%s' "-"
+	else awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; fi
+}
+
+had_err() {	# target metric -> "*" if any round had errors
+	awk -v t="$1" -v m="err_$2" '$2 == t && $3 == m { f = 1 }
+		END { if (f) printf "*" }' "$RAW"
+}
+
+cell() {	# target metric decimals
+	printf '%s%s' "$(fmt "$(median "$1" "$2")" "$3")" "$(had_err "$1" "$2")"
+}
+
+latcell() {
+	p50=$(median "$1" p50); p99=$(median "$1" p99)
+	if [ -z "$p50" ]; then printf '%s' "-"
+	else printf '%s/%s%s' "$(ms "$p50")" "$(ms "$p99")" \
+	    "$(had_err "$1" tunnels)"; fi
+}
+
+ran() {	# did target $1 produce any value
+	awk -v t="$1" '$2 == t { f = 1 } END { exit !f }' "$RAW"
+}
+
+REPORT="$TMP/report"
+{
+	say "pinhole bench $(date '+%Y-%m-%d %H:%M:%S %z'), kernel" \
+	    "$(uname -r), $NCPU CPUs, $PIN_NOTE"
+	say "rounds $ROUNDS (medians), tunnels ${T_TUN}s, bulk ${T_BULK}s" \
+	    "x$BULK_TUNNELS tunnels, http ${T_HTTP}s, concurrency $CONC," \
+	    "warm-up ${WARM}s, took ${ELAPSED}s"
+	say "squid: $(squid -v 2>/dev/null | head -n 1)"
+	say "tinyproxy: $(tinyproxy -v 2>/dev/null | head -n 1)"
+	if [ "$PINHOLE_OK" = 1 ]; then
+		say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)"
+	elif want_target pinhole; then
+		say "pinhole: skipped: $PINHOLE_WHY"
+	fi
+	say ""
+	printf '%-30s %11s %11s %11s %11s %15s %14s\n' metric direct \
+	    pinhole squid tinyproxy pinhole/direct pinhole/squid
+	row() {	# label metric decimals
+		printf '%-30s' "$1"
+		for t in direct pinhole squid tinyproxy; do
+			printf ' %11s' "$(cell "$t" "$2" "$3")"
+		done
+		p=$(median pinhole "$2")
+		printf ' %15s %14s\n' "$(ratio "$p" "$(median direct "$2")")" \
+		    "$(ratio "$p" "$(median squid "$2")")"
+	}
+	row "tunnels/s (64B echo)" tunnels 0
+	printf '%-30s' "tunnel p50 ms / p99 ms"
+	for t in direct pinhole squid tinyproxy; do
+		printf ' %11s' "$(latcell "$t")"
+	done
+	pd50=$(ratio "$(median pinhole p50)" "$(median direct p50)")
+	pd99=$(ratio "$(median pinhole p99)" "$(median direct p99)")
+	ps50=$(ratio "$(median pinhole p50)" "$(median squid p50)")
+	ps99=$(ratio "$(median pinhole p99)" "$(median squid p99)")
+	if [ "$pd50" = - ]; then pd=-; else pd="$pd50/$pd99"; fi
+	if [ "$ps50" = - ]; then pq=-; else pq="$ps50/$ps99"; fi
+	printf ' %15s %14s\n' "$pd" "$pq"
+	row "bulk MB/s ($BULK_TUNNELS tunnels)" bulk 0
+	row "KiB RSS per idle tunnel @5000" idle5000 2
+	row "KiB RSS per idle tunnel @9000" idle9000 2
+	row "HTTP keep-alive req/s" http 0
+	say ""
+	# reference ratios, to compare the harness with other measurements
+	for t in squid tinyproxy; do
+		ran "$t" || continue
+		say "$t/direct: tunnels/s $(ratio "$(median $t tunnels)" \
+		    "$(median direct tunnels)"), bulk $(ratio \
+		    "$(median $t bulk)" "$(median direct bulk)"), keep-alive" \
+		    "req/s $(ratio "$(median $t http)" "$(median direct http)")"
+	done
+	if ran pinhole; then
+		say ""
+		say "targets (pinhole):"
+		target() {	# label value op limit
+			if [ -z "$2" ] || [ "$2" = - ] || [ -z "$4" ] ||
+			    [ "$4" = - ]; then
+				printf '  %-46s %s\n' "$1" "n/a (missing data)"
+				return
+			fi
+			if awk -v a="$2" -v b="$4" -v o="$3" 'BEGIN {
+			    if (o == ">=") exit !(a + 0 >= b + 0)
+			    if (o == "<=") exit !(a + 0 <= b + 0)
+			    exit !(a + 0 < b + 0) }'; then
+				v=MET
+			else
+				v="NOT MET"
+			fi
+			printf '  %-46s %-8s (%s %s %s)\n' "$1" "$v" "$2" "$3" \
+			    "$4"
+		}
+		target "tunnels/s >= 2x squid" \
+		    "$(ratio "$(median pinhole tunnels)" \
+		    "$(median squid tunnels)")" ">=" 2
+		target "tunnels/s >= 0.85x direct" \
+		    "$(ratio "$(median pinhole tunnels)" \
+		    "$(median direct tunnels)")" ">=" 0.85
+		target "p99 tunnel setup (ms) < squid p50 (ms)" \
+		    "$(ms "$(median pinhole p99)")" "<" \
+		    "$(ms "$(median squid p50)")"
+		target "bulk MB/s >= 0.8x direct" \
+		    "$(ratio "$(median pinhole bulk)" \
+		    "$(median direct bulk)")" ">=" 0.8
+		target "keep-alive req/s >= 2x squid" \
+		    "$(ratio "$(median pinhole http)" \
+		    "$(median squid http)")" ">=" 2
+		target "KiB RSS per idle tunnel @5000 <= 4" \
+		    "$(fmt "$(median pinhole idle5000)" 2)" "<=" 4
+		target "KiB RSS per idle tunnel @9000 <= 4" \
+		    "$(fmt "$(median pinhole idle9000)" 2)" "<=" 4
+	fi
+	if [ -s "$NOTES" ]; then
+		say ""
+		say "* = at least one round had errors; notes:"
+		sed 's/^/  /' "$NOTES"
+	fi
+	say ""
+	say "per-round values (round target metric value; latency in us):"
+	sed 's/^/  /' "$RAW"
+} >"$REPORT"
+
+say ""
+cat "$REPORT"
+if mkdir -p "$HERE/results" 2>/dev/null &&
+    cp "$REPORT" "$HERE/results/latest.txt" 2>/dev/null; then
+	say ""
+	say "written to contrib/bench/results/latest.txt"
+else
+	err "could not write $HERE/results/latest.txt"
+fi
+
+# harness failure: nothing at all was measured
+if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy; then
+	err "no measurement succeeded"
+	exit 1
+fi
+exit 0
