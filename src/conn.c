@@ -53,18 +53,18 @@ static void side_close(struct ev_loop *loop, struct side *s)
 {
 	int fd = s->io.fd;
 
-	ev_io_stop(loop, &s->io);
+	ev_io_forget(&s->io);
 	if (fd >= 0)
 		close(fd);
 	side_release(s);
-	s->readable = s->writable = s->eof = s->shut_wr = false;
+	s->readable = s->writable = s->eof = s->shut_wr = s->failed = false;
 }
 
 static void side_attach(struct conn *c, struct side *s, int fd, ev_io_cb cb)
 {
 	s->io.cb = cb;
 	s->io.data = c;
-	s->readable = s->writable = s->eof = s->shut_wr = false;
+	s->readable = s->writable = s->eof = s->shut_wr = s->failed = false;
 	ev_io_start(c->w->loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 }
 
@@ -648,6 +648,8 @@ static int st_connect(struct conn *c)
 		return connect_next(c);
 	if (!c->o.writable && !c->o.readable)
 		return PH_AGAIN;
+	if (c->o.writable && !c->o.failed)
+		return connected(c);
 	int err = 0;
 	socklen_t len = sizeof(err);
 
@@ -903,6 +905,8 @@ static void mark(struct side *s, uint32_t revents)
 		s->readable = true;
 	if (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		s->writable = true;
+	if (revents & (EPOLLERR | EPOLLHUP))
+		s->failed = true;   /* read only while connecting: SO_ERROR says why */
 }
 
 static void on_client(struct ev_loop *loop, struct ev_io *io, uint32_t revents)

@@ -49,6 +49,13 @@ int ev_io_start(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events)
 int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events);
 /* Unregisters io (the caller closes the fd). Safe on a stopped io. */
 void ev_io_stop(struct ev_loop *loop, struct ev_io *io);
+/* Forgets io whose fd the caller closes right away: close(2) removes it
+ * from epoll, so this saves the epoll_ctl call.  Only for fds never dup'ed. */
+static inline void ev_io_forget(struct ev_io *io)
+{
+	io->fd = -1;
+	io->events = 0;
+}
 
 /* Arms (or re-arms) t to fire delay_ms from ev_now(). */
 void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms);

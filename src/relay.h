@@ -25,6 +25,7 @@ struct side {
 	bool writable;
 	bool eof;               /* read returned 0 */
 	bool shut_wr;           /* shutdown(SHUT_WR) done */
+	bool failed;            /* epoll reported EPOLLERR */
 	int pipe[2];            /* splice mode: bytes read from this side wait here */
 	uint32_t piped;         /* bytes in pipe */
 };

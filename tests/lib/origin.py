@@ -343,7 +343,7 @@ class HTTPOrigin:
             h += [("Connection", "X-Origin-Hop" + (", close" if not keep
                                                    else "")),
                   ("X-Origin-Hop", "must-not-reach-client"),
-                  ("Keep-Alive", "timeout=30"),
+                  ("Keep-Alive", "timeout=30, max=77"),
                   ("Proxy-Connection", "keep-alive"),
                   ("X-Origin-End2End", "kept")]
             c.sendall(response(200, "OK", h, HELLO_BODY, head))

@@ -15,7 +15,8 @@ EOF
 expect_status 200 "http://www.origin.test:$WEB/echo"
 expect_match '^via: 1\.1 [^ ]*pinhole' "$(echo_headers)" "Via the origin received"
 
+# Via values in order, whether sent as one header or several.
 expect_status 200 -H 'Via: 1.0 branch-proxy' "http://www.origin.test:$WEB/echo"
-expect_match '^via: 1\.0 branch-proxy, *1\.1 [^ ]*pinhole' "$(echo_headers | tr '\n' ',' | sed 's/,via: /, /g' | tr ',' '\n' | sed 's/^ //')" "Via chain the origin received" ||
-	true
+via=$(echo_headers | sed -n 's/^via: //p' | paste -sd, -)
+expect_match '^1\.0 branch-proxy, *1\.1 [^ ]*pinhole' "$via" "Via chain the origin received"
 pinhole_stop

@@ -11,7 +11,6 @@
 #include "ev.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -129,7 +128,7 @@ static void set_addr(struct sockaddr_storage *ss, const char *text)
 static void test_literals(struct dns *dns, const struct config *cfg)
 {
 	struct dns_result res;
-	struct dns_query *q = (struct dns_query *)&res;
+	struct dns_query *q = (struct dns_query *)&res;     /* not NULL: must be reset */
 	struct answer a = {0};
 	char buf[64];
 
@@ -317,10 +316,14 @@ static bool dnsmasq_answers(int port)
 	return ok;
 }
 
+/* $DNSMASQ, else where Debian installs it. */
 static const char *find_dnsmasq(void)
 {
 	static const char *paths[] = DNSMASQ_PATHS;
+	const char *env = getenv("DNSMASQ");
 
+	if (env && *env)
+		return access(env, X_OK) == 0 ? env : NULL;
 	for (size_t i = 0; i < PH_ARRAY_LEN(paths); i++)
 		if (access(paths[i], X_OK) == 0)
 			return paths[i];
@@ -432,6 +435,10 @@ static void resolve_one(struct dns *dns, const struct config *cfg, const char *h
 	CHECK(wait_answers(1, CASE_LIMIT_MS));
 	CHECK_INT(a->calls, 1);
 	CHECK(a->res.elapsed_ms < CASE_LIMIT_MS);
+	if (getenv("TEST_DNS_VERBOSE"))
+		printf("test_dns: %s: %d addresses, %s, %llu ms\n", host, a->res.n,
+		       a->res.error ? a->res.error : "no error",
+		       (unsigned long long)a->res.elapsed_ms);
 }
 
 static void test_real_answers(struct dns *dns, const struct config *cfg)

@@ -1,0 +1,25 @@
+#!/bin/sh
+# A request with two different Content-Length headers is ambiguous: 400
+# naming Content-Length, the connection is closed and nothing reaches the
+# origin.
+. "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+
+start_origin WEB http
+hosts_entry 127.0.0.1 www.origin.test
+pinhole_start <<EOF
+listen 127.0.0.1:$PH_PORT
+access-log $T/access.log squid
+hosts-file $T/hosts
+allow all
+EOF
+
+raw send "POST http://www.origin.test:$WEB/echo HTTP/1.1\r\nHost: www.origin.test:$WEB\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" \
+	expect '^HTTP/1\.1 400 [^\r]*\r\n' \
+	expect '\r\n\r\n.*Content-Length' \
+	eof
+raw send "POST http://www.origin.test:$WEB/echo HTTP/1.1\r\nHost: www.origin.test:$WEB\r\nContent-Length: 5, 6\r\n\r\nhello!" \
+	expect '^HTTP/1\.1 400 [^\r]*\r\n' \
+	eof
+expect_eq 0 "$(origin_count WEB)" "requests the origin received"
+log_line_matching "/400 [0-9]+ POST "
+pinhole_stop
