@@ -1,8 +1,8 @@
 /*
  * dns.c - name resolution for one worker: IP literals and hosts-file entries
- * answer at once, everything else goes to a c-ares channel whose sockets and
- * timeout are watched by the worker's event loop.  It owns no cache (c-ares
- * 1.18 has none) and does not append resolv.conf search domains (see below).
+ * answer at once, the rest goes to a c-ares channel (which also reads the
+ * system's /etc/hosts) watched by the worker's event loop.  No cache: c-ares
+ * 1.18 has none.  No search domains are appended (see chan_new()).
  */
 #include "dns.h"
 #include "common.h"
@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Per try; c-ares doubles it on each retry round, so one dead server costs
- * 2 s + 4 s before "timed out", well inside the default connect timeout. */
+/* Per try; c-ares doubles it on each round over the servers, so a single
+ * dead server costs 2 s + 4 s before "timed out"; with several, a dead one
+ * only delays the answer by 2 s. */
 #define DNS_TIMEOUT_MS 2000
 #define DNS_TRIES 2
 

@@ -179,7 +179,8 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 	if (!complete && n > 0 && p[n - 1] == '\r')
 		n--;    /* may be the CR of the CRLF still on its way */
 	if (n > 0 && p[0] == 0x16) {
-		*why = "TLS handshake received where an HTTP request was expected (is the client set up for an https:// proxy?)";
+		*why = "TLS handshake received where an HTTP request was expected "
+		       "(is the client set up for an https:// proxy?)";
 		return -400;
 	}
 	while (i < n && is_tchar(p[i]))
@@ -501,28 +502,45 @@ static bool list_each(const char *v, size_t len,
 	return false;
 }
 
+struct token {
+	const char *s;
+	size_t len;
+};
+
 static bool token_eq(const char *el, size_t n, void *arg)
 {
-	const char *token = arg;
+	const struct token *t = arg;
 
-	return ph_memcaseeq(el, n, token, strlen(token));
+	return ph_memcaseeq(el, n, t->s, t->len);
 }
 
 bool http_value_has_token(const char *value, size_t len, const char *token)
 {
-	return list_each(value, len, token_eq, (void *)token);
+	struct token t = { token, strlen(token) };
+
+	return list_each(value, len, token_eq, &t);
+}
+
+bool http_headers_have_token_len(const struct http_header *h, size_t n,
+				 const char *name, const char *token,
+				 size_t token_len)
+{
+	struct token t = { token, token_len };
+	size_t nlen = strlen(name);
+
+	if (token_len == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ph_memcaseeq(h[i].name, h[i].name_len, name, nlen) &&
+		    list_each(h[i].value, h[i].value_len, token_eq, &t))
+			return true;
+	return false;
 }
 
 bool http_headers_have_token(const struct http_header *h, size_t n,
 			     const char *name, const char *token)
 {
-	size_t nlen = strlen(name);
-
-	for (size_t i = 0; i < n; i++)
-		if (ph_memcaseeq(h[i].name, h[i].name_len, name, nlen) &&
-		    http_value_has_token(h[i].value, h[i].value_len, token))
-			return true;
-	return false;
+	return http_headers_have_token_len(h, n, name, token, strlen(token));
 }
 
 bool http_is_hop_by_hop(const char *name, size_t len)
@@ -1117,7 +1135,8 @@ static const struct {
 	const char *scheme;
 	const char *why;
 } unsupported_schemes[] = {
-	{ "https", "https:// URLs must be sent through CONNECT (configure the client to use the proxy for HTTPS)" },
+	{ "https", "https:// URLs must be sent through CONNECT "
+		   "(configure the client to use the proxy for HTTPS)" },
 	{ "ftp", "ftp:// is not supported (only http:// URLs are forwarded)" },
 	{ "ws", "ws:// is not supported as a proxy URL (WebSocket clients should use CONNECT)" },
 	{ "wss", "wss:// URLs must be sent through CONNECT" },

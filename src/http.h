@@ -60,6 +60,11 @@ bool http_value_has_token(const char *value, size_t len, const char *token);
 /* Whether any header called name lists token. */
 bool http_headers_have_token(const struct http_header *h, size_t n,
 			     const char *name, const char *token);
+/* The same with a token that is not NUL-terminated, e.g. a field name inside
+ * the message: whether "Connection" lists it (RFC 9110 7.6.1). */
+bool http_headers_have_token_len(const struct http_header *h, size_t n,
+				 const char *name, const char *token,
+				 size_t token_len);
 
 /* How a message body is delimited. */
 enum http_body_kind {

@@ -28,7 +28,7 @@
 #define MAX_CHECKPOINTS	8
 #define MAX_ERRORS	20000
 
-enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP };
+enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP, M_QUIET };
 
 enum state {
 	S_FREE,
@@ -93,7 +93,9 @@ struct cfg {
 	int payload;
 	int timeout_ms;
 	int nsrc;
-	int rss_pid;
+	int root_pid;		/* proxy: RSS (idle) and not background */
+	int nexclude;
+	int exclude[8];		/* more of our processes (the origin) */
 	int ncheck;
 	int checks[MAX_CHECKPOINTS];
 };
@@ -235,99 +237,174 @@ static long read_vmrss(int pid)
 	return kib;
 }
 
-static int read_ppid(int pid)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	FILE *f;
+struct proc {
+	int pid;
+	int ppid;
+	int mark;
+	unsigned long long ticks;	/* utime + stime */
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* comm may contain spaces and parens */
-	if (!p || strlen(p) < 4)
-		return -1;
-	return atoi(p + 4);	/* ") S PPID" */
-}
-
-/* Sum VmRSS (KiB) over root and all its descendants; -1 if root is gone. */
-static long tree_rss(int root)
+/* Read every process's parent and CPU ticks from /proc; returns count. */
+static size_t proc_scan(struct proc **out)
 {
-	int *pids = NULL, *ppids = NULL, *in = NULL;
-	size_t n = 0, cap = 0, i;
-	long total, r;
-	int changed;
+	struct proc *v = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
 
-	total = read_vmrss(root);
-	if (total < 0)
-		return -1;
 	d = opendir("/proc");
-	if (!d)
-		return total;
+	if (!d) {
+		*out = NULL;
+		return 0;
+	}
 	while ((de = readdir(d))) {
-		int pid;
+		char path[64], buf[1024], *p;
+		unsigned long long ut, st;
+		int ppid;
+		size_t r;
+		FILE *f;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		pid = atoi(de->d_name);
-		if (pid == root)
+		snprintf(path, sizeof(path), "/proc/%d/stat", atoi(de->d_name));
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		r = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[r] = '\0';
+		p = strrchr(buf, ')');	/* comm may hold spaces, parens */
+		if (!p || sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u "
+				 "%*u %*u %llu %llu", &ppid, &ut, &st) != 3)
 			continue;
 		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			pids = realloc(pids, cap * sizeof(*pids));
-			ppids = realloc(ppids, cap * sizeof(*ppids));
-			if (!pids || !ppids)
+			cap = cap ? cap * 2 : 512;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v)
 				fatal("realloc");
 		}
-		pids[n] = pid;
-		ppids[n] = read_ppid(pid);
+		v[n].pid = atoi(de->d_name);
+		v[n].ppid = ppid;
+		v[n].mark = 0;
+		v[n].ticks = ut + st;
 		n++;
 	}
 	closedir(d);
-	in = calloc(n ? n : 1, sizeof(*in));
-	if (!in)
-		fatal("calloc");
-	/* mark descendants until no new one is found */
+	*out = v;
+	return n;
+}
+
+/* Mark root and all of its descendants. */
+static void proc_mark_tree(struct proc *v, size_t n, int root)
+{
+	int changed;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		if (v[i].pid == root)
+			v[i].mark = 1;
 	do {
 		changed = 0;
 		for (i = 0; i < n; i++) {
-			size_t j;
-
-			if (in[i])
+			if (v[i].mark)
 				continue;
-			if (ppids[i] == root) {
-				in[i] = 1;
-				changed = 1;
-				continue;
-			}
 			for (j = 0; j < n; j++) {
-				if (in[j] && pids[j] == ppids[i]) {
-					in[i] = 1;
+				if (v[j].mark && v[j].pid == v[i].ppid) {
+					v[i].mark = 1;
 					changed = 1;
 					break;
 				}
 			}
 		}
 	} while (changed);
+}
+
+/* Sum VmRSS (KiB) over root and all its descendants; -1 if root is gone. */
+static long tree_rss(int root)
+{
+	struct proc *v;
+	size_t n, i;
+	long total, r;
+
+	total = read_vmrss(root);
+	if (total < 0)
+		return -1;
+	n = proc_scan(&v);
+	proc_mark_tree(v, n, root);
 	for (i = 0; i < n; i++) {
-		if (in[i]) {
-			r = read_vmrss(pids[i]);
+		if (v[i].mark && v[i].pid != root) {
+			r = read_vmrss(v[i].pid);
 			if (r > 0)
 				total += r;
 		}
 	}
-	free(pids);
-	free(ppids);
-	free(in);
+	free(v);
 	return total;
+}
+
+/*
+ * Background load: CPU time used on the machine by anything that is not
+ * part of the benchmark (us, the proxy tree, -x pids, kernel threads),
+ * i.e. user+system time from /proc/stat minus our processes' time. This
+ * also catches short-lived processes (compilers, test runs). A busy
+ * machine makes every number here unreliable.
+ */
+static unsigned long long bg_busy0;
+static unsigned long long bg_ours0;
+static uint64_t bg_t0;
+
+static unsigned long long cpu_busy_ticks(void)
+{
+	unsigned long long u = 0, ni = 0, sy = 0;
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu", &u, &ni, &sy) != 3)
+		u = ni = sy = 0;
+	fclose(f);
+	return u + ni + sy;
+}
+
+static unsigned long long our_ticks(void)
+{
+	unsigned long long sum = 0;
+	struct proc *v;
+	size_t n, i;
+	int k;
+
+	n = proc_scan(&v);
+	proc_mark_tree(v, n, getpid());
+	proc_mark_tree(v, n, 2);	/* kthreadd: softirq work is ours */
+	if (cfg.root_pid > 0)
+		proc_mark_tree(v, n, cfg.root_pid);
+	for (k = 0; k < cfg.nexclude; k++)
+		proc_mark_tree(v, n, cfg.exclude[k]);
+	for (i = 0; i < n; i++)
+		if (v[i].mark)
+			sum += v[i].ticks;
+	free(v);
+	return sum;
+}
+
+static void bg_start(void)
+{
+	bg_busy0 = cpu_busy_ticks();
+	bg_ours0 = our_ticks();
+	bg_t0 = now_ns();
+}
+
+/* CPUs' worth of foreign load since bg_start(), e.g. 0.50 = half a CPU. */
+static double bg_load(void)
+{
+	unsigned long long busy = cpu_busy_ticks() - bg_busy0;
+	unsigned long long ours = our_ticks() - bg_ours0;
+	double secs = (now_ns() - bg_t0) / 1e9;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (secs <= 0 || hz <= 0 || busy <= ours)
+		return 0;
+	return (double)(busy - ours) / hz / secs;
 }
 
 /* ---- connection plumbing ---- */
@@ -1041,7 +1118,7 @@ static void print_errors(void)
 {
 	int k;
 
-	printf(" err=%lld", errs_total);
+	printf(" bg_cpu=%.2f err=%lld", bg_load(), errs_total);
 	for (k = 0; k < E_KINDS; k++)
 		if (errs[k])
 			printf(" err_%s=%lld", err_names[k], errs[k]);
@@ -1061,6 +1138,7 @@ static void run_rate(void)
 	int i;
 
 	alloc_slots(cfg.conc);
+	bg_start();
 	t_measure = t0 + (uint64_t)(cfg.warmup * 1e9);
 	t_end = t_measure + (uint64_t)(cfg.duration * 1e9);
 	running = 1;
@@ -1126,6 +1204,7 @@ static void run_bulk(void)
 	t0 = now_ns();
 	t_measure = t0 + (uint64_t)(cfg.warmup * 1e9);
 	t_end = t_measure + (uint64_t)(cfg.duration * 1e9);
+	bg_start();
 	for (i = 0; i < ncls; i++) {
 		struct cl *c = &cls[i];
 
@@ -1181,14 +1260,15 @@ static void run_idle(void)
 	int k, est = 0;
 
 	alloc_slots(cfg.checks[cfg.ncheck - 1]);
+	bg_start();
 	t_measure = 0;
 	t_end = UINT64_MAX;
 	running = 1;
-	if (cfg.rss_pid > 0) {
-		base = tree_rss(cfg.rss_pid);
+	if (cfg.root_pid > 0) {
+		base = tree_rss(cfg.root_pid);
 		if (base < 0) {
 			printf("mode=idle error=no-such-pid pid=%d\n",
-			       cfg.rss_pid);
+			       cfg.root_pid);
 			return;
 		}
 	}
@@ -1207,7 +1287,7 @@ static void run_idle(void)
 		/* let the proxy settle, still watching for drops */
 		loop_until(now_ns() + (uint64_t)(cfg.settle * 1e9), NULL);
 		est = n_idle;
-		rss = cfg.rss_pid > 0 ? tree_rss(cfg.rss_pid) : -1;
+		rss = cfg.root_pid > 0 ? tree_rss(cfg.root_pid) : -1;
 		printf(" rss_kib_%d=%ld", idle_target, rss);
 		if (rss >= 0 && base >= 0)
 			printf(" kib_per_tunnel_%d=%.2f", idle_target,
@@ -1290,18 +1370,45 @@ static int cmd_waitport(const char *addr, int port, int timeout_ms)
 	return 1;
 }
 
+/* Wait up to max_s for a 0.5 s window with background load <= max_cpu. */
+static int cmd_quiet(double max_cpu, double max_s)
+{
+	uint64_t deadline = now_ns() + (uint64_t)(max_s * 1e9);
+	double bg;
+
+	for (;;) {
+		struct timespec ts = { 0, 500000000 };
+
+		bg_start();
+		nanosleep(&ts, NULL);
+		bg = bg_load();
+		if (bg <= max_cpu) {
+			printf("quiet=1 bg_cpu=%.2f\n", bg);
+			return 0;
+		}
+		if (now_ns() >= deadline) {
+			printf("quiet=0 bg_cpu=%.2f\n", bg);
+			return 1;
+		}
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 "usage: loadgen tunnel|http|bulk|idle [options]\n"
 "       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
+"       loadgen quiet [-x PID,..] [-r PID] [-d MAX_WAIT_S] [-m MAX_CPUS]\n"
 "  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
 "  -t PORT   echo/source/http origin port   -c N     concurrency (50)\n"
 "  -d SECS   measured duration (5)          -w SECS  warm-up, not counted (0)\n"
 "  -n N      max cycles/requests (5000000)  -s N     echo payload bytes (64)\n"
 "  -o MS     per-operation timeout (5000)   -b N     spread sources over N\n"
 "            loopback addresses (1)         -k K,K   idle checkpoints\n"
-"  -r PID    proxy pid for RSS (idle)       -S SECS  idle settle time (2)\n");
+"  -r PID    proxy pid: RSS (idle), and its process tree is not counted as\n"
+"            background load (bg_cpu)       -S SECS  idle settle time (2)\n"
+"  -x PID,.. more of our processes, not background load (the origin)\n"
+"  -m CPUS   quiet: background load that counts as quiet (0.10)\n");
 	exit(2);
 }
 
@@ -1322,10 +1429,27 @@ static void parse_checks(const char *s)
 	}
 }
 
+static void parse_excludes(const char *s)
+{
+	while (*s && cfg.nexclude < 8) {
+		char *end;
+		long v = strtol(s, &end, 10);
+
+		if (end == s)
+			usage();
+		if (v > 0)
+			cfg.exclude[cfg.nexclude++] = (int)v;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			usage();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *m;
 	char hostport[96];
+	double quiet_max = 0.10;
 	double limit;
 	int opt, i;
 
@@ -1350,7 +1474,9 @@ int main(int argc, char **argv)
 		printf("%ld\n", r);
 		return r < 0;
 	}
-	if (strcmp(m, "tunnel") == 0)
+	if (strcmp(m, "quiet") == 0)
+		cfg.mode = M_QUIET;
+	else if (strcmp(m, "tunnel") == 0)
 		cfg.mode = M_TUNNEL;
 	else if (strcmp(m, "bulk") == 0)
 		cfg.mode = M_BULK;
@@ -1370,7 +1496,7 @@ int main(int argc, char **argv)
 	cfg.timeout_ms = 5000;
 	cfg.nsrc = 1;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "a:p:t:c:d:w:n:s:o:b:k:r:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:")) != -1) {
 		switch (opt) {
 		case 'a':
 			cfg.addr = optarg;
@@ -1406,7 +1532,13 @@ int main(int argc, char **argv)
 			parse_checks(optarg);
 			break;
 		case 'r':
-			cfg.rss_pid = atoi(optarg);
+			cfg.root_pid = atoi(optarg);
+			break;
+		case 'x':
+			parse_excludes(optarg);
+			break;
+		case 'm':
+			quiet_max = atof(optarg);
 			break;
 		case 'S':
 			cfg.settle = atof(optarg);
@@ -1415,6 +1547,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
+	if (cfg.mode == M_QUIET)
+		return cmd_quiet(quiet_max, cfg.duration);
 	if (cfg.target_port <= 0 || cfg.conc <= 0 || cfg.duration <= 0 ||
 	    cfg.warmup < 0 || cfg.max_cycles <= 0 || cfg.payload <= 0 ||
 	    cfg.payload > MAX_PAYLOAD || cfg.payload >= HEAD_MAX ||
@@ -1469,6 +1603,8 @@ int main(int argc, char **argv)
 		break;
 	case M_IDLE:
 		run_idle();
+		break;
+	case M_QUIET:
 		break;
 	}
 	fflush(stdout);

@@ -56,6 +56,7 @@ else
 fi
 CONC=${BENCH_CONC:-50}
 BULK_TUNNELS=8
+BG_MAX=0.10	# CPUs of foreign load above which a number is flagged
 IDLE_STEPS="5000,9000"
 
 want_target() {
@@ -364,65 +365,78 @@ record() {	# round target metric value
 	printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$RAW"
 }
 
-note_errors() {	# round target what metric... (metrics flagged on errors)
-	e=$(kv err)
+# Check the last loadgen output; note errors and background CPU load.
+# Returns 1 when loadgen produced nothing.
+note_errors() {	# round target label metric...
+	ne_r=$1; ne_t=$2; ne_l=$3
+	shift 3
 	if [ -z "$LG_OUT" ]; then
-		printf 'round %s %s %s: loadgen failed: %s\n' "$1" "$2" "$3" \
-		    "$(tail -n 2 "$TMP/lg.err" | tr '\n' ' ')" >>"$NOTES"
+		printf 'round %s %s %s: loadgen failed: %s\n' "$ne_r" "$ne_t" \
+		    "$ne_l" "$(tail -n 2 "$TMP/lg.err" | tr '\n' ' ')" >>"$NOTES"
 		return 1
 	fi
-	if [ -n "$e" ] && [ "$e" != 0 ]; then
-		printf 'round %s %s %s: %s errors (%s)\n' "$1" "$2" "$3" "$e" \
-		    "$(printf '%s\n' "$LG_OUT" | tr ' ' '\n' |
-		      grep '^err_' | tr '\n' ' ')" >>"$NOTES"
-		ne_r=$1; ne_t=$2
-		shift 3
+	ne_e=$(kv err)
+	if [ -n "$ne_e" ] && [ "$ne_e" != 0 ]; then
+		printf 'round %s %s %s: %s errors (%s)\n' "$ne_r" "$ne_t" \
+		    "$ne_l" "$ne_e" "$(printf '%s\n' "$LG_OUT" | tr ' ' '\n' |
+		    grep '^err_' | tr '\n' ' ')" >>"$NOTES"
 		for ne_m in "$@"; do
-			record "$ne_r" "$ne_t" "err_$ne_m" "$e"
+			record "$ne_r" "$ne_t" "err_$ne_m" "$ne_e"
+		done
+	fi
+	# CPU used meanwhile by processes that are not part of the bench
+	ne_bg=$(kv bg_cpu)
+	if [ -n "$ne_bg" ] && awk -v b="$ne_bg" -v m="$BG_MAX" \
+	    'BEGIN { exit !(b + 0 > m + 0) }'; then
+		printf 'round %s %s %s: other processes used %s CPUs\n' \
+		    "$ne_r" "$ne_t" "$ne_l" "$ne_bg" >>"$NOTES"
+		for ne_m in "$@"; do
+			record "$ne_r" "$ne_t" "bg_$ne_m" "$ne_bg"
 		done
 	fi
 	return 0
 }
 
 measure_tunnel() {	# round target portarg
-	run_lg tunnel $3 -t "$ECHO_PORT" -c "$CONC" -d "$T_TUN" -w "$WARM" \
+	run_lg tunnel $3 $OURS -t "$ECHO_PORT" -c "$CONC" -d "$T_TUN" -w "$WARM" \
 		-n 3000000
 	if note_errors "$1" "$2" tunnel tunnels; then
-		r=$(kv rate); p50=$(kv p50_us); p99=$(kv p99_us)
-		record "$1" "$2" tunnels "$r"
-		record "$1" "$2" p50 "$p50"
-		record "$1" "$2" p99 "$p99"
-		say "  tunnels/s $r  p50 ${p50}us  p99 ${p99}us  err $(kv err)"
+		mt_r=$(kv rate); mt_50=$(kv p50_us); mt_99=$(kv p99_us)
+		record "$1" "$2" tunnels "$mt_r"
+		record "$1" "$2" p50 "$mt_50"
+		record "$1" "$2" p99 "$mt_99"
+		say "  tunnels/s $mt_r  p50 ${mt_50}us  p99 ${mt_99}us" \
+		    " err $(kv err)"
 	fi
 }
 
 measure_bulk() {
-	run_lg bulk $3 -t "$SRC_PORT" -c "$BULK_TUNNELS" -d "$T_BULK" -w 0.5
+	run_lg bulk $3 $OURS -t "$SRC_PORT" -c "$BULK_TUNNELS" -d "$T_BULK" -w 0.5
 	if note_errors "$1" "$2" bulk bulk; then
-		m=$(kv mbps)
-		[ "$(kv err)" = 0 ] && record "$1" "$2" bulk "$m"
-		say "  bulk MB/s $m  err $(kv err)"
+		mb_v=$(kv mbps)
+		[ "$(kv err)" = 0 ] && record "$1" "$2" bulk "$mb_v"
+		say "  bulk MB/s $mb_v  err $(kv err)"
 	fi
 }
 
 measure_http() {
-	run_lg http $3 -t "$HTTP_PORT" -c "$CONC" -d "$T_HTTP" -w "$WARM" \
+	run_lg http $3 $OURS -t "$HTTP_PORT" -c "$CONC" -d "$T_HTTP" -w "$WARM" \
 		-n 5000000
 	if note_errors "$1" "$2" http http; then
-		r=$(kv rate)
-		record "$1" "$2" http "$r"
-		say "  keep-alive req/s $r  reconnects $(kv reconnects)" \
+		mh_r=$(kv rate)
+		record "$1" "$2" http "$mh_r"
+		say "  keep-alive req/s $mh_r  reconnects $(kv reconnects)" \
 		    "stale $(kv retries)  err $(kv err)"
 	fi
 }
 
 measure_idle() {
-	run_lg idle $3 -t "$ECHO_PORT" -c 100 -k "$IDLE_STEPS" \
-		-r "$PROXY_PID" -S "$SETTLE" -d 90
+	run_lg idle $3 $OURS -t "$ECHO_PORT" -c 100 -k "$IDLE_STEPS" \
+		-S "$SETTLE" -d 90
 	if note_errors "$1" "$2" idle idle5000 idle9000; then
-		for k in $(printf '%s' "$IDLE_STEPS" | tr ',' ' '); do
-			v=$(kv "kib_per_tunnel_$k")
-			[ -n "$v" ] && record "$1" "$2" "idle$k" "$v"
+		for mi_k in $(printf '%s' "$IDLE_STEPS" | tr ',' ' '); do
+			mi_v=$(kv "kib_per_tunnel_$mi_k")
+			[ -n "$mi_v" ] && record "$1" "$2" "idle$mi_k" "$mi_v"
 		done
 		say "  idle: base $(kv base_kib) KiB," \
 		    "@5000 $(kv kib_per_tunnel_5000) KiB/tunnel," \
@@ -435,34 +449,36 @@ measure_idle() {
 }
 
 run_target() {	# round target
-	r=$1; t=$2
-	case "$t" in
+	rt_r=$1; rt_t=$2
+	OURS="-x $ECHOD_PID"
+	case "$rt_t" in
 	direct)
-		say "round $r: direct"
-		measure_tunnel "$r" direct "-p 0"
-		measure_bulk "$r" direct "-p 0"
-		measure_http "$r" direct "-p 0"
+		say "round $rt_r: direct"
+		measure_tunnel "$rt_r" direct "-p 0"
+		measure_bulk "$rt_r" direct "-p 0"
+		measure_http "$rt_r" direct "-p 0"
 		return
 		;;
 	pinhole) [ "$PINHOLE_OK" = 1 ] || return ;;
 	squid) [ "$SQUID_OK" = 1 ] || return ;;
 	tinyproxy) [ "$TINY_OK" = 1 ] || return ;;
 	esac
-	say "round $r: $t"
-	if ! start_proxy "$t"; then
-		printf 'round %s %s: failed to start (see above)\n' "$r" "$t" \
-		    >>"$NOTES"
+	say "round $rt_r: $rt_t"
+	if ! start_proxy "$rt_t"; then
+		printf 'round %s %s: failed to start (see above)\n' "$rt_r" \
+		    "$rt_t" >>"$NOTES"
 		return
 	fi
+	OURS="-x $ECHOD_PID -r $PROXY_PID"
 	# fresh process first: memory per idle tunnel, then the rates
-	measure_idle "$r" "$t" "-p $PROXY_PORT"
+	measure_idle "$rt_r" "$rt_t" "-p $PROXY_PORT"
 	sleep 1
-	measure_tunnel "$r" "$t" "-p $PROXY_PORT"
-	measure_bulk "$r" "$t" "-p $PROXY_PORT"
-	measure_http "$r" "$t" "-p $PROXY_PORT"
+	measure_tunnel "$rt_r" "$rt_t" "-p $PROXY_PORT"
+	measure_bulk "$rt_r" "$rt_t" "-p $PROXY_PORT"
+	measure_http "$rt_r" "$rt_t" "-p $PROXY_PORT"
 	if ! kill -0 "$PROXY_PID" 2>/dev/null; then
-		printf 'round %s %s: proxy died during the round\n' "$r" "$t" \
-		    >>"$NOTES"
+		printf 'round %s %s: proxy died during the round\n' "$rt_r" \
+		    "$rt_t" >>"$NOTES"
 	fi
 	stop_proxy
 }
@@ -523,9 +539,10 @@ ms() {	# microseconds -> ms with 2 decimals
 	else awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; fi
 }
 
-had_err() {	# target metric -> "*" if any round had errors
-	awk -v t="$1" -v m="err_$2" '$2 == t && $3 == m { f = 1 }
-		END { if (f) printf "*" }' "$RAW"
+had_err() {	# target metric -> "*" errors, "!" background load
+	awk -v t="$1" -v m="$2" '$2 == t && $3 == "err_" m { e = 1 }
+		$2 == t && $3 == "bg_" m { b = 1 }
+		END { if (e) printf "*"; if (b) printf "!" }' "$RAW"
 }
 
 cell() {	# target metric decimals
@@ -556,6 +573,10 @@ REPORT="$TMP/report"
 		say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)"
 	elif want_target pinhole; then
 		say "pinhole: skipped: $PINHOLE_WHY"
+	fi
+	if grep -q '^[0-9]* [a-z]* bg_' "$RAW"; then
+		say "WARNING: other processes were using the CPUs during this" \
+		    "run; the numbers marked ! are not reliable"
 	fi
 	say ""
 	printf '%-30s %11s %11s %11s %11s %15s %14s\n' metric direct \
@@ -636,7 +657,8 @@ REPORT="$TMP/report"
 	fi
 	if [ -s "$NOTES" ]; then
 		say ""
-		say "* = at least one round had errors; notes:"
+		say "* = errors in at least one round, ! = other processes" \
+		    "used more than $BG_MAX CPUs meanwhile (unreliable); notes:"
 		sed 's/^/  /' "$NOTES"
 	fi
 	say ""

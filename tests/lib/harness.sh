@@ -417,6 +417,13 @@ expect_match() {
 $2"
 }
 
+# expect_match_i REGEX TEXT [WHAT]: the same, ignoring case.
+expect_match_i() {
+	grep -Eiq -- "$1" <<<"$2" ||
+		fail "${3:-text}: expected a match for /$1/ (any case) in:
+$2"
+}
+
 # expect_no_match REGEX TEXT [WHAT]
 expect_no_match() {
 	! grep -Eq -- "$1" <<<"$2" ||

@@ -19,5 +19,4 @@ for size in zz -5 '5 5' 0x5 123456789012345678901; do
 	first=$(head -n 1 <<<"$RAW_OUT" | tr -d '\r')
 	[ -z "$first" ] || expect_match '^HTTP/1\.1 400 ' "$first" "answer to chunk size '$size'"
 done
-expect_no_match 'body_length' "$(cat "$T/WEB.requests")" "requests the origin completed"
 pinhole_stop

@@ -15,7 +15,7 @@ EOF
 
 raw send "POST http://www.origin.test:$WEB/echo HTTP/1.1\r\nHost: www.origin.test:$WEB\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" \
 	expect '^HTTP/1\.1 400 [^\r]*\r\n' \
-	expect '\r\n\r\n.*Content-Length' \
+	expect '\r\n\r\n.*(?i:content-length)' \
 	eof
 expect_eq 0 "$(origin_count WEB)" "requests the origin received"
 log_line_matching "/400 [0-9]+ POST "

@@ -15,7 +15,7 @@ EOF
 
 raw send "POST http://www.origin.test:$WEB/echo HTTP/1.1\r\nHost: www.origin.test:$WEB\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" \
 	expect '^HTTP/1\.1 400 [^\r]*\r\n' \
-	expect '\r\n\r\n.*Content-Length' \
+	expect '\r\n\r\n.*(?i:content-length)' \
 	eof
 raw send "POST http://www.origin.test:$WEB/echo HTTP/1.1\r\nHost: www.origin.test:$WEB\r\nContent-Length: 5, 6\r\n\r\nhello!" \
 	expect '^HTTP/1\.1 400 [^\r]*\r\n' \

@@ -821,6 +821,12 @@ static void test_lookups(void)
 	CHECK(http_headers_have_token(req.headers, req.nheaders, "X-List", "c"));
 	CHECK(!http_headers_have_token(req.headers, req.nheaders, "X-List", ""));
 	CHECK(!http_headers_have_token(req.headers, req.nheaders, "X-Missing", "a"));
+	CHECK(http_headers_have_token_len(req.headers, req.nheaders, "Connection",
+					  "X-Custom: no", 8));
+	CHECK(!http_headers_have_token_len(req.headers, req.nheaders, "Connection",
+					   "X-Custom: no", 7));
+	CHECK(!http_headers_have_token_len(req.headers, req.nheaders, "Connection",
+					   "", 0));
 	CHECK(http_value_has_token("close", 5, "Close"));
 	CHECK(!http_value_has_token("closed", 6, "close"));
 	CHECK(!http_value_has_token("", 0, "close"));

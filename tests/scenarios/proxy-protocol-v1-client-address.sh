@@ -1,0 +1,22 @@
+#!/bin/sh
+# Behind a load balancer speaking PROXY v1, the client address in the access
+# log is the one from the PROXY header, not the balancer's.
+. "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+
+start_origin WEB http
+hosts_entry 127.0.0.1 www.origin.test
+pinhole_start <<EOF
+listen 127.0.0.1:$PH_PORT proxy-protocol
+access-log $T/access.log squid
+hosts-file $T/hosts
+allow all
+EOF
+
+raw send "PROXY TCP4 203.0.113.9 127.0.0.1 5555 80\r\nGET http://www.origin.test:$WEB/hello HTTP/1.1\r\nHost: www.origin.test:$WEB\r\n\r\n" \
+	expect '^HTTP/1\.1 200 .*?\r\n\r\nhello from the origin\n'
+log_line_matching " 203\.0\.113\.9 TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello "
+
+raw send "PROXY TCP6 2001:db8::9 ::1 5555 80\r\nGET http://www.origin.test:$WEB/conn HTTP/1.1\r\nHost: www.origin.test:$WEB\r\n\r\n" \
+	expect '^HTTP/1\.1 200 .*?\r\n\r\nconn-'
+log_line_matching " 2001:db8::9 TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/conn "
+pinhole_stop
