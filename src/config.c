@@ -58,6 +58,8 @@ void cfg_error(struct cfg_errors *errs, const char *file, int line, const char *
 	char *msg, *full;
 	int n;
 
+	if (!errs)
+		return;
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -546,16 +548,48 @@ static int hosts_pair_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static int hosts_entry_cmp(const void *key, const void *elem)
+/* Compares name[0..len) lower-cased with a stored (normalised) name, in the
+ * order strcmp() sorted the entries. */
+static int hosts_name_cmp(const char *name, size_t len, const char *stored)
 {
-	return strcmp(key, ((const struct hosts_entry *)elem)->name);
+	size_t i;
+
+	for (i = 0; i < len && stored[i]; i++) {
+		unsigned char a = (unsigned char)ph_tolower(name[i]);
+		unsigned char b = (unsigned char)stored[i];
+
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
+	if (i < len)
+		return 1;
+	return stored[i] ? -1 : 0;
 }
 
+/* Binary search without copying the name: callers may pass it as the
+ * client wrote it, in any case and with a trailing dot. */
 const struct hosts_entry *hosts_lookup(const struct hosts *h, const char *name)
 {
+	size_t lo = 0, hi, len;
+
 	if (!h || !name || h->n == 0)
 		return NULL;
-	return bsearch(name, h->entries, h->n, sizeof(*h->entries), hosts_entry_cmp);
+	len = strlen(name);
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	hi = h->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = hosts_name_cmp(name, len, h->entries[mid].name);
+
+		if (c == 0)
+			return &h->entries[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 static void hosts_free(struct hosts *h)
@@ -1629,6 +1663,8 @@ static struct config *parse_top(const char *name, const char *path, const char *
 struct config *config_parse_text(const char *name, const char *text, size_t len,
 				 struct cfg_errors *errs)
 {
+	if (!name)
+		name = "(text)";
 	return parse_top(name, name, text, len, errs);
 }
 

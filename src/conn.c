@@ -743,7 +743,7 @@ static int read_response_head(struct conn *c)
 			int n = http_parse_response(buf_data(&c->o.in), len, c->cfg->max_header_size, &resp, &why);
 
 			if (n < 0)
-				return conn_fail(c, 502, "TCP_MISS", "The origin sent a malformed response: %s.", why);
+				return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
 			if (n > 0) {
 				bool interim = resp.status >= 100 && resp.status < 200 && resp.status != 101;
 
@@ -764,7 +764,7 @@ static int read_response_head(struct conn *c)
 					return PH_OK;
 				}
 				if (http_response_framing(&resp, c->head_request, &fr, &why) < 0)
-					return conn_fail(c, 502, "TCP_MISS", "The origin's response was refused: %s.",
+					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.",
 							 why);
 				bool origin_close =
 					resp.version_minor == 0 ||

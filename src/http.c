@@ -846,7 +846,10 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 			else if (ch == '\r')
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
-				chunk_size_done(c);
+				/* Strict: a relay that reads chunk lines differently
+				 * from the origin could be used to smuggle requests. */
+				return chunk_fail(c, i, used, why,
+						  "bad chunk: chunk-size line not ended by CRLF");
 			else
 				return chunk_fail(c, i, used, why,
 						  "bad chunk: chunk size is not a hex number");
@@ -862,7 +865,8 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 			if (ch == '\r')
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
-				chunk_size_done(c);
+				return chunk_fail(c, i, used, why,
+						  "bad chunk: chunk-size line not ended by CRLF");
 			else if (!is_field_char(ch))
 				return chunk_fail(c, i, used, why,
 						  "bad chunk: control character in chunk extension");

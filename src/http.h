@@ -43,7 +43,7 @@ struct http_response {
 
 /* Parse results: > 0 the head is complete and that many bytes long; 0 more
  * bytes are needed; < 0 the head is refused and -result is the HTTP status to
- * answer with (400 malformed, 431 too large / too many fields, 501 unknown
+ * answer with (400 malformed, 431 too large / too many fields, 505 unsupported
  * HTTP version ...), with *why set to a static sentence naming the cause.
  * max_head bounds the head size: a head that is not complete within
  * max_head bytes is refused with 431. */

@@ -9,10 +9,13 @@ set -u
 usage() {
 	cat <<'EOF'
 usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
-                               [--keep-tmp] [--help]
+                               [--quiet-wait SECS] [--keep-tmp] [--help]
   --quick         one short round (about 2 minutes)
   --rounds N      interleaved rounds (default 3; medians over them)
   --targets LIST  comma list from direct,pinhole,squid,tinyproxy (default all)
+  --quiet-wait S  before each target, wait up to S seconds for other
+                  processes to leave the CPUs alone (default 15, 0 = off;
+                  at most 60 s in a whole run)
   --keep-tmp      keep the temporary directory (configs, logs, raw output)
 environment: PINHOLE (binary, default ./src/pinhole), CC (default cc),
   BENCH_CONC (tunnel/http concurrency, default 50)
@@ -26,6 +29,8 @@ QUICK=0
 KEEP=0
 TARGETS="direct,pinhole,squid,tinyproxy"
 ROUNDS_SET=0
+QUIET_WAIT=15
+QUIET_BUDGET=60
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -37,6 +42,10 @@ while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		TARGETS=$2; shift ;;
 	--targets=*) TARGETS=${1#--targets=} ;;
+	--quiet-wait)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		QUIET_WAIT=$2; shift ;;
+	--quiet-wait=*) QUIET_WAIT=${1#--quiet-wait=} ;;
 	--keep-tmp) KEEP=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "bench: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -45,6 +54,9 @@ while [ $# -gt 0 ]; do
 done
 case "$ROUNDS" in
 ''|*[!0-9]*|0) echo "bench: --rounds needs a positive integer" >&2; exit 2 ;;
+esac
+case "$QUIET_WAIT" in
+''|*[!0-9]*) echo "bench: --quiet-wait needs seconds" >&2; exit 2 ;;
 esac
 
 # durations in seconds: measured part and warm-up (not counted)
@@ -448,12 +460,32 @@ measure_idle() {
 	fi
 }
 
+# Give other processes' CPU bursts a chance to pass (bounded per run).
+wait_quiet() {	# round target
+	[ "$QUIET_WAIT" -gt 0 ] && [ "$QUIET_BUDGET" -gt 0 ] || return 0
+	wq_max=$QUIET_WAIT
+	[ "$wq_max" -gt "$QUIET_BUDGET" ] && wq_max=$QUIET_BUDGET
+	wq_t0=$(date +%s)
+	wq_out=$("$LG" quiet -x "$ECHOD_PID" -d "$wq_max" -m "$BG_MAX")
+	wq_rc=$?
+	wq_dt=$(( $(date +%s) - wq_t0 ))
+	QUIET_BUDGET=$((QUIET_BUDGET - wq_dt))
+	if [ "$wq_rc" != 0 ]; then
+		say "  machine busy: other processes use" \
+		    "$(printf '%s' "$wq_out" | sed -n 's/.*bg_cpu=//p') CPUs;" \
+		    "measuring anyway"
+	elif [ "$wq_dt" -gt 1 ]; then
+		say "  waited ${wq_dt}s for other processes to go quiet"
+	fi
+}
+
 run_target() {	# round target
 	rt_r=$1; rt_t=$2
 	OURS="-x $ECHOD_PID"
 	case "$rt_t" in
 	direct)
 		say "round $rt_r: direct"
+		wait_quiet
 		measure_tunnel "$rt_r" direct "-p 0"
 		measure_bulk "$rt_r" direct "-p 0"
 		measure_http "$rt_r" direct "-p 0"
@@ -464,6 +496,7 @@ run_target() {	# round target
 	tinyproxy) [ "$TINY_OK" = 1 ] || return ;;
 	esac
 	say "round $rt_r: $rt_t"
+	wait_quiet
 	if ! start_proxy "$rt_t"; then
 		printf 'round %s %s: failed to start (see above)\n' "$rt_r" \
 		    "$rt_t" >>"$NOTES"

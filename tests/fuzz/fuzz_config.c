@@ -42,15 +42,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cfg_errors errs = { 0 };
-	struct config *cfg;
+	struct config *cfg, *again;
+	char *dump;
 
 	cfg = config_parse_text(fuzz_name, (const char *)data, size, &errs);
 	if (cfg) {
-		char *dump = config_dump(cfg);
-
 		/* What the dump says must parse again. */
-		struct config *again = config_parse_text(fuzz_name, dump, strlen(dump), &errs);
-
+		dump = config_dump(cfg);
+		again = config_parse_text(fuzz_name, dump, strlen(dump), &errs);
 		if (!again) {
 			fprintf(stderr, "fuzz_config: the dump does not parse:\n%s\n", dump);
 			for (size_t i = 0; i < errs.n; i++)

@@ -353,7 +353,9 @@ expect_status() {
 		got=${codes##* }
 	fi
 	if [ "$got" != "$want" ]; then
-		fail "expected HTTP $want from curl $*; got ${got:-nothing} (curl exit $CURL_RC: $(cat "$T/last.curlerr"))
+		local args="$*"
+		[ "${#args}" -le 300 ] || args="${args:0:300}..."
+		fail "expected HTTP $want from curl $args; got ${got:-nothing} (curl exit $CURL_RC: $(cat "$T/last.curlerr"))
 headers:
 $HEADERS
 body:

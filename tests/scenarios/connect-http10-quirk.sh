@@ -13,7 +13,7 @@ allow all
 EOF
 
 raw send "CONNECT 127.0.0.1:$ECHO HTTP/1.1\r\nHost: 127.0.0.1:$ECHO\r\n\r\n" \
-	expect '^HTTP/1\.0 200 Connection established\r\n.*?\r\n\r\n' \
+	expect '^HTTP/1\.0 200 Connection established\r\n(?:[^\r]+\r\n)*\r\n' \
 	send 'ping' expect '^ping$' \
 	shut expect '^EOF after 4 bytes\n$' eof
 pinhole_stop

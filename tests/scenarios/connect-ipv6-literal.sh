@@ -12,7 +12,7 @@ allow all
 EOF
 
 raw send "CONNECT [::1]:$ECHO6 HTTP/1.1\r\nHost: [::1]:$ECHO6\r\n\r\n" \
-	expect '^HTTP/1\.1 200 Connection established\r\n.*?\r\n\r\n' \
+	expect '^HTTP/1\.1 200 Connection established\r\n(?:[^\r]+\r\n)*\r\n' \
 	send 'over IPv6' expect '^over IPv6$' \
 	shut expect '^EOF after 9 bytes\n$' eof
 log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT \[::1\]:$ECHO6 - HIER_DIRECT/::1 "

@@ -16,7 +16,7 @@ u=http://www.origin.test:$WEB
 h="Host: www.origin.test:$WEB\r\n"
 raw send "GET $u/hello HTTP/1.1\r\n$h\r\nGET $u/status/404 HTTP/1.1\r\n$h\r\nGET $u/conn HTTP/1.1\r\n${h}Connection: close\r\n\r\n" \
 	expect '^HTTP/1\.1 200 .*?\r\n\r\nhello from the origin\n' \
-	expect '^HTTP/1\.1 404 .*?\r\n\r\nno such path\n' \
+	expect '^HTTP/1\.1 404 .*?\r\n\r\nstatus 404\n' \
 	expect '^HTTP/1\.1 200 .*?\r\n\r\nconn-[0-9]+\n' \
 	eof
 pinhole_stop

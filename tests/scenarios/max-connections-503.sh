@@ -21,6 +21,7 @@ RAWCLIENT_TIMEOUT=20 raw_bg holder1 send "$connect" expect '^HTTP/1\.1 200 .*?\r
 holder1=$SPAWNED_PID
 RAWCLIENT_TIMEOUT=20 raw_bg holder2 send "$connect" expect '^HTTP/1\.1 200 .*?\r\n\r\n' \
 	touch "$T/holder2.ready" wait-file "$T/never"
+holder2=$SPAWNED_PID
 wait_file "$T/holder1.ready"
 wait_file "$T/holder2.ready"
 
@@ -34,4 +35,5 @@ stop "$holder1"
 eventually 5 pcurl -o /dev/null "http://www.origin.test:$WEB/hello" ||
 	fail "no request served after a connection was freed"
 expect_status 200 "http://www.origin.test:$WEB/hello"
+stop "$holder2"
 pinhole_stop

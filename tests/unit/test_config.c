@@ -557,6 +557,12 @@ static void test_hosts_file(void)
 	e = hosts_lookup(&cfg->hosts, "www.origin.lab");
 	CHECK(e != NULL && e->naddrs == 1);
 	CHECK(hosts_lookup(&cfg->hosts, "localhost") != NULL);
+	/* Lookups forgive case and a trailing dot, as DNS does. */
+	CHECK(hosts_lookup(&cfg->hosts, "Origin.Lab.") == hosts_lookup(&cfg->hosts, "origin.lab"));
+	CHECK(hosts_lookup(&cfg->hosts, "WWW.ORIGIN.LAB") != NULL);
+	CHECK(hosts_lookup(&cfg->hosts, "origin.la") == NULL);
+	CHECK(hosts_lookup(&cfg->hosts, "origin.labs") == NULL);
+	CHECK(hosts_lookup(&cfg->hosts, ".") == NULL);
 	CHECK(hosts_lookup(&cfg->hosts, "lab") == NULL);
 	CHECK(hosts_lookup(&cfg->hosts, "zzz.lab") == NULL);
 	CHECK(hosts_lookup(&cfg->hosts, "") == NULL);
@@ -577,7 +583,13 @@ static void test_hosts_file(void)
 			for (int i = 0; i < 2000; i++) {
 				snprintf(buf, sizeof(buf), "host%d.lab", i);
 				e = hosts_lookup(&cfg->hosts, buf);
-				if (!e || e->naddrs != 1)
+				if (!e || e->naddrs != 1 || strcmp(e->name, buf) != 0)
+					all = false;
+				snprintf(buf, sizeof(buf), "HOST%d.LAB.", i);
+				if (hosts_lookup(&cfg->hosts, buf) != e)
+					all = false;
+				snprintf(buf, sizeof(buf), "host%d.lab.x", i);
+				if (hosts_lookup(&cfg->hosts, buf) != NULL)
 					all = false;
 			}
 			CHECK(all);
