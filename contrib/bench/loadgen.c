@@ -27,6 +27,7 @@
 #define MAX_PAYLOAD	4096
 #define MAX_CHECKPOINTS	8
 #define MAX_ERRORS	20000
+#define OPTS		"a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:"
 
 enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP, M_QUIET };
 
@@ -657,7 +658,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 				return;
 			}
 			if (c->hlen != hl) {
-				/* nothing was sent yet, nothing may come back */
+				/* nothing was sent, nothing may come back */
 				fail(c, E_PROTO);
 				return;
 			}
@@ -726,7 +727,8 @@ static void tun_step(struct cl *c, unsigned int ev)
 				n_idle--;
 				cl_close(c);
 			} else {
-				fail(c, n == 0 ? E_EOF : n < 0 ? E_IO : E_PROTO);
+				fail(c, n == 0 ? E_EOF :
+				     n < 0 ? E_IO : E_PROTO);
 			}
 			return;
 		case S_STREAM: {
@@ -1008,7 +1010,8 @@ static void http_step(struct cl *c, unsigned int ev)
 			if (!done)
 				return;
 			if (used != avail) {
-				fail(c, E_PROTO);	/* bytes past the body */
+				/* bytes past the body */
+				fail(c, E_PROTO);
 				return;
 			}
 			http_complete(c, (int)c->off);
@@ -1128,7 +1131,8 @@ static void print_latency(void)
 {
 	qsort(lat, lat_len, sizeof(*lat), cmp_u32);
 	printf(" p50_us=%u p99_us=%u p999_us=%u max_us=%u",
-	       pct(0.50), pct(0.99), pct(0.999), lat_len ? lat[lat_len - 1] : 0);
+	       pct(0.50), pct(0.99), pct(0.999),
+	       lat_len ? lat[lat_len - 1] : 0);
 }
 
 static void run_rate(void)
@@ -1188,7 +1192,8 @@ static void run_bulk(void)
 	t_measure = UINT64_MAX;
 	for (i = 0; i < cfg.conc; i++) {
 		cls[i].t0 = now_ns();
-		cls[i].tdead = cls[i].t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
+		cls[i].tdead = cls[i].t0 +
+			       (uint64_t)cfg.timeout_ms * 1000000ull;
 		started++;
 		cl_open(&cls[i]);
 	}
@@ -1496,7 +1501,7 @@ int main(int argc, char **argv)
 	cfg.timeout_ms = 5000;
 	cfg.nsrc = 1;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:")) != -1) {
+	while ((opt = getopt(argc, argv, OPTS)) != -1) {
 		switch (opt) {
 		case 'a':
 			cfg.addr = optarg;
@@ -1577,7 +1582,8 @@ int main(int argc, char **argv)
 			 cfg.target_port);
 	if (cfg.mode == M_HTTP && cfg.proxy_port)
 		req_len = snprintf(req, sizeof(req),
-				   "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n",
+				   "GET http://%s/ HTTP/1.1\r\n"
+				   "Host: %s\r\n\r\n",
 				   hostport, hostport);
 	else if (cfg.mode == M_HTTP)
 		req_len = snprintf(req, sizeof(req),
