@@ -19,12 +19,8 @@
 #define WHY_LEN 160
 
 static const char *const matcher_names[] = {
-	[MATCH_ALL] = "all",
-	[MATCH_DOMAIN] = "domain",
-	[MATCH_PORT] = "port",
-	[MATCH_SRC] = "src",
-	[MATCH_METHOD] = "method",
-	[MATCH_USER] = "user",
+	[MATCH_ALL] = "all", [MATCH_DOMAIN] = "domain", [MATCH_PORT] = "port",
+	[MATCH_SRC] = "src", [MATCH_METHOD] = "method", [MATCH_USER] = "user",
 };
 
 static int matcher_lookup(const char *word)
@@ -116,8 +112,7 @@ static int cidr_parse(struct cidr *c, const char *text, char *why, size_t whylen
 		maxbits = 32;
 	}
 	if (inet_pton(c->family, addr, c->addr) != 1) {
-		snprintf(why, whylen, "it is not an %s address",
-			 c->family == AF_INET ? "IPv4" : "IPv6");
+		snprintf(why, whylen, "it is not an %s address", c->family == AF_INET ? "IPv4" : "IPv6");
 		return -1;
 	}
 	bits = maxbits;
@@ -136,9 +131,8 @@ static int cidr_parse(struct cidr *c, const char *text, char *why, size_t whylen
 			}
 			bits = bits * 10 + (*b - '0');
 			if (bits > maxbits) {
-				snprintf(why, whylen,
-					 "the prefix is longer than the %d bits of an %s address",
-					 maxbits, c->family == AF_INET ? "IPv4" : "IPv6");
+				snprintf(why, whylen, "the prefix is longer than the %d bits of an %s address", maxbits,
+				         c->family == AF_INET ? "IPv4" : "IPv6");
 				return -1;
 			}
 		}
@@ -224,17 +218,14 @@ static int check_host_name(const char *name, size_t len, char *why, size_t whyle
 			continue;
 		}
 		if (ch == '*') {
-			snprintf(why, whylen,
-				 "'*' is only allowed as the whole first label, as in '*.example.com'");
+			snprintf(why, whylen, "'*' is only allowed as the whole first label, as in '*.example.com'");
 			return -1;
 		}
 		if (ch >= 0x80) {
-			snprintf(why, whylen,
-				 "write international names in their ASCII form ('xn--...')");
+			snprintf(why, whylen, "write international names in their ASCII form ('xn--...')");
 			return -1;
 		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_')) {
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
 			snprintf(why, whylen, "a host name cannot contain '%c'", ch);
 			return -1;
 		}
@@ -264,8 +255,7 @@ static bool looks_like_ip(const char *text)
 	return digits_only;
 }
 
-static int domain_parse(struct domain_pattern *p, const char *text, char *why,
-			size_t whylen)
+static int domain_parse(struct domain_pattern *p, const char *text, char *why, size_t whylen)
 {
 	enum domain_kind kind = DOMAIN_EXACT;
 	const char *name = text;
@@ -289,8 +279,8 @@ static int domain_parse(struct domain_pattern *p, const char *text, char *why,
 		name += 1;
 	} else if (strcmp(name, "*") == 0) {
 		snprintf(why, whylen,
-			 "'*' alone is not a pattern; to match every destination leave out "
-			 "'domain' or write 'all'");
+		         "'*' alone is not a pattern; to match every destination leave out "
+		         "'domain' or write 'all'");
 		return -1;
 	}
 	norm = ph_strdup(name);
@@ -319,8 +309,7 @@ void acl_domain_pattern_free(struct domain_pattern *p)
 	p->name = NULL;
 }
 
-bool acl_domain_match(const struct domain_pattern *p, const char *host,
-		      const struct sockaddr_storage *dst_ip)
+bool acl_domain_match(const struct domain_pattern *p, const char *host, const struct sockaddr_storage *dst_ip)
 {
 	size_t hlen, nlen = p->name_len;
 	const char *tail;
@@ -361,8 +350,8 @@ static const char *matcher_typo(const char *word)
 
 static bool is_tchar(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
 static int port_parse_one(const char *s, const char **end, uint16_t *out)
@@ -385,8 +374,7 @@ static int port_parse_one(const char *s, const char **end, uint16_t *out)
 }
 
 /* -1 for a bad value, -2 for a mistyped matcher name. */
-static int port_value_parse(struct port_range *r, const char *text, const char *file,
-			    int line, struct cfg_errors *errs)
+static int port_value_parse(struct port_range *r, const char *text, const char *file, int line, struct cfg_errors *errs)
 {
 	const char *p = text, *end;
 	int rc;
@@ -403,12 +391,10 @@ static int port_value_parse(struct port_range *r, const char *text, const char *
 		const char *typo = matcher_typo(text);
 
 		if (typo) {
-			cfg_error(errs, file, line, "unknown matcher '%s' (did you mean '%s'?)",
-				  text, typo);
+			cfg_error(errs, file, line, "unknown matcher '%s' (did you mean '%s'?)", text, typo);
 			return -2;
 		}
-		cfg_error(errs, file, line,
-			  "bad port '%s': write a port number or a range such as 8000-8080", text);
+		cfg_error(errs, file, line, "bad port '%s': write a port number or a range such as 8000-8080", text);
 		return -1;
 	}
 	if (rc == -2) {
@@ -416,8 +402,7 @@ static int port_value_parse(struct port_range *r, const char *text, const char *
 		return -1;
 	}
 	if (r->lo > r->hi) {
-		cfg_error(errs, file, line,
-			  "bad port range '%s': the first port is greater than the last", text);
+		cfg_error(errs, file, line, "bad port range '%s': the first port is greater than the last", text);
 		return -1;
 	}
 	return 0;
@@ -440,8 +425,8 @@ static void matcher_free(struct matcher *m)
 
 /* Parses the values of one matcher, argv[0..argc-1], into m (whose kind is
  * set).  Every bad value is reported; returns -1 if there was one. */
-static int matcher_values_parse(struct matcher *m, char **argv, int argc, const char *file,
-				int line, struct cfg_errors *errs)
+static int matcher_values_parse(struct matcher *m, char **argv, int argc, const char *file, int line,
+                                struct cfg_errors *errs)
 {
 	char why[WHY_LEN];
 	size_t n = (size_t)argc;
@@ -478,9 +463,9 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 				/* The words after a typo belong to the mistyped matcher;
 				 * judging them as domains would only add noise. */
 				cfg_error(errs, file, line,
-					  "unknown matcher '%s' (did you mean '%s'?); to match a "
-					  "host of that name write it with a trailing dot, '%s.'",
-					  v, typo, v);
+				          "unknown matcher '%s' (did you mean '%s'?); to match a "
+				          "host of that name write it with a trailing dot, '%s.'",
+				          v, typo, v);
 				return -1;
 			} else if (domain_parse(&m->domains[m->n], v, why, sizeof(why)) != 0) {
 				cfg_error(errs, file, line, "bad domain pattern '%s': %s", v, why);
@@ -502,8 +487,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 			if (cidr_parse(&m->cidrs[m->n], v, why, sizeof(why)) == 0) {
 				m->n++;
 			} else if ((typo = matcher_typo(v)) != NULL) {
-				cfg_error(errs, file, line,
-					  "unknown matcher '%s' (did you mean '%s'?)", v, typo);
+				cfg_error(errs, file, line, "unknown matcher '%s' (did you mean '%s'?)", v, typo);
 				return -1;
 			} else {
 				cfg_error(errs, file, line, "bad src address '%s': %s", v, why);
@@ -521,14 +505,12 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 					ok = false;
 			}
 			if (lower && (typo = matcher_typo(v)) != NULL) {
-				cfg_error(errs, file, line,
-					  "unknown matcher '%s' (did you mean '%s'?)", v, typo);
+				cfg_error(errs, file, line, "unknown matcher '%s' (did you mean '%s'?)", v, typo);
 				return -1;
 			}
 			if (!ok) {
 				cfg_error(errs, file, line,
-					  "bad method '%s': a method is a word such as GET or CONNECT",
-					  v);
+				          "bad method '%s': a method is a word such as GET or CONNECT", v);
 				bad = -1;
 				break;
 			}
@@ -552,8 +534,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 	return bad;
 }
 
-int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *file,
-		       int line, struct cfg_errors *errs)
+int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *file, int line, struct cfg_errors *errs)
 {
 	int failed = 0;
 	int i = 0;
@@ -569,20 +550,20 @@ int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *
 		int start, nvals;
 
 		if (kind < 0) {
-			const char *s = cfg_suggest(argv[i], matcher_names,
-						    PH_ARRAY_LEN(matcher_names));
+			const char *s = cfg_suggest(argv[i], matcher_names, PH_ARRAY_LEN(matcher_names));
 
 			if (s)
-				cfg_error(errs, file, line,
-					  "unknown matcher '%s' (did you mean '%s'?)", argv[i], s);
+				cfg_error(errs, file, line, "unknown matcher '%s' (did you mean '%s'?)", argv[i], s);
 			else if (strchr(argv[i], '.') && i == 0)
 				cfg_error(errs, file, line,
-					  "unknown matcher '%s'; to match a destination write "
-					  "'domain %s'", argv[i], argv[i]);
+				          "unknown matcher '%s'; to match a destination write "
+				          "'domain %s'",
+				          argv[i], argv[i]);
 			else
 				cfg_error(errs, file, line,
-					  "unknown matcher '%s' (the matchers are domain, port, "
-					  "src, method, user and all)", argv[i]);
+				          "unknown matcher '%s' (the matchers are domain, port, "
+				          "src, method, user and all)",
+				          argv[i]);
 			failed = 1;
 			/* Skip to the next matcher keyword. */
 			for (i++; i < argc && matcher_lookup(argv[i]) < 0; i++)
@@ -594,20 +575,17 @@ int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *
 			i++;
 		nvals = i - start;
 		if (kind == MATCH_ALL && nvals > 0) {
-			cfg_error(errs, file, line,
-				  "'all' takes no values, but '%s' follows it", argv[start]);
+			cfg_error(errs, file, line, "'all' takes no values, but '%s' follows it", argv[start]);
 			failed = 1;
 			continue;
 		}
 		if (kind != MATCH_ALL && nvals == 0) {
-			cfg_error(errs, file, line, "matcher '%s' needs at least one value",
-				  matcher_names[kind]);
+			cfg_error(errs, file, line, "matcher '%s' needs at least one value", matcher_names[kind]);
 			failed = 1;
 			continue;
 		}
 		set->m[set->n].kind = (enum matcher_kind)kind;
-		if (matcher_values_parse(&set->m[set->n], argv + start, nvals, file, line,
-					 errs) != 0) {
+		if (matcher_values_parse(&set->m[set->n], argv + start, nvals, file, line, errs) != 0) {
 			matcher_free(&set->m[set->n]);
 			failed = 1;
 			continue;

@@ -19,31 +19,31 @@ struct cfg_errors;
 struct acl_subject {
 	const char *host;
 	uint16_t port;
-	const struct sockaddr_storage *dst_ip;  /* NULL when host is a name */
-	const struct sockaddr_storage *src;     /* client address (after PROXY) */
-	const char *method;                     /* "CONNECT", "GET", ... */
-	const char *user;                       /* NULL when not authenticated */
+	const struct sockaddr_storage *dst_ip; /* NULL when host is a name */
+	const struct sockaddr_storage *src;    /* client address (after PROXY) */
+	const char *method;                    /* "CONNECT", "GET", ... */
+	const char *user;                      /* NULL when not authenticated */
 };
 
 /* A domain pattern, as SPEC.md defines it. */
 enum domain_kind {
-	DOMAIN_EXACT,       /* example.com */
-	DOMAIN_SUBDOMAINS,  /* *.example.com: any subdomain, not the apex */
-	DOMAIN_TREE,        /* .example.com: apex and every subdomain */
-	DOMAIN_CIDR,        /* 10.0.0.0/8, ::1, 192.0.2.7: IP destinations */
+	DOMAIN_EXACT,      /* example.com */
+	DOMAIN_SUBDOMAINS, /* *.example.com: any subdomain, not the apex */
+	DOMAIN_TREE,       /* .example.com: apex and every subdomain */
+	DOMAIN_CIDR,       /* 10.0.0.0/8, ::1, 192.0.2.7: IP destinations */
 };
 
 struct cidr {
-	int family;         /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint8_t bits;
 };
 
 struct domain_pattern {
 	enum domain_kind kind;
-	char *name;         /* lower-case, no trailing dot, no leading '*.' or '.' */
+	char *name; /* lower-case, no trailing dot, no leading '*.' or '.' */
 	size_t name_len;
-	struct cidr cidr;   /* for DOMAIN_CIDR */
+	struct cidr cidr; /* for DOMAIN_CIDR */
 };
 
 struct port_range {
@@ -66,7 +66,7 @@ struct matcher {
 	struct domain_pattern *domains;
 	struct port_range *ports;
 	struct cidr *cidrs;
-	char **names;       /* methods (upper-case) or users */
+	char **names; /* methods (upper-case) or users */
 };
 
 /* A matcher set: its matchers are ANDed. */
@@ -83,30 +83,28 @@ enum rule_action {
 struct rule {
 	enum rule_action action;
 	struct matchset set;
-	const char *file;   /* owned by the config (interned) */
+	const char *file; /* owned by the config (interned) */
 	int line;
-	char *text;         /* the directive as written, for /config and logs */
+	char *text; /* the directive as written, for /config and logs */
 };
 
 /* Parses "MATCHERS" (argv[0..argc-1], e.g. {"domain", ".a.com", "port",
  * "443"}) into set.  On error, reports "file:line: message" through errs and
  * returns -1. */
-int acl_matchset_parse(struct matchset *set, char **argv, int argc,
-		       const char *file, int line, struct cfg_errors *errs);
+int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *file, int line,
+                       struct cfg_errors *errs);
 void acl_matchset_free(struct matchset *set);
 
 bool acl_matchset_match(const struct matchset *set, const struct acl_subject *s);
 
 /* First matching rule, or NULL when none matches (which means deny). */
-const struct rule *acl_check(const struct rule *rules, size_t n,
-			     const struct acl_subject *s);
+const struct rule *acl_check(const struct rule *rules, size_t n, const struct acl_subject *s);
 
 /* Pattern helpers, exported for tests and for other directives. */
 int acl_domain_pattern_parse(struct domain_pattern *p, const char *text);
 /* Added: frees what acl_domain_pattern_parse allocated in p. */
 void acl_domain_pattern_free(struct domain_pattern *p);
-bool acl_domain_match(const struct domain_pattern *p, const char *host,
-		      const struct sockaddr_storage *dst_ip);
+bool acl_domain_match(const struct domain_pattern *p, const char *host, const struct sockaddr_storage *dst_ip);
 int acl_cidr_parse(struct cidr *c, const char *text);
 bool acl_cidr_match(const struct cidr *c, const struct sockaddr_storage *addr);
 

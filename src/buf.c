@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_KEEP 64        /* free blocks kept per thread */
+#define POOL_KEEP 64 /* free blocks kept per thread */
 
 static _Thread_local void *pool[POOL_KEEP];
 static _Thread_local size_t pool_n;

@@ -12,9 +12,9 @@
 #define BUF_SIZE (32 * 1024)
 
 struct buf {
-	char *base;         /* NULL when not allocated */
-	uint32_t start;     /* first unconsumed byte */
-	uint32_t end;       /* one past the last byte */
+	char *base;     /* NULL when not allocated */
+	uint32_t start; /* first unconsumed byte */
+	uint32_t end;   /* one past the last byte */
 	uint32_t cap;
 };
 

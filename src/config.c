@@ -29,24 +29,23 @@
 #define INCLUDE_MAX_DEPTH 16
 #define DEFAULT_LISTEN "127.0.0.1:3128"
 
-const char config_default_text[] =
-	"# pinhole's embedded default configuration, used when pinhole runs\n"
-	"# without -c FILE.  It is a proxy for this machine only: it listens on\n"
-	"# loopback, asks for no password, inspects no TLS and lets every request\n"
-	"# through.  `pinhole run -c FILE` replaces all of it.\n"
-	"\n"
-	"listen 127.0.0.1:3128\n"
-	"\n"
-	"# Dashboard, /metrics, /healthz and the WebRTC report; loopback only, so\n"
-	"# it needs no admin-auth.\n"
-	"admin 127.0.0.1:3129\n"
-	"\n"
-	"access-log stdout squid\n"
-	"error-log stderr\n"
-	"log-level warn\n"
-	"\n"
-	"# No authentication, no TLS inspection: everything is allowed.\n"
-	"allow all\n";
+const char config_default_text[] = "# pinhole's embedded default configuration, used when pinhole runs\n"
+                                   "# without -c FILE.  It is a proxy for this machine only: it listens on\n"
+                                   "# loopback, asks for no password, inspects no TLS and lets every request\n"
+                                   "# through.  `pinhole run -c FILE` replaces all of it.\n"
+                                   "\n"
+                                   "listen 127.0.0.1:3128\n"
+                                   "\n"
+                                   "# Dashboard, /metrics, /healthz and the WebRTC report; loopback only, so\n"
+                                   "# it needs no admin-auth.\n"
+                                   "admin 127.0.0.1:3129\n"
+                                   "\n"
+                                   "access-log stdout squid\n"
+                                   "error-log stderr\n"
+                                   "log-level warn\n"
+                                   "\n"
+                                   "# No authentication, no TLS inspection: everything is allowed.\n"
+                                   "allow all\n";
 
 static atomic_uint_fast64_t config_generation;
 
@@ -123,8 +122,7 @@ int cfg_edit_distance(const char *a, const char *b)
 				v = d[i][j - 1] + 1;
 			if (d[i - 1][j - 1] + cost < v)
 				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
 				v = d[i - 2][j - 2] + 1;
 			d[i][j] = v;
 		}
@@ -172,8 +170,7 @@ static void sbuf_add(struct sbuf *sb, const char *s, size_t n)
 	sb->p[sb->len] = '\0';
 }
 
-static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
@@ -313,8 +310,7 @@ static int v6_parse(const char *s, struct sockaddr_in6 *sin6)
 	return inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1 ? PH_OK : PH_ERROR;
 }
 
-static int listen_addr_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len,
-			     const char **why)
+static int listen_addr_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, const char **why)
 {
 	const char *colon, *host;
 	size_t hostlen;
@@ -440,8 +436,7 @@ static bool addr_is_loopback(const struct sockaddr_storage *a)
  * parser, the S_ISREG check keeps out /dev/zero and friends.  On error,
  * returns PH_ERROR with *why a reason sentence.
  */
-static int file_read_all(const char *path, size_t max, char **out, size_t *outlen,
-			 const char **why)
+static int file_read_all(const char *path, size_t max, char **out, size_t *outlen, const char **why)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -619,8 +614,7 @@ static int hosts_addr_parse(const char *s, struct sockaddr_storage *ss)
 
 /* The /etc/hosts format: ADDRESS NAME [NAME...], '#' to the end of the
  * line.  A name on several lines collects the addresses of all of them. */
-static void hosts_parse(struct hosts *h, const char *fname, const char *text, size_t len,
-			struct cfg_errors *errs)
+static void hosts_parse(struct hosts *h, const char *fname, const char *text, size_t len, struct cfg_errors *errs)
 {
 	struct hosts_pair *pairs = NULL;
 	size_t npairs = 0, cap = 0;
@@ -666,15 +660,13 @@ static void hosts_parse(struct hosts *h, const char *fname, const char *text, si
 			names++;
 			name = ph_strdup(tok);
 			acl_host_normalise(name);
-			if (name[0] == '*' || name[0] == '.' ||
-			    acl_domain_pattern_parse(&dp, name) != PH_OK) {
+			if (name[0] == '*' || name[0] == '.' || acl_domain_pattern_parse(&dp, name) != PH_OK) {
 				cfg_error(errs, fname, lineno, "'%s' is not a valid host name", tok);
 				free(name);
 				continue;
 			}
 			if (dp.kind != DOMAIN_EXACT) {
-				cfg_error(errs, fname, lineno,
-					  "'%s' is an address, not a host name", tok);
+				cfg_error(errs, fname, lineno, "'%s' is an address, not a host name", tok);
 				acl_domain_pattern_free(&dp);
 				free(name);
 				continue;
@@ -718,8 +710,9 @@ static void hosts_parse(struct hosts *h, const char *fname, const char *text, si
 			continue;
 		if (e->naddrs == HOSTS_MAX_ADDRS) {
 			cfg_error(errs, fname, pairs[i].line,
-				  "'%s' has more than %d addresses; pinhole keeps at most %d "
-				  "per name", e->name, HOSTS_MAX_ADDRS, HOSTS_MAX_ADDRS);
+			          "'%s' has more than %d addresses; pinhole keeps at most %d "
+			          "per name",
+			          e->name, HOSTS_MAX_ADDRS, HOSTS_MAX_ADDRS);
 			continue;
 		}
 		e->addrs[e->naddrs++] = pairs[i].addr;
@@ -730,11 +723,11 @@ static void hosts_parse(struct hosts *h, const char *fname, const char *text, si
 /* ---- the parser ---- */
 
 struct line {
-	const char *file;           /* interned */
+	const char *file; /* interned */
 	int line;
 	int argc;
 	char **argv;
-	const char *text;           /* the directive as written, without comment */
+	const char *text; /* the directive as written, without comment */
 };
 
 struct seen {
@@ -744,8 +737,8 @@ struct seen {
 };
 
 struct include_frame {
-	const char *name;           /* as shown in messages (interned) */
-	char *key;                  /* realpath, to recognise a cycle */
+	const char *name; /* as shown in messages (interned) */
+	char *key;        /* realpath, to recognise a cycle */
 };
 
 struct parse_ctx {
@@ -777,8 +770,7 @@ static void once(struct parse_ctx *ctx, const struct line *ln, const char *key)
 {
 	for (size_t i = 0; i < ctx->nseen; i++) {
 		if (strcmp(ctx->seen[i].key, key) == 0) {
-			LERR(ctx, ln, "'%s' is already set at %s:%d", key, ctx->seen[i].file,
-			     ctx->seen[i].line);
+			LERR(ctx, ln, "'%s' is already set at %s:%d", key, ctx->seen[i].file, ctx->seen[i].line);
 			return;
 		}
 	}
@@ -790,8 +782,8 @@ static void once(struct parse_ctx *ctx, const struct line *ln, const char *key)
 }
 
 /* "unknown WHAT 'x' (did you mean 'y'?)" or "... (one of: a, b, c)". */
-static void err_unknown(struct parse_ctx *ctx, const struct line *ln, const char *what,
-			const char *word, const char *const *names, size_t n)
+static void err_unknown(struct parse_ctx *ctx, const struct line *ln, const char *what, const char *word,
+                        const char *const *names, size_t n)
 {
 	const char *s = cfg_suggest(word, names, n);
 	struct sbuf list = { 0 };
@@ -816,8 +808,7 @@ static int keyword(const char *word, const char *const *names, size_t n)
 
 static void d_include(struct parse_ctx *ctx, const struct line *ln);
 
-static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char *text,
-		       bool proxy_protocol)
+static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char *text, bool proxy_protocol)
 {
 	struct config *cfg = ctx->cfg;
 	struct listen_cfg l;
@@ -830,8 +821,8 @@ static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char 
 	}
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		if (addr_equal(&cfg->listens[i].addr, &l.addr)) {
-			LERR(ctx, ln, "duplicate listen address %s (already at %s:%d)", text,
-			     cfg->listens[i].file, cfg->listens[i].line);
+			LERR(ctx, ln, "duplicate listen address %s (already at %s:%d)", text, cfg->listens[i].file,
+			     cfg->listens[i].line);
 			return;
 		}
 	}
@@ -866,8 +857,7 @@ static void d_admin(struct parse_ctx *ctx, const struct line *ln)
 	struct config *cfg = ctx->cfg;
 	const char *why;
 
-	if (listen_addr_parse(ln->argv[1], &cfg->admin.addr, &cfg->admin.addrlen, &why) !=
-	    PH_OK) {
+	if (listen_addr_parse(ln->argv[1], &cfg->admin.addr, &cfg->admin.addrlen, &why) != PH_OK) {
 		LERR(ctx, ln, "bad admin address '%s': %s", ln->argv[1], why);
 		return;
 	}
@@ -925,8 +915,7 @@ static void d_workers(struct parse_ctx *ctx, const struct line *ln)
 		return;
 	}
 	if (parse_uint(ln->argv[1], UINT32_MAX, &v) != PH_OK || v < 1 || v > 64) {
-		LERR(ctx, ln, "workers must be 'auto' or a number from 1 to 64, not '%s'",
-		     ln->argv[1]);
+		LERR(ctx, ln, "workers must be 'auto' or a number from 1 to 64, not '%s'", ln->argv[1]);
 		return;
 	}
 	ctx->cfg->workers = (int)v;
@@ -940,8 +929,10 @@ static void d_user(struct parse_ctx *ctx, const struct line *ln)
 
 	rc = getpwnam_r(ln->argv[1], &pw, buf, sizeof(buf), &res);
 	if (rc != 0 || !res) {
-		LERR(ctx, ln, "user '%s' does not exist on this system; create it or name an "
-		     "existing one such as 'nobody'", ln->argv[1]);
+		LERR(ctx, ln,
+		     "user '%s' does not exist on this system; create it or name an "
+		     "existing one such as 'nobody'",
+		     ln->argv[1]);
 		return;
 	}
 	free(ctx->cfg->user);
@@ -958,8 +949,7 @@ static void d_access_log(struct parse_ctx *ctx, const struct line *ln)
 	if (ln->argc == 3) {
 		fmt = keyword(ln->argv[2], formats, PH_ARRAY_LEN(formats));
 		if (fmt < 0) {
-			err_unknown(ctx, ln, "access-log format", ln->argv[2], formats,
-				    PH_ARRAY_LEN(formats));
+			err_unknown(ctx, ln, "access-log format", ln->argv[2], formats, PH_ARRAY_LEN(formats));
 			return;
 		}
 	}
@@ -1005,8 +995,7 @@ static void d_log_level(struct parse_ctx *ctx, const struct line *ln)
 	int lvl = keyword(ln->argv[1], log_levels, PH_ARRAY_LEN(log_levels));
 
 	if (lvl < 0) {
-		err_unknown(ctx, ln, "log-level", ln->argv[1], log_levels,
-			    PH_ARRAY_LEN(log_levels));
+		err_unknown(ctx, ln, "log-level", ln->argv[1], log_levels, PH_ARRAY_LEN(log_levels));
 		return;
 	}
 	ctx->cfg->log_level = (enum log_level)lvl;
@@ -1113,10 +1102,8 @@ static const char *const timeout_names[] = {
 };
 
 static const size_t timeout_offsets[] = {
-	offsetof(struct config, timeout_connect_ms),
-	offsetof(struct config, timeout_header_ms),
-	offsetof(struct config, timeout_idle_ms),
-	offsetof(struct config, timeout_tunnel_idle_ms),
+	offsetof(struct config, timeout_connect_ms), offsetof(struct config, timeout_header_ms),
+	offsetof(struct config, timeout_idle_ms),    offsetof(struct config, timeout_tunnel_idle_ms),
 	offsetof(struct config, timeout_drain_ms),
 };
 
@@ -1127,13 +1114,14 @@ static void d_timeout(struct parse_ctx *ctx, const struct line *ln)
 	uint64_t ms;
 
 	if (kind < 0) {
-		err_unknown(ctx, ln, "timeout", ln->argv[1], timeout_names,
-			    PH_ARRAY_LEN(timeout_names));
+		err_unknown(ctx, ln, "timeout", ln->argv[1], timeout_names, PH_ARRAY_LEN(timeout_names));
 		return;
 	}
 	if (config_parse_duration(ln->argv[2], &ms) != PH_OK) {
-		LERR(ctx, ln, "bad duration '%s' for timeout %s: write a number with s, m, h "
-		     "or ms, e.g. 30s", ln->argv[2], timeout_names[kind]);
+		LERR(ctx, ln,
+		     "bad duration '%s' for timeout %s: write a number with s, m, h "
+		     "or ms, e.g. 30s",
+		     ln->argv[2], timeout_names[kind]);
 		return;
 	}
 	/* Only drain has a meaning for 0: exit without waiting. */
@@ -1151,8 +1139,7 @@ static void d_max_connections(struct parse_ctx *ctx, const struct line *ln)
 	uint64_t v;
 
 	if (parse_uint(ln->argv[1], UINT32_MAX, &v) != PH_OK || v < 1 || v > 1000000) {
-		LERR(ctx, ln, "max-connections must be a number from 1 to 1000000, not '%s'",
-		     ln->argv[1]);
+		LERR(ctx, ln, "max-connections must be a number from 1 to 1000000, not '%s'", ln->argv[1]);
 		return;
 	}
 	ctx->cfg->max_connections = (unsigned)v;
@@ -1163,8 +1150,10 @@ static void d_max_header_size(struct parse_ctx *ctx, const struct line *ln)
 	uint64_t v;
 
 	if (config_parse_size(ln->argv[1], &v) != PH_OK) {
-		LERR(ctx, ln, "bad size '%s' for max-header-size: write bytes or a number with "
-		     "k or M, e.g. 64k", ln->argv[1]);
+		LERR(ctx, ln,
+		     "bad size '%s' for max-header-size: write bytes or a number with "
+		     "k or M, e.g. 64k",
+		     ln->argv[1]);
 		return;
 	}
 	if (v < 1024 || v > 1024 * 1024) {
@@ -1181,12 +1170,10 @@ static void rule_add(struct parse_ctx *ctx, const struct line *ln, enum rule_act
 
 	memset(&r, 0, sizeof(r));
 	if (ln->argc < 2) {
-		LERR(ctx, ln, "%s needs at least one matcher, e.g. '%s all'", ln->argv[0],
-		     ln->argv[0]);
+		LERR(ctx, ln, "%s needs at least one matcher, e.g. '%s all'", ln->argv[0], ln->argv[0]);
 		return;
 	}
-	if (acl_matchset_parse(&r.set, ln->argv + 1, ln->argc - 1, ln->file, ln->line,
-			       ctx->errs) != PH_OK)
+	if (acl_matchset_parse(&r.set, ln->argv + 1, ln->argc - 1, ln->file, ln->line, ctx->errs) != PH_OK)
 		return;
 	r.action = action;
 	r.file = ln->file;
@@ -1213,7 +1200,7 @@ static void d_deny(struct parse_ctx *ctx, const struct line *ln)
 
 struct quirk_def {
 	const char *name;
-	int nargs;                  /* exact number of arguments */
+	int nargs; /* exact number of arguments */
 	const char *usage;
 	/* NULL: a quirk of a capability this release does not have. */
 	void (*fn)(struct parse_ctx *ctx, const struct line *ln);
@@ -1232,8 +1219,10 @@ static void q_no_websocket(struct parse_ctx *ctx, const struct line *ln)
 static bool quirk_duration(struct parse_ctx *ctx, const struct line *ln, uint64_t *ms)
 {
 	if (config_parse_duration(ln->argv[2], ms) != PH_OK || *ms == 0) {
-		LERR(ctx, ln, "bad duration '%s' for quirk %s: write a number greater than 0 "
-		     "with s, m, h or ms, e.g. 30s", ln->argv[2], ln->argv[1]);
+		LERR(ctx, ln,
+		     "bad duration '%s' for quirk %s: write a number greater than 0 "
+		     "with s, m, h or ms, e.g. 30s",
+		     ln->argv[2], ln->argv[1]);
 		return false;
 	}
 	return true;
@@ -1258,8 +1247,10 @@ static void q_throttle(struct parse_ctx *ctx, const struct line *ln)
 	if (n > 2 && strcmp(rate + n - 2, "/s") == 0)
 		rate[n - 2] = '\0';
 	if (config_parse_size(rate, &v) != PH_OK || v == 0)
-		LERR(ctx, ln, "bad rate '%s' for quirk throttle: write bytes per second "
-		     "greater than 0, with k or M, e.g. 64k or 1M/s", ln->argv[2]);
+		LERR(ctx, ln,
+		     "bad rate '%s' for quirk throttle: write bytes per second "
+		     "greater than 0, with k or M, e.g. 64k or 1M/s",
+		     ln->argv[2]);
 	else
 		ctx->cfg->quirks.throttle_bps = v;
 	free(rate);
@@ -1297,8 +1288,7 @@ static void d_quirk(struct parse_ctx *ctx, const struct line *ln)
 		return;
 	}
 	if (ln->argc - 2 != q->nargs) {
-		LERR(ctx, ln, "quirk %s takes %s (usage: %s)", q->name,
-		     q->nargs ? "one value" : "no value", q->usage);
+		LERR(ctx, ln, "quirk %s takes %s (usage: %s)", q->name, q->nargs ? "one value" : "no value", q->usage);
 		return;
 	}
 	snprintf(key, sizeof(key), "quirk %s", q->name);
@@ -1310,8 +1300,8 @@ static void d_quirk(struct parse_ctx *ctx, const struct line *ln)
 
 struct directive {
 	const char *name;
-	int min_args, max_args;     /* after the name; max -1 = no limit */
-	bool once;                  /* may appear only once in all files */
+	int min_args, max_args; /* after the name; max -1 = no limit */
+	bool once;              /* may appear only once in all files */
 	const char *usage;
 	/* NULL: a directive of a capability this release does not have. */
 	void (*fn)(struct parse_ctx *ctx, const struct line *ln);
@@ -1329,8 +1319,7 @@ static const struct directive directives[] = {
 	{ "log-level", 1, 1, true, "log-level error|warn|info|debug", d_log_level },
 	{ "hosts-file", 1, 1, true, "hosts-file FILE", d_hosts_file },
 	{ "dns-server", 1, -1, false, "dns-server ADDR[:PORT]...", d_dns_server },
-	{ "timeout", 2, 2, false, "timeout connect|header|idle|tunnel-idle|drain DURATION",
-	  d_timeout },
+	{ "timeout", 2, 2, false, "timeout connect|header|idle|tunnel-idle|drain DURATION", d_timeout },
 	{ "max-connections", 1, 1, true, "max-connections N", d_max_connections },
 	{ "max-header-size", 1, 1, true, "max-header-size SIZE", d_max_header_size },
 	{ "allow", 0, -1, false, "allow MATCHERS", d_allow },
@@ -1365,11 +1354,9 @@ static void run_directive(struct parse_ctx *ctx, const struct line *ln)
 		const char *sug = cfg_suggest(ln->argv[0], names, PH_ARRAY_LEN(names));
 
 		if (sug)
-			LERR(ctx, ln, "unknown directive '%s' (did you mean '%s'?)", ln->argv[0],
-			     sug);
+			LERR(ctx, ln, "unknown directive '%s' (did you mean '%s'?)", ln->argv[0], sug);
 		else
-			LERR(ctx, ln, "unknown directive '%s' (pinhole.conf(5) lists them all)",
-			     ln->argv[0]);
+			LERR(ctx, ln, "unknown directive '%s' (pinhole.conf(5) lists them all)", ln->argv[0]);
 		return;
 	}
 	if (!d->fn) {
@@ -1377,13 +1364,13 @@ static void run_directive(struct parse_ctx *ctx, const struct line *ln)
 		return;
 	}
 	if (nargs < d->min_args) {
-		LERR(ctx, ln, "%s needs %s (usage: %s)", d->name,
-		     d->min_args == 1 ? "a value" : "more values", d->usage);
+		LERR(ctx, ln, "%s needs %s (usage: %s)", d->name, d->min_args == 1 ? "a value" : "more values",
+		     d->usage);
 		return;
 	}
 	if (d->max_args >= 0 && nargs > d->max_args) {
-		LERR(ctx, ln, "too many values for %s: '%s' is one too many (usage: %s)",
-		     d->name, ln->argv[d->max_args + 1], d->usage);
+		LERR(ctx, ln, "too many values for %s: '%s' is one too many (usage: %s)", d->name,
+		     ln->argv[d->max_args + 1], d->usage);
 		return;
 	}
 	/* A duplicate is reported, and its values are still checked so that
@@ -1401,8 +1388,7 @@ static void run_directive(struct parse_ctx *ctx, const struct line *ln)
  * *content_end is where the directive ends (before the comment).  Returns
  * an error sentence or NULL.
  */
-static const char *tokenize(const char *s, size_t len, char *store, char ***argv, int *argc,
-			    size_t *content_end)
+static const char *tokenize(const char *s, size_t len, char *store, char ***argv, int *argc, size_t *content_end)
 {
 	size_t i = 0, cap = 0;
 	char *out = store;
@@ -1411,8 +1397,7 @@ static const char *tokenize(const char *s, size_t len, char *store, char ***argv
 	*argv = NULL;
 	*content_end = len;
 	for (;;) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\v' ||
-				   s[i] == '\f'))
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f'))
 			i++;
 		if (i >= len)
 			break;
@@ -1425,8 +1410,7 @@ static const char *tokenize(const char *s, size_t len, char *store, char ***argv
 			*argv = ph_realloc(*argv, (cap + 1) * sizeof(**argv));
 		}
 		(*argv)[(*argc)++] = out;
-		while (i < len && !(s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\v' ||
-				    s[i] == '\f')) {
+		while (i < len && !(s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f')) {
 			if (s[i] != '"') {
 				*out++ = s[i++];
 				continue;
@@ -1438,8 +1422,7 @@ static const char *tokenize(const char *s, size_t len, char *store, char ***argv
 					break;
 				/* \" and \\ are escapes; any other backslash is
 				 * itself, so "CORP\alice" means what it says. */
-				if (s[i] == '\\' && i + 1 < len &&
-				    (s[i + 1] == '"' || s[i + 1] == '\\')) {
+				if (s[i] == '\\' && i + 1 < len && (s[i + 1] == '"' || s[i + 1] == '\\')) {
 					*out++ = s[++i];
 					continue;
 				}
@@ -1471,11 +1454,9 @@ static void parse_buffer(struct parse_ctx *ctx, const char *file, const char *te
 		char *store, *textcopy;
 
 		if (n > LINE_MAX_BYTES) {
-			cfg_error(ctx->errs, file, lineno, "the line is longer than %d bytes",
-				  LINE_MAX_BYTES);
+			cfg_error(ctx->errs, file, lineno, "the line is longer than %d bytes", LINE_MAX_BYTES);
 		} else if (memchr(p, '\0', n)) {
-			cfg_error(ctx->errs, file, lineno,
-				  "the line contains a NUL byte; is this a text file?");
+			cfg_error(ctx->errs, file, lineno, "the line contains a NUL byte; is this a text file?");
 		} else {
 			store = ph_malloc(n + 1);
 			err = tokenize(p, n, store, &ln.argv, &ln.argc, &content_end);
@@ -1527,8 +1508,7 @@ static void d_include(struct parse_ctx *ctx, const struct line *ln)
 		}
 	}
 	if (ctx->depth >= INCLUDE_MAX_DEPTH) {
-		LERR(ctx, ln, "cannot include '%s': includes are nested more than %d deep",
-		     path, INCLUDE_MAX_DEPTH);
+		LERR(ctx, ln, "cannot include '%s': includes are nested more than %d deep", path, INCLUDE_MAX_DEPTH);
 		goto out;
 	}
 	if (file_read_all(path, FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {
@@ -1610,22 +1590,24 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 			continue;
 		if (l->line == 0)
 			cfg_error(ctx->errs, cfg->admin.file, cfg->admin.line,
-				  "admin address %s is the proxy's default listen address; give "
-				  "admin another port or add a 'listen' line", cfg->admin.text);
+			          "admin address %s is the proxy's default listen address; give "
+			          "admin another port or add a 'listen' line",
+			          cfg->admin.text);
 		else
 			cfg_error(ctx->errs, cfg->admin.file, cfg->admin.line,
-				  "admin address %s is already a proxy listen address (at %s:%d)",
-				  cfg->admin.text, l->file, l->line);
+			          "admin address %s is already a proxy listen address (at %s:%d)", cfg->admin.text,
+			          l->file, l->line);
 	}
 	if (!addr_is_loopback(&cfg->admin.addr) && !cfg->admin_htpasswd)
 		cfg_error(ctx->errs, cfg->admin.file, cfg->admin.line,
-			  "the admin interface on %s is reachable from other machines and has "
-			  "no password; add 'admin-auth htpasswd FILE' or make it listen on "
-			  "127.0.0.1", cfg->admin.text);
+		          "the admin interface on %s is reachable from other machines and has "
+		          "no password; add 'admin-auth htpasswd FILE' or make it listen on "
+		          "127.0.0.1",
+		          cfg->admin.text);
 }
 
-static struct config *parse_top(const char *name, const char *path, const char *text,
-				size_t len, struct cfg_errors *errs)
+static struct config *parse_top(const char *name, const char *path, const char *text, size_t len,
+                                struct cfg_errors *errs)
 {
 	struct cfg_errors local = { 0 };
 	struct parse_ctx ctx;
@@ -1660,8 +1642,7 @@ static struct config *parse_top(const char *name, const char *path, const char *
 	return ctx.cfg;
 }
 
-struct config *config_parse_text(const char *name, const char *text, size_t len,
-				 struct cfg_errors *errs)
+struct config *config_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs)
 {
 	if (!name)
 		name = "(text)";
@@ -1677,11 +1658,9 @@ struct config *config_load(const char *path, struct cfg_errors *errs)
 	size_t len;
 
 	if (!path)
-		return parse_top("(embedded default)", NULL, config_default_text,
-				 strlen(config_default_text), errs);
+		return parse_top("(embedded default)", NULL, config_default_text, strlen(config_default_text), errs);
 	if (file_read_all(path, FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {
-		cfg_error(errs ? errs : &local, path, 0, "cannot read the configuration file: %s",
-			  why);
+		cfg_error(errs ? errs : &local, path, 0, "cannot read the configuration file: %s", why);
 		cfg_errors_free(&local);
 		return NULL;
 	}
@@ -1751,7 +1730,7 @@ char *config_dump(const struct config *cfg)
 	struct sbuf sb = { 0 };
 
 	sbuf_printf(&sb, "# pinhole effective configuration, generation %llu, from ",
-		    (unsigned long long)cfg->generation);
+	            (unsigned long long)cfg->generation);
 	sbuf_printf(&sb, "%s\n", cfg->path ? cfg->path : "the embedded default");
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		sbuf_printf(&sb, "listen ");
@@ -1780,8 +1759,7 @@ char *config_dump(const struct config *cfg)
 	if (cfg->access_log) {
 		sbuf_printf(&sb, "access-log ");
 		dump_word(&sb, cfg->access_log);
-		sbuf_printf(&sb, " %s\n",
-			    cfg->access_log_format == ACCESS_LOG_JSON ? "json" : "squid");
+		sbuf_printf(&sb, " %s\n", cfg->access_log_format == ACCESS_LOG_JSON ? "json" : "squid");
 	} else {
 		sbuf_printf(&sb, "access-log off\n");
 	}
@@ -1835,7 +1813,6 @@ char *config_dump(const struct config *cfg)
 		sbuf_printf(&sb, "\n");
 	}
 	for (size_t i = 0; i < cfg->nrules; i++)
-		sbuf_printf(&sb, "%s  # %s:%d\n", cfg->rules[i].text, cfg->rules[i].file,
-			    cfg->rules[i].line);
+		sbuf_printf(&sb, "%s  # %s:%d\n", cfg->rules[i].text, cfg->rules[i].file, cfg->rules[i].line);
 	return sb.p;
 }

@@ -20,8 +20,8 @@ struct cfg_errors {
 	char **msgs;
 	size_t n;
 };
-void cfg_error(struct cfg_errors *errs, const char *file, int line,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void cfg_error(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 void cfg_errors_free(struct cfg_errors *errs);
 /* Added for "did you mean": the edit distance of a and b (insertions,
  * deletions, substitutions and swaps of neighbours), and the name in
@@ -33,7 +33,7 @@ struct listen_cfg {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool proxy_protocol;
-	char text[80];      /* as written, e.g. "[::1]:3128" */
+	char text[80]; /* as written, e.g. "[::1]:3128" */
 	const char *file;
 	int line;
 };
@@ -53,9 +53,9 @@ enum log_level {
 /* hosts-file: static name -> addresses, consulted before DNS. */
 #define HOSTS_MAX_ADDRS 8
 struct hosts_entry {
-	char *name;         /* normalised (acl_host_normalise) */
+	char *name; /* normalised (acl_host_normalise) */
 	size_t naddrs;
-	struct sockaddr_storage addrs[HOSTS_MAX_ADDRS];  /* port 0 */
+	struct sockaddr_storage addrs[HOSTS_MAX_ADDRS]; /* port 0 */
 };
 struct hosts {
 	struct hosts_entry *entries;
@@ -66,17 +66,17 @@ const struct hosts_entry *hosts_lookup(const struct hosts *h, const char *name);
 
 /* Quirks: reproduce known-broken proxy behaviour on purpose. */
 struct quirks {
-	bool http10_connect;        /* answer CONNECT with HTTP/1.0 */
-	bool no_websocket;          /* refuse Upgrade */
-	uint64_t idle_cut_ms;       /* cut tunnels idle this long (0 = off) */
-	uint64_t throttle_bps;      /* bytes per second per direction (0 = off) */
-	uint64_t delay_ms;          /* delay every answer by this much (0 = off) */
+	bool http10_connect;   /* answer CONNECT with HTTP/1.0 */
+	bool no_websocket;     /* refuse Upgrade */
+	uint64_t idle_cut_ms;  /* cut tunnels idle this long (0 = off) */
+	uint64_t throttle_bps; /* bytes per second per direction (0 = off) */
+	uint64_t delay_ms;     /* delay every answer by this much (0 = off) */
 };
 
 struct config {
 	atomic_int refs;
-	uint64_t generation;        /* increases with every successful load */
-	char *path;                 /* NULL for the embedded default */
+	uint64_t generation; /* increases with every successful load */
+	char *path;          /* NULL for the embedded default */
 
 	struct listen_cfg *listens;
 	size_t nlistens;
@@ -85,17 +85,17 @@ struct config {
 	struct listen_cfg admin;
 	char *admin_htpasswd;
 
-	int workers;                /* 0 = auto (one per CPU) */
-	char *user;                 /* drop privileges to this user; NULL = stay */
+	int workers; /* 0 = auto (one per CPU) */
+	char *user;  /* drop privileges to this user; NULL = stay */
 
-	char *access_log;           /* "stdout", a path, or NULL for none */
+	char *access_log; /* "stdout", a path, or NULL for none */
 	enum access_log_format access_log_format;
-	char *error_log;            /* "stderr", "syslog" or a path */
+	char *error_log; /* "stderr", "syslog" or a path */
 	enum log_level log_level;
 
 	char *hosts_file;
 	struct hosts hosts;
-	char *dns_servers;          /* c-ares CSV "1.2.3.4:53,[::1]:53"; NULL = resolv.conf */
+	char *dns_servers; /* c-ares CSV "1.2.3.4:53,[::1]:53"; NULL = resolv.conf */
 
 	uint64_t timeout_connect_ms;
 	uint64_t timeout_header_ms;
@@ -105,7 +105,7 @@ struct config {
 	unsigned max_connections;
 	size_t max_header_size;
 
-	struct rule *rules;         /* allow/deny, in order */
+	struct rule *rules; /* allow/deny, in order */
 	size_t nrules;
 
 	struct quirks quirks;
@@ -117,13 +117,13 @@ struct config {
 };
 
 /* Defaults applied before any directive (and by the embedded default). */
-#define CONFIG_DEFAULT_TIMEOUT_CONNECT_MS     10000
-#define CONFIG_DEFAULT_TIMEOUT_HEADER_MS      30000
-#define CONFIG_DEFAULT_TIMEOUT_IDLE_MS        120000
+#define CONFIG_DEFAULT_TIMEOUT_CONNECT_MS 10000
+#define CONFIG_DEFAULT_TIMEOUT_HEADER_MS 30000
+#define CONFIG_DEFAULT_TIMEOUT_IDLE_MS 120000
 #define CONFIG_DEFAULT_TIMEOUT_TUNNEL_IDLE_MS 3600000
-#define CONFIG_DEFAULT_TIMEOUT_DRAIN_MS       30000
-#define CONFIG_DEFAULT_MAX_CONNECTIONS        8192
-#define CONFIG_DEFAULT_MAX_HEADER_SIZE        (64 * 1024)
+#define CONFIG_DEFAULT_TIMEOUT_DRAIN_MS 30000
+#define CONFIG_DEFAULT_MAX_CONNECTIONS 8192
+#define CONFIG_DEFAULT_MAX_HEADER_SIZE (64 * 1024)
 
 /* The embedded default configuration's text (SPEC.md: listen 127.0.0.1:3128,
  * admin 127.0.0.1:3129, no auth, allow everything, access log to stdout). */
@@ -134,8 +134,7 @@ extern const char config_default_text[];
 struct config *config_load(const char *path, struct cfg_errors *errs);
 /* Parses text as if it were the file named name (includes are resolved
  * relative to name's directory).  Used by config_load and the fuzzer. */
-struct config *config_parse_text(const char *name, const char *text, size_t len,
-				 struct cfg_errors *errs);
+struct config *config_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs);
 
 struct config *config_ref(struct config *cfg);
 void config_unref(struct config *cfg);

@@ -204,7 +204,7 @@ static void conn_deadline(struct conn *c, uint64_t ms)
 /* Answers with status and a one-line text/plain body naming the cause,
  * logs it, and closes the connection once the answer is sent. */
 static int conn_fail(struct conn *c, int status, const char *result, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static int conn_fail(struct conn *c, int status, const char *result, const char *fmt, ...)
 {
 	char body[1024];
@@ -232,9 +232,9 @@ static int conn_fail(struct conn *c, int status, const char *result, const char 
 	}
 	buf_release(&c->c.out);
 	buf_printf(&c->c.out,
-		   "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-		   "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
-		   status, http_reason(status), n + 1, body);
+	           "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	           "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
+	           status, http_reason(status), n + 1, body);
 	c->state = CS_RESPOND;
 	c->pending_log = true;
 	snprintf(c->fail_result, sizeof(c->fail_result), "%s", result);
@@ -305,7 +305,7 @@ static int st_proxy_header(struct conn *c)
 			return conn_fail(c, 400, "NONE_NONE", "Bad PROXY protocol header: %s.", why);
 		if (c->c.eof)
 			return buf_len(&c->c.in) ? conn_fail(c, 400, "NONE_NONE", "Incomplete PROXY protocol header.")
-						 : PH_ERROR;
+			                         : PH_ERROR;
 		int r = side_read(&c->c, PROXYPROTO_MAX_LEN);
 
 		if (r != PH_OK)
@@ -354,10 +354,10 @@ static int check_access(struct conn *c, const struct http_authority *a)
 		return PH_OK;
 	if (r)
 		return conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
-				 r->text ? r->text : "deny");
+		                 r->text ? r->text : "deny");
 	return conn_fail(c, 403, "TCP_DENIED",
-			 "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
-			 c->method, a->host, a->port);
+	                 "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
+	                 c->method, a->host, a->port);
 }
 
 static void url_set_authority(struct conn *c, const struct http_authority *a)
@@ -401,8 +401,8 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	c->url = ph_strndup(req->target, req->target_len);
 	if (req->target_len == 0 || req->target[0] == '/' || req->target[0] == '*')
 		return conn_fail(c, 400, "NONE_NONE",
-				 "This is a proxy: send absolute-form requests (GET http://host/path), "
-				 "or configure pinhole as your HTTP proxy.");
+		                 "This is a proxy: send absolute-form requests (GET http://host/path), "
+		                 "or configure pinhole as your HTTP proxy.");
 	if (http_parse_absolute_uri(req->target, req->target_len, &uri, &why) < 0)
 		return conn_fail(c, 400, "NONE_NONE", "Bad request target: %s.", why);
 	if (uri.authority.port == 0)
@@ -419,8 +419,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	char key[sizeof(c->origin_key)];
 	bool same_origin;
 
-	snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host,
-		 uri.authority.port);
+	snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host, uri.authority.port);
 	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
 	snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
 	c->port = uri.authority.port;
@@ -438,7 +437,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	forward_request_head(&c->o.out, req, &uri, c->upgrade);
 	buf_consume(&c->c.in, req->head_len);
 	frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
-			 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+	            fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 	if (c->o.io.fd < 0) {
 		int fd = pool_get(c->w->pool, key, &c->peer);
 
@@ -512,13 +511,14 @@ static int st_head(struct conn *c)
 			if (n < 0) {
 				txn_begin(c);
 				return conn_fail(c, -n, "NONE_NONE", "%s%s", why,
-						 -n == 431 ? " (raise max-header-size if this request is legitimate)"
-							   : "");
+				                 -n == 431 ? " (raise max-header-size if this request is legitimate)"
+				                           : "");
 			}
 		}
 		if (c->c.eof) {
 			if (len)
-				return conn_fail(c, 400, "NONE_NONE", "The client closed in the middle of a request head.");
+				return conn_fail(c, 400, "NONE_NONE",
+				                 "The client closed in the middle of a request head.");
 			return PH_ERROR;
 		}
 		int r = side_read(&c->c, c->cfg->max_header_size + 1);
@@ -542,7 +542,7 @@ static void dns_done(void *arg, const struct dns_result *res)
 	c->dnsq = NULL;
 	if (res->n == 0) {
 		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
-			  res->error ? res->error : "no address");
+		          res->error ? res->error : "no address");
 	} else {
 		c->addrs = ph_malloc(sizeof(*c->addrs));
 		*c->addrs = *res;
@@ -568,7 +568,7 @@ static int st_resolve(struct conn *c)
 	}
 	if (r == PH_ERROR || res.n == 0)
 		return conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
-				 res.error ? res.error : "no address");
+		                 res.error ? res.error : "no address");
 	free(c->addrs);
 	c->addrs = ph_malloc(sizeof(*c->addrs));
 	*c->addrs = res;
@@ -585,10 +585,11 @@ static int connect_failed(struct conn *c)
 	c->addrs = NULL;
 	if (c->connect_errno == ETIMEDOUT)
 		return conn_fail(c, 504, "TCP_MISS", "Connection to %s port %u timed out after %llu ms.", c->host,
-				 c->port, (unsigned long long)c->cfg->timeout_connect_ms);
+		                 c->port, (unsigned long long)c->cfg->timeout_connect_ms);
 	return conn_fail(c, 502, "TCP_MISS", "Connection to %s port %u failed: %s.", c->host, c->port,
-			 c->connect_errno == ECONNREFUSED ? "connection refused"
-							  : strerror(c->connect_errno ? c->connect_errno : EHOSTUNREACH));
+	                 c->connect_errno == ECONNREFUSED
+	                         ? "connection refused"
+	                         : strerror(c->connect_errno ? c->connect_errno : EHOSTUNREACH));
 }
 
 static int connect_next(struct conn *c)
@@ -625,15 +626,15 @@ static int connected(struct conn *c)
 	c->addrs = NULL;
 	if (c->is_connect) {
 		buf_printf(&c->c.out, "HTTP/1.%d 200 Connection established\r\n\r\n",
-			   c->cfg->quirks.http10_connect ? 0 : 1);
+		           c->cfg->quirks.http10_connect ? 0 : 1);
 		c->status = 200;
 		c->response_started = true;
 		frame_start(c, &c->up, RELAY_STREAM, 0);
 		frame_start(c, &c->down, RELAY_STREAM, 0);
 		c->state = CS_TUNNEL;
 		c->last_activity = ev_now(c->w->loop);
-		conn_deadline(c, c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms
-							    : c->cfg->timeout_tunnel_idle_ms);
+		conn_deadline(c,
+		              c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms);
 		return PH_OK;
 	}
 	c->state = CS_FORWARD;
@@ -695,7 +696,7 @@ static int st_tunnel(struct conn *c)
 	}
 	if (up == PH_OK && down == PH_OK) {
 		conn_log(c, "TCP_TUNNEL", c->status, NULL);
-		return PH_ERROR;    /* both directions ended: close */
+		return PH_ERROR; /* both directions ended: close */
 	}
 	maybe_yield(c, up, down);
 	return PH_AGAIN;
@@ -704,8 +705,8 @@ static int st_tunnel(struct conn *c)
 /* HTTP forwarding */
 
 enum {
-	FWD_WAIT_HEAD,      /* request going out, waiting for the response head */
-	FWD_BODY,           /* relaying the response body */
+	FWD_WAIT_HEAD, /* request going out, waiting for the response head */
+	FWD_BODY,      /* relaying the response body */
 };
 
 /* The response is complete: decide what survives. */
@@ -764,12 +765,11 @@ static int read_response_head(struct conn *c)
 					return PH_OK;
 				}
 				if (http_response_framing(&resp, c->head_request, &fr, &why) < 0)
-					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.",
-							 why);
+					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
 				bool origin_close =
-					resp.version_minor == 0 ||
-					http_headers_have_token(resp.headers, resp.nheaders, "Connection", "close") ||
-					fr.kind == HTTP_BODY_CLOSE;
+				        resp.version_minor == 0 ||
+				        http_headers_have_token(resp.headers, resp.nheaders, "Connection", "close") ||
+				        fr.kind == HTTP_BODY_CLOSE;
 
 				c->origin_reusable = !origin_close;
 				if (fr.kind == HTTP_BODY_CLOSE || resp.status == 101)
@@ -778,10 +778,10 @@ static int read_response_head(struct conn *c)
 				buf_consume(&c->o.in, (size_t)n);
 				c->response_started = true;
 				frame_start(c, &c->down,
-						 fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED
-						 : fr.kind == HTTP_BODY_CLOSE ? RELAY_STREAM
-									      : RELAY_LENGTH,
-						 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+				            fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED
+				            : fr.kind == HTTP_BODY_CLOSE ? RELAY_STREAM
+				                                         : RELAY_LENGTH,
+				            fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 				c->fwd_phase = FWD_BODY;
 				return PH_OK;
 			}
@@ -791,7 +791,7 @@ static int read_response_head(struct conn *c)
 			 * resend the head on a fresh connection. */
 			side_close(c->w->loop, &c->o);
 			c->o.out = c->retry_head;
-			c->retry_head = (struct buf){0};
+			c->retry_head = (struct buf){ 0 };
 			c->reused_origin = false;
 			c->has_peer = false;
 			c->state = CS_RESOLVE;
@@ -802,7 +802,8 @@ static int read_response_head(struct conn *c)
 		int r = side_read(&c->o, c->cfg->max_header_size + 1);
 
 		if (r == PH_ERROR)
-			return conn_fail(c, 502, "TCP_MISS", "Reading the origin's answer failed: %s.", strerror(errno));
+			return conn_fail(c, 502, "TCP_MISS", "Reading the origin's answer failed: %s.",
+			                 strerror(errno));
 		if (r != PH_OK)
 			return r;
 	}
@@ -818,9 +819,10 @@ static int st_forward(struct conn *c)
 		up = relay_pump(&c->c, &c->o, &c->up, &why);
 		if (up == PH_ERROR) {
 			if (c->c.eof)
-				return conn_fail(c, 400, "TCP_MISS_ABORTED", "The client closed before sending the whole body.");
+				return conn_fail(c, 400, "TCP_MISS_ABORTED",
+				                 "The client closed before sending the whole body.");
 			return conn_fail(c, 502, "TCP_MISS", "Sending the request to the origin failed: %s.",
-					 why ? why : "error");
+			                 why ? why : "error");
 		}
 	}
 	if (c->fwd_phase == FWD_WAIT_HEAD) {
@@ -906,7 +908,7 @@ static void mark(struct side *s, uint32_t revents)
 	if (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		s->writable = true;
 	if (revents & (EPOLLERR | EPOLLHUP))
-		s->failed = true;   /* read only while connecting: SO_ERROR says why */
+		s->failed = true; /* read only while connecting: SO_ERROR says why */
 }
 
 static void on_client(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
@@ -951,7 +953,8 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 		}
 		break;
 	case CS_TUNNEL: {
-		uint64_t limit = c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms;
+		uint64_t limit =
+		        c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms;
 
 		if (now < c->last_activity + limit) {
 			ev_timer_start(loop, &c->timer, c->last_activity + limit - now);
@@ -968,7 +971,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 		}
 		if (!c->response_started) {
 			conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.", c->origin_key,
-				  (unsigned long long)c->cfg->timeout_idle_ms);
+			          (unsigned long long)c->cfg->timeout_idle_ms);
 			conn_run(c);
 			return;
 		}

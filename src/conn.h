@@ -19,48 +19,48 @@ struct worker;
 struct config;
 
 enum conn_state {
-	CS_PROXY_HEADER,    /* waiting for the PROXY protocol header */
-	CS_HEAD,            /* reading a request head */
-	CS_RESOLVE,         /* origin name lookup */
-	CS_CONNECT,         /* connecting to the origin, address by address */
-	CS_TUNNEL,          /* relaying bytes both ways (CONNECT, WebSocket) */
-	CS_FORWARD,         /* forwarding one HTTP request and its response */
-	CS_RESPOND,         /* sending pinhole's own answer, then closing */
-	CS_LINGER,          /* closed for writing, discarding what the client still sends */
+	CS_PROXY_HEADER, /* waiting for the PROXY protocol header */
+	CS_HEAD,         /* reading a request head */
+	CS_RESOLVE,      /* origin name lookup */
+	CS_CONNECT,      /* connecting to the origin, address by address */
+	CS_TUNNEL,       /* relaying bytes both ways (CONNECT, WebSocket) */
+	CS_FORWARD,      /* forwarding one HTTP request and its response */
+	CS_RESPOND,      /* sending pinhole's own answer, then closing */
+	CS_LINGER,       /* closed for writing, discarding what the client still sends */
 	CS_CLOSED,
 };
 
 struct conn {
 	struct worker *w;
-	struct conn *prev, *next;   /* the worker's list */
-	struct side c;              /* client */
-	struct side o;              /* origin */
-	struct ev_timer timer;      /* the one deadline of the current state */
-	struct ev_timer pace;       /* quirks delay and throttle */
+	struct conn *prev, *next; /* the worker's list */
+	struct side c;            /* client */
+	struct side o;            /* origin */
+	struct ev_timer timer;    /* the one deadline of the current state */
+	struct ev_timer pace;     /* quirks delay and throttle */
 	bool delayed;
-	struct ev_defer rerun;      /* more work to do after this batch */
+	struct ev_defer rerun; /* more work to do after this batch */
 	struct ev_defer release;
 	enum conn_state state;
 	bool proxy_protocol;
 	bool connecting;
-	bool keepalive;             /* the client connection survives this request */
+	bool keepalive; /* the client connection survives this request */
 	bool is_connect;
 	bool head_request;
 	bool upgrade;
-	bool response_started;      /* head sent to the client: no error page any more */
+	bool response_started; /* head sent to the client: no error page any more */
 	bool origin_reusable;
 	bool reused_origin;
-	bool origin_idle;           /* kept open after a response, for the next request */
-	bool head_timer;            /* timeout header armed for the current head */
-	bool pending_log;           /* an error answer is logged once it is sent */
+	bool origin_idle; /* kept open after a response, for the next request */
+	bool head_timer;  /* timeout header armed for the current head */
+	bool pending_log; /* an error answer is logged once it is sent */
 	char fail_result[24];
 	char *fail_error;
-	struct buf retry_head;      /* request head to resend if a reused origin was stale */
+	struct buf retry_head; /* request head to resend if a reused origin was stale */
 	uint8_t fwd_phase;
 	struct sockaddr_storage client_addr;
 	struct sockaddr_storage peer;
 	bool has_peer;
-	struct config *cfg;         /* reference for the current request */
+	struct config *cfg; /* reference for the current request */
 
 	/* The current transaction, for policy and the access log. */
 	uint64_t t_start_wall, t_start_mono;
@@ -69,13 +69,13 @@ struct conn {
 	char method[24];
 	char *url;
 	char host[HTTP_HOST_MAX];
-	char origin_key[HTTP_HOST_MAX + 8];  /* "host:port" of the origin connection */
+	char origin_key[HTTP_HOST_MAX + 8]; /* "host:port" of the origin connection */
 	uint16_t port;
 	int status;
 	struct dns_query *dnsq;
 	struct dns_result *addrs;
 	int addr_next;
-	int connect_errno;          /* last connect failure, for the error page */
+	int connect_errno; /* last connect failure, for the error page */
 	struct relay_frame up, down;
 };
 

@@ -30,7 +30,7 @@
  * before their channel: an event for a slot may still sit in the current
  * epoll batch after c-ares closed the socket (ev.c skips it, fd is -1). */
 struct dns_sock {
-	struct ev_io io;                /* io.fd == -1: free slot */
+	struct ev_io io; /* io.fd == -1: free slot */
 	struct dns_chan *chan;
 };
 
@@ -40,11 +40,11 @@ struct dns_sock {
 struct dns_chan {
 	struct dns *dns;
 	ares_channel channel;
-	struct ev_timer timer;          /* next c-ares deadline (ares_timeout) */
+	struct ev_timer timer; /* next c-ares deadline (ares_timeout) */
 	struct dns_sock **socks;
 	size_t nsocks;
-	unsigned pending;               /* queries c-ares still holds */
-	struct dns_chan *next;          /* on dns->retired */
+	unsigned pending;      /* queries c-ares still holds */
+	struct dns_chan *next; /* on dns->retired */
 };
 
 struct dns_query {
@@ -52,16 +52,16 @@ struct dns_query {
 	dns_cb cb;
 	void *arg;
 	uint16_t port;
-	bool cancelled;                 /* no callback; freed when c-ares lets go */
+	bool cancelled; /* no callback; freed when c-ares lets go */
 	uint64_t started;
 	struct dns_result res;
-	struct dns_query *next;         /* on the done list */
+	struct dns_query *next; /* on the done list */
 };
 
 struct dns {
 	struct ev_loop *loop;
-	struct dns_chan *chan;          /* new queries go here */
-	struct dns_chan *retired;       /* replaced by a reload, draining */
+	struct dns_chan *chan;    /* new queries go here */
+	struct dns_chan *retired; /* replaced by a reload, draining */
 	/* Answers are never handed to the caller from inside c-ares (nor from
 	 * inside dns_resolve when c-ares answers at once, e.g. from
 	 * /etc/hosts): they wait on the done list for a zero-delay timer, so a
@@ -69,9 +69,9 @@ struct dns {
 	struct ev_timer tick;
 	struct dns_query *done_head;
 	struct dns_query *done_tail;
-	struct dns_query *batch;        /* being delivered by dns_tick() */
+	struct dns_query *batch; /* being delivered by dns_tick() */
 	bool delivering;
-	bool dying;                     /* dns_free() called from a callback */
+	bool dying; /* dns_free() called from a callback */
 };
 
 static pthread_once_t dns_lib_once = PTHREAD_ONCE_INIT;
@@ -122,8 +122,7 @@ static bool is_hex(char c)
 
 static bool name_char_ok(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '-' || c == '_';
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
 }
 
 /* NULL when name may be sent to DNS, else why not.  A last label that is a
@@ -179,13 +178,11 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
 	const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
 
-	return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
-	       x->sin6_scope_id == y->sin6_scope_id;
+	return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 && x->sin6_scope_id == y->sin6_scope_id;
 }
 
 /* Appends sa (of family, or skipped) with port, unless full or a repeat. */
-static void result_add(struct dns_result *res, const struct sockaddr *sa, int family,
-		       uint16_t port)
+static void result_add(struct dns_result *res, const struct sockaddr *sa, int family, uint16_t port)
 {
 	struct sockaddr_storage ss;
 
@@ -209,20 +206,18 @@ static void result_add(struct dns_result *res, const struct sockaddr *sa, int fa
 	res->addrs[res->n++] = ss;
 }
 
-static void result_from_ares(struct dns_result *res, const struct ares_addrinfo *ai,
-			     uint16_t port)
+static void result_from_ares(struct dns_result *res, const struct ares_addrinfo *ai, uint16_t port)
 {
-	static const int order[] = {AF_INET6, AF_INET};
+	static const int order[] = { AF_INET6, AF_INET };
 
 	for (size_t f = 0; f < PH_ARRAY_LEN(order); f++)
 		for (const struct ares_addrinfo_node *n = ai ? ai->nodes : NULL; n; n = n->ai_next)
 			result_add(res, n->ai_addr, order[f], port);
 }
 
-static void result_from_hosts(struct dns_result *res, const struct hosts_entry *e,
-			      uint16_t port)
+static void result_from_hosts(struct dns_result *res, const struct hosts_entry *e, uint16_t port)
 {
-	static const int order[] = {AF_INET6, AF_INET};
+	static const int order[] = { AF_INET6, AF_INET };
 
 	for (size_t f = 0; f < PH_ARRAY_LEN(order); f++)
 		for (size_t i = 0; i < e->naddrs && i < HOSTS_MAX_ADDRS; i++)
@@ -293,7 +288,7 @@ static void chan_timeout(struct ev_loop *loop, struct ev_timer *t)
 
 static bool fd_readable_now(int fd)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
@@ -305,9 +300,8 @@ static void chan_sock_ready(struct ev_loop *loop, struct ev_io *io, uint32_t rev
 	int fd = io->fd;
 	bool err = revents & (EPOLLERR | EPOLLHUP);
 
-	ares_process_fd(chan->channel,
-			(revents & EPOLLIN) || err ? fd : ARES_SOCKET_BAD,
-			(revents & EPOLLOUT) || err ? fd : ARES_SOCKET_BAD);
+	ares_process_fd(chan->channel, (revents & EPOLLIN) || err ? fd : ARES_SOCKET_BAD,
+	                (revents & EPOLLOUT) || err ? fd : ARES_SOCKET_BAD);
 	/* Edge-triggered: c-ares 1.18 reads a TCP answer one recv() per call,
 	 * so keep going while data is waiting (UDP is drained in one call).
 	 * The bound only guards against a socket c-ares leaves unread. */
@@ -357,8 +351,7 @@ static struct dns_chan *chan_new(struct dns *dns, const struct config *cfg)
 {
 	struct dns_chan *chan = ph_calloc(1, sizeof(*chan));
 	struct ares_options opts;
-	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-		   ARES_OPT_SOCK_STATE_CB | ARES_OPT_DOMAINS;
+	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_DOMAINS;
 
 	chan->dns = dns;
 	chan->timer.cb = chan_timeout;
@@ -377,8 +370,7 @@ static struct dns_chan *chan_new(struct dns *dns, const struct config *cfg)
 		free(chan);
 		return NULL;
 	}
-	if (cfg && cfg->dns_servers &&
-	    ares_set_servers_ports_csv(chan->channel, cfg->dns_servers) != ARES_SUCCESS) {
+	if (cfg && cfg->dns_servers && ares_set_servers_ports_csv(chan->channel, cfg->dns_servers) != ARES_SUCCESS) {
 		ares_destroy(chan->channel);
 		free(chan);
 		return NULL;
@@ -482,7 +474,7 @@ static void dns_ares_done(void *arg, int status, int timeouts, struct ares_addri
 		return;
 	}
 	if (chan != dns->chan && chan->pending == 0 && !ev_timer_active(&dns->tick))
-		ev_timer_start(dns->loop, &dns->tick, 0);       /* reap it */
+		ev_timer_start(dns->loop, &dns->tick, 0); /* reap it */
 	if (q->cancelled) {
 		if (ai)
 			ares_freeaddrinfo(ai);
@@ -550,9 +542,8 @@ void dns_reconfigure(struct dns *dns, const struct config *cfg)
 		ev_timer_start(dns->loop, &dns->tick, 0);
 }
 
-int dns_resolve(struct dns *dns, const struct config *cfg, const char *host,
-		uint16_t port, struct dns_result *res, dns_cb cb, void *arg,
-		struct dns_query **qp)
+int dns_resolve(struct dns *dns, const struct config *cfg, const char *host, uint16_t port, struct dns_result *res,
+                dns_cb cb, void *arg, struct dns_query **qp)
 {
 	size_t len = host ? strlen(host) : 0;
 	const struct hosts_entry *e;

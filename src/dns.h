@@ -17,9 +17,9 @@ struct dns_query;
 #define DNS_MAX_ADDRS 16
 
 struct dns_result {
-	int n;                                      /* addresses, in try order */
+	int n;                                        /* addresses, in try order */
 	struct sockaddr_storage addrs[DNS_MAX_ADDRS]; /* with the port filled in */
-	const char *error;                          /* when n == 0: "no such domain", "timed out", ... */
+	const char *error;                            /* when n == 0: "no such domain", "timed out", ... */
 	uint64_t elapsed_ms;
 };
 
@@ -35,9 +35,8 @@ void dns_reconfigure(struct dns *dns, const struct config *cfg);
  * will be called later from the event loop (*q is then the handle for
  * dns_cancel), or PH_ERROR with res->error set. Addresses are ordered
  * IPv6 first then IPv4, as getaddrinfo would with default policy. */
-int dns_resolve(struct dns *dns, const struct config *cfg, const char *host,
-		uint16_t port, struct dns_result *res, dns_cb cb, void *arg,
-		struct dns_query **q);
+int dns_resolve(struct dns *dns, const struct config *cfg, const char *host, uint16_t port, struct dns_result *res,
+                dns_cb cb, void *arg, struct dns_query **q);
 /* The callback of a cancelled query is never called. */
 void dns_cancel(struct dns *dns, struct dns_query *q);
 

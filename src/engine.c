@@ -34,7 +34,7 @@ atomic_uint engine_nconns;
 static struct worker *workers;
 static int nworkers;
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct config *current;      /* the signal thread's reference */
+static struct config *current; /* the signal thread's reference */
 static atomic_bool draining;
 static atomic_bool stopping;
 
@@ -51,9 +51,9 @@ static void refuse(int fd, int status, const char *why)
 	for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
 		;
 	n = snprintf(msg, sizeof(msg),
-		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\nRetry-After: 1\r\n\r\n%s\n",
-		     status, status == 503 ? "Service Unavailable" : "Error", strlen(why) + 1, why);
+	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
+	             "Connection: close\r\nRetry-After: 1\r\n\r\n%s\n",
+	             status, status == 503 ? "Service Unavailable" : "Error", strlen(why) + 1, why);
 	if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("refusing a client: %s", strerror(errno));
 	shutdown(fd, SHUT_WR);
@@ -231,7 +231,7 @@ static bool same_listeners(const struct config *a, const struct config *b)
 
 static void reload(void)
 {
-	struct cfg_errors errs = {0};
+	struct cfg_errors errs = { 0 };
 	const char *path = current->path ? current->path : "(embedded default)";
 	struct config *next = config_load(current->path, &errs);
 	char err[512];
@@ -316,7 +316,7 @@ static int start_workers(struct config *cfg)
 			l->io.fd = -1;
 			if (fd < 0) {
 				log_error("%s:%d: cannot listen on %s: %s", lc->file ? lc->file : "(default)", lc->line,
-					  lc->text, strerror(errno));
+				          lc->text, strerror(errno));
 				return -1;
 			}
 			l->w = w;
@@ -367,7 +367,7 @@ static void drain(uint64_t drain_ms)
 			continue;
 		if (!forced) {
 			log_warn("drain: %u connections still open after %llu ms, closing them",
-				 atomic_load(&engine_nconns), (unsigned long long)drain_ms);
+			         atomic_load(&engine_nconns), (unsigned long long)drain_ms);
 			atomic_store(&stopping, true);
 			wake_all();
 			forced = true;
@@ -406,7 +406,7 @@ int engine_run(struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->nlistens; i++)
 		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->listens[i].text,
-			   cfg->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
+		           cfg->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -417,7 +417,7 @@ int engine_run(struct config *cfg)
 		break;
 	}
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
-		   (unsigned long long)current->timeout_drain_ms);
+	           (unsigned long long)current->timeout_drain_ms);
 	drain(current->timeout_drain_ms);
 	config_unref(current);
 	current = NULL;

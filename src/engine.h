@@ -28,13 +28,13 @@ struct worker {
 	struct ev_loop *loop;
 	struct dns *dns;
 	struct pool *pool;
-	struct config *cfg;         /* this worker's reference to the current config */
+	struct config *cfg; /* this worker's reference to the current config */
 	struct listener *listeners;
 	size_t nlisteners;
-	struct conn *conns;         /* every open client connection */
+	struct conn *conns; /* every open client connection */
 	size_t nconns;
 	bool draining;
-	int reserve_fd;             /* spare descriptor, given up to refuse a client on EMFILE */
+	int reserve_fd; /* spare descriptor, given up to refuse a client on EMFILE */
 	struct ev_timer accept_pause;
 };
 

@@ -19,7 +19,7 @@ struct ev_loop {
 	int epfd;
 	bool stop;
 	uint64_t now;
-	struct ev_timer **heap;     /* 1-based: heap[1] is the earliest */
+	struct ev_timer **heap; /* 1-based: heap[1] is the earliest */
 	uint32_t heap_len;
 	uint32_t heap_cap;
 	struct ev_defer *defer_head;
@@ -93,7 +93,7 @@ void ev_loop_stop(struct ev_loop *loop)
 
 int ev_io_start(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events)
 {
-	struct epoll_event ev = {.events = events | EPOLLET, .data.ptr = io};
+	struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = io };
 
 	io->fd = fd;
 	io->events = events;
@@ -102,7 +102,7 @@ int ev_io_start(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events)
 
 int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 {
-	struct epoll_event ev = {.events = events | EPOLLET, .data.ptr = io};
+	struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = io };
 
 	if (io->fd < 0 || io->events == events)
 		return 0;

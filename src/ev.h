@@ -20,14 +20,14 @@ typedef void (*ev_timer_cb)(struct ev_loop *loop, struct ev_timer *t);
 
 struct ev_io {
 	int fd;
-	uint32_t events;        /* EPOLLIN/EPOLLOUT/...; EPOLLET is always added */
+	uint32_t events; /* EPOLLIN/EPOLLOUT/...; EPOLLET is always added */
 	ev_io_cb cb;
 	void *data;
 };
 
 struct ev_timer {
-	uint64_t at;            /* absolute deadline, ev_now() milliseconds */
-	uint32_t heap_idx;      /* 0 = not armed */
+	uint64_t at;       /* absolute deadline, ev_now() milliseconds */
+	uint32_t heap_idx; /* 0 = not armed */
 	ev_timer_cb cb;
 	void *data;
 };

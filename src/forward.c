@@ -67,8 +67,7 @@ bool forward_wants_upgrade(const struct http_request *req)
 	       http_headers_have_token(req->headers, req->nheaders, "Connection", "upgrade");
 }
 
-void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri,
-			  bool upgrade)
+void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
 {
 	const struct http_authority *a = &uri->authority;
 

@@ -13,11 +13,9 @@
 #include "http.h"
 
 /* The head to send to the origin.  upgrade: keep the client's Upgrade. */
-void forward_request_head(struct buf *out, const struct http_request *req,
-			  const struct http_uri *uri, bool upgrade);
+void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade);
 /* The head to send to the client.  close: announce Connection: close. */
-void forward_response_head(struct buf *out, const struct http_response *resp,
-			   bool close, bool upgrade);
+void forward_response_head(struct buf *out, const struct http_response *resp, bool close, bool upgrade);
 /* Whether the request asks for a protocol upgrade (Upgrade + Connection: upgrade). */
 bool forward_wants_upgrade(const struct http_request *req);
 

@@ -31,8 +31,7 @@ static bool is_tchar(char ch)
 {
 	unsigned char c = (unsigned char)ch;
 
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -103,8 +102,7 @@ static size_t head_end(const char *buf, size_t len, size_t from)
 /* Skips the empty lines a client may send before a request-line.  Returns
  * 1 with *pos at the first byte of the request-line, 0 when only empty lines
  * (or a trailing CR) have arrived, or -400. */
-static int skip_empty_lines(const char *buf, size_t len, size_t *pos,
-			    const char **why)
+static int skip_empty_lines(const char *buf, size_t len, size_t *pos, const char **why)
 {
 	size_t i = 0;
 	int n = 0;
@@ -134,8 +132,7 @@ static int skip_empty_lines(const char *buf, size_t len, size_t *pos,
 
 /* The line at buf[from..end): *content_end excludes the CRLF or LF, and the
  * return value is the offset of the next line. */
-static size_t next_line(const char *buf, size_t from, size_t end,
-			size_t *content_end)
+static size_t next_line(const char *buf, size_t from, size_t end, size_t *content_end)
 {
 	const char *lf = memchr(buf + from, '\n', end - from);
 	size_t eol = lf ? (size_t)(lf - buf) : end;
@@ -150,8 +147,7 @@ static size_t next_line(const char *buf, size_t from, size_t end,
 /* Matches "HTTP/d.d" at p[0..n).  complete says whether p ends where the
  * version must end.  Returns 1 with the digits in *major and *minor, 0 for
  * a valid prefix of an incomplete line, -1 malformed. */
-static int parse_version(const char *p, size_t n, bool complete, int *major,
-			 int *minor)
+static int parse_version(const char *p, size_t n, bool complete, int *major, int *minor)
 {
 	static const char pattern[] = "HTTP/d.d";
 
@@ -170,14 +166,13 @@ static int parse_version(const char *p, size_t n, bool complete, int *major,
  * without its CRLF when complete, else everything received so far (so that
  * garbage is refused at once instead of after max_head bytes).  Returns 1
  * when parsed, 0 for a valid prefix, or -status. */
-static int parse_request_line(const char *p, size_t n, bool complete,
-			      struct http_request *req, const char **why)
+static int parse_request_line(const char *p, size_t n, bool complete, struct http_request *req, const char **why)
 {
 	size_t i = 0, start;
 	int major, minor, rc;
 
 	if (!complete && n > 0 && p[n - 1] == '\r')
-		n--;    /* may be the CR of the CRLF still on its way */
+		n--; /* may be the CR of the CRLF still on its way */
 	if (n > 0 && p[0] == 0x16) {
 		*why = "TLS handshake received where an HTTP request was expected "
 		       "(is the client set up for an https:// proxy?)";
@@ -234,8 +229,7 @@ static int parse_request_line(const char *p, size_t n, bool complete,
 /* RFC 9112 4: HTTP-version SP 3DIGIT SP [reason-phrase].  A missing SP after
  * the status code is tolerated (some servers send "HTTP/1.1 200").  Same
  * contract as parse_request_line; errors are -502. */
-static int parse_status_line(const char *p, size_t n, bool complete,
-			     struct http_response *resp, const char **why)
+static int parse_status_line(const char *p, size_t n, bool complete, struct http_response *resp, const char **why)
 {
 	int major, minor, rc, status = 0;
 	size_t i;
@@ -290,13 +284,14 @@ static int parse_status_line(const char *p, size_t n, bool complete,
 }
 
 struct field_errors {
-	int status;             /* to answer a malformed field with */
-	int too_many;           /* to answer too many fields with */
+	int status;   /* to answer a malformed field with */
+	int too_many; /* to answer too many fields with */
 	const char *fold, *ws_colon, *no_colon, *bad_name, *bad_value, *count;
 };
 
 static const struct field_errors request_field_errors = {
-	400, 431,
+	400,
+	431,
 	"obsolete line folding in header field (a line starting with whitespace)",
 	"whitespace before colon in header field",
 	"header field without a colon",
@@ -306,7 +301,8 @@ static const struct field_errors request_field_errors = {
 };
 
 static const struct field_errors response_field_errors = {
-	502, 502,
+	502,
+	502,
 	"upstream used obsolete line folding in a header field",
 	"upstream sent whitespace before colon in a header field",
 	"upstream sent a header field without a colon",
@@ -317,9 +313,8 @@ static const struct field_errors response_field_errors = {
 
 /* RFC 9112 5: field-name ":" OWS field-value OWS, one per line, from `from`
  * up to the empty line that ends at `end`. */
-static int parse_fields(const char *buf, size_t from, size_t end,
-			struct http_header *h, size_t *nheaders,
-			const struct field_errors *e, const char **why)
+static int parse_fields(const char *buf, size_t from, size_t end, struct http_header *h, size_t *nheaders,
+                        const struct field_errors *e, const char **why)
 {
 	size_t pos = from, n = 0;
 
@@ -327,7 +322,7 @@ static int parse_fields(const char *buf, size_t from, size_t end,
 		size_t ce, next = next_line(buf, pos, end, &ce), i = pos, v, ve;
 
 		if (ce == pos)
-			break;  /* the empty line: head_end found the first one */
+			break; /* the empty line: head_end found the first one */
 		if (is_ows(buf[pos])) {
 			*why = e->fold;
 			return -e->status;
@@ -377,8 +372,7 @@ static int parse_fields(const char *buf, size_t from, size_t end,
 	return 0;
 }
 
-int http_parse_request(const char *buf, size_t len, size_t max_head,
-		       struct http_request *req, const char **why)
+int http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, const char **why)
 {
 	size_t pos = 0, end, ce, next;
 	int rc;
@@ -395,8 +389,7 @@ int http_parse_request(const char *buf, size_t len, size_t max_head,
 			rc = parse_request_line(buf + pos, ce - pos, true, req, why);
 			if (rc < 0)
 				return rc;
-			rc = parse_fields(buf, next, end, req->headers,
-					  &req->nheaders, &request_field_errors, why);
+			rc = parse_fields(buf, next, end, req->headers, &req->nheaders, &request_field_errors, why);
 			if (rc < 0)
 				return rc;
 			if (end > INT_MAX) {
@@ -422,8 +415,7 @@ int http_parse_request(const char *buf, size_t len, size_t max_head,
 	return 0;
 }
 
-int http_parse_response(const char *buf, size_t len, size_t max_head,
-			struct http_response *resp, const char **why)
+int http_parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, const char **why)
 {
 	size_t end, ce, next;
 	int rc;
@@ -440,8 +432,7 @@ int http_parse_response(const char *buf, size_t len, size_t max_head,
 		rc = parse_status_line(buf, ce, true, resp, why);
 		if (rc < 0)
 			return rc;
-		rc = parse_fields(buf, next, end, resp->headers, &resp->nheaders,
-				  &response_field_errors, why);
+		rc = parse_fields(buf, next, end, resp->headers, &resp->nheaders, &response_field_errors, why);
 		if (rc < 0)
 			return rc;
 		if (end > INT_MAX) {
@@ -467,8 +458,7 @@ int http_parse_response(const char *buf, size_t len, size_t max_head,
 
 /* ---- header lookups ---- */
 
-const struct http_header *http_find_header(const struct http_header *h, size_t n,
-					   const char *name)
+const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name)
 {
 	size_t nlen = strlen(name);
 
@@ -480,8 +470,7 @@ const struct http_header *http_find_header(const struct http_header *h, size_t n
 
 /* Calls back each non-empty element of a comma-separated list (RFC 9110
  * 5.6.1: empty elements are ignored), OWS trimmed.  Stops when fn says so. */
-static bool list_each(const char *v, size_t len,
-		      bool (*fn)(const char *el, size_t n, void *arg), void *arg)
+static bool list_each(const char *v, size_t len, bool (*fn)(const char *el, size_t n, void *arg), void *arg)
 {
 	size_t i = 0;
 
@@ -521,9 +510,8 @@ bool http_value_has_token(const char *value, size_t len, const char *token)
 	return list_each(value, len, token_eq, &t);
 }
 
-bool http_headers_have_token_len(const struct http_header *h, size_t n,
-				 const char *name, const char *token,
-				 size_t token_len)
+bool http_headers_have_token_len(const struct http_header *h, size_t n, const char *name, const char *token,
+                                 size_t token_len)
 {
 	struct token t = { token, token_len };
 	size_t nlen = strlen(name);
@@ -537,8 +525,7 @@ bool http_headers_have_token_len(const struct http_header *h, size_t n,
 	return false;
 }
 
-bool http_headers_have_token(const struct http_header *h, size_t n,
-			     const char *name, const char *token)
+bool http_headers_have_token(const struct http_header *h, size_t n, const char *name, const char *token)
 {
 	return http_headers_have_token_len(h, n, name, token, strlen(token));
 }
@@ -546,9 +533,15 @@ bool http_headers_have_token(const struct http_header *h, size_t n,
 bool http_is_hop_by_hop(const char *name, size_t len)
 {
 	static const char *const hop[] = {
-		"Connection", "Keep-Alive", "Proxy-Connection",
-		"Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-		"Transfer-Encoding", "Upgrade",
+		"Connection",
+		"Keep-Alive",
+		"Proxy-Connection",
+		"Proxy-Authenticate",
+		"Proxy-Authorization",
+		"TE",
+		"Trailer",
+		"Transfer-Encoding",
+		"Upgrade",
 	};
 
 	for (size_t i = 0; i < PH_ARRAY_LEN(hop); i++)
@@ -560,48 +553,81 @@ bool http_is_hop_by_hop(const char *name, size_t len)
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 407: return "Proxy Authentication Required";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 417: return "Expectation Failed";
-	case 421: return "Misdirected Request";
-	case 426: return "Upgrade Required";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 407:
+		return "Proxy Authentication Required";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 421:
+		return "Misdirected Request";
+	case 426:
+		return "Upgrade Required";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
 	}
 }
 
 /* ---- body framing (RFC 9112 6.3) ---- */
 
 struct te_scan {
-	const char *last;       /* final transfer coding seen so far */
+	const char *last; /* final transfer coding seen so far */
 	size_t last_len;
-	int chunked;            /* how many times "chunked" was listed */
+	int chunked; /* how many times "chunked" was listed */
 };
 
 static bool te_element(const char *el, size_t n, void *arg)
@@ -617,8 +643,7 @@ static bool te_element(const char *el, size_t n, void *arg)
 
 struct framing_errors {
 	int status;
-	const char *both, *dup_cl, *bad_cl, *big_cl, *te_http10, *te_empty,
-		   *te_twice, *te_final;
+	const char *both, *dup_cl, *bad_cl, *big_cl, *te_http10, *te_empty, *te_twice, *te_final;
 };
 
 static const struct framing_errors request_framing_errors = {
@@ -642,14 +667,13 @@ static const struct framing_errors response_framing_errors = {
 	"upstream sent Transfer-Encoding in an HTTP/1.0 response (ambiguous framing)",
 	"upstream sent an empty Transfer-Encoding",
 	"upstream listed chunked more than once in Transfer-Encoding",
-	NULL,   /* responses fall back to reading until close */
+	NULL, /* responses fall back to reading until close */
 };
 
-static int framing(const struct http_header *h, size_t n, int version_minor,
-		   bool is_request, struct http_framing *f, const char **why)
+static int framing(const struct http_header *h, size_t n, int version_minor, bool is_request, struct http_framing *f,
+                   const char **why)
 {
-	const struct framing_errors *e = is_request ? &request_framing_errors
-						    : &response_framing_errors;
+	const struct framing_errors *e = is_request ? &request_framing_errors : &response_framing_errors;
 	const struct http_header *cl = NULL;
 	struct te_scan te = { NULL, 0, 0 };
 	bool has_te = false;
@@ -661,8 +685,7 @@ static int framing(const struct http_header *h, size_t n, int version_minor,
 				return -e->status;
 			}
 			cl = &h[i];
-		} else if (ph_memcaseeq(h[i].name, h[i].name_len,
-					"Transfer-Encoding", 17)) {
+		} else if (ph_memcaseeq(h[i].name, h[i].name_len, "Transfer-Encoding", 17)) {
 			has_te = true;
 			list_each(h[i].value, h[i].value_len, te_element, &te);
 		}
@@ -732,43 +755,38 @@ static int framing(const struct http_header *h, size_t n, int version_minor,
 
 /* A request body is Content-Length bytes, chunked, or absent; "Content-Length:
  * 0" gives HTTP_BODY_LENGTH with length 0. */
-int http_request_framing(const struct http_request *req, struct http_framing *f,
-			 const char **why)
+int http_request_framing(const struct http_request *req, struct http_framing *f, const char **why)
 {
 	f->kind = HTTP_BODY_NONE;
 	f->length = 0;
-	return framing(req->headers, req->nheaders, req->version_minor, true, f,
-		       why);
+	return framing(req->headers, req->nheaders, req->version_minor, true, f, why);
 }
 
 /* The caller handles CONNECT: a 2xx answer to CONNECT has no body either. */
-int http_response_framing(const struct http_response *resp, bool head_request,
-			  struct http_framing *f, const char **why)
+int http_response_framing(const struct http_response *resp, bool head_request, struct http_framing *f, const char **why)
 {
 	f->kind = HTTP_BODY_NONE;
 	f->length = 0;
-	if (head_request || resp->status < 200 || resp->status == 204 ||
-	    resp->status == 304)
+	if (head_request || resp->status < 200 || resp->status == 204 || resp->status == 304)
 		return 0;
-	return framing(resp->headers, resp->nheaders, resp->version_minor, false,
-		       f, why);
+	return framing(resp->headers, resp->nheaders, resp->version_minor, false, f, why);
 }
 
 /* ---- chunked bodies (RFC 9112 7.1) ---- */
 
 enum {
-	CH_SIZE,                /* chunk-size hex digits */
-	CH_SIZE_WS,             /* BWS after the size: only ';' may follow */
-	CH_EXT,                 /* chunk extensions, skipped to the line end */
-	CH_SIZE_LF,             /* CR seen, LF must follow */
+	CH_SIZE,    /* chunk-size hex digits */
+	CH_SIZE_WS, /* BWS after the size: only ';' may follow */
+	CH_EXT,     /* chunk extensions, skipped to the line end */
+	CH_SIZE_LF, /* CR seen, LF must follow */
 	CH_DATA,
-	CH_DATA_CR,             /* data done, CRLF must follow */
+	CH_DATA_CR, /* data done, CRLF must follow */
 	CH_DATA_LF,
-	CH_TRAILER,             /* at the start of a trailer line */
+	CH_TRAILER, /* at the start of a trailer line */
 	CH_TRAILER_NAME,
 	CH_TRAILER_VALUE,
 	CH_TRAILER_LF,
-	CH_END_LF,              /* CR of the final empty line seen */
+	CH_END_LF, /* CR of the final empty line seen */
 	CH_DONE,
 	CH_FAILED,
 };
@@ -779,8 +797,7 @@ void http_chunked_init(struct http_chunked *c)
 	c->state = CH_SIZE;
 }
 
-static int chunk_fail(struct http_chunked *c, size_t i, size_t *used,
-		      const char **why, const char *text)
+static int chunk_fail(struct http_chunked *c, size_t i, size_t *used, const char **why, const char *text)
 {
 	c->state = CH_FAILED;
 	*used = i;
@@ -796,8 +813,7 @@ static void chunk_size_done(struct http_chunked *c)
 	c->saw_digit = false;
 }
 
-int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
-		      size_t *used, const char **why)
+int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_t *used, const char **why)
 {
 	size_t i = 0;
 
@@ -818,27 +834,23 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 			return PH_OK;
 		}
 		if (c->state == CH_FAILED)
-			return chunk_fail(c, i, used, why,
-					  "bad chunk: the body was already refused");
+			return chunk_fail(c, i, used, why, "bad chunk: the body was already refused");
 		if (c->state <= CH_SIZE_LF && ++c->line_len > CHUNK_LINE_MAX)
-			return chunk_fail(c, i, used, why,
-					  "bad chunk: chunk-size line longer than 4096 bytes");
+			return chunk_fail(c, i, used, why, "bad chunk: chunk-size line longer than 4096 bytes");
 		if (c->state >= CH_TRAILER && ++c->trailer_bytes > CHUNK_TRAILER_MAX)
-			return chunk_fail(c, i, used, why,
-					  "bad chunk: trailer section larger than 64 KiB");
+			return chunk_fail(c, i, used, why, "bad chunk: trailer section larger than 64 KiB");
 		switch (c->state) {
 		case CH_SIZE:
 			if (hex_value(ch) >= 0) {
 				if (c->line_len > CHUNK_SIZE_DIGITS)
 					return chunk_fail(c, i, used, why,
-							  "bad chunk: chunk size has more than 16 hex digits");
+					                  "bad chunk: chunk size has more than 16 hex digits");
 				c->remaining = c->remaining << 4 | (uint64_t)hex_value(ch);
 				c->saw_digit = true;
 				break;
 			}
 			if (!c->saw_digit)
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: chunk size is not a hex number");
+				return chunk_fail(c, i, used, why, "bad chunk: chunk size is not a hex number");
 			if (ch == ';')
 				c->state = CH_EXT;
 			else if (is_ows(ch))
@@ -848,45 +860,37 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 			else if (ch == '\n')
 				/* Strict: a relay that reads chunk lines differently
 				 * from the origin could be used to smuggle requests. */
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: chunk-size line not ended by CRLF");
+				return chunk_fail(c, i, used, why, "bad chunk: chunk-size line not ended by CRLF");
 			else
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: chunk size is not a hex number");
+				return chunk_fail(c, i, used, why, "bad chunk: chunk size is not a hex number");
 			break;
 		case CH_SIZE_WS:
 			if (ch == ';')
 				c->state = CH_EXT;
 			else if (!is_ows(ch))
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: whitespace after chunk size");
+				return chunk_fail(c, i, used, why, "bad chunk: whitespace after chunk size");
 			break;
 		case CH_EXT:
 			if (ch == '\r')
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: chunk-size line not ended by CRLF");
+				return chunk_fail(c, i, used, why, "bad chunk: chunk-size line not ended by CRLF");
 			else if (!is_field_char(ch))
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: control character in chunk extension");
+				return chunk_fail(c, i, used, why, "bad chunk: control character in chunk extension");
 			break;
 		case CH_SIZE_LF:
 			if (ch != '\n')
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: bare CR in chunk-size line");
+				return chunk_fail(c, i, used, why, "bad chunk: bare CR in chunk-size line");
 			chunk_size_done(c);
 			break;
 		case CH_DATA_CR:
 			if (ch != '\r')
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: data not followed by CRLF");
+				return chunk_fail(c, i, used, why, "bad chunk: data not followed by CRLF");
 			c->state = CH_DATA_LF;
 			break;
 		case CH_DATA_LF:
 			if (ch != '\n')
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: data not followed by CRLF");
+				return chunk_fail(c, i, used, why, "bad chunk: data not followed by CRLF");
 			c->state = CH_SIZE;
 			break;
 		case CH_TRAILER:
@@ -897,15 +901,13 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 			else if (is_tchar(ch))
 				c->state = CH_TRAILER_NAME;
 			else
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: malformed trailer field");
+				return chunk_fail(c, i, used, why, "bad chunk: malformed trailer field");
 			break;
 		case CH_TRAILER_NAME:
 			if (ch == ':')
 				c->state = CH_TRAILER_VALUE;
 			else if (!is_tchar(ch))
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: malformed trailer field");
+				return chunk_fail(c, i, used, why, "bad chunk: malformed trailer field");
 			break;
 		case CH_TRAILER_VALUE:
 			if (ch == '\r')
@@ -913,19 +915,16 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 			else if (ch == '\n')
 				c->state = CH_TRAILER;
 			else if (!is_field_char(ch))
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: control character in trailer field");
+				return chunk_fail(c, i, used, why, "bad chunk: control character in trailer field");
 			break;
 		case CH_TRAILER_LF:
 			if (ch != '\n')
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: bare CR in trailer field");
+				return chunk_fail(c, i, used, why, "bad chunk: bare CR in trailer field");
 			c->state = CH_TRAILER;
 			break;
 		case CH_END_LF:
 			if (ch != '\n')
-				return chunk_fail(c, i, used, why,
-						  "bad chunk: bare CR after trailers");
+				return chunk_fail(c, i, used, why, "bad chunk: bare CR after trailers");
 			c->state = CH_DONE;
 			break;
 		}
@@ -946,8 +945,7 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 
 static bool is_host_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-	       c == '-' || c == '.' || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.' || c == '_';
 }
 
 /* Whether a name that is not a dotted quad would still be read as an IPv4
@@ -1007,8 +1005,7 @@ static int parse_port(const char *p, size_t n, uint16_t *port, const char **why)
 	return 0;
 }
 
-static int parse_ipv6_literal(const char *h, size_t n, struct http_authority *out,
-			      const char **why)
+static int parse_ipv6_literal(const char *h, size_t n, struct http_authority *out, const char **why)
 {
 	char tmp[INET6_ADDRSTRLEN];
 	struct in6_addr a6;
@@ -1030,14 +1027,13 @@ static int parse_ipv6_literal(const char *h, size_t n, struct http_authority *ou
 	return 0;
 }
 
-static int parse_host_name(const char *h, size_t n, struct http_authority *out,
-			   const char **why)
+static int parse_host_name(const char *h, size_t n, struct http_authority *out, const char **why)
 {
 	struct in_addr a4;
 	size_t label = 0;
 
 	if (n > 0 && h[n - 1] == '.')
-		n--;    /* "example.com." is example.com */
+		n--; /* "example.com." is example.com */
 	if (n == 0) {
 		*why = "empty host name";
 		return -1;
@@ -1080,8 +1076,7 @@ static int parse_host_name(const char *h, size_t n, struct http_authority *out,
 	return 0;
 }
 
-int http_parse_authority(const char *s, size_t len, bool port_required,
-			 struct http_authority *out, const char **why)
+int http_parse_authority(const char *s, size_t len, bool port_required, struct http_authority *out, const char **why)
 {
 	const char *port = NULL, *colon;
 	size_t port_len = 0, host_len;
@@ -1140,7 +1135,7 @@ static const struct {
 	const char *why;
 } unsupported_schemes[] = {
 	{ "https", "https:// URLs must be sent through CONNECT "
-		   "(configure the client to use the proxy for HTTPS)" },
+	           "(configure the client to use the proxy for HTTPS)" },
 	{ "ftp", "ftp:// is not supported (only http:// URLs are forwarded)" },
 	{ "ws", "ws:// is not supported as a proxy URL (WebSocket clients should use CONNECT)" },
 	{ "wss", "wss:// URLs must be sent through CONNECT" },
@@ -1151,8 +1146,7 @@ static const struct {
 /* absolute-form (RFC 9112 3.2.2).  When the target has no path but a query
  * ("http://h?q"), path points at the '?' and the caller writes "/" first:
  * the rule is "path[0] != '/' means prefix a slash". */
-int http_parse_absolute_uri(const char *target, size_t len, struct http_uri *out,
-			    const char **why)
+int http_parse_absolute_uri(const char *target, size_t len, struct http_uri *out, const char **why)
 {
 	size_t i = 0, auth, auth_end;
 
@@ -1163,10 +1157,9 @@ int http_parse_absolute_uri(const char *target, size_t len, struct http_uri *out
 			return -1;
 		}
 	}
-	while (i < len && ((target[i] >= 'a' && target[i] <= 'z') ||
-			   (target[i] >= 'A' && target[i] <= 'Z') ||
-			   (i > 0 && (is_digit(target[i]) || target[i] == '+' ||
-				      target[i] == '-' || target[i] == '.'))))
+	while (i < len &&
+	       ((target[i] >= 'a' && target[i] <= 'z') || (target[i] >= 'A' && target[i] <= 'Z') ||
+	        (i > 0 && (is_digit(target[i]) || target[i] == '+' || target[i] == '-' || target[i] == '.'))))
 		i++;
 	if (i == 0 || i == len || target[i] != ':') {
 		*why = "request target is not an absolute URL (expected http://host/path)";
@@ -1204,8 +1197,7 @@ int http_parse_absolute_uri(const char *target, size_t len, struct http_uri *out
 		*why = "URL without a host name";
 		return -1;
 	}
-	if (http_parse_authority(target + auth, auth_end - auth, false,
-				 &out->authority, why) < 0)
+	if (http_parse_authority(target + auth, auth_end - auth, false, &out->authority, why) < 0)
 		return -1;
 	if (out->authority.port == 0)
 		out->authority.port = 80;

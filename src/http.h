@@ -16,7 +16,7 @@
 struct http_header {
 	const char *name;
 	size_t name_len;
-	const char *value;      /* leading/trailing whitespace trimmed */
+	const char *value; /* leading/trailing whitespace trimmed */
 	size_t value_len;
 };
 
@@ -25,10 +25,10 @@ struct http_request {
 	size_t method_len;
 	const char *target;
 	size_t target_len;
-	int version_minor;      /* HTTP/1.0 -> 0, HTTP/1.1 -> 1 */
+	int version_minor; /* HTTP/1.0 -> 0, HTTP/1.1 -> 1 */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
-	size_t head_len;        /* bytes up to and including the empty line */
+	size_t head_len; /* bytes up to and including the empty line */
 };
 
 struct http_response {
@@ -47,31 +47,26 @@ struct http_response {
  * HTTP version ...), with *why set to a static sentence naming the cause.
  * max_head bounds the head size: a head that is not complete within
  * max_head bytes is refused with 431. */
-int http_parse_request(const char *buf, size_t len, size_t max_head,
-		       struct http_request *req, const char **why);
-int http_parse_response(const char *buf, size_t len, size_t max_head,
-			struct http_response *resp, const char **why);
+int http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, const char **why);
+int http_parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, const char **why);
 
 /* The first header with this name (case-insensitive), or NULL. */
-const struct http_header *http_find_header(const struct http_header *h, size_t n,
-					   const char *name);
+const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name);
 /* Whether a comma-separated header value lists token (case-insensitive). */
 bool http_value_has_token(const char *value, size_t len, const char *token);
 /* Whether any header called name lists token. */
-bool http_headers_have_token(const struct http_header *h, size_t n,
-			     const char *name, const char *token);
+bool http_headers_have_token(const struct http_header *h, size_t n, const char *name, const char *token);
 /* The same with a token that is not NUL-terminated, e.g. a field name inside
  * the message: whether "Connection" lists it (RFC 9110 7.6.1). */
-bool http_headers_have_token_len(const struct http_header *h, size_t n,
-				 const char *name, const char *token,
-				 size_t token_len);
+bool http_headers_have_token_len(const struct http_header *h, size_t n, const char *name, const char *token,
+                                 size_t token_len);
 
 /* How a message body is delimited. */
 enum http_body_kind {
 	HTTP_BODY_NONE,
-	HTTP_BODY_LENGTH,       /* Content-Length: length bytes */
+	HTTP_BODY_LENGTH, /* Content-Length: length bytes */
 	HTTP_BODY_CHUNKED,
-	HTTP_BODY_CLOSE,        /* until the sender closes (responses only) */
+	HTTP_BODY_CLOSE, /* until the sender closes (responses only) */
 };
 
 struct http_framing {
@@ -83,13 +78,12 @@ struct http_framing {
  * with *why: Content-Length together with Transfer-Encoding, more than one
  * Content-Length header or value, a malformed Content-Length, a
  * Transfer-Encoding whose final coding is not chunked.  0 on success. */
-int http_request_framing(const struct http_request *req, struct http_framing *f,
-			 const char **why);
+int http_request_framing(const struct http_request *req, struct http_framing *f, const char **why);
 /* Framing of a response body, given the request method and status: HEAD,
  * 1xx, 204 and 304 have none; CONNECT 2xx has none.  Refuses (-502) the same
  * ambiguities as requests, since forwarding them would desynchronise. */
-int http_response_framing(const struct http_response *resp, bool head_request,
-			  struct http_framing *f, const char **why);
+int http_response_framing(const struct http_response *resp, bool head_request, struct http_framing *f,
+                          const char **why);
 
 /* Streaming chunked-body scanner: follows chunk-size lines, data, and the
  * trailer section without copying, so a relay can forward bytes unchanged
@@ -97,8 +91,8 @@ int http_response_framing(const struct http_response *resp, bool head_request,
  * looked at byte by byte; chunk data is skipped by count. */
 struct http_chunked {
 	int state;
-	uint64_t remaining;     /* bytes of chunk data still to skip */
-	uint32_t line_len;      /* length of the current size/trailer line */
+	uint64_t remaining; /* bytes of chunk data still to skip */
+	uint32_t line_len;  /* length of the current size/trailer line */
 	uint32_t trailer_bytes;
 	bool saw_digit;
 };
@@ -107,8 +101,7 @@ void http_chunked_init(struct http_chunked *c);
  * belong to the body, the rest is the next message), PH_AGAIN when all of
  * buf belongs to the body (*used = len), PH_ERROR with *why on a bad chunk
  * size, an overlong size line (> 4096), or trailers larger than 64 KiB. */
-int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
-		      size_t *used, const char **why);
+int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_t *used, const char **why);
 
 /* host[:port] authority (CONNECT targets, Host headers).  host is copied
  * lower-case into out->host, without IPv6 brackets and trailing dot.
@@ -116,12 +109,11 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len,
 #define HTTP_HOST_MAX 256
 struct http_authority {
 	char host[HTTP_HOST_MAX];
-	uint16_t port;          /* 0 when absent */
+	uint16_t port; /* 0 when absent */
 	bool is_ip;
 	bool is_ipv6;
 };
-int http_parse_authority(const char *s, size_t len, bool port_required,
-			 struct http_authority *out, const char **why);
+int http_parse_authority(const char *s, size_t len, bool port_required, struct http_authority *out, const char **why);
 
 /* Absolute-form target "http://host[:port]/path?query".  path points into
  * the target ("/" when empty: path_len 1 and path a static "/").  Only the
@@ -132,8 +124,7 @@ struct http_uri {
 	const char *path;
 	size_t path_len;
 };
-int http_parse_absolute_uri(const char *target, size_t len, struct http_uri *out,
-			    const char **why);
+int http_parse_absolute_uri(const char *target, size_t len, struct http_uri *out, const char **why);
 
 /* Whether a header is hop-by-hop (RFC 9110 7.6.1) and must not be forwarded:
  * Connection, Keep-Alive, Proxy-Connection, Proxy-Authenticate,

@@ -19,7 +19,7 @@
 static atomic_int access_fd = -1;
 static atomic_bool access_on = false;
 static atomic_int access_format = ACCESS_LOG_SQUID;
-static atomic_int error_fd = -1;        /* -1 = stderr */
+static atomic_int error_fd = -1; /* -1 = stderr */
 static atomic_bool error_syslog = false;
 static atomic_int error_level = LOG_LEVEL_WARN;
 
@@ -141,14 +141,14 @@ void log_access(const struct access_entry *e)
 		strcpy(peer, "-");
 	if (atomic_load(&access_format) == ACCESS_LOG_JSON) {
 		n = (size_t)snprintf(line, sizeof(line), "{\"ts\":%llu.%03llu,\"elapsed_ms\":%llu,\"client\":",
-				     (unsigned long long)(e->end_ms / 1000), (unsigned long long)(e->end_ms % 1000),
-				     (unsigned long long)e->elapsed_ms);
+		                     (unsigned long long)(e->end_ms / 1000), (unsigned long long)(e->end_ms % 1000),
+		                     (unsigned long long)e->elapsed_ms);
 		n = json_str(line, sizeof(line), n, client);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"result\":");
 		n = json_str(line, sizeof(line), n, e->result);
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
-				      ",\"status\":%d,\"bytes_out\":%llu,\"bytes_in\":%llu,\"method\":", e->status,
-				      (unsigned long long)e->bytes_out, (unsigned long long)e->bytes_in);
+		                      ",\"status\":%d,\"bytes_out\":%llu,\"bytes_in\":%llu,\"method\":", e->status,
+		                      (unsigned long long)e->bytes_out, (unsigned long long)e->bytes_in);
 		n = json_str(line, sizeof(line), n, e->method);
 		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"url\":");
 		n = json_str(line, sizeof(line), n, e->url);
@@ -167,12 +167,12 @@ void log_access(const struct access_entry *e)
 		char mime[128];
 
 		n = (size_t)snprintf(line, sizeof(line), "%llu.%03llu %6llu %s %s/%03d %llu %s %s %s %s/%s %s\n",
-				     (unsigned long long)(e->end_ms / 1000), (unsigned long long)(e->end_ms % 1000),
-				     (unsigned long long)e->elapsed_ms, client, e->result ? e->result : "NONE_NONE",
-				     e->status, (unsigned long long)e->bytes_out, e->method ? e->method : "-",
-				     squid_field(e->url, url, sizeof(url)), squid_field(e->user, user, sizeof(user)),
-				     e->hierarchy ? e->hierarchy : "HIER_NONE", peer,
-				     squid_field(e->mime, mime, sizeof(mime)));
+		                     (unsigned long long)(e->end_ms / 1000), (unsigned long long)(e->end_ms % 1000),
+		                     (unsigned long long)e->elapsed_ms, client, e->result ? e->result : "NONE_NONE",
+		                     e->status, (unsigned long long)e->bytes_out, e->method ? e->method : "-",
+		                     squid_field(e->url, url, sizeof(url)), squid_field(e->user, user, sizeof(user)),
+		                     e->hierarchy ? e->hierarchy : "HIER_NONE", peer,
+		                     squid_field(e->mime, mime, sizeof(mime)));
 	}
 	if (n >= sizeof(line)) {
 		n = sizeof(line) - 1;
@@ -192,7 +192,7 @@ static void log_vmsg(enum log_level level, const char *name, const char *fmt, va
 	size_t n;
 
 	if (atomic_load(&error_syslog)) {
-		static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 		vsnprintf(line, sizeof(line), fmt, ap);
 		syslog(prio[level], "%s", line);
@@ -215,7 +215,7 @@ static void log_vmsg(enum log_level level, const char *name, const char *fmt, va
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *names[] = {"error", "warn", "info", "debug"};
+	static const char *names[] = { "error", "warn", "info", "debug" };
 	va_list ap;
 
 	if (!log_enabled(level))

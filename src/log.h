@@ -13,20 +13,20 @@
 #include "config.h"
 
 struct access_entry {
-	uint64_t end_ms;                        /* wall clock, at the end */
+	uint64_t end_ms; /* wall clock, at the end */
 	uint64_t elapsed_ms;
 	const struct sockaddr_storage *client;
-	const char *result;                     /* "TCP_TUNNEL", "TCP_MISS", "TCP_DENIED", "NONE_NONE" */
-	int status;                             /* 0 = none (000) */
-	uint64_t bytes_out;                     /* sent to the client, heads included */
-	uint64_t bytes_in;                      /* received from the client */
-	const char *method;                     /* NULL = "-" */
-	const char *url;                        /* CONNECT: host:port */
-	const char *user;                       /* NULL = "-" */
-	const char *hierarchy;                  /* "HIER_DIRECT", "HIER_NONE" */
-	const struct sockaddr_storage *peer;    /* origin address, NULL = "-" */
-	const char *mime;                       /* NULL = "-" */
-	const char *error;                      /* cause sentence (JSON only), NULL = none */
+	const char *result;                  /* "TCP_TUNNEL", "TCP_MISS", "TCP_DENIED", "NONE_NONE" */
+	int status;                          /* 0 = none (000) */
+	uint64_t bytes_out;                  /* sent to the client, heads included */
+	uint64_t bytes_in;                   /* received from the client */
+	const char *method;                  /* NULL = "-" */
+	const char *url;                     /* CONNECT: host:port */
+	const char *user;                    /* NULL = "-" */
+	const char *hierarchy;               /* "HIER_DIRECT", "HIER_NONE" */
+	const struct sockaddr_storage *peer; /* origin address, NULL = "-" */
+	const char *mime;                    /* NULL = "-" */
+	const char *error;                   /* cause sentence (JSON only), NULL = none */
 };
 
 /* Opens (or reopens, on reload) the files a config names.  0 or -1 with a

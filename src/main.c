@@ -19,9 +19,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinhole [run] [-c FILE]      run the proxy (embedded default config without -c)\n"
-		   "       pinhole validate -c FILE    check a configuration; errors as FILE:LINE: message\n"
-		   "       pinhole version             version and libraries\n"
-		   "See pinhole.conf(5) for the configuration file.\n");
+	           "       pinhole validate -c FILE    check a configuration; errors as FILE:LINE: message\n"
+	           "       pinhole version             version and libraries\n"
+	           "See pinhole.conf(5) for the configuration file.\n");
 }
 
 /* Finds "-c FILE" (or --config FILE) among the arguments; 1 when an
@@ -44,7 +44,7 @@ static int parse_args(int argc, char **argv, const char **path, bool *verbose)
 
 static struct config *load(const char *path)
 {
-	struct cfg_errors errs = {0};
+	struct cfg_errors errs = { 0 };
 	struct config *cfg = config_load(path, &errs);
 
 	for (size_t i = 0; i < errs.n; i++)

@@ -24,7 +24,7 @@ struct idle {
 
 struct pool {
 	struct ev_loop *loop;
-	struct idle *head;          /* most recently parked first */
+	struct idle *head; /* most recently parked first */
 	size_t n;
 };
 

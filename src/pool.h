@@ -12,7 +12,7 @@
 struct ev_loop;
 struct pool;
 
-#define POOL_MAX_IDLE 512           /* per worker */
+#define POOL_MAX_IDLE 512 /* per worker */
 #define POOL_IDLE_MS 30000
 
 struct pool *pool_new(struct ev_loop *loop);

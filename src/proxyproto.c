@@ -12,7 +12,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#define V1_MAX_LEN 107          /* longest v1 line, CRLF included */
+#define V1_MAX_LEN 107 /* longest v1 line, CRLF included */
 #define V2_HEAD_LEN 16
 
 /* v2 fields (version/command byte, family/transport byte). */
@@ -30,8 +30,7 @@ static const unsigned char v2_signature[12] = {
 	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
 };
 
-static const char no_header[] =
-	"no PROXY protocol header (the listener is marked proxy-protocol)";
+static const char no_header[] = "no PROXY protocol header (the listener is marked proxy-protocol)";
 
 static bool is_digit(char c)
 {
@@ -44,8 +43,7 @@ static bool is_hex(char c)
 }
 
 /* Fills one endpoint from an address in network order. */
-static void set_addr(struct sockaddr_storage *ss, int family, const void *addr,
-		     uint16_t port_be)
+static void set_addr(struct sockaddr_storage *ss, int family, const void *addr, uint16_t port_be)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
@@ -95,8 +93,7 @@ static bool v1_field_char(int field, bool v6, char c)
 /* The fields after "PROXY ".  p[0..n) is the line without CRLF when
  * complete, else what has arrived (without a trailing CR that may start the
  * CRLF).  Returns 1 parsed, 0 a valid prefix, -1 refused. */
-static int v1_fields(const char *p, size_t n, bool complete,
-		     struct proxyproto_result *out, const char **why)
+static int v1_fields(const char *p, size_t n, bool complete, struct proxyproto_result *out, const char **why)
 {
 	static const char *const protos[] = { "TCP4", "TCP6", "UNKNOWN" };
 	unsigned char addr[2][16];
@@ -113,8 +110,7 @@ static int v1_fields(const char *p, size_t n, bool complete,
 
 		if (plen == klen && memcmp(p + s, protos[k], klen) == 0)
 			proto = k;
-		else if (i == n && !complete && plen < klen &&
-			 memcmp(p + s, protos[k], plen) == 0)
+		else if (i == n && !complete && plen < klen && memcmp(p + s, protos[k], plen) == 0)
 			return 0;
 	}
 	if (proto < 0) {
@@ -146,8 +142,7 @@ static int v1_fields(const char *p, size_t n, bool complete,
 		s = i;
 		while (i < n && p[i] != ' ' && i - s < max) {
 			if (!v1_field_char(f, v6, p[i])) {
-				*why = f < 2 ? "malformed PROXY v1 address"
-					     : "malformed PROXY v1 port";
+				*why = f < 2 ? "malformed PROXY v1 address" : "malformed PROXY v1 port";
 				return -1;
 			}
 			i++;
@@ -155,8 +150,7 @@ static int v1_fields(const char *p, size_t n, bool complete,
 		if (i == n && !complete)
 			return 0;
 		if (i < n && p[i] != ' ') {
-			*why = f < 2 ? "malformed PROXY v1 address (too long)"
-				     : "malformed PROXY v1 port";
+			*why = f < 2 ? "malformed PROXY v1 address (too long)" : "malformed PROXY v1 port";
 			return -1;
 		}
 		if (i < n && f == 3) {
@@ -188,8 +182,7 @@ static int v1_fields(const char *p, size_t n, bool complete,
 	return 1;
 }
 
-static int parse_v1(const char *p, size_t len, struct proxyproto_result *out,
-		    const char **why)
+static int parse_v1(const char *p, size_t len, struct proxyproto_result *out, const char **why)
 {
 	static const char magic[] = "PROXY ";
 	const char *lf;
@@ -248,8 +241,7 @@ static size_t v2_addr_len(int fam)
 	}
 }
 
-static int parse_v2(const unsigned char *b, size_t len,
-		    struct proxyproto_result *out, const char **why)
+static int parse_v2(const unsigned char *b, size_t len, struct proxyproto_result *out, const char **why)
 {
 	size_t alen, total, need, off;
 	int cmd, fam, tr;
@@ -318,8 +310,7 @@ static int parse_v2(const unsigned char *b, size_t len,
 				*why = "truncated TLV in PROXY v2 header";
 				return -1;
 			}
-			tlen = (size_t)b[V2_HEAD_LEN + off + 1] << 8 |
-			       b[V2_HEAD_LEN + off + 2];
+			tlen = (size_t)b[V2_HEAD_LEN + off + 1] << 8 | b[V2_HEAD_LEN + off + 2];
 			if (tlen > alen - off - 3) {
 				*why = "truncated TLV in PROXY v2 header";
 				return -1;
@@ -350,8 +341,7 @@ static int parse_v2(const unsigned char *b, size_t len,
 	return (int)total;
 }
 
-int proxyproto_parse(const void *buf, size_t len, struct proxyproto_result *out,
-		     const char **why)
+int proxyproto_parse(const void *buf, size_t len, struct proxyproto_result *out, const char **why)
 {
 	const unsigned char *b = buf;
 

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 
 struct proxyproto_result {
-	bool has_addr;      /* false for v1 UNKNOWN and v2 LOCAL/UNSPEC: keep the socket's */
+	bool has_addr; /* false for v1 UNKNOWN and v2 LOCAL/UNSPEC: keep the socket's */
 	struct sockaddr_storage src;
 	struct sockaddr_storage dst;
-	int version;        /* 1 or 2 */
+	int version; /* 1 or 2 */
 };
 
 /* Longest header accepted: v1 is at most 107 bytes; v2 is 16 + a length
@@ -25,7 +25,6 @@ struct proxyproto_result {
  * more bytes are needed, -1 when the bytes are not a valid PROXY header
  * (*why says what is wrong: "no PROXY protocol header", "malformed PROXY v1
  * address", ...). */
-int proxyproto_parse(const void *buf, size_t len, struct proxyproto_result *out,
-		     const char **why);
+int proxyproto_parse(const void *buf, size_t len, struct proxyproto_result *out, const char **why);
 
 #endif

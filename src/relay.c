@@ -16,7 +16,7 @@
 /* Reads per call before yielding to other connections (x BUF_SIZE bytes). */
 #define RELAY_BUDGET 16
 
-#define PIPE_POOL_KEEP 64     /* idle pipes kept per thread */
+#define PIPE_POOL_KEEP 64 /* idle pipes kept per thread */
 #define PIPE_CHUNK (64 * 1024)
 
 static atomic_int relay_mode = RELAY_COPY;
@@ -35,7 +35,7 @@ enum relay_mode relay_get_mode(void)
 
 void side_init(struct side *s)
 {
-	*s = (struct side){0};
+	*s = (struct side){ 0 };
 	s->io.fd = -1;
 	s->pipe[0] = s->pipe[1] = -1;
 }
@@ -89,7 +89,7 @@ void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t leng
 void relay_frame_throttle(struct relay_frame *f, uint64_t rate)
 {
 	f->rate = rate;
-	f->tokens = rate / 10;  /* a tenth of a second's worth to start */
+	f->tokens = rate / 10; /* a tenth of a second's worth to start */
 	f->refilled_ms = ph_mono_ms();
 }
 
@@ -218,7 +218,7 @@ static int splice_pump(struct side *src, struct side *dst, const char **why)
 			if (!dst->writable)
 				return PH_AGAIN;
 			ssize_t n = splice(src->pipe[0], NULL, dst->io.fd, NULL, src->piped,
-					   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+			                   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 
 			if (n < 0 && errno == EAGAIN) {
 				dst->writable = false;
@@ -249,8 +249,7 @@ static int splice_pump(struct side *src, struct side *dst, const char **why)
 			*why = "out of pipes";
 			return PH_ERROR;
 		}
-		ssize_t n = splice(src->io.fd, NULL, src->pipe[1], NULL, PIPE_CHUNK,
-				   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		ssize_t n = splice(src->io.fd, NULL, src->pipe[1], NULL, PIPE_CHUNK, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 
 		if (n > 0) {
 			src->piped += (uint32_t)n;
@@ -330,7 +329,7 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 			return PH_OK;
 		}
 		if (budget-- == 0)
-			return PH_AGAIN;  /* the caller sees readiness left and yields */
+			return PH_AGAIN; /* the caller sees readiness left and yields */
 		r = side_read(src, BUF_SIZE);
 		if (r == PH_ERROR)
 			*why = "read failed";

@@ -28,8 +28,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *base = getenv("TMPDIR");
 
-	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/pinhole-fuzz-config-XXXXXX",
-		 base && *base ? base : "/tmp");
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/pinhole-fuzz-config-XXXXXX", base && *base ? base : "/tmp");
 	if (!mkdtemp(fuzz_dir)) {
 		perror("fuzz_config: mkdtemp");
 		abort();

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_ASSERT(cond)                                                    \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			abort();                                             \
+#define FUZZ_ASSERT(cond)        \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,8 +23,7 @@ static bool inside(const char *p, size_t n, const char *buf, size_t len)
 	return p >= buf && n <= len && p + n <= buf + len;
 }
 
-static void check_headers(const struct http_header *h, size_t n,
-			  const char *buf, size_t head_len)
+static void check_headers(const struct http_header *h, size_t n, const char *buf, size_t head_len)
 {
 	FUZZ_ASSERT(n <= HTTP_MAX_HEADERS);
 	for (size_t i = 0; i < n; i++) {
@@ -43,15 +42,14 @@ static void check_headers(const struct http_header *h, size_t n,
 	}
 }
 
-static void check_framing(int rc, const struct http_framing *f, const char *why,
-			  int fail_status)
+static void check_framing(int rc, const struct http_framing *f, const char *why, int fail_status)
 {
 	FUZZ_ASSERT(rc == 0 || rc == -fail_status);
 	if (rc < 0)
 		FUZZ_ASSERT(why != NULL);
 	else
-		FUZZ_ASSERT(f->kind == HTTP_BODY_NONE || f->kind == HTTP_BODY_LENGTH ||
-			    f->kind == HTTP_BODY_CHUNKED || f->kind == HTTP_BODY_CLOSE);
+		FUZZ_ASSERT(f->kind == HTTP_BODY_NONE || f->kind == HTTP_BODY_LENGTH || f->kind == HTTP_BODY_CHUNKED ||
+		            f->kind == HTTP_BODY_CLOSE);
 }
 
 static void fuzz_request(const char *buf, size_t len, uint8_t opt)

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_ASSERT(cond)                                                    \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			abort();                                             \
+#define FUZZ_ASSERT(cond)        \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -69,8 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rk = proxyproto_parse(data, (size_t)rc, &r2, &why);
 	FUZZ_ASSERT(rk == rc && r2.has_addr == r.has_addr && r2.version == r.version);
 	if (r.has_addr)
-		FUZZ_ASSERT(memcmp(&r.src, &r2.src, sizeof(r.src)) == 0 &&
-			    memcmp(&r.dst, &r2.dst, sizeof(r.dst)) == 0);
+		FUZZ_ASSERT(memcmp(&r.src, &r2.src, sizeof(r.src)) == 0 && memcmp(&r.dst, &r2.dst, sizeof(r.dst)) == 0);
 	FUZZ_ASSERT(proxyproto_parse(data, (size_t)rc - 1, &r2, &why) == 0);
 	return 0;
 }

@@ -62,7 +62,7 @@ static int parse_set(struct matchset *set, const char *text, struct cfg_errors *
 struct domain_case {
 	const char *pattern;
 	const char *host;
-	const char *dst;    /* the destination IP when host is a literal */
+	const char *dst; /* the destination IP when host is a literal */
 	bool want;
 };
 
@@ -140,8 +140,8 @@ static void test_domain_patterns(void)
 			dst = ip(c->dst);
 		got = acl_domain_match(&p, c->host, c->dst ? &dst : NULL);
 		if (got != c->want)
-			fprintf(stderr, "domain case %zu: '%s' vs host '%s' dst %s: got %d\n", i,
-				c->pattern, c->host, c->dst ? c->dst : "-", got);
+			fprintf(stderr, "domain case %zu: '%s' vs host '%s' dst %s: got %d\n", i, c->pattern, c->host,
+			        c->dst ? c->dst : "-", got);
 		CHECK(got == c->want);
 		acl_domain_pattern_free(&p);
 	}
@@ -186,10 +186,28 @@ static void test_domain_pattern_kinds(void)
 static void test_domain_pattern_errors(void)
 {
 	static const char *const bad[] = {
-		"", "*", ".", "*.", "..example.com", "a..b", "foo*.com", "*foo.com",
-		"www.*.com", "a b", "exa/mple.com", "10.0.0", "10.0.0.0/33", "::1/129",
-		"[::1", "[1.2.3.4]", "[::1]x", "1.2.3.4/", "1.2.3.4/x", "caf\xc3\xa9.fr",
-		"x:y", "example.com..",
+		"",
+		"*",
+		".",
+		"*.",
+		"..example.com",
+		"a..b",
+		"foo*.com",
+		"*foo.com",
+		"www.*.com",
+		"a b",
+		"exa/mple.com",
+		"10.0.0",
+		"10.0.0.0/33",
+		"::1/129",
+		"[::1",
+		"[1.2.3.4]",
+		"[::1]x",
+		"1.2.3.4/",
+		"1.2.3.4/x",
+		"caf\xc3\xa9.fr",
+		"x:y",
+		"example.com..",
 	};
 	char longname[300], longlabel[80];
 	struct domain_pattern p;
@@ -206,7 +224,7 @@ static void test_domain_pattern_errors(void)
 	memset(longname, 'a', sizeof(longname));
 	for (size_t i = 1; i < 254; i += 2)
 		longname[i] = '.';
-	longname[253] = '\0';       /* 253 bytes: the longest name */
+	longname[253] = '\0'; /* 253 bytes: the longest name */
 	CHECK_INT(acl_domain_pattern_parse(&p, longname), PH_OK);
 	acl_domain_pattern_free(&p);
 	longname[253] = 'a';
@@ -233,7 +251,7 @@ static const struct cidr_case cidr_cases[] = {
 	{ "10.0.0.0/8", "10.255.255.255", true },
 	{ "10.0.0.0/8", "9.255.255.255", false },
 	{ "10.0.0.0/8", "11.0.0.0", false },
-	{ "10.1.2.3/8", "10.9.9.9", true },       /* host bits are cleared */
+	{ "10.1.2.3/8", "10.9.9.9", true }, /* host bits are cleared */
 	{ "192.168.2.0/23", "192.168.3.255", true },
 	{ "192.168.2.0/23", "192.168.2.0", true },
 	{ "192.168.2.0/23", "192.168.4.0", false },
@@ -270,9 +288,22 @@ static const struct cidr_case cidr_cases[] = {
 static void test_cidrs(void)
 {
 	static const char *const bad[] = {
-		"", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8x",
-		"10.0.0", "300.0.0.1", "[10.0.0.1]", "[::1", "[::1]/", "[::1]:80",
-		"2001:db8::g", "example.com", "10.0.0.0/0008x", "/8",
+		"",
+		"10.0.0.0/33",
+		"::/129",
+		"10.0.0.0/",
+		"10.0.0.0/-1",
+		"10.0.0.0/8x",
+		"10.0.0",
+		"300.0.0.1",
+		"[10.0.0.1]",
+		"[::1",
+		"[::1]/",
+		"[::1]:80",
+		"2001:db8::g",
+		"example.com",
+		"10.0.0.0/0008x",
+		"/8",
 	};
 	struct cidr c;
 
@@ -284,8 +315,7 @@ static void test_cidrs(void)
 		CHECK_INT(acl_cidr_parse(&c, t->cidr), PH_OK);
 		got = acl_cidr_match(&c, &a);
 		if (got != t->want)
-			fprintf(stderr, "cidr case %zu: %s vs %s: got %d\n", i, t->cidr, t->addr,
-				got);
+			fprintf(stderr, "cidr case %zu: %s vs %s: got %d\n", i, t->cidr, t->addr, got);
 		CHECK(got == t->want);
 	}
 	for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
@@ -362,12 +392,12 @@ static const struct set_case set_cases[] = {
 	{ "domain .a.com port 443", "www.a.com", NULL, 443, NULL, "CONNECT", NULL, true },
 	{ "domain .a.com port 443", "www.a.com", NULL, 80, NULL, "GET", NULL, false },
 	{ "domain .a.com port 443", "www.b.com", NULL, 443, NULL, "CONNECT", NULL, false },
-	{ "port 443 method CONNECT src 10.0.0.0/8 user alice", "x.org", NULL, 443,
-	  "10.0.0.2", "CONNECT", "alice", true },
-	{ "port 443 method CONNECT src 10.0.0.0/8 user alice", "x.org", NULL, 443,
-	  "10.0.0.2", "CONNECT", "bob", false },
-	{ "port 443 method CONNECT src 10.0.0.0/8 user alice", "x.org", NULL, 443,
-	  "11.0.0.2", "CONNECT", "alice", false },
+	{ "port 443 method CONNECT src 10.0.0.0/8 user alice", "x.org", NULL, 443, "10.0.0.2", "CONNECT", "alice",
+	  true },
+	{ "port 443 method CONNECT src 10.0.0.0/8 user alice", "x.org", NULL, 443, "10.0.0.2", "CONNECT", "bob",
+	  false },
+	{ "port 443 method CONNECT src 10.0.0.0/8 user alice", "x.org", NULL, 443, "11.0.0.2", "CONNECT", "alice",
+	  false },
 	{ "all port 443", "x.org", NULL, 443, NULL, "CONNECT", NULL, true },
 	{ "all port 443", "x.org", NULL, 80, NULL, "GET", NULL, false },
 	/* a repeated matcher is ANDed like any other */
@@ -386,8 +416,7 @@ static void test_matchsets(void)
 		bool got;
 
 		if (parse_set(&set, c->set, &errs) != PH_OK) {
-			fprintf(stderr, "set '%s' did not parse: %s\n", c->set,
-				errs.n ? errs.msgs[0] : "?");
+			fprintf(stderr, "set '%s' did not parse: %s\n", c->set, errs.n ? errs.msgs[0] : "?");
 			CHECK(false);
 			cfg_errors_free(&errs);
 			continue;
@@ -416,8 +445,7 @@ static void test_matchset_structure(void)
 	struct cfg_errors errs = { 0 };
 	struct matchset set;
 
-	CHECK_INT(parse_set(&set, "domain .a.com b.com port 443 8000-8080 method get", &errs),
-		  PH_OK);
+	CHECK_INT(parse_set(&set, "domain .a.com b.com port 443 8000-8080 method get", &errs), PH_OK);
 	CHECK_INT(set.n, 3);
 	CHECK_INT(set.m[0].kind, MATCH_DOMAIN);
 	CHECK_INT(set.m[0].n, 2);
@@ -430,7 +458,7 @@ static void test_matchset_structure(void)
 	CHECK_INT(set.m[2].kind, MATCH_METHOD);
 	CHECK_STR(set.m[2].names[0], "GET");
 	acl_matchset_free(&set);
-	acl_matchset_free(&set);    /* freeing twice is harmless */
+	acl_matchset_free(&set); /* freeing twice is harmless */
 
 	/* A trailing dot lets a host be named like a matcher's typo. */
 	CHECK_INT(parse_set(&set, "domain prot.", &errs), PH_OK);
@@ -464,53 +492,53 @@ static const struct error_case error_cases[] = {
 	{ "prot 443", "t.conf:7: unknown matcher 'prot' (did you mean 'port'?)" },
 	{ "sr 10.0.0.0/8", "t.conf:7: unknown matcher 'sr' (did you mean 'src'?)" },
 	{ "example.com", "t.conf:7: unknown matcher 'example.com'; to match a destination "
-			 "write 'domain example.com'" },
+	                 "write 'domain example.com'" },
 	{ "banana", "t.conf:7: unknown matcher 'banana' (the matchers are domain, port, src, "
-		    "method, user and all)" },
+	            "method, user and all)" },
 	{ "domain", "t.conf:7: matcher 'domain' needs at least one value" },
 	{ "port 443 domain", "t.conf:7: matcher 'domain' needs at least one value" },
 	{ "all yes", "t.conf:7: 'all' takes no values, but 'yes' follows it" },
 	{ "port 0", "t.conf:7: bad port '0': ports are 1 to 65535" },
 	{ "port 65536", "t.conf:7: bad port '65536': ports are 1 to 65535" },
 	{ "port 99999999999999999999", "t.conf:7: bad port '99999999999999999999': ports are "
-				       "1 to 65535" },
+	                               "1 to 65535" },
 	{ "port 80-0", "t.conf:7: bad port '80-0': ports are 1 to 65535" },
 	{ "port 443-80", "t.conf:7: bad port range '443-80': the first port is greater than "
-			 "the last" },
+	                 "the last" },
 	{ "port https", "t.conf:7: bad port 'https': write a port number or a range such as "
-			"8000-8080" },
+	                "8000-8080" },
 	{ "port 80-", "t.conf:7: bad port '80-': write a port number or a range such as "
-		      "8000-8080" },
+	              "8000-8080" },
 	{ "port -80", "t.conf:7: bad port '-80': write a port number or a range such as "
-		      "8000-8080" },
+	              "8000-8080" },
 	{ "port +80", "t.conf:7: bad port '+80': write a port number or a range such as "
-		      "8000-8080" },
+	              "8000-8080" },
 	{ "port 80 metod GET", "t.conf:7: unknown matcher 'metod' (did you mean 'method'?)" },
 	{ "src 10.0.0.0/33", "t.conf:7: bad src address '10.0.0.0/33': the prefix is longer "
-			     "than the 32 bits of an IPv4 address" },
+	                     "than the 32 bits of an IPv4 address" },
 	{ "src ::/129", "t.conf:7: bad src address '::/129': the prefix is longer than the 128 "
-			"bits of an IPv6 address" },
+	                "bits of an IPv6 address" },
 	{ "src 10.0.0.256", "t.conf:7: bad src address '10.0.0.256': it is not an IPv4 "
-			    "address" },
+	                    "address" },
 	{ "src [10.0.0.1]", "t.conf:7: bad src address '[10.0.0.1]': brackets are for IPv6 "
-			    "addresses only" },
+	                    "addresses only" },
 	{ "src office", "t.conf:7: bad src address 'office': it is not an IPv4 address" },
 	{ "src 10.0.0.0/8 usr bob", "t.conf:7: unknown matcher 'usr' (did you mean 'user'?)" },
 	{ "domain a.com prot 443", "t.conf:7: unknown matcher 'prot' (did you mean 'port'?); "
-				   "to match a host of that name write it with a trailing "
-				   "dot, 'prot.'" },
+	                           "to match a host of that name write it with a trailing "
+	                           "dot, 'prot.'" },
 	{ "domain a..com", "t.conf:7: bad domain pattern 'a..com': it has an empty label "
-			   "('..')" },
+	                   "('..')" },
 	{ "domain foo*.com", "t.conf:7: bad domain pattern 'foo*.com': '*' is only allowed as "
-			     "the whole first label, as in '*.example.com'" },
+	                     "the whole first label, as in '*.example.com'" },
 	{ "domain *", "t.conf:7: bad domain pattern '*': '*' alone is not a pattern; to match "
-		      "every destination leave out 'domain' or write 'all'" },
+	              "every destination leave out 'domain' or write 'all'" },
 	{ "domain 10.0.0.0/40", "t.conf:7: bad domain pattern '10.0.0.0/40': the prefix is "
-				"longer than the 32 bits of an IPv4 address" },
+	                        "longer than the 32 bits of an IPv4 address" },
 	{ "domain a/b.com", "t.conf:7: bad domain pattern 'a/b.com': a host name cannot "
-			    "contain '/'" },
+	                    "contain '/'" },
 	{ "method G@T", "t.conf:7: bad method 'G@T': a method is a word such as GET or "
-			"CONNECT" },
+	                "CONNECT" },
 	{ "method GET pot 80", "t.conf:7: unknown matcher 'pot' (did you mean 'port'?)" },
 };
 
@@ -536,16 +564,14 @@ static void test_all_errors_collected(void)
 	struct cfg_errors errs = { 0 };
 	struct matchset set;
 
-	CHECK_INT(parse_set(&set, "port 0 70000 443 src 1.2.3.4/99 domain a..b ok.com", &errs),
-		  PH_ERROR);
+	CHECK_INT(parse_set(&set, "port 0 70000 443 src 1.2.3.4/99 domain a..b ok.com", &errs), PH_ERROR);
 	CHECK_INT(errs.n, 4);
 	if (errs.n == 4) {
 		CHECK_STR(errs.msgs[0], "t.conf:7: bad port '0': ports are 1 to 65535");
 		CHECK_STR(errs.msgs[1], "t.conf:7: bad port '70000': ports are 1 to 65535");
 		CHECK_STR(errs.msgs[2], "t.conf:7: bad src address '1.2.3.4/99': the prefix is "
-					"longer than the 32 bits of an IPv4 address");
-		CHECK_STR(errs.msgs[3],
-			  "t.conf:7: bad domain pattern 'a..b': it has an empty label ('..')");
+		                        "longer than the 32 bits of an IPv4 address");
+		CHECK_STR(errs.msgs[3], "t.conf:7: bad domain pattern 'a..b': it has an empty label ('..')");
 	}
 	cfg_errors_free(&errs);
 }
@@ -577,8 +603,7 @@ static void test_acl_check(void)
 		CHECK_INT(parse_set(&rules[i].set, spec[i].set, &errs), PH_OK);
 	}
 
-	s = (struct acl_subject){ .host = "www.blocked.example", .port = 443, .src = &a10,
-				  .method = "CONNECT" };
+	s = (struct acl_subject){ .host = "www.blocked.example", .port = 443, .src = &a10, .method = "CONNECT" };
 	CHECK(acl_check(rules, PH_ARRAY_LEN(rules), &s) == &rules[0]);
 	s.host = "www.example";
 	CHECK(acl_check(rules, PH_ARRAY_LEN(rules), &s) == &rules[1]);

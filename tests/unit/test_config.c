@@ -67,8 +67,8 @@ static void expect_errors(int line, const char *text, ...)
 		unit_checks++;
 		if (i >= errs.n || strcmp(errs.msgs[i], want) != 0) {
 			unit_failures++;
-			fprintf(stderr, "test_config.c:%d: error %zu is \"%s\", want \"%s\"\n", line,
-				i, i < errs.n ? errs.msgs[i] : "(none)", want);
+			fprintf(stderr, "test_config.c:%d: error %zu is \"%s\", want \"%s\"\n", line, i,
+			        i < errs.n ? errs.msgs[i] : "(none)", want);
 		}
 		i++;
 	}
@@ -210,10 +210,10 @@ static void test_embedded_default(void)
 static void test_listen(void)
 {
 	struct config *cfg = PARSE_OK("listen 192.0.2.1:3128\n"
-				      "listen [::1]:8080 proxy-protocol\n"
-				      "listen *:3129\n"
-				      "listen :3130 # any address\n"
-				      "listen \"127.0.0.2:3128\"\n");
+	                              "listen [::1]:8080 proxy-protocol\n"
+	                              "listen *:3129\n"
+	                              "listen :3130 # any address\n"
+	                              "listen \"127.0.0.2:3128\"\n");
 
 	if (!cfg)
 		return;
@@ -258,10 +258,24 @@ static void test_parse_helpers(void)
 	CHECK_INT(config_parse_listen_addr(":80", &ss, &len), PH_OK);
 	{
 		static const char *const bad[] = {
-			"", "3128", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
-			"127.0.0.1:80x", "127.1:80", "localhost:80", "::1:3128", "[::1]",
-			"[::1]3128", "[127.0.0.1]:80", "[::1:80", "**:80", "1.2.3.4:+80",
-			"1.2.3.4:-80", "[fe80::1%no-such-if0]:80",
+			"",
+			"3128",
+			"127.0.0.1",
+			"127.0.0.1:",
+			"127.0.0.1:0",
+			"127.0.0.1:65536",
+			"127.0.0.1:80x",
+			"127.1:80",
+			"localhost:80",
+			"::1:3128",
+			"[::1]",
+			"[::1]3128",
+			"[127.0.0.1]:80",
+			"[::1:80",
+			"**:80",
+			"1.2.3.4:+80",
+			"1.2.3.4:-80",
+			"[fe80::1%no-such-if0]:80",
 		};
 
 		for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
@@ -287,8 +301,21 @@ static void test_parse_helpers(void)
 	CHECK_INT(v, 0);
 	{
 		static const char *const bad[] = {
-			"", "s", "1.5s", "-1", "+1", "5 s", "5S", "5M", "5H", "5d", "5sec",
-			"5mss", "99999999999999999999", "9999999999999999h", "1e3",
+			"",
+			"s",
+			"1.5s",
+			"-1",
+			"+1",
+			"5 s",
+			"5S",
+			"5M",
+			"5H",
+			"5d",
+			"5sec",
+			"5mss",
+			"99999999999999999999",
+			"9999999999999999h",
+			"1e3",
 		};
 
 		for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
@@ -312,8 +339,7 @@ static void test_parse_helpers(void)
 	CHECK_INT(v, 2097152);
 	{
 		static const char *const bad[] = {
-			"", "k", "1.5k", "-1", "1G", "1kb", "1KB", "1 k", "99999999999999999999",
-			"99999999999999999M",
+			"", "k", "1.5k", "-1", "1G", "1kb", "1KB", "1 k", "99999999999999999999", "99999999999999999M",
 		};
 
 		for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
@@ -355,8 +381,8 @@ static void test_simple_directives(void)
 	struct config *cfg;
 
 	cfg = PARSE_OK("workers 4\nuser root\naccess-log access.log json\n"
-		       "error-log logs/error.log\nlog-level debug\nmax-connections 1000000\n"
-		       "max-header-size 1M\n");
+	               "error-log logs/error.log\nlog-level debug\nmax-connections 1000000\n"
+	               "max-header-size 1M\n");
 	if (cfg) {
 		CHECK_INT(cfg->workers, 4);
 		CHECK_STR(cfg->user, "root");
@@ -369,7 +395,7 @@ static void test_simple_directives(void)
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("workers auto\naccess-log off\nerror-log syslog\nlog-level error\n"
-		       "max-connections 1\nmax-header-size 1k\n");
+	               "max-connections 1\nmax-header-size 1k\n");
 	if (cfg) {
 		CHECK_INT(cfg->workers, 0);
 		CHECK(cfg->access_log == NULL);
@@ -380,7 +406,7 @@ static void test_simple_directives(void)
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("workers 64\naccess-log stdout squid\nerror-log stderr\nlog-level info\n"
-		       "max-header-size 16K\n");
+	               "max-header-size 16K\n");
 	if (cfg) {
 		CHECK_INT(cfg->workers, 64);
 		CHECK_STR(cfg->access_log, "stdout");
@@ -391,7 +417,7 @@ static void test_simple_directives(void)
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("log-level warn\naccess-log /var/log/pinhole/access.log\n"
-		       "max-header-size 1m\n");
+	               "max-header-size 1m\n");
 	if (cfg) {
 		CHECK_INT(cfg->log_level, LOG_LEVEL_WARN);
 		CHECK_STR(cfg->access_log, "/var/log/pinhole/access.log");
@@ -403,8 +429,8 @@ static void test_simple_directives(void)
 static void test_timeouts(void)
 {
 	struct config *cfg = PARSE_OK("timeout connect 5s\ntimeout header 1500ms\n"
-				      "timeout idle 2m\ntimeout tunnel-idle 8h\n"
-				      "timeout drain 0\n");
+	                              "timeout idle 2m\ntimeout tunnel-idle 8h\n"
+	                              "timeout drain 0\n");
 
 	if (!cfg)
 		return;
@@ -424,20 +450,20 @@ static void test_timeouts(void)
 static void test_dns_servers(void)
 {
 	struct config *cfg = PARSE_OK("dns-server 127.0.0.1:5353 [::1]\n"
-				      "dns-server 192.0.2.53 2001:db8::53 [2001:DB8::54]:5300\n");
+	                              "dns-server 192.0.2.53 2001:db8::53 [2001:DB8::54]:5300\n");
 
 	if (!cfg)
 		return;
 	CHECK_STR(cfg->dns_servers, "127.0.0.1:5353,[::1]:53,192.0.2.53:53,"
-				    "[2001:db8::53]:53,[2001:db8::54]:5300");
+	                            "[2001:db8::53]:53,[2001:db8::54]:5300");
 	config_unref(cfg);
 }
 
 static void test_quirks(void)
 {
 	struct config *cfg = PARSE_OK("quirk http10-connect\nquirk no-websocket\n"
-				      "quirk idle-cut 30s\nquirk throttle 64k\n"
-				      "quirk delay 250ms\n");
+	                              "quirk idle-cut 30s\nquirk throttle 64k\n"
+	                              "quirk delay 250ms\n");
 
 	if (!cfg)
 		return;
@@ -462,10 +488,10 @@ static void test_quirks(void)
 static void test_rules(void)
 {
 	struct config *cfg = PARSE_OK("deny domain .blocked.example   # not this one\n"
-				      "allow domain .example.com \"*.example.net\" port 443\n"
-				      "\n"
-				      "\tallow src 10.0.0.0/8 method CONNECT\r\n"
-				      "deny all\n");
+	                              "allow domain .example.com \"*.example.net\" port 443\n"
+	                              "\n"
+	                              "\tallow src 10.0.0.0/8 method CONNECT\r\n"
+	                              "deny all\n");
 	struct acl_subject s = { .host = "www.example.net", .port = 443, .method = "CONNECT" };
 
 	if (!cfg)
@@ -496,8 +522,8 @@ static void test_rules(void)
 static void test_quoting(void)
 {
 	struct config *cfg = PARSE_OK("allow user \"CORP\\alice\" \"we\\\"ird\" \"back\\\\slash\" "
-				      "joi\"ned word\" \"#notacomment\" x#y # comment\n"
-				      "access-log \"with space.log\"  # c\n");
+	                              "joi\"ned word\" \"#notacomment\" x#y # comment\n"
+	                              "access-log \"with space.log\"  # c\n");
 
 	if (!cfg)
 		return;
@@ -533,12 +559,12 @@ static void test_hosts_file(void)
 	char buf[64];
 
 	write_file("lab.hosts", "# lab names\n"
-				"192.0.2.10  origin.lab  www.origin.lab   # two names\n"
-				"\n"
-				"2001:db8::10 origin.lab\n"
-				"192.0.2.11\tOrigin.LAB.\n"
-				"192.0.2.10 origin.lab\n"
-				"127.0.0.1 localhost\n");
+	                        "192.0.2.10  origin.lab  www.origin.lab   # two names\n"
+	                        "\n"
+	                        "2001:db8::10 origin.lab\n"
+	                        "192.0.2.11\tOrigin.LAB.\n"
+	                        "192.0.2.10 origin.lab\n"
+	                        "127.0.0.1 localhost\n");
 	cfg = PARSE_OK("hosts-file lab.hosts\n");
 	if (!cfg)
 		return;
@@ -548,7 +574,7 @@ static void test_hosts_file(void)
 	CHECK(e != NULL);
 	if (e) {
 		CHECK_STR(e->name, "origin.lab");
-		CHECK_INT(e->naddrs, 3);    /* the repeated 192.0.2.10 counts once */
+		CHECK_INT(e->naddrs, 3); /* the repeated 192.0.2.10 counts once */
 		CHECK_STR(ph_addr_str(&e->addrs[0], buf, sizeof(buf)), "192.0.2.10");
 		CHECK_STR(ph_addr_str(&e->addrs[1], buf, sizeof(buf)), "2001:db8::10");
 		CHECK_STR(ph_addr_str(&e->addrs[2], buf, sizeof(buf)), "192.0.2.11");
@@ -648,156 +674,139 @@ static void test_include(void)
 
 static void test_errors_directives(void)
 {
-	EXPECT_ERRORS("listne 127.0.0.1:3128\n",
-		      "main.conf:1: unknown directive 'listne' (did you mean 'listen'?)");
-	EXPECT_ERRORS("\n\nfrobnicate yes\n",
-		      "main.conf:3: unknown directive 'frobnicate' (pinhole.conf(5) lists them "
-		      "all)");
+	EXPECT_ERRORS("listne 127.0.0.1:3128\n", "main.conf:1: unknown directive 'listne' (did you mean 'listen'?)");
+	EXPECT_ERRORS("\n\nfrobnicate yes\n", "main.conf:3: unknown directive 'frobnicate' (pinhole.conf(5) lists them "
+	                                      "all)");
 	EXPECT_ERRORS("workers\n", "main.conf:1: workers needs a value (usage: workers N|auto)");
 	EXPECT_ERRORS("workers 2 3\n", "main.conf:1: too many values for workers: '3' is one "
-				       "too many (usage: workers N|auto)");
+	                               "too many (usage: workers N|auto)");
 	EXPECT_ERRORS("admin-auth htpasswd\n", "main.conf:1: admin-auth needs more values "
-					       "(usage: admin-auth htpasswd FILE)");
-	EXPECT_ERRORS("auth basic htpasswd users\n",
-		      "main.conf:1: 'auth' is not available in pinhole 0.1");
+	                                       "(usage: admin-auth htpasswd FILE)");
+	EXPECT_ERRORS("auth basic htpasswd users\n", "main.conf:1: 'auth' is not available in pinhole 0.1");
 	EXPECT_ERRORS("noauth domain .tokbox.com\ntls-inspect ca a b\npreset webex\n"
-		      "upstream-proxy http://p:3128\nauth-realm \"Office\"\ntls-trust x\n"
-		      "inspect all\nno-inspect .webex.com\npinning-learn on\nstate-dir /x\n"
-		      "turn-server turn.example:3478\n",
-		      "main.conf:1: 'noauth' is not available in pinhole 0.1",
-		      "main.conf:2: 'tls-inspect' is not available in pinhole 0.1",
-		      "main.conf:3: 'preset' is not available in pinhole 0.1",
-		      "main.conf:4: 'upstream-proxy' is not available in pinhole 0.1",
-		      "main.conf:5: 'auth-realm' is not available in pinhole 0.1",
-		      "main.conf:6: 'tls-trust' is not available in pinhole 0.1",
-		      "main.conf:7: 'inspect' is not available in pinhole 0.1",
-		      "main.conf:8: 'no-inspect' is not available in pinhole 0.1",
-		      "main.conf:9: 'pinning-learn' is not available in pinhole 0.1",
-		      "main.conf:10: 'state-dir' is not available in pinhole 0.1",
-		      "main.conf:11: 'turn-server' is not available in pinhole 0.1");
+	              "upstream-proxy http://p:3128\nauth-realm \"Office\"\ntls-trust x\n"
+	              "inspect all\nno-inspect .webex.com\npinning-learn on\nstate-dir /x\n"
+	              "turn-server turn.example:3478\n",
+	              "main.conf:1: 'noauth' is not available in pinhole 0.1",
+	              "main.conf:2: 'tls-inspect' is not available in pinhole 0.1",
+	              "main.conf:3: 'preset' is not available in pinhole 0.1",
+	              "main.conf:4: 'upstream-proxy' is not available in pinhole 0.1",
+	              "main.conf:5: 'auth-realm' is not available in pinhole 0.1",
+	              "main.conf:6: 'tls-trust' is not available in pinhole 0.1",
+	              "main.conf:7: 'inspect' is not available in pinhole 0.1",
+	              "main.conf:8: 'no-inspect' is not available in pinhole 0.1",
+	              "main.conf:9: 'pinning-learn' is not available in pinhole 0.1",
+	              "main.conf:10: 'state-dir' is not available in pinhole 0.1",
+	              "main.conf:11: 'turn-server' is not available in pinhole 0.1");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
-		      "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
-		      "'proxy-protocol'?)");
-	EXPECT_ERRORS("listen 127.0.0.1\n",
-		      "main.conf:1: bad listen address '127.0.0.1': it has no port: write "
-		      "ADDRESS:PORT, e.g. 127.0.0.1:3128, or *:PORT for every address");
+	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
+	              "'proxy-protocol'?)");
+	EXPECT_ERRORS("listen 127.0.0.1\n", "main.conf:1: bad listen address '127.0.0.1': it has no port: write "
+	                                    "ADDRESS:PORT, e.g. 127.0.0.1:3128, or *:PORT for every address");
 	EXPECT_ERRORS("listen localhost:3128\n",
-		      "main.conf:1: bad listen address 'localhost:3128': the address must be an "
-		      "IPv4 address, [IPv6] or * (names are not resolved)");
+	              "main.conf:1: bad listen address 'localhost:3128': the address must be an "
+	              "IPv4 address, [IPv6] or * (names are not resolved)");
 	EXPECT_ERRORS("listen ::1:3128\n", "main.conf:1: bad listen address '::1:3128': write an "
-					   "IPv6 address in brackets, e.g. [::1]:3128");
+	                                   "IPv6 address in brackets, e.g. [::1]:3128");
 	EXPECT_ERRORS("listen 127.0.0.1:0\n", "main.conf:1: bad listen address '127.0.0.1:0': "
-					      "the port must be a number from 1 to 65535");
+	                                      "the port must be a number from 1 to 65535");
 	EXPECT_ERRORS("listen [::1]:3128\nlisten 127.0.0.1:3128\nlisten [0::1]:3128\n",
-		      "main.conf:3: duplicate listen address [0::1]:3128 (already at "
-		      "main.conf:1)");
+	              "main.conf:3: duplicate listen address [0::1]:3128 (already at "
+	              "main.conf:1)");
 	EXPECT_ERRORS("listen *:3128\nlisten 0.0.0.0:3128\n",
-		      "main.conf:2: duplicate listen address 0.0.0.0:3128 (already at "
-		      "main.conf:1)");
-	EXPECT_ERRORS("admin 127.0.0.1\n",
-		      "main.conf:1: bad admin address '127.0.0.1': it has no port: write "
-		      "ADDRESS:PORT, e.g. 127.0.0.1:3128, or *:PORT for every address");
+	              "main.conf:2: duplicate listen address 0.0.0.0:3128 (already at "
+	              "main.conf:1)");
+	EXPECT_ERRORS("admin 127.0.0.1\n", "main.conf:1: bad admin address '127.0.0.1': it has no port: write "
+	                                   "ADDRESS:PORT, e.g. 127.0.0.1:3128, or *:PORT for every address");
 	EXPECT_ERRORS("listen *:3128\n# the admin page\nadmin *:3129\n",
-		      "main.conf:3: the admin interface on *:3129 is reachable from other "
-		      "machines and has no password; add 'admin-auth htpasswd FILE' or make it "
-		      "listen on 127.0.0.1");
+	              "main.conf:3: the admin interface on *:3129 is reachable from other "
+	              "machines and has no password; add 'admin-auth htpasswd FILE' or make it "
+	              "listen on 127.0.0.1");
 	EXPECT_ERRORS("admin 127.0.0.1:3128\n",
-		      "main.conf:1: admin address 127.0.0.1:3128 is the proxy's default listen "
-		      "address; give admin another port or add a 'listen' line");
+	              "main.conf:1: admin address 127.0.0.1:3128 is the proxy's default listen "
+	              "address; give admin another port or add a 'listen' line");
 	EXPECT_ERRORS("admin 127.0.0.1:3129\nadmin 127.0.0.1:3130\n",
-		      "main.conf:2: 'admin' is already set at main.conf:1");
+	              "main.conf:2: 'admin' is already set at main.conf:1");
 	EXPECT_ERRORS("admin-auth htpaswd admin.htpasswd\n",
-		      "main.conf:1: unknown admin-auth kind 'htpaswd' (did you mean "
-		      "'htpasswd'?)");
+	              "main.conf:1: unknown admin-auth kind 'htpaswd' (did you mean "
+	              "'htpasswd'?)");
 	EXPECT_ERRORS("workers 0\nworkers 65\n",
-		      "main.conf:1: workers must be 'auto' or a number from 1 to 64, not '0'",
-		      "main.conf:2: 'workers' is already set at main.conf:1",
-		      "main.conf:2: workers must be 'auto' or a number from 1 to 64, not '65'");
-	EXPECT_ERRORS("workers many\n",
-		      "main.conf:1: workers must be 'auto' or a number from 1 to 64, not 'many'");
+	              "main.conf:1: workers must be 'auto' or a number from 1 to 64, not '0'",
+	              "main.conf:2: 'workers' is already set at main.conf:1",
+	              "main.conf:2: workers must be 'auto' or a number from 1 to 64, not '65'");
+	EXPECT_ERRORS("workers many\n", "main.conf:1: workers must be 'auto' or a number from 1 to 64, not 'many'");
 	EXPECT_ERRORS("user pinhole-no-such-user\n",
-		      "main.conf:1: user 'pinhole-no-such-user' does not exist on this system; "
-		      "create it or name an existing one such as 'nobody'");
+	              "main.conf:1: user 'pinhole-no-such-user' does not exist on this system; "
+	              "create it or name an existing one such as 'nobody'");
 	EXPECT_ERRORS("access-log stdout jsno\n",
-		      "main.conf:1: unknown access-log format 'jsno' (did you mean 'json'?)");
+	              "main.conf:1: unknown access-log format 'jsno' (did you mean 'json'?)");
 	EXPECT_ERRORS("access-log stdout common\n",
-		      "main.conf:1: unknown access-log format 'common' (one of: squid, json)");
-	EXPECT_ERRORS("access-log \"\"\n",
-		      "main.conf:1: access-log needs a file name, 'stdout' or 'off'");
-	EXPECT_ERRORS("error-log \"\"\n",
-		      "main.conf:1: error-log needs a file name, 'stderr' or 'syslog'");
+	              "main.conf:1: unknown access-log format 'common' (one of: squid, json)");
+	EXPECT_ERRORS("access-log \"\"\n", "main.conf:1: access-log needs a file name, 'stdout' or 'off'");
+	EXPECT_ERRORS("error-log \"\"\n", "main.conf:1: error-log needs a file name, 'stderr' or 'syslog'");
 	EXPECT_ERRORS("log-level verbose\n", "main.conf:1: unknown log-level 'verbose' (one of: "
-					     "error, warn, info, debug)");
-	EXPECT_ERRORS("log-level debg\n",
-		      "main.conf:1: unknown log-level 'debg' (did you mean 'debug'?)");
+	                                     "error, warn, info, debug)");
+	EXPECT_ERRORS("log-level debg\n", "main.conf:1: unknown log-level 'debg' (did you mean 'debug'?)");
 	EXPECT_ERRORS("dns-server 192.0.2.1 resolver.lan [::1 10.0.0.1:0 ::1%eth0\n",
-		      "main.conf:1: bad dns-server 'resolver.lan': it is not an IPv4 address "
-		      "(names are not resolved)",
-		      "main.conf:1: bad dns-server '[::1': write an IPv6 server as [ADDRESS] or "
-		      "[ADDRESS]:PORT",
-		      "main.conf:1: bad dns-server '10.0.0.1:0': the port must be a number from "
-		      "1 to 65535",
-		      "main.conf:1: bad dns-server '::1%eth0': it is not an IPv6 address (names "
-		      "are not resolved)");
-	EXPECT_ERRORS("timeout conect 5s\n",
-		      "main.conf:1: unknown timeout 'conect' (did you mean 'connect'?)");
+	              "main.conf:1: bad dns-server 'resolver.lan': it is not an IPv4 address "
+	              "(names are not resolved)",
+	              "main.conf:1: bad dns-server '[::1': write an IPv6 server as [ADDRESS] or "
+	              "[ADDRESS]:PORT",
+	              "main.conf:1: bad dns-server '10.0.0.1:0': the port must be a number from "
+	              "1 to 65535",
+	              "main.conf:1: bad dns-server '::1%eth0': it is not an IPv6 address (names "
+	              "are not resolved)");
+	EXPECT_ERRORS("timeout conect 5s\n", "main.conf:1: unknown timeout 'conect' (did you mean 'connect'?)");
 	EXPECT_ERRORS("timeout idle 1.5m\n",
-		      "main.conf:1: bad duration '1.5m' for timeout idle: write a number with s, "
-		      "m, h or ms, e.g. 30s");
+	              "main.conf:1: bad duration '1.5m' for timeout idle: write a number with s, "
+	              "m, h or ms, e.g. 30s");
 	EXPECT_ERRORS("timeout connect 0\n", "main.conf:1: timeout connect cannot be 0");
 	EXPECT_ERRORS("timeout idle 5s\ntimeout idle 6s\n",
-		      "main.conf:2: 'timeout idle' is already set at main.conf:1");
+	              "main.conf:2: 'timeout idle' is already set at main.conf:1");
 	EXPECT_ERRORS("max-connections 1000001\n", "main.conf:1: max-connections must be a "
-						   "number from 1 to 1000000, not '1000001'");
-	EXPECT_ERRORS("max-header-size 512\n",
-		      "main.conf:1: max-header-size must be from 1k to 1M, not '512'");
+	                                           "number from 1 to 1000000, not '1000001'");
+	EXPECT_ERRORS("max-header-size 512\n", "main.conf:1: max-header-size must be from 1k to 1M, not '512'");
 	EXPECT_ERRORS("max-header-size 64kb\n",
-		      "main.conf:1: bad size '64kb' for max-header-size: write bytes or a number "
-		      "with k or M, e.g. 64k");
+	              "main.conf:1: bad size '64kb' for max-header-size: write bytes or a number "
+	              "with k or M, e.g. 64k");
 	EXPECT_ERRORS("allow\n", "main.conf:1: allow needs at least one matcher, e.g. 'allow "
-				 "all'");
-	EXPECT_ERRORS("deny # nothing\n",
-		      "main.conf:1: deny needs at least one matcher, e.g. 'deny all'");
+	                         "all'");
+	EXPECT_ERRORS("deny # nothing\n", "main.conf:1: deny needs at least one matcher, e.g. 'deny all'");
 	EXPECT_ERRORS("allow domians .example.com\n",
-		      "main.conf:1: unknown matcher 'domians' (did you mean 'domain'?)");
+	              "main.conf:1: unknown matcher 'domians' (did you mean 'domain'?)");
 	EXPECT_ERRORS("allow port 0\n", "main.conf:1: bad port '0': ports are 1 to 65535");
-	EXPECT_ERRORS("allow all .example.com\n",
-		      "main.conf:1: 'all' takes no values, but '.example.com' follows it");
-	EXPECT_ERRORS("allow src 10.0.0.0/8 method\n",
-		      "main.conf:1: matcher 'method' needs at least one value");
+	EXPECT_ERRORS("allow all .example.com\n", "main.conf:1: 'all' takes no values, but '.example.com' follows it");
+	EXPECT_ERRORS("allow src 10.0.0.0/8 method\n", "main.conf:1: matcher 'method' needs at least one value");
 	EXPECT_ERRORS("quirk strict-tls\nquirk close-after-407\nquirk inspect-all\n"
-		      "quirk auth-everything\n",
-		      "main.conf:1: quirk 'strict-tls' is not available in pinhole 0.1",
-		      "main.conf:2: quirk 'close-after-407' is not available in pinhole 0.1",
-		      "main.conf:3: quirk 'inspect-all' is not available in pinhole 0.1",
-		      "main.conf:4: quirk 'auth-everything' is not available in pinhole 0.1");
-	EXPECT_ERRORS("quirk thrtle 64k\n",
-		      "main.conf:1: unknown quirk 'thrtle' (did you mean 'throttle'?)");
-	EXPECT_ERRORS("quirk sloppy\n",
-		      "main.conf:1: unknown quirk 'sloppy' (one of: http10-connect, no-websocket, "
-		      "idle-cut, throttle, delay, strict-tls, close-after-407, inspect-all, "
-		      "auth-everything)");
+	              "quirk auth-everything\n",
+	              "main.conf:1: quirk 'strict-tls' is not available in pinhole 0.1",
+	              "main.conf:2: quirk 'close-after-407' is not available in pinhole 0.1",
+	              "main.conf:3: quirk 'inspect-all' is not available in pinhole 0.1",
+	              "main.conf:4: quirk 'auth-everything' is not available in pinhole 0.1");
+	EXPECT_ERRORS("quirk thrtle 64k\n", "main.conf:1: unknown quirk 'thrtle' (did you mean 'throttle'?)");
+	EXPECT_ERRORS("quirk sloppy\n", "main.conf:1: unknown quirk 'sloppy' (one of: http10-connect, no-websocket, "
+	                                "idle-cut, throttle, delay, strict-tls, close-after-407, inspect-all, "
+	                                "auth-everything)");
 	EXPECT_ERRORS("quirk throttle\nquirk http10-connect yes\n",
-		      "main.conf:1: quirk throttle takes one value (usage: quirk throttle RATE)",
-		      "main.conf:2: quirk http10-connect takes no value (usage: quirk "
-		      "http10-connect)");
+	              "main.conf:1: quirk throttle takes one value (usage: quirk throttle RATE)",
+	              "main.conf:2: quirk http10-connect takes no value (usage: quirk "
+	              "http10-connect)");
 	EXPECT_ERRORS("quirk throttle 0\nquirk delay 0\nquirk idle-cut soon\n",
-		      "main.conf:1: bad rate '0' for quirk throttle: write bytes per second "
-		      "greater than 0, with k or M, e.g. 64k or 1M/s",
-		      "main.conf:2: bad duration '0' for quirk delay: write a number greater than "
-		      "0 with s, m, h or ms, e.g. 30s",
-		      "main.conf:3: bad duration 'soon' for quirk idle-cut: write a number "
-		      "greater than 0 with s, m, h or ms, e.g. 30s");
+	              "main.conf:1: bad rate '0' for quirk throttle: write bytes per second "
+	              "greater than 0, with k or M, e.g. 64k or 1M/s",
+	              "main.conf:2: bad duration '0' for quirk delay: write a number greater than "
+	              "0 with s, m, h or ms, e.g. 30s",
+	              "main.conf:3: bad duration 'soon' for quirk idle-cut: write a number "
+	              "greater than 0 with s, m, h or ms, e.g. 30s");
 	EXPECT_ERRORS("quirk no-websocket\nquirk no-websocket\n",
-		      "main.conf:2: 'quirk no-websocket' is already set at main.conf:1");
+	              "main.conf:2: 'quirk no-websocket' is already set at main.conf:1");
 }
 
 static void test_errors_syntax(void)
 {
 	char *longline;
 
-	EXPECT_ERRORS("workers \"2\nallow all\n",
-		      "main.conf:1: unterminated quoted string: a '\"' is missing");
+	EXPECT_ERRORS("workers \"2\nallow all\n", "main.conf:1: unterminated quoted string: a '\"' is missing");
 	{
 		static const char text[] = "workers 2\nuser ro\0ot\nlog-level debug\n";
 		struct cfg_errors errs = { 0 };
@@ -807,7 +816,7 @@ static void test_errors_syntax(void)
 		CHECK_INT(errs.n, 1);
 		if (errs.n)
 			CHECK_STR(errs.msgs[0], "main.conf:2: the line contains a NUL byte; is this "
-						"a text file?");
+			                        "a text file?");
 		cfg_errors_free(&errs);
 	}
 	longline = ph_malloc(70000 + 32);
@@ -815,17 +824,17 @@ static void test_errors_syntax(void)
 	memset(longline + strlen(longline), 'a', 70000);
 	strcpy(longline + 70000, "\nworkers 3\n");
 	EXPECT_ERRORS(longline, "main.conf:2: the line is longer than 65536 bytes",
-		      "main.conf:3: 'workers' is already set at main.conf:1");
+	              "main.conf:3: 'workers' is already set at main.conf:1");
 	free(longline);
 
 	/* Every error of a file, not only the first. */
 	EXPECT_ERRORS("workers 0\nlisten x\nlog-level loud\nallow port 99999\nallow\n",
-		      "main.conf:1: workers must be 'auto' or a number from 1 to 64, not '0'",
-		      "main.conf:2: bad listen address 'x': it has no port: write ADDRESS:PORT, "
-		      "e.g. 127.0.0.1:3128, or *:PORT for every address",
-		      "main.conf:3: unknown log-level 'loud' (one of: error, warn, info, debug)",
-		      "main.conf:4: bad port '99999': ports are 1 to 65535",
-		      "main.conf:5: allow needs at least one matcher, e.g. 'allow all'");
+	              "main.conf:1: workers must be 'auto' or a number from 1 to 64, not '0'",
+	              "main.conf:2: bad listen address 'x': it has no port: write ADDRESS:PORT, "
+	              "e.g. 127.0.0.1:3128, or *:PORT for every address",
+	              "main.conf:3: unknown log-level 'loud' (one of: error, warn, info, debug)",
+	              "main.conf:4: bad port '99999': ports are 1 to 65535",
+	              "main.conf:5: allow needs at least one matcher, e.g. 'allow all'");
 }
 
 static void test_errors_files(void)
@@ -837,24 +846,21 @@ static void test_errors_files(void)
 	/* Errors in an included file carry its name and line. */
 	write_file("bad-inc.conf", "# included\nworkers 99\nallow prot 443\n");
 	EXPECT_ERRORS("allow all\ninclude bad-inc.conf\nlog-level loud\n",
-		      "bad-inc.conf:2: workers must be 'auto' or a number from 1 to 64, not '99'",
-		      "bad-inc.conf:3: unknown matcher 'prot' (did you mean 'port'?)",
-		      "main.conf:3: unknown log-level 'loud' (one of: error, warn, info, debug)");
+	              "bad-inc.conf:2: workers must be 'auto' or a number from 1 to 64, not '99'",
+	              "bad-inc.conf:3: unknown matcher 'prot' (did you mean 'port'?)",
+	              "main.conf:3: unknown log-level 'loud' (one of: error, warn, info, debug)");
 	EXPECT_ERRORS("include no-such.conf\n",
-		      "main.conf:1: cannot include 'no-such.conf': No such file or directory");
+	              "main.conf:1: cannot include 'no-such.conf': No such file or directory");
 	EXPECT_ERRORS("include sub\n", "main.conf:1: cannot include 'sub': it is a directory");
-	EXPECT_ERRORS("include /dev/null\n",
-		      "main.conf:1: cannot include '/dev/null': it is not a regular file");
+	EXPECT_ERRORS("include /dev/null\n", "main.conf:1: cannot include '/dev/null': it is not a regular file");
 
 	/* Include cycles name the chain. */
 	write_file("cycle-a.conf", "workers 2\ninclude cycle-b.conf\n");
 	write_file("cycle-b.conf", "\ninclude cycle-a.conf\n");
-	EXPECT_ERRORS("include cycle-a.conf\n",
-		      "cycle-b.conf:2: include cycle: cycle-a.conf -> cycle-b.conf -> "
-		      "cycle-a.conf");
+	EXPECT_ERRORS("include cycle-a.conf\n", "cycle-b.conf:2: include cycle: cycle-a.conf -> cycle-b.conf -> "
+	                                        "cycle-a.conf");
 	write_file("main.conf", "include main.conf\n");
-	EXPECT_ERRORS("include main.conf\n",
-		      "main.conf:1: include cycle: main.conf -> main.conf");
+	EXPECT_ERRORS("include main.conf\n", "main.conf:1: include cycle: main.conf -> main.conf");
 	cfg = config_load("main.conf", &errs);
 	CHECK(cfg == NULL);
 	CHECK_INT(errs.n, 1);
@@ -874,30 +880,23 @@ static void test_errors_files(void)
 	cfg = PARSE_OK("include deep3.conf\n");
 	CHECK(cfg && cfg->workers == 1 && cfg->nfiles == 16);
 	config_unref(cfg);
-	EXPECT_ERRORS("include deep2.conf\n",
-		      "deep16.conf:1: cannot include 'deep17.conf': includes are nested more "
-		      "than 16 deep");
+	EXPECT_ERRORS("include deep2.conf\n", "deep16.conf:1: cannot include 'deep17.conf': includes are nested more "
+	                                      "than 16 deep");
 
 	/* The hosts-file reports its own name and lines. */
 	write_file("bad.hosts", "192.0.2.1 good.lab\n"
-				"192.0.2.x broken.lab\n"
-				"192.0.2.2\n"
-				"192.0.2.3 bad/name.lab *.wild.lab\n"
-				"192.0.2.4 10.0.0.1\n");
-	snprintf(want, sizeof(want), "%s:2: '192.0.2.x' is not an IPv4 or IPv6 address",
-		 in_tmp("bad.hosts"));
+	                        "192.0.2.x broken.lab\n"
+	                        "192.0.2.2\n"
+	                        "192.0.2.3 bad/name.lab *.wild.lab\n"
+	                        "192.0.2.4 10.0.0.1\n");
+	snprintf(want, sizeof(want), "%s:2: '192.0.2.x' is not an IPv4 or IPv6 address", in_tmp("bad.hosts"));
 	{
-		char w3[PATH_MAX + 200], w4a[PATH_MAX + 200], w4b[PATH_MAX + 200],
-			w5[PATH_MAX + 200];
+		char w3[PATH_MAX + 200], w4a[PATH_MAX + 200], w4b[PATH_MAX + 200], w5[PATH_MAX + 200];
 
-		snprintf(w3, sizeof(w3), "%s:3: the address has no host name after it",
-			 in_tmp("bad.hosts"));
-		snprintf(w4a, sizeof(w4a), "%s:4: 'bad/name.lab' is not a valid host name",
-			 in_tmp("bad.hosts"));
-		snprintf(w4b, sizeof(w4b), "%s:4: '*.wild.lab' is not a valid host name",
-			 in_tmp("bad.hosts"));
-		snprintf(w5, sizeof(w5), "%s:5: '10.0.0.1' is an address, not a host name",
-			 in_tmp("bad.hosts"));
+		snprintf(w3, sizeof(w3), "%s:3: the address has no host name after it", in_tmp("bad.hosts"));
+		snprintf(w4a, sizeof(w4a), "%s:4: 'bad/name.lab' is not a valid host name", in_tmp("bad.hosts"));
+		snprintf(w4b, sizeof(w4b), "%s:4: '*.wild.lab' is not a valid host name", in_tmp("bad.hosts"));
+		snprintf(w5, sizeof(w5), "%s:5: '10.0.0.1' is an address, not a host name", in_tmp("bad.hosts"));
 		EXPECT_ERRORS("hosts-file bad.hosts\n", want, w3, w4a, w4b, w5);
 	}
 	{
@@ -906,15 +905,21 @@ static void test_errors_files(void)
 		for (int i = 1; i <= HOSTS_MAX_ADDRS + 1; i++)
 			p += sprintf(p, "192.0.2.%d many.lab\n", i);
 		write_file("many.hosts", text);
-		snprintf(want, sizeof(want), "%s:9: 'many.lab' has more than 8 addresses; pinhole "
-			 "keeps at most 8 per name", in_tmp("many.hosts"));
+		snprintf(want, sizeof(want),
+		         "%s:9: 'many.lab' has more than 8 addresses; pinhole "
+		         "keeps at most 8 per name",
+		         in_tmp("many.hosts"));
 		EXPECT_ERRORS("hosts-file many.hosts\n", want);
 	}
-	snprintf(want, sizeof(want), "main.conf:1: cannot read the hosts-file '%s': No such "
-		 "file or directory", in_tmp("no.hosts"));
+	snprintf(want, sizeof(want),
+	         "main.conf:1: cannot read the hosts-file '%s': No such "
+	         "file or directory",
+	         in_tmp("no.hosts"));
 	EXPECT_ERRORS("hosts-file no.hosts\n", want);
-	snprintf(want, sizeof(want), "main.conf:2: cannot read the admin-auth file '%s': No "
-		 "such file or directory", in_tmp("no-such-file"));
+	snprintf(want, sizeof(want),
+	         "main.conf:2: cannot read the admin-auth file '%s': No "
+	         "such file or directory",
+	         in_tmp("no-such-file"));
 	EXPECT_ERRORS("admin 127.0.0.1:3129\nadmin-auth htpasswd no-such-file\n", want);
 
 	/* config_load on a file that is not there. */
@@ -923,7 +928,7 @@ static void test_errors_files(void)
 	CHECK_INT(errs.n, 1);
 	if (errs.n)
 		CHECK_STR(errs.msgs[0], "no-such-main.conf: cannot read the configuration file: "
-					"No such file or directory");
+		                        "No such file or directory");
 	cfg_errors_free(&errs);
 	/* errs may be NULL when the caller only wants yes or no. */
 	CHECK(config_load("no-such-main.conf", NULL) == NULL);
@@ -955,16 +960,16 @@ static void test_dump_roundtrip(void)
 	struct cfg_errors errs = { 0 };
 
 	a = PARSE_OK("listen *:3128 proxy-protocol\nlisten [::1]:3128\n"
-		     "admin 0.0.0.0:3129\nadmin-auth htpasswd admin.htpasswd\n"
-		     "workers 4\nuser root\naccess-log \"dir with space/a.log\" json\n"
-		     "error-log syslog\nlog-level info\nhosts-file lab.hosts\n"
-		     "dns-server 127.0.0.1:5353 [::1]\ntimeout connect 90s\n"
-		     "timeout header 1500ms\ntimeout drain 0\nmax-connections 500\n"
-		     "max-header-size 32k\nquirk http10-connect\nquirk no-websocket\n"
-		     "quirk idle-cut 2m\nquirk throttle 1000/s\nquirk delay 1h\n"
-		     "include rules.conf\n"
-		     "allow user \"CORP\\alice\" \"we\\\"ird\" # who\n"
-		     "deny domain *.example.com port 1-1024  method CONNECT\n");
+	             "admin 0.0.0.0:3129\nadmin-auth htpasswd admin.htpasswd\n"
+	             "workers 4\nuser root\naccess-log \"dir with space/a.log\" json\n"
+	             "error-log syslog\nlog-level info\nhosts-file lab.hosts\n"
+	             "dns-server 127.0.0.1:5353 [::1]\ntimeout connect 90s\n"
+	             "timeout header 1500ms\ntimeout drain 0\nmax-connections 500\n"
+	             "max-header-size 32k\nquirk http10-connect\nquirk no-websocket\n"
+	             "quirk idle-cut 2m\nquirk throttle 1000/s\nquirk delay 1h\n"
+	             "include rules.conf\n"
+	             "allow user \"CORP\\alice\" \"we\\\"ird\" # who\n"
+	             "deny domain *.example.com port 1-1024  method CONNECT\n");
 	if (!a)
 		return;
 	da = config_dump(a);
@@ -1052,7 +1057,7 @@ static void test_refcount(void)
 	config_unref(a);
 	CHECK_INT(atomic_load(&a->refs), 1);
 	g1 = a->generation;
-	config_unref(a);        /* freed here: ASan reports any use after this */
+	config_unref(a); /* freed here: ASan reports any use after this */
 	config_unref(NULL);
 
 	b = PARSE_OK("allow all\n");
@@ -1074,9 +1079,9 @@ static void test_refcount(void)
 static void test_garbage(void)
 {
 	static const char base[] = "listen 127.0.0.1:3128\nadmin [::1]:3129\n"
-				   "allow domain .a.com \"b c\" port 1-2 src ::1/128\n"
-				   "timeout idle 5m\nquirk throttle 1k/s\nworkers 2\n"
-				   "dns-server [::1]:53\n";
+	                           "allow domain .a.com \"b c\" port 1-2 src ::1/128\n"
+	                           "timeout idle 5m\nquirk throttle 1k/s\nworkers 2\n"
+	                           "dns-server [::1]:53\n";
 	char buf[sizeof(base)];
 	uint32_t seed = 12345;
 
@@ -1106,8 +1111,7 @@ int main(void)
 	const char *base = getenv("TMPDIR");
 	char oldcwd[PATH_MAX];
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pinhole-test-config-XXXXXX",
-		 base && *base ? base : "/tmp");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/pinhole-test-config-XXXXXX", base && *base ? base : "/tmp");
 	if (!mkdtemp(tmpdir) || !getcwd(oldcwd, sizeof(oldcwd)) || chdir(tmpdir) != 0) {
 		perror("test_config: temporary directory");
 		return 2;

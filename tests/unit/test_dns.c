@@ -22,12 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CASE_LIMIT_MS 20000     /* no case may take longer */
-#define DNSMASQ_PATHS {"/usr/sbin/dnsmasq", "/sbin/dnsmasq", "/usr/bin/dnsmasq"}
+#define CASE_LIMIT_MS 20000 /* no case may take longer */
+#define DNSMASQ_PATHS                                                    \
+	{                                                                \
+		"/usr/sbin/dnsmasq", "/sbin/dnsmasq", "/usr/bin/dnsmasq" \
+	}
 
 static struct ev_loop *loop;
 static pid_t dnsmasq_pid = -1;
-static int outstanding;         /* answers the running wait still expects */
+static int outstanding; /* answers the running wait still expects */
 
 struct answer {
 	int calls;
@@ -81,7 +84,7 @@ static void on_deadline(struct ev_loop *l, struct ev_timer *t)
 static bool wait_answers(int n, uint64_t limit_ms)
 {
 	bool expired = false;
-	struct ev_timer deadline = {.cb = on_deadline, .data = &expired};
+	struct ev_timer deadline = { .cb = on_deadline, .data = &expired };
 
 	outstanding = n;
 	if (n <= 0)
@@ -128,8 +131,8 @@ static void set_addr(struct sockaddr_storage *ss, const char *text)
 static void test_literals(struct dns *dns, const struct config *cfg)
 {
 	struct dns_result res;
-	struct dns_query *q = (struct dns_query *)&res;     /* not NULL: must be reset */
-	struct answer a = {0};
+	struct dns_query *q = (struct dns_query *)&res; /* not NULL: must be reset */
+	struct answer a = { 0 };
 	char buf[64];
 
 	CHECK_INT(dns_resolve(dns, cfg, "192.0.2.7", 443, &res, on_answer, &a, &q), PH_OK);
@@ -148,11 +151,10 @@ static void test_literals(struct dns *dns, const struct config *cfg)
 	CHECK_INT(a.calls, 0);
 }
 
-static void expect_bad_name(struct dns *dns, const struct config *cfg, const char *host,
-			    const char *why)
+static void expect_bad_name(struct dns *dns, const struct config *cfg, const char *host, const char *why)
 {
 	struct dns_result res;
-	struct answer a = {0};
+	struct answer a = { 0 };
 	struct dns_query *q;
 
 	CHECK_INT(dns_resolve(dns, cfg, host, 80, &res, on_answer, &a, &q), PH_ERROR);
@@ -162,8 +164,7 @@ static void expect_bad_name(struct dns *dns, const struct config *cfg, const cha
 	CHECK_INT(a.calls, 0);
 }
 
-#define NUMERIC_NAME \
-	"the host name ends in a number but is not an IP address in the usual dotted form"
+#define NUMERIC_NAME "the host name ends in a number but is not an IP address in the usual dotted form"
 
 static void test_bad_names(struct dns *dns, const struct config *cfg)
 {
@@ -175,14 +176,11 @@ static void test_bad_names(struct dns *dns, const struct config *cfg)
 		longname[i] = '.';
 	expect_bad_name(dns, cfg, "", "the host name is empty");
 	expect_bad_name(dns, cfg, longname, "the host name is longer than 253 characters");
-	expect_bad_name(dns, cfg, "a..b",
-			"the host name has an empty label (two dots in a row, or a leading dot)");
-	expect_bad_name(dns, cfg, "bad host",
-			"the host name contains a character that is not allowed in DNS names");
+	expect_bad_name(dns, cfg, "a..b", "the host name has an empty label (two dots in a row, or a leading dot)");
+	expect_bad_name(dns, cfg, "bad host", "the host name contains a character that is not allowed in DNS names");
 	memset(longname, 'a', 70);
 	strcpy(longname + 70, ".test");
-	expect_bad_name(dns, cfg, longname,
-			"a label of the host name is longer than 63 characters");
+	expect_bad_name(dns, cfg, longname, "a label of the host name is longer than 63 characters");
 	/* Numeric forms resolvers read as IPv4 must not slip past policy. */
 	expect_bad_name(dns, cfg, "127.1", NUMERIC_NAME);
 	expect_bad_name(dns, cfg, "2130706433", NUMERIC_NAME);
@@ -191,11 +189,11 @@ static void test_bad_names(struct dns *dns, const struct config *cfg)
 
 static void test_hosts_entry(struct dns *dns, struct config *cfg)
 {
-	static const char *addrs[] = {"10.0.0.1", "fd00::1", "10.0.0.2", "fd00::2", "10.0.0.1"};
-	static const char *want[] = {"fd00::1", "fd00::2", "10.0.0.1", "10.0.0.2"};
+	static const char *addrs[] = { "10.0.0.1", "fd00::1", "10.0.0.2", "fd00::2", "10.0.0.1" };
+	static const char *want[] = { "fd00::1", "fd00::2", "10.0.0.1", "10.0.0.2" };
 	struct hosts_entry e;
 	struct dns_result res;
-	struct answer a = {0};
+	struct answer a = { 0 };
 	struct dns_query *q;
 	char buf[64];
 
@@ -224,7 +222,7 @@ static void test_hosts_entry(struct dns *dns, struct config *cfg)
 static void test_sync_answer_is_deferred(struct dns *dns, const struct config *cfg)
 {
 	struct dns_result res;
-	struct answer a = {0};
+	struct answer a = { 0 };
 	struct dns_query *q = NULL;
 	char buf[64];
 
@@ -245,8 +243,8 @@ static void test_sync_answer_is_deferred(struct dns *dns, const struct config *c
  * both UDP and TCP right now. */
 static bool port_free(int port)
 {
-	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (size_t i = 0; i < PH_ARRAY_LEN(types); i++) {
@@ -276,7 +274,7 @@ static int pick_port(void)
 static int silent_server(int *port)
 {
 	for (int i = 0; i < 50; i++) {
-		struct sockaddr_in sin = {.sin_family = AF_INET};
+		struct sockaddr_in sin = { .sin_family = AF_INET };
 		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 		*port = pick_port();
@@ -294,10 +292,9 @@ static int silent_server(int *port)
 static bool dnsmasq_answers(int port)
 {
 	static const unsigned char query[] = {
-		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-		1, 'a', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
 	};
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	unsigned char buf[512];
 	struct pollfd p;
 	bool ok = false;
@@ -343,14 +340,25 @@ static int start_dnsmasq(const char *path, int port)
 	char *argv[64] = {
 		/* --no-daemon keeps our uid and capabilities, and with them
 		 * the parent-death signal (a uid change would clear it). */
-		(char *)path, "--no-daemon", "--conf-file=/dev/null", "--pid-file=",
-		"--no-resolv", "--no-hosts", "--bind-interfaces",
-		"--listen-address=127.0.0.1", portarg,
-		"--address=/a.test/127.0.0.2", "--local=/a.test/",
-		"--address=/six.test/::1", "--local=/six.test/",
-		"--address=/both.test/127.0.0.3", "--address=/both.test/::3",
-		"--address=/both.test/127.0.0.4", "--local=/both.test/",
-		"--local=/nx.test/", "--local=/big.test/",
+		(char *)path,
+		"--no-daemon",
+		"--conf-file=/dev/null",
+		"--pid-file=",
+		"--no-resolv",
+		"--no-hosts",
+		"--bind-interfaces",
+		"--listen-address=127.0.0.1",
+		portarg,
+		"--address=/a.test/127.0.0.2",
+		"--local=/a.test/",
+		"--address=/six.test/::1",
+		"--local=/six.test/",
+		"--address=/both.test/127.0.0.3",
+		"--address=/both.test/::3",
+		"--address=/both.test/127.0.0.4",
+		"--local=/both.test/",
+		"--local=/nx.test/",
+		"--local=/big.test/",
 	};
 	size_t argc = 0;
 	pid_t parent = getpid();
@@ -382,7 +390,7 @@ static int start_dnsmasq(const char *path, int port)
 		execv(path, argv);
 		_exit(127);
 	}
-	setpgid(dnsmasq_pid, dnsmasq_pid);     /* whichever of us runs first */
+	setpgid(dnsmasq_pid, dnsmasq_pid); /* whichever of us runs first */
 	uint64_t until = ph_mono_ms() + 5000;
 
 	while (ph_mono_ms() < until) {
@@ -403,7 +411,7 @@ static int start_dnsmasq(const char *path, int port)
 /* The dns-server list as config.c writes it for c-ares. */
 static bool servers_from_config(int port, char *out, size_t len)
 {
-	struct cfg_errors errs = {0};
+	struct cfg_errors errs = { 0 };
 	struct config *cfg;
 	char text[64];
 
@@ -425,8 +433,7 @@ static bool servers_from_config(int port, char *out, size_t len)
 
 /* Real lookups against dnsmasq. */
 
-static void resolve_one(struct dns *dns, const struct config *cfg, const char *host,
-			uint16_t port, struct answer *a)
+static void resolve_one(struct dns *dns, const struct config *cfg, const char *host, uint16_t port, struct answer *a)
 {
 	struct dns_result res;
 	struct dns_query *q;
@@ -438,8 +445,7 @@ static void resolve_one(struct dns *dns, const struct config *cfg, const char *h
 	CHECK(a->res.elapsed_ms < CASE_LIMIT_MS);
 	if (getenv("TEST_DNS_VERBOSE"))
 		printf("test_dns: %s: %d addresses, %s, %llu ms\n", host, a->res.n,
-		       a->res.error ? a->res.error : "no error",
-		       (unsigned long long)a->res.elapsed_ms);
+		       a->res.error ? a->res.error : "no error", (unsigned long long)a->res.elapsed_ms);
 }
 
 static void test_real_answers(struct dns *dns, const struct config *cfg)
@@ -504,13 +510,11 @@ static void test_tcp_fallback(const struct config *cfg)
 static void test_cancel(struct dns *dns, const struct config *cfg)
 {
 	struct dns_result res;
-	struct answer cancelled = {0}, other = {0};
+	struct answer cancelled = { 0 }, other = { 0 };
 	struct dns_query *q1, *q2;
 
-	CHECK_INT(dns_resolve(dns, cfg, "c1.a.test", 80, &res, on_answer, &cancelled, &q1),
-		  PH_AGAIN);
-	CHECK_INT(dns_resolve(dns, cfg, "c2.a.test", 80, &res, on_answer, &other, &q2),
-		  PH_AGAIN);
+	CHECK_INT(dns_resolve(dns, cfg, "c1.a.test", 80, &res, on_answer, &cancelled, &q1), PH_AGAIN);
+	CHECK_INT(dns_resolve(dns, cfg, "c2.a.test", 80, &res, on_answer, &other, &q2), PH_AGAIN);
 	dns_cancel(dns, q1);
 	CHECK(wait_answers(1, CASE_LIMIT_MS));
 	CHECK_INT(other.calls, 1);
@@ -519,8 +523,7 @@ static void test_cancel(struct dns *dns, const struct config *cfg)
 
 	/* Cancelled after c-ares answered but before the loop delivered. */
 	memset(&cancelled, 0, sizeof(cancelled));
-	CHECK_INT(dns_resolve(dns, cfg, "localhost", 80, &res, on_answer, &cancelled, &q1),
-		  PH_AGAIN);
+	CHECK_INT(dns_resolve(dns, cfg, "localhost", 80, &res, on_answer, &cancelled, &q1), PH_AGAIN);
 	dns_cancel(dns, q1);
 	run_for(300);
 	CHECK_INT(cancelled.calls, 0);
@@ -544,8 +547,8 @@ static void test_many(struct dns *dns, const struct config *cfg)
 	CHECK(wait_answers(N, CASE_LIMIT_MS));
 	for (int i = 0; i < N; i++)
 		good += a[i].calls == 1 && a[i].res.n == 1 &&
-			strcmp(addr_at(&a[i].res, 0, buf, sizeof(buf)), "127.0.0.2") == 0 &&
-			port_at(&a[i].res, 0) == 443;
+		        strcmp(addr_at(&a[i].res, 0, buf, sizeof(buf)), "127.0.0.2") == 0 &&
+		        port_at(&a[i].res, 0) == 443;
 	CHECK_INT(good, N);
 }
 
@@ -586,8 +589,8 @@ static void test_closed_port(void)
 		return;
 	resolve_one(dns, &cfg, "a.test", 80, &a);
 	CHECK_INT(a.res.n, 0);
-	CHECK(a.res.error && (strcmp(a.res.error, "the DNS server refused the query") == 0 ||
-			      strcmp(a.res.error, "timed out") == 0));
+	CHECK(a.res.error &&
+	      (strcmp(a.res.error, "the DNS server refused the query") == 0 || strcmp(a.res.error, "timed out") == 0));
 	dns_free(dns);
 }
 
@@ -597,7 +600,7 @@ static void test_timeout_and_reconfigure(const char *dnsmasq_servers)
 {
 	struct config silent_cfg, good_cfg;
 	struct dns_result res;
-	struct answer slow = {0}, fast = {0};
+	struct answer slow = { 0 }, fast = { 0 };
 	struct dns_query *q;
 	struct dns *dns;
 	char servers[64], buf[64];
@@ -617,11 +620,9 @@ static void test_timeout_and_reconfigure(const char *dnsmasq_servers)
 		close(fd);
 		return;
 	}
-	CHECK_INT(dns_resolve(dns, &silent_cfg, "slow.a.test", 80, &res, on_answer, &slow, &q),
-		  PH_AGAIN);
+	CHECK_INT(dns_resolve(dns, &silent_cfg, "slow.a.test", 80, &res, on_answer, &slow, &q), PH_AGAIN);
 	dns_reconfigure(dns, &good_cfg);
-	CHECK_INT(dns_resolve(dns, &good_cfg, "fast.a.test", 80, &res, on_answer, &fast, &q),
-		  PH_AGAIN);
+	CHECK_INT(dns_resolve(dns, &good_cfg, "fast.a.test", 80, &res, on_answer, &fast, &q), PH_AGAIN);
 	CHECK(wait_answers(1, CASE_LIMIT_MS));
 	CHECK_INT(fast.calls, 1);
 	CHECK_INT(slow.calls, 0);
@@ -632,7 +633,7 @@ static void test_timeout_and_reconfigure(const char *dnsmasq_servers)
 	CHECK_INT(slow.res.n, 0);
 	CHECK_STR(slow.res.error, "timed out");
 	CHECK(slow.res.elapsed_ms >= 1000 && slow.res.elapsed_ms < CASE_LIMIT_MS);
-	run_for(50);    /* the retired channel is reaped from the loop */
+	run_for(50); /* the retired channel is reaped from the loop */
 	dns_free(dns);
 
 	/* dns_free() with a query in flight: no callback, nothing leaked. */
@@ -640,8 +641,7 @@ static void test_timeout_and_reconfigure(const char *dnsmasq_servers)
 	dns = dns_new(loop, &silent_cfg);
 	CHECK(dns != NULL);
 	if (dns) {
-		CHECK_INT(dns_resolve(dns, &silent_cfg, "gone.a.test", 80, &res, on_answer,
-				      &slow, &q), PH_AGAIN);
+		CHECK_INT(dns_resolve(dns, &silent_cfg, "gone.a.test", 80, &res, on_answer, &slow, &q), PH_AGAIN);
 		dns_free(dns);
 		run_for(200);
 		CHECK_INT(slow.calls, 0);
@@ -662,7 +662,7 @@ static void free_in_callback(void *arg, const struct dns_result *res)
 static void test_free_from_callback(const struct config *cfg)
 {
 	struct dns_result res;
-	struct answer first = {0}, second = {0};
+	struct answer first = { 0 }, second = { 0 };
 	struct dns_query *q;
 
 	freed_in_cb = dns_new(loop, cfg);
@@ -670,10 +670,8 @@ static void test_free_from_callback(const struct config *cfg)
 	if (!freed_in_cb)
 		return;
 	/* Both answered from /etc/hosts: queued for the same delivery. */
-	CHECK_INT(dns_resolve(freed_in_cb, cfg, "localhost", 80, &res, free_in_callback,
-			      &first, &q), PH_AGAIN);
-	CHECK_INT(dns_resolve(freed_in_cb, cfg, "localhost", 81, &res, on_answer, &second, &q),
-		  PH_AGAIN);
+	CHECK_INT(dns_resolve(freed_in_cb, cfg, "localhost", 80, &res, free_in_callback, &first, &q), PH_AGAIN);
+	CHECK_INT(dns_resolve(freed_in_cb, cfg, "localhost", 81, &res, on_answer, &second, &q), PH_AGAIN);
 	CHECK(wait_answers(1, CASE_LIMIT_MS));
 	run_for(100);
 	CHECK_INT(first.calls, 1);
@@ -724,8 +722,10 @@ int main(void)
 	}
 	CHECK(port > 0);
 	if (port < 0) {
-		fprintf(stderr, "test_dns: %s did not start or answer on 127.0.0.1 "
-			"(run with TEST_DNS_VERBOSE=1 to see its messages)\n", dnsmasq);
+		fprintf(stderr,
+		        "test_dns: %s did not start or answer on 127.0.0.1 "
+		        "(run with TEST_DNS_VERBOSE=1 to see its messages)\n",
+		        dnsmasq);
 		ev_loop_free(loop);
 		return unit_summary("test_dns");
 	}

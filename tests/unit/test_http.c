@@ -19,15 +19,14 @@ static bool contains(const char *hay, const char *needle)
 	return hay && strstr(hay, needle) != NULL;
 }
 
-#define CHECK_WHY(why, phrase)                                               \
-	do {                                                                 \
-		unit_checks++;                                               \
-		if (!contains((why), (phrase))) {                            \
-			unit_failures++;                                     \
-			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n",  \
-				__FILE__, __LINE__, (why) ? (why) : "(null)", \
-				(phrase));                                   \
-		}                                                            \
+#define CHECK_WHY(why, phrase)                                                                  \
+	do {                                                                                    \
+		unit_checks++;                                                                  \
+		if (!contains((why), (phrase))) {                                               \
+			unit_failures++;                                                        \
+			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
+			        (why) ? (why) : "(null)", (phrase));                            \
+		}                                                                               \
 	} while (0)
 
 /* ---- request heads ---- */
@@ -35,8 +34,8 @@ static bool contains(const char *hay, const char *needle)
 struct head_case {
 	const char *in;
 	size_t len;
-	int want;               /* > 0 head length, 0 incomplete, < 0 -status */
-	const char *phrase;     /* in *why, for refusals */
+	int want;           /* > 0 head length, 0 incomplete, < 0 -status */
+	const char *phrase; /* in *why, for refusals */
 };
 
 static const struct head_case request_cases[] = {
@@ -94,7 +93,9 @@ static const struct head_case request_cases[] = {
 	{ B("GET / HTTP/1.1\r\nHo st: a\r\n\r\n"), -400, "invalid character in header field name" },
 	{ B("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"), -400, "obsolete line folding" },
 	{ B("GET / HTTP/1.1\r\n\tX: a\r\n\r\n"), -400, "obsolete line folding" },
-	{ B("GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n"), -400, "control character in header field value" },
+	{ B("GET / HTTP/1.1\r\nX: a\x01"
+	    "b\r\n\r\n"),
+	  -400, "control character in header field value" },
 	{ B("GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n"), -400, "control character in header field value" },
 	{ B("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n"), -400, "control character in header field value" },
 	{ B("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"), -400, "control character in header field value" },
@@ -150,13 +151,12 @@ static void test_request_table(void)
 
 static void test_request_fields(void)
 {
-	static const char in[] =
-		"\r\nPOST http://example.com:8080/a?b HTTP/1.1\r\n"
-		"Host: example.com:8080\r\n"
-		"Content-Length:5\r\n"
-		"X-Empty:\r\n"
-		"X-Pad: \t  padded value \t\r\n"
-		"\r\nhello";
+	static const char in[] = "\r\nPOST http://example.com:8080/a?b HTTP/1.1\r\n"
+	                         "Host: example.com:8080\r\n"
+	                         "Content-Length:5\r\n"
+	                         "X-Empty:\r\n"
+	                         "X-Pad: \t  padded value \t\r\n"
+	                         "\r\nhello";
 	struct http_request req;
 	const char *why = NULL;
 	int rc = http_parse_request(in, sizeof(in) - 1, BIG_HEAD, &req, &why);
@@ -169,8 +169,7 @@ static void test_request_fields(void)
 	CHECK_INT(req.version_minor, 1);
 	CHECK_INT(req.nheaders, 4);
 	CHECK(ph_memcaseeq(req.headers[0].name, req.headers[0].name_len, "host", 4));
-	CHECK(ph_memcaseeq(req.headers[0].value, req.headers[0].value_len,
-			   "example.com:8080", 16));
+	CHECK(ph_memcaseeq(req.headers[0].value, req.headers[0].value_len, "example.com:8080", 16));
 	CHECK(ph_memcaseeq(req.headers[1].value, req.headers[1].value_len, "5", 1));
 	CHECK_INT(req.headers[2].value_len, 0);
 	CHECK_INT(req.headers[3].value_len, strlen("padded value"));
@@ -227,8 +226,7 @@ static void test_request_limits(void)
 	CHECK_INT(rc, -431);
 	CHECK_INT(http_parse_request(head, hl - 2, hl - 1, &req, &why), 0);
 	/* bytes beyond max_head after a complete head are the next message */
-	CHECK_INT(http_parse_request("GET / HTTP/1.1\r\n\r\nXXXXXXXXXXXXXXXX", 34, 18,
-				     &req, &why), 18);
+	CHECK_INT(http_parse_request("GET / HTTP/1.1\r\n\r\nXXXXXXXXXXXXXXXX", 34, 18, &req, &why), 18);
 
 	/* a long incomplete request line keeps asking for more until the limit */
 	buf = malloc(9000);
@@ -306,8 +304,7 @@ static void test_response_table(void)
 	for (size_t i = 0; i < PH_ARRAY_LEN(response_cases); i++)
 		check_response_case(&response_cases[i]);
 
-	CHECK_INT(http_parse_response(in, sizeof(in) - 1, BIG_HEAD, &resp, &why),
-		  (int)sizeof(in) - 1);
+	CHECK_INT(http_parse_response(in, sizeof(in) - 1, BIG_HEAD, &resp, &why), (int)sizeof(in) - 1);
 	CHECK_INT(resp.status, 404);
 	CHECK_INT(resp.version_minor, 1);
 	CHECK_INT(resp.reason_len, 9);
@@ -327,7 +324,7 @@ struct framing_case {
 	const char *head;
 	bool response;
 	bool head_request;
-	int want;               /* 0 ok, else -status */
+	int want; /* 0 ok, else -status */
 	enum http_body_kind kind;
 	uint64_t length;
 	const char *phrase;
@@ -338,7 +335,8 @@ static const struct framing_case framing_cases[] = {
 	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", false, false, 0, HTTP_BODY_LENGTH, 5, NULL },
 	{ "POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n", false, false, 0, HTTP_BODY_LENGTH, 0, NULL },
 	{ "POST / HTTP/1.0\r\nContent-Length: 7\r\n\r\n", false, false, 0, HTTP_BODY_LENGTH, 7, NULL },
-	{ "POST / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n", false, false, 0, HTTP_BODY_LENGTH, UINT64_MAX, NULL },
+	{ "POST / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n", false, false, 0, HTTP_BODY_LENGTH,
+	  UINT64_MAX, NULL },
 	{ "POST / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n", false, false, -400, 0, 0, "too large" },
 	{ "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", false, false, -400, 0, 0, "too large" },
 	{ "POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", false, false, -400, 0, 0, "malformed Content-Length" },
@@ -347,25 +345,37 @@ static const struct framing_case framing_cases[] = {
 	{ "POST / HTTP/1.1\r\nContent-Length: 0x5\r\n\r\n", false, false, -400, 0, 0, "malformed Content-Length" },
 	{ "POST / HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n", false, false, -400, 0, 0, "malformed Content-Length" },
 	{ "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", false, false, -400, 0, 0, "malformed Content-Length" },
-	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0, "duplicate Content-Length" },
-	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\n", false, false, -400, 0, 0, "duplicate Content-Length" },
+	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0,
+	  "duplicate Content-Length" },
+	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\n", false, false, -400, 0, 0,
+	  "duplicate Content-Length" },
 	{ "POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n", false, false, -400, 0, 0, "duplicate Content-Length" },
 	{ "POST / HTTP/1.1\r\nContent-Length: 5,\r\n\r\n", false, false, -400, 0, 0, "duplicate Content-Length" },
 	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, 0, HTTP_BODY_CHUNKED, 0, NULL },
 	{ "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", false, false, 0, HTTP_BODY_CHUNKED, 0, NULL },
 	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", false, false, 0, HTTP_BODY_CHUNKED, 0, NULL },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, 0, HTTP_BODY_CHUNKED, 0, NULL },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip,,chunked , \r\n\r\n", false, false, 0, HTTP_BODY_CHUNKED, 0, NULL },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", false, false, -400, 0, 0, "Transfer-Encoding without chunked as final coding" },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", false, false, -400, 0, 0, "Transfer-Encoding without chunked as final coding" },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", false, false, -400, 0, 0, "Transfer-Encoding without chunked as final coding" },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunkedx\r\n\r\n", false, false, -400, 0, 0, "Transfer-Encoding without chunked as final coding" },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", false, false, -400, 0, 0, "Transfer-Encoding without chunked as final coding" },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", false, false, -400, 0, 0, "more than once" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, 0,
+	  HTTP_BODY_CHUNKED, 0, NULL },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip,,chunked , \r\n\r\n", false, false, 0, HTTP_BODY_CHUNKED, 0,
+	  NULL },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", false, false, -400, 0, 0,
+	  "Transfer-Encoding without chunked as final coding" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", false, false, -400, 0, 0,
+	  "Transfer-Encoding without chunked as final coding" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", false, false, -400, 0, 0,
+	  "Transfer-Encoding without chunked as final coding" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunkedx\r\n\r\n", false, false, -400, 0, 0,
+	  "Transfer-Encoding without chunked as final coding" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", false, false, -400, 0, 0,
+	  "Transfer-Encoding without chunked as final coding" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", false, false, -400, 0, 0,
+	  "more than once" },
 	{ "POST / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", false, false, -400, 0, 0, "empty Transfer-Encoding" },
 	{ "POST / HTTP/1.1\r\nTransfer-Encoding: , \r\n\r\n", false, false, -400, 0, 0, "empty Transfer-Encoding" },
-	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, -400, 0, 0, "both Content-Length and Transfer-Encoding" },
-	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0, "both Content-Length and Transfer-Encoding" },
+	{ "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, -400, 0, 0,
+	  "both Content-Length and Transfer-Encoding" },
+	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0,
+	  "both Content-Length and Transfer-Encoding" },
 	{ "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, -400, 0, 0, "HTTP/1.0" },
 
 	{ "HTTP/1.1 200 OK\r\n\r\n", true, false, 0, HTTP_BODY_CLOSE, 0, NULL },
@@ -380,8 +390,10 @@ static const struct framing_case framing_cases[] = {
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, true, 0, HTTP_BODY_NONE, 0, NULL },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", true, true, 0, HTTP_BODY_NONE, 0, NULL },
 	{ "HTTP/1.0 200 OK\r\n\r\n", true, false, 0, HTTP_BODY_CLOSE, 0, NULL },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", true, false, -502, 0, 0, "both Content-Length and Transfer-Encoding" },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", true, false, -502, 0, 0, "duplicate Content-Length" },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", true, false, -502, 0, 0,
+	  "both Content-Length and Transfer-Encoding" },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", true, false, -502, 0, 0,
+	  "duplicate Content-Length" },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 1,1\r\n\r\n", true, false, -502, 0, 0, "duplicate Content-Length" },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", true, false, -502, 0, 0, "malformed Content-Length" },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", true, false, -502, 0, 0, "too large" },
@@ -427,8 +439,8 @@ static void test_framing_table(void)
 struct chunk_case {
 	const char *in;
 	size_t len;
-	size_t body;            /* bytes of body when valid, 0 when refused */
-	const char *phrase;     /* for refusals */
+	size_t body;        /* bytes of body when valid, 0 when refused */
+	const char *phrase; /* for refusals */
 };
 
 static const struct chunk_case chunk_cases[] = {
@@ -468,8 +480,7 @@ static const struct chunk_case chunk_cases[] = {
 /* Feeds buf in pieces cut at the given points (ascending, within len) and
  * checks the scanner: AGAIN consumes a whole piece, OK ends at body, an
  * error shows up with the phrase and nothing before it said OK. */
-static void feed_chunked(const struct chunk_case *t, const size_t *cuts,
-			 size_t ncuts)
+static void feed_chunked(const struct chunk_case *t, const size_t *cuts, size_t ncuts)
 {
 	struct http_chunked c;
 	size_t start = 0, consumed = 0;
@@ -587,13 +598,11 @@ static void test_chunked_limits(void)
 /* A keep-alive connection: a request with a body, then the next request. */
 static void test_pipelining(void)
 {
-	static const char cl[] =
-		"POST http://a/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-		"GET http://a/next HTTP/1.1\r\n\r\n";
-	static const char ch[] =
-		"POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		"5\r\nhello\r\n0\r\n\r\n"
-		"GET http://a/next HTTP/1.1\r\n\r\n";
+	static const char cl[] = "POST http://a/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+	                         "GET http://a/next HTTP/1.1\r\n\r\n";
+	static const char ch[] = "POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                         "5\r\nhello\r\n0\r\n\r\n"
+	                         "GET http://a/next HTTP/1.1\r\n\r\n";
 	struct http_request req;
 	struct http_framing f;
 	struct http_chunked c;
@@ -615,8 +624,7 @@ static void test_pipelining(void)
 	CHECK_INT(http_request_framing(&req, &f, &why), 0);
 	CHECK_INT(f.kind, HTTP_BODY_CHUNKED);
 	http_chunked_init(&c);
-	CHECK_INT(http_chunked_scan(&c, ch + rc, sizeof(ch) - 1 - (size_t)rc, &used, &why),
-		  PH_OK);
+	CHECK_INT(http_chunked_scan(&c, ch + rc, sizeof(ch) - 1 - (size_t)rc, &used, &why), PH_OK);
 	CHECK_INT(used, 15);
 	off = (size_t)rc + used;
 	rc = http_parse_request(ch + off, sizeof(ch) - 1 - off, BIG_HEAD, &req, &why);
@@ -630,10 +638,10 @@ struct authority_case {
 	const char *in;
 	bool port_required;
 	int want;
-	const char *host;       /* when accepted */
+	const char *host; /* when accepted */
 	uint16_t port;
 	bool is_ip, is_ipv6;
-	const char *phrase;     /* when refused */
+	const char *phrase; /* when refused */
 };
 
 #define L63 "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij123"
@@ -703,8 +711,7 @@ static void test_authority_table(void)
 		const struct authority_case *t = &authority_cases[i];
 		struct http_authority a;
 		const char *why = NULL;
-		int rc = http_parse_authority(t->in, strlen(t->in), t->port_required,
-					      &a, &why);
+		int rc = http_parse_authority(t->in, strlen(t->in), t->port_required, &a, &why);
 
 		CHECK_INT(rc, t->want);
 		if (rc != t->want)
@@ -727,7 +734,7 @@ struct uri_case {
 	int want;
 	const char *host;
 	uint16_t port;
-	const char *path;       /* expected path bytes */
+	const char *path; /* expected path bytes */
 	const char *phrase;
 };
 
@@ -791,14 +798,13 @@ static void test_uri_table(void)
 
 static void test_lookups(void)
 {
-	static const char in[] =
-		"GET / HTTP/1.1\r\n"
-		"Connection: keep-alive, Upgrade\r\n"
-		"connection: X-Custom\r\n"
-		"Upgrade: websocket\r\n"
-		"Expect: 100-continue\r\n"
-		"X-List: ,  a ,b,,\tc\t,\r\n"
-		"\r\n";
+	static const char in[] = "GET / HTTP/1.1\r\n"
+	                         "Connection: keep-alive, Upgrade\r\n"
+	                         "connection: X-Custom\r\n"
+	                         "Upgrade: websocket\r\n"
+	                         "Expect: 100-continue\r\n"
+	                         "X-List: ,  a ,b,,\tc\t,\r\n"
+	                         "\r\n";
 	struct http_request req;
 	const struct http_header *h;
 	const char *why = NULL;
@@ -822,12 +828,9 @@ static void test_lookups(void)
 	CHECK(http_headers_have_token(req.headers, req.nheaders, "X-List", "c"));
 	CHECK(!http_headers_have_token(req.headers, req.nheaders, "X-List", ""));
 	CHECK(!http_headers_have_token(req.headers, req.nheaders, "X-Missing", "a"));
-	CHECK(http_headers_have_token_len(req.headers, req.nheaders, "Connection",
-					  "X-Custom: no", 8));
-	CHECK(!http_headers_have_token_len(req.headers, req.nheaders, "Connection",
-					   "X-Custom: no", 7));
-	CHECK(!http_headers_have_token_len(req.headers, req.nheaders, "Connection",
-					   "", 0));
+	CHECK(http_headers_have_token_len(req.headers, req.nheaders, "Connection", "X-Custom: no", 8));
+	CHECK(!http_headers_have_token_len(req.headers, req.nheaders, "Connection", "X-Custom: no", 7));
+	CHECK(!http_headers_have_token_len(req.headers, req.nheaders, "Connection", "", 0));
 	CHECK(http_value_has_token("close", 5, "Close"));
 	CHECK(!http_value_has_token("closed", 6, "close"));
 	CHECK(!http_value_has_token("", 0, "close"));
@@ -850,17 +853,28 @@ static void test_lookups(void)
 		int status;
 		const char *reason;
 	} reasons[] = {
-		{ 100, "Continue" }, { 101, "Switching Protocols" }, { 200, "OK" },
-		{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" },
+		{ 100, "Continue" },
+		{ 101, "Switching Protocols" },
+		{ 200, "OK" },
+		{ 400, "Bad Request" },
+		{ 403, "Forbidden" },
+		{ 404, "Not Found" },
 		{ 405, "Method Not Allowed" },
 		{ 407, "Proxy Authentication Required" },
-		{ 408, "Request Timeout" }, { 413, "Content Too Large" },
-		{ 414, "URI Too Long" }, { 417, "Expectation Failed" },
+		{ 408, "Request Timeout" },
+		{ 413, "Content Too Large" },
+		{ 414, "URI Too Long" },
+		{ 417, "Expectation Failed" },
 		{ 431, "Request Header Fields Too Large" },
-		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
-		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
-		{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
-		{ 299, "Unknown" }, { 0, "Unknown" }, { -1, "Unknown" },
+		{ 500, "Internal Server Error" },
+		{ 501, "Not Implemented" },
+		{ 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+		{ 505, "HTTP Version Not Supported" },
+		{ 299, "Unknown" },
+		{ 0, "Unknown" },
+		{ -1, "Unknown" },
 	};
 	for (size_t i = 0; i < PH_ARRAY_LEN(reasons); i++)
 		CHECK_STR(http_reason(reasons[i].status), reasons[i].reason);

@@ -18,15 +18,14 @@ static bool contains(const char *hay, const char *needle)
 	return hay && strstr(hay, needle) != NULL;
 }
 
-#define CHECK_WHY(why, phrase)                                               \
-	do {                                                                 \
-		unit_checks++;                                               \
-		if (!contains((why), (phrase))) {                            \
-			unit_failures++;                                     \
-			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n",  \
-				__FILE__, __LINE__, (why) ? (why) : "(null)", \
-				(phrase));                                   \
-		}                                                            \
+#define CHECK_WHY(why, phrase)                                                                  \
+	do {                                                                                    \
+		unit_checks++;                                                                  \
+		if (!contains((why), (phrase))) {                                               \
+			unit_failures++;                                                        \
+			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
+			        (why) ? (why) : "(null)", (phrase));                            \
+		}                                                                               \
 	} while (0)
 
 /* "1.2.3.4:5" or "[::1]:5" of an endpoint, for comparisons. */
@@ -55,8 +54,8 @@ static const char *endpoint(const struct sockaddr_storage *ss, char *buf, size_t
 
 /* Checks a header of hlen bytes inside in[0..len): the whole answers hlen,
  * every shorter prefix asks for more. */
-static void check_accept(const void *in, size_t len, int hlen, bool has_addr,
-			 const char *src, const char *dst, int version)
+static void check_accept(const void *in, size_t len, int hlen, bool has_addr, const char *src, const char *dst,
+                         int version)
 {
 	struct proxyproto_result r;
 	const char *why = NULL;
@@ -104,7 +103,7 @@ static void check_refuse(const void *in, size_t len, const char *phrase)
 struct v1_case {
 	const char *in;
 	size_t len;
-	int want;               /* header length, or -1 */
+	int want; /* header length, or -1 */
 	bool has_addr;
 	const char *src, *dst;
 	const char *phrase;
@@ -113,20 +112,19 @@ struct v1_case {
 #define V6MAX "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
 
 static const struct v1_case v1_cases[] = {
-	{ B("PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n"), 47, true,
-	  "192.168.0.1:56324", "192.168.0.11:443", NULL },
+	{ B("PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n"), 47, true, "192.168.0.1:56324",
+	  "192.168.0.11:443", NULL },
 	/* captured from curl 7.88 --haproxy-protocol, IPv4 then IPv6 */
 	{ B("PROXY TCP4 127.0.0.1 127.0.0.1 57924 60563\r\nGET /x HTTP/1.1\r\n"
-	    "Host: 127.0.0.1:60563\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"), 44, true,
-	  "127.0.0.1:57924", "127.0.0.1:60563", NULL },
-	{ B("PROXY TCP6 ::1 ::1 57668 59779\r\nGET /x HTTP/1.1\r\n"), 32, true,
-	  "[::1]:57668", "[::1]:59779", NULL },
-	{ B("PROXY TCP6 2001:DB8::1 ::ffff:10.0.0.1 0 65535\r\n"), 48, true,
-	  "[2001:db8::1]:0", "[::ffff:10.0.0.1]:65535", NULL },
-	{ B("PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n"), 56, true,
-	  "255.255.255.255:65535", "255.255.255.255:65535", NULL },
-	{ B("PROXY TCP6 " V6MAX " " V6MAX " 65535 65535\r\n"), 104, true,
-	  "[" V6MAX "]:65535", "[" V6MAX "]:65535", NULL },
+	    "Host: 127.0.0.1:60563\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"),
+	  44, true, "127.0.0.1:57924", "127.0.0.1:60563", NULL },
+	{ B("PROXY TCP6 ::1 ::1 57668 59779\r\nGET /x HTTP/1.1\r\n"), 32, true, "[::1]:57668", "[::1]:59779", NULL },
+	{ B("PROXY TCP6 2001:DB8::1 ::ffff:10.0.0.1 0 65535\r\n"), 48, true, "[2001:db8::1]:0",
+	  "[::ffff:10.0.0.1]:65535", NULL },
+	{ B("PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n"), 56, true, "255.255.255.255:65535",
+	  "255.255.255.255:65535", NULL },
+	{ B("PROXY TCP6 " V6MAX " " V6MAX " 65535 65535\r\n"), 104, true, "[" V6MAX "]:65535", "[" V6MAX "]:65535",
+	  NULL },
 	{ B("PROXY UNKNOWN\r\n"), 15, false, NULL, NULL, NULL },
 	{ B("PROXY UNKNOWN\r\nGET"), 15, false, NULL, NULL, NULL },
 	{ B("PROXY UNKNOWN " V6MAX " " V6MAX " 65535 65535\r\n"), 107, false, NULL, NULL, NULL },
@@ -175,8 +173,7 @@ static void test_v1(void)
 		int before = unit_failures;
 
 		if (t->want > 0)
-			check_accept(t->in, t->len, t->want, t->has_addr, t->src,
-				     t->dst, 1);
+			check_accept(t->in, t->len, t->want, t->has_addr, t->src, t->dst, 1);
 		else
 			check_refuse(t->in, t->len, t->phrase);
 		if (unit_failures != before)
@@ -207,8 +204,7 @@ static const unsigned char sig[12] = {
 
 /* Writes a v2 header: signature, the two type bytes, the length, then body
  * (blen bytes).  Returns the header's size. */
-static size_t v2(unsigned char *out, unsigned char ver_cmd, unsigned char fam,
-		 const unsigned char *body, size_t blen)
+static size_t v2(unsigned char *out, unsigned char ver_cmd, unsigned char fam, const unsigned char *body, size_t blen)
 {
 	memcpy(out, sig, 12);
 	out[12] = ver_cmd;
@@ -221,17 +217,16 @@ static size_t v2(unsigned char *out, unsigned char ver_cmd, unsigned char fam,
 }
 
 static const unsigned char inet_block[12] = {
-	10, 0, 0, 5,            /* src 10.0.0.5 */
-	10, 0, 0, 1,            /* dst 10.0.0.1 */
-	0xc7, 0x38,             /* sport 51000 */
-	0x0c, 0x38,             /* dport 3128 */
+	10,   0,    0, 5, /* src 10.0.0.5 */
+	10,   0,    0, 1, /* dst 10.0.0.1 */
+	0xc7, 0x38,       /* sport 51000 */
+	0x0c, 0x38,       /* dport 3128 */
 };
 
 static const unsigned char inet6_block[36] = {
-	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05,
-	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
-	0x01, 0xbb,             /* sport 443 */
-	0x00, 0x50,             /* dport 80 */
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    0x05, 0xfe,
+	0x80, 0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x01, 0xbb, /* sport 443 */
+	0x00, 0x50,                                                             /* dport 80 */
 };
 
 static void test_v2_accept(void)
@@ -253,7 +248,7 @@ static void test_v2_accept(void)
 	check_accept(buf, n, 16, false, NULL, NULL, 2);
 	n = v2(buf, 0x20, 0x11, inet_block, 12);
 	check_accept(buf, n, 28, false, NULL, NULL, 2);
-	n = v2(buf, 0x20, 0x11, inet_block, 3);     /* LOCAL ignores the block */
+	n = v2(buf, 0x20, 0x11, inet_block, 3); /* LOCAL ignores the block */
 	check_accept(buf, n, 19, false, NULL, NULL, 2);
 
 	/* PROXY with UNSPEC family or transport, UNIX sockets: keep the socket's */
@@ -283,8 +278,7 @@ static void test_v2_accept(void)
 	memset(body + 39, 0xaa, 2048 - 39);
 	n = v2(buf, 0x21, 0x21, body, 2048);
 	CHECK_INT(n, PROXYPROTO_MAX_LEN);
-	check_accept(buf, n, PROXYPROTO_MAX_LEN, true, "[2001:db8::5]:443",
-		     "[fe80::1]:80", 2);
+	check_accept(buf, n, PROXYPROTO_MAX_LEN, true, "[2001:db8::5]:443", "[fe80::1]:80", 2);
 }
 
 static void test_v2_refuse(void)

@@ -12,36 +12,34 @@
 static int unit_failures;
 static int unit_checks;
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		unit_checks++;                                               \
-		if (!(cond)) {                                               \
-			unit_failures++;                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                            \
-		}                                                            \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		unit_checks++;                                                                   \
+		if (!(cond)) {                                                                   \
+			unit_failures++;                                                         \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_INT(got, want)                                                 \
-	do {                                                                 \
-		long long g_ = (long long)(got), w_ = (long long)(want);     \
-		unit_checks++;                                               \
-		if (g_ != w_) {                                              \
-			unit_failures++;                                     \
-			fprintf(stderr, "%s:%d: %s is %lld, want %lld\n",    \
-				__FILE__, __LINE__, #got, g_, w_);           \
-		}                                                            \
+#define CHECK_INT(got, want)                                                                                 \
+	do {                                                                                                 \
+		long long g_ = (long long)(got), w_ = (long long)(want);                                     \
+		unit_checks++;                                                                               \
+		if (g_ != w_) {                                                                              \
+			unit_failures++;                                                                     \
+			fprintf(stderr, "%s:%d: %s is %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_); \
+		}                                                                                            \
 	} while (0)
 
-#define CHECK_STR(got, want)                                                 \
-	do {                                                                 \
-		const char *g_ = (got), *w_ = (want);                        \
-		unit_checks++;                                               \
-		if (!g_ || strcmp(g_, w_) != 0) {                            \
-			unit_failures++;                                     \
-			fprintf(stderr, "%s:%d: %s is \"%s\", want \"%s\"\n", \
-				__FILE__, __LINE__, #got, g_ ? g_ : "(null)", w_); \
-		}                                                            \
+#define CHECK_STR(got, want)                                                                            \
+	do {                                                                                            \
+		const char *g_ = (got), *w_ = (want);                                                   \
+		unit_checks++;                                                                          \
+		if (!g_ || strcmp(g_, w_) != 0) {                                                       \
+			unit_failures++;                                                                \
+			fprintf(stderr, "%s:%d: %s is \"%s\", want \"%s\"\n", __FILE__, __LINE__, #got, \
+			        g_ ? g_ : "(null)", w_);                                                \
+		}                                                                                       \
 	} while (0)
 
 static inline int unit_summary(const char *name)
