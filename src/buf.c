@@ -31,6 +31,12 @@ static void block_put(char *p, uint32_t cap)
 		free(p);
 }
 
+void buf_pool_drain(void)
+{
+	while (pool_n)
+		free(pool[--pool_n]);
+}
+
 size_t buf_pool_idle(void)
 {
 	return pool_n;

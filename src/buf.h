@@ -45,5 +45,7 @@ void buf_release(struct buf *b);
 
 /* Per-thread pool statistics, for the benchmark and /metrics. */
 size_t buf_pool_idle(void);
+/* Frees this thread's idle blocks (at thread exit). */
+void buf_pool_drain(void);
 
 #endif

@@ -102,7 +102,7 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 		.user = NULL,
 		.hierarchy = c->has_peer ? "HIER_DIRECT" : "HIER_NONE",
 		.peer = c->has_peer ? &c->peer : NULL,
-		.mime = NULL,
+		.mime = c->mime[0] ? c->mime : NULL,
 		.error = error,
 	};
 
@@ -120,6 +120,7 @@ static void txn_begin(struct conn *c)
 	free(c->url);
 	c->url = NULL;
 	c->status = 0;
+	c->mime[0] = '\0';
 	c->upgrade = c->head_request = c->is_connect = false;
 	c->response_started = false;
 	c->head_timer = false;
@@ -231,6 +232,7 @@ static int conn_fail(struct conn *c, int status, const char *result, const char 
 		return PH_ERROR;
 	}
 	buf_release(&c->c.out);
+	snprintf(c->mime, sizeof(c->mime), "text/plain");
 	buf_printf(&c->c.out,
 	           "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	           "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
@@ -331,8 +333,9 @@ static void subject_ip(struct sockaddr_storage *ss, const struct http_authority 
 	}
 }
 
-/* Access rules: PH_OK when allowed, otherwise the 403 answer is queued. */
-static int check_access(struct conn *c, const struct http_authority *a)
+/* Access rules: true when allowed; otherwise the 403 answer is queued and
+ * the request goes no further. */
+static bool allowed(struct conn *c, const struct http_authority *a)
 {
 	struct sockaddr_storage dst;
 	struct acl_subject s = {
@@ -351,13 +354,15 @@ static int check_access(struct conn *c, const struct http_authority *a)
 	const struct rule *r = acl_check(c->cfg->rules, c->cfg->nrules, &s);
 
 	if (r && r->action == RULE_ALLOW)
-		return PH_OK;
+		return true;
 	if (r)
-		return conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
-		                 r->text ? r->text : "deny");
-	return conn_fail(c, 403, "TCP_DENIED",
-	                 "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
-	                 c->method, a->host, a->port);
+		conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
+		          r->text ? r->text : "deny");
+	else
+		conn_fail(c, 403, "TCP_DENIED",
+		          "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
+		          c->method, a->host, a->port);
+	return false;
 }
 
 static void url_set_authority(struct conn *c, const struct http_authority *a)
@@ -384,7 +389,7 @@ static int handle_connect(struct conn *c, const struct http_request *req)
 	}
 	url_set_authority(c, &a);
 	buf_consume(&c->c.in, req->head_len);
-	if (check_access(c, &a) != PH_OK)
+	if (!allowed(c, &a))
 		return PH_OK;
 	c->state = CS_RESOLVE;
 	return PH_OK;
@@ -423,7 +428,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
 	snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
 	c->port = uri.authority.port;
-	if (check_access(c, &uri.authority) != PH_OK)
+	if (!allowed(c, &uri.authority))
 		return PH_OK;
 
 	/* An origin connection kept from the previous request, or one from
@@ -749,11 +754,23 @@ static int read_response_head(struct conn *c)
 				bool interim = resp.status >= 100 && resp.status < 200 && resp.status != 101;
 
 				if (interim) {
+					/* 100 Continue and friends go to the client now:
+					 * it may be waiting for them to send its body. */
 					forward_response_head(&c->c.out, &resp, false, false);
 					buf_consume(&c->o.in, (size_t)n);
+					if (side_flush(&c->c) == PH_ERROR)
+						return PH_ERROR;
 					continue;
 				}
 				c->status = resp.status;
+				const struct http_header *ct = http_find_header(resp.headers, resp.nheaders, "Content-Type");
+
+				if (ct) {
+					size_t k = PH_MIN(ct->value_len, sizeof(c->mime) - 1);
+
+					memcpy(c->mime, ct->value, k);
+					c->mime[k] = '\0';
+				}
 				if (resp.status == 101 && c->upgrade) {
 					forward_response_head(&c->c.out, &resp, false, true);
 					buf_consume(&c->o.in, (size_t)n);
@@ -815,9 +832,13 @@ static int st_forward(struct conn *c)
 	int up = PH_OK, down;
 
 	c->last_activity = ev_now(c->w->loop);
+	if (buf_len(&c->c.out) && side_flush(&c->c) == PH_ERROR)
+		return PH_ERROR;
 	if (!c->up.done || buf_len(&c->o.out)) {
 		up = relay_pump(&c->c, &c->o, &c->up, &why);
 		if (up == PH_ERROR) {
+			if (c->up.bad)
+				return conn_fail(c, 400, "NONE_NONE", "Refused: %s in the request body.", why);
 			if (c->c.eof)
 				return conn_fail(c, 400, "TCP_MISS_ABORTED",
 				                 "The client closed before sending the whole body.");

@@ -54,6 +54,7 @@ struct conn {
 	bool head_timer;  /* timeout header armed for the current head */
 	bool pending_log; /* an error answer is logged once it is sent */
 	char fail_result[24];
+	char mime[64];              /* the answer's Content-Type, for the log */
 	char *fail_error;
 	struct buf retry_head; /* request head to resend if a reused origin was stale */
 	uint8_t fwd_phase;

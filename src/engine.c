@@ -11,6 +11,7 @@
 #include "dns.h"
 #include "log.h"
 #include "pool.h"
+#include "relay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,9 +44,10 @@ static atomic_bool stopping;
 /* Answers 503 on a socket pinhole will not serve, without keeping any
  * state: what the client already sent is read first, so that closing does
  * not reset the connection before the answer is read. */
-static void refuse(int fd, int status, const char *why)
+static void refuse(int fd, const struct sockaddr_storage *client, int status, const char *why)
 {
 	char sink[4096], msg[512];
+	ssize_t sent;
 	int n;
 
 	for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
@@ -54,10 +56,21 @@ static void refuse(int fd, int status, const char *why)
 	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
 	             "Connection: close\r\nRetry-After: 1\r\n\r\n%s\n",
 	             status, status == 503 ? "Service Unavailable" : "Error", strlen(why) + 1, why);
-	if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("refusing a client: %s", strerror(errno));
+	sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_WR);
 	close(fd);
+	struct access_entry e = {
+		.end_ms = ph_wall_ms(),
+		.client = client,
+		.result = "NONE_NONE",
+		.status = status,
+		.bytes_out = sent > 0 ? (uint64_t)sent : 0,
+		.hierarchy = "HIER_NONE",
+		.mime = "text/plain",
+		.error = why,
+	};
+
+	log_access(&e);
 }
 
 static void resume_accept(struct ev_loop *loop, struct ev_timer *t);
@@ -83,7 +96,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 				close(w->reserve_fd);
 				fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 				if (fd >= 0)
-					refuse(fd, 503, "Too many connections: pinhole is out of file descriptors.");
+					refuse(fd, &ss, 503, "Too many connections: pinhole is out of file descriptors.");
 				w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 				log_error("out of file descriptors (%s): refusing new clients", strerror(EMFILE));
 				if (fd >= 0)
@@ -98,7 +111,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 
 		if (n > w->cfg->max_connections) {
 			atomic_fetch_sub(&engine_nconns, 1);
-			refuse(fd, 503, "Too many connections: the proxy is at its max-connections limit.");
+			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
 		conn_accept(w, fd, &ss, l->proxy_protocol);
@@ -204,8 +217,11 @@ static void *worker_main(void *arg)
 	if (w->reserve_fd >= 0)
 		close(w->reserve_fd);
 	config_unref(w->cfg);
-	ev_loop_free(w->loop);
-	free(w->listeners);
+	w->cfg = NULL;
+	buf_pool_drain();
+	relay_pool_drain();
+	/* The loop itself is freed by the main thread after every worker
+	 * has stopped: it may still wake this one while draining. */
 	return NULL;
 }
 
@@ -419,6 +435,10 @@ int engine_run(struct config *cfg)
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
 	           (unsigned long long)current->timeout_drain_ms);
 	drain(current->timeout_drain_ms);
+	for (int i = 0; i < nworkers; i++) {
+		ev_loop_free(workers[i].loop);
+		free(workers[i].listeners);
+	}
 	config_unref(current);
 	current = NULL;
 	free(workers);

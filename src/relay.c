@@ -33,6 +33,15 @@ enum relay_mode relay_get_mode(void)
 	return atomic_load(&relay_mode);
 }
 
+void relay_pool_drain(void)
+{
+	while (pipe_pool_n > 0) {
+		pipe_pool_n--;
+		close(pipe_pool[pipe_pool_n][0]);
+		close(pipe_pool[pipe_pool_n][1]);
+	}
+}
+
 void side_init(struct side *s)
 {
 	*s = (struct side){ 0 };
@@ -81,6 +90,7 @@ void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t leng
 	f->remaining = length;
 	f->done = kind == RELAY_LENGTH && length == 0;
 	f->ready = 0;
+	f->bad = false;
 	f->rate = 0;
 	f->wait_ms = 0;
 	http_chunked_init(&f->chunked);
@@ -292,8 +302,10 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 		if (f->ready < len && !f->done) {
 			size_t take;
 
-			if (frame_take(f, buf_data(&src->in) + f->ready, len - f->ready, &take, why) != PH_OK)
+			if (frame_take(f, buf_data(&src->in) + f->ready, len - f->ready, &take, why) != PH_OK) {
+				f->bad = true;
 				return PH_ERROR;
+			}
 			f->ready += take;
 		}
 		if (f->ready > 0) {

@@ -43,6 +43,7 @@ struct relay_frame {
 	struct http_chunked chunked;
 	uint64_t ready; /* bytes at the front of src->in that belong to the message */
 	bool done;
+	bool bad; /* the bytes broke the framing (not a socket error) */
 	/* quirk throttle: a token bucket of rate bytes per second. */
 	uint64_t rate;
 	uint64_t tokens;
@@ -62,6 +63,8 @@ enum relay_mode {
 };
 void relay_set_mode(enum relay_mode mode);
 enum relay_mode relay_get_mode(void);
+/* Frees this thread's idle pipes (at thread exit). */
+void relay_pool_drain(void);
 /* Initialises a side that has no socket yet. */
 void side_init(struct side *s);
 /* Gives back what a side holds (buffers, pipe); the caller closes the fd. */

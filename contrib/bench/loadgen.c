@@ -351,8 +351,10 @@ static long tree_rss(int root)
  * machine makes every number here unreliable.
  */
 static unsigned long long bg_busy0;
-static unsigned long long bg_ours0;
+static unsigned long long bg_ticks0[3];
 static uint64_t bg_t0;
+static double cpu_proxy;	/* CPUs used by the proxy tree */
+static double cpu_client;	/* CPUs used by us and the -x processes */
 
 static unsigned long long cpu_busy_ticks(void)
 {
@@ -367,43 +369,58 @@ static unsigned long long cpu_busy_ticks(void)
 	return u + ni + sy;
 }
 
-static unsigned long long our_ticks(void)
+/* CPU ticks of [0] the proxy tree, [1] us and -x pids, [2] kthreads. */
+static void our_ticks(unsigned long long t[3])
 {
-	unsigned long long sum = 0;
 	struct proc *v;
 	size_t n, i;
-	int k;
+	int k, g;
 
+	t[0] = t[1] = t[2] = 0;
 	n = proc_scan(&v);
-	proc_mark_tree(v, n, getpid());
-	proc_mark_tree(v, n, 2);	/* kthreadd: softirq work is ours */
-	if (cfg.root_pid > 0)
-		proc_mark_tree(v, n, cfg.root_pid);
-	for (k = 0; k < cfg.nexclude; k++)
-		proc_mark_tree(v, n, cfg.exclude[k]);
-	for (i = 0; i < n; i++)
-		if (v[i].mark)
-			sum += v[i].ticks;
+	for (g = 0; g < 3; g++) {
+		for (i = 0; i < n; i++)
+			v[i].mark = 0;
+		if (g == 0 && cfg.root_pid > 0)
+			proc_mark_tree(v, n, cfg.root_pid);
+		if (g == 1) {
+			proc_mark_tree(v, n, getpid());
+			for (k = 0; k < cfg.nexclude; k++)
+				proc_mark_tree(v, n, cfg.exclude[k]);
+		}
+		if (g == 2)
+			proc_mark_tree(v, n, 2);	/* kthreadd */
+		for (i = 0; i < n; i++)
+			if (v[i].mark)
+				t[g] += v[i].ticks;
+	}
 	free(v);
-	return sum;
 }
 
 static void bg_start(void)
 {
 	bg_busy0 = cpu_busy_ticks();
-	bg_ours0 = our_ticks();
+	our_ticks(bg_ticks0);
 	bg_t0 = now_ns();
 }
 
-/* CPUs' worth of foreign load since bg_start(), e.g. 0.50 = half a CPU. */
+/*
+ * CPUs' worth of foreign load since bg_start(), e.g. 0.50 = half a CPU;
+ * also sets cpu_proxy and cpu_client for the same window.
+ */
 static double bg_load(void)
 {
-	unsigned long long busy = cpu_busy_ticks() - bg_busy0;
-	unsigned long long ours = our_ticks() - bg_ours0;
+	unsigned long long busy = cpu_busy_ticks() - bg_busy0, t[3], ours;
 	double secs = (now_ns() - bg_t0) / 1e9;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	if (secs <= 0 || hz <= 0 || busy <= ours)
+	our_ticks(t);
+	if (secs <= 0 || hz <= 0)
+		return 0;
+	cpu_proxy = (double)(t[0] - bg_ticks0[0]) / hz / secs;
+	cpu_client = (double)(t[1] - bg_ticks0[1]) / hz / secs;
+	ours = t[0] + t[1] + t[2] - bg_ticks0[0] - bg_ticks0[1] - bg_ticks0[2];
+	if (busy <= ours)
 		return 0;
 	return (double)(busy - ours) / hz / secs;
 }
@@ -1117,11 +1134,24 @@ static void alloc_slots(int n)
 	ncls = n;
 }
 
+static double bg_result = -1;
+
+/* End the CPU accounting window (once). */
+static void bg_stop(void)
+{
+	if (bg_result < 0)
+		bg_result = bg_load();
+}
+
 static void print_errors(void)
 {
 	int k;
 
-	printf(" bg_cpu=%.2f err=%lld", bg_load(), errs_total);
+	bg_stop();
+	if (cfg.root_pid > 0)
+		printf(" proxy_cpu=%.2f", cpu_proxy);
+	printf(" client_cpu=%.2f bg_cpu=%.2f err=%lld", cpu_client, bg_result,
+	       errs_total);
 	for (k = 0; k < E_KINDS; k++)
 		if (errs[k])
 			printf(" err_%s=%lld", err_names[k], errs[k]);
@@ -1137,24 +1167,27 @@ static void print_latency(void)
 
 static void run_rate(void)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), t1;
 	double secs;
 	int i;
 
 	alloc_slots(cfg.conc);
-	bg_start();
 	t_measure = t0 + (uint64_t)(cfg.warmup * 1e9);
 	t_end = t_measure + (uint64_t)(cfg.duration * 1e9);
 	running = 1;
 	for (i = 0; i < cfg.conc; i++)
 		cycle_start(&cls[i]);
+	loop_until(t_measure, NULL);
+	bg_start();
 	loop_until(t_end, NULL);
+	bg_stop();
 	running = 0;
 	for (i = 0; i < ncls; i++)
 		if (cls[i].state != S_FREE)
 			cl_close(&cls[i]);
-	secs = (double)(now_ns() < t_end ? now_ns() - t_measure :
-			t_end - t_measure) / 1e9;
+	/* an error storm may end the run early */
+	t1 = now_ns() < t_end ? now_ns() : t_end;
+	secs = t1 > t_measure ? (double)(t1 - t_measure) / 1e9 : 0;
 	printf("mode=%s ok=%lld secs=%.3f rate=%.1f",
 	       cfg.mode == M_HTTP ? "http" : "tunnel", ok, secs,
 	       secs > 0 ? ok / secs : 0.0);
@@ -1221,6 +1254,7 @@ static void run_bulk(void)
 		want(c, EPOLLIN);
 	}
 	loop_until(t_end, NULL);
+	bg_stop();
 	running = 0;
 	secs = (double)(t_end - t_measure) / 1e9;
 	for (i = 0; i < ncls; i++)

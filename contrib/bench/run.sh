@@ -15,7 +15,7 @@ usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
   --targets LIST  comma list from direct,pinhole,squid,tinyproxy (default all)
   --quiet-wait S  before each target, wait up to S seconds for other
                   processes to leave the CPUs alone (default 15, 0 = off;
-                  at most 60 s in a whole run)
+                  at most 45 s in a whole run)
   --keep-tmp      keep the temporary directory (configs, logs, raw output)
 environment: PINHOLE (binary, default ./src/pinhole), CC (default cc),
   BENCH_CONC (tunnel/http concurrency, default 50)
@@ -30,7 +30,7 @@ KEEP=0
 TARGETS="direct,pinhole,squid,tinyproxy"
 ROUNDS_SET=0
 QUIET_WAIT=15
-QUIET_BUDGET=60
+QUIET_BUDGET=45
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -82,7 +82,7 @@ HERE=$(cd "$(dirname "$0")" && pwd) || exit 2
 PINHOLE=${PINHOLE:-./src/pinhole}
 case "$PINHOLE" in
 /*) ;;
-*) PINHOLE="$(pwd)/$PINHOLE" ;;
+*) PINHOLE="$(pwd)/${PINHOLE#./}" ;;
 esac
 CC=${CC:-cc}
 
@@ -277,10 +277,17 @@ EOF
 
 PINHOLE_OK=0
 PINHOLE_WHY=""
+PINHOLE_ORIG=$PINHOLE
 check_pinhole() {
 	if [ ! -x "$PINHOLE" ]; then
 		PINHOLE_WHY="binary $PINHOLE not found (set PINHOLE=)"
 		return 1
+	fi
+	# run a private copy, so a rebuild during the run changes nothing
+	if cp "$PINHOLE" "$TMP/pinhole" 2>/dev/null &&
+	    "$TMP/pinhole" version >/dev/null 2>&1; then
+		PINHOLE_ORIG=$PINHOLE
+		PINHOLE="$TMP/pinhole"
 	fi
 	write_pinhole_conf 3128
 	if ! "$PINHOLE" validate -c "$TMP/pinhole.conf" \
@@ -384,7 +391,8 @@ note_errors() {	# round target label metric...
 	shift 3
 	if [ -z "$LG_OUT" ]; then
 		printf 'round %s %s %s: loadgen failed: %s\n' "$ne_r" "$ne_t" \
-		    "$ne_l" "$(tail -n 2 "$TMP/lg.err" | tr '\n' ' ')" >>"$NOTES"
+		    "$ne_l" "$(tail -n 2 "$TMP/lg.err" | tr '\n' ' ')" \
+		    >>"$NOTES"
 		return 1
 	fi
 	ne_e=$(kv err)
@@ -409,43 +417,72 @@ note_errors() {	# round target label metric...
 	return 0
 }
 
+# CPUs used by the proxy and by loadgen+origin during the last measurement
+record_cpu() {	# round target metric
+	rc_p=$(kv proxy_cpu)
+	rc_c=$(kv client_cpu)
+	[ -n "$rc_p" ] && record "$1" "$2" "pcpu_$3" "$rc_p"
+	[ -n "$rc_c" ] && record "$1" "$2" "ccpu_$3" "$rc_c"
+}
+
+cpu_text() {
+	ct_p=$(kv proxy_cpu)
+	if [ -n "$ct_p" ]; then
+		printf 'cpu proxy %s client %s other %s' "$ct_p" \
+		    "$(kv client_cpu)" "$(kv bg_cpu)"
+	else
+		printf 'cpu client %s other %s' "$(kv client_cpu)" \
+		    "$(kv bg_cpu)"
+	fi
+}
+
 measure_tunnel() {	# round target portarg
-	run_lg tunnel $3 $OURS -t "$ECHO_PORT" -c "$CONC" -d "$T_TUN" -w "$WARM" \
-		-n 3000000
+	run_lg tunnel $3 $OURS -t "$ECHO_PORT" -c "$CONC" -d "$T_TUN" \
+		-w "$WARM" -n 3000000
 	if note_errors "$1" "$2" tunnel tunnels; then
 		mt_r=$(kv rate); mt_50=$(kv p50_us); mt_99=$(kv p99_us)
 		record "$1" "$2" tunnels "$mt_r"
 		record "$1" "$2" p50 "$mt_50"
 		record "$1" "$2" p99 "$mt_99"
-		say "  tunnels/s $mt_r  p50 ${mt_50}us  p99 ${mt_99}us" \
-		    " err $(kv err)"
+		record_cpu "$1" "$2" tunnels
+		say "  tunnels/s $mt_r  p50 ${mt_50}us  p99 ${mt_99}us " \
+		    "err $(kv err)  $(cpu_text)"
 	fi
 }
 
 measure_bulk() {
-	run_lg bulk $3 $OURS -t "$SRC_PORT" -c "$BULK_TUNNELS" -d "$T_BULK" -w 0.5
+	run_lg bulk $3 $OURS -t "$SRC_PORT" -c "$BULK_TUNNELS" \
+		-d "$T_BULK" -w 0.5
 	if note_errors "$1" "$2" bulk bulk; then
 		mb_v=$(kv mbps)
 		[ "$(kv err)" = 0 ] && record "$1" "$2" bulk "$mb_v"
-		say "  bulk MB/s $mb_v  err $(kv err)"
+		record_cpu "$1" "$2" bulk
+		say "  bulk MB/s $mb_v  err $(kv err)  $(cpu_text)"
 	fi
 }
 
 measure_http() {
-	run_lg http $3 $OURS -t "$HTTP_PORT" -c "$CONC" -d "$T_HTTP" -w "$WARM" \
-		-n 5000000
+	run_lg http $3 $OURS -t "$HTTP_PORT" -c "$CONC" -d "$T_HTTP" \
+		-w "$WARM" -n 5000000
 	if note_errors "$1" "$2" http http; then
 		mh_r=$(kv rate)
 		record "$1" "$2" http "$mh_r"
+		record_cpu "$1" "$2" http
 		say "  keep-alive req/s $mh_r  reconnects $(kv reconnects)" \
-		    "stale $(kv retries)  err $(kv err)"
+		    "stale $(kv retries)  err $(kv err)  $(cpu_text)"
 	fi
 }
 
 measure_idle() {
 	run_lg idle $3 $OURS -t "$ECHO_PORT" -c 100 -k "$IDLE_STEPS" \
 		-S "$SETTLE" -d 90
-	if note_errors "$1" "$2" idle idle5000 idle9000; then
+	# memory does not depend on CPU contention: no background flag
+	mi_bg=$BG_MAX
+	BG_MAX=1000
+	note_errors "$1" "$2" idle idle5000 idle9000
+	mi_rc=$?
+	BG_MAX=$mi_bg
+	if [ "$mi_rc" = 0 ]; then
 		for mi_k in $(printf '%s' "$IDLE_STEPS" | tr ',' ' '); do
 			mi_v=$(kv "kib_per_tunnel_$mi_k")
 			[ -n "$mi_v" ] && record "$1" "$2" "idle$mi_k" "$mi_v"
@@ -603,7 +640,8 @@ REPORT="$TMP/report"
 	say "squid: $(squid -v 2>/dev/null | head -n 1)"
 	say "tinyproxy: $(tinyproxy -v 2>/dev/null | head -n 1)"
 	if [ "$PINHOLE_OK" = 1 ]; then
-		say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)"
+		say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)" \
+		    "($PINHOLE_ORIG)"
 	elif want_target pinhole; then
 		say "pinhole: skipped: $PINHOLE_WHY"
 	fi
@@ -647,6 +685,23 @@ REPORT="$TMP/report"
 		    "$(median direct tunnels)"), bulk $(ratio \
 		    "$(median $t bulk)" "$(median direct bulk)"), keep-alive" \
 		    "req/s $(ratio "$(median $t http)" "$(median direct http)")"
+	done
+	say ""
+	say "CPUs used (median; tunnels/bulk/http): proxy on CPU 0," \
+	    "loadgen+origin on CPU 1; near 1.00 = that side was the limit"
+	for t in direct pinhole squid tinyproxy; do
+		ran "$t" || continue
+		printf '  %-10s' "$t"
+		if [ "$t" != direct ]; then
+			printf ' proxy %s/%s/%s ' \
+			    "$(fmt "$(median $t pcpu_tunnels)" 2)" \
+			    "$(fmt "$(median $t pcpu_bulk)" 2)" \
+			    "$(fmt "$(median $t pcpu_http)" 2)"
+		fi
+		printf ' client %s/%s/%s\n' \
+		    "$(fmt "$(median $t ccpu_tunnels)" 2)" \
+		    "$(fmt "$(median $t ccpu_bulk)" 2)" \
+		    "$(fmt "$(median $t ccpu_http)" 2)"
 	done
 	if ran pinhole; then
 		say ""
@@ -694,17 +749,22 @@ REPORT="$TMP/report"
 		    "used more than $BG_MAX CPUs meanwhile (unreliable); notes:"
 		sed 's/^/  /' "$NOTES"
 	fi
-	say ""
-	say "per-round values (round target metric value; latency in us):"
-	sed 's/^/  /' "$RAW"
 } >"$REPORT"
+{
+	cat "$REPORT"
+	say ""
+	say "per-round values (round target metric value; latency in us," \
+	    "pcpu/ccpu = CPUs used by proxy/client, bg = other processes):"
+	sed 's/^/  /' "$RAW"
+} >"$REPORT.full"
 
 say ""
 cat "$REPORT"
 if mkdir -p "$HERE/results" 2>/dev/null &&
-    cp "$REPORT" "$HERE/results/latest.txt" 2>/dev/null; then
+    cp "$REPORT.full" "$HERE/results/latest.txt" 2>/dev/null; then
 	say ""
-	say "written to contrib/bench/results/latest.txt"
+	say "written to contrib/bench/results/latest.txt" \
+	    "(with the per-round values)"
 else
 	err "could not write $HERE/results/latest.txt"
 fi

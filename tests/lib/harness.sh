@@ -9,7 +9,10 @@
 # Every process started through the harness is stopped by PID on exit, pass
 # or fail; on failure pinhole's stderr, the access log and the servers'
 # stderr are printed.  A scenario fails, even if its checks passed, when
-# pinhole's stderr holds an AddressSanitizer, LeakSanitizer or UBSan report.
+# pinhole's stderr holds an AddressSanitizer or UBSan report ("ERROR:
+# AddressSanitizer", "runtime error:").  LeakSanitizer reports (at exit of
+# an ASan build) are printed as a note and do not change pinhole's exit
+# status; PH_LEAKS_FATAL=1 makes them fail the scenario.
 #
 # Config: pinhole_start reads the whole config from stdin and adds nothing;
 # the scenario writes its own listen/access-log lines, usually
@@ -17,8 +20,31 @@
 #     access-log $T/access.log squid
 # so what a reader sees is exactly what pinhole parsed (line numbers too).
 #
+# A scenario, whole (tests/scenarios/NAME.sh, listed in tests/scenarios.am):
+#
+#     #!/bin/sh
+#     # What the user sees, in one to three lines.
+#     . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
+#
+#     start_origin WEB http                  # $WEB = its port (origin.py)
+#     hosts_entry 127.0.0.1 www.origin.test  # a line of $T/hosts
+#     pinhole_start <<EOF
+#     listen 127.0.0.1:$PH_PORT
+#     access-log $T/access.log squid
+#     hosts-file $T/hosts
+#     allow all
+#     EOF
+#     expect_status 200 "http://www.origin.test:$WEB/hello"   # via pinhole
+#     log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello "
+#     pinhole_stop                           # SIGTERM, exit status 0
+#
+# Exchanges curl cannot make go through `raw STEP...` (rawclient.py: send,
+# expect REGEX, shut, eof...).  Run one scenario by hand from the source
+# tree: PINHOLE=/path/to/pinhole sh tests/scenarios/NAME.sh
+#
 # Environment: PINHOLE (the binary), PH_SRCDIR, PH_BUILDDIR (set by `make
-# check`); PH_KEEP=1 keeps $T after the run.  Exit 0 pass, 1 fail, 77 skip.
+# check`); PH_KEEP=1 keeps $T after the run.  Exit 0 pass, 1 fail, 77 skip
+# (only when an external tool is missing: python3, curl, haproxy, IPv6).
 
 # Automake runs scenarios with $(SHELL) (dash on Debian): continue in bash.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -31,6 +57,11 @@ PINHOLE=${PINHOLE:-$PH_BUILDDIR/src/pinhole}
 PH_LIB=$PH_SRCDIR/tests/lib
 PY=/usr/bin/python3
 SCENARIO=$(basename "$0" .sh)
+
+# A leak report at exit must not turn pinhole's exit status into 1 (the
+# report itself is checked below); settings of the caller's come last and win.
+LSAN_OPTIONS="exitcode=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 # Clients must talk to the proxy under test only, and never read ~/.curlrc.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
@@ -101,15 +132,27 @@ spawn() {
 	PH_PIDS+=("$SPAWNED_PID")
 }
 
+# reap PID: collects an exited child's status into $WAIT_RC and forgets
+# the PID (once reaped, the number may be reused by a stranger).
+reap() {
+	local i
+	wait "$1" 2>/dev/null
+	WAIT_RC=$?
+	for i in "${!PH_PIDS[@]}"; do
+		[ "${PH_PIDS[$i]}" = "$1" ] && unset "PH_PIDS[$i]"
+	done
+	return 0
+}
+
 # stop PID: SIGTERM, then SIGKILL after 3 s.
 stop() {
 	kill -TERM "$1" 2>/dev/null || return 0
 	wait_gone "$1" 3 || kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
+	reap "$1"
 }
 
-PH_SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+PH_SANITIZER_RE='ERROR: AddressSanitizer|runtime error:'
+PH_LEAK_RE='ERROR: LeakSanitizer'
 
 ph_dump() {
 	local f
@@ -151,6 +194,14 @@ ph_cleanup() {
 		if grep -Eq "$PH_SANITIZER_RE" "$f"; then
 			echo "FAIL: $SCENARIO: sanitizer report in ${f##*/}" >&2
 			status=1
+		elif grep -Eq "$PH_LEAK_RE" "$f"; then
+			echo "# note: LeakSanitizer report in ${f##*/}:" >&2
+			grep -E "SUMMARY|^(Direct|Indirect) leak|^    #[0-9]+ .* in [a-z_]+ src/" "$f" |
+				head -n 40 >&2
+			if [ -n "${PH_LEAKS_FATAL:-}" ]; then
+				echo "FAIL: $SCENARIO: memory leaks (PH_LEAKS_FATAL is set)" >&2
+				status=1
+			fi
 		fi
 	done
 	if [ "$status" != 0 ] && [ "$status" != 77 ]; then
@@ -209,7 +260,7 @@ PROXY=http://127.0.0.1:$PH_PORT
 # $T/pinhole.conf, runs `$PINHOLE run -c $T/pinhole.conf` in the background
 # ($PH_PID) and waits until every `listen` port of the config accepts.
 pinhole_start() {
-	local ports p i st
+	local ports p i
 	cat >"$T/pinhole.conf"
 	spawn pinhole "$PINHOLE" run -c "$T/pinhole.conf"
 	PH_PID=$SPAWNED_PID
@@ -219,9 +270,8 @@ pinhole_start() {
 		for ((i = 0; i < 150; i++)); do
 			port_listening "$p" && break
 			if ! alive "$PH_PID"; then
-				wait "$PH_PID"
-				st=$?
-				fail "pinhole exited (status $st) before listening on port $p"
+				reap "$PH_PID"
+				fail "pinhole exited (status $WAIT_RC) before listening on port $p"
 			fi
 			sleep 0.1
 		done
@@ -232,13 +282,11 @@ pinhole_start() {
 # pinhole_stop [SECONDS]: SIGTERM; pinhole must exit with status 0 within
 # SECONDS (default 10).
 pinhole_stop() {
-	local st
 	kill -TERM "$PH_PID" 2>/dev/null || fail "pinhole is not running at pinhole_stop"
 	wait_gone "$PH_PID" "${1:-10}" ||
 		fail "pinhole still runs ${1:-10} s after SIGTERM"
-	wait "$PH_PID"
-	st=$?
-	[ "$st" = 0 ] || fail "pinhole exited with status $st after SIGTERM (expected 0)"
+	reap "$PH_PID"
+	[ "$WAIT_RC" = 0 ] || fail "pinhole exited with status $WAIT_RC after SIGTERM (expected 0)"
 }
 
 # pinhole_reload: SIGHUP, then a second for the reload to take effect.
@@ -266,7 +314,7 @@ run_pinhole() {
 # (http, echo, blackhole, dns; see origin.py) and sets VAR to its port.  The
 # requests it saw are listed in $T/VAR.requests.
 start_origin() {
-	local var=$1 mode=$2 i st
+	local var=$1 mode=$2 i
 	shift 2
 	rm -f "$T/$var.port"
 	spawn "$var" "$PY" "$PH_LIB/origin.py" "$mode" --port-file "$T/$var.port" \
@@ -274,10 +322,9 @@ start_origin() {
 	for ((i = 0; i < 100; i++)); do
 		[ -s "$T/$var.port" ] && break
 		if ! alive "$SPAWNED_PID"; then
-			wait "$SPAWNED_PID"
-			st=$?
+			reap "$SPAWNED_PID"
 			cat "$T/$var.err" >&2
-			fail "origin $var ($mode) exited with status $st"
+			fail "origin $var ($mode) exited with status $WAIT_RC"
 		fi
 		sleep 0.1
 	done
@@ -391,8 +438,7 @@ raw_bg() {
 # exit; its status is in $WAIT_RC.
 wait_pid() {
 	wait_gone "$1" "${2:-15}" || fail "process $1 still runs after ${2:-15} s"
-	wait "$1"
-	WAIT_RC=$?
+	reap "$1"
 }
 
 # wait_file PATH [SECONDS]

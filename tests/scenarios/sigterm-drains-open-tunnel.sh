@@ -35,6 +35,6 @@ touch "$T/draining"
 wait_pid "$tunnel"
 [ "$WAIT_RC" = 0 ] || { cat "$T/tunnel.err" >&2; fail "the tunnel broke during the drain (see above)"; }
 wait_gone "$PH_PID" 5 || fail "pinhole still runs 5 s after its last tunnel closed"
-wait "$PH_PID"
-expect_eq 0 "$?" "pinhole's exit status after draining"
+reap "$PH_PID"
+expect_eq 0 "$WAIT_RC" "pinhole's exit status after draining"
 log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT 127\.0\.0\.1:$ECHO "
