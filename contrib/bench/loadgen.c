@@ -355,6 +355,32 @@ static unsigned long long bg_ticks0[3];
 static uint64_t bg_t0;
 static double cpu_proxy;	/* CPUs used by the proxy tree */
 static double cpu_client;	/* CPUs used by us and the -x processes */
+static unsigned long long cpun_busy0[2], cpun_all0[2];
+static double cpun_busy[2];	/* CPU 0 and 1: busy fraction, incl. irq */
+
+/* Busy (not idle/iowait) and total ticks of CPU 0 and CPU 1. */
+static void cpun_ticks(unsigned long long busy[2], unsigned long long all[2])
+{
+	char line[512];
+	FILE *f = fopen("/proc/stat", "r");
+
+	busy[0] = busy[1] = all[0] = all[1] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[8] = { 0 };
+		int cpu, i;
+
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu "
+			   "%llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
+			   &v[5], &v[6], &v[7]) != 9 || cpu < 0 || cpu > 1)
+			continue;
+		for (i = 0; i < 8; i++)
+			all[cpu] += v[i];
+		busy[cpu] = all[cpu] - v[3] - v[4];
+	}
+	fclose(f);
+}
 
 static unsigned long long cpu_busy_ticks(void)
 {
@@ -399,6 +425,7 @@ static void our_ticks(unsigned long long t[3])
 
 static void bg_start(void)
 {
+	cpun_ticks(cpun_busy0, cpun_all0);
 	bg_busy0 = cpu_busy_ticks();
 	our_ticks(bg_ticks0);
 	bg_t0 = now_ns();
@@ -411,10 +438,17 @@ static void bg_start(void)
 static double bg_load(void)
 {
 	unsigned long long busy = cpu_busy_ticks() - bg_busy0, t[3], ours;
+	unsigned long long nb[2], na[2];
 	double secs = (now_ns() - bg_t0) / 1e9;
 	long hz = sysconf(_SC_CLK_TCK);
+	int i;
 
 	our_ticks(t);
+	cpun_ticks(nb, na);
+	for (i = 0; i < 2; i++)
+		cpun_busy[i] = na[i] > cpun_all0[i] ?
+			(double)(nb[i] - cpun_busy0[i]) /
+			(na[i] - cpun_all0[i]) : 0;
 	if (secs <= 0 || hz <= 0)
 		return 0;
 	cpu_proxy = (double)(t[0] - bg_ticks0[0]) / hz / secs;
@@ -1150,7 +1184,8 @@ static void print_errors(void)
 	bg_stop();
 	if (cfg.root_pid > 0)
 		printf(" proxy_cpu=%.2f", cpu_proxy);
-	printf(" client_cpu=%.2f bg_cpu=%.2f err=%lld", cpu_client, bg_result,
+	printf(" client_cpu=%.2f cpu0_busy=%.2f cpu1_busy=%.2f bg_cpu=%.2f "
+	       "err=%lld", cpu_client, cpun_busy[0], cpun_busy[1], bg_result,
 	       errs_total);
 	for (k = 0; k < E_KINDS; k++)
 		if (errs[k])
