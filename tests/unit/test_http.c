@@ -9,25 +9,9 @@
 
 #include <stdlib.h>
 
-/* A byte string with its length, so that cases may contain NUL. */
-#define B(s) s, sizeof(s) - 1
 
 #define BIG_HEAD 65536
 
-static bool contains(const char *hay, const char *needle)
-{
-	return hay && strstr(hay, needle) != NULL;
-}
-
-#define CHECK_WHY(why, phrase)                                                                  \
-	do {                                                                                    \
-		unit_checks++;                                                                  \
-		if (!contains((why), (phrase))) {                                               \
-			unit_failures++;                                                        \
-			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
-			        (why) ? (why) : "(null)", (phrase));                            \
-		}                                                                               \
-	} while (0)
 
 /* ---- request heads ---- */
 

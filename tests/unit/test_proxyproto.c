@@ -11,22 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
-#define B(s) s, sizeof(s) - 1
 
-static bool contains(const char *hay, const char *needle)
-{
-	return hay && strstr(hay, needle) != NULL;
-}
-
-#define CHECK_WHY(why, phrase)                                                                  \
-	do {                                                                                    \
-		unit_checks++;                                                                  \
-		if (!contains((why), (phrase))) {                                               \
-			unit_failures++;                                                        \
-			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
-			        (why) ? (why) : "(null)", (phrase));                            \
-		}                                                                               \
-	} while (0)
 
 /* "1.2.3.4:5" or "[::1]:5" of an endpoint, for comparisons. */
 static const char *endpoint(const struct sockaddr_storage *ss, char *buf, size_t len)

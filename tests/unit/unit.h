@@ -42,6 +42,25 @@ static int unit_checks;
 		}                                                                                       \
 	} while (0)
 
+/* A byte string with its length, so that cases may contain NUL. */
+#define B(s) s, sizeof(s) - 1
+
+static inline int unit_contains(const char *hay, const char *needle)
+{
+	return hay && strstr(hay, needle) != NULL;
+}
+
+/* The parser's explanation mentions the expected phrase. */
+#define CHECK_WHY(why, phrase)                                                                  \
+	do {                                                                                    \
+		unit_checks++;                                                                  \
+		if (!unit_contains((why), (phrase))) {                                          \
+			unit_failures++;                                                        \
+			fprintf(stderr, "%s:%d: why \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, \
+			        (why) ? (why) : "(null)", (phrase));                            \
+		}                                                                               \
+	} while (0)
+
 static inline int unit_summary(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, unit_checks, unit_failures);
