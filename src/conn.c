@@ -861,9 +861,6 @@ static int st_forward(struct conn *c)
 	}
 	if (down == PH_OK)
 		return forward_done(c);
-	if (c->c.eof && !c->c.readable && buf_len(&c->c.in) == 0 && c->up.done) {
-		/* Client went away while the answer was still coming. */
-	}
 	maybe_yield(c, up, down);
 	return PH_AGAIN;
 }
