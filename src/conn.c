@@ -1028,8 +1028,11 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	set_nodelay(fd);
 	side_attach(c, &c->c, fd, on_client);
 	txn_begin(c);
 	conn_deadline(c, c->cfg->timeout_header_ms);
+	/* With deferred accept the request is usually there already: read it
+	 * now rather than after another trip through epoll_wait. */
+	c->c.readable = c->c.writable = true;
+	conn_run(c);
 }
