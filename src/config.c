@@ -5,6 +5,7 @@
  * values mean at run time belongs to the modules that use them.
  */
 #include "config.h"
+#include "auth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -748,7 +749,7 @@ struct parse_ctx {
 	int depth;
 	struct seen *seen;
 	size_t nseen;
-	size_t cap_listens, cap_rules;
+	size_t cap_listens, cap_rules, cap_noauth;
 	size_t dns_len;
 };
 
@@ -1163,9 +1164,9 @@ static void d_max_header_size(struct parse_ctx *ctx, const struct line *ln)
 	ctx->cfg->max_header_size = (size_t)v;
 }
 
-static void rule_add(struct parse_ctx *ctx, const struct line *ln, enum rule_action action)
+static void rule_add_to(struct parse_ctx *ctx, const struct line *ln, enum rule_action action, struct rule **list,
+                        size_t *n, size_t *cap)
 {
-	struct config *cfg = ctx->cfg;
 	struct rule r;
 
 	memset(&r, 0, sizeof(r));
@@ -1179,11 +1180,27 @@ static void rule_add(struct parse_ctx *ctx, const struct line *ln, enum rule_act
 	r.file = ln->file;
 	r.line = ln->line;
 	r.text = ph_strdup(ln->text);
-	if (cfg->nrules == ctx->cap_rules) {
-		ctx->cap_rules = ctx->cap_rules ? ctx->cap_rules * 2 : 8;
-		cfg->rules = ph_realloc(cfg->rules, ctx->cap_rules * sizeof(*cfg->rules));
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*list = ph_realloc(*list, *cap * sizeof(**list));
 	}
-	cfg->rules[cfg->nrules++] = r;
+	(*list)[(*n)++] = r;
+}
+
+static void rule_add(struct parse_ctx *ctx, const struct line *ln, enum rule_action action)
+{
+	rule_add_to(ctx, ln, action, &ctx->cfg->rules, &ctx->cfg->nrules, &ctx->cap_rules);
+}
+
+static void d_noauth(struct parse_ctx *ctx, const struct line *ln)
+{
+	rule_add_to(ctx, ln, RULE_ALLOW, &ctx->cfg->noauth, &ctx->cfg->nnoauth, &ctx->cap_noauth);
+}
+
+/* auth and auth-realm belong to auth/: each scheme parses its own words. */
+static void d_auth(struct parse_ctx *ctx, const struct line *ln)
+{
+	auth_config_directive(&ctx->cfg->auth, ln->argv[0], ln->argv + 1, ln->argc - 1, ln->file, ln->line, ctx->errs);
 }
 
 static void d_allow(struct parse_ctx *ctx, const struct line *ln)
@@ -1209,6 +1226,16 @@ struct quirk_def {
 static void q_http10_connect(struct parse_ctx *ctx, const struct line *ln)
 {
 	ctx->cfg->quirks.http10_connect = true;
+}
+
+static void q_close_after_407(struct parse_ctx *ctx, const struct line *ln)
+{
+	ctx->cfg->quirks.close_after_407 = true;
+}
+
+static void q_auth_everything(struct parse_ctx *ctx, const struct line *ln)
+{
+	ctx->cfg->quirks.auth_everything = true;
 }
 
 static void q_no_websocket(struct parse_ctx *ctx, const struct line *ln)
@@ -1263,9 +1290,9 @@ static const struct quirk_def quirk_table[] = {
 	{ "throttle", 1, "quirk throttle RATE", q_throttle },
 	{ "delay", 1, "quirk delay DURATION", q_delay },
 	{ "strict-tls", 0, "quirk strict-tls", NULL },
-	{ "close-after-407", 0, "quirk close-after-407", NULL },
+	{ "close-after-407", 0, "quirk close-after-407", q_close_after_407 },
 	{ "inspect-all", 0, "quirk inspect-all", NULL },
-	{ "auth-everything", 0, "quirk auth-everything", NULL },
+	{ "auth-everything", 0, "quirk auth-everything", q_auth_everything },
 };
 
 static void d_quirk(struct parse_ctx *ctx, const struct line *ln)
@@ -1325,9 +1352,9 @@ static const struct directive directives[] = {
 	{ "allow", 0, -1, false, "allow MATCHERS", d_allow },
 	{ "deny", 0, -1, false, "deny MATCHERS", d_deny },
 	{ "quirk", 1, -1, false, "quirk NAME [ARGS]", d_quirk },
-	{ "auth-realm", 0, -1, true, "auth-realm \"TEXT\"", NULL },
-	{ "auth", 0, -1, false, "auth SCHEME ...", NULL },
-	{ "noauth", 0, -1, false, "noauth MATCHERS", NULL },
+	{ "auth-realm", 1, 1, true, "auth-realm \"TEXT\"", d_auth },
+	{ "auth", 1, -1, false, "auth basic|digest|ntlm|negotiate ...", d_auth },
+	{ "noauth", 0, -1, false, "noauth MATCHERS", d_noauth },
 	{ "tls-inspect", 0, -1, true, "tls-inspect ca CERT KEY", NULL },
 	{ "tls-trust", 0, -1, true, "tls-trust FILE", NULL },
 	{ "inspect", 0, -1, false, "inspect MATCHERS", NULL },
@@ -1545,6 +1572,12 @@ static void config_free(struct config *cfg)
 		free(cfg->rules[i].text);
 	}
 	free(cfg->rules);
+	for (size_t i = 0; i < cfg->nnoauth; i++) {
+		acl_matchset_free(&cfg->noauth[i].set);
+		free(cfg->noauth[i].text);
+	}
+	free(cfg->noauth);
+	auth_config_free(cfg->auth);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);
@@ -1581,6 +1614,7 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 
 		listen_add(ctx, &ln, DEFAULT_LISTEN, false);
 	}
+	auth_config_finish(cfg->auth, mainfile, ctx->errs);
 	if (!cfg->has_admin)
 		return;
 	for (size_t i = 0; i < cfg->nlistens; i++) {
@@ -1812,6 +1846,20 @@ char *config_dump(const struct config *cfg)
 		dump_duration(&sb, cfg->quirks.delay_ms);
 		sbuf_printf(&sb, "\n");
 	}
+	if (cfg->quirks.close_after_407)
+		sbuf_printf(&sb, "quirk close-after-407\n");
+	if (cfg->quirks.auth_everything)
+		sbuf_printf(&sb, "quirk auth-everything\n");
+	if (cfg->auth) {
+		struct buf b = { 0 };
+
+		auth_config_dump(cfg->auth, &b);
+		if (buf_len(&b))
+			sbuf_add(&sb, buf_data(&b), buf_len(&b));
+		buf_release(&b);
+	}
+	for (size_t i = 0; i < cfg->nnoauth; i++)
+		sbuf_printf(&sb, "%s  # %s:%d\n", cfg->noauth[i].text, cfg->noauth[i].file, cfg->noauth[i].line);
 	for (size_t i = 0; i < cfg->nrules; i++)
 		sbuf_printf(&sb, "%s  # %s:%d\n", cfg->rules[i].text, cfg->rules[i].file, cfg->rules[i].line);
 	return sb.p;

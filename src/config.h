@@ -15,6 +15,8 @@
 
 #include "acl.h"
 
+struct auth_config;
+
 /* Errors collected while parsing: each one "FILE:LINE: message". */
 struct cfg_errors {
 	char **msgs;
@@ -71,6 +73,8 @@ struct quirks {
 	uint64_t idle_cut_ms;  /* cut tunnels idle this long (0 = off) */
 	uint64_t throttle_bps; /* bytes per second per direction (0 = off) */
 	uint64_t delay_ms;     /* delay every answer by this much (0 = off) */
+	bool close_after_407;  /* close the connection after every 407 */
+	bool auth_everything;  /* ignore noauth */
 };
 
 struct config {
@@ -107,6 +111,10 @@ struct config {
 
 	struct rule *rules; /* allow/deny, in order */
 	size_t nrules;
+
+	struct auth_config *auth; /* auth and auth-realm (auth/auth.h); NULL = no authentication */
+	struct rule *noauth;      /* requests matching one of these skip authentication */
+	size_t nnoauth;
 
 	struct quirks quirks;
 

@@ -7,6 +7,7 @@
  */
 #include "conn.h"
 #include "acl.h"
+#include "auth.h"
 #include "common.h"
 #include "config.h"
 #include "engine.h"
@@ -99,9 +100,9 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 		.bytes_in = c->c.rbytes - c->c_rbytes0,
 		.method = c->method[0] ? c->method : NULL,
 		.url = c->url,
-		.user = NULL,
-		.hierarchy = c->has_peer ? "HIER_DIRECT" : "HIER_NONE",
-		.peer = c->has_peer ? &c->peer : NULL,
+		.user = c->user[0] ? c->user : NULL,
+		.hierarchy = c->txn_direct ? "HIER_DIRECT" : "HIER_NONE",
+		.peer = c->txn_direct ? &c->peer : NULL,
 		.mime = c->mime[0] ? c->mime : NULL,
 		.error = error,
 	};
@@ -120,7 +121,10 @@ static void txn_begin(struct conn *c)
 	free(c->url);
 	c->url = NULL;
 	c->status = 0;
+	c->txn_direct = false;
 	c->mime[0] = '\0';
+	c->user[0] = '\0';
+	buf_release(&c->auth_extra);
 	c->upgrade = c->head_request = c->is_connect = false;
 	c->response_started = false;
 	c->head_timer = false;
@@ -164,6 +168,9 @@ static void conn_close(struct conn *c)
 		origin_release(c, true);
 	side_close(w->loop, &c->o);
 	buf_release(&c->retry_head);
+	buf_release(&c->auth_extra);
+	auth_conn_free(c->auth);
+	c->auth = NULL;
 	if (c->cfg)
 		config_unref(c->cfg);
 	c->cfg = NULL;
@@ -333,24 +340,139 @@ static void subject_ip(struct sockaddr_storage *ss, const struct http_authority 
 	}
 }
 
-/* Access rules: true when allowed; otherwise the 403 answer is queued and
- * the request goes no further. */
-static bool allowed(struct conn *c, const struct http_authority *a)
+/* What policy sees of this request. */
+static void subject_init(struct conn *c, const struct http_authority *a, struct acl_subject *s,
+                         struct sockaddr_storage *dst)
 {
-	struct sockaddr_storage dst;
-	struct acl_subject s = {
+	*s = (struct acl_subject){
 		.host = a->host,
 		.port = a->port,
 		.dst_ip = NULL,
 		.src = &c->client_addr,
 		.method = c->method,
-		.user = NULL,
+		.user = c->user[0] ? c->user : NULL,
 	};
-
 	if (a->is_ip) {
-		subject_ip(&dst, a);
-		s.dst_ip = &dst;
+		subject_ip(dst, a);
+		s->dst_ip = dst;
 	}
+}
+
+/* Answers 407 with the challenges.  The connection stays open for the next
+ * leg of a handshake (NTLM and Negotiate need the same connection) unless
+ * the client asked to close or quirk close-after-407 reproduces the proxies
+ * that break them; the request body is read and dropped first. */
+static void challenge(struct conn *c, struct auth_result *res, const struct relay_frame *body)
+{
+	bool close = !c->keepalive || c->cfg->quirks.close_after_407;
+	const char *text = res->status == AUTH_DENIED ? "Proxy authentication required: the credentials were refused.\n"
+	                                              : "Proxy authentication required.\n";
+
+	buf_release(&c->c.out);
+	buf_printf(&c->c.out, "HTTP/1.1 407 Proxy Authentication Required\r\n");
+	if (buf_len(&res->headers))
+		buf_append(&c->c.out, buf_data(&res->headers), buf_len(&res->headers));
+	buf_printf(&c->c.out, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n%s\r\n%s",
+	           strlen(text), close ? "Connection: close\r\n" : "", text);
+	c->status = 407;
+	c->keepalive = !close;
+	snprintf(c->mime, sizeof(c->mime), "text/plain");
+	snprintf(c->fail_result, sizeof(c->fail_result), "TCP_DENIED");
+	free(c->fail_error);
+	c->fail_error = res->reason[0] ? ph_strdup(res->reason) : NULL;
+	c->pending_log = true;
+	c->up = *body;
+	c->state = close ? CS_RESPOND : CS_CHALLENGE;
+	conn_deadline(c, c->cfg->timeout_idle_ms);
+}
+
+static int st_challenge(struct conn *c)
+{
+	const char *why = NULL;
+	int r = side_flush(&c->c);
+
+	if (r != PH_OK)
+		return r;
+	r = relay_discard(&c->c, &c->up, &why);
+	if (r == PH_AGAIN)
+		return PH_AGAIN;
+	if (c->pending_log) {
+		c->pending_log = false;
+		conn_log(c, c->fail_result, c->status, r == PH_OK ? c->fail_error : why);
+	}
+	if (r != PH_OK)
+		return PH_ERROR;
+	c->state = CS_HEAD;
+	txn_begin(c);
+	conn_deadline(c, c->cfg->timeout_idle_ms);
+	return PH_OK;
+}
+
+/* Proxy authentication.  true: the request goes on (authenticated, or
+ * exempt by noauth); false: a 407 or 502 is queued.  body is the request
+ * body's framing, dropped after a 407. */
+static bool authenticate(struct conn *c, const struct http_request *req, const struct http_authority *a,
+                         const struct relay_frame *body)
+{
+	const struct config *cfg = c->cfg;
+
+	if (!auth_config_enabled(cfg->auth))
+		return true;
+	if (!cfg->quirks.auth_everything && cfg->nnoauth) {
+		struct acl_subject s;
+		struct sockaddr_storage dst;
+
+		subject_init(c, a, &s, &dst);
+		if (acl_check(cfg->noauth, cfg->nnoauth, &s))
+			return true;
+	}
+	const struct http_header *h = http_find_header(req->headers, req->nheaders, "Proxy-Authorization");
+	struct auth_request ar = {
+		.method = c->method,
+		.uri = req->target,
+		.uri_len = req->target_len,
+		.authorization = h ? h->value : NULL,
+		.authorization_len = h ? h->value_len : 0,
+		.now_ms = ph_wall_ms(),
+	};
+	struct auth_result res;
+
+	if (!c->auth)
+		c->auth = auth_conn_new();
+	switch (auth_check(cfg->auth, c->auth, &ar, &res)) {
+	case AUTH_OK:
+		snprintf(c->user, sizeof(c->user), "%s", res.user);
+		/* Negotiate's mutual-authentication token rides on the answer. */
+		buf_release(&c->auth_extra);
+		c->auth_extra = res.headers;
+		return true;
+	case AUTH_CHALLENGE:
+	case AUTH_DENIED:
+		if (res.status == AUTH_DENIED && log_enabled(LOG_LEVEL_INFO)) {
+			char addr[64];
+
+			log_info("%s: %s authentication refused: %s", ph_addr_str(&c->client_addr, addr, sizeof(addr)),
+			         res.scheme ? res.scheme : "proxy", res.reason);
+		}
+		challenge(c, &res, body);
+		buf_release(&res.headers);
+		return false;
+	case AUTH_BROKEN:
+		buf_release(&res.headers);
+		conn_fail(c, 502, "TCP_DENIED", "Proxy authentication is broken on the proxy's side: %s.", res.reason);
+		return false;
+	}
+	return false;
+}
+
+/* Access rules: true when allowed; otherwise the 403 answer is queued and
+ * the request goes no further. */
+static bool allowed(struct conn *c, const struct http_authority *a)
+{
+	struct sockaddr_storage dst;
+	struct acl_subject s;
+
+	subject_init(c, a, &s, &dst);
 	const struct rule *r = acl_check(c->cfg->rules, c->cfg->nrules, &s);
 
 	if (r && r->action == RULE_ALLOW)
@@ -388,8 +510,13 @@ static int handle_connect(struct conn *c, const struct http_request *req)
 		return conn_fail(c, 400, "NONE_NONE", "Bad CONNECT target: %s (expected host:port).", why);
 	}
 	url_set_authority(c, &a);
+	struct relay_frame none;
+
+	relay_frame_init(&none, RELAY_LENGTH, 0);
+	bool authenticated = authenticate(c, req, &a, &none);
+
 	buf_consume(&c->c.in, req->head_len);
-	if (!allowed(c, &a))
+	if (!authenticated || !allowed(c, &a))
 		return PH_OK;
 	c->state = CS_RESOLVE;
 	return PH_OK;
@@ -428,6 +555,14 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
 	snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
 	c->port = uri.authority.port;
+	struct relay_frame body;
+
+	relay_frame_init(&body, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
+	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+	if (!authenticate(c, req, &uri.authority, &body)) {
+		buf_consume(&c->c.in, req->head_len);
+		return PH_OK;
+	}
 	if (!allowed(c, &uri.authority))
 		return PH_OK;
 
@@ -454,6 +589,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	}
 	snprintf(c->origin_key, sizeof(c->origin_key), "%s", key);
 	c->reused_origin = c->o.io.fd >= 0;
+	c->txn_direct = c->reused_origin;
 	if (c->reused_origin) {
 		/* A kept connection may have been closed by the origin a moment
 		 * ago: keep the head to retry once on a new connection. */
@@ -627,11 +763,15 @@ static int connected(struct conn *c)
 {
 	c->connecting = false;
 	c->has_peer = true;
+	c->txn_direct = true;
 	free(c->addrs);
 	c->addrs = NULL;
 	if (c->is_connect) {
-		buf_printf(&c->c.out, "HTTP/1.%d 200 Connection established\r\n\r\n",
+		buf_printf(&c->c.out, "HTTP/1.%d 200 Connection established\r\n",
 		           c->cfg->quirks.http10_connect ? 0 : 1);
+		if (buf_len(&c->auth_extra))
+			buf_append(&c->c.out, buf_data(&c->auth_extra), buf_len(&c->auth_extra));
+		buf_append(&c->c.out, "\r\n", 2);
 		c->status = 200;
 		c->response_started = true;
 		frame_start(c, &c->up, RELAY_STREAM, 0);
@@ -763,7 +903,8 @@ static int read_response_head(struct conn *c)
 					continue;
 				}
 				c->status = resp.status;
-				const struct http_header *ct = http_find_header(resp.headers, resp.nheaders, "Content-Type");
+				const struct http_header *ct =
+				        http_find_header(resp.headers, resp.nheaders, "Content-Type");
 
 				if (ct) {
 					size_t k = PH_MIN(ct->value_len, sizeof(c->mime) - 1);
@@ -792,6 +933,12 @@ static int read_response_head(struct conn *c)
 				if (fr.kind == HTTP_BODY_CLOSE || resp.status == 101)
 					c->keepalive = false;
 				forward_response_head(&c->c.out, &resp, !c->keepalive, false);
+				if (buf_len(&c->auth_extra)) {
+					/* Before the head's final empty line. */
+					c->c.out.end -= 2;
+					buf_append(&c->c.out, buf_data(&c->auth_extra), buf_len(&c->auth_extra));
+					buf_append(&c->c.out, "\r\n", 2);
+				}
 				buf_consume(&c->o.in, (size_t)n);
 				c->response_started = true;
 				frame_start(c, &c->down,
@@ -893,6 +1040,9 @@ static void conn_run(struct conn *c)
 			break;
 		case CS_RESPOND:
 			r = st_respond(c);
+			break;
+		case CS_CHALLENGE:
+			r = st_challenge(c);
 			break;
 		case CS_LINGER:
 			r = st_linger(c);

@@ -15,6 +15,8 @@
 #include "http.h"
 #include "relay.h"
 
+struct auth_conn;
+
 struct worker;
 struct config;
 
@@ -26,6 +28,7 @@ enum conn_state {
 	CS_TUNNEL,       /* relaying bytes both ways (CONNECT, WebSocket) */
 	CS_FORWARD,      /* forwarding one HTTP request and its response */
 	CS_RESPOND,      /* sending pinhole's own answer, then closing */
+	CS_CHALLENGE,    /* sending a 407 and dropping the request body; the connection stays */
 	CS_LINGER,       /* closed for writing, discarding what the client still sends */
 	CS_CLOSED,
 };
@@ -50,11 +53,13 @@ struct conn {
 	bool response_started; /* head sent to the client: no error page any more */
 	bool origin_reusable;
 	bool reused_origin;
-	bool origin_idle; /* kept open after a response, for the next request */
+	bool origin_idle;
+	bool txn_direct;
+	        /* this transaction reached an origin (log: HIER_DIRECT) */ /* kept open after a response, for the next request */
 	bool head_timer;  /* timeout header armed for the current head */
 	bool pending_log; /* an error answer is logged once it is sent */
 	char fail_result[24];
-	char mime[64];              /* the answer's Content-Type, for the log */
+	char mime[64]; /* the answer's Content-Type, for the log */
 	char *fail_error;
 	struct buf retry_head; /* request head to resend if a reused origin was stale */
 	uint8_t fwd_phase;
@@ -78,6 +83,9 @@ struct conn {
 	int addr_next;
 	int connect_errno; /* last connect failure, for the error page */
 	struct relay_frame up, down;
+	struct auth_conn *auth; /* handshakes of this connection (NULL until needed) */
+	char user[256];         /* the current request's authenticated user, "" = none */
+	struct buf auth_extra;  /* headers for the success answer (Negotiate mutual auth) */
 };
 
 /* Takes over an accepted socket. */

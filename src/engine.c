@@ -97,7 +97,8 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 				close(w->reserve_fd);
 				fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 				if (fd >= 0)
-					refuse(fd, &ss, 503, "Too many connections: pinhole is out of file descriptors.");
+					refuse(fd, &ss, 503,
+					       "Too many connections: pinhole is out of file descriptors.");
 				w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 				log_error("out of file descriptors (%s): refusing new clients", strerror(EMFILE));
 				if (fd >= 0)

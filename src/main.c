@@ -6,6 +6,9 @@
 #include "common.h"
 #include "config.h"
 #include "engine.h"
+#include "htdigest.h"
+#include "htpasswd.h"
+#include "ntlm_users.h"
 #include "relay.h"
 
 #include <ares.h>
@@ -13,6 +16,8 @@
 #include <ntlm.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +25,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinhole [run] [-c FILE]      run the proxy (embedded default config without -c)\n"
 	           "       pinhole validate -c FILE    check a configuration; errors as FILE:LINE: message\n"
+	           "       pinhole passwd --basic|--digest|--ntlm USER [--realm R] [--domain D]\n"
+	           "                                   print a credential-file line (password from stdin/tty)\n"
 	           "       pinhole version             version and libraries\n"
 	           "See pinhole.conf(5) for the configuration file.\n");
 }
@@ -99,6 +106,88 @@ static int cmd_validate(int argc, char **argv)
 	return 0;
 }
 
+/* Reads the password: asked twice with echo off on a terminal, else the
+ * first line of standard input. */
+static char *read_password(void)
+{
+	static char pw[1024], again[1024];
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		fprintf(stderr, "Password: ");
+	}
+	bool ok = fgets(pw, sizeof(pw), stdin) != NULL;
+
+	if (ok && tty) {
+		fprintf(stderr, "\nAgain: ");
+		ok = fgets(again, sizeof(again), stdin) != NULL;
+	}
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	if (!ok)
+		return NULL;
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (tty) {
+		again[strcspn(again, "\r\n")] = '\0';
+		if (strcmp(pw, again) != 0) {
+			fprintf(stderr, "pinhole passwd: the two passwords differ\n");
+			return NULL;
+		}
+	}
+	return pw;
+}
+
+static int cmd_passwd(int argc, char **argv)
+{
+	const char *kind = NULL, *user = NULL, *realm = "pinhole", *domain = NULL;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--basic") == 0 || strcmp(argv[i], "--digest") == 0 ||
+		    strcmp(argv[i], "--ntlm") == 0)
+			kind = argv[i] + 2;
+		else if (strcmp(argv[i], "--realm") == 0 && i + 1 < argc)
+			realm = argv[++i];
+		else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc)
+			domain = argv[++i];
+		else if (argv[i][0] != '-' && !user)
+			user = argv[i];
+		else {
+			fprintf(stderr, "pinhole passwd: unexpected argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!kind || !user || !user[0] || strpbrk(user, ":\r\n")) {
+		fprintf(stderr, "pinhole passwd: give --basic, --digest or --ntlm and a user name without ':'\n");
+		return 2;
+	}
+	char *pw = read_password();
+
+	if (!pw || !pw[0]) {
+		fprintf(stderr, "pinhole passwd: no password given\n");
+		return 1;
+	}
+	char err[256] = "the password could not be hashed";
+	char *line = strcmp(kind, "basic") == 0    ? htpasswd_make_line(user, pw, err, sizeof(err))
+	             : strcmp(kind, "digest") == 0 ? htdigest_make_line(user, realm, pw)
+	                                           : ntlm_users_make_line(domain, user, pw);
+
+	explicit_bzero(pw, strlen(pw));
+	if (!line) {
+		fprintf(stderr, "pinhole passwd: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", line);
+	free(line);
+	return 0;
+}
+
 static int cmd_version(void)
 {
 	printf("pinhole %s\n", PACKAGE_VERSION);
@@ -115,6 +204,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "validate") == 0)
 		return cmd_validate(argc - 2, argv + 2);
+	if (strcmp(argv[1], "passwd") == 0)
+		return cmd_passwd(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
 		return cmd_version();
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

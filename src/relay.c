@@ -283,6 +283,34 @@ static int splice_pump(struct side *src, struct side *dst, const char **why)
 	}
 }
 
+int relay_discard(struct side *src, struct relay_frame *f, const char **why)
+{
+	for (;;) {
+		size_t len = buf_len(&src->in), take = 0;
+
+		if (f->done)
+			return PH_OK;
+		if (len) {
+			if (frame_take(f, buf_data(&src->in), len, &take, why) != PH_OK) {
+				f->bad = true;
+				return PH_ERROR;
+			}
+			buf_consume(&src->in, take);
+			continue;
+		}
+		if (src->eof) {
+			*why = "connection closed in the middle of a message";
+			return PH_ERROR;
+		}
+		int r = side_read(src, BUF_SIZE);
+
+		if (r == PH_ERROR)
+			*why = "read failed";
+		if (r != PH_OK)
+			return r;
+	}
+}
+
 int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const char **why)
 {
 	int budget = RELAY_BUDGET;

@@ -85,4 +85,8 @@ int side_flush(struct side *s);
  * writing; PH_AGAIN when waiting for readiness; PH_ERROR with *why. */
 int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const char **why);
 
+/* Reads and drops the rest of a framed message from src (a request body
+ * pinhole answered without forwarding).  Same results as relay_pump. */
+int relay_discard(struct side *src, struct relay_frame *f, const char **why);
+
 #endif

@@ -2,7 +2,7 @@
  * loadgen.c - the client side of the pinhole benchmark: a single-threaded
  * epoll load generator for CONNECT tunnel setup rate, bulk tunnel
  * throughput, idle-tunnel memory (reads the proxy's RSS) and plain-HTTP
- * keep-alive rate, plus the port helpers run.sh needs. Loopback use only.
+ * keep-alive rate, plus helpers for run.sh (ports, CPU load). Loopback only.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -15,7 +15,7 @@ usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
   --targets LIST  comma list from direct,pinhole,squid,tinyproxy (default all)
   --quiet-wait S  before each target, wait up to S seconds for other
                   processes to leave the CPUs alone (default 15, 0 = off;
-                  at most 45 s in a whole run)
+                  at most 30 s in a whole run)
   --keep-tmp      keep the temporary directory (configs, logs, raw output)
 environment: PINHOLE (binary, default ./src/pinhole), CC (default cc),
   BENCH_CONC (tunnel/http concurrency, default 50)
@@ -30,7 +30,7 @@ KEEP=0
 TARGETS="direct,pinhole,squid,tinyproxy"
 ROUNDS_SET=0
 QUIET_WAIT=15
-QUIET_BUDGET=45
+QUIET_BUDGET=30
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -55,6 +55,13 @@ done
 case "$ROUNDS" in
 ''|*[!0-9]*|0) echo "bench: --rounds needs a positive integer" >&2; exit 2 ;;
 esac
+for t in $(printf '%s' "$TARGETS" | tr ',' ' '); do
+	case "$t" in
+	direct|pinhole|squid|tinyproxy) ;;
+	*) echo "bench: unknown target '$t' (direct, pinhole, squid," \
+	       "tinyproxy)" >&2; exit 2 ;;
+	esac
+done
 case "$QUIET_WAIT" in
 ''|*[!0-9]*) echo "bench: --quiet-wait needs seconds" >&2; exit 2 ;;
 esac
@@ -64,9 +71,12 @@ if [ "$QUICK" = 1 ]; then
 	[ "$ROUNDS_SET" = 1 ] || ROUNDS=1
 	T_TUN=5; T_BULK=3; T_HTTP=5; WARM=0.5; SETTLE=1
 else
-	T_TUN=8; T_BULK=5; T_HTTP=8; WARM=1; SETTLE=2
+	T_TUN=7; T_BULK=5; T_HTTP=7; WARM=1; SETTLE=2
 fi
 CONC=${BENCH_CONC:-50}
+case "$CONC" in
+''|*[!0-9]*|0) echo "bench: BENCH_CONC needs a positive integer" >&2; exit 2 ;;
+esac
 BULK_TUNNELS=8
 BG_MAX=0.10	# CPUs of foreign load above which a number is flagged
 IDLE_STEPS="5000,9000"
@@ -299,13 +309,21 @@ check_pinhole() {
 	return 0
 }
 
+# squid lives in sbin, which a non-root PATH may lack
+find_prog() {
+	command -v "$1" 2>/dev/null && return 0
+	for d in /usr/sbin /sbin /usr/local/sbin; do
+		[ -x "$d/$1" ] && { printf '%s\n' "$d/$1"; return 0; }
+	done
+	return 1
+}
 SQUID_OK=0
 SQUID_WHY=""
-if command -v squid >/dev/null 2>&1; then SQUID_OK=1
+if SQUID=$(find_prog squid); then SQUID_OK=1
 else SQUID_WHY="squid not installed (apt-get install squid)"; fi
 TINY_OK=0
 TINY_WHY=""
-if command -v tinyproxy >/dev/null 2>&1; then TINY_OK=1
+if TINYPROXY=$(find_prog tinyproxy); then TINY_OK=1
 else TINY_WHY="tinyproxy not installed (apt-get install tinyproxy)"; fi
 if want_target pinhole; then
 	if check_pinhole; then PINHOLE_OK=1; fi
@@ -327,11 +345,11 @@ start_proxy() {
 		;;
 	squid)
 		write_squid_conf "$PROXY_PORT"
-		$PIN_PROXY squid -N -f "$TMP/squid.conf" >>"$log" 2>&1 &
+		$PIN_PROXY "$SQUID" -N -f "$TMP/squid.conf" >>"$log" 2>&1 &
 		;;
 	tinyproxy)
 		write_tinyproxy_conf "$PROXY_PORT"
-		$PIN_PROXY tinyproxy -d -c "$TMP/tinyproxy.conf" \
+		$PIN_PROXY "$TINYPROXY" -d -c "$TMP/tinyproxy.conf" \
 			>>"$log" 2>&1 &
 		;;
 	esac
@@ -417,23 +435,18 @@ note_errors() {	# round target label metric...
 	return 0
 }
 
-# CPUs used by the proxy and by loadgen+origin during the last measurement
+# How busy CPU 0 (proxy) and CPU 1 (loadgen+origin) were, interrupts
+# included, during the last measurement; and what other processes used.
 record_cpu() {	# round target metric
-	rc_p=$(kv proxy_cpu)
-	rc_c=$(kv client_cpu)
-	[ -n "$rc_p" ] && record "$1" "$2" "pcpu_$3" "$rc_p"
-	[ -n "$rc_c" ] && record "$1" "$2" "ccpu_$3" "$rc_c"
+	rc_0=$(kv cpu0_busy)
+	rc_1=$(kv cpu1_busy)
+	[ -n "$rc_0" ] && record "$1" "$2" "cpu0_$3" "$rc_0"
+	[ -n "$rc_1" ] && record "$1" "$2" "cpu1_$3" "$rc_1"
 }
 
 cpu_text() {
-	ct_p=$(kv proxy_cpu)
-	if [ -n "$ct_p" ]; then
-		printf 'cpu proxy %s client %s other %s' "$ct_p" \
-		    "$(kv client_cpu)" "$(kv bg_cpu)"
-	else
-		printf 'cpu client %s other %s' "$(kv client_cpu)" \
-		    "$(kv bg_cpu)"
-	fi
+	printf 'busy cpu0 %s cpu1 %s (other processes %s)' \
+	    "$(kv cpu0_busy)" "$(kv cpu1_busy)" "$(kv bg_cpu)"
 }
 
 measure_tunnel() {	# round target portarg
@@ -637,8 +650,10 @@ REPORT="$TMP/report"
 	say "rounds $ROUNDS (medians), tunnels ${T_TUN}s, bulk ${T_BULK}s" \
 	    "x$BULK_TUNNELS tunnels, http ${T_HTTP}s, concurrency $CONC," \
 	    "warm-up ${WARM}s, took ${ELAPSED}s"
-	say "squid: $(squid -v 2>/dev/null | head -n 1)"
-	say "tinyproxy: $(tinyproxy -v 2>/dev/null | head -n 1)"
+	[ "$SQUID_OK" = 1 ] &&
+	    say "squid: $("$SQUID" -v 2>/dev/null | head -n 1)"
+	[ "$TINY_OK" = 1 ] &&
+	    say "tinyproxy: $("$TINYPROXY" -v 2>/dev/null | head -n 1)"
 	if [ "$PINHOLE_OK" = 1 ]; then
 		say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)" \
 		    "($PINHOLE_ORIG)"
@@ -687,21 +702,17 @@ REPORT="$TMP/report"
 		    "req/s $(ratio "$(median $t http)" "$(median direct http)")"
 	done
 	say ""
-	say "CPUs used (median; tunnels/bulk/http): proxy on CPU 0," \
-	    "loadgen+origin on CPU 1; near 1.00 = that side was the limit"
+	say "CPU busy, median of tunnels/bulk/http (CPU 0: proxy;" \
+	    "CPU 1: loadgen+origin; 1.00 = that side was the limit):"
 	for t in direct pinhole squid tinyproxy; do
 		ran "$t" || continue
-		printf '  %-10s' "$t"
-		if [ "$t" != direct ]; then
-			printf ' proxy %s/%s/%s ' \
-			    "$(fmt "$(median $t pcpu_tunnels)" 2)" \
-			    "$(fmt "$(median $t pcpu_bulk)" 2)" \
-			    "$(fmt "$(median $t pcpu_http)" 2)"
-		fi
-		printf ' client %s/%s/%s\n' \
-		    "$(fmt "$(median $t ccpu_tunnels)" 2)" \
-		    "$(fmt "$(median $t ccpu_bulk)" 2)" \
-		    "$(fmt "$(median $t ccpu_http)" 2)"
+		printf '  %-10s CPU 0 %s/%s/%s  CPU 1 %s/%s/%s\n' "$t" \
+		    "$(fmt "$(median $t cpu0_tunnels)" 2)" \
+		    "$(fmt "$(median $t cpu0_bulk)" 2)" \
+		    "$(fmt "$(median $t cpu0_http)" 2)" \
+		    "$(fmt "$(median $t cpu1_tunnels)" 2)" \
+		    "$(fmt "$(median $t cpu1_bulk)" 2)" \
+		    "$(fmt "$(median $t cpu1_http)" 2)"
 	done
 	if ran pinhole; then
 		say ""
@@ -753,13 +764,20 @@ REPORT="$TMP/report"
 {
 	cat "$REPORT"
 	say ""
-	say "per-round values (round target metric value; latency in us," \
-	    "pcpu/ccpu = CPUs used by proxy/client, bg = other processes):"
+	say "per-round values (round target metric value; p50/p99 in us," \
+	    "cpu0/cpu1 = busy fraction, bg = CPUs used by other processes," \
+	    "err = error count):"
 	sed 's/^/  /' "$RAW"
 } >"$REPORT.full"
 
 say ""
 cat "$REPORT"
+
+# harness failure: nothing at all was measured (keep the last good report)
+if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy; then
+	err "no measurement succeeded; results/latest.txt left as it was"
+	exit 1
+fi
 if mkdir -p "$HERE/results" 2>/dev/null &&
     cp "$REPORT.full" "$HERE/results/latest.txt" 2>/dev/null; then
 	say ""
@@ -767,11 +785,5 @@ if mkdir -p "$HERE/results" 2>/dev/null &&
 	    "(with the per-round values)"
 else
 	err "could not write $HERE/results/latest.txt"
-fi
-
-# harness failure: nothing at all was measured
-if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy; then
-	err "no measurement succeeded"
-	exit 1
 fi
 exit 0

@@ -459,6 +459,30 @@ static void test_dns_servers(void)
 	config_unref(cfg);
 }
 
+/* The auth directives land in cfg->auth, noauth rules in cfg->noauth, and
+ * the two authentication quirks in cfg->quirks. */
+static void test_auth_directives(void)
+{
+	struct config *cfg = PARSE_OK("auth-realm \"Example office\"\nnoauth domain .tokbox.com .opentok.com\n"
+	                              "noauth src 10.1.0.0/16\nquirk close-after-407\nquirk auth-everything\n"
+	                              "allow user alice\n");
+
+	if (!cfg)
+		return;
+	CHECK(cfg->auth != NULL);
+	CHECK_INT(cfg->nnoauth, 2);
+	CHECK_INT(cfg->noauth[1].line, 3);
+	CHECK(cfg->quirks.close_after_407);
+	CHECK(cfg->quirks.auth_everything);
+	char *dump = config_dump(cfg);
+
+	CHECK(strstr(dump, "auth-realm \"Example office\"") != NULL);
+	CHECK(strstr(dump, "noauth domain .tokbox.com .opentok.com") != NULL);
+	CHECK(strstr(dump, "quirk close-after-407") != NULL);
+	free(dump);
+	config_unref(cfg);
+}
+
 static void test_quirks(void)
 {
 	struct config *cfg = PARSE_OK("quirk http10-connect\nquirk no-websocket\n"
@@ -682,22 +706,24 @@ static void test_errors_directives(void)
 	                               "too many (usage: workers N|auto)");
 	EXPECT_ERRORS("admin-auth htpasswd\n", "main.conf:1: admin-auth needs more values "
 	                                       "(usage: admin-auth htpasswd FILE)");
-	EXPECT_ERRORS("auth basic htpasswd users\n", "main.conf:1: 'auth' is not available in pinhole 0.1");
-	EXPECT_ERRORS("noauth domain .tokbox.com\ntls-inspect ca a b\npreset webex\n"
-	              "upstream-proxy http://p:3128\nauth-realm \"Office\"\ntls-trust x\n"
+	EXPECT_ERRORS("auth basic htpasswd users\n",
+	              "main.conf:1: cannot read the htpasswd file 'users': No such file or directory");
+	EXPECT_ERRORS("auth basci htpasswd users\n",
+	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
+	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
+	EXPECT_ERRORS("tls-inspect ca a b\npreset webex\n"
+	              "upstream-proxy http://p:3128\ntls-trust x\n"
 	              "inspect all\nno-inspect .webex.com\npinning-learn on\nstate-dir /x\n"
 	              "turn-server turn.example:3478\n",
-	              "main.conf:1: 'noauth' is not available in pinhole 0.1",
-	              "main.conf:2: 'tls-inspect' is not available in pinhole 0.1",
-	              "main.conf:3: 'preset' is not available in pinhole 0.1",
-	              "main.conf:4: 'upstream-proxy' is not available in pinhole 0.1",
-	              "main.conf:5: 'auth-realm' is not available in pinhole 0.1",
-	              "main.conf:6: 'tls-trust' is not available in pinhole 0.1",
-	              "main.conf:7: 'inspect' is not available in pinhole 0.1",
-	              "main.conf:8: 'no-inspect' is not available in pinhole 0.1",
-	              "main.conf:9: 'pinning-learn' is not available in pinhole 0.1",
-	              "main.conf:10: 'state-dir' is not available in pinhole 0.1",
-	              "main.conf:11: 'turn-server' is not available in pinhole 0.1");
+	              "main.conf:1: 'tls-inspect' is not available in pinhole 0.1",
+	              "main.conf:2: 'preset' is not available in pinhole 0.1",
+	              "main.conf:3: 'upstream-proxy' is not available in pinhole 0.1",
+	              "main.conf:4: 'tls-trust' is not available in pinhole 0.1",
+	              "main.conf:5: 'inspect' is not available in pinhole 0.1",
+	              "main.conf:6: 'no-inspect' is not available in pinhole 0.1",
+	              "main.conf:7: 'pinning-learn' is not available in pinhole 0.1",
+	              "main.conf:8: 'state-dir' is not available in pinhole 0.1",
+	              "main.conf:9: 'turn-server' is not available in pinhole 0.1");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
 	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
 	              "'proxy-protocol'?)");
@@ -777,12 +803,9 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("allow port 0\n", "main.conf:1: bad port '0': ports are 1 to 65535");
 	EXPECT_ERRORS("allow all .example.com\n", "main.conf:1: 'all' takes no values, but '.example.com' follows it");
 	EXPECT_ERRORS("allow src 10.0.0.0/8 method\n", "main.conf:1: matcher 'method' needs at least one value");
-	EXPECT_ERRORS("quirk strict-tls\nquirk close-after-407\nquirk inspect-all\n"
-	              "quirk auth-everything\n",
+	EXPECT_ERRORS("quirk strict-tls\nquirk inspect-all\n",
 	              "main.conf:1: quirk 'strict-tls' is not available in pinhole 0.1",
-	              "main.conf:2: quirk 'close-after-407' is not available in pinhole 0.1",
-	              "main.conf:3: quirk 'inspect-all' is not available in pinhole 0.1",
-	              "main.conf:4: quirk 'auth-everything' is not available in pinhole 0.1");
+	              "main.conf:2: quirk 'inspect-all' is not available in pinhole 0.1");
 	EXPECT_ERRORS("quirk thrtle 64k\n", "main.conf:1: unknown quirk 'thrtle' (did you mean 'throttle'?)");
 	EXPECT_ERRORS("quirk sloppy\n", "main.conf:1: unknown quirk 'sloppy' (one of: http10-connect, no-websocket, "
 	                                "idle-cut, throttle, delay, strict-tls, close-after-407, inspect-all, "
@@ -1136,6 +1159,7 @@ int main(void)
 	test_timeouts();
 	test_dns_servers();
 	test_quirks();
+	test_auth_directives();
 	test_rules();
 	test_quoting();
 	test_hosts_file();

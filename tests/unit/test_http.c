@@ -9,9 +9,7 @@
 
 #include <stdlib.h>
 
-
 #define BIG_HEAD 65536
-
 
 /* ---- request heads ---- */
 

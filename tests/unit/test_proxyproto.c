@@ -11,8 +11,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
-
-
 /* "1.2.3.4:5" or "[::1]:5" of an endpoint, for comparisons. */
 static const char *endpoint(const struct sockaddr_storage *ss, char *buf, size_t len)
 {

@@ -1,0 +1,418 @@
+/*
+ * basic.c - the Basic scheme (RFC 7617) over an htpasswd file: the directive
+ * `auth basic htpasswd FILE [cache DURATION]`, the challenge, the check of
+ * "user:password", and a small cache of recent successes so that a bcrypt is
+ * paid once per credential and TTL.  Reading and hashing are htpasswd.c's.
+ */
+#include "scheme.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common.h"
+#include "config.h"
+#include "htpasswd.h"
+
+#define BASIC_USAGE "write 'auth basic htpasswd FILE [cache DURATION]'"
+#define BASIC_DEFAULT_TTL_MS (5 * 60 * 1000)
+/* 512 sets of 8: 4096 credentials, least recently used out first. */
+#define BASIC_CACHE_SETS 512
+#define BASIC_CACHE_WAYS 8
+/* Longest Proxy-Authorization value after "Basic " (base64 characters). */
+#define BASIC_MAX_CRED 4096
+
+/* A credential that passed: only a salted SHA-256 of (user, password). */
+struct basic_cache_entry {
+	unsigned char digest[32];
+	uint64_t expires_ms; /* 0: free */
+	uint64_t used;       /* basic_cache.tick at the last hit */
+};
+
+struct basic_cache {
+	pthread_mutex_t lock; /* never held during a hash */
+	uint64_t tick;
+	unsigned char salt[32]; /* random, per configuration */
+	struct basic_cache_entry sets[BASIC_CACHE_SETS][BASIC_CACHE_WAYS];
+};
+
+struct basic {
+	char *path; /* resolved against the directory of the config file */
+	uint64_t ttl_ms;
+	struct htpasswd *store;
+	struct basic_cache *cache; /* NULL with `cache 0` */
+	char *file;                /* where the directive was, for "configured twice" */
+	int line;
+};
+
+/* ---- configuration ---- */
+
+/* "30s", "5m", "1h", "250ms" or bare seconds, like every duration in the
+ * config (config_parse_duration, which auth/ does not link). */
+static int basic_parse_duration(const char *s, uint64_t *ms)
+{
+	uint64_t v = 0, mult;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return PH_ERROR;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return PH_ERROR;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (strcmp(p, "") == 0 || strcmp(p, "s") == 0)
+		mult = 1000;
+	else if (strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(p, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return PH_ERROR;
+	if (v > UINT64_MAX / mult)
+		return PH_ERROR;
+	*ms = v * mult;
+	return PH_OK;
+}
+
+/* name relative to the directory of the file that names it. */
+static char *basic_resolve(const char *including, const char *name)
+{
+	const char *slash = including ? strrchr(including, '/') : NULL;
+	size_t dirlen;
+	char *r;
+
+	if (name[0] == '/' || !slash)
+		return ph_strdup(name);
+	dirlen = (size_t)(slash - including) + 1;
+	r = ph_malloc(dirlen + strlen(name) + 1);
+	memcpy(r, including, dirlen);
+	strcpy(r + dirlen, name);
+	return r;
+}
+
+static void basic_free(void *state)
+{
+	struct basic *b = state;
+
+	if (!b)
+		return;
+	htpasswd_free(b->store);
+	if (b->cache) {
+		pthread_mutex_destroy(&b->cache->lock);
+		OPENSSL_cleanse(b->cache, sizeof(*b->cache));
+		free(b->cache);
+	}
+	free(b->path);
+	free(b->file);
+	free(b);
+}
+
+static int basic_configure(void **state, char **argv, int argc, const char *file, int line, struct cfg_errors *errs)
+{
+	uint64_t ttl = BASIC_DEFAULT_TTL_MS;
+	bool ttl_given = false;
+	struct basic *b;
+
+	if (*state) {
+		const struct basic *prev = *state;
+
+		cfg_error(errs, file, line,
+		          "auth basic is already configured at %s:%d; pinhole reads one htpasswd file", prev->file,
+		          prev->line);
+		return PH_ERROR;
+	}
+	if (argc < 1) {
+		cfg_error(errs, file, line, "auth basic needs a credential store: " BASIC_USAGE);
+		return PH_ERROR;
+	}
+	if (strcmp(argv[0], "helper") == 0) {
+		cfg_error(errs, file, line, "auth basic helper is not available in pinhole 0.1");
+		return PH_ERROR;
+	}
+	if (strcmp(argv[0], "htpasswd") != 0) {
+		cfg_error(errs, file, line, "unknown auth basic store '%s': " BASIC_USAGE, argv[0]);
+		return PH_ERROR;
+	}
+	if (argc < 2 || argv[1][0] == '\0') {
+		cfg_error(errs, file, line, "auth basic htpasswd needs a FILE: " BASIC_USAGE);
+		return PH_ERROR;
+	}
+	for (int i = 2; i < argc; i += 2) {
+		if (strcmp(argv[i], "cache") != 0) {
+			cfg_error(errs, file, line, "unknown option '%s' for auth basic htpasswd: " BASIC_USAGE,
+			          argv[i]);
+			return PH_ERROR;
+		}
+		if (ttl_given) {
+			cfg_error(errs, file, line, "'cache' is given twice for auth basic htpasswd: keep one");
+			return PH_ERROR;
+		}
+		if (i + 1 >= argc || basic_parse_duration(argv[i + 1], &ttl) != PH_OK) {
+			cfg_error(errs, file, line,
+			          "bad duration '%s' for auth basic cache: write a number with s, m or h (e.g. 5m), "
+			          "or 0 to turn the cache off",
+			          i + 1 < argc ? argv[i + 1] : "");
+			return PH_ERROR;
+		}
+		ttl_given = true;
+	}
+
+	b = ph_calloc(1, sizeof(*b));
+	b->path = basic_resolve(file, argv[1]);
+	b->ttl_ms = ttl;
+	b->file = ph_strdup(file ? file : "-");
+	b->line = line;
+	b->store = htpasswd_load(b->path, file, line, errs);
+	if (!b->store) {
+		basic_free(b);
+		return PH_ERROR;
+	}
+	if (ttl > 0) {
+		b->cache = ph_calloc(1, sizeof(*b->cache));
+		pthread_mutex_init(&b->cache->lock, NULL);
+		if (RAND_bytes(b->cache->salt, sizeof(b->cache->salt)) != 1) {
+			cfg_error(errs, file, line,
+			          "OpenSSL could not make random bytes for the Basic credential cache; "
+			          "write 'cache 0' to do without it");
+			basic_free(b);
+			return PH_ERROR;
+		}
+	}
+	*state = b;
+	return PH_OK;
+}
+
+static int basic_finish(void *state, const char *file, struct cfg_errors *errs)
+{
+	return PH_OK;
+}
+
+/* A word as the config tokenizer reads it back. */
+static void basic_dump_word(struct buf *out, const char *w)
+{
+	if (w[0] != '\0' && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"\\")) {
+		buf_append(out, w, strlen(w));
+		return;
+	}
+	buf_append(out, "\"", 1);
+	for (; *w; w++) {
+		if (*w == '"' || *w == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, w, 1);
+	}
+	buf_append(out, "\"", 1);
+}
+
+static void basic_dump(const void *state, struct buf *out)
+{
+	const struct basic *b = state;
+	uint64_t ms = b->ttl_ms;
+
+	buf_printf(out, "auth basic htpasswd ");
+	basic_dump_word(out, b->path);
+	if (ms == 0)
+		buf_printf(out, " cache 0\n");
+	else if (ms % 3600000 == 0)
+		buf_printf(out, " cache %lluh\n", (unsigned long long)(ms / 3600000));
+	else if (ms % 60000 == 0)
+		buf_printf(out, " cache %llum\n", (unsigned long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		buf_printf(out, " cache %llus\n", (unsigned long long)(ms / 1000));
+	else
+		buf_printf(out, " cache %llums\n", (unsigned long long)ms);
+}
+
+/* ---- challenge ---- */
+
+/* RFC 7617 section 2.1: the realm is a quoted-string, and charset="UTF-8"
+ * tells the client how to encode user name and password. */
+static void basic_challenge(const void *state, const char *realm, struct buf *out)
+{
+	static const char head[] = "Proxy-Authenticate: Basic realm=\"";
+	static const char tail[] = "\", charset=\"UTF-8\"\r\n";
+
+	buf_append(out, head, sizeof(head) - 1);
+	for (const char *p = realm ? realm : "pinhole"; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
+			continue; /* never a line break inside a header */
+		if (c == '"' || c == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, p, 1);
+	}
+	buf_append(out, tail, sizeof(tail) - 1);
+}
+
+/* ---- the cache ---- */
+
+static bool basic_cache_key(const struct basic_cache *c, const char *user, size_t user_len, const char *pw,
+                            size_t pw_len, unsigned char key[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char n[4] = { (unsigned char)(user_len >> 24), (unsigned char)(user_len >> 16),
+		               (unsigned char)(user_len >> 8), (unsigned char)user_len };
+	unsigned int key_len = 0;
+	bool ok;
+
+	/* The user's length first, so that ("ab", "c") and ("a", "bc") differ. */
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, c->salt, sizeof(c->salt)) &&
+	     EVP_DigestUpdate(ctx, n, sizeof(n)) && EVP_DigestUpdate(ctx, user, user_len) &&
+	     EVP_DigestUpdate(ctx, pw, pw_len) && EVP_DigestFinal_ex(ctx, key, &key_len) && key_len == 32;
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/* Fresh: not expired, and not from a wall clock that went backwards. */
+static bool basic_fresh(const struct basic_cache_entry *e, uint64_t now, uint64_t ttl)
+{
+	return e->expires_ms != 0 && now < e->expires_ms && e->expires_ms - now <= ttl;
+}
+
+static struct basic_cache_entry *basic_cache_set(struct basic_cache *c, const unsigned char key[32])
+{
+	/* The key is a salted hash: its bytes are as good as any index. */
+	return c->sets[((size_t)key[0] << 8 | key[1]) % BASIC_CACHE_SETS];
+}
+
+static bool basic_cache_hit(struct basic_cache *c, const unsigned char key[32], uint64_t now, uint64_t ttl)
+{
+	struct basic_cache_entry *set = basic_cache_set(c, key);
+	bool hit = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < BASIC_CACHE_WAYS && !hit; i++) {
+		if (basic_fresh(&set[i], now, ttl) && auth_ct_equal(set[i].digest, key, 32)) {
+			set[i].used = ++c->tick;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+static void basic_cache_put(struct basic_cache *c, const unsigned char key[32], uint64_t now, uint64_t ttl)
+{
+	struct basic_cache_entry *set = basic_cache_set(c, key);
+	struct basic_cache_entry *victim = NULL;
+
+	/* The same credential (another thread verified it meanwhile), else a
+	 * free or stale slot, else the least recently used one. */
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < BASIC_CACHE_WAYS; i++) {
+		if (memcmp(set[i].digest, key, 32) == 0) {
+			victim = &set[i];
+			break;
+		}
+		if (!basic_fresh(&set[i], now, ttl)) {
+			if (!victim || basic_fresh(victim, now, ttl))
+				victim = &set[i];
+		} else if (!victim || (basic_fresh(victim, now, ttl) && set[i].used < victim->used)) {
+			victim = &set[i];
+		}
+	}
+	memcpy(victim->digest, key, 32);
+	victim->expires_ms = now + ttl;
+	victim->used = ++c->tick;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- one request ---- */
+
+/* The user name as it may appear in a log line. */
+static void basic_shown(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[o] = '\0';
+}
+
+static enum auth_status basic_check(const struct basic *b, const char *user, size_t user_len, const char *pw,
+                                    size_t pw_len, uint64_t now, struct auth_result *res)
+{
+	unsigned char key[32];
+	bool keyed =
+	        b->cache && user_len <= HTPASSWD_MAX_USER && basic_cache_key(b->cache, user, user_len, pw, pw_len, key);
+	char name[HTPASSWD_MAX_USER + 1];
+	char why[160] = "";
+
+	basic_shown(name, sizeof(name), user, PH_MIN(user_len, HTPASSWD_MAX_USER));
+	if (keyed && basic_cache_hit(b->cache, key, now, b->ttl_ms))
+		goto ok;
+	switch (htpasswd_verify(b->store, user, user_len, pw, pw_len, why, sizeof(why))) {
+	case HTPASSWD_MATCH:
+		if (keyed)
+			basic_cache_put(b->cache, key, now, b->ttl_ms);
+		goto ok;
+	case HTPASSWD_MISMATCH:
+		snprintf(res->reason, sizeof(res->reason), "wrong user name or password for %.160s", name);
+		return res->status = AUTH_DENIED;
+	case HTPASSWD_ERROR:
+	default:
+		snprintf(res->reason, sizeof(res->reason), "cannot check the password of %.64s: %.100s", name, why);
+		return res->status = AUTH_BROKEN;
+	}
+ok:
+	/* Only names of the file get here: at most 255 bytes, no NUL. */
+	memcpy(res->user, user, user_len);
+	res->user[user_len] = '\0';
+	return res->status = AUTH_OK;
+}
+
+static enum auth_status basic_step(const void *state, void **session, const char *realm, const struct auth_request *req,
+                                   const char *cred, size_t len, struct auth_result *res)
+{
+	const struct basic *b = state;
+	unsigned char dec[BASIC_MAX_CRED / 4 * 3];
+	long n = len <= BASIC_MAX_CRED ? auth_base64_decode(cred, len, dec, sizeof(dec)) : -1;
+	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+	uint64_t now = req && req->now_ms ? req->now_ms : ph_wall_ms();
+	enum auth_status st;
+
+	res->scheme = "Basic";
+	if (!colon) {
+		snprintf(res->reason, sizeof(res->reason), "malformed Basic credentials");
+		st = res->status = AUTH_DENIED;
+	} else {
+		/* RFC 7617: the user-id ends at the first colon; the password
+		 * may hold more. */
+		size_t user_len = (size_t)(colon - dec);
+
+		st = basic_check(b, (const char *)dec, user_len, (const char *)colon + 1, (size_t)n - user_len - 1, now,
+		                 res);
+	}
+	if (n > 0)
+		OPENSSL_cleanse(dec, (size_t)n);
+	return st;
+}
+
+static void basic_session_free(void *session)
+{
+	free(session); /* Basic keeps no session: always NULL */
+}
+
+const struct auth_scheme_ops auth_basic_ops = {
+	.name = "Basic",
+	.keyword = "basic",
+	.connection_bound = false,
+	.configure = basic_configure,
+	.finish = basic_finish,
+	.free = basic_free,
+	.dump = basic_dump,
+	.challenge = basic_challenge,
+	.step = basic_step,
+	.session_free = basic_session_free,
+};

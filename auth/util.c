@@ -1,0 +1,133 @@
+/*
+ * util.c - small pieces every scheme needs: strict base64, constant-time
+ * comparison, and reading a credential file whole.
+ */
+#include "scheme.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+	size_t o = 0;
+
+	/* Trailing whitespace is tolerated, nothing else. */
+	while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t'))
+		len--;
+	if (len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		int pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			unsigned char c = (unsigned char)in[i + k];
+
+			if (c == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad)
+				return -1; /* data after padding */
+			v[k] = b64_value(c);
+			if (v[k] < 0)
+				return -1;
+		}
+		uint32_t n = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		size_t take = (size_t)(3 - pad);
+
+		if (o + take > cap)
+			return -1;
+		out[o++] = (unsigned char)(n >> 16);
+		if (take > 1)
+			out[o++] = (unsigned char)(n >> 8);
+		if (take > 2)
+			out[o++] = (unsigned char)n;
+	}
+	return (long)o;
+}
+
+size_t auth_base64_encode(const unsigned char *in, size_t len, char *out, size_t cap)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	if (cap < (len + 2) / 3 * 4 + 1)
+		return 0;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t n = (uint32_t)in[i] << 16;
+
+		if (i + 1 < len)
+			n |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			n |= in[i + 2];
+		out[o++] = tab[n >> 18 & 63];
+		out[o++] = tab[n >> 12 & 63];
+		out[o++] = i + 1 < len ? tab[n >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? tab[n & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+bool auth_ct_equal(const void *a, const void *b, size_t len)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < len; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+char *auth_read_file(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		return NULL;
+	}
+	char *p = ph_malloc((size_t)st.st_size + 1);
+	size_t n = 0;
+
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, p + n, (size_t)st.st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	p[n] = '\0';
+	*len = n;
+	return p;
+}
