@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pool.h"
 #include "proxyproto.h"
+#include "stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -108,6 +109,9 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 	};
 
 	log_access(&e);
+	stats_status(c->w->stats, status);
+	if (!c->is_connect && c->txn_direct)
+		stats_add(&c->w->stats->requests_total, 1);
 }
 
 /* Starts a new transaction on this connection. */
@@ -158,6 +162,11 @@ static void conn_close(struct conn *c)
 	if (c->state == CS_CLOSED)
 		return;
 	c->state = CS_CLOSED;
+	stats_sub(&w->stats->connections_active, 1);
+	if (c->counted_tunnel)
+		stats_sub(&w->stats->tunnels_active, 1);
+	stats_add(&w->stats->bytes_from_clients, c->c.rbytes);
+	stats_add(&w->stats->bytes_to_clients, c->c.wbytes);
 	if (c->dnsq)
 		dns_cancel(w->dns, c->dnsq);
 	c->dnsq = NULL;
@@ -376,6 +385,7 @@ static void challenge(struct conn *c, struct auth_result *res, const struct rela
 	           strlen(text), close ? "Connection: close\r\n" : "", text);
 	c->status = 407;
 	c->keepalive = !close;
+	stats_add(&c->w->stats->denials[STATS_DENY_AUTH], 1);
 	snprintf(c->mime, sizeof(c->mime), "text/plain");
 	snprintf(c->fail_result, sizeof(c->fail_result), "TCP_DENIED");
 	free(c->fail_error);
@@ -439,7 +449,12 @@ static bool authenticate(struct conn *c, const struct http_request *req, const s
 
 	if (!c->auth)
 		c->auth = auth_conn_new();
-	switch (auth_check(cfg->auth, c->auth, &ar, &res)) {
+	enum auth_status st = auth_check(cfg->auth, c->auth, &ar, &res);
+	int scheme = stats_scheme_index(res.scheme);
+
+	if (scheme >= 0)
+		stats_add(&c->w->stats->auth[scheme][st], 1);
+	switch (st) {
 	case AUTH_OK:
 		snprintf(c->user, sizeof(c->user), "%s", res.user);
 		/* Negotiate's mutual-authentication token rides on the answer. */
@@ -477,6 +492,7 @@ static bool allowed(struct conn *c, const struct http_authority *a)
 
 	if (r && r->action == RULE_ALLOW)
 		return true;
+	stats_add(&c->w->stats->denials[r ? STATS_DENY_RULE : STATS_DENY_NO_RULE], 1);
 	if (r)
 		conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
 		          r->text ? r->text : "deny");
@@ -681,6 +697,7 @@ static void dns_done(void *arg, const struct dns_result *res)
 	struct conn *c = arg;
 
 	c->dnsq = NULL;
+	stats_latency(c->w->stats->dns_ms, &c->w->stats->dns_ms_sum, res->elapsed_ms);
 	if (res->n == 0) {
 		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
 		          res->error ? res->error : "no address");
@@ -752,6 +769,7 @@ static int connect_next(struct conn *c)
 		}
 		c->peer = *a;
 		c->connecting = true;
+		c->connect_start = ev_now(c->w->loop);
 		side_attach(c, &c->o, fd, on_origin);
 		conn_deadline(c, c->cfg->timeout_connect_ms);
 		return PH_AGAIN;
@@ -764,6 +782,7 @@ static int connected(struct conn *c)
 	c->connecting = false;
 	c->has_peer = true;
 	c->txn_direct = true;
+	stats_latency(c->w->stats->connect_ms, &c->w->stats->connect_ms_sum, ev_now(c->w->loop) - c->connect_start);
 	free(c->addrs);
 	c->addrs = NULL;
 	if (c->is_connect) {
@@ -774,6 +793,9 @@ static int connected(struct conn *c)
 		buf_append(&c->c.out, "\r\n", 2);
 		c->status = 200;
 		c->response_started = true;
+		c->counted_tunnel = true;
+		stats_add(&c->w->stats->tunnels_total, 1);
+		stats_add(&c->w->stats->tunnels_active, 1);
 		frame_start(c, &c->up, RELAY_STREAM, 0);
 		frame_start(c, &c->down, RELAY_STREAM, 0);
 		c->state = CS_TUNNEL;
@@ -1178,6 +1200,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
+	stats_add(&w->stats->connections_total, 1);
+	stats_add(&w->stats->connections_active, 1);
 	side_attach(c, &c->c, fd, on_client);
 	txn_begin(c);
 	conn_deadline(c, c->cfg->timeout_header_ms);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pool.h"
 #include "relay.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 atomic_uint engine_nconns;
 
 static struct worker *workers;
+static struct stats *worker_stats;
 static int nworkers;
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config *current; /* the signal thread's reference */
@@ -113,6 +115,8 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 
 		if (n > w->cfg->max_connections) {
 			atomic_fetch_sub(&engine_nconns, 1);
+			stats_add(&w->stats->denials[STATS_DENY_LIMIT], 1);
+			stats_status(w->stats, 503);
 			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
@@ -288,6 +292,20 @@ static void reload(void)
 	log_always("configuration reloaded from %s", path);
 }
 
+struct config *engine_config(void)
+{
+	pthread_mutex_lock(&current_lock);
+	struct config *cfg = current ? config_ref(current) : NULL;
+
+	pthread_mutex_unlock(&current_lock);
+	return cfg;
+}
+
+void engine_request_reload(void)
+{
+	kill(getpid(), SIGHUP);
+}
+
 /* Start-up */
 
 static void raise_fd_limit(void)
@@ -323,10 +341,14 @@ static int start_workers(struct config *cfg)
 	if (nworkers > ENGINE_MAX_WORKERS)
 		nworkers = ENGINE_MAX_WORKERS;
 	workers = ph_calloc((size_t)nworkers, sizeof(*workers));
+	worker_stats = aligned_alloc(64, sizeof(*worker_stats) * (size_t)nworkers);
+	memset(worker_stats, 0, sizeof(*worker_stats) * (size_t)nworkers);
+	stats_register(worker_stats, nworkers);
 	for (int i = 0; i < nworkers; i++) {
 		struct worker *w = &workers[i];
 
 		w->id = i;
+		w->stats = &worker_stats[i];
 		w->reserve_fd = -1;
 		w->loop = ev_loop_new();
 		if (!w->loop) {
@@ -450,8 +472,10 @@ int engine_run(struct config *cfg)
 		ev_loop_free(workers[i].loop);
 		free(workers[i].listeners);
 	}
+	pthread_mutex_lock(&current_lock);
 	config_unref(current);
 	current = NULL;
+	pthread_mutex_unlock(&current_lock);
 	free(workers);
 	log_always("stopped");
 	return 0;

@@ -15,6 +15,7 @@
 
 struct config;
 struct conn;
+struct stats;
 
 struct listener {
 	struct ev_io io;
@@ -34,6 +35,7 @@ struct worker {
 	struct conn *conns; /* every open client connection */
 	size_t nconns;
 	bool draining;
+	struct stats *stats;        /* this worker's counters (stats.h) */
 	int reserve_fd; /* spare descriptor, given up to refuse a client on EMFILE */
 	struct ev_timer accept_pause;
 };
@@ -47,5 +49,11 @@ int engine_run(struct config *cfg);
 
 /* Called by conn.c when a connection is gone. */
 void engine_conn_closed(struct worker *w);
+
+/* For the admin interface (any thread): the running configuration, with a
+ * reference the caller drops with config_unref. */
+struct config *engine_config(void);
+/* Asks for a reload, as SIGHUP does. */
+void engine_request_reload(void);
 
 #endif
