@@ -52,52 +52,6 @@ struct basic {
 
 /* ---- configuration ---- */
 
-/* "30s", "5m", "1h", "250ms" or bare seconds, like every duration in the
- * config (config_parse_duration, which auth/ does not link). */
-static int basic_parse_duration(const char *s, uint64_t *ms)
-{
-	uint64_t v = 0, mult;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return PH_ERROR;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return PH_ERROR;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (strcmp(p, "") == 0 || strcmp(p, "s") == 0)
-		mult = 1000;
-	else if (strcmp(p, "ms") == 0)
-		mult = 1;
-	else if (strcmp(p, "m") == 0)
-		mult = 60 * 1000;
-	else if (strcmp(p, "h") == 0)
-		mult = 3600 * 1000;
-	else
-		return PH_ERROR;
-	if (v > UINT64_MAX / mult)
-		return PH_ERROR;
-	*ms = v * mult;
-	return PH_OK;
-}
-
-/* name relative to the directory of the file that names it. */
-static char *basic_resolve(const char *including, const char *name)
-{
-	const char *slash = including ? strrchr(including, '/') : NULL;
-	size_t dirlen;
-	char *r;
-
-	if (name[0] == '/' || !slash)
-		return ph_strdup(name);
-	dirlen = (size_t)(slash - including) + 1;
-	r = ph_malloc(dirlen + strlen(name) + 1);
-	memcpy(r, including, dirlen);
-	strcpy(r + dirlen, name);
-	return r;
-}
-
 static void basic_free(void *state)
 {
 	struct basic *b = state;
@@ -155,7 +109,7 @@ static int basic_configure(void **state, char **argv, int argc, const char *file
 			cfg_error(errs, file, line, "'cache' is given twice for auth basic htpasswd: keep one");
 			return PH_ERROR;
 		}
-		if (i + 1 >= argc || basic_parse_duration(argv[i + 1], &ttl) != PH_OK) {
+		if (i + 1 >= argc || config_parse_duration(argv[i + 1], &ttl) != PH_OK) {
 			cfg_error(errs, file, line,
 			          "bad duration '%s' for auth basic cache: write a number with s, m or h (e.g. 5m), "
 			          "or 0 to turn the cache off",
@@ -166,7 +120,7 @@ static int basic_configure(void **state, char **argv, int argc, const char *file
 	}
 
 	b = ph_calloc(1, sizeof(*b));
-	b->path = basic_resolve(file, argv[1]);
+	b->path = auth_path_near(file, argv[1]);
 	b->ttl_ms = ttl;
 	b->file = ph_strdup(file ? file : "-");
 	b->line = line;
@@ -195,29 +149,13 @@ static int basic_finish(void *state, const char *file, struct cfg_errors *errs)
 	return PH_OK;
 }
 
-/* A word as the config tokenizer reads it back. */
-static void basic_dump_word(struct buf *out, const char *w)
-{
-	if (w[0] != '\0' && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"\\")) {
-		buf_append(out, w, strlen(w));
-		return;
-	}
-	buf_append(out, "\"", 1);
-	for (; *w; w++) {
-		if (*w == '"' || *w == '\\')
-			buf_append(out, "\\", 1);
-		buf_append(out, w, 1);
-	}
-	buf_append(out, "\"", 1);
-}
-
 static void basic_dump(const void *state, struct buf *out)
 {
 	const struct basic *b = state;
 	uint64_t ms = b->ttl_ms;
 
 	buf_printf(out, "auth basic htpasswd ");
-	basic_dump_word(out, b->path);
+	auth_dump_word(out, b->path);
 	if (ms == 0)
 		buf_printf(out, " cache 0\n");
 	else if (ms % 3600000 == 0)

@@ -479,22 +479,6 @@ enum digest_replay digest_replay_check(uint64_t ts, uint64_t rnd, uint32_t nc)
 
 /* ---- configuration ---- */
 
-/* path relative to the directory of the configuration file naming it. */
-static char *path_near(const char *cfg_file, const char *path)
-{
-	const char *slash = cfg_file ? strrchr(cfg_file, '/') : NULL;
-	size_t dirlen;
-	char *r;
-
-	if (path[0] == '/' || !slash)
-		return ph_strdup(path);
-	dirlen = (size_t)(slash - cfg_file) + 1;
-	r = ph_malloc(dirlen + strlen(path) + 1);
-	memcpy(r, cfg_file, dirlen);
-	strcpy(r + dirlen, path);
-	return r;
-}
-
 static bool twice(int prev_line, const char *what, const struct digest_state *st, const char *file, int line,
                   struct cfg_errors *errs)
 {
@@ -551,7 +535,7 @@ static int conf_file(struct digest_state *st, char **argv, int argc, const char 
 		}
 		i--;
 	}
-	path = path_near(file, argv[1]);
+	path = auth_path_near(file, argv[1]);
 	st->users = htdigest_load(path, file, line, errs);
 	free(path);
 	if (!st->users)
@@ -602,7 +586,7 @@ static int conf_secret(struct digest_state *st, char **argv, int argc, const cha
 	if (twice(st->secret_line, "nonce-secret", st, file, line, errs))
 		return -1;
 	st->secret_line = line;
-	path = path_near(file, argv[1]);
+	path = auth_path_near(file, argv[1]);
 	text = auth_read_file(path, DIGEST_SECRET_MAX, &len);
 	if (!text) {
 		if (errno == EFBIG)
@@ -733,21 +717,6 @@ static void digest_free(void *state)
 	free(st);
 }
 
-static void dump_word(struct buf *out, const char *w)
-{
-	if (w[0] && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"\\")) {
-		buf_printf(out, "%s", w);
-		return;
-	}
-	buf_append(out, "\"", 1);
-	for (; *w; w++) {
-		if (*w == '"' || *w == '\\')
-			buf_append(out, "\\", 1);
-		buf_append(out, w, 1);
-	}
-	buf_append(out, "\"", 1);
-}
-
 static void digest_dump(const void *state, struct buf *out)
 {
 	const struct digest_state *st = state;
@@ -757,7 +726,7 @@ static void digest_dump(const void *state, struct buf *out)
 		return;
 	if (st->users) {
 		buf_printf(out, "auth digest file ");
-		dump_word(out, st->users->path);
+		auth_dump_word(out, st->users->path);
 		buf_printf(out, " algorithm");
 		for (int a = HTDIGEST_ALGS - 1; a >= 0; a--)
 			if (st->algs[a])
@@ -766,7 +735,7 @@ static void digest_dump(const void *state, struct buf *out)
 	}
 	if (st->secret_path) {
 		buf_printf(out, "auth digest nonce-secret ");
-		dump_word(out, st->secret_path);
+		auth_dump_word(out, st->secret_path);
 		buf_printf(out, "\n");
 	}
 	ms = st->ttl_ms;

@@ -749,26 +749,6 @@ static void negotiate_session_free(void *session)
 
 /* ---- configuration ---- */
 
-/* path relative to the directory of the config file, made absolute so that
- * a later chdir() does not change it. */
-static char *negotiate_path(const char *file, const char *path)
-{
-	const char *slash = file ? strrchr(file, '/') : NULL;
-	size_t dirlen = (path[0] != '/' && slash) ? (size_t)(slash - file) + 1 : 0;
-	char *joined = ph_malloc(dirlen + strlen(path) + 1), *abs;
-	char cwd[PATH_MAX];
-
-	if (dirlen)
-		memcpy(joined, file, dirlen);
-	strcpy(joined + dirlen, path);
-	if (joined[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return joined;
-	abs = ph_malloc(strlen(cwd) + strlen(joined) + 2);
-	sprintf(abs, "%s/%s", cwd, strncmp(joined, "./", 2) == 0 ? joined + 2 : joined);
-	free(joined);
-	return abs;
-}
-
 /* The keytab must be there now, readable, and look like one (MIT's file
  * format starts with 0x05 0x01 or 0x05 0x02). */
 static int negotiate_check_keytab(const char *path, const char *file, int line, struct cfg_errors *errs)
@@ -900,7 +880,7 @@ static int negotiate_configure(void **state, char **argv, int argc, const char *
 	ng = ph_calloc(1, sizeof(*ng));
 	ng->name = GSS_C_NO_NAME;
 	ng->strip_realm = strip;
-	ng->keytab = negotiate_path(file, argv[1]);
+	ng->keytab = auth_path_near(file, argv[1]);
 	ng->store = ph_malloc(strlen(ng->keytab) + 6);
 	sprintf(ng->store, "FILE:%s", ng->keytab);
 	ng->where = ph_malloc(strlen(file ? file : "-") + 16);
@@ -938,22 +918,6 @@ static int negotiate_finish(void *state, const char *file, struct cfg_errors *er
 	return 0;
 }
 
-/* A word as config.c's tokenizer reads it back. */
-static void negotiate_dump_word(struct buf *out, const char *w)
-{
-	if (w[0] != '\0' && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"")) {
-		buf_printf(out, " %s", w);
-		return;
-	}
-	buf_append(out, " \"", 2);
-	for (; *w; w++) {
-		if (*w == '"' || *w == '\\')
-			buf_append(out, "\\", 1);
-		buf_append(out, w, 1);
-	}
-	buf_append(out, "\"", 1);
-}
-
 static void negotiate_dump(const void *state, struct buf *out)
 {
 	const struct negotiate *ng = state;
@@ -961,10 +925,10 @@ static void negotiate_dump(const void *state, struct buf *out)
 	if (!ng)
 		return;
 	buf_printf(out, "auth negotiate keytab");
-	negotiate_dump_word(out, ng->keytab);
+	auth_dump_arg(out, ng->keytab);
 	if (ng->principal) {
 		buf_printf(out, " principal");
-		negotiate_dump_word(out, ng->principal);
+		auth_dump_arg(out, ng->principal);
 	}
 	if (ng->strip_realm)
 		buf_printf(out, " strip-realm");

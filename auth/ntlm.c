@@ -82,28 +82,6 @@ static void set_names(const char *name, char nb[16], char dns[256])
 	dns[i] = '\0';
 }
 
-/* The users file is read now, relative to the config file, and the path
- * kept absolute so that the dump and a later chdir() agree on it. */
-static char *path_resolve(const char *conf, const char *path)
-{
-	const char *slash = strrchr(conf, '/');
-	char cwd[PATH_MAX], *r;
-	size_t dirlen = slash && path[0] != '/' ? (size_t)(slash - conf) + 1 : 0;
-	size_t n;
-
-	r = ph_malloc(dirlen + strlen(path) + 1);
-	memcpy(r, conf, dirlen);
-	strcpy(r + dirlen, path);
-	if (r[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return r;
-	n = strlen(cwd) + strlen(r) + 2;
-	char *abs = ph_malloc(n);
-
-	snprintf(abs, n, "%s/%s", cwd, strncmp(r, "./", 2) == 0 ? r + 2 : r);
-	free(r);
-	return abs;
-}
-
 static void state_free(struct ntlm_state *st)
 {
 	if (!st)
@@ -194,7 +172,7 @@ static int ntlm_configure(void **state, char **argv, int argc, const char *file,
 	}
 	set_names(domain, st->nb_domain, st->dns_domain);
 	set_names(host, st->nb_computer, st->dns_computer);
-	st->path = path_resolve(file, argv[1]);
+	st->path = auth_path_near(file, argv[1]);
 	if (ntlm_users_load(&st->users, st->path, file, line, errs) < 0)
 		goto fail;
 	*state = st;
@@ -217,22 +195,6 @@ static void ntlm_free(void *state)
 	state_free(state);
 }
 
-/* A word as the config tokenizer reads it back. */
-static void dump_word(struct buf *out, const char *w)
-{
-	if (*w && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"\\")) {
-		buf_printf(out, " %s", w);
-		return;
-	}
-	buf_append(out, " \"", 2);
-	for (; *w; w++) {
-		if (*w == '"' || *w == '\\')
-			buf_append(out, "\\", 1);
-		buf_append(out, w, 1);
-	}
-	buf_append(out, "\"", 1);
-}
-
 static void ntlm_dump(const void *state, struct buf *out)
 {
 	const struct ntlm_state *st = state;
@@ -240,16 +202,16 @@ static void ntlm_dump(const void *state, struct buf *out)
 	if (!st)
 		return;
 	buf_printf(out, "auth ntlm users");
-	dump_word(out, st->path);
+	auth_dump_arg(out, st->path);
 	if (st->allow_v1)
 		buf_printf(out, " allow-v1");
 	if (st->domain_word) {
 		buf_printf(out, " domain");
-		dump_word(out, st->domain_word);
+		auth_dump_arg(out, st->domain_word);
 	}
 	if (st->host_word) {
 		buf_printf(out, " host");
-		dump_word(out, st->host_word);
+		auth_dump_arg(out, st->host_word);
 	}
 	buf_printf(out, "\n");
 }

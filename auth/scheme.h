@@ -54,6 +54,14 @@ long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t c
 size_t auth_base64_encode(const unsigned char *in, size_t len, char *out, size_t cap);
 /* Constant-time comparison of equal-length buffers. */
 bool auth_ct_equal(const void *a, const void *b, size_t len);
+/* path as named in the configuration file cfg_file: relative to that
+ * file's directory, made absolute so that a later chdir() cannot change
+ * what it means.  The caller frees it. */
+char *auth_path_near(const char *cfg_file, const char *path);
+/* Appends w as the config tokenizer reads it back (quoted when needed);
+ * auth_dump_arg puts a space before it. */
+void auth_dump_word(struct buf *out, const char *w);
+void auth_dump_arg(struct buf *out, const char *w);
 /* Reads a whole small file (credential stores, secrets); NULL with errno. */
 char *auth_read_file(const char *path, size_t max, size_t *len);
 

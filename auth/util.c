@@ -5,6 +5,8 @@
 #include "scheme.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,46 @@ bool auth_ct_equal(const void *a, const void *b, size_t len)
 	for (size_t i = 0; i < len; i++)
 		d |= x[i] ^ y[i];
 	return d == 0;
+}
+
+char *auth_path_near(const char *cfg_file, const char *path)
+{
+	const char *slash = cfg_file ? strrchr(cfg_file, '/') : NULL;
+	size_t dirlen = path[0] != '/' && slash ? (size_t)(slash - cfg_file) + 1 : 0;
+	char *joined = ph_malloc(dirlen + strlen(path) + 1);
+	char cwd[PATH_MAX];
+
+	memcpy(joined, cfg_file ? cfg_file : "", dirlen);
+	strcpy(joined + dirlen, path);
+	if (joined[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return joined;
+	size_t n = strlen(cwd) + strlen(joined) + 2;
+	char *abs = ph_malloc(n);
+
+	snprintf(abs, n, "%s/%s", cwd, strncmp(joined, "./", 2) == 0 ? joined + 2 : joined);
+	free(joined);
+	return abs;
+}
+
+void auth_dump_word(struct buf *out, const char *w)
+{
+	if (w[0] && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"\\")) {
+		buf_append(out, w, strlen(w));
+		return;
+	}
+	buf_append(out, "\"", 1);
+	for (; *w; w++) {
+		if (*w == '"' || *w == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, w, 1);
+	}
+	buf_append(out, "\"", 1);
+}
+
+void auth_dump_arg(struct buf *out, const char *w)
+{
+	buf_append(out, " ", 1);
+	auth_dump_word(out, w);
 }
 
 char *auth_read_file(const char *path, size_t max, size_t *len)

@@ -55,11 +55,11 @@ struct conn {
 	bool reused_origin;
 	bool origin_idle;
 	bool txn_direct;
-	bool counted_tunnel;        /* in stats' tunnels_active */
-	uint64_t connect_start;     /* for the connect latency histogram */
-	        /* this transaction reached an origin (log: HIER_DIRECT) */ /* kept open after a response, for the next request */
-	bool head_timer;  /* timeout header armed for the current head */
-	bool pending_log; /* an error answer is logged once it is sent */
+	bool counted_tunnel;                                        /* in stats' tunnels_active */
+	uint64_t connect_start;                                     /* for the connect latency histogram */
+	/* this transaction reached an origin (log: HIER_DIRECT) */ /* kept open after a response, for the next request */
+	bool head_timer;                                            /* timeout header armed for the current head */
+	bool pending_log;                                           /* an error answer is logged once it is sent */
 	char fail_result[24];
 	char mime[64]; /* the answer's Content-Type, for the log */
 	char *fail_error;

@@ -35,8 +35,8 @@ struct worker {
 	struct conn *conns; /* every open client connection */
 	size_t nconns;
 	bool draining;
-	struct stats *stats;        /* this worker's counters (stats.h) */
-	int reserve_fd; /* spare descriptor, given up to refuse a client on EMFILE */
+	struct stats *stats; /* this worker's counters (stats.h) */
+	int reserve_fd;      /* spare descriptor, given up to refuse a client on EMFILE */
 	struct ev_timer accept_pause;
 };
 

@@ -31,10 +31,10 @@ enum stats_status {
 };
 
 enum stats_denial {
-	STATS_DENY_RULE,        /* 403 by a deny rule */
-	STATS_DENY_NO_RULE,     /* 403: no rule allowed it */
-	STATS_DENY_AUTH,        /* 407 */
-	STATS_DENY_LIMIT,       /* 503 max-connections */
+	STATS_DENY_RULE,    /* 403 by a deny rule */
+	STATS_DENY_NO_RULE, /* 403: no rule allowed it */
+	STATS_DENY_AUTH,    /* 407 */
+	STATS_DENY_LIMIT,   /* 503 max-connections */
 	STATS_NDENIAL,
 };
 
@@ -54,7 +54,7 @@ struct stats {
 	atomic_uint_fast64_t connections_active;
 	atomic_uint_fast64_t tunnels_total;
 	atomic_uint_fast64_t tunnels_active;
-	atomic_uint_fast64_t requests_total;        /* HTTP requests forwarded */
+	atomic_uint_fast64_t requests_total; /* HTTP requests forwarded */
 	atomic_uint_fast64_t bytes_from_clients;
 	atomic_uint_fast64_t bytes_to_clients;
 	atomic_uint_fast64_t status[STATS_NSTATUS];

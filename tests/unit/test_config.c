@@ -706,8 +706,8 @@ static void test_errors_directives(void)
 	                               "too many (usage: workers N|auto)");
 	EXPECT_ERRORS("admin-auth htpasswd\n", "main.conf:1: admin-auth needs more values "
 	                                       "(usage: admin-auth htpasswd FILE)");
-	EXPECT_ERRORS("auth basic htpasswd users\n",
-	              "main.conf:1: cannot read the htpasswd file 'users': No such file or directory");
+	EXPECT_ERRORS("auth basic htpasswd /nonexistent/users\n",
+	              "main.conf:1: cannot read the htpasswd file '/nonexistent/users': No such file or directory");
 	EXPECT_ERRORS("auth basci htpasswd users\n",
 	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
 	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
