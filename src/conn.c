@@ -515,12 +515,22 @@ static void url_set_authority(struct conn *c, const struct http_authority *a)
 	snprintf(c->origin_key, sizeof(c->origin_key), "%s", c->url);
 }
 
+/* HTTP/1.0, or Connection: close (Proxy-Connection: close from old
+ * clients): the connection ends with this answer. */
+static bool client_wants_close(const struct http_request *req)
+{
+	return req->version_minor == 0 || http_headers_have_token(req->headers, req->nheaders, "Connection", "close") ||
+	       http_headers_have_token(req->headers, req->nheaders, "Proxy-Connection", "close");
+}
+
 static int handle_connect(struct conn *c, const struct http_request *req)
 {
 	struct http_authority a;
 	const char *why = NULL;
 
 	c->is_connect = true;
+	if (client_wants_close(req))
+		c->keepalive = false;
 	if (http_parse_authority(req->target, req->target_len, true, &a, &why) < 0) {
 		c->url = ph_strndup(req->target, req->target_len);
 		return conn_fail(c, 400, "NONE_NONE", "Bad CONNECT target: %s (expected host:port).", why);
@@ -561,7 +571,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
 	c->head_request = strcmp(c->method, "HEAD") == 0;
 	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
-	if (req->version_minor == 0 || http_headers_have_token(req->headers, req->nheaders, "Connection", "close"))
+	if (client_wants_close(req))
 		c->keepalive = false;
 
 	char key[sizeof(c->origin_key)];

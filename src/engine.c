@@ -282,6 +282,8 @@ static void reload(void)
 		config_unref(next);
 		return;
 	}
+	/* path points into the old config: say it before letting it go. */
+	log_always("configuration reloaded from %s", path);
 	pthread_mutex_lock(&current_lock);
 	struct config *old = current;
 
@@ -289,7 +291,6 @@ static void reload(void)
 	pthread_mutex_unlock(&current_lock);
 	config_unref(old);
 	wake_all();
-	log_always("configuration reloaded from %s", path);
 }
 
 struct config *engine_config(void)

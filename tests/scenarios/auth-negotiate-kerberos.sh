@@ -1,8 +1,7 @@
 #!/bin/sh
-# A client with a Kerberos ticket for HTTP/proxy.pinhole.test, pointed at the
-# proxy by that host name (curl --proxy-negotiate), gets through with Negotiate
-# and is logged as alice@TEST.PINHOLE; a client without credentials gets 407
-# with `Proxy-Authenticate: Negotiate`.
+# alice, with a Kerberos ticket, points curl --proxy-negotiate at the proxy by
+# its host name (HTTP/proxy.pinhole.test is in the keytab): plain HTTP and
+# CONNECT get through, logged as alice@TEST.PINHOLE; without credentials, 407.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/kdc.sh"
 
@@ -16,6 +15,7 @@ kdc_add_service HTTP/proxy.pinhole.test "$T/proxy.keytab" || fail "cannot export
 kdc_kinit alice alice-secret || fail "kinit alice failed"
 
 start_origin WEB http
+start_tls_origin TLS www.origin.test
 hosts_entry 127.0.0.1 www.origin.test
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
@@ -32,7 +32,11 @@ by_name=(--proxy-negotiate -U : -x "http://proxy.pinhole.test:$PH_PORT"
 expect_status 200 "${by_name[@]}" "http://www.origin.test:$WEB/hello"
 expect_eq "hello from the origin" "$BODY" "body"
 log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello alice@TEST\.PINHOLE "
+expect_status 200 "${by_name[@]}" --cacert "$T/ca.pem" "https://www.origin.test:$TLS/hello"
+expect_eq "hello from the origin" "$BODY" "body fetched through the tunnel"
+log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT www\.origin\.test:$TLS alice@TEST\.PINHOLE "
 
 expect_status 407 "http://www.origin.test:$WEB/hello"
 expect_match '^Proxy-Authenticate: Negotiate$' "$HEADERS" "407 headers"
+expect_eq "Proxy authentication required." "$BODY" "407 body"
 pinhole_stop

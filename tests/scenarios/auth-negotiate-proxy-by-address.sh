@@ -1,8 +1,7 @@
 #!/bin/sh
-# A client pointed at the proxy by its address asks the KDC for HTTP/<address>
-# (as Chromium does); the keytab holds HTTP/proxy.pinhole.test only, so the
-# client gets 407 and the error log says which service name it asked for and
-# to configure browsers with the proxy's host name.
+# A client pointed at the proxy by its address (as Chromium does) brings a
+# ticket for HTTP/127.0.0.1, which the keytab lacks: 407, and the error log
+# names that service and says to configure browsers with the host name.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/kdc.sh"
 
@@ -23,12 +22,16 @@ pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 error-log $T/error.log
+log-level info
 hosts-file $T/hosts
 auth negotiate keytab $T/proxy.keytab
 allow all
 EOF
 
 expect_status 407 --proxy-negotiate -U : "http://www.origin.test:$WEB/hello"
+expect_eq "Proxy authentication required: the credentials were refused." "$BODY" "407 body"
+expect_match '^Proxy-Authenticate: Negotiate$' "$HEADERS" "407 headers"
+expect_eq 0 "$(origin_count WEB)" "requests the origin saw"
 log_line_matching " TCP_DENIED/407 [0-9]+ GET http://www\.origin\.test:$WEB/hello - "
 eventually 5 grep -q 'HTTP/127\.0\.0\.1@TEST\.PINHOLE' "$T/error.log" ||
 	fail "the error log does not name HTTP/127.0.0.1@TEST.PINHOLE: $(cat "$T/error.log")"
