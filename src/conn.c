@@ -59,14 +59,14 @@ static void side_close(struct ev_loop *loop, struct side *s)
 	if (fd >= 0)
 		close(fd);
 	side_release(s);
-	s->readable = s->writable = s->eof = s->shut_wr = s->failed = false;
+	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
 }
 
 static void side_attach(struct conn *c, struct side *s, int fd, ev_io_cb cb)
 {
 	s->io.cb = cb;
 	s->io.data = c;
-	s->readable = s->writable = s->eof = s->shut_wr = s->failed = false;
+	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
 	ev_io_start(c->w->loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 }
 
@@ -1108,7 +1108,9 @@ static void mark(struct side *s, uint32_t revents)
 	if (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		s->writable = true;
 	if (revents & (EPOLLERR | EPOLLHUP))
-		s->failed = true; /* read only while connecting: SO_ERROR says why */
+		s->failed = true;
+	if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->rdhup = true; /* read only while connecting: SO_ERROR says why */
 }
 
 static void on_client(struct ev_loop *loop, struct ev_io *io, uint32_t revents)

@@ -5,6 +5,7 @@
  * that reloads (SIGHUP) and drains (SIGTERM/SIGINT).
  */
 #include "engine.h"
+#include "admin.h"
 #include "common.h"
 #include "config.h"
 #include "conn.h"
@@ -290,6 +291,7 @@ static void reload(void)
 	current = next;
 	pthread_mutex_unlock(&current_lock);
 	config_unref(old);
+	admin_reconfigure(next);
 	wake_all();
 }
 
@@ -454,6 +456,22 @@ int engine_run(struct config *cfg)
 			}
 		return 1;
 	}
+	if (admin_start(cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		atomic_store(&stopping, true);
+		wake_all();
+		for (int i = 0; i < nworkers; i++) {
+			pthread_join(workers[i].thread, NULL);
+			ev_loop_free(workers[i].loop);
+			free(workers[i].listeners);
+		}
+		free(workers);
+		pthread_mutex_lock(&current_lock);
+		config_unref(current);
+		current = NULL;
+		pthread_mutex_unlock(&current_lock);
+		return 1;
+	}
 	for (size_t i = 0; i < cfg->nlistens; i++)
 		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->listens[i].text,
 		           cfg->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
@@ -469,6 +487,7 @@ int engine_run(struct config *cfg)
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
 	           (unsigned long long)current->timeout_drain_ms);
 	drain(current->timeout_drain_ms);
+	admin_stop();
 	for (int i = 0; i < nworkers; i++) {
 		ev_loop_free(workers[i].loop);
 		free(workers[i].listeners);
@@ -478,6 +497,8 @@ int engine_run(struct config *cfg)
 	current = NULL;
 	pthread_mutex_unlock(&current_lock);
 	free(workers);
+	stats_register(NULL, 0);
+	free(worker_stats);
 	log_always("stopped");
 	return 0;
 }

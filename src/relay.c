@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Reads per call before yielding to other connections (x BUF_SIZE bytes). */
@@ -134,6 +135,11 @@ int side_read(struct side *s, size_t limit)
 		if (n > 0) {
 			s->in.end += (uint32_t)n;
 			s->rbytes += (uint64_t)n;
+			/* A short read drained the socket: the next bytes bring a
+			 * new edge, so no read is spent on EAGAIN.  Unless the peer
+			 * closed: its EOF brings no further edge. */
+			if ((size_t)n < room && !s->rdhup)
+				s->readable = false;
 			return PH_OK;
 		}
 		if (n == 0) {
@@ -154,30 +160,42 @@ int side_read(struct side *s, size_t limit)
 	}
 }
 
-/* Writes len bytes; returns how many went out, or -1 on a socket error. */
-static ssize_t side_write(struct side *s, const char *p, size_t len)
+/* Writes the buffers in order; returns how many bytes went out, or -1 on a
+ * socket error.  A short write means the socket is full: EPOLLOUT will say
+ * when it is not, so no send is spent on EAGAIN. */
+static ssize_t side_writev(struct side *s, struct iovec *iov, int iovcnt)
 {
-	size_t done = 0;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+	size_t want = 0;
 
-	while (done < len) {
-		if (!s->writable)
-			break;
-		ssize_t n = send(s->io.fd, p + done, len - done, MSG_NOSIGNAL);
+	for (int i = 0; i < iovcnt; i++)
+		want += iov[i].iov_len;
+	if (!s->writable || want == 0)
+		return 0;
+	for (;;) {
+		ssize_t n = sendmsg(s->io.fd, &msg, MSG_NOSIGNAL);
 
-		if (n > 0) {
-			done += (size_t)n;
+		if (n >= 0) {
 			s->wbytes += (uint64_t)n;
-			continue;
+			if ((size_t)n < want)
+				s->writable = false;
+			return n;
 		}
-		if (n < 0 && errno == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN) {
+		if (errno == EAGAIN) {
 			s->writable = false;
-			break;
+			return 0;
 		}
 		return -1;
 	}
-	return (ssize_t)done;
+}
+
+static ssize_t side_write(struct side *s, const char *p, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+
+	return side_writev(s, &iov, 1);
 }
 
 int side_flush(struct side *s)
@@ -314,17 +332,13 @@ int relay_discard(struct side *src, struct relay_frame *f, const char **why)
 int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const char **why)
 {
 	int budget = RELAY_BUDGET;
-	int r = side_flush(dst);
 
-	if (r == PH_ERROR)
-		*why = "write failed";
-	if (r != PH_OK)
-		return r;
-	if (f->kind == RELAY_STREAM && !f->rate &&
+	if (f->kind == RELAY_STREAM && !f->rate && buf_len(&dst->out) == 0 &&
 	    atomic_load_explicit(&relay_mode, memory_order_relaxed) == RELAY_SPLICE && buf_len(&src->in) == 0)
 		return splice_pump(src, dst, why);
 	for (;;) {
 		size_t len = buf_len(&src->in);
+		size_t olen = buf_len(&dst->out);
 
 		/* Account newly buffered bytes to the message, once. */
 		if (f->ready < len && !f->done) {
@@ -336,22 +350,33 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 			}
 			f->ready += take;
 		}
-		if (f->ready > 0) {
-			size_t want = (size_t)f->ready;
+		if (olen || f->ready) {
+			/* pinhole's own bytes (a head) first, then the message's,
+			 * in one send. */
+			struct iovec iov[2];
+			int n_iov = 0;
+			size_t body = (size_t)f->ready;
 
-			if (f->rate && (want = throttle_allow(f, want)) == 0)
+			if (body && f->rate && (body = throttle_allow(f, body)) == 0 && !olen)
 				return PH_AGAIN;
-			ssize_t n = side_write(dst, buf_data(&src->in), want);
+			if (olen)
+				iov[n_iov++] = (struct iovec){ buf_data(&dst->out), olen };
+			if (body)
+				iov[n_iov++] = (struct iovec){ buf_data(&src->in), body };
+			ssize_t n = side_writev(dst, iov, n_iov);
 
 			if (n < 0) {
 				*why = "write failed";
 				return PH_ERROR;
 			}
+			size_t from_out = PH_MIN((size_t)n, olen), from_body = (size_t)n - from_out;
+
+			buf_consume(&dst->out, from_out);
+			buf_consume(&src->in, from_body);
+			f->ready -= from_body;
 			if (f->rate)
-				f->tokens -= (uint64_t)n;
-			buf_consume(&src->in, (size_t)n);
-			f->ready -= (uint64_t)n;
-			if (f->ready > 0 && (size_t)n < want)
+				f->tokens -= from_body;
+			if ((size_t)n < olen + body || !dst->writable)
 				return PH_AGAIN;
 			continue;
 		}
@@ -370,7 +395,8 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 		}
 		if (budget-- == 0)
 			return PH_AGAIN; /* the caller sees readiness left and yields */
-		r = side_read(src, BUF_SIZE);
+		int r = side_read(src, BUF_SIZE);
+
 		if (r == PH_ERROR)
 			*why = "read failed";
 		if (r != PH_OK)

@@ -26,6 +26,7 @@ struct side {
 	bool eof;       /* read returned 0 */
 	bool shut_wr;   /* shutdown(SHUT_WR) done */
 	bool failed;    /* epoll reported EPOLLERR */
+	bool rdhup;     /* epoll reported the peer closing: read to the end */
 	int pipe[2];    /* splice mode: bytes read from this side wait here */
 	uint32_t piped; /* bytes in pipe */
 };

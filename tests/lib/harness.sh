@@ -218,13 +218,29 @@ trap 'exit 1' INT TERM HUP
 
 # A port in 20000-32000 with no TCP socket on it (outside the kernel's
 # ephemeral range, so outgoing connections do not take it meanwhile).
+# Ports handed out but maybe not bound yet are listed, with the scenario's
+# PID, in a file every scenario and origin.py consult, so that two of them
+# running side by side never pick the same one.
+PH_RESERVED_PORTS=${TMPDIR:-/tmp}/pinhole-harness-ports
+export PH_RESERVED_PORTS
+
+port_reserved() {
+	local port pid
+	while read -r port pid; do
+		[ "$port" = "$1" ] && kill -0 "$pid" 2>/dev/null && return 0
+	done <"$PH_RESERVED_PORTS" 2>/dev/null
+	return 1
+}
+
 free_port() {
 	local i p
 	for ((i = 0; i < 200; i++)); do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 		grep -qs -x "$p" "$T/.ports" && continue
 		port_in_use "$p" && continue
+		port_reserved "$p" && continue
 		echo "$p" >>"$T/.ports"
+		echo "$p $$" >>"$PH_RESERVED_PORTS"
 		echo "$p"
 		return 0
 	done
