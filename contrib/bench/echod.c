@@ -1,8 +1,8 @@
 /*
- * echod.c - the origin side of the pinhole benchmark: one epoll loop that
- * serves a TCP echo port, a "source" port (streams data once the client has
- * sent a byte) and a minimal HTTP/1.1 keep-alive origin (fixed 64-byte 200).
- * Loopback only; exits by itself after its lifetime (-t) or on SIGTERM/INT.
+ * echod.c - the origin side of the pinhole benchmark: one epoll loop serving
+ * a TCP echo port, a "source" port (streams once the client sent a byte), a
+ * minimal HTTP/1.1 keep-alive origin, and a bare CONNECT relay used as the
+ * harness's ceiling. Loopback only; exits after -t seconds or on SIGTERM.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,29 +19,34 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IO_CHUNK	(256 * 1024)
-#define HTTP_IN_MAX	8192
-#define BODY_LEN	64
+#define IO_CHUNK (256 * 1024)
+#define HTTP_IN_MAX 8192
+#define BODY_LEN 64
 
 enum role {
 	R_NONE,
 	L_ECHO,
 	L_SOURCE,
 	L_HTTP,
+	L_RELAY,
 	C_ECHO,
 	C_SOURCE,
 	C_HTTP,
+	C_RHEAD, /* relay: reading the CONNECT request */
+	C_RUP,   /* relay: upstream connect in progress */
+	C_RELAY, /* relay: tunnel up, copying both ways */
 };
 
 struct conn {
 	unsigned char role;
-	unsigned char sending;		/* source: trigger byte seen */
-	unsigned char close_after;	/* http: close once out is flushed */
-	unsigned int events;		/* current epoll interest */
-	char *in;			/* http request bytes */
+	unsigned char sending;     /* source: trigger byte seen */
+	unsigned char close_after; /* http: close once out is flushed */
+	unsigned int events;       /* current epoll interest */
+	int peer;                  /* relay: the other side, or -1 */
+	char *in;                  /* http request bytes */
 	size_t in_len;
-	size_t skip;			/* http request body still to drop */
-	char *out;			/* pending output */
+	size_t skip; /* http request body still to drop */
+	char *out;   /* pending output */
 	size_t out_len;
 	size_t out_off;
 	size_t out_cap;
@@ -52,6 +57,7 @@ static size_t nconns;
 static int epfd;
 static volatile sig_atomic_t stop;
 static char iobuf[IO_CHUNK];
+static char relaybuf[IO_CHUNK];
 static char resp_ka[256];
 static size_t resp_ka_len;
 static char resp_close[256];
@@ -109,6 +115,7 @@ static void add_fd(int fd, int role, unsigned int ev)
 	memset(&conns[fd], 0, sizeof(conns[fd]));
 	conns[fd].role = role;
 	conns[fd].events = ev;
+	conns[fd].peer = -1;
 	memset(&e, 0, sizeof(e));
 	e.events = ev;
 	e.data.fd = fd;
@@ -119,7 +126,14 @@ static void add_fd(int fd, int role, unsigned int ev)
 static void close_conn(int fd)
 {
 	struct conn *c = &conns[fd];
+	int peer = c->peer;
 
+	if (c->role >= C_RHEAD && peer >= 0) {
+		/* a relay closes both sides together (no half-close) */
+		conns[peer].peer = -1;
+		c->peer = -1;
+		close_conn(peer);
+	}
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -151,14 +165,12 @@ static int listen_on(const char *addr, int port)
 			goto bad;
 		sl = sizeof(*s4);
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		fprintf(stderr, "echod: bind %s:%d: %s\n", addr, port,
-			strerror(errno));
+		fprintf(stderr, "echod: bind %s:%d: %s\n", addr, port, strerror(errno));
 		exit(2);
 	}
 	if (listen(fd, 4096) < 0)
@@ -195,8 +207,7 @@ static int out_append(struct conn *c, const char *p, size_t n)
 static int out_flush(int fd, struct conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(fd, c->out + c->out_off,
-				 c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -224,12 +235,10 @@ static void do_accept(int lfd, int role)
 		int one = 1;
 
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
 				return;
 			if (errno == EMFILE || errno == ENFILE) {
-				fprintf(stderr, "echod: accept: %s\n",
-					strerror(errno));
+				fprintf(stderr, "echod: accept: %s\n", strerror(errno));
 				return;
 			}
 			die("accept");
@@ -278,7 +287,7 @@ static void echo_event(int fd, unsigned int ev)
 	if (r < 0)
 		close_conn(fd);
 	else if (r == 0)
-		set_events(fd, EPOLLOUT);	/* stop reading until drained */
+		set_events(fd, EPOLLOUT); /* stop reading until drained */
 }
 
 static void source_event(int fd, unsigned int ev)
@@ -314,8 +323,7 @@ static void source_event(int fd, unsigned int ev)
 }
 
 /* Case-insensitive search for a header token in a request head. */
-static int head_has(const char *head, size_t len, const char *name,
-		    const char *token)
+static int head_has(const char *head, size_t len, const char *name, const char *token)
 {
 	size_t nl = strlen(name), tl = strlen(token);
 	const char *p = head, *end = head + len;
@@ -326,8 +334,7 @@ static int head_has(const char *head, size_t len, const char *name,
 
 		if (!eol)
 			eol = end;
-		if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 &&
-		    p[nl] == ':') {
+		if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
 			for (v = p + nl + 1; v + tl <= eol; v++)
 				if (strncasecmp(v, token, tl) == 0)
 					return 1;
@@ -383,7 +390,7 @@ static int http_process(struct conn *c)
 			break;
 		hl = e - h + 4;
 		if (head_has(h, hl, "Transfer-Encoding", "chunked"))
-			return -1;	/* GET-only origin */
+			return -1; /* GET-only origin */
 		if (request_is_http10(h, hl))
 			keep = head_has(h, hl, "Connection", "keep-alive");
 		else
@@ -398,7 +405,7 @@ static int http_process(struct conn *c)
 			if (out_append(c, resp_close, resp_close_len) < 0)
 				return -1;
 			c->close_after = 1;
-			off = c->in_len;	/* ignore anything after */
+			off = c->in_len; /* ignore anything after */
 			break;
 		}
 	}
@@ -434,8 +441,7 @@ static void http_event(int fd, unsigned int ev)
 		}
 	}
 	for (;;) {
-		ssize_t n = recv(fd, c->in + c->in_len, HTTP_IN_MAX - c->in_len,
-				 0);
+		ssize_t n = recv(fd, c->in + c->in_len, HTTP_IN_MAX - c->in_len, 0);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			close_conn(fd);
@@ -460,6 +466,149 @@ static void http_event(int fd, unsigned int ev)
 		set_events(fd, EPOLLOUT);
 }
 
+/* ---- bare CONNECT relay: the least a proxy can do ---- */
+
+static void relay_head(int fd)
+{
+	struct conn *c = &conns[fd];
+	struct sockaddr_storage ss;
+	char host[64], *e, *colon;
+	socklen_t sl;
+	ssize_t n;
+	int up, port, one = 1;
+
+	if (!c->in && !(c->in = malloc(HTTP_IN_MAX))) {
+		close_conn(fd);
+		return;
+	}
+	n = recv(fd, c->in + c->in_len, HTTP_IN_MAX - 1 - c->in_len, 0);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close_conn(fd);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->in_len += n;
+	c->in[c->in_len] = '\0';
+	e = strstr(c->in, "\r\n\r\n");
+	if (!e) {
+		if (c->in_len >= HTTP_IN_MAX - 1)
+			close_conn(fd);
+		return;
+	}
+	/* "CONNECT 127.0.0.1:PORT" or "CONNECT [::1]:PORT", literals only */
+	if (strncmp(c->in, "CONNECT ", 8) != 0 || sscanf(c->in + 8, "%63s", host) != 1 ||
+	    !(colon = strrchr(host, ':'))) {
+		close_conn(fd);
+		return;
+	}
+	*colon = '\0';
+	port = atoi(colon + 1);
+	memset(&ss, 0, sizeof(ss));
+	if (host[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		host[strlen(host) - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		sl = sizeof(*s6);
+		n = inet_pton(AF_INET6, host + 1, &s6->sin6_addr);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		sl = sizeof(*s4);
+		n = inet_pton(AF_INET, host, &s4->sin_addr);
+	}
+	if (n != 1 || (size_t)(e + 4 - c->in) != c->in_len) {
+		close_conn(fd); /* bad target, or bytes before our 200 */
+		return;
+	}
+	up = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (up < 0 || (size_t)up >= nconns) {
+		if (up >= 0)
+			close(up);
+		close_conn(fd);
+		return;
+	}
+	setsockopt(up, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(up, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		close(up);
+		close_conn(fd);
+		return;
+	}
+	add_fd(up, C_RUP, EPOLLOUT);
+	stat_open++;
+	free(c->in);
+	c->in = NULL;
+	c->in_len = 0;
+	c->peer = up;
+	conns[up].peer = fd;
+	set_events(fd, 0); /* quiet until the upstream answers */
+}
+
+static void relay_up_ready(int up, unsigned int ev)
+{
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	int fd = conns[up].peer, err = 0;
+	socklen_t el = sizeof(err);
+
+	if (ev & (EPOLLERR | EPOLLHUP))
+		getsockopt(up, SOL_SOCKET, SO_ERROR, &err, &el);
+	if (err || fd < 0 || send(fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) != sizeof(ok) - 1) {
+		close_conn(up);
+		return;
+	}
+	conns[up].role = C_RELAY;
+	conns[fd].role = C_RELAY;
+	set_events(up, EPOLLIN);
+	set_events(fd, EPOLLIN);
+}
+
+/* Copy from fd to its peer; park fd while the peer has a backlog. */
+static void relay_event(int fd, unsigned int ev)
+{
+	struct conn *c = &conns[fd];
+	int peer = c->peer, r;
+	ssize_t n;
+
+	if (peer < 0) {
+		close_conn(fd);
+		return;
+	}
+	if (ev & EPOLLOUT) {
+		r = out_flush(fd, c);
+		if (r < 0) {
+			close_conn(fd);
+			return;
+		}
+		if (r == 0)
+			return;
+		set_events(fd, EPOLLIN);
+		set_events(peer, EPOLLIN); /* resume the other side */
+		return;
+	}
+	n = recv(fd, relaybuf, sizeof(relaybuf), 0);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close_conn(fd);
+		return;
+	}
+	if (n < 0)
+		return;
+	if (out_append(&conns[peer], relaybuf, n) < 0) {
+		close_conn(fd);
+		return;
+	}
+	r = out_flush(peer, &conns[peer]);
+	if (r < 0) {
+		close_conn(fd);
+	} else if (r == 0) {
+		set_events(peer, EPOLLOUT);
+		set_events(fd, 0);
+	}
+}
+
 static void build_responses(void)
 {
 	char body[BODY_LEN + 1];
@@ -470,38 +619,41 @@ static void build_responses(void)
 	body[BODY_LEN - 1] = '\n';
 	body[BODY_LEN] = '\0';
 	resp_ka_len = snprintf(resp_ka, sizeof(resp_ka),
-			       "HTTP/1.1 200 OK\r\n"
-			       "Content-Type: text/plain\r\n"
-			       "Content-Length: %d\r\n"
-			       "\r\n%s", BODY_LEN, body);
+	                       "HTTP/1.1 200 OK\r\n"
+	                       "Content-Type: text/plain\r\n"
+	                       "Content-Length: %d\r\n"
+	                       "\r\n%s",
+	                       BODY_LEN, body);
 	resp_close_len = snprintf(resp_close, sizeof(resp_close),
-				  "HTTP/1.1 200 OK\r\n"
-				  "Content-Type: text/plain\r\n"
-				  "Content-Length: %d\r\n"
-				  "Connection: close\r\n"
-				  "\r\n%s", BODY_LEN, body);
+	                          "HTTP/1.1 200 OK\r\n"
+	                          "Content-Type: text/plain\r\n"
+	                          "Content-Length: %d\r\n"
+	                          "Connection: close\r\n"
+	                          "\r\n%s",
+	                          BODY_LEN, body);
 }
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: echod [-a ADDR] [-e ECHOPORT] [-s SOURCEPORT] "
-		"[-H HTTPPORT] [-t LIFETIME_S]\n"
-		"  at least one port; ADDR defaults to 127.0.0.1; "
-		"lifetime defaults to 3600 s\n");
+	fprintf(stderr, "usage: echod [-a ADDR] [-e ECHOPORT] [-s SOURCEPORT] "
+	                "[-H HTTPPORT] [-R RELAYPORT] [-t LIFETIME_S]\n"
+	                "  at least one port; ADDR defaults to 127.0.0.1; "
+	                "lifetime defaults to 3600 s\n"
+	                "  -R: a bare CONNECT relay (IP literals only), the ceiling "
+	                "for proxies\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
-	int eport = 0, sport = 0, hport = 0, opt;
+	int eport = 0, sport = 0, hport = 0, rport = 0, opt;
 	long lifetime = 3600;
 	struct epoll_event evs[256];
 	struct sigaction sa;
 	time_t deadline;
 
-	while ((opt = getopt(argc, argv, "a:e:s:H:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:e:s:H:R:t:")) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
@@ -515,6 +667,9 @@ int main(int argc, char **argv)
 		case 'H':
 			hport = atoi(optarg);
 			break;
+		case 'R':
+			rport = atoi(optarg);
+			break;
 		case 't':
 			lifetime = atol(optarg);
 			break;
@@ -522,7 +677,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!eport && !sport && !hport)
+	if (!eport && !sport && !hport && !rport)
 		usage();
 	if (lifetime <= 0)
 		lifetime = 3600;
@@ -545,6 +700,8 @@ int main(int argc, char **argv)
 		add_fd(listen_on(addr, sport), L_SOURCE, EPOLLIN);
 	if (hport)
 		add_fd(listen_on(addr, hport), L_HTTP, EPOLLIN);
+	if (rport)
+		add_fd(listen_on(addr, rport), L_RELAY, EPOLLIN);
 
 	deadline = time(NULL) + lifetime;
 	while (!stop && time(NULL) < deadline) {
@@ -569,6 +726,9 @@ int main(int argc, char **argv)
 			case L_HTTP:
 				do_accept(fd, C_HTTP);
 				break;
+			case L_RELAY:
+				do_accept(fd, C_RHEAD);
+				break;
 			case C_ECHO:
 				echo_event(fd, ev);
 				break;
@@ -578,12 +738,23 @@ int main(int argc, char **argv)
 			case C_HTTP:
 				http_event(fd, ev);
 				break;
+			case C_RHEAD:
+				relay_head(fd);
+				break;
+			case C_RUP:
+				relay_up_ready(fd, ev);
+				break;
+			case C_RELAY:
+				relay_event(fd, ev);
+				break;
 			default:
 				break;
 			}
 		}
 	}
-	fprintf(stderr, "echod: exiting: %llu accepts, peak %d open, "
-		"%llu http requests\n", stat_accepts, stat_peak, stat_http);
+	fprintf(stderr,
+	        "echod: exiting: %llu accepts, peak %d open, "
+	        "%llu http requests\n",
+	        stat_accepts, stat_peak, stat_http);
 	return 0;
 }

@@ -22,36 +22,36 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX	4096
-#define RX_CHUNK	(256 * 1024)
-#define MAX_PAYLOAD	4096
-#define MAX_CHECKPOINTS	8
-#define MAX_ERRORS	20000
-#define OPTS		"a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:"
+#define HEAD_MAX 4096
+#define RX_CHUNK (256 * 1024)
+#define MAX_PAYLOAD 4096
+#define MAX_CHECKPOINTS 8
+#define MAX_ERRORS 20000
+#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:"
 
 enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP, M_QUIET };
 
 enum state {
 	S_FREE,
 	S_CONNECTING,
-	S_SEND_REQ,		/* CONNECT or GET request */
-	S_READ_HEAD,		/* CONNECT response head */
-	S_SEND_DATA,		/* echo payload */
-	S_READ_DATA,		/* echoed payload */
-	S_READY,		/* bulk: tunnel up, waiting for the others */
-	S_STREAM,		/* bulk: counting bytes */
-	S_IDLE,			/* idle: established, held open */
-	S_READ_RESP,		/* http: response head and body */
+	S_SEND_REQ,  /* CONNECT or GET request */
+	S_READ_HEAD, /* CONNECT response head */
+	S_SEND_DATA, /* echo payload */
+	S_READ_DATA, /* echoed payload */
+	S_READY,     /* bulk: tunnel up, waiting for the others */
+	S_STREAM,    /* bulk: counting bytes */
+	S_IDLE,      /* idle: established, held open */
+	S_READ_RESP, /* http: response head and body */
 };
 
 enum err_kind {
-	E_CONNECT,		/* connect() failed or refused */
-	E_STATUS,		/* CONNECT/GET answered with non-200 */
-	E_PROTO,		/* malformed or unexpected bytes */
-	E_EOF,			/* peer closed early */
-	E_IO,			/* send/recv error */
-	E_TIMEOUT,		/* operation exceeded -o */
-	E_DATA,			/* echo payload mismatch */
+	E_CONNECT, /* connect() failed or refused */
+	E_STATUS,  /* CONNECT/GET answered with non-200 */
+	E_PROTO,   /* malformed or unexpected bytes */
+	E_EOF,     /* peer closed early */
+	E_IO,      /* send/recv error */
+	E_TIMEOUT, /* operation exceeded -o */
+	E_DATA,    /* echo payload mismatch */
 	E_KINDS,
 };
 
@@ -69,12 +69,12 @@ struct cl {
 	unsigned char keep;
 	unsigned char body;
 	unsigned char chunk;
-	unsigned char got_any;	/* http: bytes of this response seen */
+	unsigned char got_any; /* http: bytes of this response seen */
 	unsigned int events;
-	unsigned int nreq;	/* http: requests done on this connection */
-	unsigned int line_len;	/* chunked trailer: current line length */
-	uint64_t t0;		/* start of cycle / request, ns */
-	uint64_t tdead;		/* operation deadline, ns */
+	unsigned int nreq;     /* http: requests done on this connection */
+	unsigned int line_len; /* chunked trailer: current line length */
+	uint64_t t0;           /* start of cycle / request, ns */
+	uint64_t tdead;        /* operation deadline, ns */
 	size_t off;
 	size_t hlen;
 	long long remain;
@@ -84,7 +84,7 @@ struct cl {
 struct cfg {
 	enum mode mode;
 	const char *addr;
-	int proxy_port;		/* 0 = direct */
+	int proxy_port; /* 0 = direct */
 	int target_port;
 	int conc;
 	double duration;
@@ -94,9 +94,9 @@ struct cfg {
 	int payload;
 	int timeout_ms;
 	int nsrc;
-	int root_pid;		/* proxy: RSS (idle) and not background */
+	int root_pid; /* proxy: RSS (idle) and not background */
 	int nexclude;
-	int exclude[8];		/* more of our processes (the origin) */
+	int exclude[8]; /* more of our processes (the origin) */
 	int ncheck;
 	int checks[MAX_CHECKPOINTS];
 };
@@ -114,7 +114,7 @@ static char rxbuf[RX_CHUNK];
 static unsigned int src_next;
 
 /* results */
-static uint64_t t_measure;	/* start of the counted window */
+static uint64_t t_measure; /* start of the counted window */
 static uint64_t t_end;
 static long long started;
 static long long ok;
@@ -128,8 +128,8 @@ static uint32_t *lat;
 static size_t lat_len;
 static size_t lat_cap;
 static int running;
-static int live;		/* connections currently open */
-static int n_idle;		/* idle mode: tunnels established */
+static int live;   /* connections currently open */
+static int n_idle; /* idle mode: tunnels established */
 
 static uint64_t now_ns(void)
 {
@@ -155,8 +155,7 @@ static void raise_nofile(void)
 	}
 }
 
-static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss,
-		      socklen_t *len)
+static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (strchr(addr, ':')) {
@@ -242,7 +241,7 @@ struct proc {
 	int pid;
 	int ppid;
 	int mark;
-	unsigned long long ticks;	/* utime + stime */
+	unsigned long long ticks; /* utime + stime */
 };
 
 /* Read every process's parent and CPU ticks from /proc; returns count. */
@@ -274,9 +273,11 @@ static size_t proc_scan(struct proc **out)
 		r = fread(buf, 1, sizeof(buf) - 1, f);
 		fclose(f);
 		buf[r] = '\0';
-		p = strrchr(buf, ')');	/* comm may hold spaces, parens */
-		if (!p || sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u "
-				 "%*u %*u %llu %llu", &ppid, &ut, &st) != 3)
+		p = strrchr(buf, ')'); /* comm may hold spaces, parens */
+		if (!p || sscanf(p + 1,
+		                 " %*c %d %*d %*d %*d %*d %*u %*u %*u "
+		                 "%*u %*u %llu %llu",
+		                 &ppid, &ut, &st) != 3)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 512;
@@ -353,10 +354,10 @@ static long tree_rss(int root)
 static unsigned long long bg_busy0;
 static unsigned long long bg_ticks0[3];
 static uint64_t bg_t0;
-static double cpu_proxy;	/* CPUs used by the proxy tree */
-static double cpu_client;	/* CPUs used by us and the -x processes */
+static double cpu_proxy;  /* CPUs used by the proxy tree */
+static double cpu_client; /* CPUs used by us and the -x processes */
 static unsigned long long cpun_busy0[2], cpun_all0[2];
-static double cpun_busy[2];	/* CPU 0 and 1: busy fraction, incl. irq */
+static double cpun_busy[2]; /* CPU 0 and 1: busy fraction, incl. irq */
 
 /* Busy (not idle/iowait) and total ticks of CPU 0 and CPU 1. */
 static void cpun_ticks(unsigned long long busy[2], unsigned long long all[2])
@@ -371,9 +372,11 @@ static void cpun_ticks(unsigned long long busy[2], unsigned long long all[2])
 		unsigned long long v[8] = { 0 };
 		int cpu, i;
 
-		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu "
-			   "%llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
-			   &v[5], &v[6], &v[7]) != 9 || cpu < 0 || cpu > 1)
+		if (sscanf(line,
+		           "cpu%d %llu %llu %llu %llu %llu %llu %llu "
+		           "%llu",
+		           &cpu, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 9 ||
+		    cpu < 0 || cpu > 1)
 			continue;
 		for (i = 0; i < 8; i++)
 			all[cpu] += v[i];
@@ -415,7 +418,7 @@ static void our_ticks(unsigned long long t[3])
 				proc_mark_tree(v, n, cfg.exclude[k]);
 		}
 		if (g == 2)
-			proc_mark_tree(v, n, 2);	/* kthreadd */
+			proc_mark_tree(v, n, 2); /* kthreadd */
 		for (i = 0; i < n; i++)
 			if (v[i].mark)
 				t[g] += v[i].ticks;
@@ -446,9 +449,7 @@ static double bg_load(void)
 	our_ticks(t);
 	cpun_ticks(nb, na);
 	for (i = 0; i < 2; i++)
-		cpun_busy[i] = na[i] > cpun_all0[i] ?
-			(double)(nb[i] - cpun_busy0[i]) /
-			(na[i] - cpun_all0[i]) : 0;
+		cpun_busy[i] = na[i] > cpun_all0[i] ? (double)(nb[i] - cpun_busy0[i]) / (na[i] - cpun_all0[i]) : 0;
 	if (secs <= 0 || hz <= 0)
 		return 0;
 	cpu_proxy = (double)(t[0] - bg_ticks0[0]) / hz / secs;
@@ -478,7 +479,7 @@ static void want(struct cl *c, unsigned int ev)
 static void cl_close(struct cl *c)
 {
 	if (c->fd >= 0) {
-		close(c->fd);	/* also drops it from the epoll set */
+		close(c->fd); /* also drops it from the epoll set */
 		live--;
 	}
 	c->fd = -1;
@@ -492,8 +493,7 @@ static int cl_open(struct cl *c)
 	struct epoll_event e;
 	int fd, one = 1, r;
 
-	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE) {
 			errs[E_CONNECT]++;
@@ -508,10 +508,8 @@ static int cl_open(struct cl *c)
 
 		memset(&src, 0, sizeof(src));
 		src.sin_family = AF_INET;
-		src.sin_addr.s_addr = htonl(0x7f000001u +
-					    src_next++ % cfg.nsrc);
-		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-			   sizeof(one));
+		src.sin_addr.s_addr = htonl(0x7f000001u + src_next++ % cfg.nsrc);
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
 			fatal("bind source address");
 	}
@@ -543,8 +541,7 @@ static void fail(struct cl *c, enum err_kind k)
 	errs[k]++;
 	errs_total++;
 	if (errs_total <= 5)
-		fprintf(stderr, "loadgen: error: %s (state %d)\n",
-			err_names[k], c->state);
+		fprintf(stderr, "loadgen: error: %s (state %d)\n", err_names[k], c->state);
 	cl_close(c);
 }
 
@@ -573,15 +570,13 @@ static int head_status(const char *h, size_t len)
 {
 	if (len < 12 || strncmp(h, "HTTP/1.", 7) != 0 || h[8] != ' ')
 		return -1;
-	if (!isdigit((unsigned char)h[9]) || !isdigit((unsigned char)h[10]) ||
-	    !isdigit((unsigned char)h[11]))
+	if (!isdigit((unsigned char)h[9]) || !isdigit((unsigned char)h[10]) || !isdigit((unsigned char)h[11]))
 		return -1;
 	return (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
 }
 
 /* Value of header name in head (NUL-terminated copy), or NULL. */
-static const char *head_value(const char *h, size_t len, const char *name,
-			      char *out, size_t outsz)
+static const char *head_value(const char *h, size_t len, const char *name, char *out, size_t outsz)
 {
 	size_t nl = strlen(name);
 	const char *p = memchr(h, '\n', len), *end = h + len;
@@ -593,8 +588,7 @@ static const char *head_value(const char *h, size_t len, const char *name,
 
 		if (!eol)
 			eol = end;
-		if ((size_t)(eol - p) > nl && p[nl] == ':' &&
-		    strncasecmp(p, name, nl) == 0) {
+		if ((size_t)(eol - p) > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
 			v = p + nl + 1;
 			while (v < eol && (*v == ' ' || *v == '\t'))
 				v++;
@@ -663,8 +657,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 				c->state = S_SEND_DATA;
 			break;
 		case S_SEND_REQ:
-			n = send(c->fd, req + c->off, req_len - c->off,
-				 MSG_NOSIGNAL);
+			n = send(c->fd, req + c->off, req_len - c->off, MSG_NOSIGNAL);
 			if (n < 0) {
 				if (errno == EAGAIN) {
 					want(c, EPOLLOUT);
@@ -684,8 +677,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 			size_t hl;
 			int st;
 
-			n = recv(c->fd, c->head + c->hlen,
-				 sizeof(c->head) - 1 - c->hlen, 0);
+			n = recv(c->fd, c->head + c->hlen, sizeof(c->head) - 1 - c->hlen, 0);
 			if (n < 0) {
 				if (errno == EAGAIN)
 					return;
@@ -718,8 +710,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 			break;
 		}
 		case S_SEND_DATA:
-			n = send(c->fd, payload + c->off, cfg.payload - c->off,
-				 MSG_NOSIGNAL);
+			n = send(c->fd, payload + c->off, cfg.payload - c->off, MSG_NOSIGNAL);
 			if (n < 0) {
 				if (errno == EAGAIN) {
 					want(c, EPOLLOUT);
@@ -736,8 +727,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 			want(c, EPOLLIN);
 			return;
 		case S_READ_DATA:
-			n = recv(c->fd, c->head + c->off,
-				 cfg.payload - c->off, 0);
+			n = recv(c->fd, c->head + c->off, cfg.payload - c->off, 0);
 			if (n < 0) {
 				if (errno == EAGAIN)
 					return;
@@ -778,8 +768,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 				n_idle--;
 				cl_close(c);
 			} else {
-				fail(c, n == 0 ? E_EOF :
-				     n < 0 ? E_IO : E_PROTO);
+				fail(c, n == 0 ? E_EOF : n < 0 ? E_IO : E_PROTO);
 			}
 			return;
 		case S_STREAM: {
@@ -843,8 +832,7 @@ static int http_parse_head(struct cl *c, size_t hl)
 	c->remain = 0;
 	if (st < 200 || st == 204 || st == 304) {
 		c->body = B_NONE;
-	} else if (head_value(c->head, hl, "Transfer-Encoding", v,
-			      sizeof(v)) && has_token(v, "chunked")) {
+	} else if (head_value(c->head, hl, "Transfer-Encoding", v, sizeof(v)) && has_token(v, "chunked")) {
 		c->body = B_CHUNKED;
 		c->chunk = CH_SIZE;
 	} else if (head_value(c->head, hl, "Content-Length", v, sizeof(v))) {
@@ -888,8 +876,7 @@ static int http_body(struct cl *c, const char *p, size_t n, size_t *used)
 		case CH_SIZE:
 			i++;
 			if (isxdigit((unsigned char)ch)) {
-				int d = isdigit((unsigned char)ch) ? ch - '0' :
-					(tolower((unsigned char)ch) - 'a' + 10);
+				int d = isdigit((unsigned char)ch) ? ch - '0' : (tolower((unsigned char)ch) - 'a' + 10);
 
 				c->remain = c->remain * 16 + d;
 			} else if (ch == '\n') {
@@ -954,8 +941,7 @@ static void http_complete(struct cl *c, int status)
 	}
 	if (c->state == S_FREE) {
 		/* failed above */
-	} else if (c->keep && running && t < t_end &&
-		   started < cfg.max_cycles) {
+	} else if (c->keep && running && t < t_end && started < cfg.max_cycles) {
 		c->nreq++;
 		started++;
 		http_send(c);
@@ -985,8 +971,7 @@ static void http_step(struct cl *c, unsigned int ev)
 			http_send(c);
 			break;
 		case S_SEND_REQ:
-			n = send(c->fd, req + c->off, req_len - c->off,
-				 MSG_NOSIGNAL);
+			n = send(c->fd, req + c->off, req_len - c->off, MSG_NOSIGNAL);
 			if (n < 0) {
 				if (errno == EAGAIN) {
 					want(c, EPOLLOUT);
@@ -1009,8 +994,7 @@ static void http_step(struct cl *c, unsigned int ev)
 			int st, done;
 
 			if (!c->head_done) {
-				n = recv(c->fd, c->head + c->hlen,
-					 sizeof(c->head) - 1 - c->hlen, 0);
+				n = recv(c->fd, c->head + c->hlen, sizeof(c->head) - 1 - c->hlen, 0);
 			} else {
 				n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
 			}
@@ -1026,7 +1010,7 @@ static void http_step(struct cl *c, unsigned int ev)
 				if (c->head_done && c->body == B_EOF) {
 					c->keep = 0;
 					http_complete(c, (int)c->off);
-					return;	/* closed: never kept */
+					return; /* closed: never kept */
 				}
 				if (c->nreq && !c->got_any)
 					goto stale;
@@ -1052,7 +1036,7 @@ static void http_step(struct cl *c, unsigned int ev)
 				c->head_done = 1;
 				p = c->head + hl;
 				avail = c->hlen - hl;
-				c->off = st;	/* status, until complete */
+				c->off = st; /* status, until complete */
 			} else {
 				p = rxbuf;
 				avail = n;
@@ -1068,7 +1052,7 @@ static void http_step(struct cl *c, unsigned int ev)
 			http_complete(c, (int)c->off);
 			if (c->state != S_SEND_REQ)
 				return;
-			break;	/* kept alive: send the next request now */
+			break; /* kept alive: send the next request now */
 		}
 		default:
 			return;
@@ -1090,8 +1074,7 @@ stale:
 /* Rate modes keep every slot busy: restart a slot that failed. */
 static void refill(struct cl *c, uint64_t t)
 {
-	if (c->state == S_FREE && running && t < t_end &&
-	    (cfg.mode == M_TUNNEL || cfg.mode == M_HTTP))
+	if (c->state == S_FREE && running && t < t_end && (cfg.mode == M_TUNNEL || cfg.mode == M_HTTP))
 		cycle_start(c);
 }
 
@@ -1102,8 +1085,7 @@ static void check_timeouts(uint64_t t)
 	for (i = 0; i < ncls; i++) {
 		struct cl *c = &cls[i];
 
-		if (c->state == S_IDLE || c->state == S_READY ||
-		    c->state == S_STREAM)
+		if (c->state == S_IDLE || c->state == S_READY || c->state == S_STREAM)
 			continue;
 		if (c->state != S_FREE && t > c->tdead)
 			fail(c, E_TIMEOUT);
@@ -1185,8 +1167,8 @@ static void print_errors(void)
 	if (cfg.root_pid > 0)
 		printf(" proxy_cpu=%.2f", cpu_proxy);
 	printf(" client_cpu=%.2f cpu0_busy=%.2f cpu1_busy=%.2f bg_cpu=%.2f "
-	       "err=%lld", cpu_client, cpun_busy[0], cpun_busy[1], bg_result,
-	       errs_total);
+	       "err=%lld",
+	       cpu_client, cpun_busy[0], cpun_busy[1], bg_result, errs_total);
 	for (k = 0; k < E_KINDS; k++)
 		if (errs[k])
 			printf(" err_%s=%lld", err_names[k], errs[k]);
@@ -1195,8 +1177,7 @@ static void print_errors(void)
 static void print_latency(void)
 {
 	qsort(lat, lat_len, sizeof(*lat), cmp_u32);
-	printf(" p50_us=%u p99_us=%u p999_us=%u max_us=%u",
-	       pct(0.50), pct(0.99), pct(0.999),
+	printf(" p50_us=%u p99_us=%u p999_us=%u max_us=%u", pct(0.50), pct(0.99), pct(0.999),
 	       lat_len ? lat[lat_len - 1] : 0);
 }
 
@@ -1223,8 +1204,7 @@ static void run_rate(void)
 	/* an error storm may end the run early */
 	t1 = now_ns() < t_end ? now_ns() : t_end;
 	secs = t1 > t_measure ? (double)(t1 - t_measure) / 1e9 : 0;
-	printf("mode=%s ok=%lld secs=%.3f rate=%.1f",
-	       cfg.mode == M_HTTP ? "http" : "tunnel", ok, secs,
+	printf("mode=%s ok=%lld secs=%.3f rate=%.1f", cfg.mode == M_HTTP ? "http" : "tunnel", ok, secs,
 	       secs > 0 ? ok / secs : 0.0);
 	print_latency();
 	if (cfg.mode == M_HTTP)
@@ -1241,7 +1221,7 @@ static int bulk_all_ready(void)
 
 	for (i = 0; i < ncls; i++) {
 		if (cls[i].state == S_FREE)
-			return 1;	/* one failed: stop waiting */
+			return 1; /* one failed: stop waiting */
 		if (cls[i].state == S_READY)
 			n++;
 	}
@@ -1260,13 +1240,11 @@ static void run_bulk(void)
 	t_measure = UINT64_MAX;
 	for (i = 0; i < cfg.conc; i++) {
 		cls[i].t0 = now_ns();
-		cls[i].tdead = cls[i].t0 +
-			       (uint64_t)cfg.timeout_ms * 1000000ull;
+		cls[i].tdead = cls[i].t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
 		started++;
 		cl_open(&cls[i]);
 	}
-	loop_until(now_ns() + (uint64_t)cfg.timeout_ms * 1000000ull,
-		   bulk_all_ready);
+	loop_until(now_ns() + (uint64_t)cfg.timeout_ms * 1000000ull, bulk_all_ready);
 	if (!bulk_all_ready() || errs_total) {
 		printf("mode=bulk ok=0 secs=0 mbps=0 ready=%d", bulk_ready);
 		print_errors();
@@ -1295,8 +1273,7 @@ static void run_bulk(void)
 	for (i = 0; i < ncls; i++)
 		if (cls[i].state != S_FREE)
 			cl_close(&cls[i]);
-	printf("mode=bulk ok=%d secs=%.3f bytes=%llu mbps=%.1f", ncls, secs,
-	       bytes, bytes / 1e6 / secs);
+	printf("mode=bulk ok=%d secs=%.3f bytes=%llu mbps=%.1f", ncls, secs, bytes, bytes / 1e6 / secs);
 	print_errors();
 	printf("\n");
 }
@@ -1313,8 +1290,7 @@ static int idle_reached(void)
 	if (errs_total >= 100 || started >= cfg.max_cycles)
 		return 1;
 	/* top up: at most cfg.conc tunnels in setup at once */
-	for (scanned = 0; scanned < ncls && inflight < cfg.conc &&
-	     n_idle + inflight < idle_target; scanned++) {
+	for (scanned = 0; scanned < ncls && inflight < cfg.conc && n_idle + inflight < idle_target; scanned++) {
 		struct cl *c = &cls[idle_cursor];
 
 		idle_cursor = (idle_cursor + 1) % ncls;
@@ -1341,8 +1317,7 @@ static void run_idle(void)
 	if (cfg.root_pid > 0) {
 		base = tree_rss(cfg.root_pid);
 		if (base < 0) {
-			printf("mode=idle error=no-such-pid pid=%d\n",
-			       cfg.root_pid);
+			printf("mode=idle error=no-such-pid pid=%d\n", cfg.root_pid);
 			return;
 		}
 	}
@@ -1364,8 +1339,7 @@ static void run_idle(void)
 		rss = cfg.root_pid > 0 ? tree_rss(cfg.root_pid) : -1;
 		printf(" rss_kib_%d=%ld", idle_target, rss);
 		if (rss >= 0 && base >= 0)
-			printf(" kib_per_tunnel_%d=%.2f", idle_target,
-			       (double)(rss - base) / idle_target);
+			printf(" kib_per_tunnel_%d=%.2f", idle_target, (double)(rss - base) / idle_target);
 		fflush(stdout);
 	}
 	printf(" held=%d dropped=%lld", est, dropped);
@@ -1469,20 +1443,19 @@ static int cmd_quiet(double max_cpu, double max_s)
 
 static void usage(void)
 {
-	fprintf(stderr,
-"usage: loadgen tunnel|http|bulk|idle [options]\n"
-"       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
-"       loadgen quiet [-x PID,..] [-r PID] [-d MAX_WAIT_S] [-m MAX_CPUS]\n"
-"  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
-"  -t PORT   echo/source/http origin port   -c N     concurrency (50)\n"
-"  -d SECS   measured duration (5)          -w SECS  warm-up, not counted (0)\n"
-"  -n N      max cycles/requests (5000000)  -s N     echo payload bytes (64)\n"
-"  -o MS     per-operation timeout (5000)   -b N     spread sources over N\n"
-"            loopback addresses (1)         -k K,K   idle checkpoints\n"
-"  -r PID    proxy pid: RSS (idle), and its process tree is not counted as\n"
-"            background load (bg_cpu)       -S SECS  idle settle time (2)\n"
-"  -x PID,.. more of our processes, not background load (the origin)\n"
-"  -m CPUS   quiet: background load that counts as quiet (0.10)\n");
+	fprintf(stderr, "usage: loadgen tunnel|http|bulk|idle [options]\n"
+	                "       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
+	                "       loadgen quiet [-x PID,..] [-r PID] [-d MAX_WAIT_S] [-m MAX_CPUS]\n"
+	                "  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
+	                "  -t PORT   echo/source/http origin port   -c N     concurrency (50)\n"
+	                "  -d SECS   measured duration (5)          -w SECS  warm-up, not counted (0)\n"
+	                "  -n N      max cycles/requests (5000000)  -s N     echo payload bytes (64)\n"
+	                "  -o MS     per-operation timeout (5000)   -b N     spread sources over N\n"
+	                "            loopback addresses (1)         -k K,K   idle checkpoints\n"
+	                "  -r PID    proxy pid: RSS (idle), and its process tree is not counted as\n"
+	                "            background load (bg_cpu)       -S SECS  idle settle time (2)\n"
+	                "  -x PID,.. more of our processes, not background load (the origin)\n"
+	                "  -m CPUS   quiet: background load that counts as quiet (0.10)\n");
 	exit(2);
 }
 
@@ -1536,8 +1509,7 @@ int main(int argc, char **argv)
 	if (strcmp(m, "waitport") == 0) {
 		if (argc < 4)
 			usage();
-		return cmd_waitport(argc > 4 ? argv[4] : "127.0.0.1",
-				    atoi(argv[2]), atoi(argv[3]));
+		return cmd_waitport(argc > 4 ? argv[4] : "127.0.0.1", atoi(argv[2]), atoi(argv[3]));
 	}
 	if (strcmp(m, "rss") == 0) {
 		long r;
@@ -1623,15 +1595,13 @@ int main(int argc, char **argv)
 	}
 	if (cfg.mode == M_QUIET)
 		return cmd_quiet(quiet_max, cfg.duration);
-	if (cfg.target_port <= 0 || cfg.conc <= 0 || cfg.duration <= 0 ||
-	    cfg.warmup < 0 || cfg.max_cycles <= 0 || cfg.payload <= 0 ||
-	    cfg.payload > MAX_PAYLOAD || cfg.payload >= HEAD_MAX ||
-	    cfg.timeout_ms <= 0 || cfg.nsrc <= 0 || cfg.nsrc > 250)
+	if (cfg.target_port <= 0 || cfg.conc <= 0 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.max_cycles <= 0 ||
+	    cfg.payload <= 0 || cfg.payload > MAX_PAYLOAD || cfg.payload >= HEAD_MAX || cfg.timeout_ms <= 0 ||
+	    cfg.nsrc <= 0 || cfg.nsrc > 250)
 		usage();
 	if (cfg.mode == M_IDLE && (!cfg.ncheck || !cfg.proxy_port))
 		usage();
-	if (parse_addr(cfg.addr, cfg.proxy_port ? cfg.proxy_port :
-		       cfg.target_port, &dst, &dst_len) < 0) {
+	if (parse_addr(cfg.addr, cfg.proxy_port ? cfg.proxy_port : cfg.target_port, &dst, &dst_len) < 0) {
 		fprintf(stderr, "loadgen: bad address %s\n", cfg.addr);
 		return 2;
 	}
@@ -1644,24 +1614,18 @@ int main(int argc, char **argv)
 	alarm((unsigned int)limit);
 
 	if (dst.ss_family == AF_INET6)
-		snprintf(hostport, sizeof(hostport), "[%s]:%d", cfg.addr,
-			 cfg.target_port);
+		snprintf(hostport, sizeof(hostport), "[%s]:%d", cfg.addr, cfg.target_port);
 	else
-		snprintf(hostport, sizeof(hostport), "%s:%d", cfg.addr,
-			 cfg.target_port);
+		snprintf(hostport, sizeof(hostport), "%s:%d", cfg.addr, cfg.target_port);
 	if (cfg.mode == M_HTTP && cfg.proxy_port)
 		req_len = snprintf(req, sizeof(req),
-				   "GET http://%s/ HTTP/1.1\r\n"
-				   "Host: %s\r\n\r\n",
-				   hostport, hostport);
+		                   "GET http://%s/ HTTP/1.1\r\n"
+		                   "Host: %s\r\n\r\n",
+		                   hostport, hostport);
 	else if (cfg.mode == M_HTTP)
-		req_len = snprintf(req, sizeof(req),
-				   "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
-				   hostport);
+		req_len = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", hostport);
 	else
-		req_len = snprintf(req, sizeof(req),
-				   "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
-				   hostport, hostport);
+		req_len = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", hostport, hostport);
 	for (i = 0; i < cfg.payload; i++)
 		payload[i] = 'A' + i % 26;
 

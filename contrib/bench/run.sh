@@ -12,7 +12,9 @@ usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
                                [--quiet-wait SECS] [--keep-tmp] [--help]
   --quick         one short round (about 2 minutes)
   --rounds N      interleaved rounds (default 3; medians over them)
-  --targets LIST  comma list from direct,pinhole,squid,tinyproxy (default all)
+  --targets LIST  comma list from direct,pinhole,squid,tinyproxy (the
+                  default) and relay (a bare CONNECT relay in echod: the
+                  ceiling this harness allows a proxy; no plain HTTP)
   --quiet-wait S  before each target, wait up to S seconds for other
                   processes to leave the CPUs alone (default 15, 0 = off;
                   at most 30 s in a whole run)
@@ -57,9 +59,9 @@ case "$ROUNDS" in
 esac
 for t in $(printf '%s' "$TARGETS" | tr ',' ' '); do
 	case "$t" in
-	direct|pinhole|squid|tinyproxy) ;;
+	direct|pinhole|squid|tinyproxy|relay) ;;
 	*) echo "bench: unknown target '$t' (direct, pinhole, squid," \
-	       "tinyproxy)" >&2; exit 2 ;;
+	       "tinyproxy, relay)" >&2; exit 2 ;;
 	esac
 done
 case "$QUIET_WAIT" in
@@ -103,7 +105,7 @@ err() { printf 'bench: error: %s\n' "$*" >&2; }
 PIDS=""
 TMP=""
 cleanup() {
-	trap - EXIT INT TERM HUP
+	trap - EXIT INT TERM HUP PIPE
 	for p in $PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -133,6 +135,7 @@ trap cleanup EXIT
 trap 'err "interrupted"; cleanup; exit 130' INT
 trap 'err "terminated"; cleanup; exit 143' TERM
 trap 'cleanup; exit 129' HUP
+trap 'cleanup; exit 141' PIPE	# e.g. piped into head
 
 pid_add() { PIDS="$PIDS $1"; }
 pid_del() {
@@ -352,6 +355,10 @@ start_proxy() {
 		$PIN_PROXY "$TINYPROXY" -d -c "$TMP/tinyproxy.conf" \
 			>>"$log" 2>&1 &
 		;;
+	relay)
+		$PIN_PROXY "$TMP/echod" -R "$PROXY_PORT" -t 3600 \
+			>>"$log" 2>&1 &
+		;;
 	esac
 	PROXY_PID=$!
 	pid_add "$PROXY_PID"
@@ -544,6 +551,7 @@ run_target() {	# round target
 	pinhole) [ "$PINHOLE_OK" = 1 ] || return ;;
 	squid) [ "$SQUID_OK" = 1 ] || return ;;
 	tinyproxy) [ "$TINY_OK" = 1 ] || return ;;
+	relay) ;;
 	esac
 	say "round $rt_r: $rt_t"
 	wait_quiet
@@ -558,7 +566,8 @@ run_target() {	# round target
 	sleep 1
 	measure_tunnel "$rt_r" "$rt_t" "-p $PROXY_PORT"
 	measure_bulk "$rt_r" "$rt_t" "-p $PROXY_PORT"
-	measure_http "$rt_r" "$rt_t" "-p $PROXY_PORT"
+	# the bare relay only tunnels
+	[ "$rt_t" = relay ] || measure_http "$rt_r" "$rt_t" "-p $PROXY_PORT"
 	if ! kill -0 "$PROXY_PID" 2>/dev/null; then
 		printf 'round %s %s: proxy died during the round\n' "$rt_r" \
 		    "$rt_t" >>"$NOTES"
@@ -583,7 +592,7 @@ fi
 
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
-	for t in direct pinhole squid tinyproxy; do
+	for t in direct pinhole squid tinyproxy relay; do
 		want_target "$t" && run_target "$round" "$t"
 	done
 	round=$((round + 1))
@@ -593,10 +602,33 @@ ELAPSED=$(( $(date +%s) - START ))
 
 # ---- report -----------------------------------------------------------------
 
+# The metric whose background-load flag covers metric $1.
+flag_of() {
+	case "$1" in
+	p50|p99) echo tunnels ;;
+	cpu0_*) echo "${1#cpu0_}" ;;
+	cpu1_*) echo "${1#cpu1_}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# Values of metric $2 for target $1: from the rounds without background
+# load if there is one, else from all rounds.
+values() {
+	awk -v t="$1" -v m="$2" -v f="bg_$(flag_of "$2")" '
+		$2 == t && $3 == f { bad[$1] = 1 }
+		$2 == t && $3 == m { r[++n] = $1; v[n] = $4 }
+		END {
+			for (i = 1; i <= n; i++)
+				if (!(r[i] in bad)) { print v[i]; clean++ }
+			if (!clean)
+				for (i = 1; i <= n; i++) print v[i]
+		}' "$RAW"
+}
+
 # median of metric $2 for target $1 over rounds, empty if none
 median() {
-	awk -v t="$1" -v m="$2" '$2 == t && $3 == m { print $4 }' "$RAW" |
-	    sort -g | awk '{ v[NR] = $1 }
+	values "$1" "$2" | sort -g | awk '{ v[NR] = $1 }
 		END {
 			if (NR == 0) exit
 			if (NR % 2) x = v[(NR + 1) / 2]
@@ -622,10 +654,16 @@ ms() {	# microseconds -> ms with 2 decimals
 	else awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; fi
 }
 
-had_err() {	# target metric -> "*" errors, "!" background load
+# "*" if a round had errors, "!" if every round had background load
+had_err() {	# target metric
 	awk -v t="$1" -v m="$2" '$2 == t && $3 == "err_" m { e = 1 }
-		$2 == t && $3 == "bg_" m { b = 1 }
-		END { if (e) printf "*"; if (b) printf "!" }' "$RAW"
+		$2 == t && $3 == "bg_" m { b[$1] = 1 }
+		$2 == t && $3 == m { r[$1] = 1 }
+		END {
+			if (e) printf "*"
+			for (i in r) if (!(i in b)) clean = 1
+			if (length(r) && !clean) printf "!"
+		}' "$RAW"
 }
 
 cell() {	# target metric decimals
@@ -661,15 +699,21 @@ REPORT="$TMP/report"
 		say "pinhole: skipped: $PINHOLE_WHY"
 	fi
 	if grep -q '^[0-9]* [a-z]* bg_' "$RAW"; then
-		say "WARNING: other processes were using the CPUs during this" \
-		    "run; the numbers marked ! are not reliable"
+		say "WARNING: other processes used the CPUs during parts of" \
+		    "this run; medians use the quiet rounds where there are" \
+		    "any, and numbers marked ! had none (not reliable)"
 	fi
 	say ""
-	printf '%-30s %11s %11s %11s %11s %15s %14s\n' metric direct \
-	    pinhole squid tinyproxy pinhole/direct pinhole/squid
+	COLS="direct pinhole squid tinyproxy"
+	want_target relay && COLS="$COLS relay"
+	printf '%-30s' metric
+	for t in $COLS; do
+		printf ' %11s' "$t"
+	done
+	printf ' %15s %14s\n' pinhole/direct pinhole/squid
 	row() {	# label metric decimals
 		printf '%-30s' "$1"
-		for t in direct pinhole squid tinyproxy; do
+		for t in $COLS; do
 			printf ' %11s' "$(cell "$t" "$2" "$3")"
 		done
 		p=$(median pinhole "$2")
@@ -678,7 +722,7 @@ REPORT="$TMP/report"
 	}
 	row "tunnels/s (64B echo)" tunnels 0
 	printf '%-30s' "tunnel p50 ms / p99 ms"
-	for t in direct pinhole squid tinyproxy; do
+	for t in $COLS; do
 		printf ' %11s' "$(latcell "$t")"
 	done
 	pd50=$(ratio "$(median pinhole p50)" "$(median direct p50)")
@@ -694,17 +738,23 @@ REPORT="$TMP/report"
 	row "HTTP keep-alive req/s" http 0
 	say ""
 	# reference ratios, to compare the harness with other measurements
-	for t in squid tinyproxy; do
+	for t in squid tinyproxy relay; do
 		ran "$t" || continue
 		say "$t/direct: tunnels/s $(ratio "$(median $t tunnels)" \
 		    "$(median direct tunnels)"), bulk $(ratio \
 		    "$(median $t bulk)" "$(median direct bulk)"), keep-alive" \
 		    "req/s $(ratio "$(median $t http)" "$(median direct http)")"
 	done
+	if ran relay && ran pinhole; then
+		say "pinhole/relay (share of the harness ceiling): tunnels/s" \
+		    "$(ratio "$(median pinhole tunnels)" \
+		    "$(median relay tunnels)"), bulk $(ratio \
+		    "$(median pinhole bulk)" "$(median relay bulk)")"
+	fi
 	say ""
 	say "CPU busy, median of tunnels/bulk/http (CPU 0: proxy;" \
 	    "CPU 1: loadgen+origin; 1.00 = that side was the limit):"
-	for t in direct pinhole squid tinyproxy; do
+	for t in $COLS; do
 		ran "$t" || continue
 		printf '  %-10s CPU 0 %s/%s/%s  CPU 1 %s/%s/%s\n' "$t" \
 		    "$(fmt "$(median $t cpu0_tunnels)" 2)" \
@@ -756,8 +806,9 @@ REPORT="$TMP/report"
 	fi
 	if [ -s "$NOTES" ]; then
 		say ""
-		say "* = errors in at least one round, ! = other processes" \
-		    "used more than $BG_MAX CPUs meanwhile (unreliable); notes:"
+		say "* = errors in at least one round, ! = in every round" \
+		    "other processes used more than $BG_MAX CPUs" \
+		    "(unreliable); notes:"
 		sed 's/^/  /' "$NOTES"
 	fi
 } >"$REPORT"
@@ -774,7 +825,8 @@ say ""
 cat "$REPORT"
 
 # harness failure: nothing at all was measured (keep the last good report)
-if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy; then
+if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy &&
+    ! ran relay; then
 	err "no measurement succeeded; results/latest.txt left as it was"
 	exit 1
 fi
