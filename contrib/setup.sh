@@ -1,10 +1,11 @@
 #!/bin/sh
-# contrib/setup.sh run|check [configure options]
+# contrib/setup.sh run|check|bench [configure options]
 #
 # On Debian 12 as root: installs what is missing (apt-get), runs autotools,
 # builds pinhole out of tree (in $BUILD_DIR, default build/), then either
 # runs it on its embedded default configuration (run) or runs the test
-# suite (check).  Safe to run again: nothing already there is redone.
+# suite (check) or the benchmark (bench).  Safe to run again: nothing
+# already there is redone.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -14,7 +15,15 @@ BUILD_DIR=${BUILD_DIR:-build}
 
 build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-dev
 	libmicrohttpd-dev libkrb5-dev libntlm0-dev libcrypt-dev"
-test_pkgs="curl openssl python3 python3-websockets haproxy dnsmasq-base"
+# Real clients and servers the tests drive: curl, Python, haproxy (PROXY
+# protocol v2), dnsmasq (DNS), Apache's htpasswd/htdigest, mkpasswd, an MIT
+# Kerberos KDC and client, cntlm (NTLM client), promtool.
+test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsmasq-base
+	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus"
+bench_pkgs="squid tinyproxy"
+# Packages above that ship a daemon: it must not start (cntlm and squid
+# would take port 3128 from pinhole); the tests run their own instances.
+daemons="cntlm squid tinyproxy prometheus krb5-kdc krb5-admin-server"
 
 install_missing() {
 	missing=""
@@ -29,7 +38,23 @@ install_missing() {
 	fi
 	echo "setup: installing$missing"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	# Debian's policy-rc.d convention: no service starts during this install.
+	guard=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		guard=1
+	fi
+	status=0
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		status=$?
+	[ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
+	[ $status -eq 0 ] || exit $status
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		for d in $daemons; do
+			case " $missing " in *" $d "*) systemctl disable --now "$d" >/dev/null 2>&1 || true ;; esac
+		done
+	fi
 }
 
 build() {
@@ -60,8 +85,14 @@ check)
 	cd "$BUILD_DIR"
 	exec make -j2 check
 	;;
+bench)
+	install_missing $build_pkgs $bench_pkgs
+	(build "$@")
+	cd "$BUILD_DIR"
+	exec make bench
+	;;
 *)
-	echo "usage: contrib/setup.sh run|check [configure options]" >&2
+	echo "usage: contrib/setup.sh run|check|bench [configure options]" >&2
 	exit 2
 	;;
 esac
