@@ -94,7 +94,6 @@ struct grave {
 
 struct helper_pool {
 	struct ev_loop *loop;
-	char *cmd;
 	char *shell_cmd; /* what sh -c runs: "exec CMD" when CMD is a simple command */
 	unsigned nchildren;
 	unsigned concurrency;
@@ -154,13 +153,53 @@ static void status_why(char *out, size_t cap, pid_t pid, int status)
 		snprintf(out, cap, "helper (pid %ld) stopped", (long)pid);
 }
 
-/* Signals the child's whole process group (it leads one, so that a shell
- * wrapper's own children go too).  Only before the leader is reaped: after
- * that its pid, hence the group id, may belong to someone else. */
+enum exit_state { RUNNING, EXITED, NOT_OURS };
+
+/* Whether pid has exited, without reaping it: an unreaped leader (a zombie)
+ * keeps its process group id from being reused, so the group can still be
+ * signalled.  NOT_OURS: someone ignored SIGCHLD and the kernel reaped it. */
+static enum exit_state exit_state(pid_t pid)
+{
+	siginfo_t si;
+
+	si.si_pid = 0;
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD ? NOT_OURS : RUNNING;
+	return si.si_pid == pid ? EXITED : RUNNING;
+}
+
+/* Signals the child's whole process group: it leads one, so that what a
+ * shell wrapper or the helper started goes too.  Only while the leader is
+ * not reaped (see exit_state). */
 static void signal_child(pid_t pid, int sig)
 {
-	if (pid > 0 && kill(-pid, sig) < 0)
-		kill(pid, sig);
+	if (pid > 0)
+		kill(-pid, sig);
+}
+
+/* Whether pid is gone: then what is left of its group is killed and the
+ * leader reaped, why saying how it ended. */
+static bool reaped(pid_t pid, char *why, size_t cap)
+{
+	int status;
+
+	switch (exit_state(pid)) {
+	case RUNNING:
+		return false;
+	case NOT_OURS:
+		snprintf(why, cap, "helper (pid %ld) exited", (long)pid);
+		return true;
+	case EXITED:
+		break;
+	}
+	signal_child(pid, SIGKILL); /* leftovers: a helper's own children */
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(why, cap, "helper (pid %ld) exited", (long)pid);
+			return true;
+		}
+	status_why(why, cap, pid, status);
+	return true;
 }
 
 /* ---- requests ---- */
@@ -362,10 +401,10 @@ static void grave_timer(struct ev_loop *loop, struct ev_timer *t)
 
 	for (size_t i = 0; i < p->ngraves; i++) {
 		struct grave *g = &p->graves[i];
-		int status;
+		char why[WHY_MAX];
 
-		if (waitpid(g->pid, &status, WNOHANG) != 0)
-			continue; /* reaped (or not ours any more) */
+		if (reaped(g->pid, why, sizeof(why)))
+			continue;
 		if (!g->killed && ev_now(loop) - g->since >= GRAVE_KILL_MS) {
 			signal_child(g->pid, SIGKILL);
 			g->killed = true;
@@ -380,9 +419,9 @@ static void grave_timer(struct ev_loop *loop, struct ev_timer *t)
 /* Reaps pid if it is done, else keeps polling for it (after SIGTERM). */
 static void bury(struct helper_pool *p, pid_t pid)
 {
-	int status;
+	char why[WHY_MAX];
 
-	if (pid <= 0 || waitpid(pid, &status, WNOHANG) != 0)
+	if (pid <= 0 || reaped(pid, why, sizeof(why)))
 		return;
 	if (p->ngraves == p->graves_cap) {
 		p->graves_cap = p->graves_cap ? p->graves_cap * 2 : 8;
@@ -470,13 +509,10 @@ static void child_kill(struct helper_child *c, const char *why)
  * useless).  Wait a little for the status, which says why. */
 static void child_eof(struct helper_child *c, const char *how)
 {
-	int status;
+	char why[WHY_MAX];
 
 	child_close_fds(c);
-	if (c->pid > 0 && waitpid(c->pid, &status, WNOHANG) == c->pid) {
-		char why[WHY_MAX];
-
-		status_why(why, sizeof(why), c->pid, status);
+	if (reaped(c->pid, why, sizeof(why))) {
 		c->pid = 0;
 		child_down(c, why);
 		return;
@@ -494,7 +530,6 @@ static void child_timer(struct ev_loop *loop, struct ev_timer *t)
 {
 	struct helper_child *c = t->data;
 	char why[WHY_MAX];
-	int status;
 
 	switch (c->state) {
 	case CHILD_DOWN:
@@ -507,8 +542,7 @@ static void child_timer(struct ev_loop *loop, struct ev_timer *t)
 		}
 		break;
 	case CHILD_CLOSING:
-		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
-			status_why(why, sizeof(why), c->pid, status);
+		if (reaped(c->pid, why, sizeof(why))) {
 			c->pid = 0;
 			child_down(c, why);
 		} else if (ev_now(loop) - c->closing_since >= EOF_GRACE_MS) {
@@ -629,16 +663,16 @@ static void child_readable(struct ev_loop *loop, struct ev_io *io, uint32_t reve
  * and no shell sits between holding its stdin open. */
 static bool simple_command(const char *cmd)
 {
-	static const char *const words[] = { "if", "then", "else", "elif", "fi", "do", "done", "case", "esac",
-		                             "while", "until", "for", "in", "{", "}", "!", "exec", "time" };
+	static const char keywords[] = " if then else elif fi do done case esac while until for in { } ! exec time ";
 	size_t n = strcspn(cmd, " \t");
+	char word[12];
 
-	if (strpbrk(cmd, "|&;<>()$`\n") || memchr(cmd, '=', n))
+	if (n == 0 || strpbrk(cmd, "|&;<>()$`\n") || memchr(cmd, '=', n))
 		return false;
-	for (size_t i = 0; i < PH_ARRAY_LEN(words); i++)
-		if (strlen(words[i]) == n && memcmp(cmd, words[i], n) == 0)
-			return false;
-	return n > 0;
+	if (n > 5)
+		return true; /* longer than any keyword */
+	snprintf(word, sizeof(word), " %.*s ", (int)n, cmd);
+	return strstr(keywords, word) == NULL;
 }
 
 static int spawn(struct helper_pool *p, pid_t *pid, int *to_fd, int *from_fd, char *err, size_t errlen)
@@ -740,7 +774,6 @@ struct helper_pool *helper_pool_new(struct ev_loop *loop, const char *cmd, int c
 	struct helper_pool *p = ph_calloc(1, sizeof(*p));
 
 	p->loop = loop;
-	p->cmd = ph_strdup(cmd);
 	p->shell_cmd = ph_malloc(strlen(cmd) + 6);
 	snprintf(p->shell_cmd, strlen(cmd) + 6, "%s%s", simple_command(cmd) ? "exec " : "", cmd);
 	p->nchildren = (unsigned)children;
@@ -794,19 +827,19 @@ static void free_req(struct helper_pool *p, struct helper_req *r)
 	free(r);
 }
 
-/* Waits up to ms for every pid in pids[] (0 = reaped) to exit. */
-static void reap_wait(pid_t *pids, size_t n, unsigned ms)
+/* Waits up to ms for every pid in pids[] (0: not ours) to exit, reaping
+ * none. */
+static void exit_wait(pid_t *pids, size_t n, unsigned ms)
 {
 	for (unsigned waited = 0;; waited += 5) {
 		size_t left = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			int status;
+			enum exit_state e = pids[i] > 0 ? exit_state(pids[i]) : EXITED;
 
-			if (pids[i] > 0 && waitpid(pids[i], &status, WNOHANG) == 0)
-				left++;
-			else
+			if (e == NOT_OURS)
 				pids[i] = 0;
+			left += e == RUNNING;
 		}
 		if (left == 0 || waited >= ms)
 			return;
@@ -861,10 +894,12 @@ void helper_pool_free(struct helper_pool *p)
 	for (size_t i = 0; i < p->ngraves; i++)
 		pids[n++] = p->graves[i].pid;
 	ev_timer_stop(p->loop, &p->grave_timer);
-	reap_wait(pids, nlive, FREE_PHASE_MS);
+	/* Leaders stay unreaped until the end, so that their groups (what a
+	 * shell wrapper or the helper started) can be signalled safely. */
+	exit_wait(pids, nlive, FREE_PHASE_MS);
 	for (size_t i = 0; i < n; i++)
 		signal_child(pids[i], SIGTERM);
-	reap_wait(pids, n, FREE_PHASE_MS);
+	exit_wait(pids, n, FREE_PHASE_MS);
 	for (size_t i = 0; i < n; i++) {
 		if (pids[i] <= 0)
 			continue;
@@ -876,7 +911,6 @@ void helper_pool_free(struct helper_pool *p)
 	free(p->graves);
 	free(p->children);
 	free(p->store);
-	free(p->cmd);
 	free(p->shell_cmd);
 	free(p);
 }
@@ -1313,7 +1347,7 @@ static int rp_words(struct rp *s, char **w, int max)
 int helper_parse_reply(const char *line, size_t len, bool stateful, struct helper_reply *out, char *store,
                        size_t storelen, const char **why)
 {
-	struct rp s = { .p = line, .end = line + len, .store = store, .cap = storelen };
+	struct rp s = { .store = store, .cap = storelen };
 	const char *rest = NULL;
 	char *w[2] = { NULL, NULL };
 	int rc = PH_OK;
@@ -1336,6 +1370,8 @@ int helper_parse_reply(const char *line, size_t len, bool stateful, struct helpe
 		*why = "NUL byte in the reply";
 		return PH_ERROR;
 	}
+	s.p = line;
+	s.end = line + len;
 	const char *c = s.p;
 
 	while (s.p < s.end && !is_space(*s.p))
@@ -1362,10 +1398,6 @@ int helper_parse_reply(const char *line, size_t len, bool stateful, struct helpe
 		out->token = w[0];
 		if (rc == PH_OK)
 			rc = rp_pairs(&s, out, &rest);
-		if (rc == PH_OK && !out->token) {
-			out->code = HELPER_BH;
-			out->message = "helper answered TT without a token";
-		}
 	} else if (stateful && (key_is(c, clen, "AF") || key_is(c, clen, "LD"))) {
 		out->code = c[0] == 'A' ? HELPER_AF : HELPER_LD;
 		rc = rp_words(&s, w, out->code == HELPER_AF ? 2 : 1);
@@ -1377,12 +1409,6 @@ int helper_parse_reply(const char *line, size_t len, bool stateful, struct helpe
 		}
 		if (rc == PH_OK)
 			rc = rp_pairs(&s, out, &rest);
-		if (rc == PH_OK && (!out->user || !out->user[0])) {
-			out->message = out->code == HELPER_AF ? "helper answered AF without a user name"
-			                                      : "helper answered LD without a user name";
-			out->code = HELPER_BH;
-			out->user = NULL;
-		}
 	} else if (stateful && key_is(c, clen, "NA")) {
 		/* Squid: the rest of an NA line is the message, pairs and all. */
 		out->code = HELPER_NA;
@@ -1405,8 +1431,22 @@ int helper_parse_reply(const char *line, size_t len, bool stateful, struct helpe
 		memset(out, 0, sizeof(*out));
 		return PH_ERROR;
 	}
+	/* An empty value is no value; the data a code needs is mandatory
+	 * (Squid: "TT" without a token is BH). */
 	if (out->user && !out->user[0])
 		out->user = NULL;
+	if (out->token && !out->token[0])
+		out->token = NULL;
+	if (out->ha1 && !out->ha1[0])
+		out->ha1 = NULL;
+	if (out->code == HELPER_TT && !out->token) {
+		out->code = HELPER_BH;
+		out->message = "helper answered TT without a token";
+	} else if ((out->code == HELPER_AF || out->code == HELPER_LD) && !out->user) {
+		out->message = out->code == HELPER_AF ? "helper answered AF without a user name"
+		                                      : "helper answered LD without a user name";
+		out->code = HELPER_BH;
+	}
 	if (has_ctl(out->user) || has_ctl(out->token) || has_ctl(out->ha1)) {
 		out->code = HELPER_BH;
 		out->user = out->token = out->ha1 = NULL;

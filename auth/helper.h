@@ -56,26 +56,31 @@ struct helper_reply {
  * submit, cancel, reserve and release, but not free the pool. */
 typedef void (*helper_cb)(void *arg, const struct helper_reply *reply, const char *why);
 
-/* Starts `/bin/sh -c CMD` children times (1..1000) on loop.  concurrency 0:
- * one request at a time per child, no channel-ID; N > 0: up to N requests
- * per child, each line prefixed by its channel-ID and replies matched by it
- * (Squid's `concurrency=N`).  timeout_ms: how long a child may take to
- * answer one request (0: forever); a request waiting in the queue also gives
- * up after timeout_ms.  Children's stderr is pinhole's.  The process must
- * ignore SIGPIPE (engine_run does).  NULL with err filled when a child cannot
- * be started at all; a command that exits at once (not found: status 127)
- * shows later, in the failures of requests and helper_pool_last_error(). */
+/* Starts `/bin/sh -c CMD` children times (1..1000) on loop, as `exec CMD`
+ * when CMD is one simple command, each child leading its own process group
+ * (killing a child kills the group: what a wrapper shell or the helper
+ * started goes too).  concurrency 0: one request at a time per child, no
+ * channel-ID; N > 0: up to N requests per child, each line prefixed by its
+ * channel-ID and replies matched by it (Squid's `concurrency=N`).
+ * timeout_ms: how long a child may take to answer one request (0: forever);
+ * a request waiting in the queue also gives up after timeout_ms.  Children's
+ * stderr is pinhole's; no SIGCHLD handler is installed, children are reaped
+ * by pid.  The process must ignore SIGPIPE (engine_run does).  NULL with err
+ * filled when a child cannot be started at all; a command that exits at once
+ * (not found: status 127) shows later, in the failures of requests and
+ * helper_pool_last_error(). */
 struct helper_pool *helper_pool_new(struct ev_loop *loop, const char *cmd, int children, int concurrency,
                                     uint64_t timeout_ms, char *err, size_t errlen);
 /* How many requests may wait for a child (default HELPER_QUEUE_DEFAULT);
  * beyond it a request fails with why "helper queue full ...". */
 void helper_pool_set_queue_max(struct helper_pool *p, unsigned n);
 /* Closes the children's stdin (Squid helpers exit on it), waits for them a
- * bounded time (about 0.6 s at most, then SIGKILL) and reaps them; drops
- * pending requests without calling their callbacks.  Request handles die
- * with the pool; leases survive as empty shells until helper_release().  As
- * for every object owning an ev_io: call it outside the loop's callbacks or
- * from an ev_defer callback, never from a helper_cb (that aborts). */
+ * bounded time (0.3 s, then SIGTERM to their groups, 0.3 s, then SIGKILL)
+ * and reaps them; drops pending requests without calling their callbacks.
+ * Request handles die with the pool; leases survive as empty shells until
+ * helper_release().  As for every object owning an ev_io: call it outside
+ * the loop's callbacks or from an ev_defer callback, never from a helper_cb
+ * (that aborts). */
 void helper_pool_free(struct helper_pool *p);
 
 /* Sends one stateless request: Basic "user password" (both words through
@@ -132,7 +137,7 @@ struct helper_pool_stats {
 	unsigned queued;   /* requests waiting for a child */
 	uint64_t requests; /* submitted */
 	uint64_t replies;  /* parsed replies delivered */
-	uint64_t failures; /* requests answered with reply NULL */
+	uint64_t failures; /* requests answered with reply NULL (cancelled ones included) */
 	uint64_t timeouts; /* requests a child did not answer in time */
 	uint64_t restarts; /* children started again after a death or a kill */
 };

@@ -17,9 +17,10 @@ build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-de
 	libmicrohttpd-dev libkrb5-dev libntlm0-dev libcrypt-dev"
 # Real clients and servers the tests drive: curl, Python, haproxy (PROXY
 # protocol v2), dnsmasq (DNS), Apache's htpasswd/htdigest, mkpasswd, an MIT
-# Kerberos KDC and client, cntlm (NTLM client), promtool, Chromium.
+# Kerberos KDC and client, cntlm (NTLM client), promtool, Chromium, and
+# Squid for its auth helpers.
 test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsmasq-base
-	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium"
+	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium squid"
 bench_pkgs="squid tinyproxy"
 # Packages above that ship a daemon: it must not start (cntlm and squid
 # would take port 3128 from pinhole); the tests run their own instances.

@@ -225,7 +225,7 @@ static void script(char *cmd, size_t cap, const char *name, const char *body)
  * keeps the pool from exec'ing the command). */
 static void wrapped_script(char *cmd, size_t cap, const char *name, const char *body)
 {
-	char inner[PATH_MAX * 2];
+	char inner[PATH_MAX + 80];
 
 	script(inner, sizeof(inner), name, body);
 	snprintf(cmd, cap, "WRAPPED=1 %s", inner);
