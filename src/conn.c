@@ -473,8 +473,13 @@ static bool authenticate(struct conn *c, const struct http_request *req, const s
 		buf_release(&res.headers);
 		return false;
 	case AUTH_BROKEN:
+		/* The cause (a keytab's path, a helper's words) is for the
+		 * admin, not for every client: it goes to the error log. */
 		buf_release(&res.headers);
-		conn_fail(c, 502, "TCP_DENIED", "Proxy authentication is broken on the proxy's side: %s.", res.reason);
+		log_error("%s authentication is broken: %s", res.scheme ? res.scheme : "proxy", res.reason);
+		conn_fail(c, 502, "TCP_DENIED",
+		          "Proxy authentication (%s) is broken on the proxy's side; its error log says why.",
+		          res.scheme ? res.scheme : "proxy");
 		return false;
 	}
 	return false;

@@ -27,7 +27,9 @@ EOF
 
 expect_status 502 --proxy-negotiate -U : -x "http://proxy.pinhole.test:$PH_PORT" \
 	--resolve "proxy.pinhole.test:$PH_PORT:127.0.0.1" "http://www.origin.test:$WEB/hello"
-expect_match 'no key for HTTP/other\.pinhole\.test' "$BODY" "502 body"
+expect_match "broken on the proxy's side" "$BODY" "502 body"
+eventually 5 grep -q 'no key for HTTP/other\.pinhole\.test' "$T/error.log" ||
+	fail "the error log does not name the principal: $(cat "$T/error.log")"
 expect_eq 0 "$(origin_count WEB)" "requests the origin saw"
 log_line_matching " TCP_DENIED/502 [0-9]+ GET http://www\.origin\.test:$WEB/hello "
 eventually 5 grep -q 'no key for HTTP/other\.pinhole\.test' "$T/error.log" ||
