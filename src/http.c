@@ -897,7 +897,7 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 			if (ch == '\r')
 				c->state = CH_END_LF;
 			else if (ch == '\n')
-				c->state = CH_DONE;
+				return chunk_fail(c, i, used, why, "bad chunk: trailer line not ended by CRLF");
 			else if (is_tchar(ch))
 				c->state = CH_TRAILER_NAME;
 			else
@@ -913,7 +913,7 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 			if (ch == '\r')
 				c->state = CH_TRAILER_LF;
 			else if (ch == '\n')
-				c->state = CH_TRAILER;
+				return chunk_fail(c, i, used, why, "bad chunk: trailer line not ended by CRLF");
 			else if (!is_field_char(ch))
 				return chunk_fail(c, i, used, why, "bad chunk: control character in trailer field");
 			break;

@@ -436,6 +436,8 @@ static const struct chunk_case chunk_cases[] = {
 	{ B("0\r\nX-Sum: abc\r\nY:\r\n\r\nNEXT"), 21, NULL },
 	{ B("0\nX-Sum: abc\nY: z\n\nNEXT"), 0, "not ended by CRLF" },
 	{ B("5;ext\nhello\r\n"), 0, "not ended by CRLF" },
+	{ B("0\r\nX: a\n\r\n"), 0, "trailer line not ended by CRLF" },
+	{ B("0\r\n\n"), 0, "trailer line not ended by CRLF" },
 	{ B("0000000000000005\r\nhello\r\n0\r\n\r\n"), 30, NULL },
 	{ B("1\r\n\0\r\n0\r\n\r\n"), 11, NULL },
 	{ B("g\r\n"), 0, "not a hex number" },
