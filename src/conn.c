@@ -555,6 +555,16 @@ static int handle_connect(struct conn *c, const struct http_request *req)
 
 static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents);
 
+/* A kept origin connection can carry the next request: nothing arrived on
+ * it since its last answer was read to the end (a close or stray bytes
+ * would have been signalled), or a peek says so. */
+static bool origin_usable(const struct side *o)
+{
+	if (!o->readable && !o->rdhup)
+		return true;
+	return !o->rdhup && pool_fd_alive(o->io.fd);
+}
+
 static int handle_forward(struct conn *c, const struct http_request *req)
 {
 	struct http_uri uri;
@@ -599,7 +609,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 
 	/* An origin connection kept from the previous request, or one from
 	 * the pool, saves a lookup and a handshake. */
-	if (c->o.io.fd >= 0 && !(same_origin && pool_fd_alive(c->o.io.fd)))
+	if (c->o.io.fd >= 0 && !(same_origin && origin_usable(&c->o)))
 		origin_release(c, !same_origin && c->origin_reusable);
 	c->origin_idle = false;
 	buf_release(&c->o.out);
