@@ -77,6 +77,8 @@ static int cmd_run(int argc, char **argv)
 
 	if (relay && strcmp(relay, "splice") == 0)
 		relay_set_mode(RELAY_SPLICE);
+	else if (relay && strcmp(relay, "copy") == 0)
+		relay_set_mode(RELAY_COPY);
 	return engine_run(cfg);
 }
 

@@ -20,9 +20,16 @@
 #define PIPE_POOL_KEEP 64 /* idle pipes kept per thread */
 #define PIPE_CHUNK (64 * 1024)
 
-static atomic_int relay_mode = RELAY_COPY;
+static atomic_int relay_mode = RELAY_AUTO;
 static _Thread_local int pipe_pool[PIPE_POOL_KEEP][2];
 static _Thread_local int pipe_pool_n;
+
+static bool use_splice(const struct relay_frame *f)
+{
+	enum relay_mode mode = atomic_load_explicit(&relay_mode, memory_order_relaxed);
+
+	return mode == RELAY_SPLICE || (mode == RELAY_AUTO && f->bulk);
+}
 
 void relay_set_mode(enum relay_mode mode)
 {
@@ -92,6 +99,7 @@ void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t leng
 	f->done = kind == RELAY_LENGTH && length == 0;
 	f->ready = 0;
 	f->bad = false;
+	f->bulk = false;
 	f->rate = 0;
 	f->wait_ms = 0;
 	http_chunked_init(&f->chunked);
@@ -342,8 +350,7 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 {
 	int budget = RELAY_BUDGET;
 
-	if (f->kind == RELAY_STREAM && !f->rate && buf_len(&dst->out) == 0 &&
-	    atomic_load_explicit(&relay_mode, memory_order_relaxed) == RELAY_SPLICE && buf_len(&src->in) == 0)
+	if (f->kind == RELAY_STREAM && !f->rate && buf_len(&dst->out) == 0 && buf_len(&src->in) == 0 && use_splice(f))
 		return splice_pump(src, dst, why);
 	for (;;) {
 		size_t len = buf_len(&src->in);
@@ -407,5 +414,7 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 			*why = "read failed";
 		if (r != PH_OK)
 			return r;
+		if (buf_len(&src->in) >= BUF_SIZE)
+			f->bulk = true;
 	}
 }

@@ -44,7 +44,8 @@ struct relay_frame {
 	struct http_chunked chunked;
 	uint64_t ready; /* bytes at the front of src->in that belong to the message */
 	bool done;
-	bool bad; /* the bytes broke the framing (not a socket error) */
+	bool bad;  /* the bytes broke the framing (not a socket error) */
+	bool bulk; /* a read filled the whole buffer: auto mode splices from now on */
 	/* quirk throttle: a token bucket of rate bytes per second. */
 	uint64_t rate;
 	uint64_t tokens;
@@ -55,10 +56,13 @@ struct relay_frame {
 /* Limits the direction to rate bytes per second (0 = unlimited). */
 void relay_frame_throttle(struct relay_frame *f, uint64_t rate);
 
-/* Which relay moves tunnel bytes: copy through a buffer (read/write) or
+/* Which relay moves tunnel bytes: copy through a buffer (read/write), or
  * splice(2) through a pipe taken from a per-thread pool while bytes are in
- * flight.  Chosen once at start-up (contrib/bench measures both). */
+ * flight.  Measured with contrib/bench: copy is cheaper for small
+ * exchanges, splice for bulk, so by default (auto) a direction starts with
+ * copy and switches to splice once a read fills the whole buffer. */
 enum relay_mode {
+	RELAY_AUTO, /* copy, and splice a direction once it carries bulk */
 	RELAY_COPY,
 	RELAY_SPLICE,
 };
