@@ -29,34 +29,6 @@
 
 extern char **environ;
 
-/* config.c is not linked (it reaches for auth.c): the same error format. */
-void cfg_error(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
-{
-	char msg[2048], full[2300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (file && line > 0)
-		snprintf(full, sizeof(full), "%s:%d: %s", file, line, msg);
-	else if (file)
-		snprintf(full, sizeof(full), "%s: %s", file, msg);
-	else
-		snprintf(full, sizeof(full), "%s", msg);
-	errs->msgs = ph_realloc(errs->msgs, (errs->n + 1) * sizeof(*errs->msgs));
-	errs->msgs[errs->n++] = ph_strdup(full);
-}
-
-void cfg_errors_free(struct cfg_errors *errs)
-{
-	for (size_t i = 0; i < errs->n; i++)
-		free(errs->msgs[i]);
-	free(errs->msgs);
-	errs->msgs = NULL;
-	errs->n = 0;
-}
-
 static char tmpdir[PATH_MAX];
 static char conf[PATH_MAX + 32];             /* the config file the directives pretend to come from */
 static const uint64_t T0 = 1800000000000ull; /* a wall clock, in ms */

@@ -29,27 +29,9 @@
 #define CONF_LINE 7
 #define T0 1700000000000ULL /* a wall clock, in ms */
 
-/* ---- collecting configuration errors (instead of config.c) ---- */
+/* ---- collecting configuration errors (cfg_error from config.c) ---- */
 
 static struct cfg_errors errs;
-
-void cfg_error(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
-{
-	char msg[1024], full[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (file && line > 0)
-		snprintf(full, sizeof(full), "%s:%d: %s", file, line, msg);
-	else if (file)
-		snprintf(full, sizeof(full), "%s: %s", file, msg);
-	else
-		snprintf(full, sizeof(full), "%s", msg);
-	e->msgs = realloc(e->msgs, (e->n + 1) * sizeof(*e->msgs));
-	e->msgs[e->n++] = strdup(full);
-}
 
 static void errors_reset(void)
 {
