@@ -77,6 +77,23 @@ struct quirks {
 	bool auth_everything;  /* ignore noauth */
 };
 
+/* turn-server HOST[:PORT]: a TURN server of the admin's own (or a preset's),
+ * so the report recognises WebRTC media tunnels to it. */
+struct turn_server {
+	char *host;    /* normalised (acl_host_normalise) */
+	uint16_t port; /* 0 = any port */
+	const char *file;
+	int line;
+};
+
+/* preset NAME [ARG]: which vendor presets the configuration uses. */
+struct preset_use {
+	char *name; /* "webex", "tokbox", "cms" */
+	char *arg;  /* cms: the Expressway-E host name (normalised); else NULL */
+	const char *file;
+	int line;
+};
+
 struct config {
 	atomic_int refs;
 	uint64_t generation; /* increases with every successful load */
@@ -117,6 +134,11 @@ struct config {
 	size_t nnoauth;
 
 	struct quirks quirks;
+
+	struct turn_server *turn_servers;
+	size_t nturn_servers;
+	struct preset_use *presets;
+	size_t npresets;
 
 	/* Every file that was read (the main file and includes), interned:
 	 * rule->file points into this list. */
