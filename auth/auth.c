@@ -139,6 +139,27 @@ bool auth_config_enabled(const struct auth_config *ac)
 	return ac && ac->n > 0;
 }
 
+bool auth_config_has_scheme(const struct auth_config *ac, const char *keyword)
+{
+	for (size_t i = 0; ac && i < ac->n; i++)
+		if (ph_strcaseeq(ac->e[i].ops->keyword, keyword))
+			return true;
+	return false;
+}
+
+size_t auth_config_helpers(const struct auth_config *ac, const struct helpmode_cfg **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; ac && i < ac->n && n < cap; i++) {
+		const struct helpmode_cfg *hc = ac->e[i].ops->helper ? ac->e[i].ops->helper(ac->e[i].state) : NULL;
+
+		if (hc)
+			out[n++] = hc;
+	}
+	return n;
+}
+
 void auth_config_dump(const struct auth_config *ac, struct buf *out)
 {
 	if (!ac)
@@ -250,6 +271,7 @@ enum auth_status auth_check(const struct auth_config *ac, struct auth_conn *conn
 			session_drop(conn, e->slot);
 		break;
 	case AUTH_CHALLENGE:
+	case AUTH_PENDING:
 		break;
 	case AUTH_DENIED:
 		session_drop(conn, e->slot);

@@ -23,7 +23,20 @@ enum auth_status {
 	AUTH_CHALLENGE, /* answer 407 with res->headers; keep the connection */
 	AUTH_DENIED,    /* wrong or malformed credentials: 407 with res->headers */
 	AUTH_BROKEN,    /* the verifier itself failed (helper, keytab): 502 */
+	AUTH_PENDING,   /* a helper is asked: req->wake() is called when it answers,
+	                 * then the same request is checked again */
 };
+
+struct ev_loop;
+/* One worker's helper processes (`auth SCHEME helper "CMD"`), shared by
+ * every configuration the worker runs, so a reload does not restart them. */
+struct auth_worker;
+struct auth_worker *auth_worker_new(struct ev_loop *loop);
+/* Stops the helpers (outside the loop's callbacks). */
+void auth_worker_free(struct auth_worker *aw);
+/* Stops the helpers that ac (the new configuration) no longer names and
+ * that have nothing in flight; the others are looked at again next time. */
+void auth_worker_retain(struct auth_worker *aw, const struct auth_config *ac);
 
 /* What the request path knows of the request. */
 struct auth_request {
@@ -33,6 +46,12 @@ struct auth_request {
 	const char *authorization; /* Proxy-Authorization value, NULL when absent */
 	size_t authorization_len;
 	uint64_t now_ms; /* wall clock */
+	/* Helper modes: the worker whose helpers answer, and how to tell the
+	 * request path that an answer came (AUTH_PENDING).  NULL worker: helper
+	 * modes answer AUTH_BROKEN. */
+	struct auth_worker *worker;
+	void (*wake)(void *arg);
+	void *wake_arg;
 };
 
 struct auth_result {
@@ -53,6 +72,9 @@ int auth_config_finish(struct auth_config *ac, const char *file, struct cfg_erro
 void auth_config_free(struct auth_config *ac);
 /* Whether any scheme is configured (NULL: none). */
 bool auth_config_enabled(const struct auth_config *ac);
+/* Whether the scheme of this directive keyword ("basic", "negotiate", ...)
+ * is configured. */
+bool auth_config_has_scheme(const struct auth_config *ac, const char *keyword);
 /* Appends the auth directives, secrets redacted, for /config. */
 void auth_config_dump(const struct auth_config *ac, struct buf *out);
 

@@ -3,6 +3,8 @@
  * `auth basic htpasswd FILE [cache DURATION]`, the challenge, the check of
  * "user:password", and a small cache of recent successes so that a bcrypt is
  * paid once per credential and TTL.  Reading and hashing are htpasswd.c's.
+ * `auth basic helper "CMD"` asks a Squid basic helper instead, through the
+ * same cache.
  */
 #include "scheme.h"
 
@@ -17,9 +19,10 @@
 
 #include "common.h"
 #include "config.h"
+#include "helpmode.h"
 #include "htpasswd.h"
 
-#define BASIC_USAGE "write 'auth basic htpasswd FILE [cache DURATION]'"
+#define BASIC_USAGE "write 'auth basic htpasswd FILE [cache DURATION]' or 'auth basic helper \"CMD\" [children N]'"
 #define BASIC_DEFAULT_TTL_MS (5 * 60 * 1000)
 /* 512 sets of 8: 4096 credentials, least recently used out first. */
 #define BASIC_CACHE_SETS 512
@@ -44,9 +47,10 @@ struct basic_cache {
 struct basic {
 	char *path; /* resolved against the directory of the config file */
 	uint64_t ttl_ms;
-	struct htpasswd *store;
-	struct basic_cache *cache; /* NULL with `cache 0` */
-	char *file;                /* where the directive was, for "configured twice" */
+	struct htpasswd *store;     /* NULL in helper mode */
+	struct helpmode_cfg helper; /* helper.cmd NULL: htpasswd mode */
+	struct basic_cache *cache;  /* NULL with `cache 0` */
+	char *file;                 /* where the directive was, for "configured twice" */
 	int line;
 };
 
@@ -59,6 +63,7 @@ static void basic_free(void *state)
 	if (!b)
 		return;
 	htpasswd_free(b->store);
+	helpmode_cfg_free(&b->helper);
 	if (b->cache) {
 		pthread_mutex_destroy(&b->cache->lock);
 		OPENSSL_cleanse(b->cache, sizeof(*b->cache));
@@ -88,44 +93,56 @@ static int basic_configure(void **state, char **argv, int argc, const char *file
 		return PH_ERROR;
 	}
 	if (strcmp(argv[0], "helper") == 0) {
-		cfg_error(errs, file, line, "auth basic helper is not available in pinhole 0.1");
-		return PH_ERROR;
-	}
-	if (strcmp(argv[0], "htpasswd") != 0) {
-		cfg_error(errs, file, line, "unknown auth basic store '%s': " BASIC_USAGE, argv[0]);
-		return PH_ERROR;
-	}
-	if (argc < 2 || argv[1][0] == '\0') {
-		cfg_error(errs, file, line, "auth basic htpasswd needs a FILE: " BASIC_USAGE);
-		return PH_ERROR;
-	}
-	for (int i = 2; i < argc; i += 2) {
-		if (strcmp(argv[i], "cache") != 0) {
-			cfg_error(errs, file, line, "unknown option '%s' for auth basic htpasswd: " BASIC_USAGE,
-			          argv[i]);
-			return PH_ERROR;
-		}
-		if (ttl_given) {
-			cfg_error(errs, file, line, "'cache' is given twice for auth basic htpasswd: keep one");
-			return PH_ERROR;
-		}
-		if (i + 1 >= argc || config_parse_duration(argv[i + 1], &ttl) != PH_OK) {
-			cfg_error(errs, file, line,
-			          "bad duration '%s' for auth basic cache: write a number with s, m or h (e.g. 5m), "
-			          "or 0 to turn the cache off",
-			          i + 1 < argc ? argv[i + 1] : "");
-			return PH_ERROR;
-		}
-		ttl_given = true;
-	}
+		static const char *const extra[] = { "cache", NULL };
+		struct helpmode_cfg hc;
+		const char *v;
 
-	b = ph_calloc(1, sizeof(*b));
-	b->path = auth_path_near(file, argv[1]);
+		if (helpmode_parse(&hc, "basic", argv, argc, false, extra, file, line, errs) != 0)
+			return PH_ERROR;
+		v = helpmode_option(argv, argc, "cache");
+		if (v && config_parse_duration(v, &ttl) != PH_OK) {
+			cfg_error(errs, file, line, "bad duration '%s' for auth basic cache: write e.g. 5m, or 0", v);
+			helpmode_cfg_free(&hc);
+			return PH_ERROR;
+		}
+		b = ph_calloc(1, sizeof(*b));
+		b->helper = hc;
+	} else {
+		if (strcmp(argv[0], "htpasswd") != 0) {
+			cfg_error(errs, file, line, "unknown auth basic store '%s': " BASIC_USAGE, argv[0]);
+			return PH_ERROR;
+		}
+		if (argc < 2 || argv[1][0] == '\0') {
+			cfg_error(errs, file, line, "auth basic htpasswd needs a FILE: " BASIC_USAGE);
+			return PH_ERROR;
+		}
+		for (int i = 2; i < argc; i += 2) {
+			if (strcmp(argv[i], "cache") != 0) {
+				cfg_error(errs, file, line, "unknown option '%s' for auth basic htpasswd: " BASIC_USAGE,
+				          argv[i]);
+				return PH_ERROR;
+			}
+			if (ttl_given) {
+				cfg_error(errs, file, line, "'cache' is given twice for auth basic htpasswd: keep one");
+				return PH_ERROR;
+			}
+			if (i + 1 >= argc || config_parse_duration(argv[i + 1], &ttl) != PH_OK) {
+				cfg_error(errs, file, line,
+				          "bad duration '%s' for auth basic cache: write a number with s, m or h (e.g. "
+				          "5m), or 0 to turn the cache off",
+				          i + 1 < argc ? argv[i + 1] : "");
+				return PH_ERROR;
+			}
+			ttl_given = true;
+		}
+		b = ph_calloc(1, sizeof(*b));
+		b->path = auth_path_near(file, argv[1]);
+		b->store = htpasswd_load(b->path, file, line, errs);
+	}
 	b->ttl_ms = ttl;
 	b->file = ph_strdup(file ? file : "-");
 	b->line = line;
-	b->store = htpasswd_load(b->path, file, line, errs);
-	if (!b->store) {
+	if (!b->store && !b->helper.cmd) {
 		basic_free(b);
 		return PH_ERROR;
 	}
@@ -154,8 +171,13 @@ static void basic_dump(const void *state, struct buf *out)
 	const struct basic *b = state;
 	uint64_t ms = b->ttl_ms;
 
-	buf_printf(out, "auth basic htpasswd ");
-	auth_dump_word(out, b->path);
+	if (b->helper.cmd) {
+		buf_printf(out, "auth basic");
+		helpmode_dump(&b->helper, out);
+	} else {
+		buf_printf(out, "auth basic htpasswd ");
+		auth_dump_word(out, b->path);
+	}
 	if (ms == 0)
 		buf_printf(out, " cache 0\n");
 	else if (ms % 3600000 == 0)
@@ -278,8 +300,51 @@ static void basic_shown(char *out, size_t cap, const char *s, size_t len)
 	out[o] = '\0';
 }
 
-static enum auth_status basic_check(const struct basic *b, const char *user, size_t user_len, const char *pw,
-                                    size_t pw_len, uint64_t now, struct auth_result *res)
+/* The helper's verdict on user:pw, asked once per connection and
+ * credential; the answer is kept in the session until the request that
+ * asked runs again. */
+static enum auth_status basic_ask(const struct basic *b, void **session, const struct auth_request *req,
+                                  const char *user, size_t user_len, const char *pw, size_t pw_len, const char *name,
+                                  struct auth_result *res)
+{
+	struct helpmode_call *call = *session;
+	size_t ulen = helper_url_encode(user, user_len, NULL, 0), plen = helper_url_encode(pw, pw_len, NULL, 0);
+	char *line = ph_malloc(ulen + plen + 2);
+	char why[200] = "";
+	enum auth_status st;
+
+	if (!call)
+		call = *session = ph_calloc(1, sizeof(*call));
+	helper_url_encode(user, user_len, line, ulen + 1);
+	line[ulen] = ' ';
+	helper_url_encode(pw, pw_len, line + ulen + 1, plen + 1);
+	enum helpmode_ask a = helpmode_ask(call, &b->helper, req, line, why, sizeof(why));
+
+	OPENSSL_cleanse(line, ulen + plen + 2);
+	free(line);
+	if (a == HELPMODE_PENDING)
+		return res->status = AUTH_PENDING;
+	if (a == HELPMODE_BROKEN) {
+		snprintf(res->reason, sizeof(res->reason), "Basic helper: %.180s", why);
+		return res->status = AUTH_BROKEN;
+	}
+	if (call->failed || call->code == HELPER_BH) {
+		snprintf(res->reason, sizeof(res->reason), "Basic helper: %.180s", call->why[0] ? call->why : "BH");
+		st = AUTH_BROKEN;
+	} else if (call->code == HELPER_OK) {
+		st = AUTH_OK;
+	} else {
+		snprintf(res->reason, sizeof(res->reason), "wrong user name or password for %.80s%s%.60s%s", name,
+		         call->why[0] ? " (helper: " : "", call->why, call->why[0] ? ")" : "");
+		st = AUTH_DENIED;
+	}
+	helpmode_call_reset(call);
+	return res->status = st;
+}
+
+static enum auth_status basic_check(const struct basic *b, void **session, const struct auth_request *req,
+                                    const char *user, size_t user_len, const char *pw, size_t pw_len, uint64_t now,
+                                    struct auth_result *res)
 {
 	unsigned char key[32];
 	bool keyed =
@@ -290,6 +355,19 @@ static enum auth_status basic_check(const struct basic *b, const char *user, siz
 	basic_shown(name, sizeof(name), user, PH_MIN(user_len, HTPASSWD_MAX_USER));
 	if (keyed && basic_cache_hit(b->cache, key, now, b->ttl_ms))
 		goto ok;
+	if (b->helper.cmd) {
+		if (user_len > HTPASSWD_MAX_USER) {
+			snprintf(res->reason, sizeof(res->reason), "user name longer than %d bytes", HTPASSWD_MAX_USER);
+			return res->status = AUTH_DENIED;
+		}
+		enum auth_status st = basic_ask(b, session, req, user, user_len, pw, pw_len, name, res);
+
+		if (st != AUTH_OK)
+			return st;
+		if (keyed)
+			basic_cache_put(b->cache, key, now, b->ttl_ms);
+		goto ok;
+	}
 	switch (htpasswd_verify(b->store, user, user_len, pw, pw_len, why, sizeof(why))) {
 	case HTPASSWD_MATCH:
 		if (keyed)
@@ -304,7 +382,8 @@ static enum auth_status basic_check(const struct basic *b, const char *user, siz
 		return res->status = AUTH_BROKEN;
 	}
 ok:
-	/* Only names of the file get here: at most 255 bytes, no NUL. */
+	/* Only names of at most 255 bytes get here (the file's, or checked
+	 * above); a NUL inside one is refused by the decoder's caller. */
 	memcpy(res->user, user, user_len);
 	res->user[user_len] = '\0';
 	return res->status = AUTH_OK;
@@ -321,7 +400,7 @@ static enum auth_status basic_step(const void *state, void **session, const char
 	enum auth_status st;
 
 	res->scheme = "Basic";
-	if (!colon) {
+	if (!colon || memchr(dec, '\0', (size_t)(colon - dec))) {
 		snprintf(res->reason, sizeof(res->reason), "malformed Basic credentials");
 		st = res->status = AUTH_DENIED;
 	} else {
@@ -329,8 +408,8 @@ static enum auth_status basic_step(const void *state, void **session, const char
 		 * may hold more. */
 		size_t user_len = (size_t)(colon - dec);
 
-		st = basic_check(b, (const char *)dec, user_len, (const char *)colon + 1, (size_t)n - user_len - 1, now,
-		                 res);
+		st = basic_check(b, session, req, (const char *)dec, user_len, (const char *)colon + 1,
+		                 (size_t)n - user_len - 1, now, res);
 	}
 	if (n > 0)
 		OPENSSL_cleanse(dec, (size_t)n);
@@ -339,7 +418,18 @@ static enum auth_status basic_step(const void *state, void **session, const char
 
 static void basic_session_free(void *session)
 {
-	free(session); /* Basic keeps no session: always NULL */
+	struct helpmode_call *call = session; /* helper mode only */
+
+	if (call)
+		helpmode_call_reset(call);
+	free(call);
+}
+
+static const struct helpmode_cfg *basic_helper(const void *state)
+{
+	const struct basic *b = state;
+
+	return b->helper.cmd ? &b->helper : NULL;
 }
 
 const struct auth_scheme_ops auth_basic_ops = {
@@ -353,4 +443,5 @@ const struct auth_scheme_ops auth_basic_ops = {
 	.challenge = basic_challenge,
 	.step = basic_step,
 	.session_free = basic_session_free,
+	.helper = basic_helper,
 };

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "helpmode.h"
 
 #define DIGEST_TTL_DEFAULT_MS (5 * 60 * 1000)
 #define DIGEST_TTL_MAX_MS (24 * 3600 * 1000)
@@ -37,7 +38,8 @@
 #define NONCE_B64 (NONCE_RAW / 3 * 4)
 
 struct digest_state {
-	struct htdigest *users;
+	struct htdigest *users;     /* NULL in helper mode */
+	struct helpmode_cfg helper; /* helper.cmd set: HA1 from a Squid digest helper (MD5 only) */
 	bool algs[HTDIGEST_ALGS];
 	char *secret_path;
 	unsigned char *secret;
@@ -500,7 +502,7 @@ static int conf_file(struct digest_state *st, char **argv, int argc, const char 
 		cfg_error(errs, file, line, "auth digest file needs a file name, e.g. auth digest file users.digest");
 		return -1;
 	}
-	if (twice(st->file_line, "file", st, file, line, errs))
+	if (twice(st->file_line, "file or helper", st, file, line, errs))
 		return -1;
 	st->file_line = line;
 	for (int i = 2; i < argc; i++) {
@@ -568,6 +570,21 @@ static int conf_file(struct digest_state *st, char **argv, int argc, const char 
 		          who, st->users->n_sha256, st->users->n_sha256 == 1 ? " has" : "s have", file, line);
 		return -1;
 	}
+	return 0;
+}
+
+/* A Squid digest helper answers "user":"realm" with the MD5 HA1 only (the
+ * protocol has no algorithm field), so helper mode offers MD5. */
+static int conf_helper(struct digest_state *st, char **argv, int argc, const char *file, int line,
+                       struct cfg_errors *errs)
+{
+	if (twice(st->file_line, "file or helper", st, file, line, errs))
+		return -1;
+	st->file_line = line;
+	if (helpmode_parse(&st->helper, "digest", argv, argc, false, NULL, file, line, errs) != 0)
+		return -1;
+	st->algs[HTDIGEST_MD5] = true;
+	st->algs[HTDIGEST_SHA256] = false;
 	return 0;
 }
 
@@ -660,9 +677,7 @@ static int digest_configure(void **statep, char **argv, int argc, const char *fi
 	else if (strcmp(argv[0], "nonce-ttl") == 0)
 		rc = conf_ttl(st, argv, argc, file, line, errs);
 	else if (strcmp(argv[0], "helper") == 0)
-		cfg_error(errs, file, line,
-		          "auth digest helper is not available in pinhole 0.1: use auth digest file FILE "
-		          "(htdigest format)");
+		rc = conf_helper(st, argv, argc, file, line, errs);
 	else
 		cfg_error(errs, file, line, "unknown auth digest setting '%s': use file, nonce-secret or nonce-ttl",
 		          argv[0]);
@@ -678,7 +693,7 @@ static int digest_finish(void *state, const char *file, struct cfg_errors *errs)
 	unsigned int mlen = 0;
 	static const char label[] = "pinhole digest opaque";
 
-	if (!st->users) {
+	if (!st->users && !st->helper.cmd) {
 		/* A refused directive was reported already. */
 		if (!st->failed)
 			cfg_error(errs, st->file, st->line,
@@ -708,6 +723,7 @@ static void digest_free(void *state)
 	if (!st)
 		return;
 	htdigest_free(st->users);
+	helpmode_cfg_free(&st->helper);
 	if (st->secret) {
 		OPENSSL_cleanse(st->secret, st->secret_len);
 		free(st->secret);
@@ -731,6 +747,11 @@ static void digest_dump(const void *state, struct buf *out)
 		for (int a = HTDIGEST_ALGS - 1; a >= 0; a--)
 			if (st->algs[a])
 				buf_printf(out, " %s", alg_names[a]);
+		buf_printf(out, "\n");
+	}
+	if (st->helper.cmd) {
+		buf_printf(out, "auth digest");
+		helpmode_dump(&st->helper, out);
 		buf_printf(out, "\n");
 	}
 	if (st->secret_path) {
@@ -771,10 +792,10 @@ static void put_challenges(const struct digest_state *st, const char *realm, uin
 			if ((unsigned char)*r >= 0x20 && *r != 0x7f)
 				buf_append(out, r, 1);
 		}
-		buf_printf(out,
-		           "\", qop=\"auth\", algorithm=%s, nonce=\"%s\", opaque=\"%s\"%s, charset=UTF-8, "
-		           "userhash=true\r\n",
-		           alg_names[a], nonce, st->opaque, stale ? ", stale=true" : "");
+		buf_printf(out, "\", qop=\"auth\", algorithm=%s, nonce=\"%s\", opaque=\"%s\"%s, charset=UTF-8%s\r\n",
+		           alg_names[a], nonce, st->opaque, stale ? ", stale=true" : "",
+		           /* a helper is asked by name: it cannot resolve a hashed one */
+		           st->users ? ", userhash=true" : "");
 	}
 }
 
@@ -838,6 +859,56 @@ static bool uri_matches(const struct auth_request *req, const char *uri, size_t 
 	return ulen == (size_t)(end - path) && memcmp(uri, path, ulen) == 0;
 }
 
+/* Helper mode: the HA1 of user in realm, asked once per connection and
+ * user; "" in ha1 when the helper does not know the user. */
+static enum auth_status digest_ask(const struct digest_state *st, void **session, const struct auth_request *req,
+                                   const char *user, const char *realm, const char *who, char *ha1,
+                                   struct auth_result *res)
+{
+	struct helpmode_call *call = *session;
+	size_t ulen = strlen(user), rlen = strlen(realm);
+	char *line;
+	char why[200] = "";
+	enum auth_status rc = AUTH_OK;
+
+	/* Squid sends "user":"realm" as they are, quoted, so a name that
+	 * would break the quoting cannot be asked. */
+	for (const char *c = user; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == '"' || *c == 0x7f)
+			return deny(res, "user name %s cannot be passed to a digest helper", who);
+	if (!call)
+		call = *session = ph_calloc(1, sizeof(*call));
+	line = ph_malloc(ulen + rlen + 6);
+	snprintf(line, ulen + rlen + 6, "\"%s\":\"%s\"", user, realm);
+	enum helpmode_ask a = helpmode_ask(call, &st->helper, req, line, why, sizeof(why));
+
+	free(line);
+	if (a == HELPMODE_PENDING)
+		return res->status = AUTH_PENDING;
+	if (a == HELPMODE_BROKEN) {
+		snprintf(res->reason, sizeof(res->reason), "Digest helper: %.180s", why);
+		return res->status = AUTH_BROKEN;
+	}
+	ha1[0] = '\0';
+	if (call->failed || call->code == HELPER_BH) {
+		snprintf(res->reason, sizeof(res->reason), "Digest helper: %.180s", call->why[0] ? call->why : "BH");
+		rc = res->status = AUTH_BROKEN;
+	} else if (call->code == HELPER_OK) {
+		size_t n = strlen(call->ha1);
+
+		if (n != 32 || strspn(call->ha1, "0123456789abcdefABCDEF") != n) {
+			snprintf(res->reason, sizeof(res->reason),
+			         "Digest helper answered OK for %s without an MD5 HA1", who);
+			rc = res->status = AUTH_BROKEN;
+		} else {
+			for (size_t i = 0; i <= n; i++)
+				ha1[i] = ph_tolower(call->ha1[i]);
+		}
+	}
+	helpmode_call_reset(call);
+	return rc;
+}
+
 static enum auth_status digest_step(const void *state, void **session, const char *realm,
                                     const struct auth_request *req, const char *cred, size_t len,
                                     struct auth_result *res)
@@ -852,9 +923,11 @@ static enum auth_status digest_step(const void *state, void **session, const cha
 	char who[80], shown[80];
 	char want[HTDIGEST_HEX_MAX + 1], got[HTDIGEST_HEX_MAX + 1];
 	char dummy[HTDIGEST_HEX_MAX + 1];
+	char ha1_helper[HTDIGEST_HEX_MAX + 1] = "", helper_user[256] = "";
+	const char *ha1 = NULL;
 	bool match;
 
-	if (!st || !st->users || !st->secret) {
+	if (!st || (!st->users && !st->helper.cmd) || !st->secret) {
 		snprintf(res->reason, sizeof(res->reason), "Digest is not configured");
 		return AUTH_BROKEN;
 	}
@@ -880,7 +953,19 @@ static enum auth_status digest_step(const void *state, void **session, const cha
 		return deny(res, "digest uri \"%s\" is not the request target", loggable(p.uri.s, shown, 80));
 
 	/* Who: a name, a decoded username*, or H(name:realm). */
-	if (p.userhash) {
+	if (st->helper.cmd) {
+		const struct digest_value *u = p.username_star.s ? &p.username_star : &p.username;
+		enum auth_status hs;
+
+		if (p.userhash)
+			return deny(res, "userhash needs the users in a file (auth digest file), not a helper");
+		loggable(u->s, who, sizeof(who));
+		hs = digest_ask(st, session, req, u->s, realm, who, ha1_helper, res);
+		if (hs != AUTH_OK)
+			return hs;
+		snprintf(helper_user, sizeof(helper_user), "%s", u->s);
+		ha1 = ha1_helper[0] ? ha1_helper : NULL;
+	} else if (p.userhash) {
 		unsigned char h[HTDIGEST_HASH_MAX];
 
 		if (htdigest_unhex(p.username.s, p.username.len, h, htdigest_hash_len(alg)) == 0)
@@ -894,17 +979,19 @@ static enum auth_status digest_step(const void *state, void **session, const cha
 	}
 	if (e && !e->ha1[alg])
 		e = NULL; /* refused at configuration time; kept for safety */
+	if (e)
+		ha1 = e->ha1[alg];
 	memset(dummy, '0', 2 * htdigest_hash_len(alg));
 	dummy[2 * htdigest_hash_len(alg)] = '\0';
 	/* The same work for unknown users, so timing does not tell names. */
-	if (digest_response(alg, e ? e->ha1[alg] : dummy, p.nonce.s, p.nc.s, p.cnonce.s, p.qop.s, req->method, p.uri.s,
+	if (digest_response(alg, ha1 ? ha1 : dummy, p.nonce.s, p.nc.s, p.cnonce.s, p.qop.s, req->method, p.uri.s,
 	                    want) != 0) {
 		snprintf(res->reason, sizeof(res->reason), "OpenSSL refuses %s (is it in FIPS mode?)", alg_names[alg]);
 		return AUTH_BROKEN;
 	}
 	for (size_t i = 0; i < p.response.len; i++)
 		got[i] = ph_tolower(p.response.s[i]);
-	match = auth_ct_equal(want, got, p.response.len) && e != NULL;
+	match = auth_ct_equal(want, got, p.response.len) && ha1 != NULL;
 
 	/* stale=true lets the client retry with a new nonce without asking
 	 * its user, so it goes only with a response that proves the
@@ -933,15 +1020,25 @@ static enum auth_status digest_step(const void *state, void **session, const cha
 		put_challenges(st, realm, now_ms, true, &res->headers);
 		return deny(res, "stale nonce (no longer in the replay table)");
 	}
-	snprintf(res->user, sizeof(res->user), "%s", e->user);
+	snprintf(res->user, sizeof(res->user), "%s", e ? e->user : helper_user);
 	res->scheme = "Digest";
 	return AUTH_OK;
 }
 
 static void digest_session_free(void *session)
 {
-	/* Digest keeps nothing per connection. */
-	free(session);
+	struct helpmode_call *call = session; /* helper mode only */
+
+	if (call)
+		helpmode_call_reset(call);
+	free(call);
+}
+
+static const struct helpmode_cfg *digest_helper(const void *state)
+{
+	const struct digest_state *st = state;
+
+	return st && st->helper.cmd ? &st->helper : NULL;
 }
 
 const struct auth_scheme_ops auth_digest_ops = {
@@ -955,4 +1052,5 @@ const struct auth_scheme_ops auth_digest_ops = {
 	.challenge = digest_challenge,
 	.step = digest_step,
 	.session_free = digest_session_free,
+	.helper = digest_helper,
 };

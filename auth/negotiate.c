@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "helpmode.h"
 #include "scheme.h"
 
 /* Bounds: a Kerberos ticket with a large PAC stays well below 64 KiB
@@ -58,10 +59,11 @@ struct negotiate_creds {
 };
 
 struct negotiate {
-	char *keytab;    /* absolute path */
-	char *store;     /* "FILE:<keytab>" for the credential store */
-	char *principal; /* as configured; NULL = any key in the keytab */
-	gss_name_t name; /* principal imported, or GSS_C_NO_NAME */
+	struct helpmode_cfg helper; /* helper.cmd set: a Squid Negotiate helper, no keytab */
+	char *keytab;               /* absolute path */
+	char *store;                /* "FILE:<keytab>" for the credential store */
+	char *principal;            /* as configured; NULL = any key in the keytab */
+	gss_name_t name;            /* principal imported, or GSS_C_NO_NAME */
 	bool strip_realm;
 	char *where;                   /* "FILE:LINE" of the directive */
 	struct negotiate_creds *creds; /* mutable behind a const state */
@@ -71,6 +73,7 @@ struct negotiate {
 struct negotiate_session {
 	gss_ctx_id_t ctx;
 	int legs;
+	struct helpmode_session *helper;
 };
 
 /* Writes a reason for the logs; a long one is cut, never refused. */
@@ -702,6 +705,16 @@ static enum auth_status negotiate_step(const void *state, void **session, const 
 	}
 	while (len > 0 && (cred[len - 1] == ' ' || cred[len - 1] == '\t'))
 		len--;
+	if (ng->helper.cmd) {
+		st = helpmode_stateful_step(&ng->helper, &s->helper, "Negotiate", -1, req, cred, len, res);
+		if (st == AUTH_OK && ng->strip_realm) {
+			char *at = strrchr(res->user, '@');
+
+			if (at)
+				*at = '\0';
+		}
+		return st;
+	}
 	if (len == 0) {
 		negotiate_say(res->reason, sizeof(res->reason), "Negotiate credentials are empty");
 		return res->status = AUTH_DENIED;
@@ -743,8 +756,16 @@ static void negotiate_session_free(void *session)
 
 	if (!s)
 		return;
+	helpmode_session_free(s->helper);
 	negotiate_session_reset(s);
 	free(s);
+}
+
+static const struct helpmode_cfg *negotiate_helper(const void *state)
+{
+	const struct negotiate *ng = state;
+
+	return ng && ng->helper.cmd ? &ng->helper : NULL;
 }
 
 /* ---- configuration ---- */
@@ -796,6 +817,7 @@ static void negotiate_free(void *state)
 	}
 	if (ng->name != GSS_C_NO_NAME)
 		gss_release_name(&minor, &ng->name);
+	helpmode_cfg_free(&ng->helper);
 	free(ng->keytab);
 	free(ng->store);
 	free(ng->principal);
@@ -827,15 +849,31 @@ static int negotiate_configure(void **state, char **argv, int argc, const char *
 	bool strip = false;
 	struct negotiate *ng;
 
-	if (argc >= 1 && strcmp(argv[0], "helper") == 0) {
-		cfg_error(errs, file, line, "auth negotiate helper is not available in pinhole 0.1");
-		return -1;
-	}
 	if (*state) {
 		cfg_error(errs, file, line,
 		          "auth negotiate is configured twice (first at %s): use one keytab holding every principal",
 		          ((struct negotiate *)*state)->where);
 		return -1;
+	}
+	if (argc >= 1 && strcmp(argv[0], "helper") == 0) {
+		/* strip-realm is a flag, the helper options take values. */
+		ng = ph_calloc(1, sizeof(*ng));
+		ng->name = GSS_C_NO_NAME;
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "strip-realm") == 0) {
+				ng->strip_realm = true;
+				memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(*argv));
+				argc--;
+				break;
+			}
+		if (helpmode_parse(&ng->helper, "negotiate", argv, argc, true, NULL, file, line, errs) != 0) {
+			negotiate_free(ng);
+			return -1;
+		}
+		ng->where = ph_malloc(strlen(file ? file : "-") + 16);
+		sprintf(ng->where, "%s:%d", file ? file : "-", line);
+		*state = ng;
+		return 0;
 	}
 	if (argc < 1) {
 		cfg_error(errs, file, line,
@@ -909,7 +947,7 @@ static int negotiate_finish(void *state, const char *file, struct cfg_errors *er
 
 	PH_UNUSED(file);
 	PH_UNUSED(errs);
-	if (!ng)
+	if (!ng || ng->helper.cmd)
 		return 0;
 	pthread_mutex_lock(&ng->creds->lock);
 	if (ng->creds->cred == GSS_C_NO_CREDENTIAL && negotiate_acquire_locked(ng, ng->creds) < 0)
@@ -924,6 +962,13 @@ static void negotiate_dump(const void *state, struct buf *out)
 
 	if (!ng)
 		return;
+	if (ng->helper.cmd) {
+		buf_printf(out, "auth negotiate");
+		helpmode_dump(&ng->helper, out);
+		buf_printf(out, " reservation-timeout %llums%s\n", (unsigned long long)ng->helper.reservation_ms,
+		           ng->strip_realm ? " strip-realm" : "");
+		return;
+	}
 	buf_printf(out, "auth negotiate keytab");
 	auth_dump_arg(out, ng->keytab);
 	if (ng->principal) {
@@ -953,4 +998,5 @@ const struct auth_scheme_ops auth_negotiate_ops = {
 	.challenge = negotiate_challenge,
 	.step = negotiate_step,
 	.session_free = negotiate_session_free,
+	.helper = negotiate_helper,
 };

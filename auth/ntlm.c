@@ -2,7 +2,9 @@
  * ntlm.c - the NTLM scheme: `auth ntlm users FILE`, the Type 1 -> Type 2 ->
  * Type 3 exchange of one client connection, and the decision on the Type 3
  * against the users file.  Message bytes are ntlm_msg.c's, hashes
- * ntlm_users.c's; Squid's helper protocol (`auth ntlm helper`) is not here.
+ * ntlm_users.c's.  `auth ntlm helper "CMD"` hands the messages to a Squid
+ * NTLM helper instead (Samba's ntlm_auth for Active Directory), one reserved
+ * child per handshake (helpmode.c).
  */
 #include "scheme.h"
 
@@ -18,6 +20,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "helpmode.h"
 #include "ntlm_msg.h"
 #include "ntlm_users.h"
 
@@ -29,6 +32,7 @@
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
 
 struct ntlm_state {
+	struct helpmode_cfg helper; /* helper.cmd set: helper mode, no users */
 	struct ntlm_users users;
 	char *path; /* the users file, absolute */
 	bool allow_v1;
@@ -45,6 +49,7 @@ struct ntlm_session {
 	uint8_t challenge[8];
 	uint32_t flags; /* as sent in that Type 2 */
 	uint64_t sent_ms;
+	struct helpmode_session *helper; /* helper mode's handshake */
 };
 
 /* ---- configuration ---- */
@@ -87,6 +92,7 @@ static void state_free(struct ntlm_state *st)
 	if (!st)
 		return;
 	ntlm_users_free(&st->users);
+	helpmode_cfg_free(&st->helper);
 	free(st->path);
 	free(st->domain_word);
 	free(st->host_word);
@@ -101,19 +107,27 @@ static int ntlm_configure(void **state, char **argv, int argc, const char *file,
 	char hostname[256];
 
 	if (argc < 1 || (strcmp(argv[0], "users") != 0 && strcmp(argv[0], "helper") != 0)) {
-		cfg_error(errs, file, line, "auth ntlm takes 'users FILE [allow-v1]'%s%s%s", argc ? " (not '" : "",
-		          argc ? argv[0] : "", argc ? "')" : "");
-		return -1;
-	}
-	if (strcmp(argv[0], "helper") == 0) {
-		cfg_error(errs, file, line, "auth ntlm helper is not available in pinhole 0.1");
+		cfg_error(errs, file, line, "auth ntlm takes 'users FILE [allow-v1]' or 'helper \"CMD\"'%s%s%s",
+		          argc ? " (not '" : "", argc ? argv[0] : "", argc ? "')" : "");
 		return -1;
 	}
 	if (*state) {
 		st = *state;
-		cfg_error(errs, file, line, "auth ntlm is configured twice (first at %s:%d); NTLM takes one users file",
+		cfg_error(errs, file, line,
+		          "auth ntlm is configured twice (first at %s:%d); NTLM takes one users file or helper",
 		          st->file, st->line);
 		return -1;
+	}
+	if (strcmp(argv[0], "helper") == 0) {
+		st = ph_calloc(1, sizeof(*st));
+		if (helpmode_parse(&st->helper, "ntlm", argv, argc, true, NULL, file, line, errs) != 0) {
+			state_free(st);
+			return -1;
+		}
+		st->file = ph_strdup(file);
+		st->line = line;
+		*state = st;
+		return 0;
 	}
 	if (argc < 2) {
 		cfg_error(errs, file, line, "auth ntlm users needs the users FILE");
@@ -201,6 +215,12 @@ static void ntlm_dump(const void *state, struct buf *out)
 
 	if (!st)
 		return;
+	if (st->helper.cmd) {
+		buf_printf(out, "auth ntlm");
+		helpmode_dump(&st->helper, out);
+		buf_printf(out, " reservation-timeout %llums\n", (unsigned long long)st->helper.reservation_ms);
+		return;
+	}
 	buf_printf(out, "auth ntlm users");
 	auth_dump_arg(out, st->path);
 	if (st->allow_v1)
@@ -406,7 +426,18 @@ static enum auth_status ntlm_step(const void *state, void **session, const char 
 		return deny(res, "malformed NTLM message: not base64");
 	if (n > NTLM_MSG_MAX)
 		return deny(res, "malformed NTLM message: larger than %d bytes", NTLM_MSG_MAX);
-	switch (ntlm_msg_type(m, (size_t)n)) {
+	int type = ntlm_msg_type(m, (size_t)n);
+
+	if (st->helper.cmd && (type == 1 || type == 3)) {
+		struct ntlm_session *s = *session;
+
+		while (len && (cred[len - 1] == ' ' || cred[len - 1] == '\t'))
+			len--;
+		if (!s)
+			s = *session = ph_calloc(1, sizeof(*s));
+		return helpmode_stateful_step(&st->helper, &s->helper, "NTLM", type == 1, req, cred, len, res);
+	}
+	switch (type) {
 	case 1:
 		return type1(st, (struct ntlm_session **)session, m, (size_t)n, req, res);
 	case 3:
@@ -420,9 +451,20 @@ static enum auth_status ntlm_step(const void *state, void **session, const char 
 
 static void ntlm_session_free(void *session)
 {
-	if (session)
-		OPENSSL_cleanse(session, sizeof(struct ntlm_session));
-	free(session);
+	struct ntlm_session *s = session;
+
+	if (s) {
+		helpmode_session_free(s->helper);
+		OPENSSL_cleanse(s, sizeof(*s));
+	}
+	free(s);
+}
+
+static const struct helpmode_cfg *ntlm_helper(const void *state)
+{
+	const struct ntlm_state *st = state;
+
+	return st && st->helper.cmd ? &st->helper : NULL;
 }
 
 const struct auth_scheme_ops auth_ntlm_ops = {
@@ -436,4 +478,5 @@ const struct auth_scheme_ops auth_ntlm_ops = {
 	.challenge = ntlm_challenge,
 	.step = ntlm_step,
 	.session_free = ntlm_session_free,
+	.helper = ntlm_helper,
 };

@@ -41,7 +41,13 @@ struct auth_scheme_ops {
 	enum auth_status (*step)(const void *state, void **session, const char *realm, const struct auth_request *req,
 	                         const char *cred, size_t len, struct auth_result *res);
 	void (*session_free)(void *session);
+	/* The helper this scheme asks (`auth KEYWORD helper`), or NULL. */
+	const struct helpmode_cfg *(*helper)(const void *state);
 };
+
+struct helpmode_cfg;
+/* The helpers the schemes of ac ask (at most cap); how many. */
+size_t auth_config_helpers(const struct auth_config *ac, const struct helpmode_cfg **out, size_t cap);
 
 extern const struct auth_scheme_ops auth_basic_ops;
 extern const struct auth_scheme_ops auth_digest_ops;

@@ -418,23 +418,47 @@ static int st_challenge(struct conn *c)
 	return PH_OK;
 }
 
-/* Proxy authentication.  true: the request goes on (authenticated, or
- * exempt by noauth); false: a 407 or 502 is queued.  body is the request
- * body's framing, dropped after a 407. */
-static bool authenticate(struct conn *c, const struct http_request *req, const struct http_authority *a,
-                         const struct relay_frame *body)
+/* An auth helper answered: the request that waited runs again. */
+static void auth_wake(void *arg)
+{
+	struct conn *c = arg;
+
+	c->auth_woken = true;
+	ev_defer(c->w->loop, &c->rerun);
+}
+
+static int st_auth_wait(struct conn *c)
+{
+	if (!c->auth_woken)
+		return PH_AGAIN;
+	c->auth_woken = false;
+	c->auth_resumed = true;
+	c->state = CS_HEAD;
+	return PH_OK;
+}
+
+enum auth_outcome {
+	AUTH_GO,   /* the request goes on (authenticated, or exempt by noauth) */
+	AUTH_STOP, /* a 407 or 502 is queued */
+	AUTH_WAIT, /* a helper is asked; the head stays unread until it answers */
+};
+
+/* Proxy authentication.  body is the request body's framing, dropped after
+ * a 407. */
+static enum auth_outcome authenticate(struct conn *c, const struct http_request *req, const struct http_authority *a,
+                                      const struct relay_frame *body)
 {
 	const struct config *cfg = c->cfg;
 
 	if (!auth_config_enabled(cfg->auth))
-		return true;
+		return AUTH_GO;
 	if (!cfg->quirks.auth_everything && cfg->nnoauth) {
 		struct acl_subject s;
 		struct sockaddr_storage dst;
 
 		subject_init(c, a, &s, &dst);
 		if (acl_check(cfg->noauth, cfg->nnoauth, &s))
-			return true;
+			return AUTH_GO;
 	}
 	const struct http_header *h = http_find_header(req->headers, req->nheaders, "Proxy-Authorization");
 	struct auth_request ar = {
@@ -444,6 +468,9 @@ static bool authenticate(struct conn *c, const struct http_request *req, const s
 		.authorization = h ? h->value : NULL,
 		.authorization_len = h ? h->value_len : 0,
 		.now_ms = ph_wall_ms(),
+		.worker = c->w->auth,
+		.wake = auth_wake,
+		.wake_arg = c,
 	};
 	struct auth_result res;
 
@@ -452,15 +479,20 @@ static bool authenticate(struct conn *c, const struct http_request *req, const s
 	enum auth_status st = auth_check(cfg->auth, c->auth, &ar, &res);
 	int scheme = stats_scheme_index(res.scheme);
 
-	if (scheme >= 0)
+	if (scheme >= 0 && st != AUTH_PENDING)
 		stats_add(&c->w->stats->auth[scheme][st], 1);
 	switch (st) {
+	case AUTH_PENDING:
+		buf_release(&res.headers);
+		c->auth_woken = false;
+		c->state = CS_AUTH_WAIT;
+		return AUTH_WAIT;
 	case AUTH_OK:
 		snprintf(c->user, sizeof(c->user), "%s", res.user);
 		/* Negotiate's mutual-authentication token rides on the answer. */
 		buf_release(&c->auth_extra);
 		c->auth_extra = res.headers;
-		return true;
+		return AUTH_GO;
 	case AUTH_CHALLENGE:
 	case AUTH_DENIED:
 		if (res.status == AUTH_DENIED && log_enabled(LOG_LEVEL_INFO)) {
@@ -471,7 +503,7 @@ static bool authenticate(struct conn *c, const struct http_request *req, const s
 		}
 		challenge(c, &res, body);
 		buf_release(&res.headers);
-		return false;
+		return AUTH_STOP;
 	case AUTH_BROKEN:
 		/* The cause (a keytab's path, a helper's words) is for the
 		 * admin, not for every client: it goes to the error log. */
@@ -480,9 +512,9 @@ static bool authenticate(struct conn *c, const struct http_request *req, const s
 		conn_fail(c, 502, "TCP_DENIED",
 		          "Proxy authentication (%s) is broken on the proxy's side; its error log says why.",
 		          res.scheme ? res.scheme : "proxy");
-		return false;
+		return AUTH_STOP;
 	}
-	return false;
+	return AUTH_STOP;
 }
 
 /* Access rules: true when allowed; otherwise the 403 answer is queued and
@@ -544,10 +576,12 @@ static int handle_connect(struct conn *c, const struct http_request *req)
 	struct relay_frame none;
 
 	relay_frame_init(&none, RELAY_LENGTH, 0);
-	bool authenticated = authenticate(c, req, &a, &none);
+	enum auth_outcome ao = authenticate(c, req, &a, &none);
 
+	if (ao == AUTH_WAIT)
+		return PH_AGAIN;
 	buf_consume(&c->c.in, req->head_len);
-	if (!authenticated || !allowed(c, &a))
+	if (ao != AUTH_GO || !allowed(c, &a))
 		return PH_OK;
 	c->state = CS_RESOLVE;
 	return PH_OK;
@@ -600,9 +634,14 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 
 	relay_frame_init(&body, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
 	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
-	if (!authenticate(c, req, &uri.authority, &body)) {
+	switch (authenticate(c, req, &uri.authority, &body)) {
+	case AUTH_WAIT:
+		return PH_AGAIN;
+	case AUTH_STOP:
 		buf_consume(&c->c.in, req->head_len);
 		return PH_OK;
+	case AUTH_GO:
+		break;
 	}
 	if (!allowed(c, &uri.authority))
 		return PH_OK;
@@ -663,7 +702,7 @@ static int st_head(struct conn *c)
 			const char *why = NULL;
 			int n = http_parse_request(buf_data(&c->c.in), len, c->cfg->max_header_size, &req, &why);
 
-			if (n > 0 && c->w->cfg->quirks.delay_ms && !c->delayed) {
+			if (n > 0 && c->w->cfg->quirks.delay_ms && !c->delayed && !c->auth_resumed) {
 				/* quirk delay: answer every request late. */
 				c->delayed = true;
 				ev_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks.delay_ms);
@@ -672,15 +711,25 @@ static int st_head(struct conn *c)
 			if (n > 0 && c->delayed && ev_timer_active(&c->pace))
 				return PH_AGAIN;
 			if (n > 0) {
+				bool resumed = c->auth_resumed;
+				uint64_t wall = c->t_start_wall, mono = c->t_start_mono;
+
 				c->delayed = false;
-				/* A new request: it sees the newest configuration. */
+				c->auth_resumed = false;
+				/* A new request: it sees the newest configuration.
+				 * One that waited for an auth helper keeps its own. */
 				struct config *now = c->w->cfg;
 
-				if (now != c->cfg) {
+				if (now != c->cfg && !resumed) {
 					config_unref(c->cfg);
 					c->cfg = config_ref(now);
 				}
 				txn_begin(c);
+				if (resumed) {
+					/* The log's elapsed time includes the wait. */
+					c->t_start_wall = wall;
+					c->t_start_mono = mono;
+				}
 				copy_method(c, &req);
 				c->keepalive = true;
 				conn_deadline(c, c->cfg->timeout_connect_ms + c->cfg->timeout_idle_ms);
@@ -1090,6 +1139,9 @@ static void conn_run(struct conn *c)
 			break;
 		case CS_CHALLENGE:
 			r = st_challenge(c);
+			break;
+		case CS_AUTH_WAIT:
+			r = st_auth_wait(c);
 			break;
 		case CS_LINGER:
 			r = st_linger(c);

@@ -29,6 +29,7 @@ enum conn_state {
 	CS_FORWARD,      /* forwarding one HTTP request and its response */
 	CS_RESPOND,      /* sending pinhole's own answer, then closing */
 	CS_CHALLENGE,    /* sending a 407 and dropping the request body; the connection stays */
+	CS_AUTH_WAIT,    /* an auth helper is thinking; the request head waits in c.in */
 	CS_LINGER,       /* closed for writing, discarding what the client still sends */
 	CS_CLOSED,
 };
@@ -59,7 +60,9 @@ struct conn {
 	uint64_t connect_start;                                     /* for the connect latency histogram */
 	/* this transaction reached an origin (log: HIER_DIRECT) */ /* kept open after a response, for the next request */
 	bool head_timer;                                            /* timeout header armed for the current head */
-	bool pending_log;                                           /* an error answer is logged once it is sent */
+	bool auth_woken;                                            /* CS_AUTH_WAIT: the helper answered */
+	bool auth_resumed; /* the head being handled again is the one that waited */
+	bool pending_log;  /* an error answer is logged once it is sent */
 	char fail_result[24];
 	char mime[64]; /* the answer's Content-Type, for the log */
 	char *fail_error;

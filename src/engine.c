@@ -6,6 +6,7 @@
  */
 #include "engine.h"
 #include "admin.h"
+#include "auth.h"
 #include "common.h"
 #include "config.h"
 #include "conn.h"
@@ -184,6 +185,15 @@ void engine_conn_closed(struct worker *w)
 		ev_loop_stop(w->loop);
 }
 
+/* After a reload, outside any I/O callback: helper pools own ev_ios. */
+static void worker_auth_gc(struct ev_loop *loop, struct ev_defer *d)
+{
+	struct worker *w = (struct worker *)((char *)d - offsetof(struct worker, auth_gc));
+
+	PH_UNUSED(loop);
+	auth_worker_retain(w->auth, w->cfg->auth);
+}
+
 /* Runs in the worker's thread when the signal thread wakes it. */
 static void worker_wakeup(struct ev_loop *loop, void *arg)
 {
@@ -199,6 +209,7 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 	if (old) {
 		dns_reconfigure(w->dns, w->cfg);
 		config_unref(old);
+		ev_defer(loop, &w->auth_gc);
 	}
 	if (atomic_load(&stopping)) {
 		while (w->conns)
@@ -228,6 +239,8 @@ static void *worker_main(void *arg)
 		conn_abort(w->conns);
 	ev_loop_run_pending(w->loop);
 	close_listeners(w);
+	auth_worker_free(w->auth);
+	w->auth = NULL;
 	pool_free(w->pool);
 	dns_free(w->dns);
 	if (w->reserve_fd >= 0)
@@ -386,6 +399,8 @@ static int start_workers(struct config *cfg)
 		w->cfg = config_ref(cfg);
 		w->dns = dns_new(w->loop, cfg);
 		w->pool = pool_new(w->loop);
+		w->auth = auth_worker_new(w->loop);
+		w->auth_gc.cb = worker_auth_gc;
 		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		w->accept_pause.cb = resume_accept;
 		w->accept_pause.data = w;

@@ -35,8 +35,10 @@ struct worker {
 	struct conn *conns; /* every open client connection */
 	size_t nconns;
 	bool draining;
-	struct stats *stats; /* this worker's counters (stats.h) */
-	int reserve_fd;      /* spare descriptor, given up to refuse a client on EMFILE */
+	struct stats *stats;      /* this worker's counters (stats.h) */
+	struct auth_worker *auth; /* this worker's auth helper processes */
+	struct ev_defer auth_gc;  /* stops helpers a new configuration dropped */
+	int reserve_fd;           /* spare descriptor, given up to refuse a client on EMFILE */
 	struct ev_timer accept_pause;
 };
 

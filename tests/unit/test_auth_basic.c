@@ -615,22 +615,30 @@ static void test_config_errors(void)
 	expect_errors(argv, 2, want, PH_ARRAY_LEN(want), "Pa55word");
 
 	/* The directive itself. */
-	char *helper[] = { "helper", "/usr/lib/squid/basic_ncsa_auth /etc/squid/passwd", "children", "5" };
-	static const char *const w_helper[] = { "@/pinhole.conf:7: auth basic helper is not available in pinhole 0.1" };
+	char *helper[] = { "helper", "/nonexistent/basic_ncsa_auth /etc/squid/passwd", "children", "5" };
+	static const char *const w_helper[] = {
+		"@/pinhole.conf:7: auth basic helper: /nonexistent/basic_ncsa_auth: no such file"
+	};
 	expect_errors(helper, 4, w_helper, 1, NULL);
 
-	static const char *const w_none[] = { "@/pinhole.conf:7: auth basic needs a credential store: write 'auth "
-		                              "basic htpasswd FILE [cache DURATION]'" };
+	static const char *const w_none[] = {
+		"@/pinhole.conf:7: auth basic needs a credential store: write 'auth "
+		"basic htpasswd FILE [cache DURATION]' or 'auth basic helper \"CMD\" [children N]'"
+	};
 	expect_errors(NULL, 0, w_none, 1, NULL);
 
 	char *ldap[] = { "ldap", "x" };
-	static const char *const w_ldap[] = { "@/pinhole.conf:7: unknown auth basic store 'ldap': write 'auth basic "
-		                              "htpasswd FILE [cache DURATION]'" };
+	static const char *const w_ldap[] = {
+		"@/pinhole.conf:7: unknown auth basic store 'ldap': write 'auth basic "
+		"htpasswd FILE [cache DURATION]' or 'auth basic helper \"CMD\" [children N]'"
+	};
 	expect_errors(ldap, 2, w_ldap, 1, NULL);
 
 	char *nofile[] = { "htpasswd" };
-	static const char *const w_nofile[] = { "@/pinhole.conf:7: auth basic htpasswd needs a FILE: write 'auth "
-		                                "basic htpasswd FILE [cache DURATION]'" };
+	static const char *const w_nofile[] = {
+		"@/pinhole.conf:7: auth basic htpasswd needs a FILE: write 'auth "
+		"basic htpasswd FILE [cache DURATION]' or 'auth basic helper \"CMD\" [children N]'"
+	};
 	expect_errors(nofile, 1, w_nofile, 1, NULL);
 
 	char *missing[] = { "htpasswd", "missing.htpasswd" };
@@ -668,8 +676,10 @@ static void test_config_errors(void)
 	expect_errors(twice, 6, w_twice, 1, NULL);
 
 	char *opt[] = { "htpasswd", "users.htpasswd", "ttl", "5m" };
-	static const char *const w_opt[] = { "@/pinhole.conf:7: unknown option 'ttl' for auth basic htpasswd: write "
-		                             "'auth basic htpasswd FILE [cache DURATION]'" };
+	static const char *const w_opt[] = {
+		"@/pinhole.conf:7: unknown option 'ttl' for auth basic htpasswd: write "
+		"'auth basic htpasswd FILE [cache DURATION]' or 'auth basic helper \"CMD\" [children N]'"
+	};
 	expect_errors(opt, 4, w_opt, 1, NULL);
 
 	/* A second `auth basic` directive. */

@@ -512,9 +512,10 @@ static void test_configure(void)
 		const char *words;
 		const char *error;
 	} bad[] = {
-		{ "helper ntlm_auth", "auth ntlm helper is not available in pinhole 0.1" },
+		{ "helper", "auth ntlm helper needs a command" },
+		{ "helper /bin/cat concurrency 2", "unknown option 'concurrency' for auth ntlm helper" },
 		{ "", "auth ntlm takes 'users FILE [allow-v1]'" },
-		{ "user ntlm.users", "auth ntlm takes 'users FILE [allow-v1]' (not 'user')" },
+		{ "user ntlm.users", "auth ntlm takes 'users FILE [allow-v1]' or 'helper \"CMD\"' (not 'user')" },
 		{ "users", "auth ntlm users needs the users FILE" },
 		{ "users ntlm.users allow-v2", "unknown word 'allow-v2' after the users file" },
 		{ "users ntlm.users allow-v1 allow-v1", "allow-v1 is given twice" },
@@ -538,8 +539,8 @@ static void test_configure(void)
 		CHECK_WHY(error_text(0), bad[i].error);
 	}
 	errors_reset();
-	CHECK(configure("helper \"ntlm_auth --helper-protocol=squid-2.5-ntlmssp\"") == NULL);
-	snprintf(want, sizeof(want), "%s:7: auth ntlm helper is not available in pinhole 0.1", conf);
+	CHECK(configure("helper /nonexistent/ntlm_auth") == NULL);
+	snprintf(want, sizeof(want), "%s:7: auth ntlm helper: /nonexistent/ntlm_auth: no such file", conf);
 	CHECK_STR(error_text(0), want);
 	errors_reset();
 	CHECK(configure("users missing.users") == NULL);

@@ -1,0 +1,484 @@
+/*
+ * helpmode.c - what the `helper "CMD"` form of a scheme shares: parsing its
+ * options, one pool of children per command and worker, and the two ways a
+ * connection waits for them (a stateless question for Basic and Digest, a
+ * reserved child per handshake for NTLM and Negotiate).
+ */
+#include "helpmode.h"
+#include "scheme.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "common.h"
+#include "config.h"
+
+/* ---- configuration ---- */
+
+/* Whether the first word of cmd names a program that can run: a path
+ * must be executable; a bare name is left to the shell's PATH. */
+static bool runnable(const char *cmd, char *prog, size_t cap)
+{
+	size_t n = strcspn(cmd, " \t");
+
+	if (n == 0 || n >= cap)
+		return true;
+	memcpy(prog, cmd, n);
+	prog[n] = '\0';
+	return !strchr(prog, '/') || access(prog, X_OK) == 0;
+}
+
+static int parse_count(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static bool is_extra(const char *name, const char *const *extra)
+{
+	for (; extra && *extra; extra++)
+		if (strcmp(name, *extra) == 0)
+			return true;
+	return false;
+}
+
+int helpmode_parse(struct helpmode_cfg *hc, const char *scheme, char **argv, int argc, bool stateful,
+                   const char *const *extra, const char *file, int line, struct cfg_errors *errs)
+{
+	char prog[256];
+
+	memset(hc, 0, sizeof(*hc));
+	hc->children = HELPMODE_CHILDREN_DEFAULT;
+	hc->timeout_ms = HELPMODE_TIMEOUT_DEFAULT_MS;
+	hc->reservation_ms = HELPMODE_RESERVATION_DEFAULT_MS;
+	if (argc < 2 || !argv[1][0]) {
+		cfg_error(errs, file, line,
+		          "auth %s helper needs a command, e.g. auth %s helper \"/usr/lib/squid/...\"", scheme, scheme);
+		return -1;
+	}
+	if (strpbrk(argv[1], "\r\n")) {
+		cfg_error(errs, file, line, "auth %s helper: the command may not contain line breaks", scheme);
+		return -1;
+	}
+	if (!runnable(argv[1], prog, sizeof(prog))) {
+		cfg_error(errs, file, line, "auth %s helper: %s: %s", scheme, prog,
+		          access(prog, F_OK) == 0 ? "not executable" : "no such file");
+		return -1;
+	}
+	for (int i = 2; i < argc; i += 2) {
+		const char *name = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int bad = 0;
+
+		if (!v) {
+			cfg_error(errs, file, line, "auth %s helper: option '%s' needs a value", scheme, name);
+			return -1;
+		}
+		if (strcmp(name, "children") == 0)
+			bad = parse_count(v, 1, 1000, &hc->children);
+		else if (strcmp(name, "concurrency") == 0 && !stateful)
+			bad = parse_count(v, 0, 1000, &hc->concurrency);
+		else if (strcmp(name, "timeout") == 0)
+			bad = config_parse_duration(v, &hc->timeout_ms) != PH_OK;
+		else if (strcmp(name, "reservation-timeout") == 0 && stateful)
+			bad = config_parse_duration(v, &hc->reservation_ms) != PH_OK;
+		else if (!is_extra(name, extra)) {
+			cfg_error(errs, file, line,
+			          "unknown option '%s' for auth %s helper: use children N, %s timeout DURATION%s", name,
+			          scheme, stateful ? "reservation-timeout DURATION," : "concurrency N,",
+			          is_extra("cache", extra) ? ", cache DURATION" : "");
+			return -1;
+		}
+		if (bad) {
+			cfg_error(errs, file, line, "auth %s helper: bad value '%s' for %s", scheme, v, name);
+			return -1;
+		}
+	}
+	hc->cmd = ph_strdup(argv[1]);
+	return 0;
+}
+
+const char *helpmode_option(char **argv, int argc, const char *name)
+{
+	for (int i = 2; i + 1 < argc; i += 2)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+void helpmode_cfg_free(struct helpmode_cfg *hc)
+{
+	free(hc->cmd);
+	hc->cmd = NULL;
+}
+
+void helpmode_dump(const struct helpmode_cfg *hc, struct buf *out)
+{
+	buf_printf(out, " helper");
+	auth_dump_arg(out, hc->cmd);
+	buf_printf(out, " children %d", hc->children);
+	if (hc->concurrency)
+		buf_printf(out, " concurrency %d", hc->concurrency);
+	buf_printf(out, " timeout %llums", (unsigned long long)hc->timeout_ms);
+}
+
+/* ---- one worker's pools ---- */
+
+struct hm_pool {
+	char *key; /* command and the options that shape the pool */
+	struct helper_pool *pool;
+};
+
+struct auth_worker {
+	struct ev_loop *loop;
+	struct hm_pool *pools;
+	size_t n;
+};
+
+struct auth_worker *auth_worker_new(struct ev_loop *loop)
+{
+	struct auth_worker *aw = ph_calloc(1, sizeof(*aw));
+
+	aw->loop = loop;
+	return aw;
+}
+
+void auth_worker_free(struct auth_worker *aw)
+{
+	if (!aw)
+		return;
+	for (size_t i = 0; i < aw->n; i++) {
+		helper_pool_free(aw->pools[i].pool);
+		free(aw->pools[i].key);
+	}
+	free(aw->pools);
+	free(aw);
+}
+
+static char *pool_key(const struct helpmode_cfg *hc)
+{
+	size_t cap = strlen(hc->cmd) + 64;
+	char *k = ph_malloc(cap);
+
+	snprintf(k, cap, "%d %d %llu %s", hc->children, hc->concurrency, (unsigned long long)hc->timeout_ms, hc->cmd);
+	return k;
+}
+
+static struct helper_pool *pool_for(struct auth_worker *aw, const struct helpmode_cfg *hc, char *why, size_t whylen)
+{
+	char *key = pool_key(hc);
+	char err[200] = "";
+
+	for (size_t i = 0; i < aw->n; i++)
+		if (strcmp(aw->pools[i].key, key) == 0) {
+			free(key);
+			return aw->pools[i].pool;
+		}
+	struct helper_pool *p =
+	        helper_pool_new(aw->loop, hc->cmd, hc->children, hc->concurrency, hc->timeout_ms, err, sizeof(err));
+
+	if (!p) {
+		snprintf(why, whylen, "cannot start the helper: %s", err);
+		free(key);
+		return NULL;
+	}
+	aw->pools = ph_realloc(aw->pools, (aw->n + 1) * sizeof(*aw->pools));
+	aw->pools[aw->n++] = (struct hm_pool){ key, p };
+	return p;
+}
+
+static bool named_by(const struct auth_config *ac, const char *key);
+
+void auth_worker_retain(struct auth_worker *aw, const struct auth_config *ac)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < aw->n; i++) {
+		struct helper_pool_stats st;
+
+		helper_pool_stats(aw->pools[i].pool, &st);
+		if (named_by(ac, aw->pools[i].key) || st.busy || st.reserved || st.queued) {
+			aw->pools[kept++] = aw->pools[i];
+			continue;
+		}
+		helper_pool_free(aw->pools[i].pool);
+		free(aw->pools[i].key);
+	}
+	aw->n = kept;
+}
+
+/* Whether a scheme of ac asks the helper pool key names. */
+static bool named_by(const struct auth_config *ac, const char *key)
+{
+	const struct helpmode_cfg *hcs[8];
+	size_t n = auth_config_helpers(ac, hcs, PH_ARRAY_LEN(hcs));
+	bool found = false;
+
+	for (size_t i = 0; i < n && !found; i++) {
+		char *k = pool_key(hcs[i]);
+
+		found = strcmp(k, key) == 0;
+		free(k);
+	}
+	return found;
+}
+
+/* ---- stateless questions (Basic, Digest) ---- */
+
+static void copy_clean(char *out, size_t cap, const char *s)
+{
+	snprintf(out, cap, "%s", s ? s : "");
+}
+
+static void call_answered(void *arg, const struct helper_reply *reply, const char *why)
+{
+	struct helpmode_call *call = arg;
+
+	call->req = NULL;
+	call->done = true;
+	call->failed = reply == NULL;
+	if (reply) {
+		call->code = reply->code;
+		copy_clean(call->user, sizeof(call->user), reply->user);
+		copy_clean(call->ha1, sizeof(call->ha1), reply->ha1);
+		copy_clean(call->why, sizeof(call->why), reply->message);
+	} else {
+		copy_clean(call->why, sizeof(call->why), why);
+	}
+	if (call->wake)
+		call->wake(call->wake_arg);
+}
+
+void helpmode_call_reset(struct helpmode_call *call)
+{
+	if (call->req)
+		helper_cancel(call->req);
+	OPENSSL_cleanse(call, sizeof(*call));
+}
+
+enum helpmode_ask helpmode_ask(struct helpmode_call *call, const struct helpmode_cfg *hc,
+                               const struct auth_request *req, const char *line, char *why, size_t whylen)
+{
+	unsigned char key[32];
+
+	SHA256((const unsigned char *)line, strlen(line), key);
+	if (call->asked && CRYPTO_memcmp(key, call->key, sizeof(key)) == 0) {
+		if (call->done)
+			return HELPMODE_ANSWER;
+		call->wake = req->wake;
+		call->wake_arg = req->wake_arg;
+		return HELPMODE_PENDING;
+	}
+	helpmode_call_reset(call);
+	if (!req->worker || !req->wake) {
+		snprintf(why, whylen, "no helper can be asked here");
+		return HELPMODE_BROKEN;
+	}
+	struct helper_pool *p = pool_for(req->worker, hc, why, whylen);
+
+	if (!p)
+		return HELPMODE_BROKEN;
+	memcpy(call->key, key, sizeof(key));
+	call->asked = true;
+	call->wake = req->wake;
+	call->wake_arg = req->wake_arg;
+	call->req = helper_submit(p, line, call_answered, call);
+	if (!call->req) {
+		call->asked = false;
+		snprintf(why, whylen, "the request cannot be sent to the helper (too long)");
+		return HELPMODE_BROKEN;
+	}
+	return HELPMODE_PENDING;
+}
+
+/* ---- handshakes (NTLM, Negotiate) ---- */
+
+struct helpmode_session {
+	struct helper_lease *lease;
+	struct helper_req *req;
+	unsigned char key[32]; /* SHA-256 of the leg asked */
+	bool asked, done, failed;
+	bool continuing; /* the helper answered TT: the next leg is KK */
+	enum helper_code code;
+	char user[256];
+	char *token;
+	char why[200];
+	void (*wake)(void *arg);
+	void *wake_arg;
+};
+
+static void leg_answered(void *arg, const struct helper_reply *reply, const char *why)
+{
+	struct helpmode_session *s = arg;
+
+	s->req = NULL;
+	s->done = true;
+	s->failed = reply == NULL;
+	free(s->token);
+	s->token = NULL;
+	if (reply) {
+		s->code = reply->code;
+		copy_clean(s->user, sizeof(s->user), reply->user);
+		if (reply->token)
+			s->token = ph_strdup(reply->token);
+		copy_clean(s->why, sizeof(s->why), reply->message);
+	} else {
+		copy_clean(s->why, sizeof(s->why), why);
+	}
+	if (s->wake)
+		s->wake(s->wake_arg);
+}
+
+static void session_end(struct helpmode_session *s)
+{
+	if (s->lease)
+		helper_release(s->lease); /* cancels a leg in flight */
+	s->lease = NULL;
+	s->req = NULL;
+	s->asked = s->done = s->failed = s->continuing = false;
+	free(s->token);
+	s->token = NULL;
+}
+
+void helpmode_session_free(struct helpmode_session *s)
+{
+	if (!s)
+		return;
+	session_end(s);
+	free(s);
+}
+
+static enum auth_status broken(struct auth_result *res, const char *scheme, const char *why)
+{
+	snprintf(res->reason, sizeof(res->reason), "%.10s helper: %.180s", scheme, why);
+	return res->status = AUTH_BROKEN;
+}
+
+/* What the answer to this leg means for the client. */
+static enum auth_status leg_result(struct helpmode_session *s, const char *scheme, struct auth_result *res)
+{
+	enum auth_status st;
+
+	s->asked = s->done = false;
+	if (s->failed) {
+		st = broken(res, scheme, s->why[0] ? s->why : "the helper failed");
+		session_end(s);
+		return st;
+	}
+	switch (s->code) {
+	case HELPER_TT:
+		s->continuing = true;
+		buf_printf(&res->headers, "Proxy-Authenticate: %s %s\r\n", scheme, s->token ? s->token : "");
+		snprintf(res->reason, sizeof(res->reason), "%s handshake continues", scheme);
+		return res->status = AUTH_CHALLENGE;
+	case HELPER_AF:
+	case HELPER_OK:
+		if (!s->user[0]) {
+			st = broken(res, scheme, "the helper accepted without naming the user");
+			break;
+		}
+		snprintf(res->user, sizeof(res->user), "%s", s->user);
+		/* Negotiate's mutual-authentication token rides on the answer. */
+		if (s->token && s->token[0] && strcmp(scheme, "Negotiate") == 0)
+			buf_printf(&res->headers, "Proxy-Authenticate: %s %s\r\n", scheme, s->token);
+		st = res->status = AUTH_OK;
+		break;
+	case HELPER_NA:
+	case HELPER_ERR:
+		snprintf(res->reason, sizeof(res->reason), "%.10s refused by the helper%s%.160s", scheme,
+		         s->why[0] ? ": " : "", s->why);
+		st = res->status = AUTH_DENIED;
+		break;
+	case HELPER_LD:
+		/* Squid 2's fail-open answer: never let an unproven user in. */
+		snprintf(res->reason, sizeof(res->reason), "%s helper answered LD (fail open): refused", scheme);
+		st = res->status = AUTH_DENIED;
+		break;
+	case HELPER_BH:
+	default:
+		st = broken(res, scheme, s->why[0] ? s->why : "BH");
+		break;
+	}
+	session_end(s);
+	return st;
+}
+
+enum auth_status helpmode_stateful_step(const struct helpmode_cfg *hc, struct helpmode_session **sp, const char *scheme,
+                                        int leg, const struct auth_request *req, const char *cred, size_t len,
+                                        struct auth_result *res)
+{
+	struct helpmode_session *s = *sp;
+	unsigned char key[32];
+	char why[200] = "";
+	char *line;
+
+	if (!s)
+		s = *sp = ph_calloc(1, sizeof(*s));
+	SHA256((const unsigned char *)cred, len, key);
+	if (s->asked && CRYPTO_memcmp(key, s->key, sizeof(key)) == 0) {
+		if (s->done)
+			return leg_result(s, scheme, res);
+		s->wake = req->wake;
+		s->wake_arg = req->wake_arg;
+		return res->status = AUTH_PENDING;
+	}
+	if (len == 0 || memchr(cred, ' ', len) || memchr(cred, '\r', len) || memchr(cred, '\n', len)) {
+		session_end(s);
+		snprintf(res->reason, sizeof(res->reason), "malformed %s credentials", scheme);
+		return res->status = AUTH_DENIED;
+	}
+	bool next = leg == 0 || (leg < 0 && s->continuing);
+
+	if (next && !(s->continuing && s->lease && helper_lease_alive(s->lease))) {
+		bool timed_out = s->lease != NULL;
+
+		session_end(s);
+		snprintf(res->reason, sizeof(res->reason), "%s",
+		         timed_out ? "the handshake timed out on the proxy's side"
+		                   : "a handshake's next leg without its first");
+		return res->status = AUTH_DENIED;
+	}
+	if (!req->worker || !req->wake) {
+		session_end(s);
+		return broken(res, scheme, "no helper can be asked here");
+	}
+	if (!next) {
+		struct helper_pool *p = pool_for(req->worker, hc, why, sizeof(why));
+
+		session_end(s);
+		if (!p)
+			return broken(res, scheme, why);
+		s->lease = helper_reserve(p, hc->reservation_ms);
+		if (!s->lease)
+			return broken(res, scheme, "every helper child is busy (raise children)");
+	}
+	line = ph_malloc(len + 4);
+	memcpy(line, next ? "KK " : "YR ", 3);
+	memcpy(line + 3, cred, len);
+	line[len + 3] = '\0';
+	s->continuing = false;
+	s->req = helper_lease_submit(s->lease, line, leg_answered, s);
+	free(line);
+	if (!s->req) {
+		session_end(s);
+		return broken(res, scheme, "the handshake's helper went away");
+	}
+	memcpy(s->key, key, sizeof(key));
+	s->asked = true;
+	s->done = false;
+	s->wake = req->wake;
+	s->wake_arg = req->wake_arg;
+	return res->status = AUTH_PENDING;
+}
