@@ -147,6 +147,21 @@ bool auth_config_has_scheme(const struct auth_config *ac, const char *keyword)
 	return false;
 }
 
+void auth_config_schemes(const struct auth_config *ac, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (cap)
+		out[0] = '\0';
+	for (size_t i = 0; ac && i < ac->n && o < cap; i++) {
+		int n = snprintf(out + o, cap - o, "%s%s", o ? " " : "", ac->e[i].ops->name);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 size_t auth_config_helpers(const struct auth_config *ac, const struct helpmode_cfg **out, size_t cap)
 {
 	size_t n = 0;

@@ -56,10 +56,11 @@ struct auth_request {
 
 struct auth_result {
 	enum auth_status status;
-	char user[256];     /* AUTH_OK: who */
-	const char *scheme; /* the scheme that answered, for logs and metrics */
-	struct buf headers; /* "Proxy-Authenticate: ...\r\n" lines for a 407 */
-	char reason[200];   /* why it failed, for the error log: never a secret */
+	char user[256];      /* AUTH_OK: who */
+	const char *scheme;  /* the scheme that answered, for logs and metrics */
+	struct buf headers;  /* "Proxy-Authenticate: ...\r\n" lines for a 407 */
+	char reason[200];    /* why it failed, for the error log: never a secret */
+	char wrong_spn[128]; /* Negotiate: the service a ticket named that the keytab lacks ("" = none) */
 };
 
 /* Configuration: config.c hands every `auth` and `auth-realm` directive
@@ -75,6 +76,8 @@ bool auth_config_enabled(const struct auth_config *ac);
 /* Whether the scheme of this directive keyword ("basic", "negotiate", ...)
  * is configured. */
 bool auth_config_has_scheme(const struct auth_config *ac, const char *keyword);
+/* The configured schemes' names, in order, separated by spaces ("Basic NTLM"). */
+void auth_config_schemes(const struct auth_config *ac, char *out, size_t cap);
 /* Appends the auth directives, secrets redacted, for /config. */
 void auth_config_dump(const struct auth_config *ac, struct buf *out);
 

@@ -516,6 +516,7 @@ static enum auth_status negotiate_refused(const struct negotiate *ng, const unsi
 		int has = negotiate_keytab_has(ng, sname);
 
 		if (has == 0) {
+			snprintf(res->wrong_spn, sizeof(res->wrong_spn), "%s", sname);
 			if (negotiate_host_is_ip(sname))
 				negotiate_say(res->reason, sizeof(res->reason),
 				              "Kerberos ticket for a service name the keytab lacks (%.80s): "

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "scheme.h"
 #include "stats.h"
+#include "webrtc.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -38,9 +39,8 @@
 #define TYPE_TEXT "text/plain; charset=utf-8"
 #define TYPE_HTML "text/html; charset=utf-8"
 /* Prometheus text exposition format 0.0.4. */
+#define TYPE_JSON "application/json; charset=utf-8"
 #define TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
-
-#define REPORT_MISSING "The WebRTC report is not in this version of pinhole."
 
 /* admin-auth users: a loaded htpasswd file shared by the requests being
  * checked.  A reload swaps the pointer under users_lock; the old store is
@@ -297,6 +297,23 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	metric_histogram(&b, "pinhole_upstream_connect_seconds", "Time to open a TCP connection to an origin.",
 	                 t.connect_ms, t.connect_ms_sum);
 
+	struct webrtc_counts wc;
+
+	webrtc_counts(cfg, &wc);
+	metric_head(&b, "pinhole_webrtc_clients", "gauge", "Clients in the WebRTC report, by verdict.");
+	abuf_printf(&b, "pinhole_webrtc_clients{verdict=\"breaks\"} %llu\n", (unsigned long long)wc.breaks);
+	abuf_printf(&b, "pinhole_webrtc_clients{verdict=\"degraded\"} %llu\n", (unsigned long long)wc.degraded);
+	abuf_printf(&b, "pinhole_webrtc_clients{verdict=\"ok\"} %llu\n", (unsigned long long)wc.ok);
+	metric_head(&b, "pinhole_webrtc_clients_with_finding", "gauge",
+	            "Clients in the WebRTC report with a finding of this rule.");
+	for (size_t i = 0; webrtc_rule_id(i) && i < PH_ARRAY_LEN(wc.findings_by_rule); i++)
+		abuf_printf(&b, "pinhole_webrtc_clients_with_finding{rule=\"%s\"} %llu\n", webrtc_rule_id(i),
+		            (unsigned long long)wc.findings_by_rule[i]);
+	metric_one(&b, "pinhole_webrtc_clients_evicted_total", "counter",
+	           "Clients dropped from the full report table (least recently seen first).", wc.evicted);
+	metric_one(&b, "pinhole_webrtc_events_dropped_total", "counter",
+	           "Report events lost because a worker's queue was full.", wc.dropped);
+
 	metric_one(&b, "pinhole_workers", "gauge", "Worker threads.", (uint64_t)t.workers);
 	metric_one(&b, "pinhole_config_generation", "gauge", "Generation of the running configuration (one per load).",
 	           cfg->generation);
@@ -331,6 +348,48 @@ static void row_listener(struct abuf *b, const char *addr, const char *kind, con
 	abuf_puts(b, "</td></tr>\n");
 }
 
+/* The report's verdict badges and findings, shared by / and /report. */
+#define REPORT_STYLE                                                                    \
+	".verdict { font-weight: bold; padding: 0.1em 0.5em; border-radius: 0.3em; }\n" \
+	".verdict.breaks { background: #c62828; color: #fff; }\n"                       \
+	".verdict.degraded { background: #f9a825; color: #000; }\n"                     \
+	".verdict.ok { background: #2e7d32; color: #fff; }\n"                           \
+	"td.advice, td.evidence { text-align: left; }\n"                                \
+	"code { background: #f4f4f4; padding: 0 0.2em; }\n"
+
+static void append_report(struct abuf *b, const struct config *cfg)
+{
+	size_t n = 0;
+	char *html = webrtc_report_html(cfg, &n);
+
+	if (html)
+		abuf_add(b, html, n);
+	else
+		abuf_puts(b, "<p>The WebRTC report is not running.</p>\n");
+	free(html);
+}
+
+static char *render_report(const struct config *cfg, size_t *len)
+{
+	struct abuf b = { 0 };
+
+	abuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	              "<title>pinhole: WebRTC report</title>\n<style>\n"
+	              "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 75em; }\n"
+	              "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
+	              "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; "
+	              "vertical-align: top; }\n"
+	              "thead th { background: #eee; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n"
+	              "<h1>WebRTC report</h1>\n<p>Which clients' video calls would break behind this proxy, why, "
+	              "and the configuration line that fixes it. <a href=\"/\">Dashboard</a> &middot; "
+	              "<a href=\"/report.json\">JSON</a></p>\n");
+	append_report(&b, cfg);
+	abuf_puts(&b, "</body>\n</html>\n");
+	*len = b.len;
+	return b.p;
+}
+
 static char *render_dashboard(const struct config *cfg, size_t *len)
 {
 	struct abuf b = { 0 };
@@ -348,8 +407,7 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	              "thead th { background: #eee; }\n"
 	              "tbody th { font-weight: normal; }\n"
 	              "td { text-align: right; }\n"
-	              ".meta { color: #555; }\n"
-	              "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
+	              ".meta { color: #555; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
 	              "<p class=\"meta\">version ");
 	abuf_html(&b, PACKAGE_VERSION);
 	abuf_printf(&b, ", configuration generation %llu from ", (unsigned long long)cfg->generation);
@@ -415,9 +473,9 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	}
 	abuf_puts(&b, "</tbody>\n</table>\n");
 
-	abuf_puts(&b, "<h2>WebRTC report</h2>\n<p>");
-	abuf_html(&b, REPORT_MISSING);
-	abuf_puts(&b, "</p>\n</body>\n</html>\n");
+	abuf_puts(&b, "<h2>WebRTC report</h2>\n");
+	append_report(&b, cfg);
+	abuf_puts(&b, "</body>\n</html>\n");
 	*len = b.len;
 	return b.p;
 }
@@ -621,6 +679,14 @@ static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 	if (strcmp(url, "/metrics") == 0) {
 		b.p = render_metrics(cfg, &b.len);
 		ret = reply_abuf(c, MHD_HTTP_OK, TYPE_METRICS, &b, NULL, NULL);
+	} else if (strcmp(url, "/report.json") == 0) {
+		b.p = webrtc_report_json(cfg, &b.len);
+		ret = b.p ? reply_abuf(c, MHD_HTTP_OK, TYPE_JSON, &b, NULL, NULL)
+		          : reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "The WebRTC report is not running.\n", NULL,
+		                       NULL);
+	} else if (strcmp(url, "/report") == 0) {
+		b.p = render_report(cfg, &b.len);
+		ret = reply_abuf(c, MHD_HTTP_OK, TYPE_HTML, &b, NULL, NULL);
 	} else if (strcmp(url, "/config") == 0) {
 		b.p = config_dump(cfg);
 		b.len = strlen(b.p);
@@ -682,21 +748,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply_text(c, MHD_HTTP_ACCEPTED, "reload requested\n", NULL, NULL);
 	}
 	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0 || strcmp(url, "/config") == 0 ||
-	    strcmp(url, "/") == 0) {
+	    strcmp(url, "/") == 0 || strcmp(url, "/report") == 0 || strcmp(url, "/report.json") == 0) {
 		if (!get)
 			return not_allowed(c, method, "GET, HEAD");
 		if (strcmp(url, "/healthz") == 0)
 			return reply_text(c, MHD_HTTP_OK, "ok\n", NULL, NULL);
 		return reply_page(c, url);
 	}
-	if (strcmp(url, "/report") == 0 || strcmp(url, "/report.json") == 0)
-		return reply_text(c, MHD_HTTP_NOT_FOUND, REPORT_MISSING "\n", NULL, NULL);
-
 	struct abuf b = { 0 };
 
 	abuf_puts(&b, "No such page on the pinhole admin interface: ");
 	abuf_visible(&b, url, ADMIN_MAX_ECHO);
-	abuf_puts(&b, "\nThe pages are /, /metrics, /config, /healthz and POST /reload.\n");
+	abuf_puts(&b, "\nThe pages are /, /report, /report.json, /metrics, /config, /healthz and POST /reload.\n");
 	return reply_abuf(c, MHD_HTTP_NOT_FOUND, TYPE_TEXT, &b, NULL, NULL);
 }
 

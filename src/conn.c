@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "acl.h"
 #include "auth.h"
+#include "webrtc.h"
 #include "common.h"
 #include "config.h"
 #include "engine.h"
@@ -89,6 +90,55 @@ static void origin_release(struct conn *c, bool reusable)
 
 /* Access log */
 
+/* Copies a string into a report field, cut to fit. */
+static void report_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* An event for the WebRTC report, filled with what every kind carries. */
+static void report_init(struct conn *c, struct wr_event *ev, enum wr_kind kind)
+{
+	memset(ev, 0, offsetof(struct wr_event, user));
+	ev->kind = (uint8_t)kind;
+	ev->wall_ms = ph_wall_ms();
+	ev->client = c->client_addr;
+	const char *bound = auth_conn_user(c->auth);
+
+	report_copy(ev->user, sizeof(ev->user), c->user[0] ? c->user : bound ? bound : "");
+	report_copy(ev->user_agent, sizeof(ev->user_agent), c->ua);
+	report_copy(ev->method, sizeof(ev->method), c->method);
+	report_copy(ev->host, sizeof(ev->host), c->host);
+	ev->port = c->port;
+	ev->status = 0;
+	ev->scheme[0] = ev->offered[0] = ev->rule[0] = ev->detail[0] = ev->sni[0] = '\0';
+}
+
+static void report_publish(struct conn *c, const struct wr_event *ev)
+{
+	if (c->w->report)
+		webrtc_publish(c->w->report, ev);
+}
+
+static void report_request(struct conn *c, int status)
+{
+	struct wr_event ev;
+
+	if (!c->w->report || !c->method[0])
+		return;
+	report_init(c, &ev, WR_REQUEST);
+	ev.wall_ms = c->t_start_wall;
+	ev.status = (uint16_t)(status > 0 ? status : 0);
+	if (status == 407)
+		auth_config_schemes(c->cfg->auth, ev.offered, sizeof(ev.offered));
+	if (status == 403)
+		report_copy(ev.rule, sizeof(ev.rule), c->deny_rule);
+	report_publish(c, &ev);
+}
+
 static void conn_log(struct conn *c, const char *result, int status, const char *error)
 {
 	struct access_entry e = {
@@ -109,6 +159,7 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 	};
 
 	log_access(&e);
+	report_request(c, status);
 	stats_status(c->w->stats, status);
 	if (!c->is_connect && c->txn_direct)
 		stats_add(&c->w->stats->requests_total, 1);
@@ -128,6 +179,7 @@ static void txn_begin(struct conn *c)
 	c->txn_direct = false;
 	c->mime[0] = '\0';
 	c->user[0] = '\0';
+	c->deny_rule[0] = '\0';
 	buf_release(&c->auth_extra);
 	c->upgrade = c->head_request = c->is_connect = false;
 	c->response_started = false;
@@ -489,12 +541,26 @@ static enum auth_outcome authenticate(struct conn *c, const struct http_request 
 		return AUTH_WAIT;
 	case AUTH_OK:
 		snprintf(c->user, sizeof(c->user), "%s", res.user);
+		if (c->w->report && res.scheme) {
+			struct wr_event ev;
+
+			report_init(c, &ev, WR_AUTH_OK);
+			report_copy(ev.scheme, sizeof(ev.scheme), res.scheme);
+			report_publish(c, &ev);
+		}
 		/* Negotiate's mutual-authentication token rides on the answer. */
 		buf_release(&c->auth_extra);
 		c->auth_extra = res.headers;
 		return AUTH_GO;
 	case AUTH_CHALLENGE:
 	case AUTH_DENIED:
+		if (res.wrong_spn[0] && c->w->report) {
+			struct wr_event ev;
+
+			report_init(c, &ev, WR_NEGOTIATE_WRONG_SPN);
+			report_copy(ev.detail, sizeof(ev.detail), res.wrong_spn);
+			report_publish(c, &ev);
+		}
 		if (res.status == AUTH_DENIED && log_enabled(LOG_LEVEL_INFO)) {
 			char addr[64];
 
@@ -530,6 +596,8 @@ static bool allowed(struct conn *c, const struct http_authority *a)
 	if (r && r->action == RULE_ALLOW)
 		return true;
 	stats_add(&c->w->stats->denials[r ? STATS_DENY_RULE : STATS_DENY_NO_RULE], 1);
+	if (r)
+		snprintf(c->deny_rule, sizeof(c->deny_rule), "%s:%d", r->file, r->line);
 	if (r)
 		conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
 		          r->text ? r->text : "deny");
@@ -620,6 +688,14 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
 	c->head_request = strcmp(c->method, "HEAD") == 0;
 	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
+	if (forward_wants_upgrade(req) && c->cfg->quirks.no_websocket && c->w->report) {
+		struct wr_event ev;
+
+		snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
+		report_init(c, &ev, WR_UPGRADE_REFUSED);
+		ev.port = uri.authority.port;
+		report_publish(c, &ev);
+	}
 	if (client_wants_close(req))
 		c->keepalive = false;
 
@@ -692,6 +768,16 @@ static void copy_method(struct conn *c, const struct http_request *req)
 	c->method[n] = '\0';
 }
 
+static void copy_user_agent(struct conn *c, const struct http_request *req)
+{
+	const struct http_header *h = http_find_header(req->headers, req->nheaders, "User-Agent");
+	size_t n = h ? PH_MIN(h->value_len, sizeof(c->ua) - 1) : 0;
+
+	if (n)
+		memcpy(c->ua, h->value, n);
+	c->ua[n] = '\0';
+}
+
 static int st_head(struct conn *c)
 {
 	for (;;) {
@@ -725,6 +811,7 @@ static int st_head(struct conn *c)
 					c->cfg = config_ref(now);
 				}
 				txn_begin(c);
+				copy_user_agent(c, &req);
 				if (resumed) {
 					/* The log's elapsed time includes the wait. */
 					c->t_start_wall = wall;

@@ -91,6 +91,8 @@ struct conn {
 	struct auth_conn *auth; /* handshakes of this connection (NULL until needed) */
 	char user[256];         /* the current request's authenticated user, "" = none */
 	struct buf auth_extra;  /* headers for the success answer (Negotiate mutual auth) */
+	char ua[192];           /* the request's User-Agent, for the WebRTC report */
+	char deny_rule[80];     /* "FILE:LINE" of the deny rule that refused the request */
 };
 
 /* Takes over an accepted socket. */

@@ -15,6 +15,8 @@
 #include "pool.h"
 #include "relay.h"
 #include "stats.h"
+#include "webrtc.h"
+#include "webrtc_rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -304,6 +306,7 @@ static void reload(void)
 	current = next;
 	pthread_mutex_unlock(&current_lock);
 	config_unref(old);
+	webrtc_set_config(next);
 	admin_reconfigure(next);
 	wake_all();
 }
@@ -360,10 +363,14 @@ static int start_workers(struct config *cfg)
 	worker_stats = aligned_alloc(64, sizeof(*worker_stats) * (size_t)nworkers);
 	memset(worker_stats, 0, sizeof(*worker_stats) * (size_t)nworkers);
 	stats_register(worker_stats, nworkers);
+	if (webrtc_start(nworkers, 0) < 0)
+		log_error("the WebRTC report cannot start: /report stays empty");
+	webrtc_set_config(cfg);
 	for (int i = 0; i < nworkers; i++) {
 		struct worker *w = &workers[i];
 
 		w->id = i;
+		w->report = webrtc_ring(i);
 		w->stats = &worker_stats[i];
 		w->reserve_fd = -1;
 		w->loop = ev_loop_new();
@@ -503,6 +510,8 @@ int engine_run(struct config *cfg)
 	           (unsigned long long)current->timeout_drain_ms);
 	drain(current->timeout_drain_ms);
 	admin_stop();
+	webrtc_set_config(NULL);
+	webrtc_stop();
 	for (int i = 0; i < nworkers; i++) {
 		ev_loop_free(workers[i].loop);
 		free(workers[i].listeners);

@@ -37,6 +37,7 @@ struct worker {
 	bool draining;
 	struct stats *stats;      /* this worker's counters (stats.h) */
 	struct auth_worker *auth; /* this worker's auth helper processes */
+	struct wr_ring *report;   /* this worker's events for the WebRTC report */
 	struct ev_defer auth_gc;  /* stops helpers a new configuration dropped */
 	int reserve_fd;           /* spare descriptor, given up to refuse a client on EMFILE */
 	struct ev_timer accept_pause;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # GET / is an HTML dashboard without scripts or outside assets: title
 # "pinhole", the proxy's listen address, counters and links to the other
-# pages; /report is not there yet.  With chromium, it renders to a screenshot.
+# pages, and the WebRTC report (none of its clients yet: it says so); /report
+# and /report.json answer.  With chromium, it renders to a screenshot.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/admin.sh"
 
@@ -23,10 +24,13 @@ for link in /metrics /config /healthz /report; do
 done
 expect_no_match '<script|src=|<link' "$BODY" "dashboard (scripts and outside assets)"
 
-expect_admin 404 /report
-expect_match 'not in this version' "$BODY" "/report"
-expect_admin 404 /report.json
-expect_match 'not in this version' "$BODY" "/report.json"
+expect_match '<h2>WebRTC report</h2>' "$BODY" "dashboard (the report's section)"
+expect_admin 200 /report
+expect_match '^Content-Type: text/html' "$HEADERS" "/report headers"
+expect_match '<title>pinhole: WebRTC report</title>' "$BODY" "/report"
+expect_admin 200 /report.json
+expect_match '^Content-Type: application/json' "$HEADERS" "/report.json headers"
+expect_match '"clients": ?\[\]' "$BODY" "/report.json with no client yet"
 
 browser=$(command -v chromium || command -v chromium-browser)
 if [ -n "$browser" ]; then

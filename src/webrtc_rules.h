@@ -1,0 +1,135 @@
+/*
+ * webrtc_rules.h - the report's rules: one function per rule id, each
+ * deciding from one event (and the client's User-Agent) whether it is
+ * evidence of a broken or degraded WebRTC call, with the advice that fixes
+ * it.  The engine (webrtc.c) owns the events and the client table; the
+ * vendor facts come from vendors.h.  Also declares the few engine and vendor
+ * functions that webrtc.h and vendors.h do not, for the daemon and tests.
+ */
+#ifndef PINHOLE_WEBRTC_RULES_H
+#define PINHOLE_WEBRTC_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "useragent.h"
+#include "vendors.h"
+#include "webrtc.h"
+
+struct config;
+
+enum wr_severity {
+	WR_SEV_OK,
+	WR_SEV_DEGRADED,
+	WR_SEV_BREAKS,
+};
+
+/* Indices into wr_rules[], in the order of SPEC.md; new rules go last so
+ * /metrics indices stay stable. */
+enum wr_rule_index {
+	WR_R_AUTH_REQUIRED,
+	WR_R_TURN_AUTH_NOT_RETRIED,
+	WR_R_KERBEROS_CHROME,
+	WR_R_NEGOTIATE_WRONG_SPN,
+	WR_R_AUTH_SCHEME_UNSUPPORTED,
+	WR_R_PINNED_INSPECTED,
+	WR_R_PINNING_FAILURE_OBSERVED,
+	WR_R_DOMAIN_BLOCKED,
+	WR_R_PORT_BLOCKED,
+	WR_R_TURN_OVER_TCP,
+	WR_R_STRICT_TLS_BREAKS_TURN,
+	WR_R_WEBSOCKET_BLOCKED,
+	WR_R_UNSUPPORTED_BROWSER,
+	WR_R_IOS_BEHIND_PROXY,
+	WR_R_OCSP_BLOCKED,
+	WR_RULE_COUNT
+};
+
+/* How long a Chromium client has to repeat a TURN CONNECT answered 407
+ * before the report concludes it never will [MEASURED]. */
+#define WR_TURN_RETRY_WINDOW_MS 5000
+
+/* What a rule concludes from one event. */
+struct wr_hit {
+	enum wr_severity severity;
+	unsigned vendors;   /* bit i = vendor_table[i] */
+	const char *source; /* fact id(s) this hit rests on */
+	char evidence[224];
+	char advice[256];
+};
+
+struct wr_ctx {
+	const struct config *cfg; /* may be NULL */
+	const struct ua_info *ua; /* the client's User-Agent (never NULL) */
+	/* Whether some client sent STUN in a tunnel to host:port (NULL: never). */
+	bool (*stun_seen)(void *arg, const char *host, uint16_t port);
+	void *stun_arg;
+};
+
+typedef bool (*wr_rule_fn)(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+
+struct wr_rule {
+	const char *id;
+	enum wr_severity severity; /* the worst it reports */
+	const char *source;
+	const char *description;
+	wr_rule_fn fn;
+	/* A hit is only a candidate: the engine reports it when no retry
+	 * follows within WR_TURN_RETRY_WINDOW_MS. */
+	bool deferred;
+};
+
+extern const struct wr_rule wr_rules[WR_RULE_COUNT];
+
+bool wr_rule_auth_required(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_turn_auth_not_retried(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_kerberos_chrome(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_negotiate_wrong_spn(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_auth_scheme_unsupported(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_pinned_inspected(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_pinning_failure_observed(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_domain_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_port_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_turn_over_tcp(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_strict_tls_breaks_turn(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_websocket_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_unsupported_browser(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_ios_behind_proxy(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+bool wr_rule_ocsp_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
+
+/* "breaks", "degraded", "ok". */
+const char *wr_severity_name(enum wr_severity s);
+/* "10:00:01" (UTC), as evidence strings say it. */
+void wr_format_hms(uint64_t wall_ms, char *buf, size_t len);
+/* "2026-11-21T10:00:01Z". */
+void wr_format_iso(uint64_t wall_ms, char *buf, size_t len);
+
+/* ---- vendor helpers beyond vendors.h ---- */
+
+/* Whether host matches a domain pattern in SPEC syntax. */
+bool vendor_pattern_match(const char *pattern, const char *host);
+/* Whether host is what dest d names ("*" = any, "$HOST" = a `preset cms`). */
+bool vendor_dest_host_match(const struct config *cfg, const struct vendor_dest *d, const char *host);
+/* The host of the first `preset cms HOST`, or NULL. */
+const char *vendor_cms_host(const struct config *cfg);
+
+/* ---- engine functions beyond webrtc.h ---- */
+
+/* The configuration the drain thread judges events by (turn servers,
+ * presets).  Takes a reference, drops the previous one; call at start and
+ * after every reload.  NULL = none (vendors are still known by domain). */
+void webrtc_set_config(struct config *cfg);
+/* As webrtc_start, without the drain thread: events wait in the rings
+ * until a render or webrtc_drain (for tests and one-shot commands). */
+int webrtc_start_manual(int nworkers, size_t max_clients);
+/* Moves what the rings hold into the table, judging at time now_ms. */
+void webrtc_drain(const struct config *cfg, uint64_t now_ms);
+/* Feeds one event straight into the table (no ring). */
+void webrtc_ingest(const struct config *cfg, const struct wr_event *ev, uint64_t now_ms);
+/* The reports as of now_ms (pending TURN retries older than the window
+ * become findings). */
+char *webrtc_report_json_at(const struct config *cfg, uint64_t now_ms, size_t *len);
+char *webrtc_report_html_at(const struct config *cfg, uint64_t now_ms, size_t *len);
+
+#endif
