@@ -687,7 +687,7 @@ struct parse_ctx {
 	int depth;
 	struct seen *seen;
 	size_t nseen;
-	size_t cap_listens, cap_rules, cap_noauth;
+	size_t cap_listens, cap_rules, cap_noauth, cap_turn, cap_presets;
 	size_t dns_len;
 };
 
@@ -746,6 +746,8 @@ static int keyword(const char *word, const char *const *names, size_t n)
 }
 
 static void d_include(struct parse_ctx *ctx, const struct line *ln);
+static void d_preset(struct parse_ctx *ctx, const struct line *ln);
+static void d_turn_server(struct parse_ctx *ctx, const struct line *ln);
 
 static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char *text, bool proxy_protocol)
 {
@@ -1181,6 +1183,11 @@ static void q_no_websocket(struct parse_ctx *ctx, const struct line *ln)
 	ctx->cfg->quirks.no_websocket = true;
 }
 
+static void q_strict_tls(struct parse_ctx *ctx, const struct line *ln)
+{
+	ctx->cfg->quirks.strict_tls = true;
+}
+
 static bool quirk_duration(struct parse_ctx *ctx, const struct line *ln, uint64_t *ms)
 {
 	if (config_parse_duration(ln->argv[2], ms) != PH_OK || *ms == 0) {
@@ -1227,7 +1234,7 @@ static const struct quirk_def quirk_table[] = {
 	{ "idle-cut", 1, "quirk idle-cut DURATION", q_idle_cut },
 	{ "throttle", 1, "quirk throttle RATE", q_throttle },
 	{ "delay", 1, "quirk delay DURATION", q_delay },
-	{ "strict-tls", 0, "quirk strict-tls", NULL },
+	{ "strict-tls", 0, "quirk strict-tls", q_strict_tls },
 	{ "close-after-407", 0, "quirk close-after-407", q_close_after_407 },
 	{ "inspect-all", 0, "quirk inspect-all", NULL },
 	{ "auth-everything", 0, "quirk auth-everything", q_auth_everything },
@@ -1299,8 +1306,8 @@ static const struct directive directives[] = {
 	{ "no-inspect", 0, -1, false, "no-inspect PATTERN...", NULL },
 	{ "pinning-learn", 0, -1, true, "pinning-learn on|off", NULL },
 	{ "state-dir", 0, -1, true, "state-dir DIR", NULL },
-	{ "preset", 0, -1, false, "preset webex|tokbox|cms HOST", NULL },
-	{ "turn-server", 0, -1, false, "turn-server HOST[:PORT]...", NULL },
+	{ "preset", 1, 2, false, "preset webex|tokbox|cms HOST", d_preset },
+	{ "turn-server", 1, -1, false, "turn-server HOST[:PORT]...", d_turn_server },
 	{ "upstream-proxy", 0, -1, true, "upstream-proxy URL", NULL },
 };
 
@@ -1452,11 +1459,41 @@ static char *file_key(const char *path)
 	return rp ? rp : ph_strdup(path);
 }
 
-static void d_include(struct parse_ctx *ctx, const struct line *ln)
+/* Every "$HOST" in text replaced by host (which holds no '$'). */
+static char *subst_host(const char *text, size_t len, const char *host, size_t *outlen)
 {
-	char *path = path_join_dir(ln->file, ln->argv[1]);
+	static const char var[] = "$HOST";
+	const size_t vlen = sizeof(var) - 1;
+	struct sbuf sb = { 0 };
+	const char *p = text, *end = text + len;
+
+	sbuf_add(&sb, "", 0);
+	while (p < end) {
+		const char *hit = memmem(p, (size_t)(end - p), var, vlen);
+
+		if (!hit) {
+			sbuf_add(&sb, p, (size_t)(end - p));
+			break;
+		}
+		sbuf_add(&sb, p, (size_t)(hit - p));
+		sbuf_add(&sb, host, strlen(host));
+		p = hit + vlen;
+	}
+	*outlen = sb.len;
+	return sb.p;
+}
+
+/*
+ * Parses the file at path as if its lines stood where ln is: `include`, and
+ * `preset` (preset names the preset, and host, when not NULL, replaces
+ * "$HOST").  Its errors name the file itself.  Returns the interned name
+ * of the file, or NULL when it could not be read.
+ */
+static const char *include_file(struct parse_ctx *ctx, const struct line *ln, const char *path, const char *preset,
+                                const char *host)
+{
 	char *key = file_key(path);
-	const char *name, *why;
+	const char *name = NULL, *why;
 	char *text;
 	size_t len;
 
@@ -1477,8 +1514,20 @@ static void d_include(struct parse_ctx *ctx, const struct line *ln)
 		goto out;
 	}
 	if (file_read_all(path, FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {
-		LERR(ctx, ln, "cannot include '%s': %s", path, why);
+		if (preset)
+			LERR(ctx, ln,
+			     "cannot read the %s preset '%s': %s (set PINHOLE_PRESET_DIR to the directory holding "
+			     "webex.conf, tokbox.conf and cms.conf)",
+			     preset, path, why);
+		else
+			LERR(ctx, ln, "cannot include '%s': %s", path, why);
 		goto out;
+	}
+	if (host) {
+		char *t = subst_host(text, len, host, &len);
+
+		free(text);
+		text = t;
 	}
 	name = intern(ctx->cfg, path);
 	ctx->stack[ctx->depth].name = name;
@@ -1488,8 +1537,228 @@ static void d_include(struct parse_ctx *ctx, const struct line *ln)
 	ctx->depth--;
 	free(text);
 out:
-	free(path);
 	free(key);
+	return name;
+}
+
+static void d_include(struct parse_ctx *ctx, const struct line *ln)
+{
+	char *path = path_join_dir(ln->file, ln->argv[1]);
+
+	include_file(ctx, ln, path, NULL, NULL);
+	free(path);
+}
+
+/* ---- presets and TURN servers ---- */
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/pinhole"
+#endif
+
+/* Where `preset NAME` finds NAME.conf: PINHOLE_PRESET_DIR, else the
+ * installed copy, else (a build that was never installed) the source
+ * tree's conf/presets. */
+static const char *preset_dir(void)
+{
+	const char *env = getenv("PINHOLE_PRESET_DIR");
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (stat(PKGDATADIR "/presets", &st) == 0 && S_ISDIR(st.st_mode))
+		return PKGDATADIR "/presets";
+#ifdef PH_SRC_PRESETDIR
+	return PH_SRC_PRESETDIR;
+#else
+	return PKGDATADIR "/presets";
+#endif
+}
+
+struct preset_def {
+	const char *name;
+	bool takes_host; /* cms: the Expressway-E host name */
+};
+
+static const struct preset_def preset_table[] = {
+	{ "webex", false },
+	{ "tokbox", false },
+	{ "cms", true },
+};
+
+/* A single host name, the one clients connect to: the text of a preset is
+ * parsed with it in place of $HOST, so nothing but a name may get in. */
+static bool preset_host_ok(struct parse_ctx *ctx, const struct line *ln, const char *host)
+{
+	struct domain_pattern dp;
+	bool ok;
+
+	if (host[0] == '*' || host[0] == '.') {
+		LERR(ctx, ln, "preset %s takes one host name, not the pattern '%s'", ln->argv[1], host);
+		return false;
+	}
+	if (acl_domain_pattern_parse(&dp, host) != PH_OK) {
+		LERR(ctx, ln, "'%s' is not a valid host name (letters, digits, '-' and '.')", host);
+		return false;
+	}
+	ok = dp.kind == DOMAIN_EXACT;
+	acl_domain_pattern_free(&dp);
+	if (!ok)
+		LERR(ctx, ln,
+		     "preset %s takes the Expressway-E host name that browsers connect to (the name in its "
+		     "certificate), not the address '%s'",
+		     ln->argv[1], host);
+	return ok;
+}
+
+static void d_preset(struct parse_ctx *ctx, const struct line *ln)
+{
+	struct config *cfg = ctx->cfg;
+	const char *names[PH_ARRAY_LEN(preset_table)];
+	const struct preset_def *def = NULL;
+	struct preset_use *u;
+	const char *interned;
+	char *arg = NULL, *path;
+	size_t idx;
+
+	for (size_t i = 0; i < PH_ARRAY_LEN(preset_table); i++) {
+		names[i] = preset_table[i].name;
+		if (strcmp(ln->argv[1], preset_table[i].name) == 0)
+			def = &preset_table[i];
+	}
+	if (!def) {
+		err_unknown(ctx, ln, "preset", ln->argv[1], names, PH_ARRAY_LEN(names));
+		return;
+	}
+	if (def->takes_host && ln->argc < 3) {
+		LERR(ctx, ln,
+		     "preset %s needs the Expressway-E host name that browsers join on (usage: preset %s HOST, "
+		     "e.g. preset %s join.example.com)",
+		     def->name, def->name, def->name);
+		return;
+	}
+	if (!def->takes_host && ln->argc > 2) {
+		LERR(ctx, ln, "preset %s takes no value: '%s' is one too many", def->name, ln->argv[2]);
+		return;
+	}
+	for (size_t i = 0; i < cfg->npresets; i++) {
+		if (strcmp(cfg->presets[i].name, def->name) == 0) {
+			LERR(ctx, ln, "preset %s is already used at %s:%d", def->name, cfg->presets[i].file,
+			     cfg->presets[i].line);
+			return;
+		}
+	}
+	if (def->takes_host) {
+		arg = ph_strdup(ln->argv[2]);
+		acl_host_normalise(arg);
+		if (!preset_host_ok(ctx, ln, arg)) {
+			free(arg);
+			return;
+		}
+	}
+	if (cfg->npresets == ctx->cap_presets) {
+		ctx->cap_presets = ctx->cap_presets ? ctx->cap_presets * 2 : 4;
+		cfg->presets = ph_realloc(cfg->presets, ctx->cap_presets * sizeof(*cfg->presets));
+	}
+	/* Recorded first, so that a preset naming itself is "already used";
+	 * an index, since the parse below may grow the array. */
+	idx = cfg->npresets++;
+	u = &cfg->presets[idx];
+	u->name = ph_strdup(def->name);
+	u->arg = arg;
+	u->file = ln->file;
+	u->line = ln->line;
+	u->preset_file = NULL;
+
+	path = ph_malloc(strlen(preset_dir()) + strlen(def->name) + sizeof("/.conf"));
+	sprintf(path, "%s/%s.conf", preset_dir(), def->name);
+	interned = include_file(ctx, ln, path, def->name, arg);
+	cfg->presets[idx].preset_file = interned;
+	free(path);
+}
+
+/* "turn.example.com", "turn.example.com:3478", "192.0.2.7:443", "[2001:db8::7]:3478"
+ * or "[2001:db8::7]"; no port means any port. */
+static void turn_server_add(struct parse_ctx *ctx, const struct line *ln, const char *text)
+{
+	struct config *cfg = ctx->cfg;
+	const char *portstr = NULL;
+	struct turn_server t = { 0 };
+	char *host;
+
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		struct in6_addr a6;
+		char canon[INET6_ADDRSTRLEN];
+
+		if (!end || (end[1] != '\0' && end[1] != ':')) {
+			LERR(ctx, ln, "bad turn-server '%s': write an IPv6 address as [ADDRESS] or [ADDRESS]:PORT",
+			     text);
+			return;
+		}
+		host = ph_strndup(text + 1, (size_t)(end - text - 1));
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
+			LERR(ctx, ln, "bad turn-server '%s': '%s' is not an IPv6 address", text, host);
+			free(host);
+			return;
+		}
+		/* The form a client's CONNECT [ADDRESS] is compared with. */
+		inet_ntop(AF_INET6, &a6, canon, sizeof(canon));
+		free(host);
+		host = ph_strdup(canon);
+		portstr = end[1] == ':' ? end + 2 : NULL;
+	} else {
+		const char *colon = strchr(text, ':');
+		struct domain_pattern dp;
+
+		if (colon && strchr(colon + 1, ':')) {
+			LERR(ctx, ln,
+			     "bad turn-server '%s': write an IPv6 address in brackets, e.g. [2001:db8::7]:3478", text);
+			return;
+		}
+		host = colon ? ph_strndup(text, (size_t)(colon - text)) : ph_strdup(text);
+		portstr = colon ? colon + 1 : NULL;
+		acl_host_normalise(host);
+		if (host[0] == '*' || host[0] == '.') {
+			LERR(ctx, ln, "bad turn-server '%s': name one server, not a pattern", text);
+			free(host);
+			return;
+		}
+		if (acl_domain_pattern_parse(&dp, host) != PH_OK ||
+		    (dp.kind == DOMAIN_CIDR &&
+		     (dp.cidr.family != AF_INET || dp.cidr.bits != 32 || strchr(host, '/')))) {
+			acl_domain_pattern_free(&dp);
+			LERR(ctx, ln, "bad turn-server '%s': '%s' is not a host name or an IP address", text, host);
+			free(host);
+			return;
+		}
+		acl_domain_pattern_free(&dp);
+	}
+	if (portstr && port_parse(portstr, &t.port) != PH_OK) {
+		LERR(ctx, ln, "bad turn-server '%s': the port must be a number from 1 to 65535", text);
+		free(host);
+		return;
+	}
+	/* The same server from a preset and from the admin is one server. */
+	for (size_t i = 0; i < cfg->nturn_servers; i++) {
+		if (strcmp(cfg->turn_servers[i].host, host) == 0 && cfg->turn_servers[i].port == t.port) {
+			free(host);
+			return;
+		}
+	}
+	t.host = host;
+	t.file = ln->file;
+	t.line = ln->line;
+	if (cfg->nturn_servers == ctx->cap_turn) {
+		ctx->cap_turn = ctx->cap_turn ? ctx->cap_turn * 2 : 4;
+		cfg->turn_servers = ph_realloc(cfg->turn_servers, ctx->cap_turn * sizeof(*cfg->turn_servers));
+	}
+	cfg->turn_servers[cfg->nturn_servers++] = t;
+}
+
+static void d_turn_server(struct parse_ctx *ctx, const struct line *ln)
+{
+	for (int i = 1; i < ln->argc; i++)
+		turn_server_add(ctx, ln, ln->argv[i]);
 }
 
 /* ---- load, free, refcount ---- */
@@ -1516,6 +1785,14 @@ static void config_free(struct config *cfg)
 	}
 	free(cfg->noauth);
 	auth_config_free(cfg->auth);
+	for (size_t i = 0; i < cfg->nturn_servers; i++)
+		free(cfg->turn_servers[i].host);
+	free(cfg->turn_servers);
+	for (size_t i = 0; i < cfg->npresets; i++) {
+		free(cfg->presets[i].name);
+		free(cfg->presets[i].arg);
+	}
+	free(cfg->presets);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);
@@ -1697,9 +1974,32 @@ static void dump_size(struct sbuf *sb, uint64_t n)
 		sbuf_printf(sb, "%llu", (unsigned long long)n);
 }
 
+/* The preset whose file added a rule or a turn-server, or NULL. */
+static const struct preset_use *preset_of(const struct config *cfg, const char *file)
+{
+	for (size_t i = 0; i < cfg->npresets; i++)
+		if (cfg->presets[i].preset_file && file && strcmp(cfg->presets[i].preset_file, file) == 0)
+			return &cfg->presets[i];
+	return NULL;
+}
+
+static void dump_origin(struct sbuf *sb, const char *file, int line, const struct preset_use *u)
+{
+	sbuf_printf(sb, "  # %s:%d", file, line);
+	if (u)
+		sbuf_printf(sb, " (preset %s)", u->name);
+	sbuf_printf(sb, "\n");
+}
+
+static void dump_preset(struct sbuf *sb, const struct preset_use *u)
+{
+	sbuf_printf(sb, "preset %s%s%s  # %s:%d\n", u->name, u->arg ? " " : "", u->arg ? u->arg : "", u->file, u->line);
+}
+
 char *config_dump(const struct config *cfg)
 {
 	struct sbuf sb = { 0 };
+	bool *dumped = ph_calloc(cfg->npresets ? cfg->npresets : 1, sizeof(*dumped));
 
 	sbuf_printf(&sb, "# pinhole effective configuration, generation %llu, from ",
 	            (unsigned long long)cfg->generation);
@@ -1788,6 +2088,8 @@ char *config_dump(const struct config *cfg)
 		sbuf_printf(&sb, "quirk close-after-407\n");
 	if (cfg->quirks.auth_everything)
 		sbuf_printf(&sb, "quirk auth-everything\n");
+	if (cfg->quirks.strict_tls)
+		sbuf_printf(&sb, "quirk strict-tls\n");
 	if (cfg->auth) {
 		struct buf b = { 0 };
 
@@ -1796,9 +2098,38 @@ char *config_dump(const struct config *cfg)
 			sbuf_add(&sb, buf_data(&b), buf_len(&b));
 		buf_release(&b);
 	}
-	for (size_t i = 0; i < cfg->nnoauth; i++)
-		sbuf_printf(&sb, "%s  # %s:%d\n", cfg->noauth[i].text, cfg->noauth[i].file, cfg->noauth[i].line);
-	for (size_t i = 0; i < cfg->nrules; i++)
-		sbuf_printf(&sb, "%s  # %s:%d\n", cfg->rules[i].text, cfg->rules[i].file, cfg->rules[i].line);
+	for (size_t i = 0; i < cfg->nturn_servers; i++) {
+		const struct turn_server *t = &cfg->turn_servers[i];
+		const struct preset_use *u = preset_of(cfg, t->file);
+		bool v6 = strchr(t->host, ':') != NULL;
+
+		sbuf_printf(&sb, "%sturn-server %s%s%s", u ? "# " : "", v6 ? "[" : "", t->host, v6 ? "]" : "");
+		if (t->port)
+			sbuf_printf(&sb, ":%u", t->port);
+		dump_origin(&sb, t->file, t->line, u);
+	}
+	for (size_t i = 0; i < cfg->nnoauth; i++) {
+		const struct preset_use *u = preset_of(cfg, cfg->noauth[i].file);
+
+		sbuf_printf(&sb, "%s%s", u ? "# " : "", cfg->noauth[i].text);
+		dump_origin(&sb, cfg->noauth[i].file, cfg->noauth[i].line, u);
+	}
+	/* A preset's line stands where its first rule stood, since rule order
+	 * decides; what it adds is shown commented out, as it comes back when
+	 * the dump is read again. */
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct preset_use *u = preset_of(cfg, cfg->rules[i].file);
+
+		if (u && !dumped[u - cfg->presets]) {
+			dump_preset(&sb, u);
+			dumped[u - cfg->presets] = true;
+		}
+		sbuf_printf(&sb, "%s%s", u ? "# " : "", cfg->rules[i].text);
+		dump_origin(&sb, cfg->rules[i].file, cfg->rules[i].line, u);
+	}
+	for (size_t i = 0; i < cfg->npresets; i++)
+		if (!dumped[i])
+			dump_preset(&sb, &cfg->presets[i]);
+	free(dumped);
 	return sb.p;
 }

@@ -74,6 +74,7 @@ struct quirks {
 	uint64_t throttle_bps; /* bytes per second per direction (0 = off) */
 	uint64_t delay_ms;     /* delay every answer by this much (0 = off) */
 	bool close_after_407;  /* close the connection after every 407 */
+	bool strict_tls;       /* close tunnels whose first client bytes are not a TLS ClientHello */
 	bool auth_everything;  /* ignore noauth */
 };
 
@@ -92,6 +93,7 @@ struct preset_use {
 	char *arg;  /* cms: the Expressway-E host name (normalised); else NULL */
 	const char *file;
 	int line;
+	const char *preset_file; /* the preset's own file (interned): what it added names it */
 };
 
 struct config {

@@ -3,6 +3,8 @@
  * the engine (run) or to the offline commands that reuse policy code
  * without starting it (validate, version).
  */
+#include "checkwebrtc.h"
+#include "tlsca.h"
 #include "common.h"
 #include "config.h"
 #include "engine.h"
@@ -27,6 +29,9 @@ static void usage(FILE *f)
 	           "       pinhole validate -c FILE    check a configuration; errors as FILE:LINE: message\n"
 	           "       pinhole passwd --basic|--digest|--ntlm USER [--realm R] [--domain D]\n"
 	           "                                   print a credential-file line (password from stdin/tty)\n"
+	           "       pinhole check-webrtc -c FILE [VENDOR...]\n"
+	           "                                   does FILE meet what WebRTC vendors need? (webex, tokbox, cms)\n"
+	           "       pinhole ca create DIR       make a CA (ca.crt, ca.key) for tls-inspect\n"
 	           "       pinhole version             version and libraries\n"
 	           "See pinhole.conf(5) for the configuration file.\n");
 }
@@ -198,6 +203,25 @@ static int cmd_version(void)
 	return 0;
 }
 
+/* pinhole ca create DIR */
+static int cmd_ca(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2 || strcmp(argv[0], "create") != 0) {
+		fprintf(stderr, "usage: pinhole ca create DIR\n");
+		return 2;
+	}
+	if (tlsca_create(argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinhole ca create: %s\n", err);
+		return 1;
+	}
+	printf("wrote %s/ca.crt (give it to the clients to trust) and %s/ca.key (mode 0600)\n"
+	       "use it with: tls-inspect ca %s/ca.crt %s/ca.key\n",
+	       argv[1], argv[1], argv[1], argv[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argv[1][0] == '-')
@@ -208,6 +232,10 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 2, argv + 2);
 	if (strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc - 2, argv + 2);
+	if (strcmp(argv[1], "check-webrtc") == 0)
+		return check_webrtc_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "ca") == 0)
+		return cmd_ca(argc - 2, argv + 2);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)
 		return cmd_version();
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

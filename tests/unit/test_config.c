@@ -711,19 +711,16 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("auth basci htpasswd users\n",
 	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
 	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
-	EXPECT_ERRORS("tls-inspect ca a b\npreset webex\n"
+	EXPECT_ERRORS("tls-inspect ca a b\n"
 	              "upstream-proxy http://p:3128\ntls-trust x\n"
-	              "inspect all\nno-inspect .webex.com\npinning-learn on\nstate-dir /x\n"
-	              "turn-server turn.example:3478\n",
+	              "inspect all\nno-inspect .webex.com\npinning-learn on\nstate-dir /x\n",
 	              "main.conf:1: 'tls-inspect' is not available in pinhole 0.1",
-	              "main.conf:2: 'preset' is not available in pinhole 0.1",
-	              "main.conf:3: 'upstream-proxy' is not available in pinhole 0.1",
-	              "main.conf:4: 'tls-trust' is not available in pinhole 0.1",
-	              "main.conf:5: 'inspect' is not available in pinhole 0.1",
-	              "main.conf:6: 'no-inspect' is not available in pinhole 0.1",
-	              "main.conf:7: 'pinning-learn' is not available in pinhole 0.1",
-	              "main.conf:8: 'state-dir' is not available in pinhole 0.1",
-	              "main.conf:9: 'turn-server' is not available in pinhole 0.1");
+	              "main.conf:2: 'upstream-proxy' is not available in pinhole 0.1",
+	              "main.conf:3: 'tls-trust' is not available in pinhole 0.1",
+	              "main.conf:4: 'inspect' is not available in pinhole 0.1",
+	              "main.conf:5: 'no-inspect' is not available in pinhole 0.1",
+	              "main.conf:6: 'pinning-learn' is not available in pinhole 0.1",
+	              "main.conf:7: 'state-dir' is not available in pinhole 0.1");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
 	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
 	              "'proxy-protocol'?)");
@@ -803,9 +800,7 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("allow port 0\n", "main.conf:1: bad port '0': ports are 1 to 65535");
 	EXPECT_ERRORS("allow all .example.com\n", "main.conf:1: 'all' takes no values, but '.example.com' follows it");
 	EXPECT_ERRORS("allow src 10.0.0.0/8 method\n", "main.conf:1: matcher 'method' needs at least one value");
-	EXPECT_ERRORS("quirk strict-tls\nquirk inspect-all\n",
-	              "main.conf:1: quirk 'strict-tls' is not available in pinhole 0.1",
-	              "main.conf:2: quirk 'inspect-all' is not available in pinhole 0.1");
+	EXPECT_ERRORS("quirk inspect-all\n", "main.conf:1: quirk 'inspect-all' is not available in pinhole 0.1");
 	EXPECT_ERRORS("quirk thrtle 64k\n", "main.conf:1: unknown quirk 'thrtle' (did you mean 'throttle'?)");
 	EXPECT_ERRORS("quirk sloppy\n", "main.conf:1: unknown quirk 'sloppy' (one of: http10-connect, no-websocket, "
 	                                "idle-cut, throttle, delay, strict-tls, close-after-407, inspect-all, "
