@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "acl.h"
 #include "auth.h"
+#include "sniff.h"
 #include "webrtc.h"
 #include "common.h"
 #include "config.h"
@@ -182,6 +183,7 @@ static void txn_begin(struct conn *c)
 	c->deny_rule[0] = '\0';
 	buf_release(&c->auth_extra);
 	c->upgrade = c->head_request = c->is_connect = false;
+	c->sniffed = false;
 	c->response_started = false;
 	c->head_timer = false;
 	c->fwd_phase = 0;
@@ -1011,9 +1013,96 @@ static void maybe_yield(struct conn *c, int r_up, int r_down)
 		ev_defer(c->w->loop, &c->rerun);
 }
 
+/* How many first bytes of a tunnel are looked at without being consumed:
+ * a whole ClientHello of today's browsers (post-quantum key shares make it
+ * about 1.8 KB), a STUN header, a request line. */
+#define SNIFF_PEEK 4096
+
+/* Classifies the client's first bytes in a tunnel, once: what the access
+ * log and the WebRTC report say the tunnel carries.  With quirk strict-tls,
+ * a tunnel whose first bytes are not a TLS ClientHello is closed (what
+ * proxies that check for "real TLS" do, which breaks TURN over TCP).
+ * PH_OK: relay on; PH_AGAIN: strict-tls waits for more bytes; PH_ERROR:
+ * closed by the quirk. */
+static int sniff_tunnel(struct conn *c)
+{
+	char peek[SNIFF_PEEK];
+	const char *data = buf_data(&c->c.in);
+	size_t len = buf_len(&c->c.in);
+	struct sniff_result sr;
+	enum sniff_kind kind;
+	bool strict = c->cfg->quirks.strict_tls;
+
+	if (len == 0) {
+		ssize_t n;
+
+		if (!c->c.readable)
+			return strict ? PH_AGAIN : PH_OK;
+		/* MSG_PEEK: the relay still reads (or splices) every byte. */
+		n = recv(c->c.io.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+		if (n <= 0) {
+			/* Nothing yet, or EOF or an error the relay will see. */
+			if (n < 0 && errno == EAGAIN)
+				c->c.readable = false;
+			return n < 0 && errno == EAGAIN && strict ? PH_AGAIN : PH_OK;
+		}
+		data = peek;
+		len = (size_t)n;
+	}
+	kind = sniff((const unsigned char *)data, len, &sr);
+	if (kind == SNIFF_NEED_MORE) {
+		if (strict && len < sizeof(peek) && !c->c.eof) {
+			/* Wait for the rest (edge-triggered: the next bytes wake us). */
+			c->c.readable = false;
+			return PH_AGAIN;
+		}
+		kind = (unsigned char)data[0] == 0x16 ? SNIFF_TLS : SNIFF_OTHER;
+	}
+	c->sniffed = true;
+	snprintf(c->mime, sizeof(c->mime), "%s", sniff_kind_name(kind));
+	if (c->w->report) {
+		struct wr_event ev;
+
+		report_init(c, &ev, WR_TUNNEL_PROTO);
+		report_copy(ev.detail, sizeof(ev.detail), sniff_kind_name(kind));
+		report_copy(ev.sni, sizeof(ev.sni), kind == SNIFF_TLS ? sr.sni : "");
+		report_publish(c, &ev);
+	}
+	if (strict && kind != SNIFF_TLS) {
+		if (c->w->report) {
+			struct wr_event ev;
+
+			report_init(c, &ev, WR_STRICT_TLS_CLOSED);
+			report_copy(ev.detail, sizeof(ev.detail), sniff_kind_name(kind));
+			report_publish(c, &ev);
+		}
+		conn_log(c, "TCP_TUNNEL", c->status, "closed by quirk strict-tls: the first bytes were not TLS");
+		return PH_ERROR;
+	}
+	return PH_OK;
+}
+
 static int st_tunnel(struct conn *c)
 {
 	const char *why = NULL;
+
+	if (!c->sniffed) {
+		int s = sniff_tunnel(c);
+
+		if (s == PH_ERROR)
+			return PH_ERROR;
+		if (s == PH_AGAIN) {
+			/* strict-tls holds the client's bytes; the origin's
+			 * (and the 200) still go out. */
+			int down = relay_pump(&c->o, &c->c, &c->down, &why);
+
+			if (down == PH_ERROR) {
+				conn_log(c, "TCP_TUNNEL", c->status, why);
+				return PH_ERROR;
+			}
+			return PH_AGAIN;
+		}
+	}
 	int up = relay_pump(&c->c, &c->o, &c->up, &why);
 	int down = up == PH_ERROR ? PH_ERROR : relay_pump(&c->o, &c->c, &c->down, &why);
 

@@ -60,7 +60,8 @@ struct conn {
 	uint64_t connect_start;                                     /* for the connect latency histogram */
 	/* this transaction reached an origin (log: HIER_DIRECT) */ /* kept open after a response, for the next request */
 	bool head_timer;                                            /* timeout header armed for the current head */
-	bool auth_woken;                                            /* CS_AUTH_WAIT: the helper answered */
+	bool sniffed;      /* the tunnel's first client bytes were classified */
+	bool auth_woken;   /* CS_AUTH_WAIT: the helper answered */
 	bool auth_resumed; /* the head being handled again is the one that waited */
 	bool pending_log;  /* an error answer is logged once it is sent */
 	char fail_result[24];
