@@ -5,6 +5,7 @@
  * values mean at run time belongs to the modules that use them.
  */
 #include "config.h"
+#include "tls.h"
 #include "auth.h"
 
 #include <arpa/inet.h>
@@ -687,7 +688,7 @@ struct parse_ctx {
 	int depth;
 	struct seen *seen;
 	size_t nseen;
-	size_t cap_listens, cap_rules, cap_noauth, cap_turn, cap_presets;
+	size_t cap_listens, cap_rules, cap_noauth, cap_turn, cap_presets, cap_inspect, cap_no_inspect;
 	size_t dns_len;
 };
 
@@ -1132,6 +1133,97 @@ static void rule_add(struct parse_ctx *ctx, const struct line *ln, enum rule_act
 	rule_add_to(ctx, ln, action, &ctx->cfg->rules, &ctx->cfg->nrules, &ctx->cap_rules);
 }
 
+/* ---- TLS inspection ---- */
+
+static void d_tls_inspect(struct parse_ctx *ctx, const struct line *ln)
+{
+	struct config *cfg = ctx->cfg;
+
+	if (strcmp(ln->argv[1], "ca") != 0) {
+		LERR(ctx, ln, "tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)");
+		return;
+	}
+	free(cfg->tls_ca_cert);
+	free(cfg->tls_ca_key);
+	cfg->tls_ca_cert = path_resolve(ln->file, ln->argv[2]);
+	cfg->tls_ca_key = path_resolve(ln->file, ln->argv[3]);
+	cfg->tls_file = intern(cfg, ln->file);
+	cfg->tls_line = ln->line;
+}
+
+static void d_tls_trust(struct parse_ctx *ctx, const struct line *ln)
+{
+	free(ctx->cfg->tls_trust);
+	ctx->cfg->tls_trust = path_resolve(ln->file, ln->argv[1]);
+}
+
+static void d_inspect(struct parse_ctx *ctx, const struct line *ln)
+{
+	rule_add_to(ctx, ln, RULE_ALLOW, &ctx->cfg->inspect, &ctx->cfg->ninspect, &ctx->cap_inspect);
+}
+
+static void d_no_inspect(struct parse_ctx *ctx, const struct line *ln)
+{
+	struct config *cfg = ctx->cfg;
+
+	for (int i = 1; i < ln->argc; i++) {
+		struct domain_pattern p;
+
+		if (acl_domain_pattern_parse(&p, ln->argv[i]) != PH_OK) {
+			LERR(ctx, ln, "bad no-inspect pattern '%s': write example.com, *.example.com or .example.com",
+			     ln->argv[i]);
+			continue;
+		}
+		if (cfg->nno_inspect == ctx->cap_no_inspect) {
+			ctx->cap_no_inspect = ctx->cap_no_inspect ? 2 * ctx->cap_no_inspect : 16;
+			cfg->no_inspect = ph_realloc(cfg->no_inspect, ctx->cap_no_inspect * sizeof(*cfg->no_inspect));
+			cfg->no_inspect_text =
+			        ph_realloc(cfg->no_inspect_text, ctx->cap_no_inspect * sizeof(*cfg->no_inspect_text));
+		}
+		cfg->no_inspect_text[cfg->nno_inspect] = ph_strdup(ln->argv[i]);
+		cfg->no_inspect[cfg->nno_inspect++] = p;
+	}
+}
+
+static void d_pinning_learn(struct parse_ctx *ctx, const struct line *ln)
+{
+	struct config *cfg = ctx->cfg;
+
+	if (strcmp(ln->argv[1], "on") != 0 && strcmp(ln->argv[1], "off") != 0) {
+		LERR(ctx, ln, "pinning-learn takes on or off (and optionally 'after N')");
+		return;
+	}
+	cfg->pinning_learn = strcmp(ln->argv[1], "on") == 0;
+	if (ln->argc == 2)
+		return;
+	char *end;
+	long n = ln->argc == 4 && strcmp(ln->argv[2], "after") == 0 ? strtol(ln->argv[3], &end, 10) : 0;
+
+	if (ln->argc != 4 || strcmp(ln->argv[2], "after") != 0 || *end || n < 1 || n > 100)
+		LERR(ctx, ln, "pinning-learn on after N: N failed handshakes (1 to 100) before a domain is learned");
+	else
+		cfg->pinning_after = (unsigned)n;
+}
+
+static void d_state_dir(struct parse_ctx *ctx, const struct line *ln)
+{
+	struct stat st;
+	char *path = path_resolve(ln->file, ln->argv[1]);
+
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		LERR(ctx, ln, "state-dir %s is not a directory (create it, writable by pinhole)", path);
+		free(path);
+		return;
+	}
+	if (access(path, W_OK) != 0) {
+		LERR(ctx, ln, "state-dir %s is not writable by pinhole", path);
+		free(path);
+		return;
+	}
+	free(ctx->cfg->state_dir);
+	ctx->cfg->state_dir = path;
+}
+
 static void d_noauth(struct parse_ctx *ctx, const struct line *ln)
 {
 	rule_add_to(ctx, ln, RULE_ALLOW, &ctx->cfg->noauth, &ctx->cfg->nnoauth, &ctx->cap_noauth);
@@ -1181,6 +1273,12 @@ static void q_auth_everything(struct parse_ctx *ctx, const struct line *ln)
 static void q_no_websocket(struct parse_ctx *ctx, const struct line *ln)
 {
 	ctx->cfg->quirks.no_websocket = true;
+}
+
+static void q_inspect_all(struct parse_ctx *ctx, const struct line *ln)
+{
+	PH_UNUSED(ln);
+	ctx->cfg->quirks.inspect_all = true;
 }
 
 static void q_strict_tls(struct parse_ctx *ctx, const struct line *ln)
@@ -1236,7 +1334,7 @@ static const struct quirk_def quirk_table[] = {
 	{ "delay", 1, "quirk delay DURATION", q_delay },
 	{ "strict-tls", 0, "quirk strict-tls", q_strict_tls },
 	{ "close-after-407", 0, "quirk close-after-407", q_close_after_407 },
-	{ "inspect-all", 0, "quirk inspect-all", NULL },
+	{ "inspect-all", 0, "quirk inspect-all", q_inspect_all },
 	{ "auth-everything", 0, "quirk auth-everything", q_auth_everything },
 };
 
@@ -1300,12 +1398,12 @@ static const struct directive directives[] = {
 	{ "auth-realm", 1, 1, true, "auth-realm \"TEXT\"", d_auth },
 	{ "auth", 1, -1, false, "auth basic|digest|ntlm|negotiate ...", d_auth },
 	{ "noauth", 0, -1, false, "noauth MATCHERS", d_noauth },
-	{ "tls-inspect", 0, -1, true, "tls-inspect ca CERT KEY", NULL },
-	{ "tls-trust", 0, -1, true, "tls-trust FILE", NULL },
-	{ "inspect", 0, -1, false, "inspect MATCHERS", NULL },
-	{ "no-inspect", 0, -1, false, "no-inspect PATTERN...", NULL },
-	{ "pinning-learn", 0, -1, true, "pinning-learn on|off", NULL },
-	{ "state-dir", 0, -1, true, "state-dir DIR", NULL },
+	{ "tls-inspect", 3, 3, true, "tls-inspect ca CERT KEY", d_tls_inspect },
+	{ "tls-trust", 1, 1, true, "tls-trust FILE", d_tls_trust },
+	{ "inspect", 0, -1, false, "inspect MATCHERS", d_inspect },
+	{ "no-inspect", 1, -1, false, "no-inspect PATTERN...", d_no_inspect },
+	{ "pinning-learn", 1, 3, true, "pinning-learn on|off [after N]", d_pinning_learn },
+	{ "state-dir", 1, 1, true, "state-dir DIR", d_state_dir },
 	{ "preset", 1, 2, false, "preset webex|tokbox|cms HOST", d_preset },
 	{ "turn-server", 1, -1, false, "turn-server HOST[:PORT]...", d_turn_server },
 	{ "upstream-proxy", 0, -1, true, "upstream-proxy URL", NULL },
@@ -1785,6 +1883,22 @@ static void config_free(struct config *cfg)
 	}
 	free(cfg->noauth);
 	auth_config_free(cfg->auth);
+	tls_config_free(cfg->tls);
+	free(cfg->tls_ca_cert);
+	free(cfg->tls_ca_key);
+	free(cfg->tls_trust);
+	free(cfg->state_dir);
+	for (size_t i = 0; i < cfg->ninspect; i++) {
+		acl_matchset_free(&cfg->inspect[i].set);
+		free(cfg->inspect[i].text);
+	}
+	free(cfg->inspect);
+	for (size_t i = 0; i < cfg->nno_inspect; i++) {
+		acl_domain_pattern_free(&cfg->no_inspect[i]);
+		free(cfg->no_inspect_text[i]);
+	}
+	free(cfg->no_inspect);
+	free(cfg->no_inspect_text);
 	for (size_t i = 0; i < cfg->nturn_servers; i++)
 		free(cfg->turn_servers[i].host);
 	free(cfg->turn_servers);
@@ -1816,6 +1930,7 @@ static struct config *config_new(void)
 	cfg->timeout_drain_ms = CONFIG_DEFAULT_TIMEOUT_DRAIN_MS;
 	cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	cfg->max_header_size = CONFIG_DEFAULT_MAX_HEADER_SIZE;
+	cfg->pinning_after = TLS_PINNING_AFTER_DEFAULT;
 	return cfg;
 }
 
@@ -1830,6 +1945,12 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 		listen_add(ctx, &ln, DEFAULT_LISTEN, false);
 	}
 	auth_config_finish(cfg->auth, mainfile, ctx->errs);
+	if (ctx->errs->n == 0 && (cfg->tls_ca_cert || cfg->state_dir))
+		tls_config_build(cfg, cfg->tls_file ? cfg->tls_file : mainfile, cfg->tls_file ? cfg->tls_line : 0,
+		                 ctx->errs);
+	if (cfg->tls_trust && !cfg->tls_ca_cert)
+		cfg_error(ctx->errs, mainfile, 0,
+		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (!cfg->has_admin)
 		return;
 	for (size_t i = 0; i < cfg->nlistens; i++) {
@@ -2090,6 +2211,32 @@ char *config_dump(const struct config *cfg)
 		sbuf_printf(&sb, "quirk auth-everything\n");
 	if (cfg->quirks.strict_tls)
 		sbuf_printf(&sb, "quirk strict-tls\n");
+	if (cfg->quirks.inspect_all)
+		sbuf_printf(&sb, "quirk inspect-all\n");
+	if (cfg->tls_ca_cert)
+		sbuf_printf(&sb, "tls-inspect ca %s %s\n", cfg->tls_ca_cert, cfg->tls_ca_key);
+	if (cfg->tls_trust)
+		sbuf_printf(&sb, "tls-trust %s\n", cfg->tls_trust);
+	for (size_t i = 0; i < cfg->ninspect; i++)
+		sbuf_printf(&sb, "%s\n", cfg->inspect[i].text);
+	if (cfg->nno_inspect) {
+		sbuf_printf(&sb, "no-inspect");
+		for (size_t i = 0; i < cfg->nno_inspect; i++)
+			sbuf_printf(&sb, " %s", cfg->no_inspect_text[i]);
+		sbuf_printf(&sb, "\n");
+	}
+	if (cfg->tls_ca_cert)
+		sbuf_printf(&sb, "pinning-learn %s after %u\n", cfg->pinning_learn ? "on" : "off", cfg->pinning_after);
+	if (cfg->state_dir)
+		sbuf_printf(&sb, "state-dir %s\n", cfg->state_dir);
+	if (cfg->tls_ca_cert || cfg->state_dir) {
+		struct buf b = { 0 };
+
+		tls_learned_dump(&b);
+		if (buf_len(&b))
+			sbuf_add(&sb, buf_data(&b), buf_len(&b));
+		buf_release(&b);
+	}
 	if (cfg->auth) {
 		struct buf b = { 0 };
 

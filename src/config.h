@@ -16,6 +16,7 @@
 #include "acl.h"
 
 struct auth_config;
+struct tls_config;
 
 /* Errors collected while parsing: each one "FILE:LINE: message". */
 struct cfg_errors {
@@ -75,6 +76,7 @@ struct quirks {
 	uint64_t delay_ms;     /* delay every answer by this much (0 = off) */
 	bool close_after_407;  /* close the connection after every 407 */
 	bool strict_tls;       /* close tunnels whose first client bytes are not a TLS ClientHello */
+	bool inspect_all;      /* ignore no-inspect and what was learned */
 	bool auth_everything;  /* ignore noauth */
 };
 
@@ -136,6 +138,21 @@ struct config {
 	size_t nnoauth;
 
 	struct quirks quirks;
+
+	/* TLS inspection (tls.h); tls is NULL when tls-inspect is absent. */
+	char *tls_ca_cert, *tls_ca_key; /* absolute */
+	const char *tls_file;           /* where tls-inspect is */
+	int tls_line;
+	char *tls_trust;      /* CA bundle for origins; NULL = the system's */
+	struct rule *inspect; /* inspect MATCHERS; none = everything not bypassed */
+	size_t ninspect;
+	struct domain_pattern *no_inspect;
+	size_t nno_inspect;
+	char **no_inspect_text; /* as written, for /config */
+	bool pinning_learn;
+	unsigned pinning_after; /* failures before a domain is learned */
+	char *state_dir;
+	struct tls_config *tls;
 
 	struct turn_server *turn_servers;
 	size_t nturn_servers;

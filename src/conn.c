@@ -9,6 +9,10 @@
 #include "acl.h"
 #include "auth.h"
 #include "sniff.h"
+#include "tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include "webrtc.h"
 #include "common.h"
 #include "config.h"
@@ -33,6 +37,8 @@
 #define LINGER_MS 2000
 
 static void conn_run(struct conn *c);
+static int handle_inspected(struct conn *c, const struct http_request *req);
+static void pinning_failure(struct conn *c, const char *how);
 
 static struct conn *conn_of_defer_rerun(struct ev_defer *d)
 {
@@ -57,6 +63,10 @@ static void side_close(struct ev_loop *loop, struct side *s)
 {
 	int fd = s->io.fd;
 
+	if (s->ssl) {
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
 	ev_io_forget(&s->io);
 	if (fd >= 0)
 		close(fd);
@@ -77,7 +87,7 @@ static void origin_release(struct conn *c, bool reusable)
 {
 	if (c->o.io.fd < 0)
 		return;
-	if (reusable && buf_len(&c->o.in) == 0 && !c->o.eof && c->has_peer) {
+	if (reusable && buf_len(&c->o.in) == 0 && !c->o.eof && c->has_peer && !c->o.ssl) {
 		int fd = c->o.io.fd;
 
 		ev_io_stop(c->w->loop, &c->o.io);
@@ -675,6 +685,9 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	struct http_framing fr;
 	const char *why = NULL;
 
+	if (c->inspecting)
+		return handle_inspected(c, req);
+
 	c->url = ph_strndup(req->target, req->target_len);
 	if (req->target_len == 0 || req->target[0] == '/' || req->target[0] == '*')
 		return conn_fail(c, 400, "NONE_NONE",
@@ -824,7 +837,7 @@ static int st_head(struct conn *c)
 				conn_deadline(c, c->cfg->timeout_connect_ms + c->cfg->timeout_idle_ms);
 				if (c->w->draining)
 					c->keepalive = false;
-				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0)
+				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0 && !c->inspecting)
 					return handle_connect(c, &req);
 				return handle_forward(c, &req);
 			}
@@ -836,6 +849,9 @@ static int st_head(struct conn *c)
 			}
 		}
 		if (c->c.eof) {
+			if (c->inspecting && c->inspected_requests == 0 && len == 0)
+				pinning_failure(c,
+				                "closed the connection right after the handshake, without a request");
 			if (len)
 				return conn_fail(c, 400, "NONE_NONE",
 				                 "The client closed in the middle of a request head.");
@@ -1013,6 +1029,225 @@ static void maybe_yield(struct conn *c, int r_up, int r_down)
 		ev_defer(c->w->loop, &c->rerun);
 }
 
+/* ---- TLS inspection ---- */
+
+#define PH_STATE 2 /* a step changed the connection's state: run the new one */
+
+static void inspect_subject(struct conn *c, struct acl_subject *s, struct sockaddr_storage *dst)
+{
+	struct http_authority a = { .port = c->port };
+
+	snprintf(a.host, sizeof(a.host), "%s", c->host);
+	subject_init(c, &a, s, dst);
+}
+
+/* Splice or inspect this TLS tunnel; PH_STATE when the origin handshake
+ * starts. */
+static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sniff_result *sr, bool pipelined)
+{
+	struct acl_subject s;
+	struct sockaddr_storage dst;
+	enum tls_decision d;
+
+	inspect_subject(c, &s, &dst);
+	if (kind != SNIFF_TLS)
+		d = TLS_SPLICE_NOT_TLS;
+	else if (pipelined)
+		d = TLS_SPLICE_PIPELINED;
+	else
+		d = tls_decide(c->cfg, &s, sr->sni, sr->alpn);
+	stats_add(&c->w->stats->inspect[d], 1);
+	if (d != TLS_INSPECT) {
+		if (d != TLS_SPLICE_NOT_TLS)
+			snprintf(c->mime, sizeof(c->mime), "tls-spliced-%s", tls_decision_name(d));
+		return PH_OK;
+	}
+	snprintf(c->tls_sni, sizeof(c->tls_sni), "%s", sr->sni[0] ? sr->sni : c->host);
+	snprintf(c->tls_host, sizeof(c->tls_host), "%s", c->host);
+	c->tls_port = c->port;
+	c->o.ssl = tls_origin_new(c->cfg, c->o.io.fd, c->tls_sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
+	if (!c->o.ssl) {
+		conn_log(c, "TCP_TUNNEL", c->status, "OpenSSL cannot start a TLS session with the origin");
+		return PH_ERROR;
+	}
+	snprintf(c->mime, sizeof(c->mime), "tls-inspected");
+	c->state = CS_TLS_ORIGIN;
+	conn_deadline(c, c->cfg->timeout_connect_ms);
+	return PH_STATE;
+}
+
+/* Why a TLS call failed, for the log. */
+static const char *ssl_why(SSL *ssl, int r, char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e) {
+		ERR_error_string_n(e, buf, len);
+		ERR_clear_error();
+		return buf;
+	}
+	if (SSL_get_error(ssl, r) == SSL_ERROR_SYSCALL)
+		return r == 0 ? "the peer closed the connection" : strerror(errno);
+	return "TLS error";
+}
+
+static int st_tls_origin(struct conn *c)
+{
+	char buf[256], err[256];
+	int r = SSL_do_handshake(c->o.ssl);
+
+	if (r != 1) {
+		int e = SSL_get_error(c->o.ssl, r);
+
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return PH_AGAIN;
+		snprintf(err, sizeof(err), "TLS handshake with the origin failed: %s",
+		         ssl_why(c->o.ssl, r, buf, sizeof(buf)));
+		log_warn("inspection of %s: %s", c->tls_sni, err);
+		conn_log(c, "TCP_TUNNEL", c->status, err);
+		return PH_ERROR;
+	}
+	const char *bad = tls_origin_verify_error(c->o.ssl);
+
+	if (bad) {
+		/* Not hidden behind a certificate pinhole vouches for: the
+		 * client gets a fatal alert, the log says why. */
+		snprintf(err, sizeof(err), "the origin's certificate failed verification: %s", bad);
+		log_warn("inspection of %s:%u: %s", c->tls_sni, c->tls_port, err);
+		free(c->fail_error);
+		c->fail_error = ph_strdup(err);
+		c->tls_refusing = true;
+		c->c.ssl = tls_client_refuse(c->cfg, c->c.io.fd);
+	} else {
+		c->c.ssl = tls_client_new(c->cfg, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls_sni, err,
+		                          sizeof(err));
+		if (!c->c.ssl)
+			log_error("inspection of %s: %s", c->tls_sni, err);
+	}
+	if (!c->c.ssl) {
+		conn_log(c, "TCP_TUNNEL", c->status, "cannot start the TLS session with the client");
+		return PH_ERROR;
+	}
+	c->c.readable = c->c.writable = true;
+	c->state = CS_TLS_CLIENT;
+	return PH_OK;
+}
+
+/* The client refused the minted certificate (or left before using it):
+ * what clients that pin their servers' keys do. */
+static void pinning_failure(struct conn *c, const char *how)
+{
+	char err[256];
+
+	stats_add(&c->w->stats->pinning_failures, 1);
+	tls_pinning_failure(c->cfg, c->tls_sni);
+	snprintf(err, sizeof(err), "pinning failure: the client %.100s with the minted certificate for %.80s", how,
+	         c->tls_sni);
+	if (c->w->report) {
+		struct wr_event ev;
+
+		report_init(c, &ev, WR_PINNING_FAILURE);
+		report_copy(ev.detail, sizeof(ev.detail), how);
+		report_copy(ev.sni, sizeof(ev.sni), c->tls_sni);
+		report_publish(c, &ev);
+	}
+	conn_log(c, "TCP_TUNNEL", c->status, err);
+}
+
+static int st_tls_client(struct conn *c)
+{
+	char buf[256], how[160];
+	int r = SSL_do_handshake(c->c.ssl);
+
+	if (r != 1) {
+		int e = SSL_get_error(c->c.ssl, r);
+		const char *alert = tls_client_alert(c->c.ssl);
+
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return PH_AGAIN;
+		if (c->tls_refusing) {
+			conn_log(c, "TCP_TUNNEL", c->status, c->fail_error);
+			return PH_ERROR;
+		}
+		if (alert)
+			snprintf(how, sizeof(how), "sent the alert \"%s\"", alert);
+		else
+			snprintf(how, sizeof(how), "closed the handshake (%s)", ssl_why(c->c.ssl, r, buf, sizeof(buf)));
+		pinning_failure(c, how);
+		return PH_ERROR;
+	}
+	/* The tunnel is logged once as inspected; each request inside it
+	 * gets its own line with its https:// URL. */
+	conn_log(c, "TCP_TUNNEL", c->status, NULL);
+	if (c->w->report) {
+		struct wr_event ev;
+
+		report_init(c, &ev, WR_INSPECTED);
+		report_copy(ev.sni, sizeof(ev.sni), c->tls_sni);
+		report_publish(c, &ev);
+	}
+	snprintf(c->tls_user, sizeof(c->tls_user), "%s", c->user);
+	c->inspecting = true;
+	c->inspected_requests = 0;
+	c->keepalive = true;
+	c->state = CS_HEAD;
+	txn_begin(c);
+	conn_deadline(c, c->cfg->timeout_idle_ms);
+	return PH_OK;
+}
+
+/* A request inside an inspected session: origin-form, to the CONNECT's
+ * origin, over the origin TLS session this connection holds. */
+static int handle_inspected(struct conn *c, const struct http_request *req)
+{
+	struct http_framing fr;
+	struct http_uri uri = { 0 };
+	const char *why = NULL;
+	size_t len;
+
+	c->inspected_requests++;
+	snprintf(c->user, sizeof(c->user), "%s", c->tls_user);
+	snprintf(c->host, sizeof(c->host), "%s", c->tls_host);
+	c->port = c->tls_port;
+	len = strlen(c->tls_host) + req->target_len + 24;
+	c->url = ph_malloc(len);
+	if (c->tls_port == 443)
+		snprintf(c->url, len, "https://%s%.*s", c->tls_host, (int)req->target_len, req->target);
+	else
+		snprintf(c->url, len, "https://%s:%u%.*s", c->tls_host, c->tls_port, (int)req->target_len, req->target);
+	if (req->target_len == 0 || req->target[0] != '/')
+		return conn_fail(c, 400, "NONE_NONE",
+		                 "Inside an inspected TLS session requests name a path (GET /path), not a URL.");
+	int r = http_request_framing(req, &fr, &why);
+
+	if (r < 0)
+		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
+	c->head_request = strcmp(c->method, "HEAD") == 0;
+	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
+	if (client_wants_close(req))
+		c->keepalive = false;
+	snprintf(uri.authority.host, sizeof(uri.authority.host), "%s", c->tls_host);
+	uri.authority.port = c->tls_port;
+	uri.path = req->target;
+	uri.path_len = req->target_len;
+	/* URL-level rules: the same allow/deny, now per request. */
+	if (!allowed(c, &uri.authority))
+		return PH_OK;
+	if (c->o.io.fd < 0 || c->o.eof)
+		return conn_fail(c, 502, "TCP_MISS", "The origin %s closed the inspected TLS session.", c->tls_host);
+	c->origin_idle = false;
+	buf_release(&c->o.out);
+	forward_request_head(&c->o.out, req, &uri, c->upgrade);
+	buf_consume(&c->c.in, req->head_len);
+	frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
+	            fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+	c->reused_origin = true;
+	c->txn_direct = true;
+	c->state = CS_FORWARD;
+	conn_deadline(c, c->cfg->timeout_idle_ms);
+	return PH_OK;
+}
+
 /* How many first bytes of a tunnel are looked at without being consumed:
  * a whole ClientHello of today's browsers (post-quantum key shares make it
  * about 1.8 KB), a STUN header, a request line. */
@@ -1068,6 +1303,12 @@ static int sniff_tunnel(struct conn *c)
 		report_copy(ev.sni, sizeof(ev.sni), kind == SNIFF_TLS ? sr.sni : "");
 		report_publish(c, &ev);
 	}
+	if (c->cfg->tls && !(strict && kind != SNIFF_TLS)) {
+		int r = inspect_decide(c, kind, &sr, data != peek);
+
+		if (r != PH_OK)
+			return r;
+	}
 	if (strict && kind != SNIFF_TLS) {
 		if (c->w->report) {
 			struct wr_event ev;
@@ -1086,11 +1327,13 @@ static int st_tunnel(struct conn *c)
 {
 	const char *why = NULL;
 
-	if (!c->sniffed) {
+	if (!c->sniffed && !c->inspecting) {
 		int s = sniff_tunnel(c);
 
 		if (s == PH_ERROR)
 			return PH_ERROR;
+		if (s == PH_STATE)
+			return PH_OK;
 		if (s == PH_AGAIN) {
 			/* strict-tls holds the client's bytes; the origin's
 			 * (and the 200) still go out. */
@@ -1141,6 +1384,8 @@ static int forward_done(struct conn *c)
 	 * (most go to the same origin); conn_close parks it in the pool. */
 	if (c->origin_reusable && buf_len(&c->o.in) == 0)
 		c->origin_idle = true;
+	else if (c->inspecting)
+		return PH_ERROR; /* the origin's TLS session is over: so is the client's */
 	else
 		origin_release(c, false);
 	c->state = CS_HEAD;
@@ -1318,6 +1563,12 @@ static void conn_run(struct conn *c)
 			break;
 		case CS_AUTH_WAIT:
 			r = st_auth_wait(c);
+			break;
+		case CS_TLS_ORIGIN:
+			r = st_tls_origin(c);
+			break;
+		case CS_TLS_CLIENT:
+			r = st_tls_client(c);
 			break;
 		case CS_LINGER:
 			r = st_linger(c);

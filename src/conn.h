@@ -29,6 +29,8 @@ enum conn_state {
 	CS_FORWARD,      /* forwarding one HTTP request and its response */
 	CS_RESPOND,      /* sending pinhole's own answer, then closing */
 	CS_CHALLENGE,    /* sending a 407 and dropping the request body; the connection stays */
+	CS_TLS_ORIGIN,   /* inspection: TLS handshake with the origin */
+	CS_TLS_CLIENT,   /* inspection: TLS handshake with the client, minted certificate */
 	CS_AUTH_WAIT,    /* an auth helper is thinking; the request head waits in c.in */
 	CS_LINGER,       /* closed for writing, discarding what the client still sends */
 	CS_CLOSED,
@@ -92,8 +94,16 @@ struct conn {
 	struct auth_conn *auth; /* handshakes of this connection (NULL until needed) */
 	char user[256];         /* the current request's authenticated user, "" = none */
 	struct buf auth_extra;  /* headers for the success answer (Negotiate mutual auth) */
-	char ua[192];           /* the request's User-Agent, for the WebRTC report */
-	char deny_rule[80];     /* "FILE:LINE" of the deny rule that refused the request */
+	/* TLS inspection of this tunnel (c.ssl and o.ssl carry the requests). */
+	bool inspecting;
+	bool tls_refusing;           /* the origin's certificate failed: the client gets an alert */
+	unsigned inspected_requests; /* requests seen inside the inspected session */
+	char tls_sni[256];
+	char tls_host[HTTP_HOST_MAX]; /* the CONNECT's host and port, kept across requests */
+	uint16_t tls_port;
+	char tls_user[256];
+	char ua[192];       /* the request's User-Agent, for the WebRTC report */
+	char deny_rule[80]; /* "FILE:LINE" of the deny rule that refused the request */
 };
 
 /* Takes over an accepted socket. */

@@ -12,6 +12,7 @@
 #include "htpasswd.h"
 #include "ntlm_users.h"
 #include "relay.h"
+#include "report_cli.h"
 
 #include <ares.h>
 #include <microhttpd.h>
@@ -31,6 +32,8 @@ static void usage(FILE *f)
 	           "                                   print a credential-file line (password from stdin/tty)\n"
 	           "       pinhole check-webrtc -c FILE [VENDOR...]\n"
 	           "                                   does FILE meet what WebRTC vendors need? (webex, tokbox, cms)\n"
+	           "       pinhole report [--admin URL]... [--json]\n"
+	           "                                   the WebRTC report of running instances (see --help)\n"
 	           "       pinhole ca create DIR       make a CA (ca.crt, ca.key) for tls-inspect\n"
 	           "       pinhole version             version and libraries\n"
 	           "See pinhole.conf(5) for the configuration file.\n");
@@ -232,6 +235,8 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 2, argv + 2);
 	if (strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc - 2, argv + 2);
+	if (strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check-webrtc") == 0)
 		return check_webrtc_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "ca") == 0)

@@ -4,6 +4,7 @@
  * an idle tunnel holds no memory.  Framing only ever looks at chunk-size
  * lines: chunk data is skipped by count.
  */
+#include <openssl/ssl.h>
 #include "relay.h"
 #include "common.h"
 
@@ -127,6 +128,40 @@ static size_t throttle_allow(struct relay_frame *f, size_t want)
 	return (size_t)PH_MIN((uint64_t)want, f->tokens);
 }
 
+/* side_read through TLS.  A short SSL_read says nothing about the socket
+ * (one record at a time), so the side stays readable until OpenSSL asks
+ * for more bytes. */
+static int ssl_read(struct side *s, size_t room)
+{
+	int n = SSL_read(s->ssl, s->in.base + s->in.end, (int)PH_MIN(room, (size_t)INT32_MAX));
+
+	if (n > 0) {
+		s->in.end += (uint32_t)n;
+		s->rbytes += (uint64_t)n;
+		return PH_OK;
+	}
+	switch (SSL_get_error(s->ssl, n)) {
+	case SSL_ERROR_ZERO_RETURN:
+		s->eof = true;
+		if (buf_len(&s->in) == 0)
+			buf_release(&s->in);
+		return PH_OK;
+	case SSL_ERROR_WANT_READ:
+		s->readable = false;
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		s->writable = false;
+		break;
+	default:
+		if (buf_len(&s->in) == 0)
+			buf_release(&s->in);
+		return PH_ERROR;
+	}
+	if (buf_len(&s->in) == 0)
+		buf_release(&s->in);
+	return PH_AGAIN;
+}
+
 int side_read(struct side *s, size_t limit)
 {
 	if (s->eof)
@@ -137,6 +172,8 @@ int side_read(struct side *s, size_t limit)
 
 	if (room == 0)
 		return PH_AGAIN;
+	if (s->ssl)
+		return ssl_read(s, room);
 	for (;;) {
 		ssize_t n = read(s->io.fd, s->in.base + s->in.end, room);
 
@@ -171,6 +208,41 @@ int side_read(struct side *s, size_t limit)
 /* Writes the buffers in order; returns how many bytes went out, or -1 on a
  * socket error.  A short write means the socket is full: EPOLLOUT will say
  * when it is not, so no send is spent on EAGAIN. */
+/* side_writev through TLS: one SSL_write per buffer, partial writes
+ * allowed; a retry after WANT_WRITE starts with the same bytes, as OpenSSL
+ * requires (they stay at the front of the buffer). */
+static ssize_t ssl_writev(struct side *s, struct iovec *iov, int iovcnt)
+{
+	size_t done = 0;
+
+	for (int i = 0; i < iovcnt; i++) {
+		size_t off = 0;
+
+		while (off < iov[i].iov_len) {
+			size_t len = PH_MIN(iov[i].iov_len - off, (size_t)INT32_MAX);
+			int n = SSL_write(s->ssl, (char *)iov[i].iov_base + off, (int)len);
+
+			if (n > 0) {
+				off += (size_t)n;
+				done += (size_t)n;
+				s->wbytes += (uint64_t)n;
+				continue;
+			}
+			switch (SSL_get_error(s->ssl, n)) {
+			case SSL_ERROR_WANT_WRITE:
+				s->writable = false;
+				return (ssize_t)done;
+			case SSL_ERROR_WANT_READ:
+				s->readable = false;
+				return (ssize_t)done;
+			default:
+				return -1;
+			}
+		}
+	}
+	return (ssize_t)done;
+}
+
 static ssize_t side_writev(struct side *s, struct iovec *iov, int iovcnt)
 {
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
@@ -180,6 +252,8 @@ static ssize_t side_writev(struct side *s, struct iovec *iov, int iovcnt)
 		want += iov[i].iov_len;
 	if (!s->writable || want == 0)
 		return 0;
+	if (s->ssl)
+		return ssl_writev(s, iov, iovcnt);
 	for (;;) {
 		ssize_t n = sendmsg(s->io.fd, &msg, MSG_NOSIGNAL);
 
@@ -254,6 +328,8 @@ static void propagate_eof(struct side *src, struct side *dst)
 {
 	if (dst->shut_wr)
 		return;
+	if (dst->ssl)
+		SSL_shutdown(dst->ssl); /* close_notify: a clean end of the TLS stream */
 	if (!(dst->eof && src->shut_wr && buf_len(&dst->in) == 0))
 		shutdown(dst->io.fd, SHUT_WR);
 	dst->shut_wr = true;
@@ -350,7 +426,8 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 {
 	int budget = RELAY_BUDGET;
 
-	if (f->kind == RELAY_STREAM && !f->rate && buf_len(&dst->out) == 0 && buf_len(&src->in) == 0 && use_splice(f))
+	if (f->kind == RELAY_STREAM && !f->rate && buf_len(&dst->out) == 0 && buf_len(&src->in) == 0 && !src->ssl &&
+	    !dst->ssl && use_splice(f))
 		return splice_pump(src, dst, why);
 	for (;;) {
 		size_t len = buf_len(&src->in);

@@ -23,12 +23,13 @@ struct side {
 	uint64_t wbytes; /* written to this side */
 	bool readable;
 	bool writable;
-	bool eof;       /* read returned 0 */
-	bool shut_wr;   /* shutdown(SHUT_WR) done */
-	bool failed;    /* epoll reported EPOLLERR */
-	bool rdhup;     /* epoll reported the peer closing: read to the end */
-	int pipe[2];    /* splice mode: bytes read from this side wait here */
-	uint32_t piped; /* bytes in pipe */
+	bool eof;           /* read returned 0 */
+	bool shut_wr;       /* shutdown(SHUT_WR) done */
+	bool failed;        /* epoll reported EPOLLERR */
+	bool rdhup;         /* epoll reported the peer closing: read to the end */
+	struct ssl_st *ssl; /* TLS inspection: bytes go through this TLS session (never spliced) */
+	int pipe[2];        /* splice mode: bytes read from this side wait here */
+	uint32_t piped;     /* bytes in pipe */
 };
 
 /* Where the bytes of one direction end. */

@@ -711,16 +711,19 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("auth basci htpasswd users\n",
 	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
 	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
-	EXPECT_ERRORS("tls-inspect ca a b\n"
-	              "upstream-proxy http://p:3128\ntls-trust x\n"
-	              "inspect all\nno-inspect .webex.com\npinning-learn on\nstate-dir /x\n",
-	              "main.conf:1: 'tls-inspect' is not available in pinhole 0.1",
-	              "main.conf:2: 'upstream-proxy' is not available in pinhole 0.1",
-	              "main.conf:3: 'tls-trust' is not available in pinhole 0.1",
-	              "main.conf:4: 'inspect' is not available in pinhole 0.1",
-	              "main.conf:5: 'no-inspect' is not available in pinhole 0.1",
-	              "main.conf:6: 'pinning-learn' is not available in pinhole 0.1",
-	              "main.conf:7: 'state-dir' is not available in pinhole 0.1");
+	EXPECT_ERRORS("upstream-proxy http://p:3128\n",
+	              "main.conf:1: 'upstream-proxy' is not available in pinhole 0.1");
+	EXPECT_ERRORS("tls-inspect cert a b\nno-inspect *.\npinning-learn maybe\n"
+	              "state-dir /nonexistent/state\n",
+	              "main.conf:1: tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)",
+	              "main.conf:2: bad no-inspect pattern '*.': write example.com, *.example.com or .example.com",
+	              "main.conf:3: pinning-learn takes on or off (and optionally 'after N')",
+	              "main.conf:4: state-dir /nonexistent/state is not a directory (create it, writable by pinhole)");
+	EXPECT_ERRORS("pinning-learn on after 0\n",
+	              "main.conf:1: pinning-learn on after N: N failed handshakes (1 to 100) before a domain is "
+	              "learned");
+	EXPECT_ERRORS("tls-inspect ca /nonexistent/ca.crt /nonexistent/ca.key\n",
+	              "main.conf:1: tls-inspect: cannot open CA key /nonexistent/ca.key: No such file or directory");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
 	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
 	              "'proxy-protocol'?)");
@@ -800,7 +803,7 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("allow port 0\n", "main.conf:1: bad port '0': ports are 1 to 65535");
 	EXPECT_ERRORS("allow all .example.com\n", "main.conf:1: 'all' takes no values, but '.example.com' follows it");
 	EXPECT_ERRORS("allow src 10.0.0.0/8 method\n", "main.conf:1: matcher 'method' needs at least one value");
-	EXPECT_ERRORS("quirk inspect-all\n", "main.conf:1: quirk 'inspect-all' is not available in pinhole 0.1");
+
 	EXPECT_ERRORS("quirk thrtle 64k\n", "main.conf:1: unknown quirk 'thrtle' (did you mean 'throttle'?)");
 	EXPECT_ERRORS("quirk sloppy\n", "main.conf:1: unknown quirk 'sloppy' (one of: http10-connect, no-websocket, "
 	                                "idle-cut, throttle, delay, strict-tls, close-after-407, inspect-all, "

@@ -1,0 +1,2293 @@
+/*
+ * report_cli.c - `pinhole report`: asks running instances for their WebRTC
+ * report over their admin interfaces (plain HTTP/1.1, one blocking request
+ * each), merges the clients and prints them.  The report itself is built
+ * by the daemon (webrtc.h); this file only reads, merges and shows it.
+ */
+#include "report_cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define REPORT_DEFAULT_ADMIN "http://127.0.0.1:3129"
+#define REPORT_DEFAULT_PORT "3129"
+#define REPORT_CONNECT_TIMEOUT_MS 5000
+/* Longest wait for the next bytes of an answer once connected. */
+#define REPORT_IO_TIMEOUT_MS 15000
+#define REPORT_MAX_HEAD (64u << 10)
+#define REPORT_MAX_BODY (32u << 20)
+/* Bytes read off the wire: the body plus its chunk framing. */
+#define REPORT_MAX_RAW (REPORT_MAX_HEAD + REPORT_MAX_BODY + REPORT_MAX_BODY / 4)
+/* Longer numbers are refused rather than handed to strtod. */
+#define REPORT_JSON_MAX_NUMBER 1024
+/* Counts above this are not exact in a JSON number (2^53). */
+#define REPORT_MAX_COUNT 9007199254740992.0
+
+/* ---- allocation: like the daemon, give up on out-of-memory ---- */
+
+static void *oom(size_t n)
+{
+	fprintf(stderr, "pinhole: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	return q ? q : oom(n);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	return p ? p : oom(n * size);
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = xrealloc(NULL, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+/* Grows an array of elements of size sz to hold one more. */
+static void *grow(void *v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 4;
+	return xrealloc(v, *cap * sz);
+}
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_reserve(struct sbuf *b, size_t more)
+{
+	if (b->cap - b->len > more)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+
+	while (cap - b->len <= more)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	sb_reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[256];
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sb_put(b, tmp, (size_t)n);
+		return;
+	}
+	sb_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at s (avail bytes there), 0 if it is
+ * not one: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+static uint32_t utf8_decode(const unsigned char *s, size_t n)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	uint32_t cp = s[0] & lead_mask[n];
+
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+static size_t utf8_put(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Code points a terminal may act on rather than show: C0 and C1 controls,
+ * DEL, and the bidirectional marks and overrides that can make a user agent
+ * display as something it is not. */
+static bool invisible(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* ---- strict JSON ---- */
+
+struct jp {
+	const char *start, *p, *end;
+	const char *why, *err;
+	size_t values;
+};
+
+static bool jp_fail(struct jp *ps, const char *at, const char *why)
+{
+	if (!ps->why) {
+		ps->why = why;
+		ps->err = at;
+	}
+	return false;
+}
+
+static void jp_ws(struct jp *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+		ps->p++;
+}
+
+static void json_clear(struct report_json *v)
+{
+	switch (v->type) {
+	case RJ_STRING:
+		free(v->u.str);
+		break;
+	case RJ_ARRAY:
+		for (size_t i = 0; i < v->n; i++)
+			json_clear(&v->u.items[i]);
+		free(v->u.items);
+		break;
+	case RJ_OBJECT:
+		for (size_t i = 0; i < v->n; i++) {
+			free(v->u.members[i].key);
+			json_clear(&v->u.members[i].value);
+		}
+		free(v->u.members);
+		break;
+	default:
+		break;
+	}
+	v->type = RJ_NULL;
+	v->n = 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The four hex digits of a \u escape at s (before end), or -1. */
+static long hex4(const char *s, const char *end)
+{
+	long v = 0;
+
+	if (end - s < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(s[i]);
+
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* A string at ps->p (the opening quote).  Escapes never lengthen the text,
+ * so the raw span bounds the decoded size. */
+static bool jp_string(struct jp *ps, char **out, size_t *outlen)
+{
+	const char *q = ps->p + 1, *e = q;
+
+	while (e < ps->end && *e != '"')
+		e += (*e == '\\' && ps->end - e >= 2) ? 2 : 1;
+	if (e >= ps->end)
+		return jp_fail(ps, ps->p, "unterminated string");
+
+	char *buf = xrealloc(NULL, (size_t)(e - q) + 1);
+	size_t o = 0;
+	const char *s = q;
+
+	while (s < e) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\') {
+			char x = s[1];
+			long cp;
+
+			switch (x) {
+			case '"':
+			case '\\':
+			case '/':
+				buf[o++] = x;
+				break;
+			case 'b':
+				buf[o++] = '\b';
+				break;
+			case 'f':
+				buf[o++] = '\f';
+				break;
+			case 'n':
+				buf[o++] = '\n';
+				break;
+			case 'r':
+				buf[o++] = '\r';
+				break;
+			case 't':
+				buf[o++] = '\t';
+				break;
+			case 'u':
+				cp = hex4(s + 2, e);
+				if (cp < 0) {
+					free(buf);
+					return jp_fail(ps, s, "bad \\u escape (four hex digits expected)");
+				}
+				if (cp >= 0xdc00 && cp <= 0xdfff) {
+					free(buf);
+					return jp_fail(ps, s, "lone low surrogate in \\u escape");
+				}
+				if (cp >= 0xd800 && cp <= 0xdbff) {
+					long lo = (e - s >= 12 && s[6] == '\\' && s[7] == 'u') ? hex4(s + 8, e) : -1;
+
+					if (lo < 0xdc00 || lo > 0xdfff) {
+						free(buf);
+						return jp_fail(ps, s, "lone high surrogate in \\u escape");
+					}
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					s += 6;
+				}
+				o += utf8_put(buf + o, (uint32_t)cp);
+				s += 4;
+				break;
+			default:
+				free(buf);
+				return jp_fail(ps, s, "unknown escape in string");
+			}
+			s += 2;
+		} else if (c < 0x20) {
+			free(buf);
+			return jp_fail(ps, s, "control character in string (must be escaped)");
+		} else {
+			size_t n = utf8_seq((const unsigned char *)s, (size_t)(e - s));
+
+			if (n == 0) {
+				free(buf);
+				return jp_fail(ps, s, "invalid UTF-8 in string");
+			}
+			memcpy(buf + o, s, n);
+			o += n;
+			s += n;
+		}
+	}
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	ps->p = e + 1;
+	return true;
+}
+
+static bool is_digit(const char *q, const char *end)
+{
+	return q < end && *q >= '0' && *q <= '9';
+}
+
+static bool jp_number(struct jp *ps, struct report_json *out)
+{
+	const char *s = ps->p, *q = s;
+
+	if (q < ps->end && *q == '-')
+		q++;
+	if (!is_digit(q, ps->end))
+		return jp_fail(ps, q, "bad number (digit expected)");
+	if (*q == '0') {
+		q++;
+		if (is_digit(q, ps->end))
+			return jp_fail(ps, q, "leading zero in number");
+	} else {
+		while (is_digit(q, ps->end))
+			q++;
+	}
+	if (q < ps->end && *q == '.') {
+		q++;
+		if (!is_digit(q, ps->end))
+			return jp_fail(ps, q, "bad number (digit expected after '.')");
+		while (is_digit(q, ps->end))
+			q++;
+	}
+	if (q < ps->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < ps->end && (*q == '+' || *q == '-'))
+			q++;
+		if (!is_digit(q, ps->end))
+			return jp_fail(ps, q, "bad number (digit expected in exponent)");
+		while (is_digit(q, ps->end))
+			q++;
+	}
+	size_t n = (size_t)(q - s);
+
+	if (n > REPORT_JSON_MAX_NUMBER)
+		return jp_fail(ps, s, "number longer than 1024 characters");
+
+	char tmp[REPORT_JSON_MAX_NUMBER + 1];
+
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	double d = strtod(tmp, NULL);
+
+	if (!isfinite(d))
+		return jp_fail(ps, s, "number out of range");
+	out->type = RJ_NUMBER;
+	out->u.num = d;
+	ps->p = q;
+	return true;
+}
+
+static bool jp_literal(struct jp *ps, const char *word, enum report_json_type type, struct report_json *out)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+		return jp_fail(ps, ps->p, "unexpected character");
+	ps->p += n;
+	out->type = type;
+	return true;
+}
+
+static bool jp_value(struct jp *ps, struct report_json *out, int depth);
+
+static bool jp_array(struct jp *ps, struct report_json *out, int depth)
+{
+	struct report_json *items = NULL;
+	size_t n = 0, cap = 0;
+
+	if (depth >= REPORT_JSON_MAX_DEPTH)
+		return jp_fail(ps, ps->p, "nested deeper than 64 levels");
+	ps->p++;
+	jp_ws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+	} else {
+		for (;;) {
+			items = grow(items, &cap, n, sizeof(*items));
+			if (!jp_value(ps, &items[n], depth + 1))
+				goto fail;
+			n++;
+			jp_ws(ps);
+			if (ps->p >= ps->end) {
+				jp_fail(ps, ps->p, "unterminated array");
+				goto fail;
+			}
+			if (*ps->p == ']') {
+				ps->p++;
+				break;
+			}
+			if (*ps->p != ',') {
+				jp_fail(ps, ps->p, "',' or ']' expected in array");
+				goto fail;
+			}
+			ps->p++;
+		}
+	}
+	out->type = RJ_ARRAY;
+	out->n = n;
+	out->u.items = items;
+	return true;
+fail:
+	for (size_t i = 0; i < n; i++)
+		json_clear(&items[i]);
+	free(items);
+	return false;
+}
+
+static bool jp_object(struct jp *ps, struct report_json *out, int depth)
+{
+	struct report_json_member *m = NULL;
+	size_t n = 0, cap = 0;
+
+	if (depth >= REPORT_JSON_MAX_DEPTH)
+		return jp_fail(ps, ps->p, "nested deeper than 64 levels");
+	ps->p++;
+	jp_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+	} else {
+		for (;;) {
+			jp_ws(ps);
+			if (ps->p >= ps->end || *ps->p != '"') {
+				jp_fail(ps, ps->p,
+				        ps->p >= ps->end ? "unterminated object" : "string key expected in object");
+				goto fail;
+			}
+			m = grow(m, &cap, n, sizeof(*m));
+			if (!jp_string(ps, &m[n].key, &m[n].keylen))
+				goto fail;
+			jp_ws(ps);
+			if (ps->p >= ps->end || *ps->p != ':') {
+				free(m[n].key);
+				jp_fail(ps, ps->p, "':' expected after key");
+				goto fail;
+			}
+			ps->p++;
+			if (!jp_value(ps, &m[n].value, depth + 1)) {
+				free(m[n].key);
+				goto fail;
+			}
+			n++;
+			jp_ws(ps);
+			if (ps->p >= ps->end) {
+				jp_fail(ps, ps->p, "unterminated object");
+				goto fail;
+			}
+			if (*ps->p == '}') {
+				ps->p++;
+				break;
+			}
+			if (*ps->p != ',') {
+				jp_fail(ps, ps->p, "',' or '}' expected in object");
+				goto fail;
+			}
+			ps->p++;
+		}
+	}
+	out->type = RJ_OBJECT;
+	out->n = n;
+	out->u.members = m;
+	return true;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].key);
+		json_clear(&m[i].value);
+	}
+	free(m);
+	return false;
+}
+
+/* Recursion is bounded: arrays and objects refuse to open past
+ * REPORT_JSON_MAX_DEPTH. */
+static bool jp_value(struct jp *ps, struct report_json *out, int depth)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = RJ_NULL;
+	jp_ws(ps);
+	if (ps->p >= ps->end)
+		return jp_fail(ps, ps->p, "unexpected end of input");
+	if (++ps->values > REPORT_JSON_MAX_VALUES)
+		return jp_fail(ps, ps->p, "more than 2097152 values");
+	switch (*ps->p) {
+	case '{':
+		return jp_object(ps, out, depth);
+	case '[':
+		return jp_array(ps, out, depth);
+	case '"':
+		if (!jp_string(ps, &out->u.str, &out->n))
+			return false;
+		out->type = RJ_STRING;
+		return true;
+	case 't':
+		return jp_literal(ps, "true", RJ_TRUE, out);
+	case 'f':
+		return jp_literal(ps, "false", RJ_FALSE, out);
+	case 'n':
+		return jp_literal(ps, "null", RJ_NULL, out);
+	case ']':
+	case '}':
+		return jp_fail(ps, ps->p, "value expected (trailing comma?)");
+	default:
+		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+			return jp_number(ps, out);
+		return jp_fail(ps, ps->p, "unexpected character");
+	}
+}
+
+struct report_json *report_parse_json(const char *text, size_t len, size_t *err_at, const char **why)
+{
+	if (!text)
+		text = "";
+
+	struct jp ps = { .start = text, .p = text, .end = text + len };
+	struct report_json *v = xcalloc(1, sizeof(*v));
+
+	if (jp_value(&ps, v, 0)) {
+		jp_ws(&ps);
+		if (ps.p == ps.end)
+			return v;
+		jp_fail(&ps, ps.p, "more text after the JSON value");
+		json_clear(v);
+	}
+	free(v);
+	if (err_at)
+		*err_at = (size_t)(ps.err - text);
+	if (why)
+		*why = ps.why;
+	return NULL;
+}
+
+void report_json_free(struct report_json *v)
+{
+	if (!v)
+		return;
+	json_clear(v);
+	free(v);
+}
+
+const struct report_json *report_json_get(const struct report_json *obj, const char *key)
+{
+	if (!obj || obj->type != RJ_OBJECT)
+		return NULL;
+	size_t klen = strlen(key);
+
+	for (size_t i = obj->n; i-- > 0;)
+		if (obj->u.members[i].keylen == klen && memcmp(obj->u.members[i].key, key, klen) == 0)
+			return &obj->u.members[i].value;
+	return NULL;
+}
+
+/* ---- timestamps ---- */
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* An RFC 3339 time ("2026-11-21T10:00:00Z", fractions and offsets too) as
+ * seconds and nanoseconds since the epoch, so instances in different zones
+ * or precisions compare right. */
+static bool parse_time(const char *s, int64_t *sec, long *nsec)
+{
+	int y, mo, d, h, mi, se, oh = 0, om = 0;
+
+	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	const char *p = s + 19;
+	long frac = 0, scale = 100000000;
+
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	int sign = 0;
+
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		sign = 0;
+	} else if ((*p == '+' || *p == '-') && digits(p + 1, 2, &oh) && p[3] == ':' && digits(p + 4, 2, &om) &&
+	           p[6] == '\0' && oh < 24 && om < 60) {
+		sign = *p == '+' ? 1 : -1;
+	} else {
+		return false;
+	}
+	*sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
+	*nsec = frac;
+	return true;
+}
+
+/* Orders two timestamps: "" (not known) first, then text that is not
+ * RFC 3339 (as text), then times (by instant).  A total order, so that
+ * sorting and merging never depend on the order instances answered in. */
+static int time_cmp(const char *a, const char *b)
+{
+	int64_t sa = 0, sb = 0;
+	long na = 0, nb = 0;
+	int ka = !a[0] ? 0 : parse_time(a, &sa, &na) ? 2 : 1;
+	int kb = !b[0] ? 0 : parse_time(b, &sb, &nb) ? 2 : 1;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	if (ka == 2) {
+		if (sa != sb)
+			return sa < sb ? -1 : 1;
+		return (na > nb) - (na < nb);
+	}
+	int c = strcmp(a, b);
+
+	return (c > 0) - (c < 0);
+}
+
+/* ---- the report: reading, merging, sorting ---- */
+
+static const char *const verdict_names[] = { "ok", "degraded", "breaks" };
+
+/* The rank of a verdict or severity, -1 when it is none of the three. */
+static int verdict_rank(const char *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, verdict_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void strv_add_unique(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return;
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static void finding_free(struct report_finding *f)
+{
+	free(f->rule);
+	free(f->severity);
+	strv_free(f->vendors, f->nvendors);
+	free(f->source);
+	free(f->evidence);
+	free(f->advice);
+}
+
+static void client_free(struct report_client *c)
+{
+	free(c->client);
+	free(c->user);
+	free(c->user_agent);
+	free(c->browser);
+	free(c->os);
+	free(c->first_seen);
+	free(c->last_seen);
+	for (size_t i = 0; i < c->nfindings; i++)
+		finding_free(&c->findings[i]);
+	free(c->findings);
+	strv_free(c->instances, c->ninstances);
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nclients; i++)
+		client_free(&r->clients[i]);
+	free(r->clients);
+	free(r->generated);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A JSON string as a C string: a NUL from \u0000 would cut it short, so
+ * such bytes are dropped. */
+static char *str_no_nul(const char *s, size_t n)
+{
+	char *p = xrealloc(NULL, n + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i])
+			p[o++] = s[i];
+	p[o] = '\0';
+	return p;
+}
+
+/* An optional string member: absent or null reads as "". */
+static int get_str(const struct report_json *obj, const char *key, bool required, char **out, const char *where,
+                   char *why, size_t whylen)
+{
+	const struct report_json *v = report_json_get(obj, key);
+
+	*out = NULL;
+	if (!v || v->type == RJ_NULL) {
+		if (required)
+			return fail(why, whylen, "%s: no \"%s\"", where, key);
+		*out = xstrdup("");
+		return 0;
+	}
+	if (v->type != RJ_STRING)
+		return fail(why, whylen, "%s: \"%s\" is not a string", where, key);
+	*out = str_no_nul(v->u.str, v->n);
+	if (required && !**out)
+		return fail(why, whylen, "%s: \"%s\" is empty", where, key);
+	return 0;
+}
+
+static int get_count(const struct report_json *obj, const char *key, uint64_t *out, const char *where, char *why,
+                     size_t whylen)
+{
+	const struct report_json *v = report_json_get(obj, key);
+
+	*out = 0;
+	if (!v || v->type == RJ_NULL)
+		return 0;
+	if (v->type != RJ_NUMBER || !(v->u.num >= 0 && v->u.num <= REPORT_MAX_COUNT) ||
+	    (double)(uint64_t)v->u.num != v->u.num)
+		return fail(why, whylen, "%s: \"%s\" is not a whole number >= 0", where, key);
+	*out = (uint64_t)v->u.num;
+	return 0;
+}
+
+/* A value from the network inside an error message: short and safe. */
+static const char *quoted(const char *s, char *buf, size_t len)
+{
+	report_term_safe(s, 40, buf, len);
+	return buf;
+}
+
+static int read_finding(const struct report_json *fj, struct report_finding *f, const char *where, char *why,
+                        size_t whylen)
+{
+	char q[200];
+
+	if (fj->type != RJ_OBJECT)
+		return fail(why, whylen, "%s is not an object", where);
+	if (get_str(fj, "rule", true, &f->rule, where, why, whylen) ||
+	    get_str(fj, "severity", false, &f->severity, where, why, whylen) ||
+	    get_str(fj, "source", false, &f->source, where, why, whylen) ||
+	    get_str(fj, "evidence", false, &f->evidence, where, why, whylen) ||
+	    get_str(fj, "advice", false, &f->advice, where, why, whylen) ||
+	    get_count(fj, "count", &f->count, where, why, whylen))
+		return -1;
+	if (f->severity[0] && verdict_rank(f->severity) < 0)
+		return fail(why, whylen, "%s: severity '%s' is not breaks, degraded or ok", where,
+		            quoted(f->severity, q, sizeof(q)));
+
+	const struct report_json *vj = report_json_get(fj, "vendors");
+
+	if (!vj || vj->type == RJ_NULL)
+		return 0;
+	if (vj->type != RJ_ARRAY)
+		return fail(why, whylen, "%s: \"vendors\" is not an array", where);
+	for (size_t i = 0; i < vj->n; i++) {
+		if (vj->u.items[i].type != RJ_STRING)
+			return fail(why, whylen, "%s: vendors[%zu] is not a string", where, i);
+		char *s = str_no_nul(vj->u.items[i].u.str, vj->u.items[i].n);
+
+		strv_add_unique(&f->vendors, &f->nvendors, s);
+		free(s);
+	}
+	return 0;
+}
+
+static int read_client(const struct report_json *cj, struct report_client *c, const char *instance, const char *where,
+                       char *why, size_t whylen)
+{
+	char *verdict = NULL, q[200];
+
+	if (cj->type != RJ_OBJECT)
+		return fail(why, whylen, "%s is not an object", where);
+	if (get_str(cj, "client", true, &c->client, where, why, whylen) ||
+	    get_str(cj, "user", false, &c->user, where, why, whylen) ||
+	    get_str(cj, "user_agent", false, &c->user_agent, where, why, whylen) ||
+	    get_str(cj, "browser", false, &c->browser, where, why, whylen) ||
+	    get_str(cj, "os", false, &c->os, where, why, whylen) ||
+	    get_str(cj, "first_seen", false, &c->first_seen, where, why, whylen) ||
+	    get_str(cj, "last_seen", false, &c->last_seen, where, why, whylen) ||
+	    get_count(cj, "requests", &c->requests, where, why, whylen) ||
+	    get_str(cj, "verdict", true, &verdict, where, why, whylen)) {
+		free(verdict);
+		return -1;
+	}
+	int rank = verdict_rank(verdict);
+
+	if (rank < 0) {
+		fail(why, whylen, "%s: verdict '%s' is not breaks, degraded or ok", where,
+		     quoted(verdict, q, sizeof(q)));
+		free(verdict);
+		return -1;
+	}
+	free(verdict);
+	c->verdict = (enum report_verdict)rank;
+	if (instance)
+		strv_add_unique(&c->instances, &c->ninstances, instance);
+
+	/* A report this command wrote (--json) names its instances too. */
+	const struct report_json *ij = report_json_get(cj, "instances");
+
+	if (ij && ij->type != RJ_NULL) {
+		if (ij->type != RJ_ARRAY)
+			return fail(why, whylen, "%s: \"instances\" is not an array", where);
+		for (size_t i = 0; i < ij->n; i++) {
+			if (ij->u.items[i].type != RJ_STRING)
+				return fail(why, whylen, "%s: instances[%zu] is not a string", where, i);
+			char *s = str_no_nul(ij->u.items[i].u.str, ij->u.items[i].n);
+
+			strv_add_unique(&c->instances, &c->ninstances, s);
+			free(s);
+		}
+	}
+
+	const struct report_json *fs = report_json_get(cj, "findings");
+
+	if (!fs || fs->type == RJ_NULL)
+		return 0;
+	if (fs->type != RJ_ARRAY)
+		return fail(why, whylen, "%s: \"findings\" is not an array", where);
+	c->findings = xcalloc(fs->n, sizeof(*c->findings));
+	for (size_t i = 0; i < fs->n; i++) {
+		char fwhere[96];
+
+		snprintf(fwhere, sizeof(fwhere), "%s.findings[%zu]", where, i);
+		c->nfindings++;
+		if (read_finding(&fs->u.items[i], &c->findings[i], fwhere, why, whylen))
+			return -1;
+	}
+	return 0;
+}
+
+/* A failed read frees what it made so far (the free functions take the
+ * NULL strings it may leave). */
+int report_from_json(const struct report_json *doc, const char *instance, struct report *out, char *why, size_t whylen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!doc || doc->type != RJ_OBJECT)
+		return fail(why, whylen, "the answer is not a JSON object");
+
+	const struct report_json *cs = report_json_get(doc, "clients");
+
+	if (!cs || cs->type != RJ_ARRAY)
+		return fail(why, whylen, "no \"clients\" array");
+	if (get_str(doc, "generated", false, &out->generated, "the report", why, whylen))
+		goto fail;
+	out->clients = xcalloc(cs->n, sizeof(*out->clients));
+	for (size_t i = 0; i < cs->n; i++) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "clients[%zu]", i);
+		out->nclients++;
+		if (read_client(&cs->u.items[i], &out->clients[i], instance, where, why, whylen))
+			goto fail;
+	}
+	return 0;
+fail:
+	report_free(out);
+	return -1;
+}
+
+static void finding_copy(struct report_finding *d, const struct report_finding *s)
+{
+	d->rule = xstrdup(s->rule);
+	d->severity = xstrdup(s->severity);
+	d->source = xstrdup(s->source);
+	d->evidence = xstrdup(s->evidence);
+	d->advice = xstrdup(s->advice);
+	d->count = s->count;
+	d->vendors = NULL;
+	d->nvendors = 0;
+	for (size_t i = 0; i < s->nvendors; i++)
+		strv_add_unique(&d->vendors, &d->nvendors, s->vendors[i]);
+}
+
+static void client_copy(struct report_client *d, const struct report_client *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->client = xstrdup(s->client);
+	d->user = xstrdup(s->user);
+	d->user_agent = xstrdup(s->user_agent);
+	d->browser = xstrdup(s->browser);
+	d->os = xstrdup(s->os);
+	d->first_seen = xstrdup(s->first_seen);
+	d->last_seen = xstrdup(s->last_seen);
+	d->requests = s->requests;
+	d->verdict = s->verdict;
+	d->findings = xcalloc(s->nfindings, sizeof(*d->findings));
+	d->nfindings = s->nfindings;
+	for (size_t i = 0; i < s->nfindings; i++)
+		finding_copy(&d->findings[i], &s->findings[i]);
+	for (size_t i = 0; i < s->ninstances; i++)
+		strv_add_unique(&d->instances, &d->ninstances, s->instances[i]);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Takes src into *dst when it says more: dst unknown, or src newer and
+ * known. */
+static void take(char **dst, const char *src, bool newer)
+{
+	if (!src[0] || (!newer && (*dst)[0]))
+		return;
+	free(*dst);
+	*dst = xstrdup(src);
+}
+
+static void merge_finding(struct report_finding *m, const struct report_finding *f, bool newer)
+{
+	int rm = verdict_rank(m->severity), rf = verdict_rank(f->severity);
+
+	m->count = sat_add(m->count, f->count);
+	if (rf > rm) {
+		free(m->severity);
+		m->severity = xstrdup(f->severity);
+	}
+	for (size_t i = 0; i < f->nvendors; i++)
+		strv_add_unique(&m->vendors, &m->nvendors, f->vendors[i]);
+	take(&m->source, f->source, newer);
+	take(&m->evidence, f->evidence, newer);
+	take(&m->advice, f->advice, newer);
+}
+
+static void merge_client(struct report_client *m, const struct report_client *c)
+{
+	/* Decided before last_seen moves: what was seen last describes the
+	 * client as it is now (its current browser, the latest evidence). */
+	bool newer = time_cmp(c->last_seen, m->last_seen) >= 0;
+
+	m->requests = sat_add(m->requests, c->requests);
+	if (c->first_seen[0] && (!m->first_seen[0] || time_cmp(c->first_seen, m->first_seen) < 0)) {
+		free(m->first_seen);
+		m->first_seen = xstrdup(c->first_seen);
+	}
+	take(&m->last_seen, c->last_seen, newer);
+	take(&m->user_agent, c->user_agent, newer);
+	take(&m->browser, c->browser, newer);
+	take(&m->os, c->os, newer);
+	if (c->verdict > m->verdict)
+		m->verdict = c->verdict;
+	for (size_t i = 0; i < c->nfindings; i++) {
+		const struct report_finding *f = &c->findings[i];
+		size_t j;
+
+		for (j = 0; j < m->nfindings; j++)
+			if (strcmp(m->findings[j].rule, f->rule) == 0)
+				break;
+		if (j < m->nfindings) {
+			merge_finding(&m->findings[j], f, newer);
+		} else {
+			m->findings = xrealloc(m->findings, (m->nfindings + 1) * sizeof(*m->findings));
+			finding_copy(&m->findings[m->nfindings++], f);
+		}
+	}
+	for (size_t i = 0; i < c->ninstances; i++)
+		strv_add_unique(&m->instances, &m->ninstances, c->instances[i]);
+}
+
+void report_merge(struct report *into, const struct report *from)
+{
+	size_t cap = into->nclients;
+
+	if (!into->generated)
+		into->generated = xstrdup("");
+	if (from->generated && time_cmp(from->generated, into->generated) > 0) {
+		free(into->generated);
+		into->generated = xstrdup(from->generated);
+	}
+	for (size_t i = 0; i < from->nclients; i++) {
+		const struct report_client *c = &from->clients[i];
+		size_t j;
+
+		for (j = 0; j < into->nclients; j++)
+			if (strcmp(into->clients[j].client, c->client) == 0 &&
+			    strcmp(into->clients[j].user, c->user) == 0)
+				break;
+		if (j < into->nclients) {
+			merge_client(&into->clients[j], c);
+			continue;
+		}
+		into->clients = grow(into->clients, &cap, into->nclients, sizeof(*into->clients));
+		client_copy(&into->clients[into->nclients++], c);
+	}
+}
+
+static int finding_order(const void *a, const void *b)
+{
+	const struct report_finding *x = a, *y = b;
+	int rx = verdict_rank(x->severity), ry = verdict_rank(y->severity);
+
+	if (rx != ry)
+		return ry - rx;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->rule, y->rule);
+}
+
+static int client_order(const void *a, const void *b)
+{
+	const struct report_client *x = a, *y = b;
+	int c;
+
+	if (x->verdict != y->verdict)
+		return (int)y->verdict - (int)x->verdict;
+	if ((c = time_cmp(y->last_seen, x->last_seen)) != 0)
+		return c;
+	if ((c = strcmp(x->client, y->client)) != 0)
+		return c;
+	return strcmp(x->user, y->user);
+}
+
+void report_sort(struct report *r)
+{
+	if (r->nclients > 1)
+		qsort(r->clients, r->nclients, sizeof(*r->clients), client_order);
+	for (size_t i = 0; i < r->nclients; i++)
+		if (r->clients[i].nfindings > 1)
+			qsort(r->clients[i].findings, r->clients[i].nfindings, sizeof(*r->clients[i].findings),
+			      finding_order);
+}
+
+/* ---- output ---- */
+
+/* Escapes for JSON; controls, C1 and bidirectional marks as \u so that
+ * the output is safe to cat to a terminal too.  s is valid UTF-8 (it came
+ * through the parser); a stray invalid byte becomes U+FFFD. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	sb_put(b, "\"", 1);
+	while (*p) {
+		size_t n = utf8_seq(p, strnlen((const char *)p, 4));
+		uint32_t cp = n ? utf8_decode(p, n) : 0xfffd;
+
+		if (cp == '"' || cp == '\\') {
+			sb_put(b, "\\", 1);
+			sb_put(b, (const char *)p, 1);
+		} else if (cp == '\n') {
+			sb_puts(b, "\\n");
+		} else if (cp == '\t') {
+			sb_puts(b, "\\t");
+		} else if (cp == '\r') {
+			sb_puts(b, "\\r");
+		} else if (invisible(cp)) {
+			sb_printf(b, "\\u%04x", (unsigned)cp);
+		} else if (n == 0) {
+			sb_puts(b, "\xef\xbf\xbd");
+		} else {
+			sb_put(b, (const char *)p, n);
+		}
+		p += n ? n : 1;
+	}
+	sb_put(b, "\"", 1);
+}
+
+/* "" (not known) is written as null. */
+static void sb_json_opt(struct sbuf *b, const char *s)
+{
+	if (s && s[0])
+		sb_json_str(b, s);
+	else
+		sb_puts(b, "null");
+}
+
+static void sb_json_strv(struct sbuf *b, char *const *v, size_t n)
+{
+	sb_put(b, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_put(b, ",", 1);
+		sb_json_str(b, v[i]);
+	}
+	sb_put(b, "]", 1);
+}
+
+char *report_to_json(const struct report *r, const struct report_instance *inst, size_t ninst, size_t *len)
+{
+	struct sbuf b = { 0 };
+
+	sb_puts(&b, "{\"generated\":");
+	sb_json_opt(&b, r->generated);
+	sb_puts(&b, ",\"instances\":[");
+	for (size_t i = 0; i < ninst; i++) {
+		sb_puts(&b, i ? ",\n{\"instance\":" : "\n{\"instance\":");
+		sb_json_str(&b, inst[i].name);
+		if (inst[i].error) {
+			sb_puts(&b, ",\"error\":");
+			sb_json_str(&b, inst[i].error);
+		} else {
+			sb_puts(&b, ",\"generated\":");
+			sb_json_opt(&b, inst[i].generated);
+			sb_printf(&b, ",\"clients\":%zu", inst[i].nclients);
+		}
+		sb_puts(&b, "}");
+	}
+	sb_puts(&b, "],\"clients\":[");
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct report_client *c = &r->clients[i];
+
+		sb_puts(&b, i ? ",\n{\"client\":" : "\n{\"client\":");
+		sb_json_str(&b, c->client);
+		sb_puts(&b, ",\"user\":");
+		sb_json_opt(&b, c->user);
+		sb_puts(&b, ",\"user_agent\":");
+		sb_json_opt(&b, c->user_agent);
+		sb_puts(&b, ",\"browser\":");
+		sb_json_opt(&b, c->browser);
+		sb_puts(&b, ",\"os\":");
+		sb_json_opt(&b, c->os);
+		sb_puts(&b, ",\"first_seen\":");
+		sb_json_opt(&b, c->first_seen);
+		sb_puts(&b, ",\"last_seen\":");
+		sb_json_opt(&b, c->last_seen);
+		sb_printf(&b, ",\"requests\":%llu,\"verdict\":\"%s\",\"findings\":[", (unsigned long long)c->requests,
+		          verdict_names[c->verdict]);
+		for (size_t j = 0; j < c->nfindings; j++) {
+			const struct report_finding *f = &c->findings[j];
+
+			sb_puts(&b, j ? ",{\"rule\":" : "{\"rule\":");
+			sb_json_str(&b, f->rule);
+			sb_puts(&b, ",\"severity\":");
+			sb_json_opt(&b, f->severity);
+			sb_puts(&b, ",\"vendors\":");
+			sb_json_strv(&b, f->vendors, f->nvendors);
+			sb_puts(&b, ",\"source\":");
+			sb_json_opt(&b, f->source);
+			sb_printf(&b, ",\"count\":%llu,\"evidence\":", (unsigned long long)f->count);
+			sb_json_opt(&b, f->evidence);
+			sb_puts(&b, ",\"advice\":");
+			sb_json_opt(&b, f->advice);
+			sb_puts(&b, "}");
+		}
+		sb_puts(&b, "],\"instances\":");
+		sb_json_strv(&b, c->instances, c->ninstances);
+		sb_puts(&b, "}");
+	}
+	sb_puts(&b, "]}\n");
+	if (len)
+		*len = b.len;
+	return b.p;
+}
+
+/* The next character worth showing at *ps, as UTF-8 in out; 0 at the end.
+ * Tabs and line breaks become a space so that a value stays on its line;
+ * an invalid byte shows as '?'. */
+static size_t next_visible(const unsigned char **ps, char out[4])
+{
+	const unsigned char *s = *ps;
+
+	while (*s) {
+		size_t n = utf8_seq(s, strnlen((const char *)s, 4));
+
+		if (n == 0) {
+			*ps = s + 1;
+			out[0] = '?';
+			return 1;
+		}
+		uint32_t cp = utf8_decode(s, n);
+
+		s += n;
+		if (cp == '\t' || cp == '\n' || cp == '\r') {
+			*ps = s;
+			out[0] = ' ';
+			return 1;
+		}
+		if (invisible(cp))
+			continue;
+		memcpy(out, s - n, n);
+		*ps = s;
+		return n;
+	}
+	*ps = s;
+	return 0;
+}
+
+size_t report_term_safe(const char *s, size_t maxcols, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char ch[4];
+	size_t total = 0, n, o = 0, cps = 0;
+
+	while (next_visible(&p, ch))
+		total++;
+	bool cut = maxcols && total > maxcols;
+	size_t limit = cut ? (maxcols > 3 ? maxcols - 3 : maxcols) : total;
+
+	p = (const unsigned char *)s;
+	while (cps < limit && (n = next_visible(&p, ch)) != 0) {
+		if (o + n + 4 > outlen) {
+			cut = true;
+			break;
+		}
+		memcpy(out + o, ch, n);
+		o += n;
+		cps++;
+	}
+	if (cut && maxcols != limit && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+		cps += 3;
+	}
+	if (outlen)
+		out[o < outlen ? o : outlen - 1] = '\0';
+	return cps;
+}
+
+/* A terminal-safe copy and its width in code points. */
+struct cell {
+	char *s;
+	size_t w;
+};
+
+static struct cell cell_make(const char *s, size_t maxcols)
+{
+	struct cell c;
+	size_t len = strlen(s) + 4;
+
+	c.s = xrealloc(NULL, len);
+	c.w = report_term_safe(s, maxcols, c.s, len);
+	return c;
+}
+
+static void put_cell(FILE *f, const struct cell *c, size_t width, bool right)
+{
+	if (right)
+		fprintf(f, "%*s", (int)(width > c->w ? width - c->w : 0), "");
+	fputs(c->s, f);
+	if (!right)
+		fprintf(f, "%*s", (int)(width > c->w ? width - c->w : 0), "");
+}
+
+enum { COL_CLIENT, COL_USER, COL_AGENT, COL_VERDICT, COL_REQUESTS, COL_LAST, NCOLS };
+
+static const char *const col_names[NCOLS] = { "CLIENT", "USER", "BROWSER/OS", "VERDICT", "REQUESTS", "LAST SEEN" };
+/* Caps that keep a row within about 120 columns: an IPv6 address fits. */
+static const size_t col_max[NCOLS] = { 39, 16, 24, 8, 12, 25 };
+
+static void row_cells(const struct report_client *c, struct cell *cells)
+{
+	char req[24];
+	struct sbuf agent = { 0 };
+
+	if (c->browser[0] && c->os[0])
+		sb_printf(&agent, "%s/%s", c->browser, c->os);
+	else if (c->browser[0] || c->os[0])
+		sb_puts(&agent, c->browser[0] ? c->browser : c->os);
+	else
+		sb_puts(&agent, c->user_agent[0] ? c->user_agent : "-");
+	snprintf(req, sizeof(req), "%llu", (unsigned long long)c->requests);
+	cells[COL_CLIENT] = cell_make(c->client, col_max[COL_CLIENT]);
+	cells[COL_USER] = cell_make(c->user[0] ? c->user : "-", col_max[COL_USER]);
+	cells[COL_AGENT] = cell_make(agent.p, col_max[COL_AGENT]);
+	cells[COL_VERDICT] = cell_make(verdict_names[c->verdict], 0);
+	cells[COL_REQUESTS] = cell_make(req, 0);
+	cells[COL_LAST] = cell_make(c->last_seen[0] ? c->last_seen : "-", col_max[COL_LAST]);
+	free(agent.p);
+}
+
+static void print_findings(FILE *f, const struct report_client *c)
+{
+	size_t rule_w = 0;
+	struct cell *rules = xcalloc(c->nfindings, sizeof(*rules));
+
+	for (size_t i = 0; i < c->nfindings; i++) {
+		rules[i] = cell_make(c->findings[i].rule, 32);
+		rule_w = rules[i].w > rule_w ? rules[i].w : rule_w;
+	}
+	for (size_t i = 0; i < c->nfindings; i++) {
+		const struct report_finding *fd = &c->findings[i];
+		struct cell sev = cell_make(fd->severity[0] ? fd->severity : "-", 8);
+
+		fputs("    ", f);
+		put_cell(f, &rules[i], rule_w, false);
+		fputs("  ", f);
+		put_cell(f, &sev, 8, false);
+		fprintf(f, "  x%llu", (unsigned long long)fd->count);
+		for (size_t v = 0; v < fd->nvendors; v++) {
+			struct cell vc = cell_make(fd->vendors[v], 24);
+
+			fputs(v ? ", " : "  ", f);
+			fputs(vc.s, f);
+			free(vc.s);
+		}
+		fputc('\n', f);
+		if (fd->evidence[0]) {
+			struct cell e = cell_make(fd->evidence, 0);
+
+			fprintf(f, "        evidence: %s\n", e.s);
+			free(e.s);
+		}
+		if (fd->advice[0]) {
+			struct cell a = cell_make(fd->advice, 0);
+
+			fprintf(f, "        fix: %s\n", a.s);
+			free(a.s);
+		}
+		free(sev.s);
+		free(rules[i].s);
+	}
+	free(rules);
+}
+
+void report_print_table(FILE *f, const struct report *r, size_t ninstances_answered)
+{
+	size_t width[NCOLS], counts[3] = { 0 };
+	struct cell *cells = xcalloc(r->nclients * NCOLS, sizeof(*cells));
+
+	for (int k = 0; k < NCOLS; k++)
+		width[k] = strlen(col_names[k]);
+	for (size_t i = 0; i < r->nclients; i++) {
+		row_cells(&r->clients[i], &cells[i * NCOLS]);
+		for (int k = 0; k < NCOLS; k++)
+			if (cells[i * NCOLS + k].w > width[k])
+				width[k] = cells[i * NCOLS + k].w;
+		counts[r->clients[i].verdict]++;
+	}
+	if (r->nclients) {
+		for (int k = 0; k < NCOLS; k++) {
+			struct cell h = { (char *)col_names[k], strlen(col_names[k]) };
+
+			if (k)
+				fputs("  ", f);
+			if (k == NCOLS - 1)
+				fputs(h.s, f);
+			else
+				put_cell(f, &h, width[k], k == COL_REQUESTS);
+		}
+		fputc('\n', f);
+	}
+	bool spaced = false;
+
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct report_client *c = &r->clients[i];
+		bool detail = c->nfindings || ninstances_answered > 1;
+
+		/* A blank line around blocks with detail lines, so that the
+		 * rows stay easy to tell from their findings. */
+		if (i && (detail || spaced))
+			fputc('\n', f);
+		for (int k = 0; k < NCOLS; k++) {
+			if (k)
+				fputs("  ", f);
+			if (k == NCOLS - 1)
+				fputs(cells[i * NCOLS + k].s, f);
+			else
+				put_cell(f, &cells[i * NCOLS + k], width[k], k == COL_REQUESTS);
+		}
+		fputc('\n', f);
+		print_findings(f, c);
+		if (ninstances_answered > 1) {
+			fputs("    seen by", f);
+			for (size_t j = 0; j < c->ninstances; j++) {
+				struct cell ic = cell_make(c->instances[j], 0);
+
+				fprintf(f, "%s%s", j ? ", " : " ", ic.s);
+				free(ic.s);
+			}
+			fputc('\n', f);
+		}
+		spaced = detail;
+	}
+	for (size_t i = 0; i < r->nclients * NCOLS; i++)
+		free(cells[i].s);
+	free(cells);
+	if (r->nclients)
+		fputc('\n', f);
+	fprintf(f, "%zu client%s: %zu breaks, %zu degraded, %zu ok\n", r->nclients, r->nclients == 1 ? "" : "s",
+	        counts[REPORT_BREAKS], counts[REPORT_DEGRADED], counts[REPORT_OK]);
+}
+
+/* ---- admin URLs ---- */
+
+struct admin_url {
+	char *host;        /* without brackets */
+	char port[6];      /* decimal */
+	char *prefix;      /* "" or "/path", no trailing '/' */
+	char *user, *pass; /* NULL when not given */
+	char *name;        /* "host:port/prefix": what messages show */
+	char *hostport;    /* for the Host header */
+};
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void admin_url_free(struct admin_url *u)
+{
+	free(u->host);
+	free(u->prefix);
+	wipe_free(u->user);
+	wipe_free(u->pass);
+	free(u->name);
+	free(u->hostport);
+	memset(u, 0, sizeof(*u));
+}
+
+/* The URL for messages: a user:password@ part is shown as "...@". */
+static char *url_redacted(const char *url)
+{
+	const char *s = strstr(url, "://");
+
+	s = s ? s + 3 : url;
+	size_t alen = strcspn(s, "/?#");
+	const char *at = memrchr(s, '@', alen);
+	struct sbuf b = { 0 };
+
+	if (!at)
+		return xstrdup(url);
+	sb_put(&b, url, (size_t)(s - url));
+	sb_puts(&b, "...");
+	sb_puts(&b, at);
+	return b.p;
+}
+
+/* Percent-decodes n bytes of s; NULL on a bad escape or an encoded NUL. */
+static char *pct_decode(const char *s, size_t n)
+{
+	char *out = xrealloc(NULL, n + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+		int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+
+		if (lo < 0 || (hi == 0 && lo == 0)) {
+			explicit_bzero(out, n + 1);
+			free(out);
+			return NULL;
+		}
+		out[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static bool host_char(char c, bool bracketed)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+	       c == '_' || (bracketed && (c == ':' || c == '%'));
+}
+
+/* http://[user:pass@]host[:port][/prefix]; the scheme may be left out. */
+static int admin_url_parse(const char *url, struct admin_url *u, char *why, size_t whylen)
+{
+	const char *s = url;
+
+	memset(u, 0, sizeof(*u));
+	if (strncasecmp(s, "https://", 8) == 0)
+		return fail(why, whylen,
+		            "the admin interface speaks plain HTTP, not HTTPS: use http://HOST:PORT (reach a remote "
+		            "one through an SSH tunnel or a TLS-terminating proxy)");
+	if (strncasecmp(s, "http://", 7) == 0)
+		s += 7;
+	else if (strstr(s, "://"))
+		return fail(why, whylen, "only http:// URLs are understood");
+
+	const char *aend = s + strcspn(s, "/?#");
+	const char *at = memrchr(s, '@', (size_t)(aend - s));
+	const char *h = s;
+
+	if (at) {
+		const char *colon = memchr(s, ':', (size_t)(at - s));
+		const char *uend = colon ? colon : at;
+
+		u->user = pct_decode(s, (size_t)(uend - s));
+		u->pass = colon ? pct_decode(colon + 1, (size_t)(at - colon - 1)) : NULL;
+		if (!u->user || (colon && !u->pass))
+			return fail(why, whylen, "bad %%-escape in the user name or password (%%XX, not %%00)");
+		if (strchr(u->user, ':'))
+			return fail(why, whylen, "the user name must not contain ':'");
+		if (!u->user[0])
+			return fail(why, whylen, "empty user name before '@'");
+		h = at + 1;
+	}
+
+	const char *rest;
+	bool bracketed = *h == '[';
+
+	if (bracketed) {
+		const char *close = memchr(h, ']', (size_t)(aend - h));
+
+		if (!close)
+			return fail(why, whylen, "missing ']' after the IPv6 address");
+		u->host = xstrndup(h + 1, (size_t)(close - h - 1));
+		rest = close + 1;
+		if (rest < aend && *rest != ':')
+			return fail(why, whylen, "':PORT' or '/' expected after ']'");
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(aend - h));
+
+		if (colon && memchr(colon + 1, ':', (size_t)(aend - colon - 1)))
+			return fail(why, whylen, "an IPv6 address goes in brackets: http://[::1]:3129");
+		rest = colon ? colon : aend;
+		u->host = xstrndup(h, (size_t)(rest - h));
+	}
+	if (!u->host[0])
+		return fail(why, whylen, "no host name");
+	for (const char *c = u->host; *c; c++)
+		if (!host_char(*c, bracketed))
+			return fail(why, whylen, "bad character in the host name");
+
+	if (rest < aend) {
+		const char *p = rest + 1;
+		size_t n = (size_t)(aend - p);
+		long port = 0;
+
+		if (n == 0 || n > 5)
+			return fail(why, whylen, "the port must be a number from 1 to 65535");
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return fail(why, whylen, "the port must be a number from 1 to 65535");
+			port = port * 10 + (p[i] - '0');
+		}
+		if (port < 1 || port > 65535)
+			return fail(why, whylen, "the port must be a number from 1 to 65535");
+		snprintf(u->port, sizeof(u->port), "%ld", port);
+	} else {
+		snprintf(u->port, sizeof(u->port), "%s", REPORT_DEFAULT_PORT);
+	}
+
+	size_t plen = strlen(aend);
+
+	if (strpbrk(aend, "?#"))
+		return fail(why, whylen, "a query or fragment has no place in an admin URL");
+	for (size_t i = 0; i < plen; i++)
+		if ((unsigned char)aend[i] <= 0x20 || (unsigned char)aend[i] >= 0x7f)
+			return fail(why, whylen, "bad character in the path");
+	while (plen && aend[plen - 1] == '/')
+		plen--;
+	u->prefix = xstrndup(aend, plen);
+
+	struct sbuf b = { 0 };
+
+	sb_printf(&b, bracketed ? "[%s]:%s" : "%s:%s", u->host, u->port);
+	u->hostport = xstrdup(b.p);
+	sb_puts(&b, u->prefix);
+	u->name = b.p;
+	return 0;
+}
+
+/* ---- a small blocking HTTP/1.1 client ---- */
+
+static void errno_phrase(int err, char *why, size_t whylen)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		snprintf(why, whylen, "connection refused");
+		break;
+	case ETIMEDOUT:
+		snprintf(why, whylen, "no answer within %d s", REPORT_CONNECT_TIMEOUT_MS / 1000);
+		break;
+	case ECONNRESET:
+		snprintf(why, whylen, "connection reset");
+		break;
+	case EHOSTUNREACH:
+		snprintf(why, whylen, "host unreachable");
+		break;
+	case ENETUNREACH:
+		snprintf(why, whylen, "network unreachable");
+		break;
+	default:
+		snprintf(why, whylen, "%s", strerror(err));
+		if (why[0] >= 'A' && why[0] <= 'Z')
+			why[0] = (char)(why[0] + 32);
+		break;
+	}
+}
+
+static int wait_fd(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+
+	do
+		n = poll(&p, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	return n > 0 ? 0 : -1;
+}
+
+static int dial(const struct admin_url *u, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
+	int rc = getaddrinfo(u->host, u->port, &hints, &res), err = 0, fd = -1;
+
+	if (rc)
+		return fail(why, whylen, "cannot resolve %s: %s", u->host,
+		            rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		err = errno;
+		if (err == EINPROGRESS) {
+			socklen_t l = sizeof(err);
+
+			if (wait_fd(fd, POLLOUT, REPORT_CONNECT_TIMEOUT_MS) < 0)
+				err = errno;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+				err = errno;
+			if (err == 0)
+				break;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		errno_phrase(err ? err : ECONNREFUSED, why, whylen);
+	return fd;
+}
+
+struct http_answer {
+	int status;
+	char reason[128]; /* terminal-safe */
+	size_t head_len;  /* bytes before the body */
+	bool chunked, has_length;
+	uint64_t length;
+};
+
+static bool header_is(const char *line, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	return n > k && line[k] == ':' && strncasecmp(line, name, k) == 0;
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* What the peer sent instead of an HTTP answer, made safe to show. */
+static int not_http(const char *p, size_t n, char *why, size_t whylen)
+{
+	char tmp[64], shown[80];
+
+	size_t k = 0;
+
+	while (k < n && k < 40 && p[k] && p[k] != '\r' && p[k] != '\n')
+		k++;
+	snprintf(tmp, sizeof(tmp), "%.*s", (int)k, p);
+	report_term_safe(tmp, 40, shown, sizeof(shown));
+	return fail(why, whylen, "not an HTTP answer (it starts with '%s'): is this the admin address?", shown);
+}
+
+/* The head of the answer in buf: 1 parsed, 0 incomplete, -1 not HTTP or
+ * not usable.  Interim 1xx answers are skipped. */
+static int parse_head(const char *buf, size_t len, struct http_answer *a, char *why, size_t whylen)
+{
+	size_t off = 0;
+
+	for (;;) {
+		size_t pos = off, end = 0;
+
+		/* Something else on that port (SSH, a TLS server) shows at once. */
+		if (memcmp(buf + off, "HTTP/", len - off < 5 ? len - off : 5) != 0)
+			return not_http(buf + off, len - off, why, whylen);
+
+		memset(a, 0, sizeof(*a));
+		for (bool first = true;; first = false) {
+			const char *nl = memchr(buf + pos, '\n', len - pos);
+
+			if (!nl)
+				return len - off > REPORT_MAX_HEAD
+				               ? fail(why, whylen, "answer header larger than 64 KiB")
+				               : 0;
+			size_t ll = (size_t)(nl - (buf + pos));
+			bool blank = ll == 0 || (ll == 1 && buf[pos] == '\r');
+
+			pos = (size_t)(nl - buf) + 1;
+			if (pos - off > REPORT_MAX_HEAD)
+				return fail(why, whylen, "answer header larger than 64 KiB");
+			if (blank && first)
+				return fail(why, whylen, "not an HTTP answer (it starts with an empty line)");
+			if (blank) {
+				end = pos;
+				break;
+			}
+		}
+
+		const char *line = buf + off, *snl = memchr(line, '\n', end - off);
+		size_t ll = (size_t)(snl - line);
+
+		if (ll && line[ll - 1] == '\r')
+			ll--;
+		if (ll < 12 || memcmp(line, "HTTP/1.", 7) != 0 || line[7] < '0' || line[7] > '9' || line[8] != ' ' ||
+		    line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' ||
+		    line[11] > '9' || (ll > 12 && line[12] != ' '))
+			return not_http(line, ll, why, whylen);
+		a->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+		if (ll > 13) {
+			char tmp[128];
+
+			snprintf(tmp, sizeof(tmp), "%.*s", (int)(ll - 13 < 100 ? ll - 13 : 100), line + 13);
+			report_term_safe(tmp, 60, a->reason, sizeof(a->reason));
+		}
+		if (a->status == 101)
+			return fail(why, whylen, "unexpected HTTP 101 (protocol switch)");
+		if (a->status < 200) {
+			off = end;
+			continue;
+		}
+		for (size_t p = (size_t)(snl - buf) + 1; p < end;) {
+			const char *h = buf + p, *nl = memchr(h, '\n', end - p);
+			size_t hl = (size_t)(nl - h);
+
+			p += hl + 1;
+			if (hl && h[hl - 1] == '\r')
+				hl--;
+			if (header_is(h, hl, "content-length")) {
+				const char *v = h + 15;
+				size_t vn = hl - 15;
+				uint64_t n = 0;
+
+				trim(&v, &vn);
+				if (vn == 0 || vn > 19)
+					return fail(why, whylen, "bad Content-Length in the answer");
+				for (size_t i = 0; i < vn; i++) {
+					if (v[i] < '0' || v[i] > '9')
+						return fail(why, whylen, "bad Content-Length in the answer");
+					n = n * 10 + (uint64_t)(v[i] - '0');
+				}
+				if (a->has_length && a->length != n)
+					return fail(why, whylen, "two different Content-Length in the answer");
+				a->has_length = true;
+				a->length = n;
+			} else if (header_is(h, hl, "transfer-encoding")) {
+				const char *v = h + 18;
+				size_t vn = hl - 18;
+
+				trim(&v, &vn);
+				if (vn != 7 || strncasecmp(v, "chunked", 7) != 0)
+					return fail(why, whylen, "unsupported Transfer-Encoding in the answer");
+				a->chunked = true;
+			}
+		}
+		/* As RFC 9112 6.3 says: chunked framing wins over a length. */
+		if (a->chunked)
+			a->has_length = false;
+		if (a->has_length && a->length > REPORT_MAX_BODY)
+			return fail(why, whylen, "answer larger than 32 MiB");
+		a->head_len = end;
+		return 1;
+	}
+}
+
+static int dechunk(const char *p, size_t len, struct sbuf *out, char *why, size_t whylen)
+{
+	size_t i = 0;
+
+	for (;;) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		uint64_t size = 0;
+		size_t k = i;
+
+		if (!nl)
+			return fail(why, whylen, "answer cut short (chunked body incomplete)");
+		for (; k < (size_t)(nl - p) && hexval(p[k]) >= 0; k++) {
+			size = size * 16 + (uint64_t)hexval(p[k]);
+			if (size > REPORT_MAX_BODY)
+				return fail(why, whylen, "answer larger than 32 MiB");
+		}
+		if (k == i || (p[k] != ';' && p[k] != '\r' && p[k] != '\n' && p[k] != ' ' && p[k] != '\t'))
+			return fail(why, whylen, "bad chunk size in the answer");
+		i = (size_t)(nl - p) + 1;
+		if (size == 0)
+			return 0;
+		if (len - i < size)
+			return fail(why, whylen, "answer cut short (chunked body incomplete)");
+		if (out->len + size > REPORT_MAX_BODY)
+			return fail(why, whylen, "answer larger than 32 MiB");
+		sb_put(out, p + i, (size_t)size);
+		i += (size_t)size;
+		if (i < len && p[i] == '\r')
+			i++;
+		if (i >= len)
+			return fail(why, whylen, "answer cut short (chunked body incomplete)");
+		if (p[i] != '\n')
+			return fail(why, whylen, "bad chunk framing in the answer");
+		i++;
+	}
+}
+
+static char *base64(const char *s, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xrealloc(NULL, (n + 2) / 3 * 4 + 1), *o = out;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int send_all(int fd, const char *p, size_t n, char *why, size_t whylen)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_fd(fd, POLLOUT, REPORT_IO_TIMEOUT_MS) == 0)
+			continue;
+		char e[96];
+
+		errno_phrase(errno, e, sizeof(e));
+		return fail(why, whylen, "sending the request: %s", e);
+	}
+	return 0;
+}
+
+/* Reads the answer until the server closes (or its Content-Length is in). */
+static int read_answer(int fd, struct sbuf *in, struct http_answer *a, char *why, size_t whylen)
+{
+	int head = 0;
+
+	for (;;) {
+		if (wait_fd(fd, POLLIN, REPORT_IO_TIMEOUT_MS) < 0) {
+			if (errno == ETIMEDOUT)
+				return fail(why, whylen, "no complete answer within %d s", REPORT_IO_TIMEOUT_MS / 1000);
+			return fail(why, whylen, "waiting for the answer: %s", strerror(errno));
+		}
+		sb_reserve(in, 64 << 10);
+		ssize_t r = recv(fd, in->p + in->len, in->cap - in->len - 1, 0);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			char e[96];
+
+			errno_phrase(errno, e, sizeof(e));
+			return fail(why, whylen, "reading the answer: %s", e);
+		}
+		in->len += (size_t)r;
+		in->p[in->len] = '\0';
+		if (in->len > REPORT_MAX_RAW)
+			return fail(why, whylen, "answer larger than 32 MiB");
+		if (head == 0 && (head = parse_head(in->p, in->len, a, why, whylen)) < 0)
+			return -1;
+		if (head == 1 && a->has_length && in->len - a->head_len >= a->length)
+			return 0;
+	}
+	if (head == 0 && (head = parse_head(in->p ? in->p : "", in->len, a, why, whylen)) <= 0)
+		return head < 0  ? -1
+		       : in->len ? fail(why, whylen, "answer cut short in its header")
+		                 : fail(why, whylen, "the connection was closed without an answer");
+	return 0;
+}
+
+/* The first line of a body, terminal-safe, for error messages. */
+static void first_line(const char *body, size_t n, char *out, size_t outlen)
+{
+	size_t k = 0;
+
+	while (k < n && k < 200 && body[k] != '\n' && body[k] != '\0')
+		k++;
+	char *tmp = xstrndup(body, k);
+
+	report_term_safe(tmp, 100, out, outlen);
+	free(tmp);
+	while (*out && out[strlen(out) - 1] == ' ')
+		out[strlen(out) - 1] = '\0';
+}
+
+/* GET prefix/report.json; on 200 the body is in *body. */
+static int fetch_report(const struct admin_url *u, struct sbuf *body, char *why, size_t whylen)
+{
+	struct sbuf req = { 0 }, in = { 0 };
+	struct http_answer a;
+	bool creds = u->user != NULL;
+	int rc = -1;
+
+	int fd = dial(u, why, whylen);
+
+	if (fd < 0)
+		return -1;
+	sb_printf(&req,
+	          "GET %s/report.json HTTP/1.1\r\nHost: %s\r\nUser-Agent: pinhole-report\r\n"
+	          "Accept: application/json\r\nConnection: close\r\n",
+	          u->prefix, u->hostport);
+	if (creds) {
+		struct sbuf up = { 0 };
+
+		sb_printf(&up, "%s:%s", u->user, u->pass ? u->pass : "");
+		char *b64 = base64(up.p, up.len);
+
+		sb_printf(&req, "Authorization: Basic %s\r\n", b64);
+		wipe_free(b64);
+		wipe_free(up.p);
+	}
+	sb_puts(&req, "\r\n");
+	rc = send_all(fd, req.p, req.len, why, whylen);
+	wipe_free(req.p);
+	if (rc == 0)
+		rc = read_answer(fd, &in, &a, why, whylen);
+	close(fd);
+	if (rc < 0)
+		goto out;
+
+	const char *raw = in.p + a.head_len;
+	size_t rawlen = in.len - a.head_len;
+
+	rc = -1;
+	if (a.chunked) {
+		if (dechunk(raw, rawlen, body, why, whylen) < 0)
+			goto out;
+	} else if (a.has_length) {
+		if (rawlen < a.length) {
+			fail(why, whylen, "answer cut short (%zu of %llu bytes)", rawlen, (unsigned long long)a.length);
+			goto out;
+		}
+		sb_put(body, raw, (size_t)a.length);
+	} else {
+		if (rawlen > REPORT_MAX_BODY) {
+			fail(why, whylen, "answer larger than 32 MiB");
+			goto out;
+		}
+		sb_put(body, raw, rawlen);
+	}
+	if (a.status != 200) {
+		char line[160] = "";
+
+		if (body->len)
+			first_line(body->p, body->len, line, sizeof(line));
+		if (a.status == 401)
+			fail(why, whylen, "HTTP 401 (admin-auth: %s)",
+			     creds ? "the user name or password is wrong"
+			           : "give user:pass@ in the URL, or set PINHOLE_ADMIN_USER and "
+			             "PINHOLE_ADMIN_PASSWORD");
+		else if (a.status == 404)
+			fail(why, whylen, "HTTP 404 (no report at %s/report.json%s%s)", u->prefix[0] ? u->prefix : "",
+			     line[0] ? ": " : "", line);
+		else
+			fail(why, whylen, "HTTP %d %s%s%s", a.status, a.reason, line[0] ? ": " : "", line);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(in.p);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: pinhole report [--admin URL]... [--json]\n"
+	        "Fetches the WebRTC report (GET /report.json) from running pinhole instances and\n"
+	        "prints one block per client, worst verdict first, with its findings and the fix.\n"
+	        "With several --admin the reports merge: a client (address and user) seen by several\n"
+	        "instances is one client, its requests and finding counts summed.\n"
+	        "\n"
+	        "  --admin URL  an admin interface: http://[USER:PASS@]HOST[:PORT][/PREFIX]\n"
+	        "               (default %s; PORT defaults to %s; IPv6 as\n"
+	        "               http://[::1]:3129).  Repeat it for several instances.\n"
+	        "               USER and PASS (%%-encoded) answer `admin-auth`; without them\n"
+	        "               PINHOLE_ADMIN_USER and PINHOLE_ADMIN_PASSWORD are used, which\n"
+	        "               keeps the password out of the process list.\n"
+	        "  --json       print the merged report as JSON (the /report.json shape, plus\n"
+	        "               \"instances\": who answered, and who saw each client)\n"
+	        "  -h, --help   this text\n"
+	        "\n"
+	        "Exit status: 0 no client breaks (some may be degraded), 1 at least one client\n"
+	        "breaks, 2 no instance answered or the command line is wrong.  When some instances\n"
+	        "answer and others do not, the report shows those that did and a warning on\n"
+	        "standard error names each that did not.\n",
+	        REPORT_DEFAULT_ADMIN, REPORT_DEFAULT_PORT);
+}
+
+struct instance_state {
+	struct admin_url url;
+	struct report rep;
+	char error[512];
+	bool ok;
+};
+
+/* Fetches and reads one instance's report into st->rep. */
+static void ask(struct instance_state *st)
+{
+	struct sbuf body = { 0 };
+	char why[400];
+
+	if (fetch_report(&st->url, &body, why, sizeof(why)) < 0) {
+		snprintf(st->error, sizeof(st->error), "%s", why);
+		free(body.p);
+		return;
+	}
+	size_t at = 0;
+	const char *jwhy = NULL;
+	struct report_json *doc = report_parse_json(body.p, body.len, &at, &jwhy);
+
+	free(body.p);
+	if (!doc) {
+		snprintf(st->error, sizeof(st->error), "not a pinhole report (bad JSON at byte %zu: %s)", at, jwhy);
+		return;
+	}
+	if (report_from_json(doc, st->url.name, &st->rep, why, sizeof(why)) < 0)
+		snprintf(st->error, sizeof(st->error), "not a pinhole report (%s)", why);
+	else
+		st->ok = true;
+	report_json_free(doc);
+}
+
+int report_main(int argc, char **argv)
+{
+	const char **urls = xcalloc((size_t)argc + 1, sizeof(*urls));
+	size_t nurls = 0, nst = 0, nok = 0;
+	bool json = false;
+	int status = 2;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--admin") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pinhole report: %s needs a URL, e.g. %s\n", a, REPORT_DEFAULT_ADMIN);
+				goto out_urls;
+			}
+			urls[nurls++] = argv[++i];
+		} else if (strncmp(a, "--admin=", 8) == 0) {
+			urls[nurls++] = a + 8;
+		} else if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			status = 0;
+			goto out_urls;
+		} else {
+			char *shown = url_redacted(a);
+
+			fprintf(stderr, "pinhole report: unexpected argument '%s'%s\n", shown,
+			        strstr(a, "://") ? " (give URLs with --admin)" : "");
+			free(shown);
+			usage(stderr);
+			goto out_urls;
+		}
+	}
+	bool asked_default = nurls == 0;
+
+	if (asked_default)
+		urls[nurls++] = REPORT_DEFAULT_ADMIN;
+
+	struct instance_state *st = xcalloc(nurls, sizeof(*st));
+
+	for (size_t i = 0; i < nurls; i++) {
+		char why[300];
+
+		if (admin_url_parse(urls[i], &st[nst].url, why, sizeof(why)) < 0) {
+			char *shown = url_redacted(urls[i]);
+
+			fprintf(stderr, "pinhole report: --admin %s: %s\n", shown, why);
+			free(shown);
+			admin_url_free(&st[nst].url);
+			goto out;
+		}
+		bool dup = false;
+
+		for (size_t j = 0; j < nst; j++)
+			dup = dup || strcmp(st[j].url.name, st[nst].url.name) == 0;
+		if (dup) {
+			fprintf(stderr, "pinhole report: warning: %s given twice; asked once\n", st[nst].url.name);
+			admin_url_free(&st[nst].url);
+			continue;
+		}
+		if (!st[nst].url.user && getenv("PINHOLE_ADMIN_USER") && getenv("PINHOLE_ADMIN_USER")[0])
+			st[nst].url.user = xstrdup(getenv("PINHOLE_ADMIN_USER"));
+		if (st[nst].url.user && !st[nst].url.pass && getenv("PINHOLE_ADMIN_PASSWORD"))
+			st[nst].url.pass = xstrdup(getenv("PINHOLE_ADMIN_PASSWORD"));
+		nst++;
+	}
+
+	struct report merged = { 0 };
+	struct report_instance *inst = xcalloc(nst, sizeof(*inst));
+
+	for (size_t i = 0; i < nst; i++) {
+		ask(&st[i]);
+		inst[i].name = st[i].url.name;
+		if (st[i].ok) {
+			report_merge(&merged, &st[i].rep);
+			inst[i].generated = st[i].rep.generated;
+			inst[i].nclients = st[i].rep.nclients;
+			nok++;
+		} else {
+			inst[i].error = st[i].error;
+		}
+	}
+	for (size_t i = 0; i < nst; i++)
+		if (!st[i].ok)
+			fprintf(stderr, "pinhole report: %s%s: %s\n", nok ? "warning: " : "", st[i].url.name,
+			        st[i].error);
+	if (nok == 0) {
+		fprintf(stderr, "pinhole report: no instance answered%s\n",
+		        asked_default ? " (is pinhole running with `admin 127.0.0.1:3129`? else give --admin URL)"
+		                      : "");
+	} else {
+		report_sort(&merged);
+		if (json) {
+			size_t len;
+			char *text = report_to_json(&merged, inst, nst, &len);
+
+			fwrite(text, 1, len, stdout);
+			free(text);
+		} else {
+			report_print_table(stdout, &merged, nok);
+		}
+		status = 0;
+		for (size_t i = 0; i < merged.nclients; i++)
+			if (merged.clients[i].verdict == REPORT_BREAKS)
+				status = 1;
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "pinhole report: cannot write the report: %s\n", strerror(errno));
+			status = 2;
+		}
+	}
+	free(inst);
+	report_free(&merged);
+out:
+	for (size_t i = 0; i < nst; i++) {
+		report_free(&st[i].rep);
+		admin_url_free(&st[i].url);
+	}
+	free(st);
+out_urls:
+	free(urls);
+	return status;
+}

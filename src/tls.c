@@ -1,0 +1,439 @@
+/*
+ * tls.c - what TLS inspection needs besides moving bytes: OpenSSL contexts
+ * per configuration, the splice-or-inspect decision, minted leaves from one
+ * cache shared by every worker, and the domains learned as pinned.
+ */
+#include "tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "acl.h"
+#include "buf.h"
+#include "common.h"
+#include "config.h"
+#include "log.h"
+#include "tlsca.h"
+
+/* Minted leaves kept: a busy office visits a few thousand sites a day. */
+#define MINT_CACHE_MAX 4096
+/* Domains whose pinning failures are counted before one is learned. */
+#define FAIL_SLOTS 512
+#define LEARNED_MAX 4096
+#define LEARNED_FILE "learned-no-inspect"
+
+struct tls_config {
+	struct tlsca *ca;
+	SSL_CTX *origin_ctx;
+	SSL_CTX *client_ctx;
+	SSL_CTX *refuse_ctx;
+};
+
+/* ---- process-wide state ---- */
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int alert_idx = -1;
+static struct tlsca_cache *mint_cache;
+
+static pthread_mutex_t learned_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *learned[LEARNED_MAX];
+static size_t nlearned;
+static char *learned_path; /* where they are kept; NULL without state-dir */
+static struct {
+	char name[256];
+	unsigned failures;
+	uint64_t tick;
+} fails[FAIL_SLOTS];
+static uint64_t fail_tick;
+
+static void init_once(void)
+{
+	alert_idx = SSL_get_ex_new_index(0, "pinhole alert", NULL, NULL, NULL);
+	mint_cache = tlsca_cache_new(MINT_CACHE_MAX);
+}
+
+const char *tls_decision_name(enum tls_decision d)
+{
+	static const char *const names[TLS_NDECISIONS] = { "inspect", "off",         "not-tls", "no-inspect",
+		                                           "learned", "not-matched", "alpn",    "pipelined" };
+
+	return d < TLS_NDECISIONS ? names[d] : "?";
+}
+
+/* ---- learned pinned domains ---- */
+
+static bool learned_has_locked(const char *domain)
+{
+	for (size_t i = 0; i < nlearned; i++)
+		if (strcmp(learned[i], domain) == 0)
+			return true;
+	return false;
+}
+
+bool tls_learned(const char *domain)
+{
+	bool has;
+
+	if (!domain || !*domain)
+		return false;
+	pthread_mutex_lock(&learned_lock);
+	has = learned_has_locked(domain);
+	pthread_mutex_unlock(&learned_lock);
+	return has;
+}
+
+size_t tls_learned_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&learned_lock);
+	n = nlearned;
+	pthread_mutex_unlock(&learned_lock);
+	return n;
+}
+
+void tls_learned_dump(struct buf *out)
+{
+	pthread_mutex_lock(&learned_lock);
+	if (nlearned)
+		buf_printf(out, "# learned as pinned (spliced; remove from %s and reload to inspect again):\n",
+		           learned_path ? learned_path : "memory: no state-dir");
+	for (size_t i = 0; i < nlearned; i++)
+		buf_printf(out, "# learned no-inspect %s\n", learned[i]);
+	pthread_mutex_unlock(&learned_lock);
+}
+
+/* Rewrites the file whole (a new file renamed over the old): a crash
+ * leaves either list, never half of one. */
+static void learned_save_locked(void)
+{
+	char tmp[4200];
+	FILE *f;
+	int fd;
+
+	if (!learned_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", learned_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		log_error("pinning: cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	fprintf(f, "# Domains pinhole learned as certificate-pinned: they are never inspected.\n"
+	           "# Delete a line and reload pinhole to inspect that domain again.\n");
+	for (size_t i = 0; i < nlearned; i++)
+		fprintf(f, "%s\n", learned[i]);
+	if (fclose(f) != 0 || rename(tmp, learned_path) != 0)
+		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
+}
+
+/* Reads state-dir's list (every reload: the admin may have removed lines). */
+static int learned_load(const char *dir, char *err, size_t errlen)
+{
+	char path[4096], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LEARNED_FILE);
+	pthread_mutex_lock(&learned_lock);
+	for (size_t i = 0; i < nlearned; i++)
+		free(learned[i]);
+	nlearned = 0;
+	free(learned_path);
+	learned_path = ph_strdup(path);
+	f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+
+		pthread_mutex_unlock(&learned_lock);
+		if (e == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read %.400s: %s", path, strerror(e));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) && nlearned < LEARNED_MAX) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		acl_host_normalise(line);
+		if (!learned_has_locked(line))
+			learned[nlearned++] = ph_strdup(line);
+	}
+	fclose(f);
+	pthread_mutex_unlock(&learned_lock);
+	return 0;
+}
+
+bool tls_pinning_failure(const struct config *cfg, const char *domain)
+{
+	size_t slot = 0;
+	unsigned n;
+	bool learn = false;
+
+	if (!domain || !*domain)
+		return false;
+	pthread_mutex_lock(&learned_lock);
+	fail_tick++;
+	for (size_t i = 0; i < FAIL_SLOTS; i++) {
+		if (strcmp(fails[i].name, domain) == 0) {
+			slot = i;
+			goto found;
+		}
+		if (fails[i].tick < fails[slot].tick)
+			slot = i; /* least recently failed: replaced */
+	}
+	snprintf(fails[slot].name, sizeof(fails[slot].name), "%s", domain);
+	fails[slot].failures = 0;
+found:
+	fails[slot].tick = fail_tick;
+	n = ++fails[slot].failures;
+	if (cfg->pinning_learn && n >= cfg->pinning_after && !learned_has_locked(domain) && nlearned < LEARNED_MAX) {
+		learned[nlearned++] = ph_strdup(domain);
+		learned_save_locked();
+		learn = true;
+	}
+	pthread_mutex_unlock(&learned_lock);
+	if (learn)
+		log_always("pinning: %s learned as certificate-pinned after %u failed handshakes with a minted "
+		           "certificate; its tunnels are spliced from now on%s%s",
+		           domain, n, cfg->state_dir ? " (kept in " : " (not kept: no state-dir",
+		           cfg->state_dir ? cfg->state_dir : "");
+	else
+		log_warn("pinning: a client refused the minted certificate for %s (%u time%s)%s", domain, n,
+		         n == 1 ? "" : "s",
+		         cfg->pinning_learn ? "" : "; `pinning-learn on` would splice it after a few failures");
+	return learn;
+}
+
+/* ---- contexts ---- */
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	if (where & SSL_CB_READ_ALERT)
+		SSL_set_ex_data((SSL *)ssl, alert_idx, (void *)SSL_alert_desc_string_long(ret));
+}
+
+static int select_http11(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                         unsigned int inlen, void *arg)
+{
+	static const unsigned char want[] = "\x08http/1.1";
+
+	PH_UNUSED(ssl);
+	PH_UNUSED(arg);
+	if (SSL_select_next_proto((unsigned char **)out, outlen, want, sizeof(want) - 1, in, inlen) ==
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_OK;
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+/* The origin's certificate failed: the client must not get one pinhole
+ * vouches for.  access_denied is the closest alert to "the proxy refuses". */
+static int refuse_hello(SSL *ssl, int *al, void *arg)
+{
+	PH_UNUSED(ssl);
+	PH_UNUSED(arg);
+	*al = SSL_AD_ACCESS_DENIED;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+static SSL_CTX *ctx_new(const SSL_METHOD *m)
+{
+	SSL_CTX *ctx = SSL_CTX_new(m);
+
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* Buffers only while bytes are in them, writes that may be partial
+	 * and retried from a buffer that moved: the relay's way. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	                              SSL_MODE_RELEASE_BUFFERS);
+	/* A peer closing without close_notify is an ordinary end here. */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	return ctx;
+}
+
+void tls_config_free(struct tls_config *t)
+{
+	if (!t)
+		return;
+	tlsca_free(t->ca);
+	SSL_CTX_free(t->origin_ctx);
+	SSL_CTX_free(t->client_ctx);
+	SSL_CTX_free(t->refuse_ctx);
+	free(t);
+}
+
+int tls_config_build(struct config *cfg, const char *file, int line, struct cfg_errors *errs)
+{
+	struct tls_config *t;
+	char err[512];
+
+	pthread_once(&once, init_once);
+	if (cfg->state_dir && learned_load(cfg->state_dir, err, sizeof(err)) < 0) {
+		cfg_error(errs, file, line, "state-dir: %s", err);
+		return -1;
+	}
+	if (!cfg->tls_ca_cert)
+		return 0;
+	t = ph_calloc(1, sizeof(*t));
+	t->ca = tlsca_load(cfg->tls_ca_cert, cfg->tls_ca_key, err, sizeof(err));
+	if (!t->ca) {
+		cfg_error(errs, file, line, "tls-inspect: %s", err);
+		tls_config_free(t);
+		return -1;
+	}
+	t->origin_ctx = ctx_new(TLS_client_method());
+	t->client_ctx = ctx_new(TLS_server_method());
+	t->refuse_ctx = ctx_new(TLS_server_method());
+	if (!t->origin_ctx || !t->client_ctx || !t->refuse_ctx) {
+		cfg_error(errs, file, line, "tls-inspect: OpenSSL cannot make a TLS context");
+		tls_config_free(t);
+		return -1;
+	}
+	/* Verified after the handshake (SSL_get_verify_result), so that the
+	 * failure can be named in the log and shown to the client. */
+	SSL_CTX_set_verify(t->origin_ctx, SSL_VERIFY_NONE, NULL);
+	if (cfg->tls_trust ? SSL_CTX_load_verify_locations(t->origin_ctx, cfg->tls_trust, NULL) != 1
+	                   : SSL_CTX_set_default_verify_paths(t->origin_ctx) != 1) {
+		cfg_error(errs, file, line, "tls-trust: cannot load %s: %s",
+		          cfg->tls_trust ? cfg->tls_trust : "the system's CA bundle",
+		          ERR_reason_error_string(ERR_get_error()));
+		tls_config_free(t);
+		return -1;
+	}
+	SSL_CTX_set_alpn_select_cb(t->client_ctx, select_http11, NULL);
+	SSL_CTX_set_client_hello_cb(t->refuse_ctx, refuse_hello, NULL);
+	ERR_clear_error();
+	cfg->tls = t;
+	return 0;
+}
+
+/* ---- the decision ---- */
+
+static bool no_inspect_match(const struct config *cfg, const char *name)
+{
+	if (!name || !*name)
+		return false;
+	for (size_t i = 0; i < cfg->nno_inspect; i++)
+		if (acl_domain_match(&cfg->no_inspect[i], name, NULL))
+			return true;
+	return false;
+}
+
+enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject *s, const char *sni, const char *alpn)
+{
+	if (!cfg->tls)
+		return TLS_SPLICE_OFF;
+	if (!cfg->quirks.inspect_all) {
+		if (no_inspect_match(cfg, s->host) || no_inspect_match(cfg, sni))
+			return TLS_SPLICE_NO_INSPECT;
+		if (tls_learned(s->host) || tls_learned(sni))
+			return TLS_SPLICE_LEARNED;
+	}
+	if (cfg->ninspect) {
+		const struct rule *r = acl_check(cfg->inspect, cfg->ninspect, s);
+
+		if (!r)
+			return TLS_SPLICE_NOT_MATCHED;
+	}
+	if (alpn && *alpn && !strstr(alpn, "http/1.1"))
+		return TLS_SPLICE_ALPN;
+	return TLS_INSPECT;
+}
+
+/* ---- connections ---- */
+
+SSL *tls_origin_new(const struct config *cfg, int fd, const char *name, bool alpn)
+{
+	SSL *ssl = SSL_new(cfg->tls->origin_ctx);
+	struct in6_addr a6;
+	bool is_ip;
+
+	if (!ssl)
+		return NULL;
+	is_ip = inet_pton(AF_INET, name, &a6) == 1 || inet_pton(AF_INET6, name, &a6) == 1;
+	if (is_ip) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+	} else {
+		SSL_set_tlsext_host_name(ssl, name);
+		SSL_set1_host(ssl, name);
+	}
+	if (alpn)
+		SSL_set_alpn_protos(ssl, (const unsigned char *)"\x08http/1.1", 9);
+	SSL_set_fd(ssl, fd);
+	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+const char *tls_origin_verify_error(SSL *ssl)
+{
+	long v = SSL_get_verify_result(ssl);
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+
+	if (!peer)
+		return "the origin sent no certificate";
+	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
+}
+
+SSL *tls_client_new(const struct config *cfg, int fd, X509 *origin, const char *sni, char *err, size_t errlen)
+{
+	X509 *leaf = NULL;
+	EVP_PKEY *key = NULL;
+	SSL *ssl;
+
+	pthread_once(&once, init_once);
+	if (tlsca_cache_get(mint_cache, cfg->tls->ca, origin, sni, &leaf, &key, err, errlen) < 0)
+		return NULL;
+	ssl = SSL_new(cfg->tls->client_ctx);
+	if (!ssl || SSL_use_certificate(ssl, leaf) != 1 || SSL_use_PrivateKey(ssl, key) != 1) {
+		snprintf(err, errlen, "OpenSSL refuses the minted certificate: %s",
+		         ERR_reason_error_string(ERR_get_error()));
+		SSL_free(ssl);
+		ssl = NULL;
+	}
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	if (ssl) {
+		SSL_set_fd(ssl, fd);
+		SSL_set_accept_state(ssl);
+	}
+	return ssl;
+}
+
+SSL *tls_client_refuse(const struct config *cfg, int fd)
+{
+	SSL *ssl = SSL_new(cfg->tls->refuse_ctx);
+
+	if (ssl) {
+		SSL_set_fd(ssl, fd);
+		SSL_set_accept_state(ssl);
+	}
+	return ssl;
+}
+
+const char *tls_client_alert(SSL *ssl)
+{
+	return alert_idx >= 0 ? SSL_get_ex_data(ssl, alert_idx) : NULL;
+}
+
+void tls_cache_figures(unsigned long *hits, unsigned long *misses)
+{
+	struct tlsca_cache_stats st = { 0 };
+
+	if (mint_cache)
+		tlsca_cache_stats(mint_cache, &st);
+	*hits = st.hits;
+	*misses = st.misses;
+}

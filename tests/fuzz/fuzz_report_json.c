@@ -1,0 +1,100 @@
+/*
+ * fuzz_report_json.c - libFuzzer target for the JSON reader of `pinhole
+ * report`: the input is what an admin interface answered for /report.json.
+ * What parses is read as a report, merged with itself, printed, and written
+ * back as JSON, which must parse and read back to the very same text; the
+ * terminal-safe copy of the raw bytes must hold no control character.
+ */
+#include "report_cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FUZZ_ASSERT(cond)        \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
+	} while (0)
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static FILE *devnull;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	devnull = fopen("/dev/null", "w");
+	return 0;
+}
+
+static void check_term_safe(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1), *out = malloc(size + 4);
+	size_t maxcols = size ? data[0] % 50 : 0;
+
+	memcpy(s, data, size);
+	s[size] = '\0';
+	size_t cps = report_term_safe(s, maxcols, out, size + 4);
+
+	FUZZ_ASSERT(!maxcols || cps <= maxcols);
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+		FUZZ_ASSERT(*p >= 0x20 && *p != 0x7f);
+		/* no C1 control (U+0080..U+009F is C2 80..C2 9F in UTF-8) */
+		FUZZ_ASSERT(!(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f));
+	}
+	free(s);
+	free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t at = (size_t)-1;
+	const char *why = NULL;
+	struct report_json *doc = report_parse_json((const char *)data, size, &at, &why);
+
+	check_term_safe(data, size);
+	if (!doc) {
+		FUZZ_ASSERT(why != NULL && at <= size);
+		return 0;
+	}
+
+	struct report r, m = { 0 }, back;
+	char rwhy[256];
+
+	if (report_from_json(doc, "fuzz:1", &r, rwhy, sizeof(rwhy)) < 0) {
+		FUZZ_ASSERT(r.nclients == 0 && r.clients == NULL);
+		report_json_free(doc);
+		return 0;
+	}
+	report_json_free(doc);
+	report_merge(&m, &r);
+	report_merge(&m, &r);
+	report_sort(&m);
+	if (devnull)
+		report_print_table(devnull, &m, 2);
+
+	struct report_instance inst = { "fuzz:1", m.generated, m.nclients, NULL };
+	size_t len;
+	char *text = report_to_json(&m, &inst, 1, &len);
+
+	FUZZ_ASSERT(strlen(text) == len);
+	doc = report_parse_json(text, len, &at, &why);
+	FUZZ_ASSERT(doc != NULL);
+	FUZZ_ASSERT(report_from_json(doc, NULL, &back, rwhy, sizeof(rwhy)) == 0);
+	FUZZ_ASSERT(back.nclients == m.nclients);
+	report_sort(&back);
+
+	char *again = report_to_json(&back, &inst, 1, NULL);
+
+	FUZZ_ASSERT(strcmp(text, again) == 0);
+	free(again);
+	free(text);
+	report_json_free(doc);
+	report_free(&back);
+	report_free(&m);
+	report_free(&r);
+	return 0;
+}
