@@ -3,6 +3,8 @@
  * epoll load generator for CONNECT tunnel setup rate, bulk tunnel
  * throughput, idle-tunnel memory (reads the proxy's RSS) and plain-HTTP
  * keep-alive rate, plus helpers for run.sh (ports, CPU load). Loopback only.
+ * Built with authgen.c (-DBENCH_AUTH), tunnels and handshakes also carry
+ * Basic, NTLM or Negotiate credentials (-A).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -22,12 +24,51 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef BENCH_AUTH
+#include "authgen.h"
+#else
+/* Built alone (the core suite): no credentials, -A is refused. */
+static int authgen_init(const char *spec, char *err, size_t cap)
+{
+	(void)spec;
+	snprintf(err, cap, "built without authgen.c (cc -DBENCH_AUTH loadgen.c authgen.c ...)");
+	return -1;
+}
+static int authgen_static(void)
+{
+	return 0;
+}
+static const char *authgen_scheme(void)
+{
+	return "";
+}
+static long authgen_first(char *out, size_t cap)
+{
+	(void)out;
+	(void)cap;
+	return -1;
+}
+static long authgen_answer(const char *challenge, char *out, size_t cap)
+{
+	(void)challenge;
+	(void)out;
+	(void)cap;
+	return -1;
+}
+static const char *authgen_error(void)
+{
+	return "built without authgen.c";
+}
+#endif
+
 #define HEAD_MAX 4096
 #define RX_CHUNK (256 * 1024)
 #define MAX_PAYLOAD 4096
 #define MAX_CHECKPOINTS 8
 #define MAX_ERRORS 20000
-#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:"
+/* A request with a Kerberos ticket in base64 (a few KiB with a PAC). */
+#define RQ_MAX 16384
+#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:A:"
 
 enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP, M_QUIET };
 
@@ -42,6 +83,7 @@ enum state {
 	S_STREAM,    /* bulk: counting bytes */
 	S_IDLE,      /* idle: established, held open */
 	S_READ_RESP, /* http: response head and body */
+	S_READ_BODY, /* auth: body of a 407 before the next leg */
 };
 
 enum err_kind {
@@ -52,11 +94,12 @@ enum err_kind {
 	E_IO,      /* send/recv error */
 	E_TIMEOUT, /* operation exceeded -o */
 	E_DATA,    /* echo payload mismatch */
+	E_AUTH,    /* no credentials could be built (token, challenge) */
 	E_KINDS,
 };
 
 static const char *const err_names[E_KINDS] = {
-	"connect", "status", "proto", "eof", "io", "timeout", "data",
+	"connect", "status", "proto", "eof", "io", "timeout", "data", "auth",
 };
 
 enum body_mode { B_NONE, B_LENGTH, B_CHUNKED, B_EOF };
@@ -70,6 +113,7 @@ struct cl {
 	unsigned char body;
 	unsigned char chunk;
 	unsigned char got_any; /* http: bytes of this response seen */
+	unsigned char legs;    /* auth: 407s answered on this connection */
 	unsigned int events;
 	unsigned int nreq;     /* http: requests done on this connection */
 	unsigned int line_len; /* chunked trailer: current line length */
@@ -78,6 +122,8 @@ struct cl {
 	size_t off;
 	size_t hlen;
 	long long remain;
+	char *rq; /* auth: this connection's request, or NULL: req */
+	size_t rq_len;
 	char head[HEAD_MAX];
 };
 
@@ -99,6 +145,8 @@ struct cfg {
 	int exclude[8]; /* more of our processes (the origin) */
 	int ncheck;
 	int checks[MAX_CHECKPOINTS];
+	const char *auth; /* -A spec, or NULL */
+	int handshake;    /* tunnel mode without the echo: 200, then close */
 };
 
 static struct cfg cfg;
@@ -107,8 +155,10 @@ static int ncls;
 static int epfd;
 static struct sockaddr_storage dst;
 static socklen_t dst_len;
-static char req[512];
+static char req[2048];
 static size_t req_len;
+static char hostport[96];
+static int auth_per_conn; /* credentials differ per connection */
 static char payload[MAX_PAYLOAD];
 static char rxbuf[RX_CHUNK];
 static unsigned int src_next;
@@ -521,6 +571,7 @@ static int cl_open(struct cl *c)
 	c->head_done = 0;
 	c->nreq = 0;
 	c->got_any = 0;
+	c->legs = 0;
 	memset(&e, 0, sizeof(e));
 	e.events = EPOLLOUT;
 	e.data.u32 = (uint32_t)(c - cls);
@@ -631,9 +682,109 @@ static void tunnel_done(struct cl *c)
 		cycle_start(c);
 }
 
+/* ---- proxy authentication (tunnel and handshake modes) ---- */
+
+static int http_parse_head(struct cl *c, size_t hl);
+static int http_body(struct cl *c, const char *p, size_t n, size_t *used);
+
+/* Fail a connection for an auth reason, saying why for the first few. */
+static void auth_fail(struct cl *c, enum err_kind k, const char *why)
+{
+	if (errs_total < 5)
+		fprintf(stderr, "loadgen: %s: %s\n", authgen_scheme(), why);
+	fail(c, k);
+}
+
+/* c's CONNECT with this connection's credentials: the first leg's when
+ * challenge is NULL, else the answer to it.  0, or -1. */
+static int auth_request(struct cl *c, const char *challenge)
+{
+	int n = snprintf(c->rq, RQ_MAX, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: ", hostport, hostport);
+	long v = challenge ? authgen_answer(challenge, c->rq + n, RQ_MAX - n - 4)
+	                   : authgen_first(c->rq + n, RQ_MAX - n - 4);
+
+	if (v < 0)
+		return -1;
+	memcpy(c->rq + n + v, "\r\n\r\n", 4);
+	c->rq_len = n + v + 4;
+	c->off = 0;
+	return 0;
+}
+
+/* The Proxy-Authenticate value for our scheme in a head (a proxy may
+ * offer several schemes, one header each), as a string in out. */
+static const char *auth_challenge(const char *h, size_t len, char *out, size_t outsz)
+{
+	static const char name[] = "Proxy-Authenticate:";
+	const char *scheme = authgen_scheme(), *p = memchr(h, '\n', len), *end = h + len;
+	size_t nl = sizeof(name) - 1, sl = strlen(scheme);
+
+	while (p && ++p < end) {
+		const char *eol = memchr(p, '\n', end - p), *v;
+		size_t vl;
+
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0) {
+			for (v = p + nl; v < eol && (*v == ' ' || *v == '\t'); v++)
+				;
+			vl = eol - v;
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+				vl--;
+			if (vl >= sl && strncasecmp(v, scheme, sl) == 0 && (vl == sl || v[sl] == ' ') && vl < outsz) {
+				memcpy(out, v, vl);
+				out[vl] = '\0';
+				return out;
+			}
+		}
+		p = eol;
+	}
+	return NULL;
+}
+
+/*
+ * A 407 to the first leg of a two-leg scheme (NTLM's Type 1): read its body
+ * and answer its challenge on the same connection, as clients must.  0, or
+ * -1 once the connection has failed.
+ */
+static int tun_challenge(struct cl *c, size_t hl)
+{
+	char chal[HEAD_MAX];
+	size_t used;
+
+	c->legs++;
+	if (http_parse_head(c, hl) < 0) {
+		fail(c, E_PROTO);
+		return -1;
+	}
+	if (!c->keep) {
+		auth_fail(c, E_PROTO, "the proxy closes the connection after its 407: no handshake possible");
+		return -1;
+	}
+	if (!auth_challenge(c->head, hl, chal, sizeof(chal))) {
+		auth_fail(c, E_STATUS, "a 407 without a challenge for this scheme");
+		return -1;
+	}
+	if (auth_request(c, chal) < 0) {
+		auth_fail(c, E_AUTH, authgen_error());
+		return -1;
+	}
+	if (!http_body(c, c->head + hl, c->hlen - hl, &used)) {
+		c->state = S_READ_BODY;
+		return 0;
+	}
+	if (used != c->hlen - hl) {
+		fail(c, E_PROTO); /* bytes past the 407's body */
+		return -1;
+	}
+	c->state = S_SEND_REQ;
+	return 0;
+}
+
 /*
  * Advance a tunnel-style connection as far as it goes without blocking.
- * Used by the tunnel, bulk and idle modes.
+ * Used by the tunnel, bulk and idle modes, and by handshake mode, which
+ * stops at the 200.
  */
 static void tun_step(struct cl *c, unsigned int ev)
 {
@@ -649,15 +800,22 @@ static void tun_step(struct cl *c, unsigned int ev)
 			if (!(ev & EPOLLOUT))
 				return;
 			c->off = 0;
-			if (cfg.proxy_port)
+			if (cfg.proxy_port) {
+				if (auth_per_conn && auth_request(c, NULL) < 0) {
+					auth_fail(c, E_AUTH, authgen_error());
+					return;
+				}
 				c->state = S_SEND_REQ;
-			else if (cfg.mode == M_BULK)
+			} else if (cfg.mode == M_BULK)
 				c->state = S_READY;
 			else
 				c->state = S_SEND_DATA;
 			break;
-		case S_SEND_REQ:
-			n = send(c->fd, req + c->off, req_len - c->off, MSG_NOSIGNAL);
+		case S_SEND_REQ: {
+			const char *r = auth_per_conn ? c->rq : req;
+			size_t rl = auth_per_conn ? c->rq_len : req_len;
+
+			n = send(c->fd, r + c->off, rl - c->off, MSG_NOSIGNAL);
 			if (n < 0) {
 				if (errno == EAGAIN) {
 					want(c, EPOLLOUT);
@@ -667,12 +825,13 @@ static void tun_step(struct cl *c, unsigned int ev)
 				return;
 			}
 			c->off += n;
-			if (c->off < req_len)
+			if (c->off < rl)
 				break;
 			c->state = S_READ_HEAD;
 			c->hlen = 0;
 			want(c, EPOLLIN);
 			return;
+		}
 		case S_READ_HEAD: {
 			size_t hl;
 			int st;
@@ -696,6 +855,11 @@ static void tun_step(struct cl *c, unsigned int ev)
 				return;
 			}
 			st = head_status(c->head, hl);
+			if (st == 407 && auth_per_conn && c->legs == 0) {
+				if (tun_challenge(c, hl) < 0)
+					return;
+				break;
+			}
 			if (st != 200) {
 				fail(c, st < 0 ? E_PROTO : E_STATUS);
 				return;
@@ -705,8 +869,35 @@ static void tun_step(struct cl *c, unsigned int ev)
 				fail(c, E_PROTO);
 				return;
 			}
+			if (cfg.handshake) {
+				tunnel_done(c);
+				return;
+			}
 			c->off = 0;
 			c->state = cfg.mode == M_BULK ? S_READY : S_SEND_DATA;
+			break;
+		}
+		case S_READ_BODY: {
+			size_t used;
+
+			n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+			if (n < 0) {
+				if (errno == EAGAIN)
+					return;
+				fail(c, E_IO);
+				return;
+			}
+			if (n == 0) {
+				fail(c, E_EOF);
+				return;
+			}
+			if (!http_body(c, rxbuf, n, &used))
+				return;
+			if (used != (size_t)n) {
+				fail(c, E_PROTO);
+				return;
+			}
+			c->state = S_SEND_REQ;
 			break;
 		}
 		case S_SEND_DATA:
@@ -1145,8 +1336,11 @@ static void alloc_slots(int n)
 	cls = calloc(n, sizeof(*cls));
 	if (!cls)
 		fatal("calloc");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cls[i].fd = -1;
+		if (auth_per_conn && !(cls[i].rq = malloc(RQ_MAX)))
+			fatal("malloc");
+	}
 	ncls = n;
 }
 
@@ -1183,6 +1377,7 @@ static void print_latency(void)
 
 static void run_rate(void)
 {
+	const char *name;
 	uint64_t t0 = now_ns(), t1;
 	double secs;
 	int i;
@@ -1204,8 +1399,11 @@ static void run_rate(void)
 	/* an error storm may end the run early */
 	t1 = now_ns() < t_end ? now_ns() : t_end;
 	secs = t1 > t_measure ? (double)(t1 - t_measure) / 1e9 : 0;
-	printf("mode=%s ok=%lld secs=%.3f rate=%.1f", cfg.mode == M_HTTP ? "http" : "tunnel", ok, secs,
-	       secs > 0 ? ok / secs : 0.0);
+	if (cfg.mode == M_HTTP)
+		name = "http";
+	else
+		name = cfg.handshake ? "handshake" : "tunnel";
+	printf("mode=%s ok=%lld secs=%.3f rate=%.1f", name, ok, secs, secs > 0 ? ok / secs : 0.0);
 	print_latency();
 	if (cfg.mode == M_HTTP)
 		printf(" reconnects=%lld retries=%lld", reconnects, retries);
@@ -1443,7 +1641,7 @@ static int cmd_quiet(double max_cpu, double max_s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: loadgen tunnel|http|bulk|idle [options]\n"
+	fprintf(stderr, "usage: loadgen tunnel|handshake|http|bulk|idle [options]\n"
 	                "       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
 	                "       loadgen quiet [-x PID,..] [-r PID] [-d MAX_WAIT_S] [-m MAX_CPUS]\n"
 	                "  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
@@ -1455,7 +1653,13 @@ static void usage(void)
 	                "  -r PID    proxy pid: RSS (idle), and its process tree is not counted as\n"
 	                "            background load (bg_cpu)       -S SECS  idle settle time (2)\n"
 	                "  -x PID,.. more of our processes, not background load (the origin)\n"
-	                "  -m CPUS   quiet: background load that counts as quiet (0.10)\n");
+	                "  -m CPUS   quiet: background load that counts as quiet (0.10)\n"
+	                "  -A SPEC   tunnel/handshake through a proxy with credentials (needs a\n"
+	                "            build with authgen.c): basic:USER:PASSWORD (same header on\n"
+	                "            every CONNECT), ntlm:DOMAIN\\USER:PASSWORD (Type 1, 407,\n"
+	                "            NTLMv2 Type 3 on the same connection), negotiate:SERVICE@HOST\n"
+	                "            (a fresh Kerberos token from KRB5CCNAME per connection)\n"
+	                "  handshake: CONNECT (and its auth legs) until the 200, then close\n");
 	exit(2);
 }
 
@@ -1495,7 +1699,6 @@ static void parse_excludes(const char *s)
 int main(int argc, char **argv)
 {
 	const char *m;
-	char hostport[96];
 	double quiet_max = 0.10;
 	double limit;
 	int opt, i;
@@ -1524,7 +1727,10 @@ int main(int argc, char **argv)
 		cfg.mode = M_QUIET;
 	else if (strcmp(m, "tunnel") == 0)
 		cfg.mode = M_TUNNEL;
-	else if (strcmp(m, "bulk") == 0)
+	else if (strcmp(m, "handshake") == 0) {
+		cfg.mode = M_TUNNEL;
+		cfg.handshake = 1;
+	} else if (strcmp(m, "bulk") == 0)
 		cfg.mode = M_BULK;
 	else if (strcmp(m, "idle") == 0)
 		cfg.mode = M_IDLE;
@@ -1589,6 +1795,9 @@ int main(int argc, char **argv)
 		case 'S':
 			cfg.settle = atof(optarg);
 			break;
+		case 'A':
+			cfg.auth = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -1600,6 +1809,8 @@ int main(int argc, char **argv)
 	    cfg.nsrc <= 0 || cfg.nsrc > 250)
 		usage();
 	if (cfg.mode == M_IDLE && (!cfg.ncheck || !cfg.proxy_port))
+		usage();
+	if ((cfg.auth || cfg.handshake) && (cfg.mode != M_TUNNEL || !cfg.proxy_port))
 		usage();
 	if (parse_addr(cfg.addr, cfg.proxy_port ? cfg.proxy_port : cfg.target_port, &dst, &dst_len) < 0) {
 		fprintf(stderr, "loadgen: bad address %s\n", cfg.addr);
@@ -1626,6 +1837,30 @@ int main(int argc, char **argv)
 		req_len = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", hostport);
 	else
 		req_len = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", hostport, hostport);
+	if (cfg.auth) {
+		char err[300], value[1200];
+		long vl;
+
+		/* before the clock: Negotiate fetches its service ticket here */
+		if (authgen_init(cfg.auth, err, sizeof(err)) < 0) {
+			fprintf(stderr, "loadgen: -A %s: %s\n", cfg.auth, err);
+			return 2;
+		}
+		if (authgen_static()) {
+			/* the same header on every request: built once */
+			vl = authgen_first(value, sizeof(value));
+			if (vl < 0 || req_len + vl + 24 >= sizeof(req)) {
+				fprintf(stderr, "loadgen: -A: %s\n", vl < 0 ? authgen_error() : "credentials too long");
+				return 2;
+			}
+			req_len = snprintf(req, sizeof(req),
+			                   "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+			                   "Proxy-Authorization: %s\r\n\r\n",
+			                   hostport, hostport, value);
+		} else {
+			auth_per_conn = 1;
+		}
+	}
 	for (i = 0; i < cfg.payload; i++)
 		payload[i] = 'A' + i % 26;
 

@@ -2,15 +2,20 @@
 # run.sh - pinhole benchmark driver (`make bench`): builds loadgen and echod,
 # runs pinhole, Squid, tinyproxy and a direct connection side by side on
 # loopback in interleaved rounds, prints medians, ratios and the targets, and
-# writes the table to contrib/bench/results/latest.txt. Not a test.
+# writes the table to contrib/bench/results/latest.txt. Not a test.  The
+# proxy-authentication suite (--suite auth) is auth.sh's.
 
 set -u
 
 usage() {
 	cat <<'EOF'
 usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
+                               [--suite core|auth|all] [--auth]
                                [--quiet-wait SECS] [--keep-tmp] [--help]
-  --quick         one short round (about 2 minutes)
+  --quick         one short round (about 2 minutes; auth suite: 1.5)
+  --suite S       core (the default: tunnels, bulk, memory, keep-alive),
+                  auth (Basic, NTLM and Negotiate, pinhole against Squid;
+                  results/latest-auth.txt) or all; --auth = --suite auth
   --rounds N      interleaved rounds (default 3; medians over them)
   --targets LIST  comma list from direct,pinhole,squid,tinyproxy (the
                   default) and relay (a bare CONNECT relay in echod: the
@@ -20,7 +25,8 @@ usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
                   at most 30 s in a whole run)
   --keep-tmp      keep the temporary directory (configs, logs, raw output)
 environment: PINHOLE (binary, default ./src/pinhole), CC (default cc),
-  BENCH_CONC (tunnel/http concurrency, default 50)
+  BENCH_CONC (tunnel/http concurrency, default 50), BENCH_RCACHE (auth
+  suite: Kerberos replay cache of both proxies, none (default) or file)
 EOF
 }
 
@@ -31,6 +37,7 @@ QUICK=0
 KEEP=0
 TARGETS="direct,pinhole,squid,tinyproxy"
 ROUNDS_SET=0
+SUITE=core
 QUIET_WAIT=15
 QUIET_BUDGET=30
 while [ $# -gt 0 ]; do
@@ -44,6 +51,11 @@ while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		TARGETS=$2; shift ;;
 	--targets=*) TARGETS=${1#--targets=} ;;
+	--suite)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		SUITE=$2; shift ;;
+	--suite=*) SUITE=${1#--suite=} ;;
+	--auth) SUITE=auth ;;
 	--quiet-wait)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		QUIET_WAIT=$2; shift ;;
@@ -66,6 +78,12 @@ for t in $(printf '%s' "$TARGETS" | tr ',' ' '); do
 done
 case "$QUIET_WAIT" in
 ''|*[!0-9]*) echo "bench: --quiet-wait needs seconds" >&2; exit 2 ;;
+esac
+case "$SUITE" in
+core) SUITE_CORE=1; SUITE_AUTH=0 ;;
+auth) SUITE_CORE=0; SUITE_AUTH=1 ;;
+all) SUITE_CORE=1; SUITE_AUTH=1 ;;
+*) echo "bench: unknown suite '$SUITE' (core, auth, all)" >&2; exit 2 ;;
 esac
 
 # durations in seconds: measured part and warm-up (not counted)
@@ -242,6 +260,10 @@ done
 
 PROXY_PID=""
 PROXY_PORT=""
+# The auth suite's additions: pinhole's auth directive, Squid's auth_param
+# and access lines in place of its open-proxy rule.
+PINHOLE_AUTH=""
+SQUID_ACCESS="http_access allow all"
 
 write_pinhole_conf() {
 	cat >"$TMP/pinhole.conf" <<EOF
@@ -252,6 +274,7 @@ access-log off
 allow all
 max-connections 19000
 timeout tunnel-idle 10m
+$PINHOLE_AUTH
 EOF
 }
 
@@ -261,7 +284,7 @@ write_squid_conf() {
 	cat >"$TMP/squid.conf" <<EOF
 # written by contrib/bench/run.sh: open proxy, no cache, no logging
 http_port 127.0.0.1:$1
-http_access allow all
+$SQUID_ACCESS
 cache deny all
 access_log none
 cache_store_log none
@@ -575,30 +598,31 @@ run_target() {	# round target
 	stop_proxy
 }
 
-# ---- run --------------------------------------------------------------------
+# ---- core suite: run --------------------------------------------------------
 
-START=$(date +%s)
-say "pinhole bench: $ROUNDS round(s); tunnels ${T_TUN}s, bulk ${T_BULK}s," \
-    "http ${T_HTTP}s (+${WARM}s warm-up), concurrency $CONC; $PIN_NOTE"
-if want_target pinhole && [ "$PINHOLE_OK" != 1 ]; then
-	say "bench: skipping pinhole: $PINHOLE_WHY"
-fi
-if want_target squid && [ "$SQUID_OK" != 1 ]; then
-	say "bench: skipping squid: $SQUID_WHY"
-fi
-if want_target tinyproxy && [ "$TINY_OK" != 1 ]; then
-	say "bench: skipping tinyproxy: $TINY_WHY"
-fi
+run_core() {
+	START=$(date +%s)
+	say "pinhole bench: $ROUNDS round(s); tunnels ${T_TUN}s, bulk ${T_BULK}s," \
+	    "http ${T_HTTP}s (+${WARM}s warm-up), concurrency $CONC; $PIN_NOTE"
+	if want_target pinhole && [ "$PINHOLE_OK" != 1 ]; then
+		say "bench: skipping pinhole: $PINHOLE_WHY"
+	fi
+	if want_target squid && [ "$SQUID_OK" != 1 ]; then
+		say "bench: skipping squid: $SQUID_WHY"
+	fi
+	if want_target tinyproxy && [ "$TINY_OK" != 1 ]; then
+		say "bench: skipping tinyproxy: $TINY_WHY"
+	fi
 
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	for t in direct pinhole squid tinyproxy relay; do
-		want_target "$t" && run_target "$round" "$t"
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		for t in direct pinhole squid tinyproxy relay; do
+			want_target "$t" && run_target "$round" "$t"
+		done
+		round=$((round + 1))
 	done
-	round=$((round + 1))
-done
-stop_pid "$ECHOD_PID"
-ELAPSED=$(( $(date +%s) - START ))
+	ELAPSED=$(( $(date +%s) - START ))
+}
 
 # ---- report -----------------------------------------------------------------
 
@@ -606,6 +630,7 @@ ELAPSED=$(( $(date +%s) - START ))
 flag_of() {
 	case "$1" in
 	p50|p99) echo tunnels ;;
+	*_p50|*_p99) echo "${1%_p[59][09]}" ;;
 	cpu0_*) echo "${1#cpu0_}" ;;
 	cpu1_*) echo "${1#cpu1_}" ;;
 	*) echo "$1" ;;
@@ -681,161 +706,179 @@ ran() {	# did target $1 produce any value
 	awk -v t="$1" '$2 == t { f = 1 } END { exit !f }' "$RAW"
 }
 
-REPORT="$TMP/report"
-{
-	say "pinhole bench $(date '+%Y-%m-%d %H:%M:%S %z'), kernel" \
-	    "$(uname -r), $NCPU CPUs, $PIN_NOTE"
-	say "rounds $ROUNDS (medians), tunnels ${T_TUN}s, bulk ${T_BULK}s" \
-	    "x$BULK_TUNNELS tunnels, http ${T_HTTP}s, concurrency $CONC," \
-	    "warm-up ${WARM}s, took ${ELAPSED}s"
-	[ "$SQUID_OK" = 1 ] &&
-	    say "squid: $("$SQUID" -v 2>/dev/null | head -n 1)"
-	[ "$TINY_OK" = 1 ] &&
-	    say "tinyproxy: $("$TINYPROXY" -v 2>/dev/null | head -n 1)"
-	if [ "$PINHOLE_OK" = 1 ]; then
-		say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)" \
-		    "($PINHOLE_ORIG)"
-	elif want_target pinhole; then
-		say "pinhole: skipped: $PINHOLE_WHY"
-	fi
-	if grep -q '^[0-9]* [a-z]* bg_' "$RAW"; then
-		say "WARNING: other processes used the CPUs during parts of" \
-		    "this run; medians use the quiet rounds where there are" \
-		    "any, and numbers marked ! had none (not reliable)"
-	fi
-	say ""
-	COLS="direct pinhole squid tinyproxy"
-	want_target relay && COLS="$COLS relay"
-	printf '%-30s' metric
-	for t in $COLS; do
-		printf ' %11s' "$t"
-	done
-	printf ' %15s %14s\n' pinhole/direct pinhole/squid
-	row() {	# label metric decimals
-		printf '%-30s' "$1"
+# Print the core table and write results/latest.txt; 1 when nothing was
+# measured at all.
+report_core() {
+	REPORT="$TMP/report"
+	{
+		say "pinhole bench $(date '+%Y-%m-%d %H:%M:%S %z'), kernel" \
+		    "$(uname -r), $NCPU CPUs, $PIN_NOTE"
+		say "rounds $ROUNDS (medians), tunnels ${T_TUN}s, bulk ${T_BULK}s" \
+		    "x$BULK_TUNNELS tunnels, http ${T_HTTP}s, concurrency $CONC," \
+		    "warm-up ${WARM}s, took ${ELAPSED}s"
+		[ "$SQUID_OK" = 1 ] &&
+		    say "squid: $("$SQUID" -v 2>/dev/null | head -n 1)"
+		[ "$TINY_OK" = 1 ] &&
+		    say "tinyproxy: $("$TINYPROXY" -v 2>/dev/null | head -n 1)"
+		if [ "$PINHOLE_OK" = 1 ]; then
+			say "pinhole: $("$PINHOLE" version 2>/dev/null | head -n 1)" \
+			    "($PINHOLE_ORIG)"
+		elif want_target pinhole; then
+			say "pinhole: skipped: $PINHOLE_WHY"
+		fi
+		if grep -q '^[0-9]* [a-z]* bg_' "$RAW"; then
+			say "WARNING: other processes used the CPUs during parts of" \
+			    "this run; medians use the quiet rounds where there are" \
+			    "any, and numbers marked ! had none (not reliable)"
+		fi
+		say ""
+		COLS="direct pinhole squid tinyproxy"
+		want_target relay && COLS="$COLS relay"
+		printf '%-30s' metric
 		for t in $COLS; do
-			printf ' %11s' "$(cell "$t" "$2" "$3")"
+			printf ' %11s' "$t"
 		done
-		p=$(median pinhole "$2")
-		printf ' %15s %14s\n' "$(ratio "$p" "$(median direct "$2")")" \
-		    "$(ratio "$p" "$(median squid "$2")")"
-	}
-	row "tunnels/s (64B echo)" tunnels 0
-	printf '%-30s' "tunnel p50 ms / p99 ms"
-	for t in $COLS; do
-		printf ' %11s' "$(latcell "$t")"
-	done
-	pd50=$(ratio "$(median pinhole p50)" "$(median direct p50)")
-	pd99=$(ratio "$(median pinhole p99)" "$(median direct p99)")
-	ps50=$(ratio "$(median pinhole p50)" "$(median squid p50)")
-	ps99=$(ratio "$(median pinhole p99)" "$(median squid p99)")
-	if [ "$pd50" = - ]; then pd=-; else pd="$pd50/$pd99"; fi
-	if [ "$ps50" = - ]; then pq=-; else pq="$ps50/$ps99"; fi
-	printf ' %15s %14s\n' "$pd" "$pq"
-	row "bulk MB/s ($BULK_TUNNELS tunnels)" bulk 0
-	row "KiB RSS per idle tunnel @5000" idle5000 2
-	row "KiB RSS per idle tunnel @9000" idle9000 2
-	row "HTTP keep-alive req/s" http 0
-	say ""
-	# reference ratios, to compare the harness with other measurements
-	for t in squid tinyproxy relay; do
-		ran "$t" || continue
-		say "$t/direct: tunnels/s $(ratio "$(median $t tunnels)" \
-		    "$(median direct tunnels)"), bulk $(ratio \
-		    "$(median $t bulk)" "$(median direct bulk)"), keep-alive" \
-		    "req/s $(ratio "$(median $t http)" "$(median direct http)")"
-	done
-	if ran relay && ran pinhole; then
-		say "pinhole/relay (share of the harness ceiling): tunnels/s" \
-		    "$(ratio "$(median pinhole tunnels)" \
-		    "$(median relay tunnels)"), bulk $(ratio \
-		    "$(median pinhole bulk)" "$(median relay bulk)")"
-	fi
-	say ""
-	say "CPU busy, median of tunnels/bulk/http (CPU 0: proxy;" \
-	    "CPU 1: loadgen+origin; 1.00 = that side was the limit):"
-	for t in $COLS; do
-		ran "$t" || continue
-		printf '  %-10s CPU 0 %s/%s/%s  CPU 1 %s/%s/%s\n' "$t" \
-		    "$(fmt "$(median $t cpu0_tunnels)" 2)" \
-		    "$(fmt "$(median $t cpu0_bulk)" 2)" \
-		    "$(fmt "$(median $t cpu0_http)" 2)" \
-		    "$(fmt "$(median $t cpu1_tunnels)" 2)" \
-		    "$(fmt "$(median $t cpu1_bulk)" 2)" \
-		    "$(fmt "$(median $t cpu1_http)" 2)"
-	done
-	if ran pinhole; then
-		say ""
-		say "targets (pinhole):"
-		target() {	# label value op limit
-			if [ -z "$2" ] || [ "$2" = - ] || [ -z "$4" ] ||
-			    [ "$4" = - ]; then
-				printf '  %-46s %s\n' "$1" "n/a (missing data)"
-				return
-			fi
-			if awk -v a="$2" -v b="$4" -v o="$3" 'BEGIN {
-			    if (o == ">=") exit !(a + 0 >= b + 0)
-			    if (o == "<=") exit !(a + 0 <= b + 0)
-			    exit !(a + 0 < b + 0) }'; then
-				v=MET
-			else
-				v="NOT MET"
-			fi
-			printf '  %-46s %-8s (%s %s %s)\n' "$1" "$v" "$2" "$3" \
-			    "$4"
+		printf ' %15s %14s\n' pinhole/direct pinhole/squid
+		row() {	# label metric decimals
+			printf '%-30s' "$1"
+			for t in $COLS; do
+				printf ' %11s' "$(cell "$t" "$2" "$3")"
+			done
+			p=$(median pinhole "$2")
+			printf ' %15s %14s\n' "$(ratio "$p" "$(median direct "$2")")" \
+			    "$(ratio "$p" "$(median squid "$2")")"
 		}
-		target "tunnels/s >= 2x squid" \
-		    "$(ratio "$(median pinhole tunnels)" \
-		    "$(median squid tunnels)")" ">=" 2
-		target "tunnels/s >= 0.85x direct" \
-		    "$(ratio "$(median pinhole tunnels)" \
-		    "$(median direct tunnels)")" ">=" 0.85
-		target "p99 tunnel setup (ms) < squid p50 (ms)" \
-		    "$(ms "$(median pinhole p99)")" "<" \
-		    "$(ms "$(median squid p50)")"
-		target "bulk MB/s >= 0.8x direct" \
-		    "$(ratio "$(median pinhole bulk)" \
-		    "$(median direct bulk)")" ">=" 0.8
-		target "keep-alive req/s >= 2x squid" \
-		    "$(ratio "$(median pinhole http)" \
-		    "$(median squid http)")" ">=" 2
-		target "KiB RSS per idle tunnel @5000 <= 4" \
-		    "$(fmt "$(median pinhole idle5000)" 2)" "<=" 4
-		target "KiB RSS per idle tunnel @9000 <= 4" \
-		    "$(fmt "$(median pinhole idle9000)" 2)" "<=" 4
-	fi
-	if [ -s "$NOTES" ]; then
+		row "tunnels/s (64B echo)" tunnels 0
+		printf '%-30s' "tunnel p50 ms / p99 ms"
+		for t in $COLS; do
+			printf ' %11s' "$(latcell "$t")"
+		done
+		pd50=$(ratio "$(median pinhole p50)" "$(median direct p50)")
+		pd99=$(ratio "$(median pinhole p99)" "$(median direct p99)")
+		ps50=$(ratio "$(median pinhole p50)" "$(median squid p50)")
+		ps99=$(ratio "$(median pinhole p99)" "$(median squid p99)")
+		if [ "$pd50" = - ]; then pd=-; else pd="$pd50/$pd99"; fi
+		if [ "$ps50" = - ]; then pq=-; else pq="$ps50/$ps99"; fi
+		printf ' %15s %14s\n' "$pd" "$pq"
+		row "bulk MB/s ($BULK_TUNNELS tunnels)" bulk 0
+		row "KiB RSS per idle tunnel @5000" idle5000 2
+		row "KiB RSS per idle tunnel @9000" idle9000 2
+		row "HTTP keep-alive req/s" http 0
 		say ""
-		say "* = errors in at least one round, ! = in every round" \
-		    "other processes used more than $BG_MAX CPUs" \
-		    "(unreliable); notes:"
-		sed 's/^/  /' "$NOTES"
-	fi
-} >"$REPORT"
-{
+		# reference ratios, to compare the harness with other measurements
+		for t in squid tinyproxy relay; do
+			ran "$t" || continue
+			say "$t/direct: tunnels/s $(ratio "$(median $t tunnels)" \
+			    "$(median direct tunnels)"), bulk $(ratio \
+			    "$(median $t bulk)" "$(median direct bulk)"), keep-alive" \
+			    "req/s $(ratio "$(median $t http)" "$(median direct http)")"
+		done
+		if ran relay && ran pinhole; then
+			say "pinhole/relay (share of the harness ceiling): tunnels/s" \
+			    "$(ratio "$(median pinhole tunnels)" \
+			    "$(median relay tunnels)"), bulk $(ratio \
+			    "$(median pinhole bulk)" "$(median relay bulk)")"
+		fi
+		say ""
+		say "CPU busy, median of tunnels/bulk/http (CPU 0: proxy;" \
+		    "CPU 1: loadgen+origin; 1.00 = that side was the limit):"
+		for t in $COLS; do
+			ran "$t" || continue
+			printf '  %-10s CPU 0 %s/%s/%s  CPU 1 %s/%s/%s\n' "$t" \
+			    "$(fmt "$(median $t cpu0_tunnels)" 2)" \
+			    "$(fmt "$(median $t cpu0_bulk)" 2)" \
+			    "$(fmt "$(median $t cpu0_http)" 2)" \
+			    "$(fmt "$(median $t cpu1_tunnels)" 2)" \
+			    "$(fmt "$(median $t cpu1_bulk)" 2)" \
+			    "$(fmt "$(median $t cpu1_http)" 2)"
+		done
+		if ran pinhole; then
+			say ""
+			say "targets (pinhole):"
+			target() {	# label value op limit
+				if [ -z "$2" ] || [ "$2" = - ] || [ -z "$4" ] ||
+				    [ "$4" = - ]; then
+					printf '  %-46s %s\n' "$1" "n/a (missing data)"
+					return
+				fi
+				if awk -v a="$2" -v b="$4" -v o="$3" 'BEGIN {
+				    if (o == ">=") exit !(a + 0 >= b + 0)
+				    if (o == "<=") exit !(a + 0 <= b + 0)
+				    exit !(a + 0 < b + 0) }'; then
+					v=MET
+				else
+					v="NOT MET"
+				fi
+				printf '  %-46s %-8s (%s %s %s)\n' "$1" "$v" "$2" "$3" \
+				    "$4"
+			}
+			target "tunnels/s >= 2x squid" \
+			    "$(ratio "$(median pinhole tunnels)" \
+			    "$(median squid tunnels)")" ">=" 2
+			target "tunnels/s >= 0.85x direct" \
+			    "$(ratio "$(median pinhole tunnels)" \
+			    "$(median direct tunnels)")" ">=" 0.85
+			target "p99 tunnel setup (ms) < squid p50 (ms)" \
+			    "$(ms "$(median pinhole p99)")" "<" \
+			    "$(ms "$(median squid p50)")"
+			target "bulk MB/s >= 0.8x direct" \
+			    "$(ratio "$(median pinhole bulk)" \
+			    "$(median direct bulk)")" ">=" 0.8
+			target "keep-alive req/s >= 2x squid" \
+			    "$(ratio "$(median pinhole http)" \
+			    "$(median squid http)")" ">=" 2
+			target "KiB RSS per idle tunnel @5000 <= 4" \
+			    "$(fmt "$(median pinhole idle5000)" 2)" "<=" 4
+			target "KiB RSS per idle tunnel @9000 <= 4" \
+			    "$(fmt "$(median pinhole idle9000)" 2)" "<=" 4
+		fi
+		if [ -s "$NOTES" ]; then
+			say ""
+			say "* = errors in at least one round, ! = in every round" \
+			    "other processes used more than $BG_MAX CPUs" \
+			    "(unreliable); notes:"
+			sed 's/^/  /' "$NOTES"
+		fi
+	} >"$REPORT"
+	{
+		cat "$REPORT"
+		say ""
+		say "per-round values (round target metric value; p50/p99 in us," \
+		    "cpu0/cpu1 = busy fraction, bg = CPUs used by other processes," \
+		    "err = error count):"
+		sed 's/^/  /' "$RAW"
+	} >"$REPORT.full"
+
+	say ""
 	cat "$REPORT"
-	say ""
-	say "per-round values (round target metric value; p50/p99 in us," \
-	    "cpu0/cpu1 = busy fraction, bg = CPUs used by other processes," \
-	    "err = error count):"
-	sed 's/^/  /' "$RAW"
-} >"$REPORT.full"
 
-say ""
-cat "$REPORT"
+	# harness failure: nothing at all was measured (keep the last good report)
+	if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy &&
+	    ! ran relay; then
+		err "no measurement succeeded; results/latest.txt left as it was"
+		return 1
+	fi
+	if mkdir -p "$HERE/results" 2>/dev/null &&
+	    cp "$REPORT.full" "$HERE/results/latest.txt" 2>/dev/null; then
+		say ""
+		say "written to contrib/bench/results/latest.txt" \
+		    "(with the per-round values)"
+	else
+		err "could not write $HERE/results/latest.txt"
+	fi
+	return 0
+}
 
-# harness failure: nothing at all was measured (keep the last good report)
-if ! ran direct && ! ran pinhole && ! ran squid && ! ran tinyproxy &&
-    ! ran relay; then
-	err "no measurement succeeded; results/latest.txt left as it was"
-	exit 1
+# ---- main -------------------------------------------------------------------
+
+RC=0
+if [ "$SUITE_CORE" = 1 ]; then
+	run_core
+	report_core || RC=1
 fi
-if mkdir -p "$HERE/results" 2>/dev/null &&
-    cp "$REPORT.full" "$HERE/results/latest.txt" 2>/dev/null; then
-	say ""
-	say "written to contrib/bench/results/latest.txt" \
-	    "(with the per-round values)"
-else
-	err "could not write $HERE/results/latest.txt"
+if [ "$SUITE_AUTH" = 1 ]; then
+	. "$HERE/auth.sh"
+	auth_suite || RC=1
 fi
-exit 0
+stop_pid "$ECHOD_PID"
+exit $RC
