@@ -12,6 +12,7 @@
 #include "log.h"
 #include "scheme.h"
 #include "stats.h"
+#include "tls.h"
 #include "webrtc.h"
 
 #include <errno.h>
@@ -165,6 +166,8 @@ struct totals {
 	uint64_t auth[STATS_NSCHEMES][STATS_NAUTH_RESULT];
 	uint64_t dns_ms[STATS_LAT_BUCKETS], dns_ms_sum;
 	uint64_t connect_ms[STATS_LAT_BUCKETS], connect_ms_sum;
+	uint64_t inspect[TLS_NDECISIONS];
+	uint64_t pinning_failures;
 	int workers;
 };
 
@@ -193,6 +196,9 @@ static void sum_counters(struct totals *t)
 			t->dns_ms[i] += stats_get(&s->dns_ms[i]);
 			t->connect_ms[i] += stats_get(&s->connect_ms[i]);
 		}
+		for (int i = 0; i < TLS_NDECISIONS; i++)
+			t->inspect[i] += stats_get(&s->inspect[i]);
+		t->pinning_failures += stats_get(&s->pinning_failures);
 		t->dns_ms_sum += stats_get(&s->dns_ms_sum);
 		t->connect_ms_sum += stats_get(&s->connect_ms_sum);
 	}
@@ -296,6 +302,23 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	metric_histogram(&b, "pinhole_dns_lookup_seconds", "Time to resolve an origin's name.", t.dns_ms, t.dns_ms_sum);
 	metric_histogram(&b, "pinhole_upstream_connect_seconds", "Time to open a TCP connection to an origin.",
 	                 t.connect_ms, t.connect_ms_sum);
+
+	metric_head(&b, "pinhole_tls_tunnels_total", "counter",
+	            "Tunnels by TLS inspection decision (inspect, or why they were spliced).");
+	for (int i = 0; i < TLS_NDECISIONS; i++)
+		abuf_printf(&b, "pinhole_tls_tunnels_total{decision=\"%s\"} %llu\n", tls_decision_name(i),
+		            (unsigned long long)t.inspect[i]);
+	metric_one(&b, "pinhole_tls_pinning_failures_total", "counter",
+	           "Clients that refused a minted certificate or left right after the handshake.", t.pinning_failures);
+	metric_one(&b, "pinhole_tls_learned_pinned_domains", "gauge", "Domains learned as certificate-pinned.",
+	           (uint64_t)tls_learned_count());
+	unsigned long mint_hits, mint_misses;
+
+	tls_cache_figures(&mint_hits, &mint_misses);
+	metric_head(&b, "pinhole_tls_minted_certificates_total", "counter",
+	            "Leaf certificates handed to clients, from the cache or freshly signed.");
+	abuf_printf(&b, "pinhole_tls_minted_certificates_total{source=\"cache\"} %lu\n", mint_hits);
+	abuf_printf(&b, "pinhole_tls_minted_certificates_total{source=\"signed\"} %lu\n", mint_misses);
 
 	struct webrtc_counts wc;
 

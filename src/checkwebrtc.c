@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "common.h"
 #include "config.h"
+#include "tls.h"
 #include "vendors.h"
 
 /* Destinations that stand for "any host" (vendors.h "*"): an address from
@@ -486,6 +487,42 @@ static void check_vendor_wide(struct check *ck, const struct vendor *v, const st
 	}
 }
 
+/* Pinned domains: with inspection on, each must be spliced (a no-inspect
+ * pattern, or no inspect rule matching it). */
+static void check_pinned(struct check *ck, const struct vendor *v)
+{
+	const struct config *cfg = ck->cfg;
+
+	for (const char *const *p = v->pinned; p && *p; p++) {
+		struct probe pr = { .port = 443, .method = "CONNECT" };
+		struct acl_subject s;
+		struct finding *f;
+		char host[256];
+		enum tls_decision d;
+
+		if (!cfg->tls || pattern_host(*p, host, sizeof(host)) != 0)
+			continue;
+		probe_host(&pr, host);
+		subject_of(ck, &pr, &s);
+		d = tls_decide(cfg, &s, host, "http/1.1");
+		f = finding_add(ck, v, d == TLS_INSPECT ? RES_BREAKS : RES_OK, v->pinned_source);
+		snprintf(f->requirement, sizeof(f->requirement), "pinned %s never inspected", *p);
+		if (d == TLS_INSPECT) {
+			snprintf(f->detail, sizeof(f->detail),
+			         "CONNECT %s:443 would be inspected%s: the client pins its certificate and rejects "
+			         "pinhole's",
+			         host, cfg->quirks.inspect_all ? " (quirk inspect-all)" : "");
+			f->fix.kind = FIX_LINE;
+			snprintf(f->fix.text, sizeof(f->fix.text), "%s",
+			         cfg->quirks.inspect_all ? "remove `quirk inspect-all`" : "");
+			if (!cfg->quirks.inspect_all)
+				snprintf(f->fix.text, sizeof(f->fix.text), "no-inspect %s", *p);
+		} else {
+			snprintf(f->detail, sizeof(f->detail), "spliced (%s)", tls_decision_name(d));
+		}
+	}
+}
+
 /* ---- output ---- */
 
 static void json_str(FILE *out, const char *s)
@@ -589,8 +626,6 @@ static enum result vendor_result(const struct check *ck, const struct vendor *v)
 	return r;
 }
 
-static const char inspection_note[] = "not checked: TLS inspection is not configured";
-
 static void print_text(const struct check *ck, const char *path, const char *srctext, const struct vendor **vs,
                        size_t nv)
 {
@@ -627,7 +662,8 @@ static void print_text(const struct check *ck, const char *path, const char *src
 				printf("%*sfix: %s\n", indent, "", fix);
 		}
 	}
-	printf("\npinned domains: %s\n", inspection_note);
+	if (!ck->cfg->tls)
+		printf("\npinned domains: TLS inspection is off, nothing is inspected\n");
 	printf("\nsummary:");
 	for (size_t i = 0; i < nv; i++)
 		printf("%s %s %s", i ? "," : "", vs[i]->name, result_names[vendor_result(ck, vs[i])]);
@@ -676,8 +712,7 @@ static void print_json(const struct check *ck, const char *path, const char *src
 		json_str(stdout, fix);
 		printf("}");
 	}
-	printf("],\"inspection\":");
-	json_str(stdout, inspection_note);
+	printf("],\"inspection\":%s", ck->cfg->tls ? "true" : "false");
 	printf(",\"fixes\":[");
 	for (size_t j = 0; j < nfix; j++) {
 		printf("%s", j ? "," : "");
@@ -809,6 +844,7 @@ int check_webrtc_main(int argc, char **argv)
 		for (size_t j = 0; j < vs[i]->ndests; j++)
 			check_dest(&ck, vs[i], &vs[i]->dests[j], &st);
 		check_vendor_wide(&ck, vs[i], &st);
+		check_pinned(&ck, vs[i]);
 	}
 	if (json)
 		print_json(&ck, path, srctext, vs, nv);

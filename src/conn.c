@@ -1032,6 +1032,8 @@ static void maybe_yield(struct conn *c, int r_up, int r_down)
 /* ---- TLS inspection ---- */
 
 #define PH_STATE 2 /* a step changed the connection's state: run the new one */
+_Static_assert(TLS_NDECISIONS <= sizeof(((struct stats *)0)->inspect) / sizeof(((struct stats *)0)->inspect[0]),
+               "one counter per TLS decision");
 
 static void inspect_subject(struct conn *c, struct acl_subject *s, struct sockaddr_storage *dst)
 {
