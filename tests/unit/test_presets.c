@@ -20,85 +20,8 @@
 #include "config.h"
 #include "unit.h"
 
-static char tmpdir[PATH_MAX];
-static char *written[32];
-static size_t nwritten;
-
-static void write_file(const char *name, const char *content)
-{
-	FILE *f = fopen(name, "w");
-
-	if (!f) {
-		perror(name);
-		exit(2);
-	}
-	fputs(content, f);
-	fclose(f);
-	for (size_t i = 0; i < nwritten; i++)
-		if (strcmp(written[i], name) == 0)
-			return;
-	if (nwritten < PH_ARRAY_LEN(written))
-		written[nwritten++] = ph_strdup(name);
-}
-
-static struct config *parse(const char *text, struct cfg_errors *errs)
-{
-	return config_parse_text("main.conf", text, strlen(text), errs);
-}
-
-static void expect_errors(int line, const char *text, ...)
-{
-	struct cfg_errors errs = { 0 };
-	struct config *cfg = parse(text, &errs);
-	const char *want;
-	size_t i = 0;
-	va_list ap;
-
-	if (cfg) {
-		fprintf(stderr, "test_presets.c:%d: config unexpectedly valid\n", line);
-		CHECK(cfg == NULL);
-		config_unref(cfg);
-	}
-	va_start(ap, text);
-	while ((want = va_arg(ap, const char *)) != NULL) {
-		unit_checks++;
-		if (i >= errs.n || strcmp(errs.msgs[i], want) != 0) {
-			unit_failures++;
-			fprintf(stderr, "test_presets.c:%d: error %zu is \"%s\", want \"%s\"\n", line, i,
-			        i < errs.n ? errs.msgs[i] : "(none)", want);
-		}
-		i++;
-	}
-	va_end(ap);
-	unit_checks++;
-	if (errs.n != i) {
-		unit_failures++;
-		fprintf(stderr, "test_presets.c:%d: %zu errors, want %zu\n", line, errs.n, i);
-		for (size_t j = 0; j < errs.n; j++)
-			fprintf(stderr, "    %s\n", errs.msgs[j]);
-	}
-	cfg_errors_free(&errs);
-}
-
-#define EXPECT_ERRORS(text, ...) expect_errors(__LINE__, text, __VA_ARGS__, (const char *)NULL)
-
-static struct config *parse_ok(int line, const char *text)
-{
-	struct cfg_errors errs = { 0 };
-	struct config *cfg = parse(text, &errs);
-
-	unit_checks++;
-	if (!cfg) {
-		unit_failures++;
-		fprintf(stderr, "test_presets.c:%d: config did not parse:\n", line);
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "    %s\n", errs.msgs[i]);
-	}
-	cfg_errors_free(&errs);
-	return cfg;
-}
-
-#define PARSE_OK(text) parse_ok(__LINE__, text)
+#define UNIT_NAME "test_presets.c"
+#include "config_check.h"
 
 /* ---- turn-server ---- */
 
