@@ -12,6 +12,7 @@
 #include "log.h"
 #include "scheme.h"
 #include "stats.h"
+#include "strbuf.h"
 #include "tls.h"
 #include "webrtc.h"
 
@@ -59,84 +60,35 @@ static struct admin_users *users; /* NULL: no admin-auth */
 
 /* ---- a growing text buffer for response bodies ---- */
 
-struct abuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void abuf_reserve(struct abuf *b, size_t more)
-{
-	if (b->len + more + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 4096;
-
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	b->p = ph_realloc(b->p, cap);
-	b->cap = cap;
-}
-
-static void abuf_add(struct abuf *b, const char *s, size_t n)
-{
-	abuf_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void abuf_puts(struct abuf *b, const char *s)
-{
-	abuf_add(b, s, strlen(s));
-}
-
-static void abuf_printf(struct abuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void abuf_printf(struct abuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n <= 0)
-		return;
-	abuf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* Text for HTML element content and attribute values. */
-static void abuf_html(struct abuf *b, const char *s)
+static void abuf_html(struct strbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
 		case '&':
-			abuf_puts(b, "&amp;");
+			strbuf_puts(b, "&amp;");
 			break;
 		case '<':
-			abuf_puts(b, "&lt;");
+			strbuf_puts(b, "&lt;");
 			break;
 		case '>':
-			abuf_puts(b, "&gt;");
+			strbuf_puts(b, "&gt;");
 			break;
 		case '"':
-			abuf_puts(b, "&quot;");
+			strbuf_puts(b, "&quot;");
 			break;
 		case '\'':
-			abuf_puts(b, "&#39;");
+			strbuf_puts(b, "&#39;");
 			break;
 		default:
-			abuf_add(b, s, 1);
+			strbuf_add(b, s, 1);
 		}
 	}
 }
 
 /* Untrusted bytes (a request path) for a text/plain answer or a log line:
  * printable ASCII as is, the rest as \xNN, at most max bytes of input. */
-static void abuf_visible(struct abuf *b, const char *s, size_t max)
+static void abuf_visible(struct strbuf *b, const char *s, size_t max)
 {
 	size_t i;
 
@@ -144,12 +96,12 @@ static void abuf_visible(struct abuf *b, const char *s, size_t max)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x20 && c < 0x7f && c != '\\')
-			abuf_add(b, (const char *)&c, 1);
+			strbuf_add(b, (const char *)&c, 1);
 		else
-			abuf_printf(b, "\\x%02x", c);
+			strbuf_printf(b, "\\x%02x", c);
 	}
 	if (s[i])
-		abuf_puts(b, "...");
+		strbuf_puts(b, "...");
 }
 
 /* ---- counters ---- */
@@ -228,24 +180,24 @@ static const char *const auth_result_names[STATS_NAUTH_RESULT] = { "ok", "challe
 
 /* ---- /metrics ---- */
 
-static void metric_head(struct abuf *b, const char *name, const char *type, const char *help)
+static void metric_head(struct strbuf *b, const char *name, const char *type, const char *help)
 {
-	abuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void metric_one(struct abuf *b, const char *name, const char *type, const char *help, uint64_t v)
+static void metric_one(struct strbuf *b, const char *name, const char *type, const char *help, uint64_t v)
 {
 	metric_head(b, name, type, help);
-	abuf_printf(b, "%s %llu\n", name, (unsigned long long)v);
+	strbuf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
 /* Milliseconds as seconds, exactly ("1.250"). */
-static void abuf_ms_as_s(struct abuf *b, uint64_t ms)
+static void abuf_ms_as_s(struct strbuf *b, uint64_t ms)
 {
-	abuf_printf(b, "%llu.%03llu", (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
+	strbuf_printf(b, "%llu.%03llu", (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
 }
 
-static void metric_histogram(struct abuf *b, const char *name, const char *help, const uint64_t *buckets,
+static void metric_histogram(struct strbuf *b, const char *name, const char *help, const uint64_t *buckets,
                              uint64_t sum_ms)
 {
 	uint64_t cum = 0;
@@ -254,19 +206,19 @@ static void metric_histogram(struct abuf *b, const char *name, const char *help,
 	for (int i = 0; i < STATS_LAT_BUCKETS; i++) {
 		cum += buckets[i];
 		if (i < STATS_LAT_BUCKETS - 1)
-			abuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, stats_lat_bounds_ms[i] / 1000.0,
-			            (unsigned long long)cum);
+			strbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, stats_lat_bounds_ms[i] / 1000.0,
+			              (unsigned long long)cum);
 		else
-			abuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+			strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
 	}
-	abuf_printf(b, "%s_sum ", name);
+	strbuf_printf(b, "%s_sum ", name);
 	abuf_ms_as_s(b, sum_ms);
-	abuf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)cum);
+	strbuf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)cum);
 }
 
 static char *render_metrics(const struct config *cfg, size_t *len)
 {
-	struct abuf b = { 0 };
+	struct strbuf b = { 0 };
 	struct totals t;
 
 	sum_counters(&t);
@@ -282,22 +234,22 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 
 	metric_head(&b, "pinhole_responses_total", "counter", "Responses and CONNECT answers sent, by status class.");
 	for (int i = STATS_1XX; i <= STATS_5XX; i++)
-		abuf_printf(&b, "pinhole_responses_total{class=\"%s\"} %llu\n", class_names[i - STATS_1XX],
-		            (unsigned long long)t.status[i]);
+		strbuf_printf(&b, "pinhole_responses_total{class=\"%s\"} %llu\n", class_names[i - STATS_1XX],
+		              (unsigned long long)t.status[i]);
 	metric_head(&b, "pinhole_responses_by_code_total", "counter",
 	            "Responses sent with the status codes pinhole itself produces.");
 	for (size_t i = 0; i < PH_ARRAY_LEN(code_names); i++)
-		abuf_printf(&b, "pinhole_responses_by_code_total{code=\"%s\"} %llu\n", code_names[i].code,
-		            (unsigned long long)t.status[code_names[i].idx]);
+		strbuf_printf(&b, "pinhole_responses_by_code_total{code=\"%s\"} %llu\n", code_names[i].code,
+		              (unsigned long long)t.status[code_names[i].idx]);
 	metric_head(&b, "pinhole_denials_total", "counter", "Requests refused, by reason.");
 	for (int i = 0; i < STATS_NDENIAL; i++)
-		abuf_printf(&b, "pinhole_denials_total{reason=\"%s\"} %llu\n", denial_names[i],
-		            (unsigned long long)t.denials[i]);
+		strbuf_printf(&b, "pinhole_denials_total{reason=\"%s\"} %llu\n", denial_names[i],
+		              (unsigned long long)t.denials[i]);
 	metric_head(&b, "pinhole_auth_total", "counter", "Proxy authentication outcomes, by scheme and result.");
 	for (int i = 0; i < STATS_NSCHEMES; i++)
 		for (int j = 0; j < STATS_NAUTH_RESULT; j++)
-			abuf_printf(&b, "pinhole_auth_total{scheme=\"%s\",result=\"%s\"} %llu\n", stats_scheme_names[i],
-			            auth_result_names[j], (unsigned long long)t.auth[i][j]);
+			strbuf_printf(&b, "pinhole_auth_total{scheme=\"%s\",result=\"%s\"} %llu\n",
+			              stats_scheme_names[i], auth_result_names[j], (unsigned long long)t.auth[i][j]);
 
 	metric_histogram(&b, "pinhole_dns_lookup_seconds", "Time to resolve an origin's name.", t.dns_ms, t.dns_ms_sum);
 	metric_histogram(&b, "pinhole_upstream_connect_seconds", "Time to open a TCP connection to an origin.",
@@ -306,8 +258,8 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	metric_head(&b, "pinhole_tls_tunnels_total", "counter",
 	            "Tunnels by TLS inspection decision (inspect, or why they were spliced).");
 	for (int i = 0; i < TLS_NDECISIONS; i++)
-		abuf_printf(&b, "pinhole_tls_tunnels_total{decision=\"%s\"} %llu\n", tls_decision_name(i),
-		            (unsigned long long)t.inspect[i]);
+		strbuf_printf(&b, "pinhole_tls_tunnels_total{decision=\"%s\"} %llu\n", tls_decision_name(i),
+		              (unsigned long long)t.inspect[i]);
 	metric_one(&b, "pinhole_tls_pinning_failures_total", "counter",
 	           "Clients that refused a minted certificate or left right after the handshake.", t.pinning_failures);
 	metric_one(&b, "pinhole_tls_learned_pinned_domains", "gauge", "Domains learned as certificate-pinned.",
@@ -317,21 +269,21 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	tls_cache_figures(&mint_hits, &mint_misses);
 	metric_head(&b, "pinhole_tls_minted_certificates_total", "counter",
 	            "Leaf certificates handed to clients, from the cache or freshly signed.");
-	abuf_printf(&b, "pinhole_tls_minted_certificates_total{source=\"cache\"} %lu\n", mint_hits);
-	abuf_printf(&b, "pinhole_tls_minted_certificates_total{source=\"signed\"} %lu\n", mint_misses);
+	strbuf_printf(&b, "pinhole_tls_minted_certificates_total{source=\"cache\"} %lu\n", mint_hits);
+	strbuf_printf(&b, "pinhole_tls_minted_certificates_total{source=\"signed\"} %lu\n", mint_misses);
 
 	struct webrtc_counts wc;
 
 	webrtc_counts(cfg, &wc);
 	metric_head(&b, "pinhole_webrtc_clients", "gauge", "Clients in the WebRTC report, by verdict.");
-	abuf_printf(&b, "pinhole_webrtc_clients{verdict=\"breaks\"} %llu\n", (unsigned long long)wc.breaks);
-	abuf_printf(&b, "pinhole_webrtc_clients{verdict=\"degraded\"} %llu\n", (unsigned long long)wc.degraded);
-	abuf_printf(&b, "pinhole_webrtc_clients{verdict=\"ok\"} %llu\n", (unsigned long long)wc.ok);
+	strbuf_printf(&b, "pinhole_webrtc_clients{verdict=\"breaks\"} %llu\n", (unsigned long long)wc.breaks);
+	strbuf_printf(&b, "pinhole_webrtc_clients{verdict=\"degraded\"} %llu\n", (unsigned long long)wc.degraded);
+	strbuf_printf(&b, "pinhole_webrtc_clients{verdict=\"ok\"} %llu\n", (unsigned long long)wc.ok);
 	metric_head(&b, "pinhole_webrtc_clients_with_finding", "gauge",
 	            "Clients in the WebRTC report with a finding of this rule.");
 	for (size_t i = 0; webrtc_rule_id(i) && i < PH_ARRAY_LEN(wc.findings_by_rule); i++)
-		abuf_printf(&b, "pinhole_webrtc_clients_with_finding{rule=\"%s\"} %llu\n", webrtc_rule_id(i),
-		            (unsigned long long)wc.findings_by_rule[i]);
+		strbuf_printf(&b, "pinhole_webrtc_clients_with_finding{rule=\"%s\"} %llu\n", webrtc_rule_id(i),
+		              (unsigned long long)wc.findings_by_rule[i]);
 	metric_one(&b, "pinhole_webrtc_clients_evicted_total", "counter",
 	           "Clients dropped from the full report table (least recently seen first).", wc.evicted);
 	metric_one(&b, "pinhole_webrtc_events_dropped_total", "counter",
@@ -341,34 +293,34 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	metric_one(&b, "pinhole_config_generation", "gauge", "Generation of the running configuration (one per load).",
 	           cfg->generation);
 	metric_head(&b, "pinhole_build_info", "gauge", "Always 1; the labels say which pinhole this is.");
-	abuf_printf(&b, "pinhole_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	strbuf_printf(&b, "pinhole_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	*len = b.len;
 	return b.p;
 }
 
 /* ---- the dashboard ---- */
 
-static void row_num(struct abuf *b, const char *what, uint64_t v)
+static void row_num(struct strbuf *b, const char *what, uint64_t v)
 {
-	abuf_puts(b, "<tr><th scope=\"row\">");
+	strbuf_puts(b, "<tr><th scope=\"row\">");
 	abuf_html(b, what);
-	abuf_printf(b, "</th><td>%llu</td></tr>\n", (unsigned long long)v);
+	strbuf_printf(b, "</th><td>%llu</td></tr>\n", (unsigned long long)v);
 }
 
-static void row_listener(struct abuf *b, const char *addr, const char *kind, const char *file, int line)
+static void row_listener(struct strbuf *b, const char *addr, const char *kind, const char *file, int line)
 {
-	abuf_puts(b, "<tr><td><code>");
+	strbuf_puts(b, "<tr><td><code>");
 	abuf_html(b, addr);
-	abuf_puts(b, "</code></td><td>");
+	strbuf_puts(b, "</code></td><td>");
 	abuf_html(b, kind);
-	abuf_puts(b, "</td><td>");
+	strbuf_puts(b, "</td><td>");
 	if (file && line > 0) {
 		abuf_html(b, file);
-		abuf_printf(b, ":%d", line);
+		strbuf_printf(b, ":%d", line);
 	} else {
-		abuf_puts(b, "default");
+		strbuf_puts(b, "default");
 	}
-	abuf_puts(b, "</td></tr>\n");
+	strbuf_puts(b, "</td></tr>\n");
 }
 
 /* The report's verdict badges and findings, shared by / and /report. */
@@ -380,69 +332,69 @@ static void row_listener(struct abuf *b, const char *addr, const char *kind, con
 	"td.advice, td.evidence { text-align: left; }\n"                                \
 	"code { background: #f4f4f4; padding: 0 0.2em; }\n"
 
-static void append_report(struct abuf *b, const struct config *cfg)
+static void append_report(struct strbuf *b, const struct config *cfg)
 {
 	size_t n = 0;
 	char *html = webrtc_report_html(cfg, &n);
 
 	if (html)
-		abuf_add(b, html, n);
+		strbuf_add(b, html, n);
 	else
-		abuf_puts(b, "<p>The WebRTC report is not running.</p>\n");
+		strbuf_puts(b, "<p>The WebRTC report is not running.</p>\n");
 	free(html);
 }
 
 static char *render_report(const struct config *cfg, size_t *len)
 {
-	struct abuf b = { 0 };
+	struct strbuf b = { 0 };
 
-	abuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	              "<title>pinhole: WebRTC report</title>\n<style>\n"
-	              "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 75em; }\n"
-	              "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
-	              "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; "
-	              "vertical-align: top; }\n"
-	              "thead th { background: #eee; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n"
-	              "<h1>WebRTC report</h1>\n<p>Which clients' video calls would break behind this proxy, why, "
-	              "and the configuration line that fixes it. <a href=\"/\">Dashboard</a> &middot; "
-	              "<a href=\"/report.json\">JSON</a></p>\n");
+	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<title>pinhole: WebRTC report</title>\n<style>\n"
+	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 75em; }\n"
+	                "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
+	                "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; "
+	                "vertical-align: top; }\n"
+	                "thead th { background: #eee; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n"
+	                "<h1>WebRTC report</h1>\n<p>Which clients' video calls would break behind this proxy, why, "
+	                "and the configuration line that fixes it. <a href=\"/\">Dashboard</a> &middot; "
+	                "<a href=\"/report.json\">JSON</a></p>\n");
 	append_report(&b, cfg);
-	abuf_puts(&b, "</body>\n</html>\n");
+	strbuf_puts(&b, "</body>\n</html>\n");
 	*len = b.len;
 	return b.p;
 }
 
 static char *render_dashboard(const struct config *cfg, size_t *len)
 {
-	struct abuf b = { 0 };
+	struct strbuf b = { 0 };
 	struct totals t;
 
 	sum_counters(&t);
-	abuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	              "<title>pinhole</title>\n<style>\n"
-	              "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 60em; }\n"
-	              "h1 { margin-bottom: 0.2em; }\n"
-	              "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
-	              "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }\n"
-	              "td { font-variant-numeric: tabular-nums; }\n"
-	              "thead th { background: #eee; }\n"
-	              "tbody th { font-weight: normal; }\n"
-	              "td { text-align: right; }\n"
-	              ".meta { color: #555; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
-	              "<p class=\"meta\">version ");
+	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<title>pinhole</title>\n<style>\n"
+	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 60em; }\n"
+	                "h1 { margin-bottom: 0.2em; }\n"
+	                "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
+	                "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }\n"
+	                "td { font-variant-numeric: tabular-nums; }\n"
+	                "thead th { background: #eee; }\n"
+	                "tbody th { font-weight: normal; }\n"
+	                "td { text-align: right; }\n"
+	                ".meta { color: #555; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
+	                "<p class=\"meta\">version ");
 	abuf_html(&b, PACKAGE_VERSION);
-	abuf_printf(&b, ", configuration generation %llu from ", (unsigned long long)cfg->generation);
+	strbuf_printf(&b, ", configuration generation %llu from ", (unsigned long long)cfg->generation);
 	abuf_html(&b, cfg->path ? cfg->path : "the embedded default");
-	abuf_printf(&b, ", %d worker%s</p>\n", t.workers, t.workers == 1 ? "" : "s");
-	abuf_puts(&b, "<nav><p><a href=\"/metrics\">/metrics</a> &middot;\n"
-	              "<a href=\"/config\">/config</a> &middot;\n"
-	              "<a href=\"/healthz\">/healthz</a> &middot;\n"
-	              "<a href=\"/report\">/report</a></p></nav>\n");
+	strbuf_printf(&b, ", %d worker%s</p>\n", t.workers, t.workers == 1 ? "" : "s");
+	strbuf_puts(&b, "<nav><p><a href=\"/metrics\">/metrics</a> &middot;\n"
+	                "<a href=\"/config\">/config</a> &middot;\n"
+	                "<a href=\"/healthz\">/healthz</a> &middot;\n"
+	                "<a href=\"/report\">/report</a></p></nav>\n");
 
-	abuf_puts(&b, "<h2>Listeners</h2>\n<table>\n"
-	              "<thead><tr><th>address</th><th>serves</th><th>defined at</th></tr></thead>\n<tbody>\n");
+	strbuf_puts(&b, "<h2>Listeners</h2>\n<table>\n"
+	                "<thead><tr><th>address</th><th>serves</th><th>defined at</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		const struct listen_cfg *l = &cfg->listens[i];
 
@@ -453,9 +405,9 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 
 	row_listener(&b, running.text, cfg->admin_htpasswd ? "admin (admin-auth)" : "admin",
 	             same ? cfg->admin.file : NULL, same ? cfg->admin.line : 0);
-	abuf_puts(&b, "</tbody>\n</table>\n");
+	strbuf_puts(&b, "</tbody>\n</table>\n");
 
-	abuf_puts(&b, "<h2>Traffic</h2>\n<table>\n<tbody>\n");
+	strbuf_puts(&b, "<h2>Traffic</h2>\n<table>\n<tbody>\n");
 	row_num(&b, "client connections accepted", t.connections_total);
 	row_num(&b, "client connections open", t.connections_active);
 	row_num(&b, "tunnels established", t.tunnels_total);
@@ -463,42 +415,42 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	row_num(&b, "HTTP requests forwarded", t.requests_total);
 	row_num(&b, "bytes received from clients", t.bytes_from_clients);
 	row_num(&b, "bytes sent to clients", t.bytes_to_clients);
-	abuf_puts(&b, "</tbody>\n</table>\n");
+	strbuf_puts(&b, "</tbody>\n</table>\n");
 
-	abuf_puts(&b, "<h2>Responses</h2>\n<table>\n<tbody>\n");
+	strbuf_puts(&b, "<h2>Responses</h2>\n<table>\n<tbody>\n");
 	for (int i = STATS_1XX; i <= STATS_5XX; i++)
 		row_num(&b, class_names[i - STATS_1XX], t.status[i]);
 	for (size_t i = 0; i < PH_ARRAY_LEN(code_names); i++)
 		row_num(&b, code_names[i].label, t.status[code_names[i].idx]);
-	abuf_puts(&b, "</tbody>\n</table>\n");
+	strbuf_puts(&b, "</tbody>\n</table>\n");
 
-	abuf_puts(&b, "<h2>Denials</h2>\n<table>\n<tbody>\n");
+	strbuf_puts(&b, "<h2>Denials</h2>\n<table>\n<tbody>\n");
 	row_num(&b, "denied by a rule (403)", t.denials[STATS_DENY_RULE]);
 	row_num(&b, "no rule allowed it (403)", t.denials[STATS_DENY_NO_RULE]);
 	row_num(&b, "authentication required (407)", t.denials[STATS_DENY_AUTH]);
 	row_num(&b, "max-connections reached (503)", t.denials[STATS_DENY_LIMIT]);
-	abuf_puts(&b, "</tbody>\n</table>\n");
+	strbuf_puts(&b, "</tbody>\n</table>\n");
 
-	abuf_puts(&b, "<h2>Authentication</h2>\n<table>\n<thead><tr><th>scheme</th>");
+	strbuf_puts(&b, "<h2>Authentication</h2>\n<table>\n<thead><tr><th>scheme</th>");
 	for (int j = 0; j < STATS_NAUTH_RESULT; j++) {
-		abuf_puts(&b, "<th>");
+		strbuf_puts(&b, "<th>");
 		abuf_html(&b, auth_result_names[j]);
-		abuf_puts(&b, "</th>");
+		strbuf_puts(&b, "</th>");
 	}
-	abuf_puts(&b, "</tr></thead>\n<tbody>\n");
+	strbuf_puts(&b, "</tr></thead>\n<tbody>\n");
 	for (int i = 0; i < STATS_NSCHEMES; i++) {
-		abuf_puts(&b, "<tr><th scope=\"row\">");
+		strbuf_puts(&b, "<tr><th scope=\"row\">");
 		abuf_html(&b, stats_scheme_names[i]);
-		abuf_puts(&b, "</th>");
+		strbuf_puts(&b, "</th>");
 		for (int j = 0; j < STATS_NAUTH_RESULT; j++)
-			abuf_printf(&b, "<td>%llu</td>", (unsigned long long)t.auth[i][j]);
-		abuf_puts(&b, "</tr>\n");
+			strbuf_printf(&b, "<td>%llu</td>", (unsigned long long)t.auth[i][j]);
+		strbuf_puts(&b, "</tr>\n");
 	}
-	abuf_puts(&b, "</tbody>\n</table>\n");
+	strbuf_puts(&b, "</tbody>\n</table>\n");
 
-	abuf_puts(&b, "<h2>WebRTC report</h2>\n");
+	strbuf_puts(&b, "<h2>WebRTC report</h2>\n");
 	append_report(&b, cfg);
-	abuf_puts(&b, "</body>\n</html>\n");
+	strbuf_puts(&b, "</body>\n</html>\n");
 	*len = b.len;
 	return b.p;
 }
@@ -537,13 +489,13 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
 }
 
 /* A built body, taken over (MHD frees it with the response). */
-static enum MHD_Result reply_abuf(struct MHD_Connection *c, unsigned status, const char *type, struct abuf *b,
+static enum MHD_Result reply_abuf(struct MHD_Connection *c, unsigned status, const char *type, struct strbuf *b,
                                   const char *name, const char *value)
 {
 	struct MHD_Response *r;
 
 	if (!b->p)
-		abuf_puts(b, "");
+		strbuf_puts(b, "");
 	r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
 	if (!r)
 		free(b->p);
@@ -656,7 +608,7 @@ static bool authorized(struct MHD_Connection *c, const struct admin_users *u)
 		                      sizeof(why));
 	if (res != HTPASSWD_MATCH) {
 		/* The user name, made printable, tells a typo from a probe. */
-		struct abuf who = { 0 };
+		struct strbuf who = { 0 };
 		char name[HTPASSWD_MAX_USER + 1];
 		size_t nlen = PH_MIN(ulen, sizeof(name) - 1);
 
@@ -682,11 +634,11 @@ static bool authorized(struct MHD_Connection *c, const struct admin_users *u)
 
 static enum MHD_Result not_allowed(struct MHD_Connection *c, const char *method, const char *allow)
 {
-	struct abuf b = { 0 };
+	struct strbuf b = { 0 };
 
-	abuf_puts(&b, "Method ");
+	strbuf_puts(&b, "Method ");
 	abuf_visible(&b, method, 20);
-	abuf_printf(&b, " is not allowed here; use %s.\n", allow);
+	strbuf_printf(&b, " is not allowed here; use %s.\n", allow);
 	return reply_abuf(c, MHD_HTTP_METHOD_NOT_ALLOWED, TYPE_TEXT, &b, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
@@ -694,7 +646,7 @@ static enum MHD_Result not_allowed(struct MHD_Connection *c, const char *method,
 static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 {
 	struct config *cfg = engine_config();
-	struct abuf b = { 0 };
+	struct strbuf b = { 0 };
 	enum MHD_Result ret;
 
 	if (!cfg)
@@ -778,11 +730,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return reply_text(c, MHD_HTTP_OK, "ok\n", NULL, NULL);
 		return reply_page(c, url);
 	}
-	struct abuf b = { 0 };
+	struct strbuf b = { 0 };
 
-	abuf_puts(&b, "No such page on the pinhole admin interface: ");
+	strbuf_puts(&b, "No such page on the pinhole admin interface: ");
 	abuf_visible(&b, url, ADMIN_MAX_ECHO);
-	abuf_puts(&b, "\nThe pages are /, /report, /report.json, /metrics, /config, /healthz and POST /reload.\n");
+	strbuf_puts(&b, "\nThe pages are /, /report, /report.json, /metrics, /config, /healthz and POST /reload.\n");
 	return reply_abuf(c, MHD_HTTP_NOT_FOUND, TYPE_TEXT, &b, NULL, NULL);
 }
 

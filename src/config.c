@@ -5,6 +5,7 @@
  * values mean at run time belongs to the modules that use them.
  */
 #include "config.h"
+#include "strbuf.h"
 #include "tls.h"
 #include "auth.h"
 
@@ -155,49 +156,6 @@ const char *cfg_suggest(const char *word, const char *const *names, size_t n)
 }
 
 /* ---- small helpers ---- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sbuf_add(struct sbuf *sb, const char *s, size_t n)
-{
-	if (sb->len + n + 1 > sb->cap) {
-		sb->cap = (sb->len + n + 1) * 2;
-		sb->p = ph_realloc(sb->p, sb->cap);
-	}
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-}
-
-static void sbuf_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	char small[256];
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		sbuf_add(sb, small, (size_t)n);
-		return;
-	}
-	{
-		char *big = ph_malloc((size_t)n + 1);
-
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		sbuf_add(sb, big, (size_t)n);
-		free(big);
-	}
-}
 
 /* Decimal digits only, no sign, no overflow past max. */
 static int parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -726,14 +684,14 @@ static void err_unknown(struct parse_ctx *ctx, const struct line *ln, const char
                         const char *const *names, size_t n)
 {
 	const char *s = cfg_suggest(word, names, n);
-	struct sbuf list = { 0 };
+	struct strbuf list = { 0 };
 
 	if (s) {
 		LERR(ctx, ln, "unknown %s '%s' (did you mean '%s'?)", what, word, s);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		sbuf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+		strbuf_printf(&list, "%s%s", i ? ", " : "", names[i]);
 	LERR(ctx, ln, "unknown %s '%s' (one of: %s)", what, word, list.p);
 	free(list.p);
 }
@@ -966,7 +924,7 @@ static void d_hosts_file(struct parse_ctx *ctx, const struct line *ln)
 
 /* "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]" or "[::1]:53", written into sb in
  * the form c-ares' ares_set_servers_ports_csv() takes, with the port. */
-static int dns_server_parse(const char *s, struct sbuf *sb, const char **why)
+static int dns_server_parse(const char *s, struct strbuf *sb, const char **why)
 {
 	char addr[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
 	char canon[INET6_ADDRSTRLEN];
@@ -1012,7 +970,7 @@ static int dns_server_parse(const char *s, struct sbuf *sb, const char **why)
 			return PH_ERROR;
 		}
 		inet_ntop(AF_INET6, &sin6.sin6_addr, canon, sizeof(canon));
-		sbuf_printf(sb, "%s[%s]:%u", sb->len ? "," : "", canon, port);
+		strbuf_printf(sb, "%s[%s]:%u", sb->len ? "," : "", canon, port);
 	} else {
 		struct in_addr in;
 
@@ -1021,7 +979,7 @@ static int dns_server_parse(const char *s, struct sbuf *sb, const char **why)
 			return PH_ERROR;
 		}
 		inet_ntop(AF_INET, &in, canon, sizeof(canon));
-		sbuf_printf(sb, "%s%s:%u", sb->len ? "," : "", canon, port);
+		strbuf_printf(sb, "%s%s:%u", sb->len ? "," : "", canon, port);
 	}
 	return PH_OK;
 }
@@ -1029,7 +987,7 @@ static int dns_server_parse(const char *s, struct sbuf *sb, const char **why)
 static void d_dns_server(struct parse_ctx *ctx, const struct line *ln)
 {
 	struct config *cfg = ctx->cfg;
-	struct sbuf sb = { cfg->dns_servers, ctx->dns_len, ctx->dns_len + 1 };
+	struct strbuf sb = { cfg->dns_servers, ctx->dns_len, ctx->dns_len + 1 };
 	const char *why;
 
 	for (int i = 1; i < ln->argc; i++)
@@ -1562,19 +1520,19 @@ static char *subst_host(const char *text, size_t len, const char *host, size_t *
 {
 	static const char var[] = "$HOST";
 	const size_t vlen = sizeof(var) - 1;
-	struct sbuf sb = { 0 };
+	struct strbuf sb = { 0 };
 	const char *p = text, *end = text + len;
 
-	sbuf_add(&sb, "", 0);
+	strbuf_add(&sb, "", 0);
 	while (p < end) {
 		const char *hit = memmem(p, (size_t)(end - p), var, vlen);
 
 		if (!hit) {
-			sbuf_add(&sb, p, (size_t)(end - p));
+			strbuf_add(&sb, p, (size_t)(end - p));
 			break;
 		}
-		sbuf_add(&sb, p, (size_t)(hit - p));
-		sbuf_add(&sb, host, strlen(host));
+		strbuf_add(&sb, p, (size_t)(hit - p));
+		strbuf_add(&sb, host, strlen(host));
 		p = hit + vlen;
 	}
 	*outlen = sb.len;
@@ -1597,11 +1555,11 @@ static const char *include_file(struct parse_ctx *ctx, const struct line *ln, co
 
 	for (int i = 0; i < ctx->depth; i++) {
 		if (strcmp(ctx->stack[i].key, key) == 0) {
-			struct sbuf chain = { 0 };
+			struct strbuf chain = { 0 };
 
 			for (int j = i; j < ctx->depth; j++)
-				sbuf_printf(&chain, "%s -> ", ctx->stack[j].name);
-			sbuf_printf(&chain, "%s", path);
+				strbuf_printf(&chain, "%s -> ", ctx->stack[j].name);
+			strbuf_printf(&chain, "%s", path);
 			LERR(ctx, ln, "include cycle: %s", chain.p);
 			free(chain.p);
 			goto out;
@@ -2054,45 +2012,45 @@ void config_unref(struct config *cfg)
 /* ---- dump ---- */
 
 /* A word as the tokenizer would read it back. */
-static void dump_word(struct sbuf *sb, const char *w)
+static void dump_word(struct strbuf *sb, const char *w)
 {
 	bool quote = w[0] == '\0' || w[0] == '#' || strpbrk(w, " \t\r\v\f\"") != NULL;
 
 	if (!quote) {
-		sbuf_add(sb, w, strlen(w));
+		strbuf_add(sb, w, strlen(w));
 		return;
 	}
-	sbuf_add(sb, "\"", 1);
+	strbuf_add(sb, "\"", 1);
 	for (; *w; w++) {
 		if (*w == '"' || *w == '\\')
-			sbuf_add(sb, "\\", 1);
-		sbuf_add(sb, w, 1);
+			strbuf_add(sb, "\\", 1);
+		strbuf_add(sb, w, 1);
 	}
-	sbuf_add(sb, "\"", 1);
+	strbuf_add(sb, "\"", 1);
 }
 
-static void dump_duration(struct sbuf *sb, uint64_t ms)
+static void dump_duration(struct strbuf *sb, uint64_t ms)
 {
 	if (ms == 0)
-		sbuf_printf(sb, "0");
+		strbuf_printf(sb, "0");
 	else if (ms % 3600000 == 0)
-		sbuf_printf(sb, "%lluh", (unsigned long long)(ms / 3600000));
+		strbuf_printf(sb, "%lluh", (unsigned long long)(ms / 3600000));
 	else if (ms % 60000 == 0)
-		sbuf_printf(sb, "%llum", (unsigned long long)(ms / 60000));
+		strbuf_printf(sb, "%llum", (unsigned long long)(ms / 60000));
 	else if (ms % 1000 == 0)
-		sbuf_printf(sb, "%llus", (unsigned long long)(ms / 1000));
+		strbuf_printf(sb, "%llus", (unsigned long long)(ms / 1000));
 	else
-		sbuf_printf(sb, "%llums", (unsigned long long)ms);
+		strbuf_printf(sb, "%llums", (unsigned long long)ms);
 }
 
-static void dump_size(struct sbuf *sb, uint64_t n)
+static void dump_size(struct strbuf *sb, uint64_t n)
 {
 	if (n && n % (1024 * 1024) == 0)
-		sbuf_printf(sb, "%lluM", (unsigned long long)(n / (1024 * 1024)));
+		strbuf_printf(sb, "%lluM", (unsigned long long)(n / (1024 * 1024)));
 	else if (n && n % 1024 == 0)
-		sbuf_printf(sb, "%lluk", (unsigned long long)(n / 1024));
+		strbuf_printf(sb, "%lluk", (unsigned long long)(n / 1024));
 	else
-		sbuf_printf(sb, "%llu", (unsigned long long)n);
+		strbuf_printf(sb, "%llu", (unsigned long long)n);
 }
 
 /* The preset whose file added a rule or a turn-server, or NULL. */
@@ -2104,137 +2062,139 @@ static const struct preset_use *preset_of(const struct config *cfg, const char *
 	return NULL;
 }
 
-static void dump_origin(struct sbuf *sb, const char *file, int line, const struct preset_use *u)
+static void dump_origin(struct strbuf *sb, const char *file, int line, const struct preset_use *u)
 {
-	sbuf_printf(sb, "  # %s:%d", file, line);
+	strbuf_printf(sb, "  # %s:%d", file, line);
 	if (u)
-		sbuf_printf(sb, " (preset %s)", u->name);
-	sbuf_printf(sb, "\n");
+		strbuf_printf(sb, " (preset %s)", u->name);
+	strbuf_printf(sb, "\n");
 }
 
-static void dump_preset(struct sbuf *sb, const struct preset_use *u)
+static void dump_preset(struct strbuf *sb, const struct preset_use *u)
 {
-	sbuf_printf(sb, "preset %s%s%s  # %s:%d\n", u->name, u->arg ? " " : "", u->arg ? u->arg : "", u->file, u->line);
+	strbuf_printf(sb, "preset %s%s%s  # %s:%d\n", u->name, u->arg ? " " : "", u->arg ? u->arg : "", u->file,
+	              u->line);
 }
 
 char *config_dump(const struct config *cfg)
 {
-	struct sbuf sb = { 0 };
+	struct strbuf sb = { 0 };
 	bool *dumped = ph_calloc(cfg->npresets ? cfg->npresets : 1, sizeof(*dumped));
 
-	sbuf_printf(&sb, "# pinhole effective configuration, generation %llu, from ",
-	            (unsigned long long)cfg->generation);
-	sbuf_printf(&sb, "%s\n", cfg->path ? cfg->path : "the embedded default");
+	strbuf_printf(&sb, "# pinhole effective configuration, generation %llu, from ",
+	              (unsigned long long)cfg->generation);
+	strbuf_printf(&sb, "%s\n", cfg->path ? cfg->path : "the embedded default");
 	for (size_t i = 0; i < cfg->nlistens; i++) {
-		sbuf_printf(&sb, "listen ");
+		strbuf_printf(&sb, "listen ");
 		dump_word(&sb, cfg->listens[i].text);
-		sbuf_printf(&sb, "%s\n", cfg->listens[i].proxy_protocol ? " proxy-protocol" : "");
+		strbuf_printf(&sb, "%s\n", cfg->listens[i].proxy_protocol ? " proxy-protocol" : "");
 	}
 	if (cfg->has_admin) {
-		sbuf_printf(&sb, "admin ");
+		strbuf_printf(&sb, "admin ");
 		dump_word(&sb, cfg->admin.text);
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->admin_htpasswd) {
-		sbuf_printf(&sb, "admin-auth htpasswd ");
+		strbuf_printf(&sb, "admin-auth htpasswd ");
 		dump_word(&sb, cfg->admin_htpasswd);
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->workers)
-		sbuf_printf(&sb, "workers %d\n", cfg->workers);
+		strbuf_printf(&sb, "workers %d\n", cfg->workers);
 	else
-		sbuf_printf(&sb, "workers auto\n");
+		strbuf_printf(&sb, "workers auto\n");
 	if (cfg->user) {
-		sbuf_printf(&sb, "user ");
+		strbuf_printf(&sb, "user ");
 		dump_word(&sb, cfg->user);
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->access_log) {
-		sbuf_printf(&sb, "access-log ");
+		strbuf_printf(&sb, "access-log ");
 		dump_word(&sb, cfg->access_log);
-		sbuf_printf(&sb, " %s\n", cfg->access_log_format == ACCESS_LOG_JSON ? "json" : "squid");
+		strbuf_printf(&sb, " %s\n", cfg->access_log_format == ACCESS_LOG_JSON ? "json" : "squid");
 	} else {
-		sbuf_printf(&sb, "access-log off\n");
+		strbuf_printf(&sb, "access-log off\n");
 	}
-	sbuf_printf(&sb, "error-log ");
+	strbuf_printf(&sb, "error-log ");
 	dump_word(&sb, cfg->error_log ? cfg->error_log : "stderr");
-	sbuf_printf(&sb, "\nlog-level %s\n", log_levels[cfg->log_level]);
+	strbuf_printf(&sb, "\nlog-level %s\n", log_levels[cfg->log_level]);
 	if (cfg->hosts_file) {
-		sbuf_printf(&sb, "hosts-file ");
+		strbuf_printf(&sb, "hosts-file ");
 		dump_word(&sb, cfg->hosts_file);
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->dns_servers) {
 		const char *s = cfg->dns_servers;
 
-		sbuf_printf(&sb, "dns-server");
+		strbuf_printf(&sb, "dns-server");
 		while (*s) {
 			size_t n = strcspn(s, ",");
 
-			sbuf_printf(&sb, " %.*s", (int)n, s);
+			strbuf_printf(&sb, " %.*s", (int)n, s);
 			s += n;
 			if (*s == ',')
 				s++;
 		}
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	for (int i = 0; i < (int)PH_ARRAY_LEN(timeout_names); i++) {
-		sbuf_printf(&sb, "timeout %s ", timeout_names[i]);
+		strbuf_printf(&sb, "timeout %s ", timeout_names[i]);
 		dump_duration(&sb, *(const uint64_t *)((const char *)cfg + timeout_offsets[i]));
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
-	sbuf_printf(&sb, "max-connections %u\nmax-header-size ", cfg->max_connections);
+	strbuf_printf(&sb, "max-connections %u\nmax-header-size ", cfg->max_connections);
 	dump_size(&sb, cfg->max_header_size);
-	sbuf_printf(&sb, "\n");
+	strbuf_printf(&sb, "\n");
 	if (cfg->quirks.http10_connect)
-		sbuf_printf(&sb, "quirk http10-connect\n");
+		strbuf_printf(&sb, "quirk http10-connect\n");
 	if (cfg->quirks.no_websocket)
-		sbuf_printf(&sb, "quirk no-websocket\n");
+		strbuf_printf(&sb, "quirk no-websocket\n");
 	if (cfg->quirks.idle_cut_ms) {
-		sbuf_printf(&sb, "quirk idle-cut ");
+		strbuf_printf(&sb, "quirk idle-cut ");
 		dump_duration(&sb, cfg->quirks.idle_cut_ms);
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->quirks.throttle_bps) {
-		sbuf_printf(&sb, "quirk throttle ");
+		strbuf_printf(&sb, "quirk throttle ");
 		dump_size(&sb, cfg->quirks.throttle_bps);
-		sbuf_printf(&sb, "/s\n");
+		strbuf_printf(&sb, "/s\n");
 	}
 	if (cfg->quirks.delay_ms) {
-		sbuf_printf(&sb, "quirk delay ");
+		strbuf_printf(&sb, "quirk delay ");
 		dump_duration(&sb, cfg->quirks.delay_ms);
-		sbuf_printf(&sb, "\n");
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->quirks.close_after_407)
-		sbuf_printf(&sb, "quirk close-after-407\n");
+		strbuf_printf(&sb, "quirk close-after-407\n");
 	if (cfg->quirks.auth_everything)
-		sbuf_printf(&sb, "quirk auth-everything\n");
+		strbuf_printf(&sb, "quirk auth-everything\n");
 	if (cfg->quirks.strict_tls)
-		sbuf_printf(&sb, "quirk strict-tls\n");
+		strbuf_printf(&sb, "quirk strict-tls\n");
 	if (cfg->quirks.inspect_all)
-		sbuf_printf(&sb, "quirk inspect-all\n");
+		strbuf_printf(&sb, "quirk inspect-all\n");
 	if (cfg->tls_ca_cert)
-		sbuf_printf(&sb, "tls-inspect ca %s %s\n", cfg->tls_ca_cert, cfg->tls_ca_key);
+		strbuf_printf(&sb, "tls-inspect ca %s %s\n", cfg->tls_ca_cert, cfg->tls_ca_key);
 	if (cfg->tls_trust)
-		sbuf_printf(&sb, "tls-trust %s\n", cfg->tls_trust);
+		strbuf_printf(&sb, "tls-trust %s\n", cfg->tls_trust);
 	for (size_t i = 0; i < cfg->ninspect; i++)
-		sbuf_printf(&sb, "%s\n", cfg->inspect[i].text);
+		strbuf_printf(&sb, "%s\n", cfg->inspect[i].text);
 	if (cfg->nno_inspect) {
-		sbuf_printf(&sb, "no-inspect");
+		strbuf_printf(&sb, "no-inspect");
 		for (size_t i = 0; i < cfg->nno_inspect; i++)
-			sbuf_printf(&sb, " %s", cfg->no_inspect_text[i]);
-		sbuf_printf(&sb, "\n");
+			strbuf_printf(&sb, " %s", cfg->no_inspect_text[i]);
+		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->tls_ca_cert)
-		sbuf_printf(&sb, "pinning-learn %s after %u\n", cfg->pinning_learn ? "on" : "off", cfg->pinning_after);
+		strbuf_printf(&sb, "pinning-learn %s after %u\n", cfg->pinning_learn ? "on" : "off",
+		              cfg->pinning_after);
 	if (cfg->state_dir)
-		sbuf_printf(&sb, "state-dir %s\n", cfg->state_dir);
+		strbuf_printf(&sb, "state-dir %s\n", cfg->state_dir);
 	if (cfg->tls_ca_cert || cfg->state_dir) {
 		struct buf b = { 0 };
 
 		tls_learned_dump(&b);
 		if (buf_len(&b))
-			sbuf_add(&sb, buf_data(&b), buf_len(&b));
+			strbuf_add(&sb, buf_data(&b), buf_len(&b));
 		buf_release(&b);
 	}
 	if (cfg->auth) {
@@ -2242,7 +2202,7 @@ char *config_dump(const struct config *cfg)
 
 		auth_config_dump(cfg->auth, &b);
 		if (buf_len(&b))
-			sbuf_add(&sb, buf_data(&b), buf_len(&b));
+			strbuf_add(&sb, buf_data(&b), buf_len(&b));
 		buf_release(&b);
 	}
 	for (size_t i = 0; i < cfg->nturn_servers; i++) {
@@ -2250,15 +2210,15 @@ char *config_dump(const struct config *cfg)
 		const struct preset_use *u = preset_of(cfg, t->file);
 		bool v6 = strchr(t->host, ':') != NULL;
 
-		sbuf_printf(&sb, "%sturn-server %s%s%s", u ? "# " : "", v6 ? "[" : "", t->host, v6 ? "]" : "");
+		strbuf_printf(&sb, "%sturn-server %s%s%s", u ? "# " : "", v6 ? "[" : "", t->host, v6 ? "]" : "");
 		if (t->port)
-			sbuf_printf(&sb, ":%u", t->port);
+			strbuf_printf(&sb, ":%u", t->port);
 		dump_origin(&sb, t->file, t->line, u);
 	}
 	for (size_t i = 0; i < cfg->nnoauth; i++) {
 		const struct preset_use *u = preset_of(cfg, cfg->noauth[i].file);
 
-		sbuf_printf(&sb, "%s%s", u ? "# " : "", cfg->noauth[i].text);
+		strbuf_printf(&sb, "%s%s", u ? "# " : "", cfg->noauth[i].text);
 		dump_origin(&sb, cfg->noauth[i].file, cfg->noauth[i].line, u);
 	}
 	/* A preset's line stands where its first rule stood, since rule order
@@ -2271,7 +2231,7 @@ char *config_dump(const struct config *cfg)
 			dump_preset(&sb, u);
 			dumped[u - cfg->presets] = true;
 		}
-		sbuf_printf(&sb, "%s%s", u ? "# " : "", cfg->rules[i].text);
+		strbuf_printf(&sb, "%s%s", u ? "# " : "", cfg->rules[i].text);
 		dump_origin(&sb, cfg->rules[i].file, cfg->rules[i].line, u);
 	}
 	for (size_t i = 0; i < cfg->npresets; i++)

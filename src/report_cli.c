@@ -5,6 +5,8 @@
  * by the daemon (webrtc.h); this file only reads, merges and shows it.
  */
 #include "report_cli.h"
+#include "common.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -32,100 +34,13 @@
 /* Counts above this are not exact in a JSON number (2^53). */
 #define REPORT_MAX_COUNT 9007199254740992.0
 
-/* ---- allocation: like the daemon, give up on out-of-memory ---- */
-
-static void *oom(size_t n)
-{
-	fprintf(stderr, "pinhole: out of memory allocating %zu bytes\n", n);
-	abort();
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-
-	return q ? q : oom(n);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	return p ? p : oom(n * size);
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = xrealloc(NULL, n + 1);
-
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	return xstrndup(s, strlen(s));
-}
-
 /* Grows an array of elements of size sz to hold one more. */
 static void *grow(void *v, size_t *cap, size_t n, size_t sz)
 {
 	if (n < *cap)
 		return v;
 	*cap = *cap ? *cap * 2 : 4;
-	return xrealloc(v, *cap * sz);
-}
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_reserve(struct sbuf *b, size_t more)
-{
-	if (b->cap - b->len > more)
-		return;
-	size_t cap = b->cap ? b->cap : 256;
-
-	while (cap - b->len <= more)
-		cap *= 2;
-	b->p = xrealloc(b->p, cap);
-	b->cap = cap;
-}
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	sb_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[256];
-
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		sb_put(b, tmp, (size_t)n);
-		return;
-	}
-	sb_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+	return ph_realloc(v, *cap * sz);
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whylen, const char *fmt, ...)
@@ -304,7 +219,7 @@ static bool jp_string(struct jp *ps, char **out, size_t *outlen)
 	if (e >= ps->end)
 		return jp_fail(ps, ps->p, "unterminated string");
 
-	char *buf = xrealloc(NULL, (size_t)(e - q) + 1);
+	char *buf = ph_realloc(NULL, (size_t)(e - q) + 1);
 	size_t o = 0;
 	const char *s = q;
 
@@ -605,7 +520,7 @@ struct report_json *report_parse_json(const char *text, size_t len, size_t *err_
 		text = "";
 
 	struct jp ps = { .start = text, .p = text, .end = text + len };
-	struct report_json *v = xcalloc(1, sizeof(*v));
+	struct report_json *v = ph_calloc(1, sizeof(*v));
 
 	if (jp_value(&ps, v, 0)) {
 		jp_ws(&ps);
@@ -756,8 +671,8 @@ static void strv_add_unique(char ***v, size_t *n, const char *s)
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i], s) == 0)
 			return;
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = xstrdup(s);
+	*v = ph_realloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = ph_strdup(s);
 }
 
 static void finding_free(struct report_finding *f)
@@ -800,7 +715,7 @@ void report_free(struct report *r)
  * such bytes are dropped. */
 static char *str_no_nul(const char *s, size_t n)
 {
-	char *p = xrealloc(NULL, n + 1);
+	char *p = ph_realloc(NULL, n + 1);
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -820,7 +735,7 @@ static int get_str(const struct report_json *obj, const char *key, bool required
 	if (!v || v->type == RJ_NULL) {
 		if (required)
 			return fail(why, whylen, "%s: no \"%s\"", where, key);
-		*out = xstrdup("");
+		*out = ph_strdup("");
 		return 0;
 	}
 	if (v->type != RJ_STRING)
@@ -942,7 +857,7 @@ static int read_client(const struct report_json *cj, struct report_client *c, co
 		return 0;
 	if (fs->type != RJ_ARRAY)
 		return fail(why, whylen, "%s: \"findings\" is not an array", where);
-	c->findings = xcalloc(fs->n, sizeof(*c->findings));
+	c->findings = ph_calloc(fs->n, sizeof(*c->findings));
 	for (size_t i = 0; i < fs->n; i++) {
 		char fwhere[96];
 
@@ -968,7 +883,7 @@ int report_from_json(const struct report_json *doc, const char *instance, struct
 		return fail(why, whylen, "no \"clients\" array");
 	if (get_str(doc, "generated", false, &out->generated, "the report", why, whylen))
 		goto fail;
-	out->clients = xcalloc(cs->n, sizeof(*out->clients));
+	out->clients = ph_calloc(cs->n, sizeof(*out->clients));
 	for (size_t i = 0; i < cs->n; i++) {
 		char where[32];
 
@@ -985,11 +900,11 @@ fail:
 
 static void finding_copy(struct report_finding *d, const struct report_finding *s)
 {
-	d->rule = xstrdup(s->rule);
-	d->severity = xstrdup(s->severity);
-	d->source = xstrdup(s->source);
-	d->evidence = xstrdup(s->evidence);
-	d->advice = xstrdup(s->advice);
+	d->rule = ph_strdup(s->rule);
+	d->severity = ph_strdup(s->severity);
+	d->source = ph_strdup(s->source);
+	d->evidence = ph_strdup(s->evidence);
+	d->advice = ph_strdup(s->advice);
 	d->count = s->count;
 	d->vendors = NULL;
 	d->nvendors = 0;
@@ -1000,16 +915,16 @@ static void finding_copy(struct report_finding *d, const struct report_finding *
 static void client_copy(struct report_client *d, const struct report_client *s)
 {
 	memset(d, 0, sizeof(*d));
-	d->client = xstrdup(s->client);
-	d->user = xstrdup(s->user);
-	d->user_agent = xstrdup(s->user_agent);
-	d->browser = xstrdup(s->browser);
-	d->os = xstrdup(s->os);
-	d->first_seen = xstrdup(s->first_seen);
-	d->last_seen = xstrdup(s->last_seen);
+	d->client = ph_strdup(s->client);
+	d->user = ph_strdup(s->user);
+	d->user_agent = ph_strdup(s->user_agent);
+	d->browser = ph_strdup(s->browser);
+	d->os = ph_strdup(s->os);
+	d->first_seen = ph_strdup(s->first_seen);
+	d->last_seen = ph_strdup(s->last_seen);
 	d->requests = s->requests;
 	d->verdict = s->verdict;
-	d->findings = xcalloc(s->nfindings, sizeof(*d->findings));
+	d->findings = ph_calloc(s->nfindings, sizeof(*d->findings));
 	d->nfindings = s->nfindings;
 	for (size_t i = 0; i < s->nfindings; i++)
 		finding_copy(&d->findings[i], &s->findings[i]);
@@ -1029,7 +944,7 @@ static void take(char **dst, const char *src, bool newer)
 	if (!src[0] || (!newer && (*dst)[0]))
 		return;
 	free(*dst);
-	*dst = xstrdup(src);
+	*dst = ph_strdup(src);
 }
 
 static void merge_finding(struct report_finding *m, const struct report_finding *f, bool newer)
@@ -1039,7 +954,7 @@ static void merge_finding(struct report_finding *m, const struct report_finding 
 	m->count = sat_add(m->count, f->count);
 	if (rf > rm) {
 		free(m->severity);
-		m->severity = xstrdup(f->severity);
+		m->severity = ph_strdup(f->severity);
 	}
 	for (size_t i = 0; i < f->nvendors; i++)
 		strv_add_unique(&m->vendors, &m->nvendors, f->vendors[i]);
@@ -1057,7 +972,7 @@ static void merge_client(struct report_client *m, const struct report_client *c)
 	m->requests = sat_add(m->requests, c->requests);
 	if (c->first_seen[0] && (!m->first_seen[0] || time_cmp(c->first_seen, m->first_seen) < 0)) {
 		free(m->first_seen);
-		m->first_seen = xstrdup(c->first_seen);
+		m->first_seen = ph_strdup(c->first_seen);
 	}
 	take(&m->last_seen, c->last_seen, newer);
 	take(&m->user_agent, c->user_agent, newer);
@@ -1075,7 +990,7 @@ static void merge_client(struct report_client *m, const struct report_client *c)
 		if (j < m->nfindings) {
 			merge_finding(&m->findings[j], f, newer);
 		} else {
-			m->findings = xrealloc(m->findings, (m->nfindings + 1) * sizeof(*m->findings));
+			m->findings = ph_realloc(m->findings, (m->nfindings + 1) * sizeof(*m->findings));
 			finding_copy(&m->findings[m->nfindings++], f);
 		}
 	}
@@ -1088,10 +1003,10 @@ void report_merge(struct report *into, const struct report *from)
 	size_t cap = into->nclients;
 
 	if (!into->generated)
-		into->generated = xstrdup("");
+		into->generated = ph_strdup("");
 	if (from->generated && time_cmp(from->generated, into->generated) > 0) {
 		free(into->generated);
-		into->generated = xstrdup(from->generated);
+		into->generated = ph_strdup(from->generated);
 	}
 	for (size_t i = 0; i < from->nclients; i++) {
 		const struct report_client *c = &from->clients[i];
@@ -1151,118 +1066,118 @@ void report_sort(struct report *r)
 /* Escapes for JSON; controls, C1 and bidirectional marks as \u so that
  * the output is safe to cat to a terminal too.  s is valid UTF-8 (it came
  * through the parser); a stray invalid byte becomes U+FFFD. */
-static void sb_json_str(struct sbuf *b, const char *s)
+static void sb_json_str(struct strbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	sb_put(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 	while (*p) {
 		size_t n = utf8_seq(p, strnlen((const char *)p, 4));
 		uint32_t cp = n ? utf8_decode(p, n) : 0xfffd;
 
 		if (cp == '"' || cp == '\\') {
-			sb_put(b, "\\", 1);
-			sb_put(b, (const char *)p, 1);
+			strbuf_add(b, "\\", 1);
+			strbuf_add(b, (const char *)p, 1);
 		} else if (cp == '\n') {
-			sb_puts(b, "\\n");
+			strbuf_puts(b, "\\n");
 		} else if (cp == '\t') {
-			sb_puts(b, "\\t");
+			strbuf_puts(b, "\\t");
 		} else if (cp == '\r') {
-			sb_puts(b, "\\r");
+			strbuf_puts(b, "\\r");
 		} else if (invisible(cp)) {
-			sb_printf(b, "\\u%04x", (unsigned)cp);
+			strbuf_printf(b, "\\u%04x", (unsigned)cp);
 		} else if (n == 0) {
-			sb_puts(b, "\xef\xbf\xbd");
+			strbuf_puts(b, "\xef\xbf\xbd");
 		} else {
-			sb_put(b, (const char *)p, n);
+			strbuf_add(b, (const char *)p, n);
 		}
 		p += n ? n : 1;
 	}
-	sb_put(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
 /* "" (not known) is written as null. */
-static void sb_json_opt(struct sbuf *b, const char *s)
+static void sb_json_opt(struct strbuf *b, const char *s)
 {
 	if (s && s[0])
 		sb_json_str(b, s);
 	else
-		sb_puts(b, "null");
+		strbuf_puts(b, "null");
 }
 
-static void sb_json_strv(struct sbuf *b, char *const *v, size_t n)
+static void sb_json_strv(struct strbuf *b, char *const *v, size_t n)
 {
-	sb_put(b, "[", 1);
+	strbuf_add(b, "[", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			sb_put(b, ",", 1);
+			strbuf_add(b, ",", 1);
 		sb_json_str(b, v[i]);
 	}
-	sb_put(b, "]", 1);
+	strbuf_add(b, "]", 1);
 }
 
 char *report_to_json(const struct report *r, const struct report_instance *inst, size_t ninst, size_t *len)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 
-	sb_puts(&b, "{\"generated\":");
+	strbuf_puts(&b, "{\"generated\":");
 	sb_json_opt(&b, r->generated);
-	sb_puts(&b, ",\"instances\":[");
+	strbuf_puts(&b, ",\"instances\":[");
 	for (size_t i = 0; i < ninst; i++) {
-		sb_puts(&b, i ? ",\n{\"instance\":" : "\n{\"instance\":");
+		strbuf_puts(&b, i ? ",\n{\"instance\":" : "\n{\"instance\":");
 		sb_json_str(&b, inst[i].name);
 		if (inst[i].error) {
-			sb_puts(&b, ",\"error\":");
+			strbuf_puts(&b, ",\"error\":");
 			sb_json_str(&b, inst[i].error);
 		} else {
-			sb_puts(&b, ",\"generated\":");
+			strbuf_puts(&b, ",\"generated\":");
 			sb_json_opt(&b, inst[i].generated);
-			sb_printf(&b, ",\"clients\":%zu", inst[i].nclients);
+			strbuf_printf(&b, ",\"clients\":%zu", inst[i].nclients);
 		}
-		sb_puts(&b, "}");
+		strbuf_puts(&b, "}");
 	}
-	sb_puts(&b, "],\"clients\":[");
+	strbuf_puts(&b, "],\"clients\":[");
 	for (size_t i = 0; i < r->nclients; i++) {
 		const struct report_client *c = &r->clients[i];
 
-		sb_puts(&b, i ? ",\n{\"client\":" : "\n{\"client\":");
+		strbuf_puts(&b, i ? ",\n{\"client\":" : "\n{\"client\":");
 		sb_json_str(&b, c->client);
-		sb_puts(&b, ",\"user\":");
+		strbuf_puts(&b, ",\"user\":");
 		sb_json_opt(&b, c->user);
-		sb_puts(&b, ",\"user_agent\":");
+		strbuf_puts(&b, ",\"user_agent\":");
 		sb_json_opt(&b, c->user_agent);
-		sb_puts(&b, ",\"browser\":");
+		strbuf_puts(&b, ",\"browser\":");
 		sb_json_opt(&b, c->browser);
-		sb_puts(&b, ",\"os\":");
+		strbuf_puts(&b, ",\"os\":");
 		sb_json_opt(&b, c->os);
-		sb_puts(&b, ",\"first_seen\":");
+		strbuf_puts(&b, ",\"first_seen\":");
 		sb_json_opt(&b, c->first_seen);
-		sb_puts(&b, ",\"last_seen\":");
+		strbuf_puts(&b, ",\"last_seen\":");
 		sb_json_opt(&b, c->last_seen);
-		sb_printf(&b, ",\"requests\":%llu,\"verdict\":\"%s\",\"findings\":[", (unsigned long long)c->requests,
-		          verdict_names[c->verdict]);
+		strbuf_printf(&b, ",\"requests\":%llu,\"verdict\":\"%s\",\"findings\":[",
+		              (unsigned long long)c->requests, verdict_names[c->verdict]);
 		for (size_t j = 0; j < c->nfindings; j++) {
 			const struct report_finding *f = &c->findings[j];
 
-			sb_puts(&b, j ? ",{\"rule\":" : "{\"rule\":");
+			strbuf_puts(&b, j ? ",{\"rule\":" : "{\"rule\":");
 			sb_json_str(&b, f->rule);
-			sb_puts(&b, ",\"severity\":");
+			strbuf_puts(&b, ",\"severity\":");
 			sb_json_opt(&b, f->severity);
-			sb_puts(&b, ",\"vendors\":");
+			strbuf_puts(&b, ",\"vendors\":");
 			sb_json_strv(&b, f->vendors, f->nvendors);
-			sb_puts(&b, ",\"source\":");
+			strbuf_puts(&b, ",\"source\":");
 			sb_json_opt(&b, f->source);
-			sb_printf(&b, ",\"count\":%llu,\"evidence\":", (unsigned long long)f->count);
+			strbuf_printf(&b, ",\"count\":%llu,\"evidence\":", (unsigned long long)f->count);
 			sb_json_opt(&b, f->evidence);
-			sb_puts(&b, ",\"advice\":");
+			strbuf_puts(&b, ",\"advice\":");
 			sb_json_opt(&b, f->advice);
-			sb_puts(&b, "}");
+			strbuf_puts(&b, "}");
 		}
-		sb_puts(&b, "],\"instances\":");
+		strbuf_puts(&b, "],\"instances\":");
 		sb_json_strv(&b, c->instances, c->ninstances);
-		sb_puts(&b, "}");
+		strbuf_puts(&b, "}");
 	}
-	sb_puts(&b, "]}\n");
+	strbuf_puts(&b, "]}\n");
 	if (len)
 		*len = b.len;
 	return b.p;
@@ -1343,7 +1258,7 @@ static struct cell cell_make(const char *s, size_t maxcols)
 	struct cell c;
 	size_t len = strlen(s) + 4;
 
-	c.s = xrealloc(NULL, len);
+	c.s = ph_realloc(NULL, len);
 	c.w = report_term_safe(s, maxcols, c.s, len);
 	return c;
 }
@@ -1366,14 +1281,14 @@ static const size_t col_max[NCOLS] = { 39, 16, 24, 8, 12, 25 };
 static void row_cells(const struct report_client *c, struct cell *cells)
 {
 	char req[24];
-	struct sbuf agent = { 0 };
+	struct strbuf agent = { 0 };
 
 	if (c->browser[0] && c->os[0])
-		sb_printf(&agent, "%s/%s", c->browser, c->os);
+		strbuf_printf(&agent, "%s/%s", c->browser, c->os);
 	else if (c->browser[0] || c->os[0])
-		sb_puts(&agent, c->browser[0] ? c->browser : c->os);
+		strbuf_puts(&agent, c->browser[0] ? c->browser : c->os);
 	else
-		sb_puts(&agent, c->user_agent[0] ? c->user_agent : "-");
+		strbuf_puts(&agent, c->user_agent[0] ? c->user_agent : "-");
 	snprintf(req, sizeof(req), "%llu", (unsigned long long)c->requests);
 	cells[COL_CLIENT] = cell_make(c->client, col_max[COL_CLIENT]);
 	cells[COL_USER] = cell_make(c->user[0] ? c->user : "-", col_max[COL_USER]);
@@ -1387,7 +1302,7 @@ static void row_cells(const struct report_client *c, struct cell *cells)
 static void print_findings(FILE *f, const struct report_client *c)
 {
 	size_t rule_w = 0;
-	struct cell *rules = xcalloc(c->nfindings, sizeof(*rules));
+	struct cell *rules = ph_calloc(c->nfindings, sizeof(*rules));
 
 	for (size_t i = 0; i < c->nfindings; i++) {
 		rules[i] = cell_make(c->findings[i].rule, 32);
@@ -1431,7 +1346,7 @@ static void print_findings(FILE *f, const struct report_client *c)
 void report_print_table(FILE *f, const struct report *r, size_t ninstances_answered)
 {
 	size_t width[NCOLS], counts[3] = { 0 };
-	struct cell *cells = xcalloc(r->nclients * NCOLS, sizeof(*cells));
+	struct cell *cells = ph_calloc(r->nclients * NCOLS, sizeof(*cells));
 
 	for (int k = 0; k < NCOLS; k++)
 		width[k] = strlen(col_names[k]);
@@ -1534,20 +1449,20 @@ static char *url_redacted(const char *url)
 	s = s ? s + 3 : url;
 	size_t alen = strcspn(s, "/?#");
 	const char *at = memrchr(s, '@', alen);
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (!at)
-		return xstrdup(url);
-	sb_put(&b, url, (size_t)(s - url));
-	sb_puts(&b, "...");
-	sb_puts(&b, at);
+		return ph_strdup(url);
+	strbuf_add(&b, url, (size_t)(s - url));
+	strbuf_puts(&b, "...");
+	strbuf_puts(&b, at);
 	return b.p;
 }
 
 /* Percent-decodes n bytes of s; NULL on a bad escape or an encoded NUL. */
 static char *pct_decode(const char *s, size_t n)
 {
-	char *out = xrealloc(NULL, n + 1);
+	char *out = ph_realloc(NULL, n + 1);
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -1618,7 +1533,7 @@ static int admin_url_parse(const char *url, struct admin_url *u, char *why, size
 
 		if (!close)
 			return fail(why, whylen, "missing ']' after the IPv6 address");
-		u->host = xstrndup(h + 1, (size_t)(close - h - 1));
+		u->host = ph_strndup(h + 1, (size_t)(close - h - 1));
 		rest = close + 1;
 		if (rest < aend && *rest != ':')
 			return fail(why, whylen, "':PORT' or '/' expected after ']'");
@@ -1628,7 +1543,7 @@ static int admin_url_parse(const char *url, struct admin_url *u, char *why, size
 		if (colon && memchr(colon + 1, ':', (size_t)(aend - colon - 1)))
 			return fail(why, whylen, "an IPv6 address goes in brackets: http://[::1]:3129");
 		rest = colon ? colon : aend;
-		u->host = xstrndup(h, (size_t)(rest - h));
+		u->host = ph_strndup(h, (size_t)(rest - h));
 	}
 	if (!u->host[0])
 		return fail(why, whylen, "no host name");
@@ -1664,13 +1579,13 @@ static int admin_url_parse(const char *url, struct admin_url *u, char *why, size
 			return fail(why, whylen, "bad character in the path");
 	while (plen && aend[plen - 1] == '/')
 		plen--;
-	u->prefix = xstrndup(aend, plen);
+	u->prefix = ph_strndup(aend, plen);
 
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 
-	sb_printf(&b, bracketed ? "[%s]:%s" : "%s:%s", u->host, u->port);
-	u->hostport = xstrdup(b.p);
-	sb_puts(&b, u->prefix);
+	strbuf_printf(&b, bracketed ? "[%s]:%s" : "%s:%s", u->host, u->port);
+	u->hostport = ph_strdup(b.p);
+	strbuf_puts(&b, u->prefix);
 	u->name = b.p;
 	return 0;
 }
@@ -1892,7 +1807,7 @@ static int parse_head(const char *buf, size_t len, struct http_answer *a, char *
 	}
 }
 
-static int dechunk(const char *p, size_t len, struct sbuf *out, char *why, size_t whylen)
+static int dechunk(const char *p, size_t len, struct strbuf *out, char *why, size_t whylen)
 {
 	size_t i = 0;
 
@@ -1917,7 +1832,7 @@ static int dechunk(const char *p, size_t len, struct sbuf *out, char *why, size_
 			return fail(why, whylen, "answer cut short (chunked body incomplete)");
 		if (out->len + size > REPORT_MAX_BODY)
 			return fail(why, whylen, "answer larger than 32 MiB");
-		sb_put(out, p + i, (size_t)size);
+		strbuf_add(out, p + i, (size_t)size);
 		i += (size_t)size;
 		if (i < len && p[i] == '\r')
 			i++;
@@ -1932,7 +1847,7 @@ static int dechunk(const char *p, size_t len, struct sbuf *out, char *why, size_
 static char *base64(const char *s, size_t n)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xrealloc(NULL, (n + 2) / 3 * 4 + 1), *o = out;
+	char *out = ph_realloc(NULL, (n + 2) / 3 * 4 + 1), *o = out;
 
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
@@ -1974,7 +1889,7 @@ static int send_all(int fd, const char *p, size_t n, char *why, size_t whylen)
 }
 
 /* Reads the answer until the server closes (or its Content-Length is in). */
-static int read_answer(int fd, struct sbuf *in, struct http_answer *a, char *why, size_t whylen)
+static int read_answer(int fd, struct strbuf *in, struct http_answer *a, char *why, size_t whylen)
 {
 	int head = 0;
 
@@ -1984,7 +1899,7 @@ static int read_answer(int fd, struct sbuf *in, struct http_answer *a, char *why
 				return fail(why, whylen, "no complete answer within %d s", REPORT_IO_TIMEOUT_MS / 1000);
 			return fail(why, whylen, "waiting for the answer: %s", strerror(errno));
 		}
-		sb_reserve(in, 64 << 10);
+		strbuf_reserve(in, 64 << 10);
 		ssize_t r = recv(fd, in->p + in->len, in->cap - in->len - 1, 0);
 
 		if (r == 0)
@@ -2020,7 +1935,7 @@ static void first_line(const char *body, size_t n, char *out, size_t outlen)
 
 	while (k < n && k < 200 && body[k] != '\n' && body[k] != '\0')
 		k++;
-	char *tmp = xstrndup(body, k);
+	char *tmp = ph_strndup(body, k);
 
 	report_term_safe(tmp, 100, out, outlen);
 	free(tmp);
@@ -2029,9 +1944,9 @@ static void first_line(const char *body, size_t n, char *out, size_t outlen)
 }
 
 /* GET prefix/report.json; on 200 the body is in *body. */
-static int fetch_report(const struct admin_url *u, struct sbuf *body, char *why, size_t whylen)
+static int fetch_report(const struct admin_url *u, struct strbuf *body, char *why, size_t whylen)
 {
-	struct sbuf req = { 0 }, in = { 0 };
+	struct strbuf req = { 0 }, in = { 0 };
 	struct http_answer a;
 	bool creds = u->user != NULL;
 	int rc = -1;
@@ -2040,21 +1955,21 @@ static int fetch_report(const struct admin_url *u, struct sbuf *body, char *why,
 
 	if (fd < 0)
 		return -1;
-	sb_printf(&req,
-	          "GET %s/report.json HTTP/1.1\r\nHost: %s\r\nUser-Agent: pinhole-report\r\n"
-	          "Accept: application/json\r\nConnection: close\r\n",
-	          u->prefix, u->hostport);
+	strbuf_printf(&req,
+	              "GET %s/report.json HTTP/1.1\r\nHost: %s\r\nUser-Agent: pinhole-report\r\n"
+	              "Accept: application/json\r\nConnection: close\r\n",
+	              u->prefix, u->hostport);
 	if (creds) {
-		struct sbuf up = { 0 };
+		struct strbuf up = { 0 };
 
-		sb_printf(&up, "%s:%s", u->user, u->pass ? u->pass : "");
+		strbuf_printf(&up, "%s:%s", u->user, u->pass ? u->pass : "");
 		char *b64 = base64(up.p, up.len);
 
-		sb_printf(&req, "Authorization: Basic %s\r\n", b64);
+		strbuf_printf(&req, "Authorization: Basic %s\r\n", b64);
 		wipe_free(b64);
 		wipe_free(up.p);
 	}
-	sb_puts(&req, "\r\n");
+	strbuf_puts(&req, "\r\n");
 	rc = send_all(fd, req.p, req.len, why, whylen);
 	wipe_free(req.p);
 	if (rc == 0)
@@ -2075,13 +1990,13 @@ static int fetch_report(const struct admin_url *u, struct sbuf *body, char *why,
 			fail(why, whylen, "answer cut short (%zu of %llu bytes)", rawlen, (unsigned long long)a.length);
 			goto out;
 		}
-		sb_put(body, raw, (size_t)a.length);
+		strbuf_add(body, raw, (size_t)a.length);
 	} else {
 		if (rawlen > REPORT_MAX_BODY) {
 			fail(why, whylen, "answer larger than 32 MiB");
 			goto out;
 		}
-		sb_put(body, raw, rawlen);
+		strbuf_add(body, raw, rawlen);
 	}
 	if (a.status != 200) {
 		char line[160] = "";
@@ -2144,7 +2059,7 @@ struct instance_state {
 /* Fetches and reads one instance's report into st->rep. */
 static void ask(struct instance_state *st)
 {
-	struct sbuf body = { 0 };
+	struct strbuf body = { 0 };
 	char why[400];
 
 	if (fetch_report(&st->url, &body, why, sizeof(why)) < 0) {
@@ -2170,7 +2085,7 @@ static void ask(struct instance_state *st)
 
 int report_main(int argc, char **argv)
 {
-	const char **urls = xcalloc((size_t)argc + 1, sizeof(*urls));
+	const char **urls = ph_calloc((size_t)argc + 1, sizeof(*urls));
 	size_t nurls = 0, nst = 0, nok = 0;
 	bool json = false;
 	int status = 2;
@@ -2207,7 +2122,7 @@ int report_main(int argc, char **argv)
 	if (asked_default)
 		urls[nurls++] = REPORT_DEFAULT_ADMIN;
 
-	struct instance_state *st = xcalloc(nurls, sizeof(*st));
+	struct instance_state *st = ph_calloc(nurls, sizeof(*st));
 
 	for (size_t i = 0; i < nurls; i++) {
 		char why[300];
@@ -2230,14 +2145,14 @@ int report_main(int argc, char **argv)
 			continue;
 		}
 		if (!st[nst].url.user && getenv("PINHOLE_ADMIN_USER") && getenv("PINHOLE_ADMIN_USER")[0])
-			st[nst].url.user = xstrdup(getenv("PINHOLE_ADMIN_USER"));
+			st[nst].url.user = ph_strdup(getenv("PINHOLE_ADMIN_USER"));
 		if (st[nst].url.user && !st[nst].url.pass && getenv("PINHOLE_ADMIN_PASSWORD"))
-			st[nst].url.pass = xstrdup(getenv("PINHOLE_ADMIN_PASSWORD"));
+			st[nst].url.pass = ph_strdup(getenv("PINHOLE_ADMIN_PASSWORD"));
 		nst++;
 	}
 
 	struct report merged = { 0 };
-	struct report_instance *inst = xcalloc(nst, sizeof(*inst));
+	struct report_instance *inst = ph_calloc(nst, sizeof(*inst));
 
 	for (size_t i = 0; i < nst; i++) {
 		ask(&st[i]);

@@ -16,6 +16,7 @@
 #include "common.h"
 #include "config.h"
 #include "webrtc.h"
+#include "strbuf.h"
 #include "webrtc_rules.h"
 
 #define RING_SLOTS 4096 /* a power of two: indices wrap by masking */
@@ -690,45 +691,6 @@ void webrtc_stop(void)
 
 /* ---- output ---- */
 
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_put(struct sb *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		b->p = ph_realloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_puts(struct sb *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_put(b, tmp, PH_MIN((size_t)n, sizeof(tmp) - 1));
-}
-
 /* One code point from s (at most n bytes): its length, or 0 when the bytes
  * are not well-formed UTF-8 (overlong forms, surrogates and values past
  * U+10FFFF included). */
@@ -764,37 +726,37 @@ static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 
 /* User-Agents and user names come from clients: whatever their bytes, the
  * answer is valid JSON in valid UTF-8. */
-static void json_str(struct sb *b, const char *s)
+static void json_str(struct strbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p);
 
-	sb_put(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 	while (n > 0) {
 		uint32_t cp;
 		size_t l = utf8_len(p, n, &cp);
 		char esc[8];
 
 		if (l == 0) {
-			sb_puts(b, "\\ufffd");
+			strbuf_puts(b, "\\ufffd");
 			l = 1;
 		} else if (cp == '"' || cp == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)cp;
-			sb_put(b, esc, 2);
+			strbuf_add(b, esc, 2);
 		} else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
 			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
-			sb_puts(b, esc);
+			strbuf_puts(b, esc);
 		} else {
-			sb_put(b, (const char *)p, l);
+			strbuf_add(b, (const char *)p, l);
 		}
 		p += l;
 		n -= l;
 	}
-	sb_put(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
-static void html_str(struct sb *b, const char *s)
+static void html_str(struct strbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p);
@@ -804,22 +766,22 @@ static void html_str(struct sb *b, const char *s)
 		size_t l = utf8_len(p, n, &cp);
 
 		if (l == 0) {
-			sb_puts(b, "&#xfffd;");
+			strbuf_puts(b, "&#xfffd;");
 			l = 1;
 		} else if (cp == '&') {
-			sb_puts(b, "&amp;");
+			strbuf_puts(b, "&amp;");
 		} else if (cp == '<') {
-			sb_puts(b, "&lt;");
+			strbuf_puts(b, "&lt;");
 		} else if (cp == '>') {
-			sb_puts(b, "&gt;");
+			strbuf_puts(b, "&gt;");
 		} else if (cp == '"') {
-			sb_puts(b, "&quot;");
+			strbuf_puts(b, "&quot;");
 		} else if (cp == '\'') {
-			sb_puts(b, "&#39;");
+			strbuf_puts(b, "&#39;");
 		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f) {
-			sb_puts(b, "&#xfffd;");
+			strbuf_puts(b, "&#xfffd;");
 		} else {
-			sb_put(b, (const char *)p, l);
+			strbuf_add(b, (const char *)p, l);
 		}
 		p += l;
 		n -= l;
@@ -879,182 +841,185 @@ static size_t sorted_findings(const struct client *c, size_t order[WR_RULE_COUNT
 	return n;
 }
 
-static void json_vendors(struct sb *b, unsigned bits)
+static void json_vendors(struct strbuf *b, unsigned bits)
 {
 	bool first = true;
 
-	sb_puts(b, "[");
+	strbuf_puts(b, "[");
 	for (size_t i = 0; i < vendor_count; i++)
 		if (bits & (1u << i)) {
 			if (!first)
-				sb_puts(b, ",");
+				strbuf_puts(b, ",");
 			json_str(b, vendor_table[i].name);
 			first = false;
 		}
-	sb_puts(b, "]");
+	strbuf_puts(b, "]");
 }
 
 static char *render_json(uint64_t now_ms, size_t *len)
 {
-	struct sb b = { 0 };
+	struct strbuf b = { 0 };
 	size_t nrows, order[WR_RULE_COUNT];
 	struct row *rows = sorted_rows(&nrows);
 	char t[40];
 
 	wr_format_iso(now_ms, t, sizeof(t));
-	sb_puts(&b, "{\"generated\":");
+	strbuf_puts(&b, "{\"generated\":");
 	json_str(&b, t);
-	sb_puts(&b, ",\"clients\":[");
+	strbuf_puts(&b, ",\"clients\":[");
 	for (size_t r = 0; r < nrows; r++) {
 		const struct client *c = rows[r].c;
 		size_t nf = sorted_findings(c, order);
 
-		sb_puts(&b, r ? ",{\"client\":" : "{\"client\":");
+		strbuf_puts(&b, r ? ",{\"client\":" : "{\"client\":");
 		json_str(&b, rows[r].addr);
-		sb_puts(&b, ",\"user\":");
+		strbuf_puts(&b, ",\"user\":");
 		json_str(&b, c->key.user);
-		sb_puts(&b, ",\"user_agent\":");
+		strbuf_puts(&b, ",\"user_agent\":");
 		json_str(&b, c->ua);
-		sb_puts(&b, ",\"browser\":");
+		strbuf_puts(&b, ",\"browser\":");
 		json_str(&b, c->ua[0] ? c->uai.display : "unknown");
-		sb_puts(&b, ",\"os\":");
+		strbuf_puts(&b, ",\"os\":");
 		json_str(&b, c->ua[0] ? ua_os_name(c->uai.os) : "unknown");
 		wr_format_iso(c->first_ms, t, sizeof(t));
-		sb_puts(&b, ",\"first_seen\":");
+		strbuf_puts(&b, ",\"first_seen\":");
 		json_str(&b, t);
 		wr_format_iso(c->last_ms, t, sizeof(t));
-		sb_puts(&b, ",\"last_seen\":");
+		strbuf_puts(&b, ",\"last_seen\":");
 		json_str(&b, t);
-		sb_printf(&b, ",\"requests\":%llu,\"verdict\":", (unsigned long long)c->requests);
+		strbuf_printf(&b, ",\"requests\":%llu,\"verdict\":", (unsigned long long)c->requests);
 		json_str(&b, wr_severity_name(rows[r].verdict));
-		sb_puts(&b, ",\"findings\":[");
+		strbuf_puts(&b, ",\"findings\":[");
 		for (size_t k = 0; k < nf; k++) {
 			const struct finding *f = c->f[order[k]];
 
-			sb_puts(&b, k ? ",{\"rule\":" : "{\"rule\":");
+			strbuf_puts(&b, k ? ",{\"rule\":" : "{\"rule\":");
 			json_str(&b, wr_rules[order[k]].id);
-			sb_puts(&b, ",\"severity\":");
+			strbuf_puts(&b, ",\"severity\":");
 			json_str(&b, wr_severity_name(f->severity));
-			sb_puts(&b, ",\"vendors\":");
+			strbuf_puts(&b, ",\"vendors\":");
 			json_vendors(&b, f->vendors);
-			sb_puts(&b, ",\"source\":");
+			strbuf_puts(&b, ",\"source\":");
 			json_str(&b, f->source);
-			sb_printf(&b, ",\"count\":%llu,\"evidence\":", (unsigned long long)f->count);
+			strbuf_printf(&b, ",\"count\":%llu,\"evidence\":", (unsigned long long)f->count);
 			json_str(&b, f->evidence);
-			sb_puts(&b, ",\"advice\":");
+			strbuf_puts(&b, ",\"advice\":");
 			json_str(&b, f->advice);
 			wr_format_iso(f->first_ms, t, sizeof(t));
-			sb_puts(&b, ",\"first_seen\":");
+			strbuf_puts(&b, ",\"first_seen\":");
 			json_str(&b, t);
 			wr_format_iso(f->last_ms, t, sizeof(t));
-			sb_puts(&b, ",\"last_seen\":");
+			strbuf_puts(&b, ",\"last_seen\":");
 			json_str(&b, t);
-			sb_puts(&b, "}");
+			strbuf_puts(&b, "}");
 		}
-		sb_puts(&b, "]}");
+		strbuf_puts(&b, "]}");
 	}
-	sb_puts(&b, "],\"rules\":[");
+	strbuf_puts(&b, "],\"rules\":[");
 	for (size_t i = 0; i < WR_RULE_COUNT; i++) {
-		sb_puts(&b, i ? ",{\"id\":" : "{\"id\":");
+		strbuf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
 		json_str(&b, wr_rules[i].id);
-		sb_puts(&b, ",\"severity\":");
+		strbuf_puts(&b, ",\"severity\":");
 		json_str(&b, wr_severity_name(wr_rules[i].severity));
-		sb_puts(&b, ",\"source\":");
+		strbuf_puts(&b, ",\"source\":");
 		json_str(&b, wr_rules[i].source);
-		sb_puts(&b, ",\"description\":");
+		strbuf_puts(&b, ",\"description\":");
 		json_str(&b, wr_rules[i].description);
-		sb_puts(&b, "}");
+		strbuf_puts(&b, "}");
 	}
-	sb_printf(&b, "],\"dropped_events\":%llu,\"evicted_clients\":%llu}\n", (unsigned long long)dropped_total(),
-	          (unsigned long long)W.evicted);
+	strbuf_printf(&b, "],\"dropped_events\":%llu,\"evicted_clients\":%llu}\n", (unsigned long long)dropped_total(),
+	              (unsigned long long)W.evicted);
 	free(rows);
 	if (len)
 		*len = b.len;
 	return b.p;
 }
 
-static void html_badge(struct sb *b, const char *cls, enum wr_severity s)
+static void html_badge(struct strbuf *b, const char *cls, enum wr_severity s)
 {
-	sb_printf(b, "<span class=\"%s %s\">%s</span>", cls, wr_severity_name(s), wr_severity_name(s));
+	strbuf_printf(b, "<span class=\"%s %s\">%s</span>", cls, wr_severity_name(s), wr_severity_name(s));
 }
 
-static void html_field(struct sb *b, const char *name, const char *value)
+static void html_field(struct strbuf *b, const char *name, const char *value)
 {
-	sb_printf(b, "<tr><th scope=\"row\">%s</th><td colspan=\"6\">", name);
+	strbuf_printf(b, "<tr><th scope=\"row\">%s</th><td colspan=\"6\">", name);
 	html_str(b, value);
-	sb_puts(b, "</td></tr>\n");
+	strbuf_puts(b, "</td></tr>\n");
 }
 
 static char *render_html(uint64_t now_ms, size_t *len)
 {
-	struct sb b = { 0 };
+	struct strbuf b = { 0 };
 	size_t nrows, order[WR_RULE_COUNT];
 	struct row *rows = sorted_rows(&nrows);
 	char t[40], t2[40];
 
 	wr_format_iso(now_ms, t, sizeof(t));
-	sb_puts(&b, "<section class=\"webrtc-report\">\n");
-	sb_printf(&b, "<p class=\"summary\">WebRTC report generated %s: %zu client%s", t, nrows, nrows == 1 ? "" : "s");
-	sb_printf(&b, ", %llu dropped event%s, %llu evicted client%s.</p>\n", (unsigned long long)dropped_total(),
-	          dropped_total() == 1 ? "" : "s", (unsigned long long)W.evicted, W.evicted == 1 ? "" : "s");
+	strbuf_puts(&b, "<section class=\"webrtc-report\">\n");
+	strbuf_printf(&b, "<p class=\"summary\">WebRTC report generated %s: %zu client%s", t, nrows,
+	              nrows == 1 ? "" : "s");
+	strbuf_printf(&b, ", %llu dropped event%s, %llu evicted client%s.</p>\n", (unsigned long long)dropped_total(),
+	              dropped_total() == 1 ? "" : "s", (unsigned long long)W.evicted, W.evicted == 1 ? "" : "s");
 	if (nrows == 0)
-		sb_puts(&b, "<p class=\"empty\">No client has been seen yet.</p>\n");
+		strbuf_puts(&b, "<p class=\"empty\">No client has been seen yet.</p>\n");
 	for (size_t r = 0; r < nrows; r++) {
 		const struct client *c = rows[r].c;
 		size_t nf = sorted_findings(c, order);
 
-		sb_puts(&b, "<table class=\"client\">\n<caption>");
+		strbuf_puts(&b, "<table class=\"client\">\n<caption>");
 		html_str(&b, rows[r].addr);
 		if (c->key.user[0]) {
-			sb_puts(&b, " (");
+			strbuf_puts(&b, " (");
 			html_str(&b, c->key.user);
-			sb_puts(&b, ")");
+			strbuf_puts(&b, ")");
 		}
-		sb_puts(&b, " ");
+		strbuf_puts(&b, " ");
 		html_badge(&b, "verdict", rows[r].verdict);
-		sb_puts(&b, "</caption>\n");
+		strbuf_puts(&b, "</caption>\n");
 		html_field(&b, "User-Agent", c->ua[0] ? c->ua : "unknown");
 		html_field(&b, "Browser", c->ua[0] ? c->uai.display : "unknown");
 		html_field(&b, "OS", c->ua[0] ? ua_os_name(c->uai.os) : "unknown");
 		wr_format_iso(c->first_ms, t, sizeof(t));
 		wr_format_iso(c->last_ms, t2, sizeof(t2));
-		sb_printf(&b, "<tr><th scope=\"row\">Seen</th><td colspan=\"6\">%s to %s, %llu request%s</td></tr>\n",
-		          t, t2, (unsigned long long)c->requests, c->requests == 1 ? "" : "s");
+		strbuf_printf(&b,
+		              "<tr><th scope=\"row\">Seen</th><td colspan=\"6\">%s to %s, %llu request%s</td></tr>\n",
+		              t, t2, (unsigned long long)c->requests, c->requests == 1 ? "" : "s");
 		if (nf == 0) {
-			sb_puts(&b, "<tr><td colspan=\"7\">No finding: nothing seen would break a call.</td></tr>\n");
+			strbuf_puts(&b,
+			            "<tr><td colspan=\"7\">No finding: nothing seen would break a call.</td></tr>\n");
 		} else {
-			sb_puts(&b, "<tr><th scope=\"col\">Rule</th><th scope=\"col\">Severity</th>"
-			            "<th scope=\"col\">Vendors</th><th scope=\"col\">Source</th>"
-			            "<th scope=\"col\">Count</th><th scope=\"col\">Evidence</th>"
-			            "<th scope=\"col\">Advice</th></tr>\n");
+			strbuf_puts(&b, "<tr><th scope=\"col\">Rule</th><th scope=\"col\">Severity</th>"
+			                "<th scope=\"col\">Vendors</th><th scope=\"col\">Source</th>"
+			                "<th scope=\"col\">Count</th><th scope=\"col\">Evidence</th>"
+			                "<th scope=\"col\">Advice</th></tr>\n");
 		}
 		for (size_t k = 0; k < nf; k++) {
 			const struct finding *f = c->f[order[k]];
 			bool first = true;
 
-			sb_puts(&b, "<tr class=\"finding\"><td>");
+			strbuf_puts(&b, "<tr class=\"finding\"><td>");
 			html_str(&b, wr_rules[order[k]].id);
-			sb_puts(&b, "</td><td>");
+			strbuf_puts(&b, "</td><td>");
 			html_badge(&b, "severity", f->severity);
-			sb_puts(&b, "</td><td>");
+			strbuf_puts(&b, "</td><td>");
 			for (size_t i = 0; i < vendor_count; i++)
 				if (f->vendors & (1u << i)) {
 					if (!first)
-						sb_puts(&b, ", ");
+						strbuf_puts(&b, ", ");
 					html_str(&b, vendor_table[i].name);
 					first = false;
 				}
-			sb_puts(&b, "</td><td>");
+			strbuf_puts(&b, "</td><td>");
 			html_str(&b, f->source);
-			sb_printf(&b, "</td><td>%llu</td><td>", (unsigned long long)f->count);
+			strbuf_printf(&b, "</td><td>%llu</td><td>", (unsigned long long)f->count);
 			html_str(&b, f->evidence);
-			sb_puts(&b, "</td><td><code>");
+			strbuf_puts(&b, "</td><td><code>");
 			html_str(&b, f->advice);
-			sb_puts(&b, "</code></td></tr>\n");
+			strbuf_puts(&b, "</code></td></tr>\n");
 		}
-		sb_puts(&b, "</table>\n");
+		strbuf_puts(&b, "</table>\n");
 	}
-	sb_puts(&b, "</section>\n");
+	strbuf_puts(&b, "</section>\n");
 	free(rows);
 	if (len)
 		*len = b.len;
