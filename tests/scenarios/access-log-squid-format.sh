@@ -1,7 +1,8 @@
 #!/bin/sh
 # The access log in Squid native format has one line per request or tunnel
 # with the ten fields SARG/Calamaris read: time.ms elapsed client code/status
-# bytes method URL user hierarchy/peer type.
+# bytes method URL user hierarchy/peer type.  For a tunnel, type says what
+# its first bytes were (tls, stun, http or other).
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 
 start_origin WEB http
@@ -40,7 +41,7 @@ done <"$ACCESS_LOG"
 num='[0-9]{10}\.[0-9]{3} +[0-9]+'
 log_line_matching "^$num 127\.0\.0\.1 TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello - HIER_DIRECT/127\.0\.0\.1 text/plain$"
 [ "$(awk '{ print $5 }' <<<"$LINE")" -gt 22 ] || fail "bytes of the GET line count less than its body: $LINE"
-log_line_matching "^$num 127\.0\.0\.1 TCP_TUNNEL/200 [0-9]+ CONNECT 127\.0\.0\.1:$ECHO - HIER_DIRECT/127\.0\.0\.1 -$"
+log_line_matching "^$num 127\.0\.0\.1 TCP_TUNNEL/200 [0-9]+ CONNECT 127\.0\.0\.1:$ECHO - HIER_DIRECT/127\.0\.0\.1 other$"
 [ "$(awk '{ print $5 }' <<<"$LINE")" -ge 31 ] || fail "bytes of the tunnel line count less than the 31 bytes relayed: $LINE"
 log_line_matching "^$num 127\.0\.0\.1 TCP_DENIED/403 [0-9]+ GET http://denied\.origin\.test:$WEB/hello - HIER_NONE/- text/plain$"
 log_line_matching "^$num 127\.0\.0\.1 NONE_NONE/400 [0-9]+ GET [^ ]+ - HIER_NONE/- [^ ]+$"
