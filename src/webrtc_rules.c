@@ -650,6 +650,8 @@ bool wr_rule_unsupported_browser(const struct wr_ctx *ctx, const struct wr_event
 		sev = WR_SEV_BREAKS;
 		snprintf(why, sizeof(why), "legacy Edge is not supported");
 	} else if (ua->browser == UA_IE) {
+		/* No WebRTC at all without a plug-in. */
+		sev = WR_SEV_BREAKS;
 		source = "TOKBOX, CMS";
 		snprintf(why, sizeof(why), "Internet Explorer needs a plug-in and is not supported by CMS");
 	} else if (min && ua->major > 0 && ua->major < min) {

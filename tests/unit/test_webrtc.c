@@ -499,7 +499,7 @@ static void test_unsupported_browser(void)
 	CHECK(run(wr_rule_unsupported_browser, UA_SAFARI_OLD, &e, &h));
 	CHECK_HAS(h.evidence, "older than Safari 13");
 	CHECK(run(wr_rule_unsupported_browser, UA_IE11, &e, &h));
-	CHECK_INT(h.severity, WR_SEV_DEGRADED);
+	CHECK_INT(h.severity, WR_SEV_BREAKS);
 
 	CHECK(!run(wr_rule_unsupported_browser, UA_CHROME, &e, &h));
 	CHECK(!run(wr_rule_unsupported_browser, UA_FIREFOX, &e, &h));
@@ -1029,7 +1029,9 @@ static void test_drain_thread(void)
 	struct webrtc_counts c;
 
 	CHECK_INT(webrtc_start(1, 0), 0);
-	for (int i = 0; i < 4096; i++)
+	/* Half a ring: a loaded machine may run the thread late, but not
+	 * 2000 events late. */
+	for (int i = 0; i < 2048; i++)
 		webrtc_publish(webrtc_ring(0), &e);
 	/* The thread empties the ring within its interval. */
 	for (int i = 0; i < 50; i++) {
