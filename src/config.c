@@ -26,7 +26,7 @@
 
 #include "common.h"
 
-#define PINHOLE_RELEASE "pinhole 0.1"
+#define PINHOLE_RELEASE "pinhole 0.2"
 #define LINE_MAX_BYTES (64 * 1024)
 #define FILE_MAX_BYTES (16 * 1024 * 1024)
 #define INCLUDE_MAX_DEPTH 16
@@ -1151,16 +1151,20 @@ static void d_pinning_learn(struct parse_ctx *ctx, const struct line *ln)
 		LERR(ctx, ln, "pinning-learn takes on or off (and optionally 'after N')");
 		return;
 	}
-	cfg->pinning_learn = strcmp(ln->argv[1], "on") == 0;
-	if (ln->argc == 2)
-		return;
-	char *end;
-	long n = ln->argc == 4 && strcmp(ln->argv[2], "after") == 0 ? strtol(ln->argv[3], &end, 10) : 0;
+	if (ln->argc > 2) {
+		char *end = NULL;
+		long n = ln->argc == 4 && strcmp(ln->argv[2], "after") == 0 ? strtol(ln->argv[3], &end, 10) : 0;
 
-	if (ln->argc != 4 || strcmp(ln->argv[2], "after") != 0 || *end || n < 1 || n > 100)
-		LERR(ctx, ln, "pinning-learn on after N: N failed handshakes (1 to 100) before a domain is learned");
-	else
+		if (ln->argc != 4 || strcmp(ln->argv[2], "after") != 0 || *end || n < 1 || n > 100) {
+			LERR(ctx, ln,
+			     "pinning-learn on after N: N failed handshakes (1 to 100) before a domain is learned");
+			return;
+		}
 		cfg->pinning_after = (unsigned)n;
+	}
+	cfg->pinning_learn = strcmp(ln->argv[1], "on") == 0;
+	cfg->pinning_file = intern(cfg, ln->file);
+	cfg->pinning_line = ln->line;
 }
 
 static void d_state_dir(struct parse_ctx *ctx, const struct line *ln)
@@ -1235,8 +1239,9 @@ static void q_no_websocket(struct parse_ctx *ctx, const struct line *ln)
 
 static void q_inspect_all(struct parse_ctx *ctx, const struct line *ln)
 {
-	PH_UNUSED(ln);
 	ctx->cfg->quirks.inspect_all = true;
+	ctx->cfg->inspect_all_file = intern(ctx->cfg, ln->file);
+	ctx->cfg->inspect_all_line = ln->line;
 }
 
 static void q_strict_tls(struct parse_ctx *ctx, const struct line *ln)
@@ -1909,6 +1914,14 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	if (cfg->tls_trust && !cfg->tls_ca_cert)
 		cfg_error(ctx->errs, mainfile, 0,
 		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
+	if (cfg->pinning_learn && !cfg->tls_ca_cert)
+		cfg_error(
+		        ctx->errs, cfg->pinning_file, cfg->pinning_line,
+		        "pinning-learn on needs TLS inspection (nothing is minted, nothing can fail): add tls-inspect "
+		        "ca CERT KEY");
+	if (cfg->quirks.inspect_all && !cfg->tls_ca_cert)
+		cfg_error(ctx->errs, cfg->inspect_all_file, cfg->inspect_all_line,
+		          "quirk inspect-all needs tls-inspect ca CERT KEY");
 	if (!cfg->has_admin)
 		return;
 	for (size_t i = 0; i < cfg->nlistens; i++) {

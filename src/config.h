@@ -150,7 +150,9 @@ struct config {
 	size_t nno_inspect;
 	char **no_inspect_text; /* as written, for /config */
 	bool pinning_learn;
-	unsigned pinning_after; /* failures before a domain is learned */
+	unsigned pinning_after;                      /* failures before a domain is learned */
+	const char *pinning_file, *inspect_all_file; /* where pinning-learn on and quirk inspect-all are */
+	int pinning_line, inspect_all_line;
 	char *state_dir;
 	struct tls_config *tls;
 

@@ -1035,23 +1035,31 @@ static void maybe_yield(struct conn *c, int r_up, int r_down)
 _Static_assert(TLS_NDECISIONS <= sizeof(((struct stats *)0)->inspect) / sizeof(((struct stats *)0)->inspect[0]),
                "one counter per TLS decision");
 
-static void inspect_subject(struct conn *c, struct acl_subject *s, struct sockaddr_storage *dst)
+/* The CONNECT's target as policy sees it; s points into a, which must
+ * outlive s. */
+static void inspect_subject(struct conn *c, struct http_authority *a, struct acl_subject *s,
+                            struct sockaddr_storage *dst)
 {
-	struct http_authority a = { .port = c->port };
+	struct in6_addr ip;
 
-	snprintf(a.host, sizeof(a.host), "%s", c->host);
-	subject_init(c, &a, s, dst);
+	memset(a, 0, sizeof(*a));
+	a->port = c->port;
+	snprintf(a->host, sizeof(a->host), "%s", c->host);
+	a->is_ipv6 = inet_pton(AF_INET6, a->host, &ip) == 1;
+	a->is_ip = a->is_ipv6 || inet_pton(AF_INET, a->host, &ip) == 1;
+	subject_init(c, a, s, dst);
 }
 
 /* Splice or inspect this TLS tunnel; PH_STATE when the origin handshake
  * starts. */
 static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sniff_result *sr, bool pipelined)
 {
+	struct http_authority a;
 	struct acl_subject s;
 	struct sockaddr_storage dst;
 	enum tls_decision d;
 
-	inspect_subject(c, &s, &dst);
+	inspect_subject(c, &a, &s, &dst);
 	if (kind != SNIFF_TLS)
 		d = TLS_SPLICE_NOT_TLS;
 	else if (pipelined)
@@ -1119,6 +1127,7 @@ static int st_tls_origin(struct conn *c)
 		free(c->fail_error);
 		c->fail_error = ph_strdup(err);
 		c->tls_refusing = true;
+		snprintf(c->mime, sizeof(c->mime), "tls-refused");
 		c->c.ssl = tls_client_refuse(c->cfg, c->c.io.fd);
 	} else {
 		c->c.ssl = tls_client_new(c->cfg, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls_sni, err,
@@ -1143,6 +1152,19 @@ static void pinning_failure(struct conn *c, const char *how)
 
 	stats_add(&c->w->stats->pinning_failures, 1);
 	tls_pinning_failure(c->cfg, c->tls_sni);
+	if (!c->method[0]) {
+		/* After the handshake the tunnel's own line was written: this
+		 * one names the tunnel again, with the failure. */
+		size_t len = strlen(c->tls_host) + 16;
+
+		snprintf(c->method, sizeof(c->method), "CONNECT");
+		free(c->url);
+		c->url = ph_malloc(len);
+		snprintf(c->url, len, "%s:%u", c->tls_host, c->tls_port);
+		c->status = 200;
+		c->txn_direct = true;
+		snprintf(c->mime, sizeof(c->mime), "tls-inspected");
+	}
 	snprintf(err, sizeof(err), "pinning failure: the client %.100s with the minted certificate for %.80s", how,
 	         c->tls_sni);
 	if (c->w->report) {
@@ -1269,26 +1291,29 @@ static int sniff_tunnel(struct conn *c)
 	struct sniff_result sr;
 	enum sniff_kind kind;
 	bool strict = c->cfg->quirks.strict_tls;
+	/* Deciding needs the whole ClientHello (its SNI and ALPN), which a
+	 * large one may bring in a second segment. */
+	bool hold = strict || c->cfg->tls;
 
 	if (len == 0) {
 		ssize_t n;
 
 		if (!c->c.readable)
-			return strict ? PH_AGAIN : PH_OK;
+			return hold ? PH_AGAIN : PH_OK;
 		/* MSG_PEEK: the relay still reads (or splices) every byte. */
 		n = recv(c->c.io.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
 		if (n <= 0) {
 			/* Nothing yet, or EOF or an error the relay will see. */
 			if (n < 0 && errno == EAGAIN)
 				c->c.readable = false;
-			return n < 0 && errno == EAGAIN && strict ? PH_AGAIN : PH_OK;
+			return n < 0 && errno == EAGAIN && hold ? PH_AGAIN : PH_OK;
 		}
 		data = peek;
 		len = (size_t)n;
 	}
 	kind = sniff((const unsigned char *)data, len, &sr);
 	if (kind == SNIFF_NEED_MORE) {
-		if (strict && len < sizeof(peek) && !c->c.eof) {
+		if (hold && len < sizeof(peek) && !c->c.eof && data == peek) {
 			/* Wait for the rest (edge-triggered: the next bytes wake us). */
 			c->c.readable = false;
 			return PH_AGAIN;

@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	           "       pinhole validate -c FILE    check a configuration; errors as FILE:LINE: message\n"
 	           "       pinhole passwd --basic|--digest|--ntlm USER [--realm R] [--domain D]\n"
 	           "                                   print a credential-file line (password from stdin/tty)\n"
-	           "       pinhole check-webrtc -c FILE [VENDOR...]\n"
+	           "       pinhole check-webrtc -c FILE [--src ADDR] [--json] [VENDOR...]\n"
 	           "                                   does FILE meet what WebRTC vendors need? (webex, tokbox, cms)\n"
 	           "       pinhole report [--admin URL]... [--json]\n"
 	           "                                   the WebRTC report of running instances (see --help)\n"
@@ -227,6 +227,12 @@ static int cmd_ca(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
+		return cmd_version();
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc < 2 || argv[1][0] == '-')
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)

@@ -147,6 +147,9 @@ static int learned_load(const char *dir, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, LEARNED_FILE);
 	pthread_mutex_lock(&learned_lock);
+	/* A reload starts the counts over: a domain the admin removed from
+	 * the list gets its full number of failures again. */
+	memset(fails, 0, sizeof(fails));
 	for (size_t i = 0; i < nlearned; i++)
 		free(learned[i]);
 	nlearned = 0;
@@ -206,8 +209,8 @@ found:
 	pthread_mutex_unlock(&learned_lock);
 	if (learn)
 		log_always("pinning: %s learned as certificate-pinned after %u failed handshakes with a minted "
-		           "certificate; its tunnels are spliced from now on%s%s",
-		           domain, n, cfg->state_dir ? " (kept in " : " (not kept: no state-dir",
+		           "certificate; its tunnels are spliced from now on (%s%s)",
+		           domain, n, cfg->state_dir ? "kept in " : "not kept: no state-dir",
 		           cfg->state_dir ? cfg->state_dir : "");
 	else
 		log_warn("pinning: a client refused the minted certificate for %s (%u time%s)%s", domain, n,
@@ -322,12 +325,13 @@ int tls_config_build(struct config *cfg, const char *file, int line, struct cfg_
 
 /* ---- the decision ---- */
 
-static bool no_inspect_match(const struct config *cfg, const char *name)
+/* ip: the address when name is an IP literal (CIDR patterns match it). */
+static bool no_inspect_match(const struct config *cfg, const char *name, const struct sockaddr_storage *ip)
 {
 	if (!name || !*name)
 		return false;
 	for (size_t i = 0; i < cfg->nno_inspect; i++)
-		if (acl_domain_match(&cfg->no_inspect[i], name, NULL))
+		if (acl_domain_match(&cfg->no_inspect[i], name, ip))
 			return true;
 	return false;
 }
@@ -337,7 +341,7 @@ enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject 
 	if (!cfg->tls)
 		return TLS_SPLICE_OFF;
 	if (!cfg->quirks.inspect_all) {
-		if (no_inspect_match(cfg, s->host) || no_inspect_match(cfg, sni))
+		if (no_inspect_match(cfg, s->host, s->dst_ip) || no_inspect_match(cfg, sni, NULL))
 			return TLS_SPLICE_NO_INSPECT;
 		if (tls_learned(s->host) || tls_learned(sni))
 			return TLS_SPLICE_LEARNED;

@@ -161,7 +161,8 @@ bool vendor_dest_host_match(const struct config *cfg, const struct vendor_dest *
 	if (strcmp(d->host, "$HOST") == 0) {
 		if (!cfg)
 			return false;
-		/* Several `preset cms` lines may name several Expressways. */
+		/* One `preset cms HOST` names the Expressway-E (a second one is
+		 * refused at configuration time). */
 		for (size_t i = 0; i < cfg->npresets; i++)
 			if (cfg->presets[i].name && ph_strcaseeq(cfg->presets[i].name, "cms") && cfg->presets[i].arg &&
 			    host_eq(cfg->presets[i].arg, host))

@@ -17,7 +17,7 @@ struct config;
 
 /* A CONNECT target the vendor's clients must reach. */
 struct vendor_dest {
-	const char *host;    /* a domain pattern in SPEC syntax, "*" = any destination,
+	const char *host; /* a domain pattern in SPEC syntax, "*" = any destination,
 	                      * or "$HOST" = the host given to `preset cms HOST` */
 	uint16_t port_lo, port_hi;
 	const char *purpose; /* "signalling", "TURN media", "screen sharing", ... */

@@ -49,11 +49,11 @@ enum wr_kind {
 };
 
 struct wr_event {
-	uint8_t kind;                  /* enum wr_kind */
-	uint64_t wall_ms;              /* when (ms since the epoch) */
+	uint8_t kind;                   /* enum wr_kind */
+	uint64_t wall_ms;               /* when (ms since the epoch) */
 	struct sockaddr_storage client; /* after PROXY protocol */
-	char user[64];                 /* authenticated user, "" = none */
-	char user_agent[192];          /* as sent, truncated; "" = none */
+	char user[64];                  /* authenticated user, "" = none */
+	char user_agent[192];           /* as sent, truncated; "" = none */
 	char method[16];
 	char host[128]; /* CONNECT host or request host, lower-case */
 	uint16_t port;
@@ -89,10 +89,10 @@ char *webrtc_report_html(const struct config *cfg, size_t *len);
 
 /* For /metrics. */
 struct webrtc_counts {
-	uint64_t clients;    /* in the table now */
+	uint64_t clients; /* in the table now */
 	uint64_t breaks, degraded, ok;
-	uint64_t evicted;    /* clients evicted from the full table */
-	uint64_t dropped;    /* events dropped by full rings */
+	uint64_t evicted;              /* clients evicted from the full table */
+	uint64_t dropped;              /* events dropped by full rings */
 	uint64_t findings_by_rule[32]; /* clients with a finding, per rule index */
 };
 void webrtc_counts(const struct config *cfg, struct webrtc_counts *out);

@@ -488,7 +488,8 @@ bool wr_rule_pinning_failure_observed(const struct wr_ctx *ctx, const struct wr_
 	wr_format_hms(ev->wall_ms, hms, sizeof(hms));
 	say(hit->evidence, sizeof(hit->evidence), "%.*s refused the minted certificate for %.*s (%.*s) at %s", 40,
 	    ua_name(ctx), 100, name, 60, ev->detail[0] ? ev->detail : "aborted", hms);
-	say(hit->advice, sizeof(hit->advice), "no-inspect %.*s (or pinning-learn on)", 120, name);
+	say(hit->advice, sizeof(hit->advice), "no-inspect %.*s%s", 120, name,
+	    ctx->cfg && ctx->cfg->pinning_learn ? "" : " (or pinning-learn on)");
 	return true;
 }
 

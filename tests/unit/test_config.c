@@ -632,13 +632,17 @@ static void test_errors_directives(void)
 	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
 	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
 	EXPECT_ERRORS("upstream-proxy http://p:3128\n",
-	              "main.conf:1: 'upstream-proxy' is not available in pinhole 0.1");
+	              "main.conf:1: 'upstream-proxy' is not available in pinhole 0.2");
 	EXPECT_ERRORS("tls-inspect cert a b\nno-inspect *.\npinning-learn maybe\n"
 	              "state-dir /nonexistent/state\n",
 	              "main.conf:1: tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)",
 	              "main.conf:2: bad no-inspect pattern '*.': write example.com, *.example.com or .example.com",
 	              "main.conf:3: pinning-learn takes on or off (and optionally 'after N')",
 	              "main.conf:4: state-dir /nonexistent/state is not a directory (create it, writable by pinhole)");
+	EXPECT_ERRORS("pinning-learn on\nquirk inspect-all\n",
+	              "main.conf:1: pinning-learn on needs TLS inspection (nothing is minted, nothing can fail): add "
+	              "tls-inspect ca CERT KEY",
+	              "main.conf:2: quirk inspect-all needs tls-inspect ca CERT KEY");
 	EXPECT_ERRORS("pinning-learn on after 0\n",
 	              "main.conf:1: pinning-learn on after N: N failed handshakes (1 to 100) before a domain is "
 	              "learned");
