@@ -216,6 +216,7 @@ static void conn_free(struct ev_loop *loop, struct ev_defer *d)
 	free(c->url);
 	free(c->addrs);
 	free(c->fail_error);
+	free(c->tls);
 	free(c);
 }
 
@@ -1072,10 +1073,12 @@ static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sni
 			snprintf(c->mime, sizeof(c->mime), "tls-spliced-%s", tls_decision_name(d));
 		return PH_OK;
 	}
-	snprintf(c->tls_sni, sizeof(c->tls_sni), "%s", sr->sni[0] ? sr->sni : c->host);
-	snprintf(c->tls_host, sizeof(c->tls_host), "%s", c->host);
-	c->tls_port = c->port;
-	c->o.ssl = tls_origin_new(c->cfg, c->o.io.fd, c->tls_sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
+	if (!c->tls)
+		c->tls = ph_calloc(1, sizeof(*c->tls));
+	snprintf(c->tls->sni, sizeof(c->tls->sni), "%s", sr->sni[0] ? sr->sni : c->host);
+	snprintf(c->tls->host, sizeof(c->tls->host), "%s", c->host);
+	c->tls->port = c->port;
+	c->o.ssl = tls_origin_new(c->cfg, c->o.io.fd, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
 	if (!c->o.ssl) {
 		conn_log(c, "TCP_TUNNEL", c->status, "OpenSSL cannot start a TLS session with the origin");
 		return PH_ERROR;
@@ -1113,7 +1116,7 @@ static int st_tls_origin(struct conn *c)
 			return PH_AGAIN;
 		snprintf(err, sizeof(err), "TLS handshake with the origin failed: %s",
 		         ssl_why(c->o.ssl, r, buf, sizeof(buf)));
-		log_warn("inspection of %s: %s", c->tls_sni, err);
+		log_warn("inspection of %s: %s", c->tls->sni, err);
 		conn_log(c, "TCP_TUNNEL", c->status, err);
 		return PH_ERROR;
 	}
@@ -1123,17 +1126,17 @@ static int st_tls_origin(struct conn *c)
 		/* Not hidden behind a certificate pinhole vouches for: the
 		 * client gets a fatal alert, the log says why. */
 		snprintf(err, sizeof(err), "the origin's certificate failed verification: %s", bad);
-		log_warn("inspection of %s:%u: %s", c->tls_sni, c->tls_port, err);
+		log_warn("inspection of %s:%u: %s", c->tls->sni, c->tls->port, err);
 		free(c->fail_error);
 		c->fail_error = ph_strdup(err);
 		c->tls_refusing = true;
 		snprintf(c->mime, sizeof(c->mime), "tls-refused");
 		c->c.ssl = tls_client_refuse(c->cfg, c->c.io.fd);
 	} else {
-		c->c.ssl = tls_client_new(c->cfg, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls_sni, err,
+		c->c.ssl = tls_client_new(c->cfg, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls->sni, err,
 		                          sizeof(err));
 		if (!c->c.ssl)
-			log_error("inspection of %s: %s", c->tls_sni, err);
+			log_error("inspection of %s: %s", c->tls->sni, err);
 	}
 	if (!c->c.ssl) {
 		conn_log(c, "TCP_TUNNEL", c->status, "cannot start the TLS session with the client");
@@ -1151,28 +1154,28 @@ static void pinning_failure(struct conn *c, const char *how)
 	char err[256];
 
 	stats_add(&c->w->stats->pinning_failures, 1);
-	tls_pinning_failure(c->cfg, c->tls_sni);
+	tls_pinning_failure(c->cfg, c->tls->sni);
 	if (!c->method[0]) {
 		/* After the handshake the tunnel's own line was written: this
 		 * one names the tunnel again, with the failure. */
-		size_t len = strlen(c->tls_host) + 16;
+		size_t len = strlen(c->tls->host) + 16;
 
 		snprintf(c->method, sizeof(c->method), "CONNECT");
 		free(c->url);
 		c->url = ph_malloc(len);
-		snprintf(c->url, len, "%s:%u", c->tls_host, c->tls_port);
+		snprintf(c->url, len, "%s:%u", c->tls->host, c->tls->port);
 		c->status = 200;
 		c->txn_direct = true;
 		snprintf(c->mime, sizeof(c->mime), "tls-inspected");
 	}
 	snprintf(err, sizeof(err), "pinning failure: the client %.100s with the minted certificate for %.80s", how,
-	         c->tls_sni);
+	         c->tls->sni);
 	if (c->w->report) {
 		struct wr_event ev;
 
 		report_init(c, &ev, WR_PINNING_FAILURE);
 		report_copy(ev.detail, sizeof(ev.detail), how);
-		report_copy(ev.sni, sizeof(ev.sni), c->tls_sni);
+		report_copy(ev.sni, sizeof(ev.sni), c->tls->sni);
 		report_publish(c, &ev);
 	}
 	conn_log(c, "TCP_TUNNEL", c->status, err);
@@ -1207,10 +1210,10 @@ static int st_tls_client(struct conn *c)
 		struct wr_event ev;
 
 		report_init(c, &ev, WR_INSPECTED);
-		report_copy(ev.sni, sizeof(ev.sni), c->tls_sni);
+		report_copy(ev.sni, sizeof(ev.sni), c->tls->sni);
 		report_publish(c, &ev);
 	}
-	snprintf(c->tls_user, sizeof(c->tls_user), "%s", c->user);
+	snprintf(c->tls->user, sizeof(c->tls->user), "%s", c->user);
 	c->inspecting = true;
 	c->inspected_requests = 0;
 	c->keepalive = true;
@@ -1230,15 +1233,16 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 	size_t len;
 
 	c->inspected_requests++;
-	snprintf(c->user, sizeof(c->user), "%s", c->tls_user);
-	snprintf(c->host, sizeof(c->host), "%s", c->tls_host);
-	c->port = c->tls_port;
-	len = strlen(c->tls_host) + req->target_len + 24;
+	snprintf(c->user, sizeof(c->user), "%s", c->tls->user);
+	snprintf(c->host, sizeof(c->host), "%s", c->tls->host);
+	c->port = c->tls->port;
+	len = strlen(c->tls->host) + req->target_len + 24;
 	c->url = ph_malloc(len);
-	if (c->tls_port == 443)
-		snprintf(c->url, len, "https://%s%.*s", c->tls_host, (int)req->target_len, req->target);
+	if (c->tls->port == 443)
+		snprintf(c->url, len, "https://%s%.*s", c->tls->host, (int)req->target_len, req->target);
 	else
-		snprintf(c->url, len, "https://%s:%u%.*s", c->tls_host, c->tls_port, (int)req->target_len, req->target);
+		snprintf(c->url, len, "https://%s:%u%.*s", c->tls->host, c->tls->port, (int)req->target_len,
+		         req->target);
 	if (req->target_len == 0 || req->target[0] != '/')
 		return conn_fail(c, 400, "NONE_NONE",
 		                 "Inside an inspected TLS session requests name a path (GET /path), not a URL.");
@@ -1250,15 +1254,15 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
 	if (client_wants_close(req))
 		c->keepalive = false;
-	snprintf(uri.authority.host, sizeof(uri.authority.host), "%s", c->tls_host);
-	uri.authority.port = c->tls_port;
+	snprintf(uri.authority.host, sizeof(uri.authority.host), "%s", c->tls->host);
+	uri.authority.port = c->tls->port;
 	uri.path = req->target;
 	uri.path_len = req->target_len;
 	/* URL-level rules: the same allow/deny, now per request. */
 	if (!allowed(c, &uri.authority))
 		return PH_OK;
 	if (c->o.io.fd < 0 || c->o.eof)
-		return conn_fail(c, 502, "TCP_MISS", "The origin %s closed the inspected TLS session.", c->tls_host);
+		return conn_fail(c, 502, "TCP_MISS", "The origin %s closed the inspected TLS session.", c->tls->host);
 	c->origin_idle = false;
 	buf_release(&c->o.out);
 	forward_request_head(&c->o.out, req, &uri, c->upgrade);

@@ -36,6 +36,15 @@ enum conn_state {
 	CS_CLOSED,
 };
 
+/* What an inspected tunnel keeps across its requests (only inspected
+ * connections pay for it). */
+struct conn_tls {
+	char sni[256];
+	char host[HTTP_HOST_MAX]; /* the CONNECT's host and port */
+	uint16_t port;
+	char user[256]; /* who authenticated the CONNECT */
+};
+
 struct conn {
 	struct worker *w;
 	struct conn *prev, *next; /* the worker's list */
@@ -98,12 +107,9 @@ struct conn {
 	bool inspecting;
 	bool tls_refusing;           /* the origin's certificate failed: the client gets an alert */
 	unsigned inspected_requests; /* requests seen inside the inspected session */
-	char tls_sni[256];
-	char tls_host[HTTP_HOST_MAX]; /* the CONNECT's host and port, kept across requests */
-	uint16_t tls_port;
-	char tls_user[256];
-	char ua[192];       /* the request's User-Agent, for the WebRTC report */
-	char deny_rule[80]; /* "FILE:LINE" of the deny rule that refused the request */
+	struct conn_tls *tls;        /* allocated when a tunnel is inspected */
+	char ua[192];                /* the request's User-Agent, for the WebRTC report */
+	char deny_rule[80];          /* "FILE:LINE" of the deny rule that refused the request */
 };
 
 /* Takes over an accepted socket. */
