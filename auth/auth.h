@@ -32,8 +32,12 @@ struct ev_loop;
  * every configuration the worker runs, so a reload does not restart them. */
 struct auth_worker;
 struct auth_worker *auth_worker_new(struct ev_loop *loop);
-/* Stops the helpers (outside the loop's callbacks). */
+/* Stops the helpers (outside the loop's callbacks), after waiting for the
+ * slow checks still running. */
 void auth_worker_free(struct auth_worker *aw);
+/* Finishes the slow checks (bcrypt, ...) done on other threads: called on
+ * the worker's loop thread whenever the loop is woken. */
+void auth_worker_run(struct auth_worker *aw);
 /* Stops the helpers that ac (the new configuration) no longer names and
  * that have nothing in flight; the others are looked at again next time. */
 void auth_worker_retain(struct auth_worker *aw, const struct auth_config *ac);

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "common.h"
 #include "config.h"
@@ -300,6 +301,117 @@ static void basic_shown(char *out, size_t cap, const char *s, size_t len)
 	out[o] = '\0';
 }
 
+/* One connection's Basic state: a helper's answer, or a slow check running
+ * on the job threads, kept until the request that asked runs again. */
+struct basic_job;
+struct basic_session {
+	struct helpmode_call call; /* helper mode */
+	struct basic_job *job;     /* htpasswd mode: a check in flight */
+	unsigned char key[32];     /* which credentials job (or result) is for */
+	bool done;                 /* result is the answer for key */
+	enum htpasswd_result result;
+	char why[160];
+};
+
+struct basic_job {
+	struct auth_job base;
+	struct htpasswd *store; /* a reference: a reload may free the configuration meanwhile */
+	char *user, *pw;
+	size_t user_len, pw_len;
+	enum htpasswd_result result;
+	char why[160];
+	struct basic_session *s;
+	void (*wake)(void *arg);
+	void *wake_arg;
+};
+
+static struct basic_session *session_of(void **session)
+{
+	if (!*session)
+		*session = ph_calloc(1, sizeof(struct basic_session));
+	return *session;
+}
+
+static void job_work(struct auth_job *j)
+{
+	struct basic_job *bj = (struct basic_job *)j;
+
+	bj->result = htpasswd_verify(bj->store, bj->user, bj->user_len, bj->pw, bj->pw_len, bj->why, sizeof(bj->why));
+}
+
+static void job_done(struct auth_job *j)
+{
+	struct basic_job *bj = (struct basic_job *)j;
+	struct basic_session *s = bj->s;
+
+	s->job = NULL;
+	s->done = true;
+	s->result = bj->result;
+	memcpy(s->why, bj->why, sizeof(s->why));
+	bj->wake(bj->wake_arg);
+}
+
+static void job_release(struct auth_job *j)
+{
+	struct basic_job *bj = (struct basic_job *)j;
+
+	htpasswd_free(bj->store);
+	OPENSSL_cleanse(bj->pw, bj->pw_len);
+	free(bj->pw);
+	free(bj->user);
+	free(bj);
+}
+
+/* A bcrypt (or SHA-crypt, yescrypt) check takes tens of milliseconds on
+ * purpose: it runs on the job threads, and the worker goes on with its
+ * other connections.  PENDING, or the result when it is in. */
+static enum auth_status basic_offload(const struct basic *b, void **session, const struct auth_request *req,
+                                      const unsigned char key[32], const char *user, size_t user_len, const char *pw,
+                                      size_t pw_len, enum htpasswd_result *result, char *why, size_t why_len)
+{
+	struct basic_session *s = session_of(session);
+	struct basic_job *bj;
+
+	if (s->done && memcmp(s->key, key, 32) == 0) {
+		s->done = false;
+		*result = s->result;
+		snprintf(why, why_len, "%s", s->why);
+		return AUTH_OK;
+	}
+	if (s->job && memcmp(s->key, key, 32) == 0) {
+		s->job->wake = req->wake;
+		s->job->wake_arg = req->wake_arg;
+		return AUTH_PENDING;
+	}
+	if (s->job)
+		auth_job_cancel(&s->job->base);
+	bj = ph_calloc(1, sizeof(*bj));
+	bj->base.work = job_work;
+	bj->base.done = job_done;
+	bj->base.release = job_release;
+	bj->store = htpasswd_ref(b->store);
+	bj->user = ph_strndup(user, user_len);
+	bj->user_len = user_len;
+	bj->pw = ph_strndup(pw, pw_len);
+	bj->pw_len = pw_len;
+	bj->s = s;
+	bj->wake = req->wake;
+	bj->wake_arg = req->wake_arg;
+	s->job = NULL;
+	s->done = false;
+	memcpy(s->key, key, 32);
+	if (!auth_job_submit(req->worker, &bj->base)) {
+		/* No thread: check here, as without a worker. */
+		job_work(&bj->base);
+		*result = bj->result;
+		snprintf(why, why_len, "%s", bj->why);
+		job_release(&bj->base);
+		return AUTH_OK;
+	}
+	s->job = bj;
+	return AUTH_PENDING;
+}
+
 /* The helper's verdict on user:pw, asked once per connection and
  * credential; the answer is kept in the session until the request that
  * asked runs again. */
@@ -307,14 +419,12 @@ static enum auth_status basic_ask(const struct basic *b, void **session, const s
                                   const char *user, size_t user_len, const char *pw, size_t pw_len, const char *name,
                                   struct auth_result *res)
 {
-	struct helpmode_call *call = *session;
+	struct helpmode_call *call = &session_of(session)->call;
 	size_t ulen = helper_url_encode(user, user_len, NULL, 0), plen = helper_url_encode(pw, pw_len, NULL, 0);
 	char *line = ph_malloc(ulen + plen + 2);
 	char why[200] = "";
 	enum auth_status st;
 
-	if (!call)
-		call = *session = ph_calloc(1, sizeof(*call));
 	helper_url_encode(user, user_len, line, ulen + 1);
 	line[ulen] = ' ';
 	helper_url_encode(pw, pw_len, line + ulen + 1, plen + 1);
@@ -368,7 +478,30 @@ static enum auth_status basic_check(const struct basic *b, void **session, const
 			basic_cache_put(b->cache, key, now, b->ttl_ms);
 		goto ok;
 	}
-	switch (htpasswd_verify(b->store, user, user_len, pw, pw_len, why, sizeof(why))) {
+	enum htpasswd_result hr;
+
+	if (req && req->worker && req->wake && htpasswd_is_slow(b->store, user, user_len)) {
+		unsigned char jkey[32];
+
+		/* Which credentials a pending check is for: the cache's salted
+		 * digest, or a digest of its own without a cache. */
+		if (keyed) {
+			memcpy(jkey, key, sizeof(jkey));
+		} else {
+			unsigned char uk[32];
+
+			SHA256((const unsigned char *)pw, pw_len, jkey);
+			SHA256((const unsigned char *)user, user_len, uk);
+			for (size_t i = 0; i < sizeof(jkey); i++)
+				jkey[i] ^= uk[i];
+		}
+		if (basic_offload(b, session, req, jkey, user, user_len, pw, pw_len, &hr, why, sizeof(why)) ==
+		    AUTH_PENDING)
+			return res->status = AUTH_PENDING;
+	} else {
+		hr = htpasswd_verify(b->store, user, user_len, pw, pw_len, why, sizeof(why));
+	}
+	switch (hr) {
 	case HTPASSWD_MATCH:
 		if (keyed)
 			basic_cache_put(b->cache, key, now, b->ttl_ms);
@@ -418,11 +551,15 @@ static enum auth_status basic_step(const void *state, void **session, const char
 
 static void basic_session_free(void *session)
 {
-	struct helpmode_call *call = session; /* helper mode only */
+	struct basic_session *s = session;
 
-	if (call)
-		helpmode_call_reset(call);
-	free(call);
+	if (!s)
+		return;
+	helpmode_call_reset(&s->call);
+	if (s->job)
+		auth_job_cancel(&s->job->base);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
 }
 
 static const struct helpmode_cfg *basic_helper(const void *state)

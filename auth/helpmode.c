@@ -8,6 +8,8 @@
 #include "scheme.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "ev.h"
 
 /* ---- configuration ---- */
 
@@ -145,6 +148,11 @@ struct auth_worker {
 	struct ev_loop *loop;
 	struct hm_pool *pools;
 	size_t n;
+	/* Slow checks: finished by the pool, waiting for the loop. */
+	pthread_mutex_t lock;
+	pthread_cond_t finished_cond;
+	struct auth_job *finished; /* under lock */
+	unsigned inflight;         /* submitted, not yet released (loop thread only) */
 };
 
 struct auth_worker *auth_worker_new(struct ev_loop *loop)
@@ -152,13 +160,126 @@ struct auth_worker *auth_worker_new(struct ev_loop *loop)
 	struct auth_worker *aw = ph_calloc(1, sizeof(*aw));
 
 	aw->loop = loop;
+	pthread_mutex_init(&aw->lock, NULL);
+	pthread_cond_init(&aw->finished_cond, NULL);
 	return aw;
+}
+
+/* ---- slow checks: a small pool of threads for the whole process ---- */
+
+/* bcrypt at cost 10 takes ~70 ms: two threads keep a burst of new
+ * credentials from stalling anything else, and never take every CPU. */
+#define JOB_THREADS 2
+
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
+static struct auth_job *jobs_head, *jobs_tail;
+static int jobs_threads; /* started so far; -1 when starting failed */
+
+static void *job_thread(void *arg)
+{
+	PH_UNUSED(arg);
+	for (;;) {
+		struct auth_job *j;
+		struct auth_worker *aw;
+
+		pthread_mutex_lock(&jobs_lock);
+		while (!jobs_head)
+			pthread_cond_wait(&jobs_cond, &jobs_lock);
+		j = jobs_head;
+		jobs_head = j->next;
+		if (!jobs_head)
+			jobs_tail = NULL;
+		pthread_mutex_unlock(&jobs_lock);
+		j->work(j);
+		aw = j->aw;
+		pthread_mutex_lock(&aw->lock);
+		j->next = aw->finished;
+		aw->finished = j;
+		pthread_cond_signal(&aw->finished_cond);
+		pthread_mutex_unlock(&aw->lock);
+		ev_wakeup(aw->loop);
+	}
+	return NULL;
+}
+
+bool auth_job_submit(struct auth_worker *aw, struct auth_job *j)
+{
+	bool ok;
+
+	pthread_mutex_lock(&jobs_lock);
+	while (jobs_threads >= 0 && jobs_threads < JOB_THREADS) {
+		pthread_t t;
+		sigset_t all, old;
+
+		/* Signals belong to the engine's signal thread. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&t, NULL, job_thread, NULL) != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			if (jobs_threads == 0)
+				jobs_threads = -1;
+			break;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_detach(t);
+		jobs_threads++;
+	}
+	ok = jobs_threads > 0;
+	if (ok) {
+		j->aw = aw;
+		j->cancelled = false;
+		j->next = NULL;
+		if (jobs_tail)
+			jobs_tail->next = j;
+		else
+			jobs_head = j;
+		jobs_tail = j;
+		aw->inflight++;
+		pthread_cond_signal(&jobs_cond);
+	}
+	pthread_mutex_unlock(&jobs_lock);
+	return ok;
+}
+
+void auth_job_cancel(struct auth_job *j)
+{
+	j->cancelled = true;
+}
+
+void auth_worker_run(struct auth_worker *aw)
+{
+	struct auth_job *list, *next;
+
+	if (!aw)
+		return;
+	pthread_mutex_lock(&aw->lock);
+	list = aw->finished;
+	aw->finished = NULL;
+	pthread_mutex_unlock(&aw->lock);
+	for (; list; list = next) {
+		next = list->next;
+		if (!list->cancelled)
+			list->done(list);
+		aw->inflight--;
+		list->release(list);
+	}
 }
 
 void auth_worker_free(struct auth_worker *aw)
 {
 	if (!aw)
 		return;
+	/* Checks still running hold aw: wait for them (bounded by one hash). */
+	while (aw->inflight) {
+		pthread_mutex_lock(&aw->lock);
+		while (!aw->finished)
+			pthread_cond_wait(&aw->finished_cond, &aw->lock);
+		pthread_mutex_unlock(&aw->lock);
+		auth_worker_run(aw);
+	}
+	pthread_mutex_destroy(&aw->lock);
+	pthread_cond_destroy(&aw->finished_cond);
 	for (size_t i = 0; i < aw->n; i++) {
 		helper_pool_free(aw->pools[i].pool);
 		free(aw->pools[i].key);

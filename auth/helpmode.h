@@ -72,6 +72,22 @@ enum helpmode_ask helpmode_ask(struct helpmode_call *call, const struct helpmode
 /* Forgets the answer (and cancels a question in flight). */
 void helpmode_call_reset(struct helpmode_call *call);
 
+/* Work too slow for a worker's loop (a bcrypt check): done on one of a few
+ * threads shared by the process, then finished on the worker's loop. */
+struct auth_job {
+	void (*work)(struct auth_job *j);    /* on a pool thread */
+	void (*done)(struct auth_job *j);    /* on the worker's loop thread, unless cancelled */
+	void (*release)(struct auth_job *j); /* frees the job (on the worker's loop thread) */
+	bool cancelled;                      /* set and read on the worker's loop thread only */
+	struct auth_worker *aw;
+	struct auth_job *next;
+};
+/* Hands j to the pool; false when no thread could be started (then do the
+ * work inline). */
+bool auth_job_submit(struct auth_worker *aw, struct auth_job *j);
+/* The connection went away: done() will not be called, release() will. */
+void auth_job_cancel(struct auth_job *j);
+
 /* NTLM and Negotiate: one reserved child per handshake, YR for its first
  * leg and KK for the next ones.  leg: 1 = a new handshake (NTLM Type 1),
  * 0 = a continuation (NTLM Type 3: refused without a handshake in

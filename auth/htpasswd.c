@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -54,7 +55,8 @@ struct htpasswd_entry {
 };
 
 struct htpasswd {
-	char *text; /* the file, split in place */
+	atomic_int refs; /* the configuration's, and slow checks' in flight */
+	char *text;      /* the file, split in place */
 	size_t text_len;
 	struct htpasswd_entry *entries; /* sorted by user name */
 	size_t n;
@@ -428,6 +430,8 @@ struct htpasswd *htpasswd_load(const char *path, const char *conf_file, int conf
 	char *p, *end;
 	int line = 0;
 
+	atomic_init(&h->refs, 1);
+
 	h->text = auth_read_file(path, HTPASSWD_MAX_FILE, &h->text_len);
 	if (!h->text) {
 		int e = errno;
@@ -510,9 +514,15 @@ struct htpasswd *htpasswd_load(const char *path, const char *conf_file, int conf
 	return h;
 }
 
+struct htpasswd *htpasswd_ref(struct htpasswd *h)
+{
+	atomic_fetch_add(&h->refs, 1);
+	return h;
+}
+
 void htpasswd_free(struct htpasswd *h)
 {
-	if (!h)
+	if (!h || atomic_fetch_sub(&h->refs, 1) > 1)
 		return;
 	if (h->text) {
 		OPENSSL_cleanse(h->text, h->text_len);
@@ -704,6 +714,25 @@ static enum htpasswd_result check_entry(const struct htpasswd_entry *e, const ch
 		OPENSSL_cleanse(pwz, pw_len);
 		free(pwz);
 		return r;
+	}
+}
+
+bool htpasswd_is_slow(const struct htpasswd *h, const char *user, size_t user_len)
+{
+	const struct htpasswd_entry *e = find(h, user, user_len);
+
+	if (!e)
+		e = h->dummy;
+	if (!e)
+		return false;
+	switch (e->kind) {
+	case KIND_BCRYPT:
+	case KIND_SHA256_CRYPT:
+	case KIND_SHA512_CRYPT:
+	case KIND_YESCRYPT:
+		return true;
+	default:
+		return false;
 	}
 }
 

@@ -6,6 +6,7 @@
 #ifndef PINHOLE_HTPASSWD_H
 #define PINHOLE_HTPASSWD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cfg_errors;
@@ -27,7 +28,13 @@ enum htpasswd_result {
  * cannot be read or holds no user is reported at conf_file:conf_line, the
  * directive that names it.  Returns NULL when anything was reported. */
 struct htpasswd *htpasswd_load(const char *path, const char *conf_file, int conf_line, struct cfg_errors *errs);
+/* Another holder of h (a check running on another thread); every holder
+ * calls htpasswd_free. */
+struct htpasswd *htpasswd_ref(struct htpasswd *h);
 void htpasswd_free(struct htpasswd *h);
+/* Whether checking user's password costs a deliberately slow hash (bcrypt,
+ * SHA-crypt, yescrypt), worth a thread of its own. */
+bool htpasswd_is_slow(const struct htpasswd *h, const char *user, size_t user_len);
 size_t htpasswd_count(const struct htpasswd *h);
 
 /* Checks user/password (neither needs a NUL; either may hold any byte).  An

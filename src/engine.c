@@ -202,6 +202,7 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 	struct worker *w = arg;
 	struct config *old = NULL;
 
+	auth_worker_run(w->auth);
 	pthread_mutex_lock(&current_lock);
 	if (current && current != w->cfg) {
 		old = w->cfg;
