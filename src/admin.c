@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -812,10 +813,22 @@ int admin_start(const struct config *cfg, char *err, size_t errlen)
 	running = cfg->admin;
 	running.file = NULL;
 	users_set(u);
+	/* MHD's thread inherits the scheduling policy of the thread that
+	 * starts it: SCHED_IDLE, so that the admin interface only ever runs
+	 * on CPU time the workers leave (scrapes wait; tunnels do not). */
+	struct sched_param idle = { 0 }, old_param;
+	int old_policy = SCHED_OTHER;
+	bool idled = pthread_getschedparam(pthread_self(), &old_policy, &old_param) == 0 &&
+	             pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0;
+
 	daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
 	                                 (unsigned)ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 	                                 (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_END);
+	int rc = idled ? pthread_setschedparam(pthread_self(), old_policy, &old_param) : 0;
+
+	if (rc != 0)
+		log_warn("admin: cannot restore the main thread's scheduling policy: %s", strerror(rc));
 	if (!daemon_handle) {
 		/* fd is left alone: MHD may have closed it already, and by now
 		 * the number may be a worker's socket.  The caller exits. */
