@@ -18,10 +18,13 @@ build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-de
 # Real clients and servers the tests drive: curl, Python, haproxy (PROXY
 # protocol v2), dnsmasq (DNS), Apache's htpasswd/htdigest, mkpasswd, an MIT
 # Kerberos KDC and client, cntlm (NTLM client), promtool, Chromium, and
-# Squid for its auth helpers.
+# Squid for its auth helpers.  Squid comes as squid-openssl, the build with
+# ssl_bump the TLS benchmark compares against (same helpers).
 test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsmasq-base
-	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium squid"
-bench_pkgs="squid tinyproxy"
+	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium squid-openssl"
+# The benchmark: Squid (with ssl_bump) and tinyproxy side by side, htpasswd
+# and a Kerberos realm for the auth suite.
+bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user"
 # Packages above that ship a daemon: it must not start (cntlm and squid
 # would take port 3128 from pinhole); the tests run their own instances.
 daemons="cntlm squid tinyproxy prometheus krb5-kdc krb5-admin-server"

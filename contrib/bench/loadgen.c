@@ -4,7 +4,8 @@
  * throughput, idle-tunnel memory (reads the proxy's RSS) and plain-HTTP
  * keep-alive rate, plus helpers for run.sh (ports, CPU load). Loopback only.
  * Built with authgen.c (-DBENCH_AUTH), tunnels and handshakes also carry
- * Basic, NTLM or Negotiate credentials (-A).
+ * Basic, NTLM or Negotiate credentials (-A); built with tlsgen.c
+ * (-DBENCH_TLS), the tls mode makes TLS handshakes through a tunnel.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -61,6 +62,56 @@ static const char *authgen_error(void)
 }
 #endif
 
+#ifdef BENCH_TLS
+#include "tlsgen.h"
+#else
+/* Built without tlsgen.c: the tls mode is refused. */
+#define TG_WANT_READ (-1)
+#define TG_WANT_WRITE (-2)
+#define TG_EOF (-3)
+#define TG_ERROR (-4)
+static int tlsgen_init(const char *cafile, char *err, size_t cap)
+{
+	(void)cafile;
+	snprintf(err, cap, "built without tlsgen.c (cc -DBENCH_TLS loadgen.c tlsgen.c -lssl -lcrypto)");
+	return -1;
+}
+static void *tlsgen_new(int fd, const char *sni)
+{
+	(void)fd;
+	(void)sni;
+	return NULL;
+}
+static int tlsgen_handshake(void *t)
+{
+	(void)t;
+	return TG_ERROR;
+}
+static long tlsgen_write(void *t, const void *p, size_t n)
+{
+	(void)t;
+	(void)p;
+	(void)n;
+	return TG_ERROR;
+}
+static long tlsgen_read(void *t, void *p, size_t n)
+{
+	(void)t;
+	(void)p;
+	(void)n;
+	return TG_ERROR;
+}
+static void tlsgen_free(void *t, int clean)
+{
+	(void)t;
+	(void)clean;
+}
+static const char *tlsgen_error(void)
+{
+	return "built without tlsgen.c";
+}
+#endif
+
 #define HEAD_MAX 4096
 #define RX_CHUNK (256 * 1024)
 #define MAX_PAYLOAD 4096
@@ -68,9 +119,11 @@ static const char *authgen_error(void)
 #define MAX_ERRORS 20000
 /* A request with a Kerberos ticket in base64 (a few KiB with a PAC). */
 #define RQ_MAX 16384
-#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:A:"
+#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:A:N:C:u:K"
+#define NAME_MAX_LEN 200
+#define MAX_PATHS 8
 
-enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP, M_QUIET };
+enum mode { M_TUNNEL, M_BULK, M_IDLE, M_HTTP, M_TLS, M_QUIET };
 
 enum state {
 	S_FREE,
@@ -84,6 +137,9 @@ enum state {
 	S_IDLE,      /* idle: established, held open */
 	S_READ_RESP, /* http: response head and body */
 	S_READ_BODY, /* auth: body of a 407 before the next leg */
+	S_TLS_HS,    /* tls: handshake */
+	S_TLS_SEND,  /* tls: GET request */
+	S_TLS_RESP,  /* tls: response head and body */
 };
 
 enum err_kind {
@@ -95,11 +151,12 @@ enum err_kind {
 	E_TIMEOUT, /* operation exceeded -o */
 	E_DATA,    /* echo payload mismatch */
 	E_AUTH,    /* no credentials could be built (token, challenge) */
+	E_TLS,     /* TLS handshake or certificate verification failed */
 	E_KINDS,
 };
 
 static const char *const err_names[E_KINDS] = {
-	"connect", "status", "proto", "eof", "io", "timeout", "data", "auth",
+	"connect", "status", "proto", "eof", "io", "timeout", "data", "auth", "tls",
 };
 
 enum body_mode { B_NONE, B_LENGTH, B_CHUNKED, B_EOF };
@@ -114,6 +171,7 @@ struct cl {
 	unsigned char chunk;
 	unsigned char got_any; /* http: bytes of this response seen */
 	unsigned char legs;    /* auth: 407s answered on this connection */
+	unsigned char pidx;    /* http: which of the -u paths this request asks */
 	unsigned int events;
 	unsigned int nreq;     /* http: requests done on this connection */
 	unsigned int line_len; /* chunked trailer: current line length */
@@ -122,8 +180,10 @@ struct cl {
 	size_t off;
 	size_t hlen;
 	long long remain;
-	char *rq; /* auth: this connection's request, or NULL: req */
+	char *rq; /* auth, tls: this connection's request, or NULL: req */
 	size_t rq_len;
+	void *tls;                    /* tls: the session, or NULL */
+	char name[NAME_MAX_LEN + 16]; /* tls: this connection's server name */
 	char head[HEAD_MAX];
 };
 
@@ -147,6 +207,9 @@ struct cfg {
 	int checks[MAX_CHECKPOINTS];
 	const char *auth; /* -A spec, or NULL */
 	int handshake;    /* tunnel mode without the echo: 200, then close */
+	const char *name; /* tls: server name, "%u" = a new one per connection */
+	const char *cafile;
+	int close_each; /* http: Connection: close on every request */
 };
 
 static struct cfg cfg;
@@ -159,6 +222,11 @@ static char req[2048];
 static size_t req_len;
 static char hostport[96];
 static int auth_per_conn; /* credentials differ per connection */
+static int name_per_conn; /* tls: the -N pattern has a counter */
+static unsigned long name_next;
+static char preq[MAX_PATHS][600]; /* http: one request per -u path */
+static size_t preq_len[MAX_PATHS];
+static int npaths;
 static char payload[MAX_PAYLOAD];
 static char rxbuf[RX_CHUNK];
 static unsigned int src_next;
@@ -528,6 +596,10 @@ static void want(struct cl *c, unsigned int ev)
 
 static void cl_close(struct cl *c)
 {
+	if (c->tls) {
+		tlsgen_free(c->tls, 0);
+		c->tls = NULL;
+	}
 	if (c->fd >= 0) {
 		close(c->fd); /* also drops it from the epoll set */
 		live--;
@@ -606,6 +678,13 @@ static void cycle_start(struct cl *c)
 	started++;
 	c->t0 = now_ns();
 	c->tdead = c->t0 + (uint64_t)cfg.timeout_ms * 1000000ull;
+	if (cfg.mode == M_TLS) {
+		/* a name of its own per connection: each is a first visit */
+		if (name_per_conn)
+			snprintf(c->name, sizeof(c->name), cfg.name, (unsigned int)name_next++);
+		else
+			snprintf(c->name, sizeof(c->name), "%s", cfg.name);
+	}
 	cl_open(c);
 }
 
@@ -673,6 +752,10 @@ static void tunnel_done(struct cl *c)
 {
 	uint64_t t = now_ns();
 
+	if (c->tls) {
+		tlsgen_free(c->tls, 1);
+		c->tls = NULL;
+	}
 	if (t >= t_measure) {
 		ok++;
 		lat_add(t - c->t0);
@@ -781,6 +864,140 @@ static int tun_challenge(struct cl *c, size_t hl)
 	return 0;
 }
 
+/* ---- tls mode: a TLS session and one GET inside the tunnel ---- */
+
+static void tls_fail(struct cl *c, enum err_kind k)
+{
+	if (errs_total < 5)
+		fprintf(stderr, "loadgen: tls %s: %s\n", c->name, tlsgen_error());
+	fail(c, k);
+}
+
+/* The tunnel (or, direct, the TCP connection) is up: start the session.
+ * 0, or -1 once the connection has failed. */
+static int tls_begin(struct cl *c)
+{
+	int n;
+
+	c->tls = tlsgen_new(c->fd, c->name);
+	if (!c->tls) {
+		tls_fail(c, E_TLS);
+		return -1;
+	}
+	if (cfg.target_port == 443)
+		n = snprintf(c->rq, RQ_MAX, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", c->name);
+	else
+		n = snprintf(c->rq, RQ_MAX, "GET / HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", c->name,
+		             cfg.target_port);
+	c->rq_len = n;
+	c->off = 0;
+	c->state = S_TLS_HS;
+	return 0;
+}
+
+/* A TLS call r that did not complete: wait for the socket (1), or fail
+ * the connection (0). */
+static int tls_wait(struct cl *c, long r)
+{
+	if (r == TG_WANT_READ) {
+		want(c, EPOLLIN);
+		return 1;
+	}
+	if (r == TG_WANT_WRITE) {
+		want(c, EPOLLOUT);
+		return 1;
+	}
+	tls_fail(c, r == TG_EOF ? E_EOF : E_TLS);
+	return 0;
+}
+
+/* Handshake, GET, response (200, whole body), close; the cycle ends in
+ * tunnel_done. */
+static void tls_step(struct cl *c)
+{
+	long n;
+
+	for (;;) {
+		switch (c->state) {
+		case S_TLS_HS:
+			n = tlsgen_handshake(c->tls);
+			if (n != 1) {
+				tls_wait(c, n);
+				return;
+			}
+			c->state = S_TLS_SEND;
+			break;
+		case S_TLS_SEND:
+			n = tlsgen_write(c->tls, c->rq + c->off, c->rq_len - c->off);
+			if (n < 0) {
+				tls_wait(c, n);
+				return;
+			}
+			c->off += n;
+			if (c->off < c->rq_len)
+				break;
+			c->state = S_TLS_RESP;
+			c->hlen = 0;
+			c->head_done = 0;
+			break;
+		case S_TLS_RESP: {
+			const char *p;
+			size_t avail, used;
+
+			if (!c->head_done)
+				n = tlsgen_read(c->tls, c->head + c->hlen, sizeof(c->head) - 1 - c->hlen);
+			else
+				n = tlsgen_read(c->tls, rxbuf, sizeof(rxbuf));
+			if (n == TG_EOF && c->head_done && c->body == B_EOF) {
+				tunnel_done(c);
+				return;
+			}
+			if (n < 0) {
+				tls_wait(c, n);
+				return;
+			}
+			if (!c->head_done) {
+				size_t hl;
+				int st;
+
+				c->hlen += n;
+				hl = head_end(c->head, c->hlen);
+				if (!hl) {
+					if (c->hlen >= sizeof(c->head) - 1)
+						fail(c, E_PROTO);
+					break;
+				}
+				st = http_parse_head(c, hl);
+				if (st < 0) {
+					fail(c, E_PROTO);
+					return;
+				}
+				if (st != 200) {
+					fail(c, E_STATUS);
+					return;
+				}
+				c->head_done = 1;
+				p = c->head + hl;
+				avail = c->hlen - hl;
+			} else {
+				p = rxbuf;
+				avail = n;
+			}
+			if (!http_body(c, p, avail, &used))
+				break;
+			if (used != avail) {
+				fail(c, E_PROTO);
+				return;
+			}
+			tunnel_done(c);
+			return;
+		}
+		default:
+			return;
+		}
+	}
+}
+
 /*
  * Advance a tunnel-style connection as far as it goes without blocking.
  * Used by the tunnel, bulk and idle modes, and by handshake mode, which
@@ -800,7 +1017,16 @@ static void tun_step(struct cl *c, unsigned int ev)
 			if (!(ev & EPOLLOUT))
 				return;
 			c->off = 0;
-			if (cfg.proxy_port) {
+			if (cfg.mode == M_TLS && cfg.proxy_port) {
+				c->rq_len = snprintf(c->rq, RQ_MAX, "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n",
+				                     c->name, cfg.target_port, c->name, cfg.target_port);
+				c->state = S_SEND_REQ;
+			} else if (cfg.mode == M_TLS) {
+				if (tls_begin(c) < 0)
+					return;
+				tls_step(c);
+				return;
+			} else if (cfg.proxy_port) {
 				if (auth_per_conn && auth_request(c, NULL) < 0) {
 					auth_fail(c, E_AUTH, authgen_error());
 					return;
@@ -812,8 +1038,8 @@ static void tun_step(struct cl *c, unsigned int ev)
 				c->state = S_SEND_DATA;
 			break;
 		case S_SEND_REQ: {
-			const char *r = auth_per_conn ? c->rq : req;
-			size_t rl = auth_per_conn ? c->rq_len : req_len;
+			const char *r = c->rq ? c->rq : req;
+			size_t rl = c->rq ? c->rq_len : req_len;
 
 			n = send(c->fd, r + c->off, rl - c->off, MSG_NOSIGNAL);
 			if (n < 0) {
@@ -871,6 +1097,12 @@ static void tun_step(struct cl *c, unsigned int ev)
 			}
 			if (cfg.handshake) {
 				tunnel_done(c);
+				return;
+			}
+			if (cfg.mode == M_TLS) {
+				if (tls_begin(c) < 0)
+					return;
+				tls_step(c);
 				return;
 			}
 			c->off = 0;
@@ -983,6 +1215,11 @@ static void tun_step(struct cl *c, unsigned int ev)
 			}
 			return;
 		}
+		case S_TLS_HS:
+		case S_TLS_SEND:
+		case S_TLS_RESP:
+			tls_step(c);
+			return;
 		default:
 			return;
 		}
@@ -993,6 +1230,8 @@ static void tun_step(struct cl *c, unsigned int ev)
 
 static void http_send(struct cl *c)
 {
+	if (npaths)
+		c->pidx = (c->pidx + 1) % npaths; /* each client alternates */
 	c->state = S_SEND_REQ;
 	c->off = 0;
 	c->hlen = 0;
@@ -1161,8 +1400,11 @@ static void http_step(struct cl *c, unsigned int ev)
 				return;
 			http_send(c);
 			break;
-		case S_SEND_REQ:
-			n = send(c->fd, req + c->off, req_len - c->off, MSG_NOSIGNAL);
+		case S_SEND_REQ: {
+			const char *r = npaths ? preq[c->pidx] : req;
+			size_t rl = npaths ? preq_len[c->pidx] : req_len;
+
+			n = send(c->fd, r + c->off, rl - c->off, MSG_NOSIGNAL);
 			if (n < 0) {
 				if (errno == EAGAIN) {
 					want(c, EPOLLOUT);
@@ -1174,11 +1416,12 @@ static void http_step(struct cl *c, unsigned int ev)
 				return;
 			}
 			c->off += n;
-			if (c->off < req_len)
+			if (c->off < rl)
 				break;
 			c->state = S_READ_RESP;
 			want(c, EPOLLIN);
 			return;
+		}
 		case S_READ_RESP: {
 			const char *p;
 			size_t avail, used;
@@ -1265,7 +1508,8 @@ stale:
 /* Rate modes keep every slot busy: restart a slot that failed. */
 static void refill(struct cl *c, uint64_t t)
 {
-	if (c->state == S_FREE && running && t < t_end && (cfg.mode == M_TUNNEL || cfg.mode == M_HTTP))
+	if (c->state == S_FREE && running && t < t_end &&
+	    (cfg.mode == M_TUNNEL || cfg.mode == M_HTTP || cfg.mode == M_TLS))
 		cycle_start(c);
 }
 
@@ -1338,8 +1582,9 @@ static void alloc_slots(int n)
 		fatal("calloc");
 	for (i = 0; i < n; i++) {
 		cls[i].fd = -1;
-		if (auth_per_conn && !(cls[i].rq = malloc(RQ_MAX)))
+		if ((auth_per_conn || cfg.mode == M_TLS) && !(cls[i].rq = malloc(RQ_MAX)))
 			fatal("malloc");
+		cls[i].pidx = npaths ? i % npaths : 0;
 	}
 	ncls = n;
 }
@@ -1401,6 +1646,8 @@ static void run_rate(void)
 	secs = t1 > t_measure ? (double)(t1 - t_measure) / 1e9 : 0;
 	if (cfg.mode == M_HTTP)
 		name = "http";
+	else if (cfg.mode == M_TLS)
+		name = "tls";
 	else
 		name = cfg.handshake ? "handshake" : "tunnel";
 	printf("mode=%s ok=%lld secs=%.3f rate=%.1f", name, ok, secs, secs > 0 ? ok / secs : 0.0);
@@ -1641,7 +1888,7 @@ static int cmd_quiet(double max_cpu, double max_s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: loadgen tunnel|handshake|http|bulk|idle [options]\n"
+	fprintf(stderr, "usage: loadgen tunnel|handshake|http|tls|bulk|idle [options]\n"
 	                "       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
 	                "       loadgen quiet [-x PID,..] [-r PID] [-d MAX_WAIT_S] [-m MAX_CPUS]\n"
 	                "  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
@@ -1659,7 +1906,15 @@ static void usage(void)
 	                "            every CONNECT), ntlm:DOMAIN\\USER:PASSWORD (Type 1, 407,\n"
 	                "            NTLMv2 Type 3 on the same connection), negotiate:SERVICE@HOST\n"
 	                "            (a fresh Kerberos token from KRB5CCNAME per connection)\n"
-	                "  handshake: CONNECT (and its auth legs) until the 200, then close\n");
+	                "  handshake: CONNECT (and its auth legs) until the 200, then close\n"
+	                "  tls: CONNECT NAME:PORT, 200, TLS handshake (needs a build with\n"
+	                "            tlsgen.c), GET /, the whole 200, close; direct with -p 0\n"
+	                "  -N NAME   tls: server name (SNI, CONNECT, Host); one %%u in it = a new\n"
+	                "            name per connection (0, 1, ...: first visits only)\n"
+	                "  -C FILE   tls: the CA file the server's certificate must chain to\n"
+	                "  -u P,P    http: request these paths, each client alternating (direct)\n"
+	                "  -K        http: Connection: close on every request (a new connection\n"
+	                "            each)\n");
 	exit(2);
 }
 
@@ -1678,6 +1933,35 @@ static void parse_checks(const char *s)
 		if (*end && *end != ',')
 			usage();
 	}
+}
+
+/* -u: comma-separated paths, each starting with '/'. */
+static void parse_paths(const char *s)
+{
+	while (*s && npaths < MAX_PATHS) {
+		size_t n = strcspn(s, ",");
+
+		if (n == 0 || n > 400 || s[0] != '/')
+			usage();
+		/* the request is finished in main, once -K is known */
+		preq_len[npaths] = snprintf(preq[npaths], sizeof(preq[npaths]), "%.*s", (int)n, s);
+		npaths++;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+}
+
+/* -N: a name, or a name with one %u in it. */
+static int name_ok(const char *n)
+{
+	const char *p = strchr(n, '%');
+
+	if (strlen(n) == 0 || strlen(n) > NAME_MAX_LEN)
+		return 0;
+	if (!p)
+		return 1;
+	return p[1] == 'u' && !strchr(p + 2, '%');
 }
 
 static void parse_excludes(const char *s)
@@ -1736,6 +2020,8 @@ int main(int argc, char **argv)
 		cfg.mode = M_IDLE;
 	else if (strcmp(m, "http") == 0)
 		cfg.mode = M_HTTP;
+	else if (strcmp(m, "tls") == 0)
+		cfg.mode = M_TLS;
 	else
 		usage();
 
@@ -1798,6 +2084,18 @@ int main(int argc, char **argv)
 		case 'A':
 			cfg.auth = optarg;
 			break;
+		case 'N':
+			cfg.name = optarg;
+			break;
+		case 'C':
+			cfg.cafile = optarg;
+			break;
+		case 'u':
+			parse_paths(optarg);
+			break;
+		case 'K':
+			cfg.close_each = 1;
+			break;
 		default:
 			usage();
 		}
@@ -1812,6 +2110,19 @@ int main(int argc, char **argv)
 		usage();
 	if ((cfg.auth || cfg.handshake) && (cfg.mode != M_TUNNEL || !cfg.proxy_port))
 		usage();
+	if ((npaths || cfg.close_each) && (cfg.mode != M_HTTP || cfg.proxy_port))
+		usage();
+	if (cfg.mode == M_TLS) {
+		char err[400];
+
+		if (!cfg.name || !cfg.cafile || !name_ok(cfg.name))
+			usage();
+		name_per_conn = strchr(cfg.name, '%') != NULL;
+		if (tlsgen_init(cfg.cafile, err, sizeof(err)) < 0) {
+			fprintf(stderr, "loadgen: tls: %s\n", err);
+			return 2;
+		}
+	}
 	if (parse_addr(cfg.addr, cfg.proxy_port ? cfg.proxy_port : cfg.target_port, &dst, &dst_len) < 0) {
 		fprintf(stderr, "loadgen: bad address %s\n", cfg.addr);
 		return 2;
@@ -1837,6 +2148,15 @@ int main(int argc, char **argv)
 		req_len = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", hostport);
 	else
 		req_len = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", hostport, hostport);
+	if (cfg.mode == M_HTTP && cfg.close_each && !npaths)
+		preq_len[npaths++] = snprintf(preq[0], sizeof(preq[0]), "/");
+	for (i = 0; i < npaths; i++) {
+		char path[420];
+
+		memcpy(path, preq[i], preq_len[i] + 1); /* at most 400 bytes: parse_paths */
+		preq_len[i] = snprintf(preq[i], sizeof(preq[i]), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path,
+		                       hostport, cfg.close_each ? "Connection: close\r\n" : "");
+	}
 	if (cfg.auth) {
 		char err[300], value[1200];
 		long vl;
@@ -1870,6 +2190,7 @@ int main(int argc, char **argv)
 	switch (cfg.mode) {
 	case M_TUNNEL:
 	case M_HTTP:
+	case M_TLS:
 		run_rate();
 		break;
 	case M_BULK:

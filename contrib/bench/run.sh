@@ -3,19 +3,26 @@
 # runs pinhole, Squid, tinyproxy and a direct connection side by side on
 # loopback in interleaved rounds, prints medians, ratios and the targets, and
 # writes the table to contrib/bench/results/latest.txt. Not a test.  The
-# proxy-authentication suite (--suite auth) is auth.sh's.
+# proxy-authentication suite (--suite auth) is auth.sh's, the TLS inspection
+# suite (--suite tls) tls.sh's and the admin-interface suite (--suite admin)
+# admin.sh's.
 
 set -u
 
 usage() {
 	cat <<'EOF'
 usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
-                               [--suite core|auth|all] [--auth]
+                               [--suite core|auth|tls|admin|all] [--auth]
                                [--quiet-wait SECS] [--keep-tmp] [--help]
-  --quick         one short round (about 2 minutes; auth suite: 1.5)
+  --quick         one short round (about 2 minutes; auth and tls suites:
+                  1.5, admin suite: 0.5)
   --suite S       core (the default: tunnels, bulk, memory, keep-alive),
                   auth (Basic, NTLM and Negotiate, pinhole against Squid;
-                  results/latest-auth.txt) or all; --auth = --suite auth
+                  results/latest-auth.txt), tls (TLS inspection handshakes,
+                  pinhole against Squid's ssl_bump, and spliced tunnels;
+                  results/latest-tls.txt), admin (tunnels/s under 200
+                  concurrent admin scrapes; results/latest-admin.txt), a
+                  comma list of these, or all; --auth = --suite auth
   --rounds N      interleaved rounds (default 3; medians over them)
   --targets LIST  comma list from direct,pinhole,squid,tinyproxy (the
                   default) and relay (a bare CONNECT relay in echod: the
@@ -80,11 +87,23 @@ case "$QUIET_WAIT" in
 ''|*[!0-9]*) echo "bench: --quiet-wait needs seconds" >&2; exit 2 ;;
 esac
 case "$SUITE" in
-core) SUITE_CORE=1; SUITE_AUTH=0 ;;
-auth) SUITE_CORE=0; SUITE_AUTH=1 ;;
-all) SUITE_CORE=1; SUITE_AUTH=1 ;;
-*) echo "bench: unknown suite '$SUITE' (core, auth, all)" >&2; exit 2 ;;
+all) SUITE=core,auth,tls,admin ;;
 esac
+SUITE_CORE=0; SUITE_AUTH=0; SUITE_TLS=0; SUITE_ADMIN=0
+for s in $(printf '%s' "$SUITE" | tr ',' ' '); do
+	case "$s" in
+	core) SUITE_CORE=1 ;;
+	auth) SUITE_AUTH=1 ;;
+	tls) SUITE_TLS=1 ;;
+	admin) SUITE_ADMIN=1 ;;
+	*) echo "bench: unknown suite '$s' (core, auth, tls, admin, all)" >&2
+	   exit 2 ;;
+	esac
+done
+if [ "$SUITE_CORE$SUITE_AUTH$SUITE_TLS$SUITE_ADMIN" = 0000 ]; then
+	echo "bench: --suite needs core, auth, tls, admin or all" >&2
+	exit 2
+fi
 
 # durations in seconds: measured part and warm-up (not counted)
 if [ "$QUICK" = 1 ]; then
@@ -264,6 +283,13 @@ PROXY_PORT=""
 # and access lines in place of its open-proxy rule.
 PINHOLE_AUTH=""
 SQUID_ACCESS="http_access allow all"
+# The tls and admin suites' additions: more pinhole lines (tls-inspect,
+# admin...), options of Squid's http_port (ssl-bump...), more Squid lines,
+# and Squid's access log (on only to check that Squid really bumps).
+PINHOLE_EXTRA=""
+SQUID_PORT_OPTS=""
+SQUID_EXTRA=""
+SQUID_ACCESS_LOG=none
 
 write_pinhole_conf() {
 	cat >"$TMP/pinhole.conf" <<EOF
@@ -275,6 +301,7 @@ allow all
 max-connections 19000
 timeout tunnel-idle 10m
 $PINHOLE_AUTH
+$PINHOLE_EXTRA
 EOF
 }
 
@@ -283,10 +310,11 @@ write_squid_conf() {
 	chmod 666 "$TMP/squid-cache.log"
 	cat >"$TMP/squid.conf" <<EOF
 # written by contrib/bench/run.sh: open proxy, no cache, no logging
-http_port 127.0.0.1:$1
+http_port 127.0.0.1:$1$SQUID_PORT_OPTS
 $SQUID_ACCESS
+$SQUID_EXTRA
 cache deny all
-access_log none
+access_log $SQUID_ACCESS_LOG
 cache_store_log none
 cache_log $TMP/squid-cache.log
 pid_filename $TMP/squid.pid
@@ -633,6 +661,7 @@ flag_of() {
 	*_p50|*_p99) echo "${1%_p[59][09]}" ;;
 	cpu0_*) echo "${1#cpu0_}" ;;
 	cpu1_*) echo "${1#cpu1_}" ;;
+	us_*) echo "${1#us_}" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -667,6 +696,30 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "" || b == "" || b + 0 == 0) print "-"
 		else printf "%.2f\n", a / b }'
+}
+
+# Median over rounds of metric $2 / metric $3 of target $1, each round's
+# pair measured minutes apart at most: steadier than the ratio of two
+# medians when the machine drifts between rounds.  Rounds where either had
+# background load are left out if others remain.  2 decimals, "-" if none.
+paired_ratio() {
+	awk -v t="$1" -v a="$2" -v b="$3" '
+		$2 == t && ($3 == "bg_" a || $3 == "bg_" b) { bad[$1] = 1 }
+		$2 == t && $3 == a { va[$1] = $4 }
+		$2 == t && $3 == b { vb[$1] = $4 }
+		END {
+			for (r in va) if ((r in vb) && vb[r] + 0 > 0) {
+				all[++n] = va[r] / vb[r]
+				if (!(r in bad)) clean[++c] = va[r] / vb[r]
+			}
+			if (c) { n = c; for (i = 1; i <= c; i++) all[i] = clean[i] }
+			if (!n) { print "-"; exit }
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && all[j - 1] > all[j]; j--) {
+					x = all[j]; all[j] = all[j - 1]; all[j - 1] = x }
+			m = n % 2 ? all[(n + 1) / 2] : (all[n / 2] + all[n / 2 + 1]) / 2
+			printf "%.2f\n", m
+		}' "$RAW"
 }
 
 fmt() {	# number format: $1 value, $2 decimals
@@ -879,6 +932,14 @@ fi
 if [ "$SUITE_AUTH" = 1 ]; then
 	. "$HERE/auth.sh"
 	auth_suite || RC=1
+fi
+if [ "$SUITE_TLS" = 1 ]; then
+	. "$HERE/tls.sh"
+	tls_suite || RC=1
+fi
+if [ "$SUITE_ADMIN" = 1 ]; then
+	. "$HERE/admin.sh"
+	admin_suite || RC=1
 fi
 stop_pid "$ECHOD_PID"
 exit $RC
