@@ -76,11 +76,6 @@ static bool is_hex(unsigned char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static int hexval(unsigned char c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
 static int parse_fail(struct digest_params *out, const char **why, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -143,7 +138,7 @@ static int decode_ext_value(struct digest_params *p, const char **why)
 		if (b == '%') {
 			if (c + 2 >= s + v->len || !is_hex((unsigned char)c[1]) || !is_hex((unsigned char)c[2]))
 				return parse_fail(p, why, "username* has a %% not followed by two hex digits");
-			b = (unsigned char)(hexval((unsigned char)c[1]) << 4 | hexval((unsigned char)c[2]));
+			b = (unsigned char)(ph_hexval((unsigned char)c[1]) << 4 | ph_hexval((unsigned char)c[2]));
 			if (b == 0)
 				return parse_fail(p, why, "username* encodes a NUL byte");
 			c += 2;
@@ -194,7 +189,7 @@ static int check_params(struct digest_params *p, const char **why)
 	for (size_t i = 0; i < 8; i++) {
 		if (!is_hex((unsigned char)p->nc.s[i]))
 			return parse_fail(p, why, "nc is not 8 hex digits");
-		p->nc_value = p->nc_value << 4 | (uint32_t)hexval((unsigned char)p->nc.s[i]);
+		p->nc_value = p->nc_value << 4 | (uint32_t)ph_hexval((unsigned char)p->nc.s[i]);
 	}
 	if (p->response.len == 0)
 		return parse_fail(p, why, "the response is empty");

@@ -1157,17 +1157,6 @@ static char *rp_word(struct rp *s, bool *quoted)
 	return d;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Squid's rfc1738_unescape, in place: %XX, "%%" is "%", and %00 stays as
  * it is (a NUL would cut the value short). */
 static void url_unescape(char *s)
@@ -1182,8 +1171,8 @@ static void url_unescape(char *s)
 			j++;
 			continue;
 		}
-		int hi = hexval(s[j + 1]);
-		int lo = hi < 0 ? -1 : hexval(s[j + 2]);
+		int hi = ph_hexval(s[j + 1]);
+		int lo = hi < 0 ? -1 : ph_hexval(s[j + 2]);
 
 		if (hi < 0 || lo < 0 || (hi | lo) == 0)
 			continue;
@@ -1305,7 +1294,7 @@ static bool has_ctl(const char *v)
 static bool all_hex(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (hexval(p[i]) < 0)
+		if (ph_hexval(p[i]) < 0)
 			return false;
 	return true;
 }

@@ -58,23 +58,12 @@ void htdigest_hex(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int htdigest_unhex(const char *hex, size_t hexlen, unsigned char *out, size_t len)
 {
 	if (hexlen != 2 * len)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = ph_hexval(hex[2 * i]), lo = ph_hexval(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -90,7 +79,7 @@ static bool ha1_field(char *s, size_t len, size_t want)
 	if (len != want)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (hex_value(s[i]) < 0)
+		if (ph_hexval(s[i]) < 0)
 			return false;
 		s[i] = ph_tolower(s[i]);
 	}

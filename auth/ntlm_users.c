@@ -27,22 +27,12 @@
 
 /* ---- the file ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = ph_tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int parse_hash(const char *s, size_t len, uint8_t out[16])
 {
 	if (len != 32)
 		return -1;
 	for (size_t i = 0; i < 16; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = ph_hexval(s[2 * i]), lo = ph_hexval(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

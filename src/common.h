@@ -38,6 +38,18 @@ char *ph_strndup(const char *s, size_t n);
 /* ASCII case-insensitive helpers (locale-independent). */
 bool ph_strcaseeq(const char *a, const char *b);
 bool ph_memcaseeq(const char *a, size_t alen, const char *b, size_t blen);
+/* The value of a hexadecimal digit, or -1. */
+static inline int ph_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline char ph_tolower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;

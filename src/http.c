@@ -41,17 +41,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Visible ASCII: what a request-target may contain. */
 static bool is_vchar(char ch)
 {
@@ -841,11 +830,11 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 			return chunk_fail(c, i, used, why, "bad chunk: trailer section larger than 64 KiB");
 		switch (c->state) {
 		case CH_SIZE:
-			if (hex_value(ch) >= 0) {
+			if (ph_hexval(ch) >= 0) {
 				if (c->line_len > CHUNK_SIZE_DIGITS)
 					return chunk_fail(c, i, used, why,
 					                  "bad chunk: chunk size has more than 16 hex digits");
-				c->remaining = c->remaining << 4 | (uint64_t)hex_value(ch);
+				c->remaining = c->remaining << 4 | (uint64_t)ph_hexval(ch);
 				c->saw_digit = true;
 				break;
 			}
@@ -968,7 +957,7 @@ static bool looks_numeric(const char *host, size_t len)
 		return false;
 	if (len - s >= 2 && host[s] == '0' && (host[s + 1] == 'x' || host[s + 1] == 'X')) {
 		for (i = s + 2; i < len; i++)
-			if (hex_value(host[i]) < 0)
+			if (ph_hexval(host[i]) < 0)
 				return false;
 		return true;
 	}

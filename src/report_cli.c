@@ -180,17 +180,6 @@ static void json_clear(struct report_json *v)
 	v->n = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The four hex digits of a \u escape at s (before end), or -1. */
 static long hex4(const char *s, const char *end)
 {
@@ -199,7 +188,7 @@ static long hex4(const char *s, const char *end)
 	if (end - s < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(s[i]);
+		int h = ph_hexval(s[i]);
 
 		if (h < 0)
 			return -1;
@@ -1470,8 +1459,8 @@ static char *pct_decode(const char *s, size_t n)
 			out[o++] = s[i];
 			continue;
 		}
-		int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+		int hi = i + 2 < n ? ph_hexval(s[i + 1]) : -1;
+		int lo = hi >= 0 ? ph_hexval(s[i + 2]) : -1;
 
 		if (lo < 0 || (hi == 0 && lo == 0)) {
 			explicit_bzero(out, n + 1);
@@ -1818,8 +1807,8 @@ static int dechunk(const char *p, size_t len, struct strbuf *out, char *why, siz
 
 		if (!nl)
 			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		for (; k < (size_t)(nl - p) && hexval(p[k]) >= 0; k++) {
-			size = size * 16 + (uint64_t)hexval(p[k]);
+		for (; k < (size_t)(nl - p) && ph_hexval(p[k]) >= 0; k++) {
+			size = size * 16 + (uint64_t)ph_hexval(p[k]);
 			if (size > REPORT_MAX_BODY)
 				return fail(why, whylen, "answer larger than 32 MiB");
 		}
