@@ -1326,9 +1326,10 @@ static int sniff_tunnel(struct conn *c)
 	}
 	c->sniffed = true;
 	snprintf(c->mime, sizeof(c->mime), "%s", sniff_kind_name(kind));
-	if (c->w->report && !(strict && kind != SNIFF_TLS)) {
-		/* A tunnel strict-tls closes carries nothing: its own event says
-		 * what its first bytes were. */
+	if (c->w->report && kind == SNIFF_STUN && !strict) {
+		/* Only STUN matters to the report (TURN over TCP); a tunnel
+		 * strict-tls closes carried nothing: its own event says what
+		 * its first bytes were. */
 		struct wr_event ev;
 
 		report_init(c, &ev, WR_TUNNEL_PROTO);
