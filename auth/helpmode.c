@@ -370,11 +370,15 @@ static void call_answered(void *arg, const struct helper_reply *reply, const cha
 	call->req = NULL;
 	call->done = true;
 	call->failed = reply == NULL;
+	free(call->token);
+	call->token = NULL;
 	if (reply) {
 		call->code = reply->code;
 		copy_clean(call->user, sizeof(call->user), reply->user);
 		copy_clean(call->ha1, sizeof(call->ha1), reply->ha1);
 		copy_clean(call->why, sizeof(call->why), reply->message);
+		if (reply->token)
+			call->token = ph_strdup(reply->token);
 	} else {
 		copy_clean(call->why, sizeof(call->why), why);
 	}
@@ -386,22 +390,46 @@ void helpmode_call_reset(struct helpmode_call *call)
 {
 	if (call->req)
 		helper_cancel(call->req);
+	free(call->token);
 	OPENSSL_cleanse(call, sizeof(*call));
+}
+
+/* Whether key was asked already: then *out says if its answer is in
+ * (ANSWER) or still awaited (PENDING, and req's wake is the one called). */
+static bool call_asked(struct helpmode_call *call, const unsigned char key[32], const struct auth_request *req,
+                       enum helpmode_ask *out)
+{
+	if (!call->asked || CRYPTO_memcmp(key, call->key, 32) != 0)
+		return false;
+	if (call->done) {
+		*out = HELPMODE_ANSWER;
+		return true;
+	}
+	call->wake = req->wake;
+	call->wake_arg = req->wake_arg;
+	*out = HELPMODE_PENDING;
+	return true;
+}
+
+/* key is being asked on req's behalf. */
+static void call_arm(struct helpmode_call *call, const unsigned char key[32], const struct auth_request *req)
+{
+	memcpy(call->key, key, 32);
+	call->asked = true;
+	call->done = false;
+	call->wake = req->wake;
+	call->wake_arg = req->wake_arg;
 }
 
 enum helpmode_ask helpmode_ask(struct helpmode_call *call, const struct helpmode_cfg *hc,
                                const struct auth_request *req, const char *line, char *why, size_t whylen)
 {
 	unsigned char key[32];
+	enum helpmode_ask known;
 
 	SHA256((const unsigned char *)line, strlen(line), key);
-	if (call->asked && CRYPTO_memcmp(key, call->key, sizeof(key)) == 0) {
-		if (call->done)
-			return HELPMODE_ANSWER;
-		call->wake = req->wake;
-		call->wake_arg = req->wake_arg;
-		return HELPMODE_PENDING;
-	}
+	if (call_asked(call, key, req, &known))
+		return known;
 	helpmode_call_reset(call);
 	if (!req->worker || !req->wake) {
 		snprintf(why, whylen, "no helper can be asked here");
@@ -411,10 +439,7 @@ enum helpmode_ask helpmode_ask(struct helpmode_call *call, const struct helpmode
 
 	if (!p)
 		return HELPMODE_BROKEN;
-	memcpy(call->key, key, sizeof(key));
-	call->asked = true;
-	call->wake = req->wake;
-	call->wake_arg = req->wake_arg;
+	call_arm(call, key, req);
 	call->req = helper_submit(p, line, call_answered, call);
 	if (!call->req) {
 		call->asked = false;
@@ -428,49 +453,18 @@ enum helpmode_ask helpmode_ask(struct helpmode_call *call, const struct helpmode
 
 struct helpmode_session {
 	struct helper_lease *lease;
-	struct helper_req *req;
-	unsigned char key[32]; /* SHA-256 of the leg asked */
-	bool asked, done, failed;
-	bool continuing; /* the helper answered TT: the next leg is KK */
-	enum helper_code code;
-	char user[256];
-	char *token;
-	char why[200];
-	void (*wake)(void *arg);
-	void *wake_arg;
+	bool continuing;          /* the helper answered TT: the next leg is KK */
+	struct helpmode_call leg; /* the leg asked (its req is on the lease) */
 };
-
-static void leg_answered(void *arg, const struct helper_reply *reply, const char *why)
-{
-	struct helpmode_session *s = arg;
-
-	s->req = NULL;
-	s->done = true;
-	s->failed = reply == NULL;
-	free(s->token);
-	s->token = NULL;
-	if (reply) {
-		s->code = reply->code;
-		copy_clean(s->user, sizeof(s->user), reply->user);
-		if (reply->token)
-			s->token = ph_strdup(reply->token);
-		copy_clean(s->why, sizeof(s->why), reply->message);
-	} else {
-		copy_clean(s->why, sizeof(s->why), why);
-	}
-	if (s->wake)
-		s->wake(s->wake_arg);
-}
 
 static void session_end(struct helpmode_session *s)
 {
 	if (s->lease)
 		helper_release(s->lease); /* cancels a leg in flight */
 	s->lease = NULL;
-	s->req = NULL;
-	s->asked = s->done = s->failed = s->continuing = false;
-	free(s->token);
-	s->token = NULL;
+	s->leg.req = NULL;
+	s->continuing = false;
+	helpmode_call_reset(&s->leg);
 }
 
 void helpmode_session_free(struct helpmode_session *s)
@@ -492,34 +486,35 @@ static enum auth_status leg_result(struct helpmode_session *s, const char *schem
 {
 	enum auth_status st;
 
-	s->asked = s->done = false;
-	if (s->failed) {
-		st = broken(res, scheme, s->why[0] ? s->why : "the helper failed");
+	/* Taken: the next leg is a new question. */
+	s->leg.asked = s->leg.done = false;
+	if (s->leg.failed) {
+		st = broken(res, scheme, s->leg.why[0] ? s->leg.why : "the helper failed");
 		session_end(s);
 		return st;
 	}
-	switch (s->code) {
+	switch (s->leg.code) {
 	case HELPER_TT:
 		s->continuing = true;
-		buf_printf(&res->headers, "Proxy-Authenticate: %s %s\r\n", scheme, s->token ? s->token : "");
+		buf_printf(&res->headers, "Proxy-Authenticate: %s %s\r\n", scheme, s->leg.token ? s->leg.token : "");
 		snprintf(res->reason, sizeof(res->reason), "%s handshake continues", scheme);
 		return res->status = AUTH_CHALLENGE;
 	case HELPER_AF:
 	case HELPER_OK:
-		if (!s->user[0]) {
+		if (!s->leg.user[0]) {
 			st = broken(res, scheme, "the helper accepted without naming the user");
 			break;
 		}
-		snprintf(res->user, sizeof(res->user), "%s", s->user);
+		snprintf(res->user, sizeof(res->user), "%s", s->leg.user);
 		/* Negotiate's mutual-authentication token rides on the answer. */
-		if (s->token && s->token[0] && strcmp(scheme, "Negotiate") == 0)
-			buf_printf(&res->headers, "Proxy-Authenticate: %s %s\r\n", scheme, s->token);
+		if (s->leg.token && s->leg.token[0] && strcmp(scheme, "Negotiate") == 0)
+			buf_printf(&res->headers, "Proxy-Authenticate: %s %s\r\n", scheme, s->leg.token);
 		st = res->status = AUTH_OK;
 		break;
 	case HELPER_NA:
 	case HELPER_ERR:
 		snprintf(res->reason, sizeof(res->reason), "%.10s refused by the helper%s%.160s", scheme,
-		         s->why[0] ? ": " : "", s->why);
+		         s->leg.why[0] ? ": " : "", s->leg.why);
 		st = res->status = AUTH_DENIED;
 		break;
 	case HELPER_LD:
@@ -529,7 +524,7 @@ static enum auth_status leg_result(struct helpmode_session *s, const char *schem
 		break;
 	case HELPER_BH:
 	default:
-		st = broken(res, scheme, s->why[0] ? s->why : "BH");
+		st = broken(res, scheme, s->leg.why[0] ? s->leg.why : "BH");
 		break;
 	}
 	session_end(s);
@@ -544,17 +539,13 @@ enum auth_status helpmode_stateful_step(const struct helpmode_cfg *hc, struct he
 	unsigned char key[32];
 	char why[200] = "";
 	char *line;
+	enum helpmode_ask known;
 
 	if (!s)
 		s = *sp = ph_calloc(1, sizeof(*s));
 	SHA256((const unsigned char *)cred, len, key);
-	if (s->asked && CRYPTO_memcmp(key, s->key, sizeof(key)) == 0) {
-		if (s->done)
-			return leg_result(s, scheme, res);
-		s->wake = req->wake;
-		s->wake_arg = req->wake_arg;
-		return res->status = AUTH_PENDING;
-	}
+	if (call_asked(&s->leg, key, req, &known))
+		return known == HELPMODE_ANSWER ? leg_result(s, scheme, res) : (res->status = AUTH_PENDING);
 	if (len == 0 || memchr(cred, ' ', len) || memchr(cred, '\r', len) || memchr(cred, '\n', len)) {
 		session_end(s);
 		snprintf(res->reason, sizeof(res->reason), "malformed %s credentials", scheme);
@@ -590,16 +581,12 @@ enum auth_status helpmode_stateful_step(const struct helpmode_cfg *hc, struct he
 	memcpy(line + 3, cred, len);
 	line[len + 3] = '\0';
 	s->continuing = false;
-	s->req = helper_lease_submit(s->lease, line, leg_answered, s);
+	call_arm(&s->leg, key, req);
+	s->leg.req = helper_lease_submit(s->lease, line, call_answered, &s->leg);
 	free(line);
-	if (!s->req) {
+	if (!s->leg.req) {
 		session_end(s);
 		return broken(res, scheme, "the handshake's helper went away");
 	}
-	memcpy(s->key, key, sizeof(key));
-	s->asked = true;
-	s->done = false;
-	s->wake = req->wake;
-	s->wake_arg = req->wake_arg;
 	return res->status = AUTH_PENDING;
 }

@@ -45,8 +45,9 @@ void helpmode_cfg_free(struct helpmode_cfg *hc);
 /* Appends " helper \"CMD\" children N ..." (no newline). */
 void helpmode_dump(const struct helpmode_cfg *hc, struct buf *out);
 
-/* A stateless question of one connection (Basic: "user password",
- * Digest: "\"user\":\"realm\""), and its answer once it came. */
+/* A question of one connection (Basic: "user password", Digest:
+ * "\"user\":\"realm\"", a leg of an NTLM/Negotiate handshake), and its
+ * answer once it came. */
 struct helpmode_call {
 	struct helper_req *req; /* in flight; NULL otherwise */
 	unsigned char key[32];  /* SHA-256 of what was asked */
@@ -55,6 +56,7 @@ struct helpmode_call {
 	enum helper_code code;
 	char user[256];
 	char ha1[72];
+	char *token;   /* TT/AF token (handshakes), NULL if none */
 	char why[200]; /* message or failure, for the error log */
 	void (*wake)(void *arg);
 	void *wake_arg;
