@@ -7,10 +7,13 @@
 #ifndef PINHOLE_TEST_CONFIG_CHECK_H
 #define PINHOLE_TEST_CONFIG_CHECK_H
 
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "config.h"
@@ -37,6 +40,20 @@ static void write_file(const char *name, const char *content)
 			return;
 	if (nwritten < PH_ARRAY_LEN(written))
 		written[nwritten++] = ph_strdup(name);
+}
+
+/* Removes what write_file wrote, the subdirectory subdir, and the test
+ * directory, after going back to oldcwd. */
+static void written_cleanup(const char *subdir, const char *oldcwd)
+{
+	for (size_t i = nwritten; i-- > 0;) {
+		unlink(written[i]);
+		free(written[i]);
+	}
+	nwritten = 0;
+	rmdir(subdir);
+	if (chdir(oldcwd) != 0 || rmdir(tmpdir) != 0)
+		fprintf(stderr, "%s: could not remove %s: %s\n", UNIT_NAME, tmpdir, strerror(errno));
 }
 
 static struct config *parse(const char *text, struct cfg_errors *errs)

@@ -1094,12 +1094,6 @@ int main(void)
 	test_refcount();
 	test_garbage();
 
-	for (size_t i = nwritten; i-- > 0;) {
-		unlink(written[i]);
-		free(written[i]);
-	}
-	rmdir("sub");
-	if (chdir(oldcwd) != 0 || rmdir(tmpdir) != 0)
-		fprintf(stderr, "test_config: could not remove %s: %s\n", tmpdir, strerror(errno));
+	written_cleanup("sub", oldcwd);
 	return unit_summary("test_config");
 }

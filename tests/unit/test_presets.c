@@ -280,12 +280,6 @@ int main(void)
 	test_preset_dump();
 	test_shipped_presets();
 
-	for (size_t i = nwritten; i-- > 0;) {
-		unlink(written[i]);
-		free(written[i]);
-	}
-	rmdir("presets");
-	if (chdir(oldcwd) != 0 || rmdir(tmpdir) != 0)
-		fprintf(stderr, "test_presets: could not remove %s: %s\n", tmpdir, strerror(errno));
+	written_cleanup("presets", oldcwd);
 	return unit_summary("test_presets");
 }
