@@ -5,6 +5,7 @@
  */
 #include "log.h"
 #include "common.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,99 +87,154 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* Appends s to the JSON line as a quoted string (or null). */
-static size_t json_str(char *out, size_t cap, size_t pos, const char *s)
+/* An access-log line under construction: every append is bounded, and a
+ * field that does not fit its share is cut with a visible marker. */
+struct line {
+	char *p;
+	size_t cap, n; /* n < cap always: room for the final newline */
+};
+
+#define CUT_MARK "...[cut]"
+
+static void put(struct line *l, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	if (pos >= cap)
-		return pos;
-	if (!s)
-		return pos + (size_t)snprintf(out + pos, cap - pos, "null");
-	out[pos++] = '"';
-	for (; *s && pos + 8 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[pos++] = '\\';
-			out[pos++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			pos += (size_t)snprintf(out + pos, cap - pos, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-		} else {
-			out[pos++] = (char)c;
-		}
-	}
-	if (pos < cap)
-		out[pos++] = '"';
-	return pos;
+	len = PH_MIN(len, l->cap - 1 - l->n);
+	memcpy(l->p + l->n, s, len);
+	l->n += len;
 }
 
-/* Squid writes "-" for empty fields and never a space inside one. */
-static const char *squid_field(const char *s, char *buf, size_t len)
+static void put_str(struct line *l, const char *s)
 {
-	if (!s || !*s)
-		return "-";
-	size_t i = 0;
-
-	for (; s[i] && i + 1 < len; i++)
-		buf[i] = (s[i] == ' ' || s[i] < 0x20) ? '_' : s[i];
-	buf[i] = '\0';
-	return buf;
+	put(l, s, strlen(s));
 }
 
-void log_access(const struct access_entry *e)
+static void put_fmt(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_fmt(struct line *l, const char *fmt, ...)
 {
-	char line[4096 + 512], client[64], peer[64], url[4096], user[256];
-	int fd = atomic_load(&access_fd);
-	size_t n;
+	char tmp[128];
+	va_list ap;
 
-	if (!atomic_load(&access_on) || fd < 0)
+	va_start(ap, fmt);
+	int k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		put(l, tmp, PH_MIN((size_t)k, sizeof(tmp) - 1));
+}
+
+/* s as a quoted JSON string (or null), its escaped form at most max bytes. */
+static void put_json(struct line *l, const char *s, size_t max)
+{
+	size_t len, used, room;
+
+	if (!s) {
+		put_str(l, "null");
 		return;
+	}
+	len = strlen(s);
+	room = l->cap - 1 - l->n;
+	/* The quotes and the marker always fit beside the field. */
+	if (room < 2 + sizeof(CUT_MARK))
+		return;
+	max = PH_MIN(max, room - 2 - sizeof(CUT_MARK));
+	put(l, "\"", 1);
+	l->n += esc_json(l->p + l->n, max, s, len, &used);
+	if (used < len)
+		put_str(l, CUT_MARK);
+	put(l, "\"", 1);
+}
+
+/* A Squid field: "-" when empty, never a space, control or non-ASCII byte
+ * (they become '_'), at most max bytes. */
+static void put_squid(struct line *l, const char *s, size_t max)
+{
+	size_t len, i;
+
+	if (!s || !*s) {
+		put(l, "-", 1);
+		return;
+	}
+	len = strlen(s);
+	max = PH_MIN(max, l->cap - 1 - l->n);
+	if (len > max && max > sizeof(CUT_MARK))
+		max -= sizeof(CUT_MARK) - 1;
+	for (i = 0; i < len && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		l->p[l->n++] = (c <= 0x20 || c >= 0x7f) ? '_' : (char)c;
+	}
+	if (i < len)
+		put_str(l, CUT_MARK);
+}
+
+/* The shares of a line: the URL may take most of it, a client's other
+ * fields a little each; the fixed fields always fit. */
+#define URL_MAX 8192
+#define FIELD_MAX 512
+
+size_t log_format_access(const struct access_entry *e, enum access_log_format format, char *buf, size_t cap)
+{
+	struct line l = { .p = buf, .cap = cap, .n = 0 };
+	char client[64], peer[64];
+
+	if (cap < 2)
+		return 0;
 	ph_addr_str(e->client, client, sizeof(client));
 	if (e->peer)
 		ph_addr_str(e->peer, peer, sizeof(peer));
 	else
 		strcpy(peer, "-");
-	if (atomic_load(&access_format) == ACCESS_LOG_JSON) {
-		n = (size_t)snprintf(line, sizeof(line), "{\"ts\":%llu.%03llu,\"elapsed_ms\":%llu,\"client\":",
-		                     (unsigned long long)(e->end_ms / 1000), (unsigned long long)(e->end_ms % 1000),
-		                     (unsigned long long)e->elapsed_ms);
-		n = json_str(line, sizeof(line), n, client);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"result\":");
-		n = json_str(line, sizeof(line), n, e->result);
-		n += (size_t)snprintf(line + n, sizeof(line) - n,
-		                      ",\"status\":%d,\"bytes_out\":%llu,\"bytes_in\":%llu,\"method\":", e->status,
-		                      (unsigned long long)e->bytes_out, (unsigned long long)e->bytes_in);
-		n = json_str(line, sizeof(line), n, e->method);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"url\":");
-		n = json_str(line, sizeof(line), n, e->url);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"user\":");
-		n = json_str(line, sizeof(line), n, e->user);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"hierarchy\":");
-		n = json_str(line, sizeof(line), n, e->hierarchy ? e->hierarchy : "HIER_NONE");
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"peer\":");
-		n = json_str(line, sizeof(line), n, e->peer ? peer : NULL);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"mime\":");
-		n = json_str(line, sizeof(line), n, e->mime);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"error\":");
-		n = json_str(line, sizeof(line), n, e->error);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "}\n");
+	if (format == ACCESS_LOG_JSON) {
+		put_fmt(&l, "{\"ts\":%llu.%03llu,\"elapsed_ms\":%llu,\"client\":", (unsigned long long)(e->end_ms / 1000),
+		        (unsigned long long)(e->end_ms % 1000), (unsigned long long)e->elapsed_ms);
+		put_json(&l, client, FIELD_MAX);
+		put_str(&l, ",\"result\":");
+		put_json(&l, e->result, FIELD_MAX);
+		put_fmt(&l, ",\"status\":%d,\"bytes_out\":%llu,\"bytes_in\":%llu,\"method\":", e->status,
+		        (unsigned long long)e->bytes_out, (unsigned long long)e->bytes_in);
+		put_json(&l, e->method, FIELD_MAX);
+		put_str(&l, ",\"url\":");
+		put_json(&l, e->url, URL_MAX);
+		put_str(&l, ",\"user\":");
+		put_json(&l, e->user, FIELD_MAX);
+		put_str(&l, ",\"hierarchy\":");
+		put_json(&l, e->hierarchy ? e->hierarchy : "HIER_NONE", FIELD_MAX);
+		put_str(&l, ",\"peer\":");
+		put_json(&l, e->peer ? peer : NULL, FIELD_MAX);
+		put_str(&l, ",\"mime\":");
+		put_json(&l, e->mime, FIELD_MAX);
+		put_str(&l, ",\"error\":");
+		put_json(&l, e->error, FIELD_MAX * 2);
+		put_str(&l, "}");
 	} else {
-		char mime[128];
+		put_fmt(&l, "%llu.%03llu %6llu %s ", (unsigned long long)(e->end_ms / 1000),
+		        (unsigned long long)(e->end_ms % 1000), (unsigned long long)e->elapsed_ms, client);
+		put_squid(&l, e->result ? e->result : "NONE_NONE", FIELD_MAX);
+		put_fmt(&l, "/%03d %llu ", e->status, (unsigned long long)e->bytes_out);
+		put_squid(&l, e->method, FIELD_MAX);
+		put(&l, " ", 1);
+		put_squid(&l, e->url, URL_MAX);
+		put(&l, " ", 1);
+		put_squid(&l, e->user, FIELD_MAX);
+		put(&l, " ", 1);
+		put_squid(&l, e->hierarchy ? e->hierarchy : "HIER_NONE", FIELD_MAX);
+		put(&l, "/", 1);
+		put_str(&l, peer);
+		put(&l, " ", 1);
+		put_squid(&l, e->mime, FIELD_MAX);
+	}
+	/* n < cap: the newline always has its byte. */
+	l.p[l.n++] = '\n';
+	return l.n;
+}
 
-		n = (size_t)snprintf(line, sizeof(line), "%llu.%03llu %6llu %s %s/%03d %llu %s %s %s %s/%s %s\n",
-		                     (unsigned long long)(e->end_ms / 1000), (unsigned long long)(e->end_ms % 1000),
-		                     (unsigned long long)e->elapsed_ms, client, e->result ? e->result : "NONE_NONE",
-		                     e->status, (unsigned long long)e->bytes_out, e->method ? e->method : "-",
-		                     squid_field(e->url, url, sizeof(url)), squid_field(e->user, user, sizeof(user)),
-		                     e->hierarchy ? e->hierarchy : "HIER_NONE", peer,
-		                     squid_field(e->mime, mime, sizeof(mime)));
-	}
-	if (n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	write_all(fd, line, n);
+void log_access(const struct access_entry *e)
+{
+	char line[URL_MAX + 16 * FIELD_MAX];
+	int fd = atomic_load(&access_fd);
+
+	if (!atomic_load(&access_on) || fd < 0)
+		return;
+	write_all(fd, line, log_format_access(e, atomic_load(&access_format), line, sizeof(line)));
 }
 
 bool log_enabled(enum log_level level)
@@ -186,15 +242,20 @@ bool log_enabled(enum log_level level)
 	return (int)level <= atomic_load(&error_level);
 }
 
+/* Messages quote what clients sent (a scheme name, a header): every byte
+ * that is not printable ASCII is escaped, so a log line stays one line of
+ * text whatever the client sent. */
 static void log_vmsg(enum log_level level, const char *name, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char msg[2048], line[2048 + 256];
 	size_t n;
+	int k = vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t mlen = k < 0 ? 0 : PH_MIN((size_t)k, sizeof(msg) - 1);
 
 	if (atomic_load(&error_syslog)) {
 		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
-		vsnprintf(line, sizeof(line), fmt, ap);
+		esc_printable(line, sizeof(line), msg, mlen);
 		syslog(prio[level], "%s", line);
 		return;
 	}
@@ -203,10 +264,9 @@ static void log_vmsg(enum log_level level, const char *name, const char *fmt, va
 
 	gmtime_r(&now, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, " pinhole[%d]: %s: ", (int)getpid(), name);
-	n += (size_t)vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
+	k = snprintf(line + n, sizeof(line) - n, " pinhole[%d]: %s: ", (int)getpid(), name);
+	n += k > 0 ? (size_t)k : 0;
+	n += esc_printable(line + n, sizeof(line) - n - 1, msg, mlen);
 	line[n++] = '\n';
 	int fd = atomic_load(&error_fd);
 

@@ -34,6 +34,10 @@ struct access_entry {
 int log_configure(const struct config *cfg, char *err, size_t errlen);
 
 void log_access(const struct access_entry *e);
+/* Formats e as one line of the given format, newline included, into buf
+ * (cap bytes, at least 2): every field is bounded, an over-long one is cut
+ * with the marker "...[cut]".  Returns the line's length (< cap). */
+size_t log_format_access(const struct access_entry *e, enum access_log_format format, char *buf, size_t cap);
 
 /* Error log, filtered by log-level. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
