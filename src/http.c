@@ -632,7 +632,8 @@ static bool te_element(const char *el, size_t n, void *arg)
 
 struct framing_errors {
 	int status;
-	const char *both, *dup_cl, *bad_cl, *big_cl, *te_http10, *te_empty, *te_twice, *te_final;
+	const char *both, *dup_cl, *bad_cl, *big_cl, *te_http10, *te_empty, *te_twice, *te_final, *conn_framing,
+	        *conn_upgrade;
 };
 
 static const struct framing_errors request_framing_errors = {
@@ -645,6 +646,8 @@ static const struct framing_errors request_framing_errors = {
 	"empty Transfer-Encoding",
 	"chunked listed more than once in Transfer-Encoding",
 	"Transfer-Encoding without chunked as final coding",
+	"Connection names a framing header (Content-Length, Transfer-Encoding or Host are never hop-by-hop)",
+	"Connection names Upgrade but the request has no Upgrade header",
 };
 
 static const struct framing_errors response_framing_errors = {
@@ -657,7 +660,37 @@ static const struct framing_errors response_framing_errors = {
 	"upstream sent an empty Transfer-Encoding",
 	"upstream listed chunked more than once in Transfer-Encoding",
 	NULL, /* responses fall back to reading until close */
+	"upstream's Connection header names a framing header (Content-Length, Transfer-Encoding or Host)",
+	"upstream's Connection header names Upgrade but the response has no Upgrade header",
 };
+
+/* RFC 9110 7.6.1 lets a sender name any field in Connection, and a proxy
+ * removes what it names; for the framing fields that would strip the length
+ * a message was read by and let the next hop read it differently (request
+ * smuggling).  Such a message is refused, as HAProxy and Envoy do. */
+static bool names_framing(const char *el, size_t n, void *arg)
+{
+	PH_UNUSED(arg);
+	return ph_memcaseeq(el, n, "Content-Length", 14) || ph_memcaseeq(el, n, "Transfer-Encoding", 17) ||
+	       ph_memcaseeq(el, n, "Host", 4);
+}
+
+static int connection_check(const struct http_header *h, size_t n, const struct framing_errors *e, const char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!ph_memcaseeq(h[i].name, h[i].name_len, "Connection", 10))
+			continue;
+		if (list_each(h[i].value, h[i].value_len, names_framing, NULL)) {
+			*why = e->conn_framing;
+			return -e->status;
+		}
+		if (http_value_has_token(h[i].value, h[i].value_len, "upgrade") && !http_find_header(h, n, "Upgrade")) {
+			*why = e->conn_upgrade;
+			return -e->status;
+		}
+	}
+	return 0;
+}
 
 static int framing(const struct http_header *h, size_t n, int version_minor, bool is_request, struct http_framing *f,
                    const char **why)
@@ -667,6 +700,8 @@ static int framing(const struct http_header *h, size_t n, int version_minor, boo
 	struct te_scan te = { NULL, 0, 0 };
 	bool has_te = false;
 
+	if (connection_check(h, n, e, why) < 0)
+		return -e->status;
 	for (size_t i = 0; i < n; i++) {
 		if (ph_memcaseeq(h[i].name, h[i].name_len, "Content-Length", 14)) {
 			if (cl) {
@@ -757,7 +792,7 @@ int http_response_framing(const struct http_response *resp, bool head_request, s
 	f->kind = HTTP_BODY_NONE;
 	f->length = 0;
 	if (head_request || resp->status < 200 || resp->status == 204 || resp->status == 304)
-		return 0;
+		return connection_check(resp->headers, resp->nheaders, &response_framing_errors, why);
 	return framing(resp->headers, resp->nheaders, resp->version_minor, false, f, why);
 }
 

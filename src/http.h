@@ -77,11 +77,15 @@ struct http_framing {
 /* Framing of a request body (RFC 9112 section 6).  Refuses, returning -400
  * with *why: Content-Length together with Transfer-Encoding, more than one
  * Content-Length header or value, a malformed Content-Length, a
- * Transfer-Encoding whose final coding is not chunked.  0 on success. */
+ * Transfer-Encoding whose final coding is not chunked, a Connection header
+ * naming Content-Length, Transfer-Encoding or Host (they are never
+ * hop-by-hop: removing them would let the next hop read the body
+ * differently), or naming Upgrade without an Upgrade header.  0 on success. */
 int http_request_framing(const struct http_request *req, struct http_framing *f, const char **why);
 /* Framing of a response body, given the request method and status: HEAD,
  * 1xx, 204 and 304 have none; CONNECT 2xx has none.  Refuses (-502) the same
- * ambiguities as requests, since forwarding them would desynchronise. */
+ * ambiguities as requests (the Connection check also for bodiless ones),
+ * since forwarding them would desynchronise. */
 int http_response_framing(const struct http_response *resp, bool head_request, struct http_framing *f,
                           const char **why);
 

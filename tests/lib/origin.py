@@ -6,7 +6,8 @@ Every mode binds a random free port in 20000-32000 on a loopback address
 serves until killed.  Modes:
 
   http       HTTP/1.1 origin (add --cert/--key for TLS): /hello /chunked
-             /close /echo /status/N /conn /slow /ws /hop /bytes/N, HEAD on
+             /close /echo /status/N /conn /slow /ws /hop /bytes/N,
+             /hdr?NAME=VALUE&... (extra response headers, URL-encoded), HEAD on
              any path, 100 Continue, persistent connections
   echo       TCP echo; on the client's EOF writes "EOF after N bytes\\n",
              then closes (for CONNECT tunnels and half-close)
@@ -364,6 +365,14 @@ class HTTPOrigin:
                   ("Keep-Alive", "timeout=30, max=77"),
                   ("Proxy-Connection", "keep-alive"),
                   ("X-Origin-End2End", "kept")]
+            c.sendall(response(200, "OK", h, HELLO_BODY, head))
+        elif path == "/hdr":
+            # The response carries the headers the query names, as given
+            # (e.g. /hdr?Connection=Content-Length), and a 22-byte body.
+            from urllib.parse import parse_qsl
+            extra = parse_qsl(query, keep_blank_values=True)
+            names = {k.lower() for k, _ in extra}
+            h = [kv for kv in hdrs if kv[0].lower() not in names] + extra
             c.sendall(response(200, "OK", h, HELLO_BODY, head))
         elif path == "/ws":
             return self.websocket(c, st, req, hdrs)

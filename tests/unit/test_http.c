@@ -359,6 +359,21 @@ static const struct framing_case framing_cases[] = {
 	{ "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0,
 	  "both Content-Length and Transfer-Encoding" },
 	{ "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, -400, 0, 0, "HTTP/1.0" },
+	/* Connection naming a framing header: never stripped, refused. */
+	{ "POST / HTTP/1.1\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0,
+	  "names a framing header" },
+	{ "POST / HTTP/1.1\r\nConnection: keep-alive, content-length\r\nContent-Length: 5\r\n\r\n", false, false,
+	  -400, 0, 0, "names a framing header" },
+	{ "POST / HTTP/1.1\r\nConnection: close\r\nConnection: Transfer-Encoding\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n",
+	  false, false, -400, 0, 0, "names a framing header" },
+	{ "GET / HTTP/1.1\r\nConnection: HOST\r\nHost: a\r\n\r\n", false, false, -400, 0, 0,
+	  "names a framing header" },
+	{ "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n", false, false, -400, 0, 0, "no Upgrade header" },
+	{ "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false, false, 0, HTTP_BODY_NONE,
+	  0, NULL },
+	{ "GET / HTTP/1.1\r\nConnection: keep-alive, x-content-length\r\n\r\n", false, false, 0, HTTP_BODY_NONE, 0,
+	  NULL },
 
 	{ "HTTP/1.1 200 OK\r\n\r\n", true, false, 0, HTTP_BODY_CLOSE, 0, NULL },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, false, 0, HTTP_BODY_LENGTH, 10, NULL },
@@ -381,6 +396,14 @@ static const struct framing_case framing_cases[] = {
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", true, false, -502, 0, 0, "too large" },
 	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", true, false, -502, 0, 0, "more than once" },
 	{ "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true, false, -502, 0, 0, "HTTP/1.0" },
+	{ "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 1\r\n\r\n", true, false, -502, 0, 0,
+	  "names a framing header" },
+	{ "HTTP/1.1 304 Not Modified\r\nConnection: transfer-encoding\r\n\r\n", true, false, -502, 0, 0,
+	  "names a framing header" },
+	{ "HTTP/1.1 200 OK\r\nConnection: upgrade\r\nContent-Length: 0\r\n\r\n", true, false, -502, 0, 0,
+	  "no Upgrade header" },
+	{ "HTTP/1.1 200 OK\r\nUpgrade: h2,h2c\r\nConnection: Upgrade\r\nContent-Length: 1\r\n\r\n", true, false, 0,
+	  HTTP_BODY_LENGTH, 1, NULL },
 };
 
 static void test_framing_table(void)
