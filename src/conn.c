@@ -82,12 +82,18 @@ static void side_attach(struct conn *c, struct side *s, int fd, ev_io_cb cb)
 	ev_io_start(c->w->loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 }
 
-/* The origin socket goes back to the worker's pool, or is closed. */
+/* The origin socket goes back to the worker's pool, or is closed.  One
+ * that carried connection-based authentication (NTLM, Negotiate) belongs to
+ * this client connection for its whole life and is never pooled: another
+ * client would be served as the user who authenticated it. */
 static void origin_release(struct conn *c, bool reusable)
 {
+	bool pinned = c->origin_pinned;
+
+	c->origin_pinned = false;
 	if (c->o.io.fd < 0)
 		return;
-	if (reusable && buf_len(&c->o.in) == 0 && !c->o.eof && c->has_peer && !c->o.ssl) {
+	if (reusable && !pinned && buf_len(&c->o.in) == 0 && !c->o.eof && c->has_peer && !c->o.ssl) {
 		int fd = c->o.io.fd;
 
 		ev_io_stop(c->w->loop, &c->o.io);
@@ -760,6 +766,8 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 		}
 	}
 	snprintf(c->origin_key, sizeof(c->origin_key), "%s", key);
+	if (http_auth_connection_based(req->headers, req->nheaders, "Authorization"))
+		c->origin_pinned = true;
 	c->reused_origin = c->o.io.fd >= 0;
 	c->txn_direct = c->reused_origin;
 	if (c->reused_origin) {
@@ -1454,6 +1462,8 @@ static int read_response_head(struct conn *c)
 					continue;
 				}
 				c->status = resp.status;
+				if (http_auth_connection_based(resp.headers, resp.nheaders, "WWW-Authenticate"))
+					c->origin_pinned = true;
 				const struct http_header *ct =
 				        http_find_header(resp.headers, resp.nheaders, "Content-Type");
 

@@ -64,6 +64,7 @@ struct conn {
 	bool upgrade;
 	bool response_started; /* head sent to the client: no error page any more */
 	bool origin_reusable;
+	bool origin_pinned; /* the origin connection carried NTLM/Negotiate: never pooled */
 	bool reused_origin;
 	bool origin_idle;
 	bool txn_direct;

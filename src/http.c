@@ -519,6 +519,28 @@ bool http_headers_have_token(const struct http_header *h, size_t n, const char *
 	return http_headers_have_token_len(h, n, name, token, strlen(token));
 }
 
+/* A challenge or credentials element starts with its scheme name. */
+static bool scheme_is_connection_based(const char *el, size_t n, void *arg)
+{
+	size_t w = 0;
+
+	PH_UNUSED(arg);
+	while (w < n && el[w] != ' ' && el[w] != '\t')
+		w++;
+	return ph_memcaseeq(el, w, "NTLM", 4) || ph_memcaseeq(el, w, "Negotiate", 9);
+}
+
+bool http_auth_connection_based(const struct http_header *h, size_t n, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if (ph_memcaseeq(h[i].name, h[i].name_len, name, nlen) &&
+		    list_each(h[i].value, h[i].value_len, scheme_is_connection_based, NULL))
+			return true;
+	return false;
+}
+
 bool http_is_hop_by_hop(const char *name, size_t len)
 {
 	static const char *const hop[] = {

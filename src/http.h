@@ -61,6 +61,11 @@ bool http_headers_have_token(const struct http_header *h, size_t n, const char *
 bool http_headers_have_token_len(const struct http_header *h, size_t n, const char *name, const char *token,
                                  size_t token_len);
 
+/* Whether a header called name (Authorization, WWW-Authenticate) carries
+ * a connection-based scheme, NTLM or Negotiate (RFC 4559): the connection it
+ * travels on is authenticated, not the request. */
+bool http_auth_connection_based(const struct http_header *h, size_t n, const char *name);
+
 /* How a message body is delimited. */
 enum http_body_kind {
 	HTTP_BODY_NONE,

@@ -7,7 +7,10 @@ serves until killed.  Modes:
 
   http       HTTP/1.1 origin (add --cert/--key for TLS): /hello /chunked
              /close /echo /status/N /conn /slow /ws /hop /bytes/N,
-             /hdr?NAME=VALUE&... (extra response headers, URL-encoded), HEAD on
+             /hdr?NAME=VALUE&... (extra response headers, URL-encoded),
+             /ntlm (connection-based auth as IIS does it: 401 with
+             WWW-Authenticate: NTLM until a request on the same connection
+             carried Authorization: NTLM ..., then "whoami=alice"), HEAD on
              any path, 100 Continue, persistent connections
   echo       TCP echo; on the client's EOF writes "EOF after N bytes\\n",
              then closes (for CONNECT tunnels and half-close)
@@ -233,6 +236,7 @@ class HTTPOrigin:
     def __init__(self, args, log):
         self.args, self.log = args, log
         self.next_id = 0
+        self.authed = set()  # connections authenticated by /ntlm
         self.lock = threading.Lock()
         self.tls = None
         if args.cert:
@@ -374,6 +378,15 @@ class HTTPOrigin:
             names = {k.lower() for k, _ in extra}
             h = [kv for kv in hdrs if kv[0].lower() not in names] + extra
             c.sendall(response(200, "OK", h, HELLO_BODY, head))
+        elif path == "/ntlm":
+            if (req.get("authorization") or "").lower().startswith("ntlm "):
+                self.authed.add(cid)
+            if cid in self.authed:
+                c.sendall(response(200, "OK", hdrs, b"whoami=alice\n", head))
+            else:
+                c.sendall(response(401, "Unauthorized",
+                                   hdrs + [("WWW-Authenticate", "NTLM")],
+                                   b"who are you?\n", head))
         elif path == "/ws":
             return self.websocket(c, st, req, hdrs)
         else:
