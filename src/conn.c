@@ -1024,6 +1024,19 @@ static int st_connect(struct conn *c)
 }
 
 /* Tunnels */
+/* Bytes moved in either direction since the last look restart the idle
+ * clock: a slow upload or download is activity, a wake-up without bytes is
+ * not. */
+static void note_activity(struct conn *c)
+{
+	uint64_t moved = c->c.rbytes + c->o.rbytes;
+
+	if (moved != c->moved) {
+		c->moved = moved;
+		c->last_activity = ev_now(c->w->loop);
+	}
+}
+
 
 /* Work is left when a side is still readable and its peer writable:
  * relay_pump yielded to be fair to the other connections. */
@@ -1391,7 +1404,7 @@ static int st_tunnel(struct conn *c)
 	int up = relay_pump(&c->c, &c->o, &c->up, &why);
 	int down = up == PH_ERROR ? PH_ERROR : relay_pump(&c->o, &c->c, &c->down, &why);
 
-	c->last_activity = ev_now(c->w->loop);
+	note_activity(c);
 	if (up == PH_ERROR || down == PH_ERROR) {
 		conn_log(c, "TCP_TUNNEL", c->status, why);
 		return PH_ERROR;
@@ -1539,7 +1552,7 @@ static int st_forward(struct conn *c)
 	const char *why = NULL;
 	int up = PH_OK, down;
 
-	c->last_activity = ev_now(c->w->loop);
+	note_activity(c);
 	if (buf_len(&c->c.out) && side_flush(&c->c) == PH_ERROR)
 		return PH_ERROR;
 	if (!c->up.done || buf_len(&c->o.out)) {
@@ -1705,17 +1718,29 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 		return;
 	}
 	case CS_FORWARD:
-		if (now < c->last_activity + c->cfg->timeout_idle_ms && c->fwd_phase == FWD_BODY) {
+		note_activity(c);
+		if (now < c->last_activity + c->cfg->timeout_idle_ms) {
 			ev_timer_start(loop, &c->timer, c->last_activity + c->cfg->timeout_idle_ms - now);
 			return;
 		}
 		if (!c->response_started) {
-			conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.", c->origin_key,
-			          (unsigned long long)c->cfg->timeout_idle_ms);
+			/* Nothing moved for timeout idle: name the side that
+			 * stopped.  Bytes of the body waiting for the origin
+			 * mean the origin stopped reading. */
+			if (!c->up.done && buf_len(&c->c.in) == 0 && c->c.piped == 0)
+				conn_fail(c, 408, "TCP_MISS_ABORTED",
+				          "The client sent no more of its request body for %llu ms.",
+				          (unsigned long long)c->cfg->timeout_idle_ms);
+			else if (!c->up.done)
+				conn_fail(c, 504, "TCP_MISS", "The origin %s stopped reading the request body for %llu ms.",
+				          c->origin_key, (unsigned long long)c->cfg->timeout_idle_ms);
+			else
+				conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.",
+				          c->origin_key, (unsigned long long)c->cfg->timeout_idle_ms);
 			conn_run(c);
 			return;
 		}
-		conn_log(c, "TCP_MISS_ABORTED", c->status, "origin idle timeout");
+		conn_log(c, "TCP_MISS_ABORTED", c->status, "no bytes moved for timeout idle");
 		break;
 	case CS_RESOLVE:
 		conn_fail(c, 504, "TCP_MISS", "DNS lookup for %s timed out.", c->host);

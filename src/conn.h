@@ -89,7 +89,8 @@ struct conn {
 	/* The current transaction, for policy and the access log. */
 	uint64_t t_start_wall, t_start_mono;
 	uint64_t c_rbytes0, c_wbytes0;
-	uint64_t last_activity;
+	uint64_t last_activity; /* when bytes last moved (tunnels, forwarding) */
+	uint64_t moved;         /* c.rbytes + o.rbytes then */
 	char method[24];
 	char *url;
 	char host[HTTP_HOST_MAX];
