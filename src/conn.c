@@ -213,6 +213,20 @@ static void frame_start(struct conn *c, struct relay_frame *f, enum relay_kind k
 		relay_frame_throttle(f, c->cfg->quirks.throttle_bps);
 }
 
+static uint64_t tunnel_idle_ms(const struct conn *c)
+{
+	return c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms;
+}
+
+/* Whether a tunnel's client bytes wait until they are classified: the
+ * decision to inspect needs the whole ClientHello (its SNI and ALPN), which
+ * a large one may bring in a second segment, and strict-tls must see them
+ * before any reaches the origin. */
+static bool sniff_holds(const struct conn *c)
+{
+	return c->cfg->quirks.strict_tls || c->cfg->tls;
+}
+
 /* Lifecycle */
 
 static void conn_free(struct ev_loop *loop, struct ev_defer *d)
@@ -988,8 +1002,9 @@ static int connected(struct conn *c)
 		frame_start(c, &c->down, RELAY_STREAM, 0);
 		c->state = CS_TUNNEL;
 		c->last_activity = ev_now(c->w->loop);
-		conn_deadline(c,
-		              c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms);
+		/* A ClientHello pinhole waits for must come within the time
+		 * any request head gets. */
+		conn_deadline(c, sniff_holds(c) ? c->cfg->timeout_header_ms : tunnel_idle_ms(c));
 		return PH_OK;
 	}
 	c->state = CS_FORWARD;
@@ -1316,9 +1331,7 @@ static int sniff_tunnel(struct conn *c)
 	struct sniff_result sr;
 	enum sniff_kind kind;
 	bool strict = c->cfg->quirks.strict_tls;
-	/* Deciding needs the whole ClientHello (its SNI and ALPN), which a
-	 * large one may bring in a second segment. */
-	bool hold = strict || c->cfg->tls;
+	bool hold = sniff_holds(c);
 
 	if (len == 0) {
 		ssize_t n;
@@ -1337,6 +1350,13 @@ static int sniff_tunnel(struct conn *c)
 		len = (size_t)n;
 	}
 	kind = sniff((const unsigned char *)data, len, &sr);
+	if (kind == SNIFF_NEED_MORE && hold && c->c.rdhup) {
+		/* The client closed with part of a ClientHello sent: waiting
+		 * for the rest would hold the connection until the idle
+		 * timeout (the unread bytes keep the peek from seeing EOF). */
+		conn_log(c, "TCP_TUNNEL", c->status, "the client closed before its first bytes could be classified");
+		return PH_ERROR;
+	}
 	if (kind == SNIFF_NEED_MORE) {
 		if (hold && len < sizeof(peek) && !c->c.eof && data == peek) {
 			/* Wait for the rest (edge-triggered: the next bytes wake us). */
@@ -1387,6 +1407,8 @@ static int st_tunnel(struct conn *c)
 
 		if (s == PH_ERROR)
 			return PH_ERROR;
+		if (c->sniffed && sniff_holds(c))
+			conn_deadline(c, tunnel_idle_ms(c));
 		if (s == PH_STATE)
 			return PH_OK;
 		if (s == PH_AGAIN) {
@@ -1490,6 +1512,7 @@ static int read_response_head(struct conn *c)
 					forward_response_head(&c->c.out, &resp, false, true);
 					buf_consume(&c->o.in, (size_t)n);
 					c->response_started = true;
+					c->sniffed = true; /* an upgraded HTTP connection is no CONNECT tunnel */
 					frame_start(c, &c->up, RELAY_STREAM, 0);
 					frame_start(c, &c->down, RELAY_STREAM, 0);
 					c->state = CS_TUNNEL;
@@ -1706,9 +1729,14 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 		}
 		break;
 	case CS_TUNNEL: {
-		uint64_t limit =
-		        c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms;
+		uint64_t limit = tunnel_idle_ms(c);
 
+		if (!c->sniffed && !c->inspecting && sniff_holds(c)) {
+			conn_log(c, "TCP_TUNNEL", c->status,
+			         "the client sent no complete TLS ClientHello within timeout header");
+			conn_close(c);
+			return;
+		}
 		if (now < c->last_activity + limit) {
 			ev_timer_start(loop, &c->timer, c->last_activity + limit - now);
 			return;

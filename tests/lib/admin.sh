@@ -40,3 +40,9 @@ $HEADERS
 body:
 $BODY"
 }
+
+# admin_metric NAME: the value of an unlabelled metric of /metrics.
+admin_metric() {
+	admin_get /metrics
+	awk -v n="$1" '$1 == n { print $2 }' <<<"$BODY"
+}
