@@ -940,8 +940,8 @@ static enum auth_status digest_step(const void *state, void **session, const cha
 	if (!ph_strcaseeq(p.qop.s, "auth"))
 		return deny(res, "qop %s was not offered (pinhole offers qop=auth)", loggable(p.qop.s, shown, 40));
 	if (p.response.len != 2 * htdigest_hash_len(alg))
-		return deny(res, "malformed Digest credentials: a %s response has %zu hex digits, not %zu",
-		            alg_names[alg], 2 * htdigest_hash_len(alg), p.response.len);
+		return deny(res, "malformed Digest credentials: the %s response has %zu hex digits, not %zu",
+		            alg_names[alg], p.response.len, 2 * htdigest_hash_len(alg));
 	if (strcmp(p.realm.s, realm) != 0)
 		return deny(res, "realm \"%s\" is not this proxy's realm", loggable(p.realm.s, shown, 60));
 	if (!uri_matches(req, p.uri.s, p.uri.len))

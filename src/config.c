@@ -705,28 +705,29 @@ static int keyword(const char *word, const char *const *names, size_t n)
 }
 
 static void d_include(struct parse_ctx *ctx, const struct line *ln);
+static void listen_cfg_free(struct listen_cfg *l);
 static void d_preset(struct parse_ctx *ctx, const struct line *ln);
 static void d_turn_server(struct parse_ctx *ctx, const struct line *ln);
 
-static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char *text, bool proxy_protocol)
+/* Adds a listener; takes l (its address and options already filled). */
+static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char *text, struct listen_cfg l)
 {
 	struct config *cfg = ctx->cfg;
-	struct listen_cfg l;
 	const char *why;
 
-	memset(&l, 0, sizeof(l));
 	if (listen_addr_parse(text, &l.addr, &l.addrlen, &why) != PH_OK) {
 		LERR(ctx, ln, "bad listen address '%s': %s", text, why);
+		listen_cfg_free(&l);
 		return;
 	}
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		if (addr_equal(&cfg->listens[i].addr, &l.addr)) {
 			LERR(ctx, ln, "duplicate listen address %s (already at %s:%d)", text, cfg->listens[i].file,
 			     cfg->listens[i].line);
+			listen_cfg_free(&l);
 			return;
 		}
 	}
-	l.proxy_protocol = proxy_protocol;
 	snprintf(l.text, sizeof(l.text), "%s", text);
 	l.file = ln->file;
 	l.line = ln->line;
@@ -737,19 +738,55 @@ static void listen_add(struct parse_ctx *ctx, const struct line *ln, const char 
 	cfg->listens[cfg->nlistens++] = l;
 }
 
+static void listen_cfg_free(struct listen_cfg *l)
+{
+	free(l->pp_from);
+	free(l->pp_from_text);
+	l->pp_from = NULL;
+	l->pp_from_text = NULL;
+	l->npp_from = 0;
+}
+
+/* listen ADDR:PORT [proxy-protocol [from CIDR...]] */
 static void d_listen(struct parse_ctx *ctx, const struct line *ln)
 {
 	static const char *const opts[] = { "proxy-protocol" };
-	bool pp = false;
+	struct listen_cfg l;
+	int i = 2;
 
-	if (ln->argc == 3) {
-		if (strcmp(ln->argv[2], "proxy-protocol") != 0) {
-			err_unknown(ctx, ln, "listen option", ln->argv[2], opts, PH_ARRAY_LEN(opts));
+	memset(&l, 0, sizeof(l));
+	while (i < ln->argc) {
+		if (strcmp(ln->argv[i], "proxy-protocol") != 0) {
+			err_unknown(ctx, ln, "listen option", ln->argv[i], opts, PH_ARRAY_LEN(opts));
+			listen_cfg_free(&l);
 			return;
 		}
-		pp = true;
+		l.proxy_protocol = true;
+		i++;
+		if (i < ln->argc && strcmp(ln->argv[i], "from") == 0) {
+			struct strbuf text = { 0 };
+
+			if (++i == ln->argc) {
+				LERR(ctx, ln, "proxy-protocol from needs at least one address or CIDR (e.g. 10.0.0.5/32)");
+				return;
+			}
+			for (; i < ln->argc && strcmp(ln->argv[i], "proxy-protocol") != 0; i++) {
+				struct cidr c;
+
+				if (acl_cidr_parse(&c, ln->argv[i]) < 0) {
+					LERR(ctx, ln, "proxy-protocol from: '%s' is not an address or CIDR", ln->argv[i]);
+					free(text.p);
+					listen_cfg_free(&l);
+					return;
+				}
+				l.pp_from = ph_realloc(l.pp_from, (l.npp_from + 1) * sizeof(*l.pp_from));
+				l.pp_from[l.npp_from++] = c;
+				strbuf_printf(&text, "%s%s", text.len ? " " : "", ln->argv[i]);
+			}
+			l.pp_from_text = text.p;
+		}
 	}
-	listen_add(ctx, ln, ln->argv[1], pp);
+	listen_add(ctx, ln, ln->argv[1], l);
 }
 
 static void d_admin(struct parse_ctx *ctx, const struct line *ln)
@@ -1342,7 +1379,7 @@ struct directive {
 
 static const struct directive directives[] = {
 	{ "include", 1, 1, false, "include FILE", d_include },
-	{ "listen", 1, 2, false, "listen ADDR:PORT [proxy-protocol]", d_listen },
+	{ "listen", 1, 64, false, "listen ADDR:PORT [proxy-protocol [from CIDR...]]", d_listen },
 	{ "admin", 1, 1, true, "admin ADDR:PORT", d_admin },
 	{ "admin-auth", 2, 2, true, "admin-auth htpasswd FILE", d_admin_auth },
 	{ "workers", 1, 1, true, "workers N|auto", d_workers },
@@ -1827,6 +1864,8 @@ static void d_turn_server(struct parse_ctx *ctx, const struct line *ln)
 static void config_free(struct config *cfg)
 {
 	free(cfg->path);
+	for (size_t i = 0; i < cfg->nlistens; i++)
+		listen_cfg_free(&cfg->listens[i]);
 	free(cfg->listens);
 	free(cfg->admin_htpasswd);
 	free(cfg->user);
@@ -1905,7 +1944,7 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	if (cfg->nlistens == 0) {
 		struct line ln = { .file = mainfile, .line = 0 };
 
-		listen_add(ctx, &ln, DEFAULT_LISTEN, false);
+		listen_add(ctx, &ln, DEFAULT_LISTEN, (struct listen_cfg){ .proxy_protocol = false });
 	}
 	auth_config_finish(cfg->auth, mainfile, ctx->errs);
 	if (ctx->errs->n == 0 && (cfg->tls_ca_cert || cfg->state_dir))
@@ -2100,7 +2139,10 @@ char *config_dump(const struct config *cfg)
 	for (size_t i = 0; i < cfg->nlistens; i++) {
 		strbuf_printf(&sb, "listen ");
 		dump_word(&sb, cfg->listens[i].text);
-		strbuf_printf(&sb, "%s\n", cfg->listens[i].proxy_protocol ? " proxy-protocol" : "");
+		strbuf_printf(&sb, "%s", cfg->listens[i].proxy_protocol ? " proxy-protocol" : "");
+		if (cfg->listens[i].pp_from_text)
+			strbuf_printf(&sb, " from %s", cfg->listens[i].pp_from_text);
+		strbuf_puts(&sb, "\n");
 	}
 	if (cfg->has_admin) {
 		strbuf_printf(&sb, "admin ");

@@ -36,7 +36,10 @@ struct listen_cfg {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool proxy_protocol;
-	char text[80]; /* as written, e.g. "[::1]:3128" */
+	struct cidr *pp_from; /* proxy-protocol from CIDR...: only these peers may send a header */
+	size_t npp_from;
+	char *pp_from_text; /* as written, for /config */
+	char text[80];      /* as written, e.g. "[::1]:3128" */
 	const char *file;
 	int line;
 };

@@ -849,6 +849,15 @@ static int st_head(struct conn *c)
 					c->cfg = config_ref(now);
 				}
 				txn_begin(c);
+				if (req.method_len >= sizeof(c->method)) {
+					/* Rules and logs keep this much of a method:
+					 * a longer one would be forwarded in full
+					 * while the rules matched a truncation. */
+					c->url = ph_strndup(req.target, req.target_len);
+					return conn_fail(c, 501, "NONE_NONE",
+					                 "The request method is longer than %zu characters.",
+					                 sizeof(c->method) - 1);
+				}
 				copy_user_agent(c, &req);
 				if (resumed) {
 					/* The log's elapsed time includes the wait. */
@@ -863,6 +872,15 @@ static int st_head(struct conn *c)
 				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0 && !c->inspecting)
 					return handle_connect(c, &req);
 				return handle_forward(c, &req);
+			}
+			if (n < 0 && c->pp_untrusted && proxyproto_looks_like(buf_data(&c->c.in), len)) {
+				char a[64];
+
+				txn_begin(c);
+				return conn_fail(c, 400, "NONE_NONE",
+				                 "A PROXY protocol header from %s, which is not in the listener's "
+				                 "proxy-protocol from list.",
+				                 ph_addr_str(&c->client_addr, a, sizeof(a)));
 			}
 			if (n < 0) {
 				txn_begin(c);
@@ -1780,7 +1798,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 	conn_close(c);
 }
 
-void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, bool proxy_protocol)
+void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum conn_pp pp)
 {
 	struct conn *c = ph_calloc(1, sizeof(*c));
 
@@ -1796,8 +1814,9 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 	c->pace.data = c;
 	c->rerun.cb = rerun;
 	c->cfg = config_ref(w->cfg);
-	c->proxy_protocol = proxy_protocol;
-	c->state = proxy_protocol ? CS_PROXY_HEADER : CS_HEAD;
+	c->proxy_protocol = pp == CONN_PP_REQUIRED;
+	c->pp_untrusted = pp == CONN_PP_UNTRUSTED;
+	c->state = c->proxy_protocol ? CS_PROXY_HEADER : CS_HEAD;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;

@@ -57,6 +57,7 @@ struct conn {
 	struct ev_defer release;
 	enum conn_state state;
 	bool proxy_protocol;
+	bool pp_untrusted; /* a proxy-protocol listener, but this peer is not in its from list */
 	bool connecting;
 	bool keepalive; /* the client connection survives this request */
 	bool is_connect;
@@ -114,8 +115,15 @@ struct conn {
 	char deny_rule[80];          /* "FILE:LINE" of the deny rule that refused the request */
 };
 
+/* What a new connection's first bytes may be. */
+enum conn_pp {
+	CONN_PP_NONE,      /* an ordinary listener: a request */
+	CONN_PP_REQUIRED,  /* a PROXY protocol header, then a request */
+	CONN_PP_UNTRUSTED, /* a request; a PROXY header from this peer is refused */
+};
+
 /* Takes over an accepted socket. */
-void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, bool proxy_protocol);
+void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum conn_pp pp);
 /* Closes the connection now (drain deadline, worker shutdown). */
 void conn_abort(struct conn *c);
 /* Closes it if it is idle between requests (drain start). */

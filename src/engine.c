@@ -82,6 +82,21 @@ static void refuse(int fd, const struct sockaddr_storage *client, int status, co
 
 static void resume_accept(struct ev_loop *loop, struct ev_timer *t);
 
+/* Whether a peer of this listener starts with a PROXY header: every peer
+ * of a proxy-protocol listener, or only those in its `from` list (the
+ * others are ordinary clients, and a header from them is refused). */
+static enum conn_pp listener_wants_header(const struct listener *l, const struct sockaddr_storage *peer)
+{
+	if (!l->proxy_protocol)
+		return CONN_PP_NONE;
+	if (l->npp_from == 0)
+		return CONN_PP_REQUIRED;
+	for (size_t i = 0; i < l->npp_from; i++)
+		if (acl_cidr_match(&l->pp_from[i], peer))
+			return CONN_PP_REQUIRED;
+	return CONN_PP_UNTRUSTED;
+}
+
 static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 {
 	struct listener *l = io->data;
@@ -124,7 +139,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
-		conn_accept(w, fd, &ss, l->proxy_protocol);
+		conn_accept(w, fd, &ss, listener_wants_header(l, &ss));
 	}
 }
 
@@ -168,6 +183,14 @@ static int make_listener(const struct listen_cfg *lc)
 }
 
 /* Workers */
+
+static void listeners_free(struct worker *w)
+{
+	for (size_t i = 0; i < w->nlisteners; i++)
+		free(w->listeners[i].pp_from);
+	free(w->listeners);
+	w->listeners = NULL;
+}
 
 static void close_listeners(struct worker *w)
 {
@@ -394,6 +417,11 @@ static int start_workers(struct config *cfg)
 			}
 			l->w = w;
 			l->proxy_protocol = lc->proxy_protocol;
+			if (lc->npp_from) {
+				l->pp_from = ph_calloc(lc->npp_from, sizeof(*l->pp_from));
+				memcpy(l->pp_from, lc->pp_from, lc->npp_from * sizeof(*l->pp_from));
+				l->npp_from = lc->npp_from;
+			}
 			l->io.cb = on_accept;
 			l->io.data = l;
 			ev_io_start(w->loop, &l->io, fd, EPOLLIN);
@@ -486,7 +514,7 @@ int engine_run(struct config *cfg)
 		for (int i = 0; i < nworkers; i++) {
 			pthread_join(workers[i].thread, NULL);
 			ev_loop_free(workers[i].loop);
-			free(workers[i].listeners);
+			listeners_free(&workers[i]);
 		}
 		free(workers);
 		pthread_mutex_lock(&current_lock);
@@ -515,7 +543,7 @@ int engine_run(struct config *cfg)
 	webrtc_stop();
 	for (int i = 0; i < nworkers; i++) {
 		ev_loop_free(workers[i].loop);
-		free(workers[i].listeners);
+		listeners_free(&workers[i]);
 	}
 	pthread_mutex_lock(&current_lock);
 	config_unref(current);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "ev.h"
 
 struct config;
@@ -21,6 +22,8 @@ struct listener {
 	struct ev_io io;
 	struct worker *w;
 	bool proxy_protocol;
+	struct cidr *pp_from; /* peers allowed to send a PROXY header (none: every peer must) */
+	size_t npp_from;
 };
 
 struct worker {

@@ -1132,6 +1132,16 @@ int http_parse_authority(const char *s, size_t len, bool port_required, struct h
 		*why = "empty host name";
 		return -1;
 	}
+	/* Say what is wrong with the URL-shaped targets clients and tools
+	 * send by mistake, rather than what the host:port parser trips on. */
+	if (memchr(s, '@', len)) {
+		*why = "user information (user:password@) is not allowed before the host";
+		return -1;
+	}
+	if (memchr(s, '/', len) || memchr(s, '?', len) || memchr(s, '#', len)) {
+		*why = "a path, query or fragment is not allowed after host:port";
+		return -1;
+	}
 	if (s[0] == '[') {
 		const char *close = memchr(s, ']', len);
 

@@ -355,3 +355,9 @@ int proxyproto_parse(const void *buf, size_t len, struct proxyproto_result *out,
 	*why = no_header;
 	return -1;
 }
+
+bool proxyproto_looks_like(const void *buf, size_t len)
+{
+	return (len >= 6 && memcmp(buf, "PROXY ", 6) == 0) ||
+	       (len >= sizeof(v2_signature) && memcmp(buf, v2_signature, sizeof(v2_signature)) == 0);
+}

@@ -26,5 +26,8 @@ struct proxyproto_result {
  * (*why says what is wrong: "no PROXY protocol header", "malformed PROXY v1
  * address", ...). */
 int proxyproto_parse(const void *buf, size_t len, struct proxyproto_result *out, const char **why);
+/* Whether buf starts like a PROXY header of either version (enough to tell
+ * a header from a request, not to trust it). */
+bool proxyproto_looks_like(const void *buf, size_t len);
 
 #endif

@@ -894,7 +894,7 @@ static void test_refusals(void)
 		q = strstr(cred, "response=\"") + 10;
 		snprintf(c2, sizeof(c2), "%.*s%.32s%s", (int)(q - cred), cred, q, q + 64);
 		CHECK_DENIED(step(st, "pinhole", "CONNECT", "h.example:443", c2, 0, &res),
-		             "malformed Digest credentials: a SHA-256 response has 64 hex digits, not 32");
+		             "malformed Digest credentials: the SHA-256 response has 32 hex digits, not 64");
 	}
 	unconf(st);
 
