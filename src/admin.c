@@ -9,6 +9,7 @@
 #include "config.h"
 #include "engine.h"
 #include "htpasswd.h"
+#include "http.h"
 #include "log.h"
 #include "scheme.h"
 #include "stats.h"
@@ -686,6 +687,95 @@ static bool has_body(struct MHD_Connection *c)
 	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
+static unsigned admin_port(void)
+{
+	if (running.addr.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&running.addr)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)&running.addr)->sin_port);
+}
+
+/* A host (no port) the admin interface answers to. */
+static bool host_is_ours(const char *host, size_t len, char *const *names, size_t nnames)
+{
+	struct http_authority a;
+	const char *why;
+
+	if (http_parse_authority(host, len, false, &a, &why) < 0)
+		return false;
+	/* DNS rebinding needs a name: an address in Host cannot come from
+	 * a page of another site. */
+	if (a.is_ip || strcmp(a.host, "localhost") == 0)
+		return true;
+	for (size_t i = 0; i < nnames; i++)
+		if (strcmp(a.host, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Splits "host[:port]" (IPv6 in brackets) into its host part and port (0
+ * when absent, -1 when malformed). */
+static long split_port(const char *s, size_t *hostlen)
+{
+	const char *colon = NULL, *p = s;
+	size_t len = strlen(s);
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close)
+			return -1;
+		p = close;
+	}
+	colon = strchr(p, ':');
+	*hostlen = colon ? (size_t)(colon - s) : len;
+	if (!colon)
+		return 0;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+
+	return colon[1] && *end == '\0' && port > 0 && port < 65536 ? port : -1;
+}
+
+int admin_check_request(const char *method, const char *host, const char *origin, const char *sec_fetch_site,
+                        unsigned admin_port, char *const *admin_hosts, size_t nadmin_hosts, char *why,
+                        size_t whylen)
+{
+	size_t hlen;
+
+	if (host && (split_port(host, &hlen) < 0 || !host_is_ours(host, hlen, admin_hosts, nadmin_hosts))) {
+		snprintf(why, whylen,
+		         "The pinhole admin interface answers to its address, localhost and the names of admin-host; "
+		         "this request's Host is none of them (add `admin-host NAME` if the name is this proxy's).\n");
+		return 403;
+	}
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return 0;
+	if (sec_fetch_site && strcmp(sec_fetch_site, "cross-site") == 0) {
+		snprintf(why, whylen, "A page of another site may not change pinhole (Sec-Fetch-Site: cross-site).\n");
+		return 403;
+	}
+	if (origin) {
+		const char *rest = NULL;
+		long port = -1;
+
+		if (strncmp(origin, "http://", 7) == 0)
+			rest = origin + 7, port = 80;
+		else if (strncmp(origin, "https://", 8) == 0)
+			rest = origin + 8, port = 443;
+		if (rest) {
+			long p = split_port(rest, &hlen);
+
+			port = p > 0 ? p : p == 0 ? port : -1;
+		}
+		if (!rest || port != (long)admin_port || !host_is_ours(rest, hlen, admin_hosts, nadmin_hosts)) {
+			snprintf(why, whylen, "A page of another origin may not change pinhole (Origin is not this "
+			                      "admin interface).\n");
+			return 403;
+		}
+	}
+	return 0;
+}
+
 /* MHD calls this once the headers are in, then once per piece of body,
  * then once more.  A request without a body is answered on the second
  * call, which lets MHD keep the connection open (a scraper's keep-alive);
@@ -708,6 +798,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	*upload_data_size = 0;
 	if (!get && !post)
 		return not_allowed(c, method, "GET, HEAD, POST");
+	struct config *cfg = engine_config();
+	char why[400];
+	int refused = cfg ? admin_check_request(
+	                            method, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+	                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN),
+	                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"),
+	                            admin_port(), cfg->admin_hosts,
+	                            cfg->nadmin_hosts, why, sizeof(why))
+	                  : 0;
+
+	if (cfg)
+		config_unref(cfg);
+	if (refused) {
+		struct strbuf b = { 0 };
+
+		log_info("admin: refused a request from %s: %s", client_str(c, addr, sizeof(addr)), why);
+		strbuf_puts(&b, why);
+		return reply_abuf(c, (unsigned)refused, TYPE_TEXT, &b, NULL, NULL);
+	}
 	u = users_take();
 	if (u) {
 		bool ok = authorized(c, u);

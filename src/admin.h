@@ -17,4 +17,15 @@ int admin_start(const struct config *cfg, char *err, size_t errlen);
 void admin_reconfigure(const struct config *cfg);
 void admin_stop(void);
 
+/* Whether a request may be served, from its method and headers alone
+ * (NULL when absent): its Host must name the admin interface (an IP
+ * address, localhost, or an admin-host name), so that a DNS-rebinding page
+ * cannot read it; a POST must not come from another origin (Origin of
+ * another host or port, "null", or Sec-Fetch-Site: cross-site), so that a
+ * page in a browser on the proxy host cannot reload it.  0 when it may,
+ * else the HTTP status (403) with a sentence for the client in why. */
+int admin_check_request(const char *method, const char *host, const char *origin, const char *sec_fetch_site,
+                        unsigned admin_port, char *const *admin_hosts, size_t nadmin_hosts, char *why,
+                        size_t whylen);
+
 #endif

@@ -5,6 +5,7 @@
  * values mean at run time belongs to the modules that use them.
  */
 #include "config.h"
+#include "http.h"
 #include "strbuf.h"
 #include "tls.h"
 #include "auth.h"
@@ -843,6 +844,26 @@ static void d_admin_auth(struct parse_ctx *ctx, const struct line *ln)
 	ctx->cfg->admin_htpasswd = path;
 }
 
+/* admin-host NAME...: names the admin interface answers to besides its
+ * address and localhost (DNS rebinding protection, admin.c). */
+static void d_admin_host(struct parse_ctx *ctx, const struct line *ln)
+{
+	struct config *cfg = ctx->cfg;
+
+	for (int i = 1; i < ln->argc; i++) {
+		struct http_authority a;
+		const char *why;
+
+		if (http_parse_authority(ln->argv[i], strlen(ln->argv[i]), false, &a, &why) < 0 || a.port) {
+			LERR(ctx, ln, "admin-host: '%s' is not a host name%s%s", ln->argv[i], a.port ? "" : ": ",
+			     a.port ? " (no port)" : why);
+			continue;
+		}
+		cfg->admin_hosts = ph_realloc(cfg->admin_hosts, (cfg->nadmin_hosts + 1) * sizeof(*cfg->admin_hosts));
+		cfg->admin_hosts[cfg->nadmin_hosts++] = ph_strdup(a.host);
+	}
+}
+
 static void d_workers(struct parse_ctx *ctx, const struct line *ln)
 {
 	uint64_t v;
@@ -1382,6 +1403,7 @@ static const struct directive directives[] = {
 	{ "listen", 1, 64, false, "listen ADDR:PORT [proxy-protocol [from CIDR...]]", d_listen },
 	{ "admin", 1, 1, true, "admin ADDR:PORT", d_admin },
 	{ "admin-auth", 2, 2, true, "admin-auth htpasswd FILE", d_admin_auth },
+	{ "admin-host", 1, 64, false, "admin-host NAME...", d_admin_host },
 	{ "workers", 1, 1, true, "workers N|auto", d_workers },
 	{ "user", 1, 1, true, "user NAME", d_user },
 	{ "access-log", 1, 2, true, "access-log FILE|stdout|off [squid|json]", d_access_log },
@@ -1868,6 +1890,9 @@ static void config_free(struct config *cfg)
 		listen_cfg_free(&cfg->listens[i]);
 	free(cfg->listens);
 	free(cfg->admin_htpasswd);
+	for (size_t i = 0; i < cfg->nadmin_hosts; i++)
+		free(cfg->admin_hosts[i]);
+	free(cfg->admin_hosts);
 	free(cfg->user);
 	free(cfg->access_log);
 	free(cfg->error_log);
@@ -2153,6 +2178,14 @@ char *config_dump(const struct config *cfg)
 		strbuf_printf(&sb, "admin-auth htpasswd ");
 		dump_word(&sb, cfg->admin_htpasswd);
 		strbuf_printf(&sb, "\n");
+	}
+	if (cfg->nadmin_hosts) {
+		strbuf_puts(&sb, "admin-host");
+		for (size_t i = 0; i < cfg->nadmin_hosts; i++) {
+			strbuf_puts(&sb, " ");
+			dump_word(&sb, cfg->admin_hosts[i]);
+		}
+		strbuf_puts(&sb, "\n");
 	}
 	if (cfg->workers)
 		strbuf_printf(&sb, "workers %d\n", cfg->workers);

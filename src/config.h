@@ -112,6 +112,8 @@ struct config {
 	bool has_admin;
 	struct listen_cfg admin;
 	char *admin_htpasswd;
+	char **admin_hosts; /* admin-host NAME...: further Host names the admin interface answers to */
+	size_t nadmin_hosts;
 
 	int workers; /* 0 = auto (one per CPU) */
 	char *user;  /* drop privileges to this user; NULL = stay */
