@@ -123,7 +123,7 @@ struct totals {
 	uint64_t dns_ms[STATS_LAT_BUCKETS], dns_ms_sum;
 	uint64_t connect_ms[STATS_LAT_BUCKETS], connect_ms_sum;
 	uint64_t inspect[TLS_NDECISIONS];
-	uint64_t pinning_failures;
+	uint64_t pinning_failures, sni_mismatches;
 	int workers;
 };
 
@@ -155,6 +155,7 @@ static void sum_counters(struct totals *t)
 		for (int i = 0; i < TLS_NDECISIONS; i++)
 			t->inspect[i] += stats_get(&s->inspect[i]);
 		t->pinning_failures += stats_get(&s->pinning_failures);
+		t->sni_mismatches += stats_get(&s->sni_mismatches);
 		t->dns_ms_sum += stats_get(&s->dns_ms_sum);
 		t->connect_ms_sum += stats_get(&s->connect_ms_sum);
 	}
@@ -266,6 +267,8 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 		              (unsigned long long)t.inspect[i]);
 	metric_one(&b, "pinhole_tls_pinning_failures_total", "counter",
 	           "Clients that refused a minted certificate or left right after the handshake.", t.pinning_failures);
+	metric_one(&b, "pinhole_tls_sni_mismatches_total", "counter",
+	           "TLS tunnels whose SNI named another host than their CONNECT.", t.sni_mismatches);
 	metric_one(&b, "pinhole_tls_learned_pinned_domains", "gauge", "Domains learned as certificate-pinned.",
 	           (uint64_t)tls_learned_count());
 	unsigned long mint_hits, mint_misses;

@@ -1201,28 +1201,66 @@ static void d_no_inspect(struct parse_ctx *ctx, const struct line *ln)
 	}
 }
 
+/* pinning-learn on|off [after N] [clients M] [expire DURATION] */
 static void d_pinning_learn(struct parse_ctx *ctx, const struct line *ln)
 {
+	static const char *const opts[] = { "after", "clients", "expire" };
 	struct config *cfg = ctx->cfg;
 
 	if (strcmp(ln->argv[1], "on") != 0 && strcmp(ln->argv[1], "off") != 0) {
-		LERR(ctx, ln, "pinning-learn takes on or off (and optionally 'after N')");
+		LERR(ctx, ln, "pinning-learn takes on or off (then optionally after N, clients M, expire DURATION)");
 		return;
 	}
-	if (ln->argc > 2) {
+	for (int i = 2; i < ln->argc; i += 2) {
+		int k = keyword(ln->argv[i], opts, PH_ARRAY_LEN(opts));
 		char *end = NULL;
-		long n = ln->argc == 4 && strcmp(ln->argv[2], "after") == 0 ? strtol(ln->argv[3], &end, 10) : 0;
+		long n = 0;
 
-		if (ln->argc != 4 || strcmp(ln->argv[2], "after") != 0 || *end || n < 1 || n > 100) {
-			LERR(ctx, ln,
-			     "pinning-learn on after N: N failed handshakes (1 to 100) before a domain is learned");
+		if (k < 0) {
+			err_unknown(ctx, ln, "pinning-learn option", ln->argv[i], opts, PH_ARRAY_LEN(opts));
 			return;
 		}
-		cfg->pinning_after = (unsigned)n;
+		if (i + 1 == ln->argc) {
+			LERR(ctx, ln, "pinning-learn %s needs a value", opts[k]);
+			return;
+		}
+		if (k == 2) {
+			if (config_parse_duration(ln->argv[i + 1], &cfg->pinning_expire_ms) != 0) {
+				LERR(ctx, ln, "pinning-learn expire: '%s' is not a duration (e.g. 7d, 12h, or 0 for never)",
+				     ln->argv[i + 1]);
+				return;
+			}
+			continue;
+		}
+		n = strtol(ln->argv[i + 1], &end, 10);
+		if (*end || n < 1 || n > 16 || (k == 0 && n > 100)) {
+			LERR(ctx, ln,
+			     k == 0 ? "pinning-learn after N: N certificate alerts (1 to 100) before a domain is learned"
+			            : "pinning-learn clients M: from M distinct client addresses (1 to 16)");
+			return;
+		}
+		if (k == 0)
+			cfg->pinning_after = (unsigned)n;
+		else
+			cfg->pinning_clients = (unsigned)n;
 	}
 	cfg->pinning_learn = strcmp(ln->argv[1], "on") == 0;
 	cfg->pinning_file = intern(cfg, ln->file);
 	cfg->pinning_line = ln->line;
+}
+
+/* sni-mismatch inspect|deny: what to do with a tunnel whose ClientHello
+ * names another host than its CONNECT (inspect is the default). */
+static void d_sni_mismatch(struct parse_ctx *ctx, const struct line *ln)
+{
+	static const char *const kinds[] = { "inspect", "deny" };
+	int k = keyword(ln->argv[1], kinds, PH_ARRAY_LEN(kinds));
+
+	if (k < 0) {
+		err_unknown(ctx, ln, "sni-mismatch action", ln->argv[1], kinds, PH_ARRAY_LEN(kinds));
+		return;
+	}
+	ctx->cfg->sni_mismatch_deny = k == 1;
 }
 
 static void d_state_dir(struct parse_ctx *ctx, const struct line *ln)
@@ -1424,7 +1462,9 @@ static const struct directive directives[] = {
 	{ "tls-trust", 1, 1, true, "tls-trust FILE", d_tls_trust },
 	{ "inspect", 0, -1, false, "inspect MATCHERS", d_inspect },
 	{ "no-inspect", 1, -1, false, "no-inspect PATTERN...", d_no_inspect },
-	{ "pinning-learn", 1, 3, true, "pinning-learn on|off [after N]", d_pinning_learn },
+	{ "pinning-learn", 1, 7, true, "pinning-learn on|off [after N] [clients M] [expire DURATION]",
+	  d_pinning_learn },
+	{ "sni-mismatch", 1, 1, true, "sni-mismatch inspect|deny", d_sni_mismatch },
 	{ "state-dir", 1, 1, true, "state-dir DIR", d_state_dir },
 	{ "preset", 1, 2, false, "preset webex|tokbox|cms HOST", d_preset },
 	{ "turn-server", 1, -1, false, "turn-server HOST[:PORT]...", d_turn_server },
@@ -1958,6 +1998,8 @@ static struct config *config_new(void)
 	cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	cfg->max_header_size = CONFIG_DEFAULT_MAX_HEADER_SIZE;
 	cfg->pinning_after = TLS_PINNING_AFTER_DEFAULT;
+	cfg->pinning_clients = TLS_PINNING_CLIENTS_DEFAULT;
+	cfg->pinning_expire_ms = TLS_PINNING_EXPIRE_DEFAULT_MS;
 	return cfg;
 }
 
@@ -2273,17 +2315,15 @@ char *config_dump(const struct config *cfg)
 		strbuf_printf(&sb, "\n");
 	}
 	if (cfg->tls_ca_cert)
-		strbuf_printf(&sb, "pinning-learn %s after %u\n", cfg->pinning_learn ? "on" : "off",
-		              cfg->pinning_after);
+		strbuf_printf(&sb, "pinning-learn %s after %u clients %u expire %llus\n", cfg->pinning_learn ? "on" : "off",
+		              cfg->pinning_after, cfg->pinning_clients,
+		              (unsigned long long)(cfg->pinning_expire_ms / 1000));
+	if (cfg->sni_mismatch_deny)
+		strbuf_puts(&sb, "sni-mismatch deny\n");
 	if (cfg->state_dir)
 		strbuf_printf(&sb, "state-dir %s\n", cfg->state_dir);
 	if (cfg->tls_ca_cert || cfg->state_dir) {
-		struct buf b = { 0 };
-
-		tls_learned_dump(&b);
-		if (buf_len(&b))
-			strbuf_add(&sb, buf_data(&b), buf_len(&b));
-		buf_release(&b);
+		tls_learned_dump(&sb);
 	}
 	if (cfg->auth) {
 		struct buf b = { 0 };

@@ -155,7 +155,10 @@ struct config {
 	size_t nno_inspect;
 	char **no_inspect_text; /* as written, for /config */
 	bool pinning_learn;
-	unsigned pinning_after;                      /* failures before a domain is learned */
+	unsigned pinning_after;      /* certificate alerts before a domain is learned */
+	unsigned pinning_clients;    /* from at least this many client addresses */
+	uint64_t pinning_expire_ms;  /* a learned domain is forgotten this long after its last evidence */
+	bool sni_mismatch_deny;      /* sni-mismatch deny: close tunnels whose SNI names another host */
 	const char *pinning_file, *inspect_all_file; /* where pinning-learn on and quirk inspect-all are */
 	int pinning_line, inspect_all_line;
 	char *state_dir;
@@ -199,7 +202,7 @@ void config_unref(struct config *cfg);
  * redacted (for /config and `pinhole validate -v`); the caller frees it. */
 char *config_dump(const struct config *cfg);
 
-/* Parses "30s", "5m", "1h", "250ms" or a bare number of seconds. */
+/* Parses "30s", "5m", "1h", "7d", "250ms" or a bare number of seconds. */
 int config_parse_duration(const char *s, uint64_t *ms);
 /* Parses "64k", "1M", or bytes. */
 int config_parse_size(const char *s, uint64_t *bytes);

@@ -38,7 +38,7 @@
 
 static void conn_run(struct conn *c);
 static int handle_inspected(struct conn *c, const struct http_request *req);
-static void pinning_failure(struct conn *c, const char *how);
+static void pinning_failure(struct conn *c, const char *how, int alert);
 
 static struct conn *conn_of_defer_rerun(struct ev_defer *d)
 {
@@ -224,7 +224,7 @@ static uint64_t tunnel_idle_ms(const struct conn *c)
  * before any reaches the origin. */
 static bool sniff_holds(const struct conn *c)
 {
-	return c->cfg->quirks.strict_tls || c->cfg->tls;
+	return c->cfg->quirks.strict_tls || c->cfg->tls || c->cfg->sni_mismatch_deny;
 }
 
 /* Lifecycle */
@@ -891,8 +891,8 @@ static int st_head(struct conn *c)
 		}
 		if (c->c.eof) {
 			if (c->inspecting && c->inspected_requests == 0 && len == 0)
-				pinning_failure(c,
-				                "closed the connection right after the handshake, without a request");
+				pinning_failure(c, "closed the connection right after the handshake, without a request",
+				                -1);
 			if (len)
 				return conn_fail(c, 400, "NONE_NONE",
 				                 "The client closed in the middle of a request head.");
@@ -1107,7 +1107,8 @@ static void inspect_subject(struct conn *c, struct http_authority *a, struct acl
 
 /* Splice or inspect this TLS tunnel; PH_STATE when the origin handshake
  * starts. */
-static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sniff_result *sr, bool pipelined)
+static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sniff_result *sr, bool pipelined,
+                          bool mismatch)
 {
 	struct http_authority a;
 	struct acl_subject s;
@@ -1137,7 +1138,7 @@ static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sni
 		conn_log(c, "TCP_TUNNEL", c->status, "OpenSSL cannot start a TLS session with the origin");
 		return PH_ERROR;
 	}
-	snprintf(c->mime, sizeof(c->mime), "tls-inspected");
+	snprintf(c->mime, sizeof(c->mime), mismatch ? "tls-inspected-sni-mismatch" : "tls-inspected");
 	c->state = CS_TLS_ORIGIN;
 	conn_deadline(c, c->cfg->timeout_connect_ms);
 	return PH_STATE;
@@ -1203,12 +1204,18 @@ static int st_tls_origin(struct conn *c)
 
 /* The client refused the minted certificate (or left before using it):
  * what clients that pin their servers' keys do. */
-static void pinning_failure(struct conn *c, const char *how)
+static void pinning_failure(struct conn *c, const char *how, int alert)
 {
 	char err[256];
 
 	stats_add(&c->w->stats->pinning_failures, 1);
-	tls_pinning_failure(c->cfg, c->tls->sni);
+	/* Only a certificate alert is evidence of pinning: a reset, a
+	 * timeout or a plain close can be anything, or anyone's doing. */
+	if (tls_alert_is_certificate(alert))
+		tls_pinning_evidence(c->cfg, c->tls->sni, &c->client_addr);
+	else
+		log_info("pinning: a client left the minted certificate for %s (%s): not counted as evidence",
+		         c->tls->sni, how);
 	if (!c->method[0]) {
 		/* After the handshake the tunnel's own line was written: this
 		 * one names the tunnel again, with the failure. */
@@ -1242,7 +1249,7 @@ static int st_tls_client(struct conn *c)
 
 	if (r != 1) {
 		int e = SSL_get_error(c->c.ssl, r);
-		const char *alert = tls_client_alert(c->c.ssl);
+		int alert = tls_client_alert(c->c.ssl);
 
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return PH_AGAIN;
@@ -1250,11 +1257,11 @@ static int st_tls_client(struct conn *c)
 			conn_log(c, "TCP_TUNNEL", c->status, c->fail_error);
 			return PH_ERROR;
 		}
-		if (alert)
-			snprintf(how, sizeof(how), "sent the alert \"%s\"", alert);
+		if (alert >= 0)
+			snprintf(how, sizeof(how), "sent the alert \"%s\"", SSL_alert_desc_string_long(alert));
 		else
 			snprintf(how, sizeof(how), "closed the handshake (%s)", ssl_why(c->c.ssl, r, buf, sizeof(buf)));
-		pinning_failure(c, how);
+		pinning_failure(c, how, alert);
 		return PH_ERROR;
 	}
 	/* The tunnel is logged once as inspected; each request inside it
@@ -1396,8 +1403,33 @@ static int sniff_tunnel(struct conn *c)
 		report_copy(ev.sni, sizeof(ev.sni), kind == SNIFF_TLS ? sr.sni : "");
 		report_publish(c, &ev);
 	}
+	bool mismatch = false;
+
+	if (kind == SNIFF_TLS) {
+		struct http_authority a;
+		struct acl_subject s;
+		struct sockaddr_storage dst;
+
+		inspect_subject(c, &a, &s, &dst);
+		mismatch = tls_sni_mismatch(&s, sr.sni);
+	}
+	if (mismatch) {
+		char addr[64];
+
+		/* Domain fronting: an allowed CONNECT name carrying another
+		 * name in its ClientHello. */
+		stats_add(&c->w->stats->sni_mismatches, 1);
+		log_warn("sni-mismatch: %s sent CONNECT %s:%u with the SNI %s%s",
+		         ph_addr_str(&c->client_addr, addr, sizeof(addr)), c->host, c->port, sr.sni,
+		         c->cfg->sni_mismatch_deny ? ": closed (sni-mismatch deny)" : "");
+		if (c->cfg->sni_mismatch_deny) {
+			snprintf(c->mime, sizeof(c->mime), "tls-sni-mismatch-denied");
+			conn_log(c, "TCP_TUNNEL", c->status, "closed by sni-mismatch deny: the SNI names another host");
+			return PH_ERROR;
+		}
+	}
 	if (c->cfg->tls && !(strict && kind != SNIFF_TLS)) {
-		int r = inspect_decide(c, kind, &sr, data != peek);
+		int r = inspect_decide(c, kind, &sr, data != peek, mismatch);
 
 		if (r != PH_OK)
 			return r;

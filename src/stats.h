@@ -62,6 +62,7 @@ struct stats {
 	atomic_uint_fast64_t auth[STATS_NSCHEMES][STATS_NAUTH_RESULT];
 	atomic_uint_fast64_t inspect[8]; /* tunnels by TLS decision (enum tls_decision, < 8) */
 	atomic_uint_fast64_t pinning_failures;
+	atomic_uint_fast64_t sni_mismatches; /* TLS tunnels whose SNI named another host than the CONNECT */
 	atomic_uint_fast64_t dns_ms[STATS_LAT_BUCKETS];
 	atomic_uint_fast64_t dns_ms_sum;
 	atomic_uint_fast64_t connect_ms[STATS_LAT_BUCKETS];

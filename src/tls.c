@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -19,7 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "acl.h"
-#include "buf.h"
+#include "strbuf.h"
 #include "common.h"
 #include "config.h"
 #include "log.h"
@@ -27,16 +29,27 @@
 
 /* Minted leaves kept: a busy office visits a few thousand sites a day. */
 #define MINT_CACHE_MAX 4096
-/* Domains whose pinning failures are counted before one is learned. */
+/* Domains whose pinning evidence is counted before one is learned. */
 #define FAIL_SLOTS 512
 #define LEARNED_MAX 4096
 #define LEARNED_FILE "learned-no-inspect"
+/* Distinct client addresses remembered per domain: enough for any
+ * `clients M` the configuration accepts. */
+#define EVIDENCE_CLIENTS 16
 
 struct tls_config {
 	struct tlsca *ca;
 	SSL_CTX *origin_ctx;
 	SSL_CTX *client_ctx;
 	SSL_CTX *refuse_ctx;
+};
+
+/* A domain learned as pinned, and why. */
+struct learned {
+	char *name;
+	uint64_t first, last; /* wall-clock seconds of the first and last evidence */
+	unsigned alerts;      /* certificate alerts counted */
+	unsigned clients;     /* from this many client addresses */
 };
 
 /* ---- process-wide state ---- */
@@ -46,13 +59,19 @@ static int alert_idx = -1;
 static struct tlsca_cache *mint_cache;
 
 static pthread_mutex_t learned_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *learned[LEARNED_MAX];
+static struct learned learned[LEARNED_MAX];
 static size_t nlearned;
 static char *learned_path; /* where they are kept; NULL without state-dir */
+static uint64_t learned_expire_s; /* 0 = never */
+/* Evidence so far for domains not (yet) learned: certificate alerts and
+ * the distinct clients that sent them. */
 static struct {
 	char name[256];
-	unsigned failures;
+	unsigned alerts;
+	uint64_t first, last;
 	uint64_t tick;
+	unsigned nclients;
+	struct sockaddr_storage clients[EVIDENCE_CLIENTS];
 } fails[FAIL_SLOTS];
 static uint64_t fail_tick;
 
@@ -72,22 +91,62 @@ const char *tls_decision_name(enum tls_decision d)
 
 /* ---- learned pinned domains ---- */
 
-static bool learned_has_locked(const char *domain)
+static uint64_t now_s(void)
+{
+	return ph_wall_ms() / 1000;
+}
+
+static void learned_remove_locked(size_t i)
+{
+	free(learned[i].name);
+	learned[i] = learned[--nlearned];
+}
+
+/* Drops what expired; true when something did. */
+static bool learned_expire_locked(uint64_t now)
+{
+	bool changed = false;
+
+	if (!learned_expire_s)
+		return false;
+	for (size_t i = 0; i < nlearned;) {
+		if (learned[i].last + learned_expire_s <= now) {
+			log_always("pinning: %s is inspected again: no new evidence that it is pinned for %llu s",
+			           learned[i].name, (unsigned long long)learned_expire_s);
+			learned_remove_locked(i);
+			changed = true;
+		} else {
+			i++;
+		}
+	}
+	return changed;
+}
+
+static struct learned *learned_find_locked(const char *domain)
 {
 	for (size_t i = 0; i < nlearned; i++)
-		if (strcmp(learned[i], domain) == 0)
-			return true;
-	return false;
+		if (strcmp(learned[i].name, domain) == 0)
+			return &learned[i];
+	return NULL;
 }
+
+static void learned_save_locked(void);
 
 bool tls_learned(const char *domain)
 {
+	struct learned *l;
 	bool has;
 
 	if (!domain || !*domain)
 		return false;
 	pthread_mutex_lock(&learned_lock);
-	has = learned_has_locked(domain);
+	l = learned_find_locked(domain);
+	if (l && learned_expire_s && l->last + learned_expire_s <= now_s()) {
+		learned_expire_locked(now_s());
+		learned_save_locked();
+		l = NULL;
+	}
+	has = l != NULL;
 	pthread_mutex_unlock(&learned_lock);
 	return has;
 }
@@ -102,19 +161,41 @@ size_t tls_learned_count(void)
 	return n;
 }
 
-void tls_learned_dump(struct buf *out)
+static void iso_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void tls_learned_dump(struct strbuf *out)
 {
 	pthread_mutex_lock(&learned_lock);
 	if (nlearned)
-		buf_printf(out, "# learned as pinned (spliced; remove from %s and reload to inspect again):\n",
-		           learned_path ? learned_path : "memory: no state-dir");
-	for (size_t i = 0; i < nlearned; i++)
-		buf_printf(out, "# learned no-inspect %s\n", learned[i]);
+		strbuf_printf(out, "# learned as pinned (spliced; remove from %s and reload to inspect again):\n",
+		              learned_path ? learned_path : "memory: no state-dir");
+	for (size_t i = 0; i < nlearned; i++) {
+		char first[32], last[32], until[32];
+
+		iso_time(learned[i].first, first, sizeof(first));
+		iso_time(learned[i].last, last, sizeof(last));
+		strbuf_printf(out, "# learned no-inspect %s (%u certificate alert%s from %u client%s, first %s, last %s",
+		              learned[i].name, learned[i].alerts, learned[i].alerts == 1 ? "" : "s",
+		              learned[i].clients, learned[i].clients == 1 ? "" : "s", first, last);
+		if (learned_expire_s) {
+			iso_time(learned[i].last + learned_expire_s, until, sizeof(until));
+			strbuf_printf(out, ", expires %s", until);
+		}
+		strbuf_puts(out, ")\n");
+	}
 	pthread_mutex_unlock(&learned_lock);
 }
 
-/* Rewrites the file whole (a new file renamed over the old): a crash
- * leaves either list, never half of one. */
+/* Rewrites the file whole: a new file with a name nobody can have
+ * prepared (mkostemp: O_EXCL, never through a link), renamed over the old,
+ * so a crash leaves either list, never half of one. */
 static void learned_save_locked(void)
 {
 	char tmp[4200];
@@ -123,36 +204,43 @@ static void learned_save_locked(void)
 
 	if (!learned_path)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", learned_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		log_error("pinning: cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", learned_path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
+		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmp);
+		}
 		return;
 	}
 	fprintf(f, "# Domains pinhole learned as certificate-pinned: they are never inspected.\n"
-	           "# Delete a line and reload pinhole to inspect that domain again.\n");
+	           "# Delete a line and reload pinhole to inspect that domain again.\n"
+	           "# domain, first and last evidence (seconds since 1970), certificate alerts, clients\n");
 	for (size_t i = 0; i < nlearned; i++)
-		fprintf(f, "%s\n", learned[i]);
-	if (fclose(f) != 0 || rename(tmp, learned_path) != 0)
+		fprintf(f, "%s %llu %llu %u %u\n", learned[i].name, (unsigned long long)learned[i].first,
+		        (unsigned long long)learned[i].last, learned[i].alerts, learned[i].clients);
+	if (fclose(f) != 0 || rename(tmp, learned_path) != 0) {
 		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
+		unlink(tmp);
+	}
 }
 
-/* Reads state-dir's list (every reload: the admin may have removed lines). */
+/* Reads state-dir's list (every reload: the admin may have removed lines).
+ * A line with a name alone (written by hand) counts as learned now. */
 static int learned_load(const char *dir, char *err, size_t errlen)
 {
 	char path[4096], line[512];
 	FILE *f;
+	uint64_t now = now_s();
 
 	snprintf(path, sizeof(path), "%s/%s", dir, LEARNED_FILE);
 	pthread_mutex_lock(&learned_lock);
 	/* A reload starts the counts over: a domain the admin removed from
-	 * the list gets its full number of failures again. */
+	 * the list needs its full evidence again. */
 	memset(fails, 0, sizeof(fails));
-	for (size_t i = 0; i < nlearned; i++)
-		free(learned[i]);
-	nlearned = 0;
+	while (nlearned)
+		learned_remove_locked(nlearned - 1);
 	free(learned_path);
 	learned_path = ph_strdup(path);
 	f = fopen(path, "re");
@@ -166,23 +254,61 @@ static int learned_load(const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) && nlearned < LEARNED_MAX) {
+		char name[256];
+		unsigned long long first = now, last = now;
+		unsigned alerts = 0, clients = 0;
+		int k;
+
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
-		acl_host_normalise(line);
-		if (!learned_has_locked(line))
-			learned[nlearned++] = ph_strdup(line);
+		k = sscanf(line, "%255s %llu %llu %u %u", name, &first, &last, &alerts, &clients);
+		if (k < 1)
+			continue;
+		acl_host_normalise(name);
+		if (learned_find_locked(name))
+			continue;
+		learned[nlearned++] = (struct learned){ ph_strdup(name), first, last, alerts, clients };
 	}
 	fclose(f);
 	pthread_mutex_unlock(&learned_lock);
 	return 0;
 }
 
-bool tls_pinning_failure(const struct config *cfg, const char *domain)
+bool tls_alert_is_certificate(int alert)
+{
+	/* RFC 8446 6.2 / RFC 5246 7.2.2: what a client says when it refuses
+	 * the server's certificate. */
+	switch (alert) {
+	case 42: /* bad_certificate */
+	case 43: /* unsupported_certificate */
+	case 44: /* certificate_revoked */
+	case 45: /* certificate_expired */
+	case 46: /* certificate_unknown */
+	case 48: /* unknown_ca */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool addr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr,
+		              4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+	              16) == 0;
+}
+
+bool tls_pinning_evidence(const struct config *cfg, const char *domain, const struct sockaddr_storage *client)
 {
 	size_t slot = 0;
-	unsigned n;
 	bool learn = false;
+	unsigned alerts, clients;
+	uint64_t now = now_s();
 
 	if (!domain || !*domain)
 		return false;
@@ -196,35 +322,58 @@ bool tls_pinning_failure(const struct config *cfg, const char *domain)
 		if (fails[i].tick < fails[slot].tick)
 			slot = i; /* least recently failed: replaced */
 	}
+	memset(&fails[slot], 0, sizeof(fails[slot]));
 	snprintf(fails[slot].name, sizeof(fails[slot].name), "%s", domain);
-	fails[slot].failures = 0;
+	fails[slot].first = now;
 found:
 	fails[slot].tick = fail_tick;
-	n = ++fails[slot].failures;
-	if (cfg->pinning_learn && n >= cfg->pinning_after && !learned_has_locked(domain) && nlearned < LEARNED_MAX) {
-		learned[nlearned++] = ph_strdup(domain);
+	fails[slot].last = now;
+	alerts = ++fails[slot].alerts;
+	bool seen = false;
+
+	for (unsigned i = 0; i < fails[slot].nclients; i++)
+		seen = seen || addr_same(&fails[slot].clients[i], client);
+	if (!seen && fails[slot].nclients < EVIDENCE_CLIENTS)
+		fails[slot].clients[fails[slot].nclients++] = *client;
+	clients = fails[slot].nclients;
+	if (cfg->pinning_learn && alerts >= cfg->pinning_after && clients >= cfg->pinning_clients &&
+	    !learned_find_locked(domain) && nlearned < LEARNED_MAX) {
+		learned[nlearned++] =
+		        (struct learned){ ph_strdup(domain), fails[slot].first, now, alerts, clients };
+		memset(&fails[slot], 0, sizeof(fails[slot]));
 		learned_save_locked();
 		learn = true;
 	}
 	pthread_mutex_unlock(&learned_lock);
 	if (learn)
-		log_always("pinning: %s learned as certificate-pinned after %u failed handshakes with a minted "
-		           "certificate; its tunnels are spliced from now on (%s%s)",
-		           domain, n, cfg->state_dir ? "kept in " : "not kept: no state-dir",
+		log_always("pinning: %s learned as certificate-pinned after %u certificate alerts from %u clients; "
+		           "its tunnels are spliced from now on (%s%s)",
+		           domain, alerts, clients, cfg->state_dir ? "kept in " : "not kept: no state-dir",
 		           cfg->state_dir ? cfg->state_dir : "");
 	else
-		log_warn("pinning: a client refused the minted certificate for %s (%u time%s)%s", domain, n,
-		         n == 1 ? "" : "s",
+		log_warn("pinning: a client refused the minted certificate for %s with a certificate alert (%u time%s, "
+		         "%u client%s)%s",
+		         domain, alerts, alerts == 1 ? "" : "s", clients, clients == 1 ? "" : "s",
 		         cfg->pinning_learn ? "" : "; `pinning-learn on` would splice it after a few failures");
 	return learn;
 }
 
+void tls_learned_configure(const struct config *cfg)
+{
+	pthread_mutex_lock(&learned_lock);
+	learned_expire_s = cfg->pinning_expire_ms / 1000;
+	if (learned_expire_locked(now_s()))
+		learned_save_locked();
+	pthread_mutex_unlock(&learned_lock);
+}
+
 /* ---- contexts ---- */
 
+/* The alert a peer sent, kept as its code plus one (0: none). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	if (where & SSL_CB_READ_ALERT)
-		SSL_set_ex_data((SSL *)ssl, alert_idx, (void *)SSL_alert_desc_string_long(ret));
+	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL)
+		SSL_set_ex_data((SSL *)ssl, alert_idx, (void *)(intptr_t)((ret & 0xff) + 1));
 }
 
 static int select_http11(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
@@ -288,6 +437,7 @@ int tls_config_build(struct config *cfg, const char *file, int line, struct cfg_
 		cfg_error(errs, file, line, "state-dir: %s", err);
 		return -1;
 	}
+	tls_learned_configure(cfg);
 	if (!cfg->tls_ca_cert)
 		return 0;
 	t = ph_calloc(1, sizeof(*t));
@@ -336,20 +486,53 @@ static bool no_inspect_match(const struct config *cfg, const char *name, const s
 	return false;
 }
 
+/* The decision for one name alone: no-inspect and learned splice it. */
+static enum tls_decision decide_name(const struct config *cfg, const char *name, const struct sockaddr_storage *ip)
+{
+	if (cfg->quirks.inspect_all)
+		return TLS_INSPECT;
+	if (no_inspect_match(cfg, name, ip))
+		return TLS_SPLICE_NO_INSPECT;
+	if (tls_learned(name))
+		return TLS_SPLICE_LEARNED;
+	return TLS_INSPECT;
+}
+
+bool tls_sni_mismatch(const struct acl_subject *s, const char *sni)
+{
+	return sni && *sni && !s->dst_ip && strcmp(sni, s->host) != 0;
+}
+
 enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject *s, const char *sni, const char *alpn)
 {
+	enum tls_decision by_host, by_sni;
+	bool has_sni = sni && *sni;
+	bool mismatch = tls_sni_mismatch(s, sni);
+
 	if (!cfg->tls)
 		return TLS_SPLICE_OFF;
-	if (!cfg->quirks.inspect_all) {
-		if (no_inspect_match(cfg, s->host, s->dst_ip) || no_inspect_match(cfg, sni, NULL))
-			return TLS_SPLICE_NO_INSPECT;
-		if (tls_learned(s->host) || tls_learned(sni))
-			return TLS_SPLICE_LEARNED;
+	by_host = decide_name(cfg, s->host, s->dst_ip);
+	by_sni = has_sni ? decide_name(cfg, sni, NULL) : TLS_INSPECT;
+	if (mismatch) {
+		/* Both names must agree to splice. */
+		if (by_host == TLS_INSPECT || by_sni == TLS_INSPECT)
+			by_host = by_sni = TLS_INSPECT;
+	} else if (by_host == TLS_INSPECT) {
+		/* An address, or the same name: what the SNI says. */
+		by_host = by_sni;
 	}
+	if (by_host != TLS_INSPECT)
+		return by_host;
 	if (cfg->ninspect) {
-		const struct rule *r = acl_check(cfg->inspect, cfg->ninspect, s);
+		struct acl_subject by_name = *s;
+		bool matched = acl_check(cfg->inspect, cfg->ninspect, s) != NULL;
 
-		if (!r)
+		if (!matched && mismatch) {
+			by_name.host = sni;
+			by_name.dst_ip = NULL;
+			matched = acl_check(cfg->inspect, cfg->ninspect, &by_name) != NULL;
+		}
+		if (!matched)
 			return TLS_SPLICE_NOT_MATCHED;
 	}
 	if (alpn && *alpn && !strstr(alpn, "http/1.1"))
@@ -427,9 +610,9 @@ SSL *tls_client_refuse(const struct config *cfg, int fd)
 	return ssl;
 }
 
-const char *tls_client_alert(SSL *ssl)
+int tls_client_alert(SSL *ssl)
 {
-	return alert_idx >= 0 ? SSL_get_ex_data(ssl, alert_idx) : NULL;
+	return alert_idx >= 0 ? (int)(intptr_t)SSL_get_ex_data(ssl, alert_idx) - 1 : -1;
 }
 
 void tls_cache_figures(unsigned long *hits, unsigned long *misses)

@@ -16,11 +16,16 @@
 struct config;
 struct cfg_errors;
 struct acl_subject;
-struct buf;
+struct strbuf;
+struct sockaddr_storage;
 struct tls_config;
 
-/* Failures before a domain is learned as pinned, unless configured. */
+/* pinning-learn's defaults: two certificate alerts from two client
+ * addresses (a single machine can never teach it), forgotten after a week
+ * without new evidence. */
 #define TLS_PINNING_AFTER_DEFAULT 2
+#define TLS_PINNING_CLIENTS_DEFAULT 2
+#define TLS_PINNING_EXPIRE_DEFAULT_MS (7ULL * 24 * 3600 * 1000)
 
 /* Builds cfg->tls from the tls-inspect, tls-trust and state-dir
  * directives (called once the whole file is read), and loads what was
@@ -44,8 +49,13 @@ enum tls_decision {
 const char *tls_decision_name(enum tls_decision d);
 
 /* Whether to inspect a TLS tunnel to s->host whose ClientHello named sni
- * ("" = none) and offered alpn ("h2,http/1.1"; "" = none). */
+ * ("" = none) and offered alpn ("h2,http/1.1"; "" = none).  When the
+ * CONNECT names a host and the SNI another name (tls_sni_mismatch), both
+ * are judged and the stricter decision wins: a no-inspect SNI does not
+ * splice a tunnel to another host (domain fronting). */
 enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject *s, const char *sni, const char *alpn);
+/* Whether the SNI names another host than a CONNECT to a name. */
+bool tls_sni_mismatch(const struct acl_subject *s, const char *sni);
 
 /* A client-role SSL on fd towards the origin, verifying its chain against
  * tls-trust and its name against name; offering "http/1.1" when alpn. */
@@ -61,20 +71,28 @@ SSL *tls_client_new(const struct config *cfg, int fd, X509 *origin, const char *
 /* A server-role SSL that refuses the ClientHello with a fatal alert: what
  * a client gets when the origin's certificate failed verification. */
 SSL *tls_client_refuse(const struct config *cfg, int fd);
-/* The alert the client sent during the handshake ("bad certificate",
- * "unknown CA", ...), or NULL. */
-const char *tls_client_alert(SSL *ssl);
+/* The fatal alert the client sent during the handshake (its code, e.g. 48
+ * for unknown_ca), or -1. */
+int tls_client_alert(SSL *ssl);
+/* Whether an alert is a client's refusal of the server's certificate
+ * (bad_certificate, unsupported_certificate, certificate_revoked,
+ * certificate_expired, certificate_unknown, unknown_ca). */
+bool tls_alert_is_certificate(int alert);
 
-/* A client aborted the handshake with a minted certificate of domain:
- * counts it, and with pinning-learn on learns the domain after the
- * configured number of failures (persisted under state-dir, logged).
- * true when the domain was learned by this failure. */
-bool tls_pinning_failure(const struct config *cfg, const char *domain);
-/* Whether domain was learned as pinned. */
+/* A client refused the minted certificate of domain with a certificate
+ * alert: the one evidence of pinning a single client cannot fake alone
+ * (resets, timeouts and plain closes are not counted).  With pinning-learn
+ * on, the domain is learned once `after` alerts came from `clients`
+ * distinct addresses (persisted under state-dir, logged); true when this
+ * alert made it learned. */
+bool tls_pinning_evidence(const struct config *cfg, const char *domain, const struct sockaddr_storage *client);
+/* Whether domain is learned as pinned (and not expired). */
 bool tls_learned(const char *domain);
-/* Appends "# learned no-inspect ..." lines (for /config). */
-void tls_learned_dump(struct buf *out);
-/* How many domains are learned, and how many pinning failures were seen. */
+/* Applies pinning-learn's expiry (at load and reload). */
+void tls_learned_configure(const struct config *cfg);
+/* Appends "# learned no-inspect DOMAIN (why)" lines (for /config). */
+void tls_learned_dump(struct strbuf *out);
+/* How many domains are learned. */
 size_t tls_learned_count(void);
 
 /* Minted-certificate cache figures, for /metrics. */

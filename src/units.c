@@ -42,6 +42,8 @@ int config_parse_duration(const char *s, uint64_t *ms)
 		mult = 60 * 1000;
 	else if (strcmp(unit, "h") == 0)
 		mult = 3600 * 1000;
+	else if (strcmp(unit, "d") == 0)
+		mult = 24 * 3600 * 1000;
 	else
 		return PH_ERROR;
 	if (v > UINT64_MAX / mult)

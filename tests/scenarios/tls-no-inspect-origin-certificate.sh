@@ -1,10 +1,10 @@
 #!/bin/sh
 # `no-inspect` domains are spliced untouched while everything else is
 # inspected: the client sees the origin's own certificate, so a client that
-# pins the origin's key (curl --pinnedpubkey) works through pinhole.  A
-# `*.wbx2.test` pattern also matches through the ClientHello's SNI when the
-# CONNECT names another host, and an IP literal matches a CONNECT to that
-# address.  For an inspected host the same pin fails.
+# pins the origin's key (curl --pinnedpubkey) works through pinhole.  The
+# ClientHello's SNI alone does not splice a CONNECT that names another host
+# (domain fronting): both names must be no-inspect.  An IP literal matches a
+# CONNECT to that address.  For an inspected host the same pin fails.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/inspect.sh"
 
@@ -38,10 +38,10 @@ expect_eq "hello from the origin" "$BODY" "body from pinned.test with the pin"
 # Spliced: no https:// line, pinhole saw no request inside.
 no_log_line_matching " https://pinned\.test"
 
-# *.wbx2.test named only by the SNI: CONNECT relay.test.
+# *.wbx2.test named only by the SNI of a CONNECT to relay.test: inspected.
 peer_cert relay.test "$WEB" media.wbx2.test
-expect_eq "$(cert_subject "$T/ca.pem")" "$PEER_ISSUER" "issuer seen for SNI media.wbx2.test (CONNECT relay.test)"
-log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT relay\.test:$WEB .* tls-spliced-no-inspect$"
+expect_eq "$(cert_subject "$PCA_CRT")" "$PEER_ISSUER" "issuer seen for SNI media.wbx2.test (CONNECT relay.test)"
+log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT relay\.test:$WEB .* tls-inspected-sni-mismatch$"
 pin_curl "$PIN" "https://media.wbx2.test:$WEB/hello"
 expect_eq 0 "$CURL_RC" "curl --pinnedpubkey to media.wbx2.test through pinhole ($CURL_ERR)"
 log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT media\.wbx2\.test:$WEB .* tls-spliced-no-inspect$"

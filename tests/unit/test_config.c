@@ -230,7 +230,7 @@ static void test_parse_helpers(void)
 			"5S",
 			"5M",
 			"5H",
-			"5d",
+			"5w",
 			"5sec",
 			"5mss",
 			"99999999999999999999",
@@ -637,15 +637,23 @@ static void test_errors_directives(void)
 	              "state-dir /nonexistent/state\n",
 	              "main.conf:1: tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)",
 	              "main.conf:2: bad no-inspect pattern '*.': write example.com, *.example.com or .example.com",
-	              "main.conf:3: pinning-learn takes on or off (and optionally 'after N')",
+	              "main.conf:3: pinning-learn takes on or off (then optionally after N, clients M, expire "
+	              "DURATION)",
 	              "main.conf:4: state-dir /nonexistent/state is not a directory (create it, writable by pinhole)");
 	EXPECT_ERRORS("pinning-learn on\nquirk inspect-all\n",
 	              "main.conf:1: pinning-learn on needs TLS inspection (nothing is minted, nothing can fail): add "
 	              "tls-inspect ca CERT KEY",
 	              "main.conf:2: quirk inspect-all needs tls-inspect ca CERT KEY");
 	EXPECT_ERRORS("pinning-learn on after 0\n",
-	              "main.conf:1: pinning-learn on after N: N failed handshakes (1 to 100) before a domain is "
+	              "main.conf:1: pinning-learn after N: N certificate alerts (1 to 100) before a domain is "
 	              "learned");
+	EXPECT_ERRORS("pinning-learn on clients 17\n",
+	              "main.conf:1: pinning-learn clients M: from M distinct client addresses (1 to 16)");
+	EXPECT_ERRORS("pinning-learn on expire soon\n",
+	              "main.conf:1: pinning-learn expire: 'soon' is not a duration (e.g. 7d, 12h, or 0 for never)");
+	EXPECT_ERRORS("pinning-learn on after\n", "main.conf:1: pinning-learn after needs a value");
+	EXPECT_ERRORS("sni-mismatch allow\n",
+	              "main.conf:1: unknown sni-mismatch action 'allow' (one of: inspect, deny)");
 	EXPECT_ERRORS("tls-inspect ca /nonexistent/ca.crt /nonexistent/ca.key\n",
 	              "main.conf:1: tls-inspect: cannot open CA key /nonexistent/ca.key: No such file or directory");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
