@@ -1,5 +1,5 @@
 /*
- * acl.c - the matchers (domain, port, src, method, user, all): parsing them
+ * acl.c - the matchers (domain, port, src, method, user, dst-local, all): parsing them
  * from a directive's words, and the first-match-wins evaluation of rules.
  * Matching never allocates; it runs once per request.  Which directive a
  * matcher set belongs to, and what a match means, is the caller's business.
@@ -21,6 +21,7 @@
 static const char *const matcher_names[] = {
 	[MATCH_ALL] = "all", [MATCH_DOMAIN] = "domain", [MATCH_PORT] = "port",
 	[MATCH_SRC] = "src", [MATCH_METHOD] = "method", [MATCH_USER] = "user",
+	[MATCH_DST_LOCAL] = "dst-local",
 };
 
 static int matcher_lookup(const char *word)
@@ -434,6 +435,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 
 	switch (m->kind) {
 	case MATCH_ALL:
+	case MATCH_DST_LOCAL:
 		return 0;
 	case MATCH_DOMAIN:
 		m->domains = ph_calloc(n, sizeof(*m->domains));
@@ -456,6 +458,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 
 		switch (m->kind) {
 		case MATCH_ALL:
+		case MATCH_DST_LOCAL:
 			break;
 		case MATCH_DOMAIN:
 			typo = matcher_typo(v);
@@ -562,7 +565,7 @@ int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *
 			else
 				cfg_error(errs, file, line,
 				          "unknown matcher '%s' (the matchers are domain, port, "
-				          "src, method, user and all)",
+				          "src, method, user, dst-local and all)",
 				          argv[i]);
 			failed = 1;
 			/* Skip to the next matcher keyword. */
@@ -574,12 +577,15 @@ int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *
 		while (i < argc && matcher_lookup(argv[i]) < 0)
 			i++;
 		nvals = i - start;
-		if (kind == MATCH_ALL && nvals > 0) {
-			cfg_error(errs, file, line, "'all' takes no values, but '%s' follows it", argv[start]);
+		bool bare = kind == MATCH_ALL || kind == MATCH_DST_LOCAL;
+
+		if (bare && nvals > 0) {
+			cfg_error(errs, file, line, "'%s' takes no values, but '%s' follows it", matcher_names[kind],
+			          argv[start]);
 			failed = 1;
 			continue;
 		}
-		if (kind != MATCH_ALL && nvals == 0) {
+		if (!bare && nvals == 0) {
 			cfg_error(errs, file, line, "matcher '%s' needs at least one value", matcher_names[kind]);
 			failed = 1;
 			continue;
@@ -610,60 +616,166 @@ void acl_matchset_free(struct matchset *set)
 	set->n = 0;
 }
 
-static bool matcher_match(const struct matcher *m, const struct acl_subject *s)
+/* A matcher's answer: no, yes, or "it depends on the address" (an IP
+ * pattern or dst-local, for a name not resolved yet). */
+enum tri {
+	NO,
+	YES,
+	UNKNOWN,
+};
+
+static bool host_is_ip(const struct acl_subject *s)
 {
+	return s->dst_ip && !s->resolved;
+}
+
+static enum tri domain_match(const struct domain_pattern *p, const struct acl_subject *s)
+{
+	if (p->kind == DOMAIN_CIDR) {
+		if (s->dst_ip)
+			return acl_cidr_match(&p->cidr, s->dst_ip) ? YES : NO;
+		return s->host ? UNKNOWN : NO;
+	}
+	/* Names never match an IP destination: "*.2.3.4" is not 1.2.3.4. */
+	return !host_is_ip(s) && acl_domain_match(p, s->host, NULL) ? YES : NO;
+}
+
+static enum tri matcher_match(const struct matcher *m, const struct acl_subject *s)
+{
+	enum tri any = NO;
+
 	switch (m->kind) {
 	case MATCH_ALL:
-		return true;
+		return YES;
 	case MATCH_DOMAIN:
-		for (size_t i = 0; i < m->n; i++)
-			if (acl_domain_match(&m->domains[i], s->host, s->dst_ip))
-				return true;
-		return false;
+		for (size_t i = 0; i < m->n; i++) {
+			enum tri t = domain_match(&m->domains[i], s);
+
+			if (t == YES)
+				return YES;
+			if (t == UNKNOWN)
+				any = UNKNOWN;
+		}
+		return any;
 	case MATCH_PORT:
 		for (size_t i = 0; i < m->n; i++)
 			if (s->port >= m->ports[i].lo && s->port <= m->ports[i].hi)
-				return true;
-		return false;
+				return YES;
+		return NO;
 	case MATCH_SRC:
 		for (size_t i = 0; i < m->n; i++)
 			if (acl_cidr_match(&m->cidrs[i], s->src))
-				return true;
-		return false;
+				return YES;
+		return NO;
 	case MATCH_METHOD:
 		if (!s->method)
-			return false;
+			return NO;
 		for (size_t i = 0; i < m->n; i++)
 			if (strcmp(m->names[i], s->method) == 0)
-				return true;
-		return false;
+				return YES;
+		return NO;
 	case MATCH_USER:
 		if (!s->user)
-			return false;
+			return NO;
 		for (size_t i = 0; i < m->n; i++)
 			if (strcmp(m->names[i], s->user) == 0)
-				return true;
-		return false;
+				return YES;
+		return NO;
+	case MATCH_DST_LOCAL:
+		if (!s->dst_ip)
+			return s->host ? UNKNOWN : NO;
+		return s->dst_local ? YES : NO;
 	}
-	return false;
+	return NO;
 }
 
 /* An empty set matches nothing: a rule that was never filled in must not
  * allow by accident. */
+static enum tri matchset_match(const struct matchset *set, const struct acl_subject *s)
+{
+	enum tri all = YES;
+
+	if (set->n == 0)
+		return NO;
+	for (size_t i = 0; i < set->n; i++) {
+		enum tri t = matcher_match(&set->m[i], s);
+
+		if (t == NO)
+			return NO;
+		if (t == UNKNOWN)
+			all = UNKNOWN;
+	}
+	return all;
+}
+
 bool acl_matchset_match(const struct matchset *set, const struct acl_subject *s)
 {
-	if (set->n == 0)
-		return false;
-	for (size_t i = 0; i < set->n; i++)
-		if (!matcher_match(&set->m[i], s))
-			return false;
-	return true;
+	return matchset_match(set, s) == YES;
 }
 
 const struct rule *acl_check(const struct rule *rules, size_t n, const struct acl_subject *s)
 {
 	for (size_t i = 0; i < n; i++)
-		if (acl_matchset_match(&rules[i].set, s))
+		if (matchset_match(&rules[i].set, s) == YES)
 			return &rules[i];
 	return NULL;
+}
+
+enum acl_result acl_decide(const struct rule *rules, size_t n, const struct acl_subject *s, const struct rule **r)
+{
+	*r = NULL;
+	for (size_t i = 0; i < n; i++) {
+		enum tri t = matchset_match(&rules[i].set, s);
+
+		if (t == UNKNOWN)
+			return ACL_NEEDS_ADDRESS;
+		if (t == YES) {
+			*r = &rules[i];
+			return ACL_MATCH;
+		}
+	}
+	return ACL_NO_MATCH;
+}
+
+bool acl_rule_names_address(const struct rule *r, const struct acl_subject *s)
+{
+	if (!s->dst_ip)
+		return false;
+	for (size_t i = 0; i < r->set.n; i++) {
+		const struct matcher *m = &r->set.m[i];
+
+		if (m->kind == MATCH_DST_LOCAL && s->dst_local)
+			return true;
+		if (m->kind != MATCH_DOMAIN)
+			continue;
+		for (size_t k = 0; k < m->n; k++)
+			if (m->domains[k].kind == DOMAIN_CIDR && acl_cidr_match(&m->domains[k].cidr, s->dst_ip))
+				return true;
+	}
+	return false;
+}
+
+bool acl_addr_is_local(const struct sockaddr_storage *a)
+{
+	const uint8_t *b;
+
+	if (a->ss_family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+	} else if (a->ss_family == AF_INET6) {
+		const uint8_t *b6 = (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+		static const uint8_t zero[16];
+
+		if (memcmp(b6, zero, 15) == 0 && (b6[15] == 0 || b6[15] == 1))
+			return true; /* :: and ::1 */
+		if (b6[0] == 0xfe && (b6[1] & 0xc0) == 0x80)
+			return true; /* fe80::/10 */
+		if (!is_v4mapped(b6))
+			return false;
+		b = b6 + 12;
+	} else {
+		return false;
+	}
+	/* 0.0.0.0/8 (connecting to 0.0.0.0 reaches this host), 127/8,
+	 * 169.254/16. */
+	return b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254);
 }

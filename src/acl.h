@@ -15,14 +15,18 @@
 struct cfg_errors;
 
 /* What policy sees of one request.  host is lower-case, without a trailing
- * dot and without IPv6 brackets; dst_ip is set when host is an IP literal. */
+ * dot and without IPv6 brackets.  dst_ip is the destination address when it
+ * is known: host's own when host is an IP literal, or (resolved) an address
+ * host resolved to; NULL for a name not resolved yet. */
 struct acl_subject {
 	const char *host;
 	uint16_t port;
-	const struct sockaddr_storage *dst_ip; /* NULL when host is a name */
-	const struct sockaddr_storage *src;    /* client address (after PROXY) */
-	const char *method;                    /* "CONNECT", "GET", ... */
-	const char *user;                      /* NULL when not authenticated */
+	const struct sockaddr_storage *dst_ip;
+	bool resolved;                      /* dst_ip is what the name host resolved to */
+	bool dst_local;                     /* dst_ip is the proxy host's own (acl_addr_is_local and listeners) */
+	const struct sockaddr_storage *src; /* client address (after PROXY) */
+	const char *method;                 /* "CONNECT", "GET", ... */
+	const char *user;                   /* NULL when not authenticated */
 };
 
 /* A domain pattern, as SPEC.md defines it. */
@@ -57,6 +61,7 @@ enum matcher_kind {
 	MATCH_SRC,
 	MATCH_METHOD,
 	MATCH_USER,
+	MATCH_DST_LOCAL, /* the destination is the proxy host itself */
 };
 
 /* One matcher: its values are ORed. */
@@ -97,8 +102,27 @@ void acl_matchset_free(struct matchset *set);
 
 bool acl_matchset_match(const struct matchset *set, const struct acl_subject *s);
 
-/* First matching rule, or NULL when none matches (which means deny). */
+/* First matching rule, or NULL when none matches (which means deny).  A
+ * matcher that needs the destination address (an IP pattern or dst-local
+ * for a name not resolved yet) does not match. */
 const struct rule *acl_check(const struct rule *rules, size_t n, const struct acl_subject *s);
+
+/* The same for rules that may wait for the address: ACL_MATCH with *r the
+ * first matching rule, ACL_NO_MATCH, or ACL_NEEDS_ADDRESS when a rule
+ * before any match could match or not depending on what the name resolves
+ * to (decide again with the address). */
+enum acl_result {
+	ACL_NO_MATCH,
+	ACL_MATCH,
+	ACL_NEEDS_ADDRESS,
+};
+enum acl_result acl_decide(const struct rule *rules, size_t n, const struct acl_subject *s, const struct rule **r);
+/* Whether rule r matched s's destination address by naming it: a
+ * dst-local matcher, or an IP/CIDR domain pattern containing it. */
+bool acl_rule_names_address(const struct rule *r, const struct acl_subject *s);
+/* Whether an address is the proxy host's by its kind: loopback,
+ * unspecified (0.0.0.0, ::) or link-local, IPv4-mapped forms included. */
+bool acl_addr_is_local(const struct sockaddr_storage *a);
 
 /* Pattern helpers, exported for tests and for other directives. */
 int acl_domain_pattern_parse(struct domain_pattern *p, const char *text);

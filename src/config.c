@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -311,6 +312,62 @@ static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 		       x->sin6_scope_id == y->sin6_scope_id;
 	}
 	return false;
+}
+
+static uint16_t addr_port(const struct sockaddr_storage *a)
+{
+	return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+	                                      : ((const struct sockaddr_in *)a)->sin_port);
+}
+
+static bool addr_is_any(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return a->ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+/* Whether a (with its port) is one of this machine's interface addresses. */
+static bool addr_is_interface(const struct sockaddr_storage *a)
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifs) != 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next) {
+		struct sockaddr_storage ss;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss_family)
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, i->ifa_addr,
+		       a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		if (a->ss_family == AF_INET) {
+			((struct sockaddr_in *)&ss)->sin_port = ((const struct sockaddr_in *)a)->sin_port;
+		} else {
+			((struct sockaddr_in6 *)&ss)->sin6_port = ((const struct sockaddr_in6 *)a)->sin6_port;
+			((struct sockaddr_in6 *)&ss)->sin6_scope_id = ((const struct sockaddr_in6 *)a)->sin6_scope_id;
+		}
+		found = addr_equal(&ss, a);
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+static bool listener_is(const struct listen_cfg *l, const struct sockaddr_storage *a)
+{
+	if (l->addr.ss_family != a->ss_family || addr_port(&l->addr) != addr_port(a))
+		return false;
+	return addr_is_any(&l->addr) ? addr_is_interface(a) : addr_equal(&l->addr, a);
+}
+
+bool config_is_own_listener(const struct config *cfg, const struct sockaddr_storage *a)
+{
+	for (size_t i = 0; i < cfg->nlistens; i++)
+		if (listener_is(&cfg->listens[i], a))
+			return true;
+	return cfg->has_admin && listener_is(&cfg->admin, a);
 }
 
 static bool addr_is_loopback(const struct sockaddr_storage *a)

@@ -202,6 +202,10 @@ void config_unref(struct config *cfg);
  * redacted (for /config and `pinhole validate -v`); the caller frees it. */
 char *config_dump(const struct config *cfg);
 
+/* Whether a (address and port) is one of the proxy's own listeners or its
+ * admin interface (a wildcard listener: any of this machine's addresses). */
+bool config_is_own_listener(const struct config *cfg, const struct sockaddr_storage *a);
+
 /* Parses "30s", "5m", "1h", "7d", "250ms" or a bare number of seconds. */
 int config_parse_duration(const char *s, uint64_t *ms);
 /* Parses "64k", "1M", or bytes. */

@@ -425,13 +425,22 @@ static void subject_ip(struct sockaddr_storage *ss, const struct http_authority 
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
 		inet_pton(AF_INET6, a->host, &s6->sin6_addr);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
 		inet_pton(AF_INET, a->host, &s4->sin_addr);
 	}
+}
+
+/* The proxy host itself: loopback, link-local, unspecified, or one of its
+ * own listeners (Squid's to_localhost, Smokescreen's private ranges). */
+static bool dest_is_local(const struct conn *c, const struct sockaddr_storage *addr)
+{
+	return acl_addr_is_local(addr) || config_is_own_listener(c->cfg, addr);
 }
 
 /* What policy sees of this request. */
@@ -449,6 +458,7 @@ static void subject_init(struct conn *c, const struct http_authority *a, struct 
 	if (a->is_ip) {
 		subject_ip(dst, a);
 		s->dst_ip = dst;
+		s->dst_local = dest_is_local(c, dst);
 	}
 }
 
@@ -616,29 +626,110 @@ static enum auth_outcome authenticate(struct conn *c, const struct http_request 
 	return AUTH_STOP;
 }
 
-/* Access rules: true when allowed; otherwise the 403 answer is queued and
- * the request goes no further. */
+/* Queues the 403 of a refused request: the deny rule r (its file:line and
+ * text), or no rule at all; where is the destination as the client named
+ * it, with the address it resolved to when that decided. */
+static void refuse(struct conn *c, const struct rule *r, const char *where)
+{
+	stats_add(&c->w->stats->denials[r ? STATS_DENY_RULE : STATS_DENY_NO_RULE], 1);
+	if (r) {
+		snprintf(c->deny_rule, sizeof(c->deny_rule), "%s:%d", r->file, r->line);
+		conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s)%s%s.", r->file, r->line,
+		          r->text ? r->text : "deny", where[0] ? ": " : "", where);
+	} else {
+		conn_fail(c, 403, "TCP_DENIED",
+		          "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
+		          c->method, where, c->port);
+	}
+}
+
+/* Access rules before the destination's address is known: true when the
+ * request may go on (allowed, or the rules need the address: checked again
+ * by address_allowed); otherwise the 403 answer is queued. */
 static bool allowed(struct conn *c, const struct http_authority *a)
 {
 	struct sockaddr_storage dst;
 	struct acl_subject s;
+	const struct rule *r;
 
 	subject_init(c, a, &s, &dst);
-	const struct rule *r = acl_check(c->cfg->rules, c->cfg->nrules, &s);
-
-	if (r && r->action == RULE_ALLOW)
+	switch (acl_decide(c->cfg->rules, c->cfg->nrules, &s, &r)) {
+	case ACL_NEEDS_ADDRESS:
 		return true;
-	stats_add(&c->w->stats->denials[r ? STATS_DENY_RULE : STATS_DENY_NO_RULE], 1);
-	if (r)
-		snprintf(c->deny_rule, sizeof(c->deny_rule), "%s:%d", r->file, r->line);
-	if (r)
-		conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s).", r->file, r->line,
-		          r->text ? r->text : "deny");
-	else
-		conn_fail(c, 403, "TCP_DENIED",
-		          "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
-		          c->method, a->host, a->port);
+	case ACL_MATCH:
+		if (r->action == RULE_ALLOW)
+			return true;
+		refuse(c, r, "");
+		return false;
+	case ACL_NO_MATCH:
+		break;
+	}
+	refuse(c, NULL, a->host);
 	return false;
+}
+
+/* What address_allowed found. */
+enum addr_verdict {
+	ADDR_ALLOWED,
+	ADDR_DENIED, /* by a deny rule */
+	ADDR_NO_RULE,
+	ADDR_LOCAL, /* the proxy host itself, and no rule names it */
+};
+
+/* The rules again with the address the request is about to reach, so that
+ * IP patterns match names by what they resolve to; and the proxy host's
+ * own addresses only when the allowing rule names them (dst-local, an
+ * address pattern) or the name is mapped by the admin's hosts-file.  *rule
+ * is the rule that denied. */
+static enum addr_verdict address_allowed(struct conn *c, const struct sockaddr_storage *addr, const struct rule **rule)
+{
+	struct http_authority a = { .port = c->port };
+	struct in6_addr ip;
+	struct acl_subject s;
+	struct sockaddr_storage dst;
+	const struct rule *r;
+
+	snprintf(a.host, sizeof(a.host), "%s", c->host);
+	a.is_ipv6 = inet_pton(AF_INET6, a.host, &ip) == 1;
+	a.is_ip = a.is_ipv6 || inet_pton(AF_INET, a.host, &ip) == 1;
+	subject_init(c, &a, &s, &dst);
+	s.dst_ip = addr;
+	s.resolved = !a.is_ip;
+	s.dst_local = dest_is_local(c, addr);
+	*rule = NULL;
+	if (acl_decide(c->cfg->rules, c->cfg->nrules, &s, &r) != ACL_MATCH)
+		return ADDR_NO_RULE;
+	if (r->action != RULE_ALLOW) {
+		*rule = r;
+		return ADDR_DENIED;
+	}
+	if (s.dst_local && !acl_rule_names_address(r, &s) && !hosts_lookup(&c->cfg->hosts, c->host))
+		return ADDR_LOCAL;
+	return ADDR_ALLOWED;
+}
+
+/* Queues the 403 for a destination address_allowed refused. */
+static int refuse_address(struct conn *c, const struct sockaddr_storage *addr, enum addr_verdict v,
+                          const struct rule *rule)
+{
+	char ip[64], where[HTTP_HOST_MAX + 96];
+	bool named_by_ip = strcmp(ph_addr_str(addr, ip, sizeof(ip)), c->host) == 0;
+
+	if (named_by_ip)
+		snprintf(where, sizeof(where), "%s", c->host);
+	else if (v == ADDR_NO_RULE)
+		snprintf(where, sizeof(where), "%s (%s)", c->host, ip);
+	else
+		snprintf(where, sizeof(where), "%s resolves to %s", c->host, ip);
+	if (v == ADDR_LOCAL) {
+		stats_add(&c->w->stats->denials[STATS_DENY_RULE], 1);
+		return conn_fail(c, 403, "TCP_DENIED",
+		                 "Access denied: %s, an address of the proxy host itself; a rule must name it to allow "
+		                 "it (allow dst-local ..., or allow domain %s).",
+		                 where, ip);
+	}
+	refuse(c, rule, where);
+	return PH_OK;
 }
 
 static void url_set_authority(struct conn *c, const struct http_authority *a)
@@ -780,6 +871,20 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 		}
 	}
 	snprintf(c->origin_key, sizeof(c->origin_key), "%s", key);
+	if (c->o.io.fd >= 0) {
+		/* A kept or pooled connection: its address meets the rules
+		 * as a new one's would. */
+		const struct rule *rule;
+		enum addr_verdict v = address_allowed(c, &c->peer, &rule);
+
+		if (v != ADDR_ALLOWED) {
+			struct sockaddr_storage peer = c->peer;
+
+			origin_release(c, c->origin_reusable);
+			buf_release(&c->o.out);
+			return refuse_address(c, &peer, v, rule);
+		}
+	}
 	if (http_auth_connection_based(req->headers, req->nheaders, "Authorization"))
 		c->origin_pinned = true;
 	c->reused_origin = c->o.io.fd >= 0;
@@ -858,6 +963,8 @@ static int st_head(struct conn *c)
 					                 "The request method is longer than %zu characters.",
 					                 sizeof(c->method) - 1);
 				}
+				if (http_request_check_host(&req, &why) < 0)
+					return conn_fail(c, 400, "NONE_NONE", "Refused: %s.", why);
 				copy_user_agent(c, &req);
 				if (resumed) {
 					/* The log's elapsed time includes the wait. */
@@ -912,22 +1019,50 @@ static int st_head(struct conn *c)
 
 /* Resolving and connecting */
 
+/* The addresses a name resolved to, kept in try order if the rules allow
+ * them; none allowed answers 403 for the first. */
+static int addresses_resolved(struct conn *c, const struct dns_result *res)
+{
+	const struct rule *first_rule = NULL;
+	enum addr_verdict first = ADDR_ALLOWED;
+	int refused_at = -1;
+
+	free(c->addrs);
+	c->addrs = ph_calloc(1, sizeof(*c->addrs));
+	for (int i = 0; i < res->n; i++) {
+		const struct rule *r;
+		enum addr_verdict v = address_allowed(c, &res->addrs[i], &r);
+
+		if (v == ADDR_ALLOWED) {
+			c->addrs->addrs[c->addrs->n++] = res->addrs[i];
+		} else if (refused_at < 0) {
+			refused_at = i;
+			first = v;
+			first_rule = r;
+		}
+	}
+	if (c->addrs->n == 0) {
+		free(c->addrs);
+		c->addrs = NULL;
+		return refuse_address(c, &res->addrs[refused_at], first, first_rule);
+	}
+	c->addr_next = 0;
+	c->connect_errno = 0;
+	c->state = CS_CONNECT;
+	return PH_OK;
+}
+
 static void dns_done(void *arg, const struct dns_result *res)
 {
 	struct conn *c = arg;
 
 	c->dnsq = NULL;
 	stats_latency(c->w->stats->dns_ms, &c->w->stats->dns_ms_sum, res->elapsed_ms);
-	if (res->n == 0) {
+	if (res->n == 0)
 		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
 		          res->error ? res->error : "no address");
-	} else {
-		c->addrs = ph_malloc(sizeof(*c->addrs));
-		*c->addrs = *res;
-		c->addr_next = 0;
-		c->connect_errno = 0;
-		c->state = CS_CONNECT;
-	}
+	else
+		addresses_resolved(c, res);
 	conn_run(c);
 }
 
@@ -947,13 +1082,7 @@ static int st_resolve(struct conn *c)
 	if (r == PH_ERROR || res.n == 0)
 		return conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
 		                 res.error ? res.error : "no address");
-	free(c->addrs);
-	c->addrs = ph_malloc(sizeof(*c->addrs));
-	*c->addrs = res;
-	c->addr_next = 0;
-	c->connect_errno = 0;
-	c->state = CS_CONNECT;
-	return PH_OK;
+	return addresses_resolved(c, &res);
 }
 
 /* Every address failed: 504 if the last one timed out, else 502. */
@@ -1319,11 +1448,27 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 	uri.authority.port = c->tls->port;
 	uri.path = req->target;
 	uri.path_len = req->target_len;
-	/* URL-level rules: the same allow/deny, now per request. */
+	/* URL-level rules: the same allow/deny, now per request, with the
+	 * address the tunnel reached. */
 	if (!allowed(c, &uri.authority))
 		return PH_OK;
+	const struct rule *rule;
+	enum addr_verdict v = address_allowed(c, &c->peer, &rule);
+
+	if (v != ADDR_ALLOWED)
+		return refuse_address(c, &c->peer, v, rule);
+	/* What the origin sent since its last answer: TLS 1.3 session
+	 * tickets are taken in by OpenSSL; anything else is out of step. */
+	if (c->o.io.fd >= 0 && c->o.readable && side_read(&c->o, BUF_SIZE) == PH_ERROR)
+		c->o.eof = true;
 	if (c->o.io.fd < 0 || c->o.eof)
 		return conn_fail(c, 502, "TCP_MISS", "The origin %s closed the inspected TLS session.", c->tls->host);
+	if (buf_len(&c->o.in) || SSL_pending(c->o.ssl) > 0)
+		/* Bytes nobody asked for would be read as the answer to
+		 * this request: the session is out of step. */
+		return conn_fail(c, 502, "TCP_MISS",
+		                 "The origin %s sent bytes between requests in the inspected TLS session.",
+		                 c->tls->host);
 	c->origin_idle = false;
 	buf_release(&c->o.out);
 	forward_request_head(&c->o.out, req, &uri, c->upgrade);
@@ -1558,6 +1703,10 @@ static int read_response_head(struct conn *c)
 					memcpy(c->mime, ct->value, k);
 					c->mime[k] = '\0';
 				}
+				if (resp.status == 101 && !c->upgrade)
+					return conn_fail(c, 502, "TCP_MISS",
+					                 "Bad response from the origin: it switched protocols (101) though "
+					                 "the request asked for no upgrade.");
 				if (resp.status == 101 && c->upgrade) {
 					forward_response_head(&c->c.out, &resp, false, true);
 					buf_consume(&c->o.in, (size_t)n);
@@ -1649,6 +1798,13 @@ static int st_forward(struct conn *c)
 			return r;
 	}
 	down = relay_pump(&c->o, &c->c, &c->down, &why);
+	if (down == PH_ERROR && c->down.bad && c->c.wbytes == c->c_wbytes0) {
+		/* The body broke its framing before a byte of the answer
+		 * reached the client: it still gets an answer, a 502. */
+		buf_release(&c->c.out);
+		c->response_started = false;
+		return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+	}
 	if (down == PH_ERROR) {
 		conn_log(c, "TCP_MISS_ABORTED", c->status, why);
 		return PH_ERROR;

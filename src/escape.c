@@ -134,14 +134,10 @@ size_t esc_printable(char *dst, size_t cap, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
+		if (c >= 0x20 && c < 0x7f) {
 			if (o + 1 >= cap)
 				break;
 			dst[o++] = (char)c;
-		} else if (c == '\\') {
-			if (o + 2 >= cap)
-				break;
-			dst[o++] = '\\', dst[o++] = '\\';
 		} else {
 			if (o + 4 >= cap)
 				break;

@@ -28,9 +28,10 @@ void esc_json_str(struct strbuf *b, const char *s);
 /* Appends s as HTML text (also safe inside a quoted attribute). */
 void esc_html(struct strbuf *b, const char *s);
 /* Copies s[0..len) into dst (at most cap bytes, NUL-terminated when cap >
- * 0) with every byte that is not printable ASCII written as \xNN and a
- * backslash as \\, so a log line never carries a client's control bytes or
- * raw binary.  Returns the bytes written (without the NUL). */
+ * 0) with every byte that is not printable ASCII written as \xNN, so a log
+ * line never carries a client's control bytes or raw binary (a backslash
+ * stays as it is: DOMAIN\user reads as it should).  Returns the bytes
+ * written (without the NUL). */
 size_t esc_printable(char *dst, size_t cap, const char *s, size_t len);
 
 #endif

@@ -799,6 +799,22 @@ static int framing(const struct http_header *h, size_t n, int version_minor, boo
 	return 0;
 }
 
+int http_request_check_host(const struct http_request *req, const char **why)
+{
+	const struct http_header *host = NULL;
+
+	for (size_t i = 0; i < req->nheaders; i++) {
+		if (!ph_memcaseeq(req->headers[i].name, req->headers[i].name_len, "Host", 4))
+			continue;
+		if (host || memchr(req->headers[i].value, ',', req->headers[i].value_len)) {
+			*why = "more than one Host header (RFC 9112 3.2)";
+			return -400;
+		}
+		host = &req->headers[i];
+	}
+	return 0;
+}
+
 /* A request body is Content-Length bytes, chunked, or absent; "Content-Length:
  * 0" gives HTTP_BODY_LENGTH with length 0. */
 int http_request_framing(const struct http_request *req, struct http_framing *f, const char **why)
@@ -859,6 +875,87 @@ static void chunk_size_done(struct http_chunked *c)
 	c->saw_digit = false;
 }
 
+/* Chunk extensions (RFC 9112 7.1.1), read strictly: every hop must end
+ * the size line where pinhole does, so a quoted CR LF or a name-less ";"
+ * that one parser skips and another stops at is refused. */
+enum {
+	EXT_BEFORE_NAME, /* after ';', BWS */
+	EXT_NAME,
+	EXT_AFTER_NAME, /* BWS, then '=', ';' or CR */
+	EXT_BEFORE_VALUE,
+	EXT_TOKEN,
+	EXT_QUOTED,
+	EXT_QUOTED_PAIR,
+	EXT_AFTER_VALUE, /* BWS, then ';' or CR */
+};
+
+static int chunk_ext(struct http_chunked *c, char ch)
+{
+	unsigned char u = (unsigned char)ch;
+
+	switch (c->ext) {
+	case EXT_BEFORE_NAME:
+		if (is_ows(ch))
+			return 0;
+		if (!is_tchar(ch))
+			return -1;
+		c->ext = EXT_NAME;
+		return 0;
+	case EXT_NAME:
+		if (is_tchar(ch))
+			return 0;
+		c->ext = EXT_AFTER_NAME;
+		/* fall through */
+	case EXT_AFTER_NAME:
+	case EXT_AFTER_VALUE:
+		if (is_ows(ch))
+			return 0;
+		if (ch == ';') {
+			c->ext = EXT_BEFORE_NAME;
+			return 0;
+		}
+		if (ch == '\r') {
+			c->state = CH_SIZE_LF;
+			return 0;
+		}
+		if (ch == '=' && c->ext == EXT_AFTER_NAME) {
+			c->ext = EXT_BEFORE_VALUE;
+			return 0;
+		}
+		return -1;
+	case EXT_BEFORE_VALUE:
+		if (is_ows(ch))
+			return 0;
+		if (ch == '"') {
+			c->ext = EXT_QUOTED;
+			return 0;
+		}
+		if (!is_tchar(ch))
+			return -1;
+		c->ext = EXT_TOKEN;
+		return 0;
+	case EXT_TOKEN:
+		if (is_tchar(ch))
+			return 0;
+		c->ext = EXT_AFTER_VALUE;
+		return chunk_ext(c, ch);
+	case EXT_QUOTED:
+		if (ch == '"')
+			c->ext = EXT_AFTER_VALUE;
+		else if (ch == '\\')
+			c->ext = EXT_QUOTED_PAIR;
+		else if (!(ch == '\t' || ch == ' ' || (u >= 0x21 && u != 0x7f)))
+			return -1;
+		return 0;
+	case EXT_QUOTED_PAIR:
+		if (!(ch == '\t' || ch == ' ' || (u >= 0x21 && u != 0x7f)))
+			return -1;
+		c->ext = EXT_QUOTED;
+		return 0;
+	}
+	return -1;
+}
+
 int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_t *used, const char **why)
 {
 	size_t i = 0;
@@ -897,10 +994,12 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 			}
 			if (!c->saw_digit)
 				return chunk_fail(c, i, used, why, "bad chunk: chunk size is not a hex number");
-			if (ch == ';')
+			if (ch == ';') {
 				c->state = CH_EXT;
-			else if (is_ows(ch))
+				c->ext = EXT_BEFORE_NAME;
+			} else if (is_ows(ch)) {
 				c->state = CH_SIZE_WS;
+			}
 			else if (ch == '\r')
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
@@ -911,18 +1010,17 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 				return chunk_fail(c, i, used, why, "bad chunk: chunk size is not a hex number");
 			break;
 		case CH_SIZE_WS:
-			if (ch == ';')
+			if (ch == ';') {
 				c->state = CH_EXT;
-			else if (!is_ows(ch))
+				c->ext = EXT_BEFORE_NAME;
+			} else if (!is_ows(ch))
 				return chunk_fail(c, i, used, why, "bad chunk: whitespace after chunk size");
 			break;
 		case CH_EXT:
-			if (ch == '\r')
-				c->state = CH_SIZE_LF;
-			else if (ch == '\n')
-				return chunk_fail(c, i, used, why, "bad chunk: chunk-size line not ended by CRLF");
-			else if (!is_field_char(ch))
-				return chunk_fail(c, i, used, why, "bad chunk: control character in chunk extension");
+			if (chunk_ext(c, ch) < 0)
+				return chunk_fail(c, i, used, why,
+				                  ch == '\n' ? "bad chunk: chunk-size line not ended by CRLF"
+				                             : "bad chunk: malformed chunk extension");
 			break;
 		case CH_SIZE_LF:
 			if (ch != '\n')

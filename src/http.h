@@ -87,6 +87,10 @@ struct http_framing {
  * hop-by-hop: removing them would let the next hop read the body
  * differently), or naming Upgrade without an Upgrade header.  0 on success. */
 int http_request_framing(const struct http_request *req, struct http_framing *f, const char **why);
+/* RFC 9112 3.2: a request with more than one Host header line, or a Host
+ * value that is a list, is refused (-400 with *why): hops that picked
+ * different ones would route it differently.  0 otherwise. */
+int http_request_check_host(const struct http_request *req, const char **why);
 /* Framing of a response body, given the request method and status: HEAD,
  * 1xx, 204 and 304 have none; CONNECT 2xx has none.  Refuses (-502) the same
  * ambiguities as requests (the Connection check also for bodiless ones),
@@ -104,6 +108,7 @@ struct http_chunked {
 	uint32_t line_len;  /* length of the current size/trailer line */
 	uint32_t trailer_bytes;
 	bool saw_digit;
+	uint8_t ext; /* where in a chunk extension */
 };
 void http_chunked_init(struct http_chunked *c);
 /* Scans buf[0..len).  Returns PH_OK when the body ended (*used = bytes that

@@ -12,6 +12,7 @@ listen 127.0.0.1:$PH_PORT
 access-log $T/access.json json
 hosts-file $T/hosts
 deny domain denied.origin.test
+allow dst-local
 allow all
 EOF
 

@@ -13,6 +13,7 @@ listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 hosts-file $T/hosts
 deny domain denied.origin.test
+allow dst-local
 allow all
 EOF
 

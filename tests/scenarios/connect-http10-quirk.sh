@@ -9,6 +9,7 @@ pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 quirk http10-connect
+allow dst-local
 allow all
 EOF
 

@@ -8,6 +8,7 @@ start_origin ECHO6 echo --bind ::1
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
+allow dst-local
 allow all
 EOF
 

@@ -7,6 +7,7 @@ start_origin ECHO echo
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
+allow dst-local
 allow all
 EOF
 

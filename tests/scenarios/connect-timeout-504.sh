@@ -14,6 +14,7 @@ pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 timeout connect 1s
+allow dst-local
 allow all
 EOF
 

@@ -12,6 +12,7 @@ listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 hosts-file $T/hosts
 max-connections 2
+allow dst-local
 allow all
 EOF
 

@@ -11,6 +11,7 @@ pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT proxy-protocol
 access-log $T/access.log squid
 hosts-file $T/hosts
+allow dst-local
 allow all
 EOF
 

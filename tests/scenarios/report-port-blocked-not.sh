@@ -12,6 +12,7 @@
 MEDIA=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 start_stun STUN --bind "$MEDIA" --port 33434
 hosts_entry 127.0.0.1 www.origin.test
+hosts_entry "$MEDIA" media.webex.test
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 admin 127.0.0.1:$ADMIN
@@ -22,11 +23,11 @@ deny all
 EOF
 wait_admin
 
-stun_client "$MEDIA:33434" --source 127.0.0.2 --ua "$UA_CHROME_WIN"
+stun_client "media.webex.test:33434" --source 127.0.0.2 --ua "$UA_CHROME_WIN"
 expect_match '^binding success mapped 127\.0\.0\.1:[0-9]+$' "$STUN_OUT" "STUN to the media address"
 expect_status 403 --interface 127.0.0.2 -A "$UA_CHROME_WIN" -p "http://www.origin.test:8080/"
 log_line_matching " 127\.0\.0\.2 TCP_DENIED/403 [0-9]+ CONNECT www\.origin\.test:8080 "
-log_line_matching " 127\.0\.0\.2 TCP_TUNNEL/200 [0-9]+ CONNECT ${MEDIA//./\\.}:33434 "
+log_line_matching " 127\.0\.0\.2 TCP_TUNNEL/200 [0-9]+ CONNECT media\.webex\.test:33434 "
 report_wait_requests 127.0.0.2 2
 report_no_finding 127.0.0.2 port-blocked
 report_client 127.0.0.2

@@ -8,6 +8,7 @@ pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 timeout drain 2s
+allow dst-local
 allow all
 EOF
 

@@ -11,6 +11,7 @@ listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
 hosts-file $T/hosts
 timeout drain 15s
+allow dst-local
 allow all
 EOF
 

@@ -20,6 +20,7 @@ tls-inspect ca $PCA_CRT $PCA_KEY
 tls-trust $T/ca.pem
 inspect domain .inspect.test 127.0.0.1
 deny domain www.inspect.test method POST
+allow dst-local
 allow all
 EOF
 

@@ -21,6 +21,7 @@ tls-inspect ca $PCA_CRT $PCA_KEY
 tls-trust $T/ca.pem
 no-inspect pinned.test *.wbx2.test
 no-inspect 127.0.0.1
+allow dst-local
 allow all
 EOF
 

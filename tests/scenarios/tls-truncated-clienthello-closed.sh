@@ -18,6 +18,7 @@ access-log $T/access.log squid
 tls-inspect ca $PCA_CRT $PCA_KEY
 tls-trust $T/ca.pem
 timeout header 2s
+allow dst-local
 allow all
 EOF
 
@@ -35,11 +36,18 @@ elapsed=$(($(date +%s) - start))
 [ "$elapsed" -ge 1 ] && [ "$elapsed" -le 5 ] ||
 	fail "a silent client with half a ClientHello was closed after ${elapsed} s (timeout header 2s)"
 
+pids=()
+start=$(date +%s)
 for i in $(seq 20); do
 	raw_bg "half$i" send "CONNECT 127.0.0.1:$ECHO HTTP/1.1\r\nHost: 127.0.0.1:$ECHO\r\n\r\n" \
 		expect '^HTTP/1\.1 200 [^\r]*\r\n\r\n' send "$partial" shut eof
+	pids+=("$SPAWNED_PID")
 done
-sleep 1
-eventually 3 test "$(admin_metric pinhole_connections_active)" = 0 ||
-	fail "connections still open after 20 clients closed mid-ClientHello: $(admin_metric pinhole_connections_active)"
+for pid in "${pids[@]}"; do
+	wait_pid "$pid" 20
+	expect_eq 0 "$WAIT_RC" "a client that closed mid-ClientHello saw the proxy close (see $T/half*.err)"
+done
+[ $(($(date +%s) - start)) -le 8 ] || fail "20 clients closing mid-ClientHello took $(($(date +%s) - start)) s to be closed"
+eventually 5 test "$(admin_metric pinhole_connections_active)" = 0 ||
+	fail "connections still open after 20 clients closed mid-ClientHello"
 pinhole_stop

@@ -494,7 +494,7 @@ static const struct error_case error_cases[] = {
 	{ "example.com", "t.conf:7: unknown matcher 'example.com'; to match a destination "
 	                 "write 'domain example.com'" },
 	{ "banana", "t.conf:7: unknown matcher 'banana' (the matchers are domain, port, src, "
-	            "method, user and all)" },
+	            "method, user, dst-local and all)" },
 	{ "domain", "t.conf:7: matcher 'domain' needs at least one value" },
 	{ "port 443 domain", "t.conf:7: matcher 'domain' needs at least one value" },
 	{ "all yes", "t.conf:7: 'all' takes no values, but 'yes' follows it" },
