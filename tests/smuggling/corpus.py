@@ -20,7 +20,7 @@ README.md.  Papers cited by short name:
                   extension parsing differentials (TERM.EXT, EXT.TERM)
 """
 
-from model import (BAD_GATEWAY, BOTH, INSPECT, PLAIN, Answer, Await, P, Pause, Q, Req, S, cl, either, forward,
+from model import (BAD_GATEWAY, INSPECT, PLAIN, Answer, Await, P, Pause, Q, Req, S, cl, either, forward,
                    refuse)
 
 H = "Host: {H}\r\n"
@@ -151,6 +151,10 @@ REQUEST_VARIANTS = [
     Q("connection-custom-header", get("connection-custom-header", "Connection: X-Secret\r\nX-Secret: 1\r\n"),
       forward(at("connection-custom-header", method="GET", headers={"x-secret": None, "connection": None})),
       "RFC 9110 7.6.1: a field named by Connection is removed"),
+    Q("upgrade-h2c", get("upgrade-h2c", "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+                                         "Connection: Upgrade, HTTP2-Settings\r\n"),
+      either(forward(at("upgrade-h2c", method="GET")), 400),
+      "RFC 9110 7.8; h2c smuggling (Miller, 2020): the origin declines, the connection stays HTTP/1.1"),
     Q("upgrade-without-connection", get("upgrade-without-connection", "Upgrade: websocket\r\n"),
       forward(at("upgrade-without-connection", method="GET", headers={"upgrade": None})),
       "RFC 9110 7.8: Upgrade is hop-by-hop; without Connection: upgrade it is not an upgrade"),
@@ -203,6 +207,8 @@ REQUEST_VARIANTS = [
       "RFC 9112 6.3 rule 5: list value (pinhole refuses even equal ones)"),
     Q("cl-list-different", post("cl-list-different", "Content-Length: 5,6\r\n", "hello!"), refuse(400),
       "RFC 9112 6.3 rule 5: differing list values, 400"),
+    Q("cl-trailing-space", post("cl-trailing-space", "Content-Length: 5 \r\n", "hello"),
+      forward(at("cl-trailing-space", "hello")), "RFC 9112 5.1: OWS around a field value is not part of it"),
     Q("cl-plus", post("cl-plus", "Content-Length: +5\r\n", "hello"), refuse(400), "RFC 9110 8.6: 1*DIGIT"),
     Q("cl-leading-zero", post("cl-leading-zero", "Content-Length: 05\r\n", "hello"),
       either(forward(at("cl-leading-zero", "hello")), 400), "RFC 9110 8.6: 1*DIGIT allows leading zeros"),
@@ -244,6 +250,8 @@ REQUEST_VARIANTS = [
       "RFC 9112 7.1.1: chunk-ext-name is a token"),
     Q("chunk-ext-quoted-crlf", post("chunk-ext-quoted-crlf", TE, '5;a="b\r\nhello\r\n0\r\n\r\n"\r\n'), refuse(400),
       "RFC 9112 7.1.1: no CR or LF in a quoted-string; EXT.TERM, Funky chunks"),
+    Q("chunk-ext-no-name", post("chunk-ext-no-name", TE, "5;\r\nhello\r\n0\r\n\r\n"), refuse(400),
+      "RFC 9112 7.1.1: chunk-ext-name = token; extension parsing differentials, Funky chunks"),
     Q("chunk-ext-overlong", post("chunk-ext-overlong", TE, "5;x=" + "a" * 8000 + "\r\nhello\r\n0\r\n\r\n"),
       refuse(400, 413, 431), "RFC 9112 7.1.1: a server ought to limit extension length"),
     Q("chunk-size-lf-only", post("chunk-size-lf-only", TE, "5\nhello\r\n0\r\n\r\n"), refuse(400),
@@ -318,6 +326,9 @@ REQUEST_VARIANTS = [
       post("pipeline-three-3", cl("bye"), "bye"),
       forward(at("pipeline-three", method="GET"), at("pipeline-three-2", "hello"), at("pipeline-three-3", "bye")),
       "RFC 9112 9.3.2"),
+    Q("pipeline-head-then-get", line("HEAD", "pipeline-head-then-get") + H + "\r\n" + get("pipeline-head-then-get-2"),
+      forward(at("pipeline-head-then-get", method="HEAD"), at("pipeline-head-then-get-2", method="GET")),
+      "RFC 9110 9.3.2 and RFC 9112 6.3 rule 1: the answer to HEAD has Content-Length but no body"),
     Q("pipeline-good-then-folded", get("pipeline-good-then-folded") + get("pipeline-good-then-folded-2",
                                                                           "X-F: a\r\n b\r\n"),
       refuse(400, before=[at("pipeline-good-then-folded", method="GET")]),

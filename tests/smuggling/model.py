@@ -63,7 +63,8 @@ class Expect:
         return self.kind in ("refuse", "either")
 
     def describe(self):
-        fwd = ", ".join("%s %s" % (r.method, r.target) for r in self.reqs)
+        fwd = ", ".join("%s %s" % (r.method if len(r.method) < 20 else r.method[:8] + "...", r.target)
+                        for r in self.reqs)
         if self.kind == "forward":
             return "forward [%s]" % fwd
         st = "/".join(str(s) for s in self.statuses)
