@@ -12,9 +12,9 @@
 . "$PH_SRCDIR/tests/smuggling/smuggling.sh"
 
 make_pinhole_ca
-make_leaf www.origin.test
+make_leaf '*.origin.test'
 start_recorder WEB --cert "$T/leaf.pem" --key "$T/leaf.key"
-hosts_entry 127.0.0.1 www.origin.test
+corpus_hosts 127.0.0.1 origin.test
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
@@ -24,5 +24,5 @@ tls-inspect ca $PCA_CRT $PCA_KEY
 tls-trust $T/ca.pem
 allow all
 EOF
-run_corpus inspect --origin "www.origin.test:$WEB" --ca "$PCA_CRT"
+run_corpus inspect --origin "v%d.origin.test:$WEB" --ca "$PCA_CRT"
 pinhole_stop

@@ -8,8 +8,10 @@
 . "$PH_SRCDIR/tests/smuggling/smuggling.sh"
 
 start_recorder WEB
-hosts_entry 127.0.0.1 www.origin.test www2.origin.test
-# One worker: the second client draws from the same origin connection pool.
+# Each variant has origin names of its own (v1.origin.test, ...), all of them
+# the recording origin; one worker, so that the second client of a variant
+# draws from the same origin connection pool as the first.
+corpus_hosts 127.0.0.1 origin.test
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 access-log $T/access.log squid
@@ -17,5 +19,5 @@ hosts-file $T/hosts
 workers 1
 allow all
 EOF
-run_corpus plain --origin "www.origin.test:$WEB" --origin2 "www2.origin.test:$WEB"
+run_corpus plain --origin "v%d.origin.test:$WEB" --origin2 "w%d.origin.test:$WEB"
 pinhole_stop

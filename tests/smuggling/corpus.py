@@ -132,6 +132,13 @@ REQUEST_VARIANTS = [
     Q("connection-content-length", post("connection-content-length", "Connection: Content-Length\r\n" + cl(SMUG),
                                         SMUG), refuse(400),
       "RFC 9110 7.6.1: Content-Length is end-to-end, naming it drops the framing; Davison 2019"),
+    Q("connection-content-length-busy-origin",
+      [x for k in range(8) for x in (get("connection-content-length-busy-origin-%d" % k),
+                                     Await(r"X-Request: GET /q/connection-content-length-busy-origin-%d\r\n.*?ok\n" % k))]
+      + [post("connection-content-length-busy-origin", "Connection: Content-Length\r\n" + cl(SMUG), SMUG)],
+      refuse(400, before=[at("connection-content-length-busy-origin-%d" % k, method="GET") for k in range(8)]),
+      "RFC 9110 7.6.1; on an origin connection past TCP quick-ack, the smuggled answer is still in flight "
+      "when the connection is reused: response queue poisoning"),
     Q("connection-transfer-encoding", post("connection-transfer-encoding", "Connection: Transfer-Encoding\r\n" + TE,
                                            chunk(SMUG) + "0\r\n\r\n"), refuse(400),
       "RFC 9110 7.6.1; dropping TE would leave the chunks as the next request, Davison 2019"),
@@ -279,6 +286,9 @@ REQUEST_VARIANTS = [
     Q("chunk-size-17-digits", post("chunk-size-17-digits", TE, "00000000000000005\r\nhello\r\n0\r\n\r\n"),
       either(forward(at("chunk-size-17-digits", "hello")), 400, 413),
       "RFC 9112 7.1: MUST anticipate large numerals; refusing them is safe"),
+    Q("chunk-size-overlong-zeros", post("chunk-size-overlong-zeros", TE, "0" * 5000 + "5\r\nhello\r\n0\r\n\r\n"),
+      either(forward(at("chunk-size-overlong-zeros", "hello")), 400, 413),
+      "RFC 9112 7.1: 1*HEXDIG has no length limit; an overlong size line may be refused"),
     Q("chunk-size-2-pow-64-plus-5", post("chunk-size-2-pow-64-plus-5", TE, "10000000000000005\r\nhello\r\n0\r\n\r\n" +
                                          SMUG), refuse(400, 413),
       "RFC 9112 7.1: integer overflow; a 64-bit wrap reads 5 and then the smuggled request", modes=(PLAIN,), shut=True),

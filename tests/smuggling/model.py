@@ -63,8 +63,8 @@ class Expect:
         return self.kind in ("refuse", "either")
 
     def describe(self):
-        fwd = ", ".join("%s %s" % (r.method if len(r.method) < 20 else r.method[:8] + "...", r.target)
-                        for r in self.reqs)
+        each = ["%s %s" % (r.method if len(r.method) < 20 else r.method[:8] + "...", r.target) for r in self.reqs]
+        fwd = ", ".join(each) if len(each) <= 3 else "%s, ... %d more ..., %s" % (each[0], len(each) - 2, each[-1])
         if self.kind == "forward":
             return "forward [%s]" % fwd
         st = "/".join(str(s) for s in self.statuses)

@@ -3,7 +3,11 @@
 
 usage: run.py --mode plain|inspect --proxy HOST:PORT --origin NAME:PORT
               --log RECORDER_LOG [--origin2 NAME:PORT] [--ca PINHOLE_CA]
-              [--only PATTERN[,PATTERN...]] [--results FILE] [--list]
+              [--only PATTERN[,PATTERN...]] [--results FILE] [--list] [--count]
+
+NAME may hold %d: variant number N is sent to the origin named with N (all
+of them resolving to the recording origin), so every variant has its own
+origin connections in pinhole's pool.
 
 For each variant of corpus.py that applies to the mode, on a connection of
 its own (plain: to the proxy; inspect: CONNECT, then TLS with pinhole's
@@ -49,18 +53,29 @@ CLOSE_TIMEOUT = 2.5   # for pinhole to close after a refusal
 
 
 class Ctx:
+    """Where to send a variant.  The origin names may hold %d, replaced by
+    the variant's number (its place in corpus.ALL), so that every variant
+    has an origin of its own in pinhole's connection pool (and a desync left
+    behind by one cannot spill into the next), shared by its innocent
+    client."""
+
     def __init__(self, args):
         self.mode = args.mode
         host, port = args.proxy.rsplit(":", 1)
         self.proxy = (host, int(port))
-        self.H = args.origin
-        self.H2 = args.origin2 or args.origin
-        self.origin_name = args.origin.rsplit(":", 1)[0]
-        self.T = "http://" + self.H if self.mode == PLAIN else ""
-        self.T2 = "http://" + self.H2 if self.mode == PLAIN else ""
+        self.origin = args.origin
+        self.origin2 = args.origin2 or args.origin
         self.ca = args.ca
         self.log = args.log
         self._tls = None
+        self.use(0)
+
+    def use(self, n):
+        """Addresses the origin of variant number n."""
+        self.H = self.origin.replace("%d", str(n))
+        self.H2 = self.origin2.replace("%d", str(n))
+        self.origin_name = self.H.rsplit(":", 1)[0]
+        self.T = "http://" + self.H if self.mode == PLAIN else ""
 
     def tls(self):
         """The client side of an inspected session: trusts pinhole's CA."""
@@ -634,7 +649,7 @@ def run_variant(ctx, v):
         head_at = {0} if v.method == "HEAD" else set()
         req = "%s {T}/resp/%s HTTP/1.1\r\nHost: {H}\r\n\r\n" % (v.method, v.id)
         talk = converse(ctx, [req], lambda t: len(t.finals) >= 1, head_at,
-                        fence_delay=(v.late_delay + 0.25) if v.late else 0.0)
+                        fence_delay=(v.late_delay + 0.5) if v.late else 0.0)
     else:
         exp = v.expect
         want = len(exp.reqs) if exp.allows_forward() else len(exp.reqs) + 1
@@ -688,7 +703,11 @@ def main():
     ap.add_argument("--only", help="comma-separated variant ids or shell patterns")
     ap.add_argument("--results", help="write the outcome of every variant here (JSON)")
     ap.add_argument("--list", action="store_true", help="list the variants of the mode and exit")
+    ap.add_argument("--count", action="store_true", help="print the number of variants in the corpus and exit")
     args = ap.parse_args()
+    if args.count:
+        print(len(corpus.ALL))
+        return 0
     variants = [v for v in corpus.ALL if args.mode in v.modes]
     if args.only:
         pats = args.only.split(",")
@@ -708,6 +727,7 @@ def main():
     failed = []
     for v in variants:
         t = time.monotonic()
+        ctx.use(corpus.ALL.index(v) + 1)
         vd, talk, probe, recs, precs = run_variant(ctx, v)
         ok = not vd.problems
         print("%s %s [%s] expected %s; %s (%.2fs)" % ("PASS" if ok else "FAIL", v.id, v.side, expectation(v),

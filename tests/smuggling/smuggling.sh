@@ -4,6 +4,10 @@
 #     start_recorder VAR [--cert PEM --key PEM]
 #         starts the recording origin (tests/smuggling/recorder.py) on a free
 #         loopback port, $VAR; it logs what it receives to $T/VAR.jsonl
+#     corpus_hosts ADDR DOMAIN
+#         hosts-file lines for the origin names the runner gives the
+#         variants: vN.DOMAIN and wN.DOMAIN (variant N, and a second name of
+#         the same origin), all at ADDR
 #     run_corpus MODE --origin NAME:PORT [RUNNER OPTIONS...]
 #         runs the corpus through pinhole on $PH_PORT (tests/smuggling/run.py)
 #         and fails the scenario if a variant failed; the runner's report
@@ -32,6 +36,14 @@ start_recorder() {
 	printf -v "$var" '%s' "$(cat "$T/$var.port")"
 	RECORDER_LOG=$T/$var.jsonl
 	touch "$RECORDER_LOG"
+}
+
+corpus_hosts() {
+	local n i
+	n=$("$PY" "$PH_SMUGGLING/run.py" --count) || fail "cannot read the smuggling corpus"
+	for ((i = 1; i <= n; i++)); do
+		hosts_entry "$1" "v$i.$2" "w$i.$2"
+	done
 }
 
 run_corpus() {
