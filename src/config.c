@@ -28,7 +28,7 @@
 
 #include "common.h"
 
-#define PINHOLE_RELEASE "pinhole 0.2"
+#define PINHOLE_RELEASE "pinhole 0.3"
 #define LINE_MAX_BYTES (64 * 1024)
 #define FILE_MAX_BYTES (16 * 1024 * 1024)
 #define INCLUDE_MAX_DEPTH 16

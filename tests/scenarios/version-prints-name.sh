@@ -1,8 +1,8 @@
 #!/bin/sh
-# `pinhole version` prints the program's name and version ("pinhole 0.2...")
+# `pinhole version` prints the program's name and version ("pinhole 0.3...")
 # and exits 0.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 
 run_pinhole version
 expect_eq 0 "$RC" "exit status of pinhole version"
-expect_match '^pinhole 0\.2' "$OUT" "pinhole version output"
+expect_match '^pinhole 0\.3' "$OUT" "pinhole version output"
