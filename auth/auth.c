@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
+#include "strbuf.h"
 
 static const struct auth_scheme_ops *const all_ops[] = {
 	&auth_basic_ops,
@@ -185,6 +186,50 @@ void auth_config_dump(const struct auth_config *ac, struct buf *out)
 		if (ac->e[i].ops->dump)
 			ac->e[i].ops->dump(ac->e[i].state, out);
 }
+
+/* The auth section of the configuration: auth and auth-realm, each scheme
+ * parsing its own words. */
+
+static void d_auth(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct auth_config *ac = settings;
+
+	auth_config_directive(&ac, ln->argv[0], ln->argv + 1, ln->argc - 1, ln->file, ln->line, ctx->errs);
+}
+
+static void *auth_create(void)
+{
+	return ph_calloc(1, sizeof(struct auth_config));
+}
+
+static void auth_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx)
+{
+	auth_config_finish(settings, mainfile, ctx->errs);
+}
+
+static void auth_dump(const void *settings, struct strbuf *sb)
+{
+	struct buf b = { 0 };
+
+	auth_config_dump(settings, &b);
+	if (buf_len(&b))
+		strbuf_add(sb, buf_data(&b), buf_len(&b));
+	buf_release(&b);
+}
+
+static void auth_destroy(void *settings)
+{
+	auth_config_free(settings);
+}
+
+static const struct cfg_directive auth_directives[] = {
+	{ "auth-realm", 1, 1, true, "auth-realm \"TEXT\"", d_auth },
+	{ "auth", 1, -1, false, "auth basic|digest|ntlm|negotiate ...", d_auth },
+};
+
+const struct cfg_section auth_section = {
+	"auth", auth_directives, PH_ARRAY_LEN(auth_directives), auth_create, auth_finish, auth_dump, auth_destroy,
+};
 
 /* Connections */
 

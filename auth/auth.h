@@ -14,7 +14,8 @@
 
 #include "buf.h"
 
-struct cfg_errors;
+#include "cfgparse.h"
+
 struct auth_config; /* the auth directives of one configuration */
 struct auth_conn;   /* one client connection's handshakes and proven user */
 
@@ -67,8 +68,11 @@ struct auth_result {
 	char wrong_spn[128]; /* Negotiate: the service a ticket named that the keytab lacks ("" = none) */
 };
 
-/* Configuration: config.c hands every `auth` and `auth-realm` directive
- * here (argv without the directive name).  0, or -1 with errs filled. */
+/* The auth and auth-realm directives (settings: struct auth_config). */
+extern const struct cfg_section auth_section;
+
+/* Configuration: one `auth` or `auth-realm` directive (argv without the
+ * directive name); *ac is made when NULL.  0, or -1 with errs filled. */
 int auth_config_directive(struct auth_config **ac, const char *directive, char **argv, int argc, const char *file,
                           int line, struct cfg_errors *errs);
 /* Checks what only the whole configuration can tell (a realm set but no

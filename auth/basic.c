@@ -19,7 +19,7 @@
 #include <openssl/sha.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "helpmode.h"
 #include "htpasswd.h"
 
@@ -101,7 +101,7 @@ static int basic_configure(void **state, char **argv, int argc, const char *file
 		if (helpmode_parse(&hc, "basic", argv, argc, false, extra, file, line, errs) != 0)
 			return PH_ERROR;
 		v = helpmode_option(argv, argc, "cache");
-		if (v && config_parse_duration(v, &ttl) != PH_OK) {
+		if (v && cfg_parse_duration(v, &ttl) != PH_OK) {
 			cfg_error(errs, file, line, "bad duration '%s' for auth basic cache: write e.g. 5m, or 0", v);
 			helpmode_cfg_free(&hc);
 			return PH_ERROR;
@@ -127,7 +127,7 @@ static int basic_configure(void **state, char **argv, int argc, const char *file
 				cfg_error(errs, file, line, "'cache' is given twice for auth basic htpasswd: keep one");
 				return PH_ERROR;
 			}
-			if (i + 1 >= argc || config_parse_duration(argv[i + 1], &ttl) != PH_OK) {
+			if (i + 1 >= argc || cfg_parse_duration(argv[i + 1], &ttl) != PH_OK) {
 				cfg_error(errs, file, line,
 				          "bad duration '%s' for auth basic cache: write a number with s, m or h (e.g. "
 				          "5m), or 0 to turn the cache off",

@@ -20,7 +20,7 @@
 #include <openssl/rand.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "helpmode.h"
 
 #define DIGEST_TTL_DEFAULT_MS (5 * 60 * 1000)
@@ -641,7 +641,7 @@ static int conf_ttl(struct digest_state *st, char **argv, int argc, const char *
 	if (twice(st->ttl_line, "nonce-ttl", st, file, line, errs))
 		return -1;
 	st->ttl_line = line;
-	if (config_parse_duration(argv[1], &ms) != PH_OK || ms == 0 || ms > DIGEST_TTL_MAX_MS) {
+	if (cfg_parse_duration(argv[1], &ms) != PH_OK || ms == 0 || ms > DIGEST_TTL_MAX_MS) {
 		cfg_error(errs, file, line, "bad nonce-ttl '%s': write a duration from 1s to 24h, e.g. 5m", argv[1]);
 		return -1;
 	}

@@ -19,7 +19,7 @@
 #include <openssl/sha.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "ev.h"
 
 /* ---- configuration ---- */
@@ -94,9 +94,9 @@ int helpmode_parse(struct helpmode_cfg *hc, const char *scheme, char **argv, int
 		else if (strcmp(name, "concurrency") == 0 && !stateful)
 			bad = parse_count(v, 0, 1000, &hc->concurrency);
 		else if (strcmp(name, "timeout") == 0)
-			bad = config_parse_duration(v, &hc->timeout_ms) != PH_OK;
+			bad = cfg_parse_duration(v, &hc->timeout_ms) != PH_OK;
 		else if (strcmp(name, "reservation-timeout") == 0 && stateful)
-			bad = config_parse_duration(v, &hc->reservation_ms) != PH_OK;
+			bad = cfg_parse_duration(v, &hc->reservation_ms) != PH_OK;
 		else if (!is_extra(name, extra)) {
 			cfg_error(errs, file, line,
 			          "unknown option '%s' for auth %s helper: use children N, %s timeout DURATION%s", name,

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 
 #define HTDIGEST_FILE_MAX (16 * 1024 * 1024)
 /* A wrong file (a binary, an htpasswd) would otherwise flood the log. */

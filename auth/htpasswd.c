@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "scheme.h"
 
 enum kind {

@@ -23,7 +23,7 @@
 #include <krb5.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "helpmode.h"
 #include "scheme.h"
 

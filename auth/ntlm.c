@@ -19,7 +19,7 @@
 #include <openssl/rand.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "helpmode.h"
 #include "ntlm_msg.h"
 #include "ntlm_users.h"

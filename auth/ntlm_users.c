@@ -18,7 +18,7 @@
 #include <openssl/provider.h>
 
 #include "common.h"
-#include "config.h"
+#include "cfgparse.h"
 #include "ntlm_msg.h"
 #include "scheme.h"
 

@@ -13,15 +13,13 @@
 #include <string.h>
 
 #include "common.h"
-#include "config.h"
 
 /* Room for a reason sentence produced by the pattern parsers. */
 #define WHY_LEN 160
 
 static const char *const matcher_names[] = {
-	[MATCH_ALL] = "all", [MATCH_DOMAIN] = "domain", [MATCH_PORT] = "port",
-	[MATCH_SRC] = "src", [MATCH_METHOD] = "method", [MATCH_USER] = "user",
-	[MATCH_DST_LOCAL] = "dst-local",
+	[MATCH_ALL] = "all",       [MATCH_DOMAIN] = "domain", [MATCH_PORT] = "port",           [MATCH_SRC] = "src",
+	[MATCH_METHOD] = "method", [MATCH_USER] = "user",     [MATCH_DST_LOCAL] = "dst-local",
 };
 
 static int matcher_lookup(const char *word)
@@ -779,3 +777,76 @@ bool acl_addr_is_local(const struct sockaddr_storage *a)
 	 * 169.254/16. */
 	return b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254);
 }
+
+/* ---- rule lists and the acl section of the configuration ---- */
+
+void acl_rules_add(struct rule_list *list, enum rule_action action, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct rule r;
+
+	memset(&r, 0, sizeof(r));
+	if (ln->argc < 2) {
+		cfg_err(ctx, ln, "%s needs at least one matcher, e.g. '%s all'", ln->argv[0], ln->argv[0]);
+		return;
+	}
+	if (acl_matchset_parse(&r.set, ln->argv + 1, ln->argc - 1, ln->file, ln->line, ctx->errs) != PH_OK)
+		return;
+	r.action = action;
+	r.file = ln->file;
+	r.line = ln->line;
+	r.text = ph_strdup(ln->text);
+	list->r = ph_realloc(list->r, (list->n + 1) * sizeof(*list->r));
+	list->r[list->n++] = r;
+}
+
+void acl_rules_free(struct rule_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		acl_matchset_free(&list->r[i].set);
+		free(list->r[i].text);
+	}
+	free(list->r);
+	list->r = NULL;
+	list->n = 0;
+}
+
+static void d_allow(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	acl_rules_add(&((struct acl_settings *)settings)->rules, RULE_ALLOW, ln, ctx);
+}
+
+static void d_deny(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	acl_rules_add(&((struct acl_settings *)settings)->rules, RULE_DENY, ln, ctx);
+}
+
+static void d_noauth(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	acl_rules_add(&((struct acl_settings *)settings)->noauth, RULE_ALLOW, ln, ctx);
+}
+
+static void *acl_create(void)
+{
+	return ph_calloc(1, sizeof(struct acl_settings));
+}
+
+static void acl_destroy(void *settings)
+{
+	struct acl_settings *s = settings;
+
+	acl_rules_free(&s->rules);
+	acl_rules_free(&s->noauth);
+	free(s);
+}
+
+static const struct cfg_directive acl_directives[] = {
+	{ "allow", 0, -1, false, "allow MATCHERS", d_allow },
+	{ "deny", 0, -1, false, "deny MATCHERS", d_deny },
+	{ "noauth", 0, -1, false, "noauth MATCHERS", d_noauth },
+};
+
+/* No dump: the rules are written back by config.c, which knows the
+ * presets that added some of them. */
+const struct cfg_section acl_section = {
+	"acl", acl_directives, PH_ARRAY_LEN(acl_directives), acl_create, NULL, NULL, acl_destroy,
+};

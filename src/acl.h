@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-struct cfg_errors;
+#include "cfgparse.h"
 
 /* What policy sees of one request.  host is lower-case, without a trailing
  * dot and without IPv6 brackets.  dst_ip is the destination address when it
@@ -123,6 +123,22 @@ bool acl_rule_names_address(const struct rule *r, const struct acl_subject *s);
 /* Whether an address is the proxy host's by its kind: loopback,
  * unspecified (0.0.0.0, ::) or link-local, IPv4-mapped forms included. */
 bool acl_addr_is_local(const struct sockaddr_storage *a);
+
+/* A list of rules (allow/deny, noauth, inspect). */
+struct rule_list {
+	struct rule *r;
+	size_t n;
+};
+/* Adds the rule that ln (NAME MATCHERS...) writes; errors at ln. */
+void acl_rules_add(struct rule_list *list, enum rule_action action, const struct cfg_line *ln, struct cfg_ctx *ctx);
+void acl_rules_free(struct rule_list *list);
+
+/* allow, deny and noauth (acl_section). */
+struct acl_settings {
+	struct rule_list rules;  /* allow/deny, in order */
+	struct rule_list noauth; /* requests matching one of these skip authentication */
+};
+extern const struct cfg_section acl_section;
 
 /* Pattern helpers, exported for tests and for other directives. */
 int acl_domain_pattern_parse(struct domain_pattern *p, const char *text);

@@ -7,6 +7,10 @@
 #include "admin.h"
 #include "common.h"
 #include "config.h"
+#include "quirks.h"
+#include "acl.h"
+#include "server.h"
+#include "admin_cfg.h"
 #include "engine.h"
 #include "htpasswd.h"
 #include "http.h"
@@ -402,16 +406,16 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 
 	strbuf_puts(&b, "<h2>Listeners</h2>\n<table>\n"
 	                "<thead><tr><th>address</th><th>serves</th><th>defined at</th></tr></thead>\n<tbody>\n");
-	for (size_t i = 0; i < cfg->nlistens; i++) {
-		const struct listen_cfg *l = &cfg->listens[i];
+	for (size_t i = 0; i < cfg->server->nlistens; i++) {
+		const struct listen_cfg *l = &cfg->server->listens[i];
 
 		row_listener(&b, l->text, l->proxy_protocol ? "proxy (PROXY protocol)" : "proxy", l->file, l->line);
 	}
 	/* The admin address served is the one of the start-up configuration. */
-	bool same = cfg->has_admin && strcmp(cfg->admin.text, running.text) == 0;
+	bool same = cfg->admin->enabled && strcmp(cfg->admin->listen.text, running.text) == 0;
 
-	row_listener(&b, running.text, cfg->admin_htpasswd ? "admin (admin-auth)" : "admin",
-	             same ? cfg->admin.file : NULL, same ? cfg->admin.line : 0);
+	row_listener(&b, running.text, cfg->admin->htpasswd ? "admin (admin-auth)" : "admin",
+	             same ? cfg->admin->listen.file : NULL, same ? cfg->admin->listen.line : 0);
 	strbuf_puts(&b, "</tbody>\n</table>\n");
 
 	strbuf_puts(&b, "<h2>Traffic</h2>\n<table>\n<tbody>\n");
@@ -555,7 +559,7 @@ static void users_set(struct admin_users *u)
 static struct admin_users *users_load(const struct config *cfg, char *err, size_t errlen)
 {
 	struct cfg_errors errs = { 0 };
-	struct htpasswd *h = htpasswd_load(cfg->admin_htpasswd, cfg->path, 0, &errs);
+	struct htpasswd *h = htpasswd_load(cfg->admin->htpasswd, cfg->path, 0, &errs);
 	size_t off = 0;
 
 	if (!h) {
@@ -568,7 +572,7 @@ static struct admin_users *users_load(const struct config *cfg, char *err, size_
 			off += (size_t)n;
 		}
 		if (!errs.n)
-			snprintf(err, errlen, "cannot load the admin-auth file %s", cfg->admin_htpasswd);
+			snprintf(err, errlen, "cannot load the admin-auth file %s", cfg->admin->htpasswd);
 		cfg_errors_free(&errs);
 		return NULL;
 	}
@@ -740,8 +744,7 @@ static long split_port(const char *s, size_t *hostlen)
 }
 
 int admin_check_request(const char *method, const char *host, const char *origin, const char *sec_fetch_site,
-                        unsigned admin_port, char *const *admin_hosts, size_t nadmin_hosts, char *why,
-                        size_t whylen)
+                        unsigned admin_port, char *const *admin_hosts, size_t nadmin_hosts, char *why, size_t whylen)
 {
 	size_t hlen;
 
@@ -771,8 +774,9 @@ int admin_check_request(const char *method, const char *host, const char *origin
 			port = p > 0 ? p : p == 0 ? port : -1;
 		}
 		if (!rest || port != (long)admin_port || !host_is_ours(rest, hlen, admin_hosts, nadmin_hosts)) {
-			snprintf(why, whylen, "A page of another origin may not change pinhole (Origin is not this "
-			                      "admin interface).\n");
+			snprintf(why, whylen,
+			         "A page of another origin may not change pinhole (Origin is not this "
+			         "admin interface).\n");
 			return 403;
 		}
 	}
@@ -803,13 +807,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return not_allowed(c, method, "GET, HEAD, POST");
 	struct config *cfg = engine_config();
 	char why[400];
-	int refused = cfg ? admin_check_request(
-	                            method, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-	                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN),
-	                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"),
-	                            admin_port(), cfg->admin_hosts,
-	                            cfg->nadmin_hosts, why, sizeof(why))
-	                  : 0;
+	int refused =
+	        cfg ? admin_check_request(method, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+	                                  MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN),
+	                                  MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"),
+	                                  admin_port(), cfg->admin->hosts, cfg->admin->nhosts, why, sizeof(why))
+	            : 0;
 
 	if (cfg)
 		config_unref(cfg);
@@ -906,25 +909,26 @@ int admin_start(const struct config *cfg, char *err, size_t errlen)
 	struct admin_users *u = NULL;
 	int fd;
 
-	if (!cfg->has_admin || daemon_handle)
+	if (!cfg->admin->enabled || daemon_handle)
 		return 0;
-	if (cfg->admin_htpasswd) {
+	if (cfg->admin->htpasswd) {
 		char why[768];
 
 		u = users_load(cfg, why, sizeof(why));
 		if (!u) {
-			snprintf(err, errlen, "cannot serve the admin interface on %s: %s", cfg->admin.text, why);
+			snprintf(err, errlen, "cannot serve the admin interface on %s: %s", cfg->admin->listen.text,
+			         why);
 			return -1;
 		}
 	}
-	fd = admin_listen(&cfg->admin, err, errlen);
+	fd = admin_listen(&cfg->admin->listen, err, errlen);
 	if (fd < 0) {
 		users_drop(u);
 		return -1;
 	}
-	if (cfg->admin.addr.ss_family == AF_INET6)
+	if (cfg->admin->listen.addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	running = cfg->admin;
+	running = cfg->admin->listen;
 	running.file = NULL;
 	users_set(u);
 	/* MHD's thread inherits the scheduling policy of the thread that
@@ -948,10 +952,10 @@ int admin_start(const struct config *cfg, char *err, size_t errlen)
 		 * the number may be a worker's socket.  The caller exits. */
 		users_set(NULL);
 		snprintf(err, errlen, "cannot serve the admin interface on %s: libmicrohttpd did not start",
-		         cfg->admin.text);
+		         cfg->admin->listen.text);
 		return -1;
 	}
-	log_always("admin interface on http://%s/%s", cfg->admin.text, u ? " (admin-auth)" : "");
+	log_always("admin interface on http://%s/%s", cfg->admin->listen.text, u ? " (admin-auth)" : "");
 	return 0;
 }
 
@@ -961,11 +965,11 @@ void admin_reconfigure(const struct config *cfg)
 
 	if (!daemon_handle)
 		return;
-	if (!cfg->has_admin || cfg->admin.addrlen != running.addrlen ||
-	    memcmp(&cfg->admin.addr, &running.addr, running.addrlen) != 0)
+	if (!cfg->admin->enabled || cfg->admin->listen.addrlen != running.addrlen ||
+	    memcmp(&cfg->admin->listen.addr, &running.addr, running.addrlen) != 0)
 		log_warn("reload: the admin address changed; the admin interface stays on %s until a restart",
 		         running.text);
-	if (!cfg->admin_htpasswd) {
+	if (!cfg->admin->htpasswd) {
 		/* The configuration that opened a non-loopback admin address
 		 * had to have users; a reload does not take them away while
 		 * that address is served. */

@@ -19,6 +19,9 @@
 #include "auth.h"
 #include "common.h"
 #include "config.h"
+#include "server.h"
+#include "turn.h"
+#include "quirks.h"
 #include "tls.h"
 #include "vendors.h"
 
@@ -190,9 +193,9 @@ static bool needs_auth(const struct check *ck, const struct acl_subject *s)
 {
 	if (!ck->auth_on)
 		return false;
-	if (ck->cfg->quirks.auth_everything)
+	if (ck->cfg->quirks->auth_everything)
 		return true;
-	return acl_check(ck->cfg->noauth, ck->cfg->nnoauth, s) == NULL;
+	return acl_check(ck->cfg->acl->noauth.r, ck->cfg->acl->noauth.n, s) == NULL;
 }
 
 static const char *cms_host(const struct config *cfg)
@@ -291,7 +294,7 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 			p.port = portv[i];
 			p.method = probe_method(p.port);
 			subject_of(ck, &p, &s);
-			r = acl_check(ck->cfg->rules, ck->cfg->nrules, &s);
+			r = acl_check(ck->cfg->acl->rules.r, ck->cfg->acl->rules.n, &s);
 			if (!r || r->action == RULE_DENY) {
 				if (!denied) {
 					bad = p;
@@ -307,7 +310,7 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 					allowed_by[nallowed++] = r;
 			}
 			if (ck->auth_on && !needs_auth(ck, &s) && !exempt_by)
-				exempt_by = acl_check(ck->cfg->noauth, ck->cfg->nnoauth, &s);
+				exempt_by = acl_check(ck->cfg->acl->noauth.r, ck->cfg->acl->noauth.n, &s);
 			if (needs_auth(ck, &s)) {
 				bool turn = vendor_is_turn(ck->cfg, p.host, p.port);
 
@@ -365,7 +368,7 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 			         "%s goes to a TURN server and needs proxy authentication: Chromium never answers "
 			         "a 407 there and sends credentials only when it already holds them",
 			         pt);
-		if (ck->cfg->quirks.auth_everything) {
+		if (ck->cfg->quirks->auth_everything) {
 			f->fix.kind = FIX_LINE;
 			snprintf(f->fix.text, sizeof(f->fix.text),
 			         "remove `quirk auth-everything` (it overrides noauth)");
@@ -423,9 +426,9 @@ static const struct quirk_check quirk_checks[] = {
 static bool quirk_on(const struct config *cfg, const char *name)
 {
 	if (strcmp(name, "strict-tls") == 0)
-		return cfg->quirks.strict_tls;
+		return cfg->quirks->strict_tls;
 	if (strcmp(name, "no-websocket") == 0)
-		return cfg->quirks.no_websocket;
+		return cfg->quirks->no_websocket;
 	return false;
 }
 
@@ -475,7 +478,7 @@ static void check_vendor_wide(struct check *ck, const struct vendor *v, const st
 		snprintf(f->fix.text, sizeof(f->fix.text),
 		         "add a scheme beside negotiate, e.g. `auth ntlm users FILE` or `auth basic htpasswd FILE`");
 	}
-	if (cfg->quirks.close_after_407 && (ck->has_ntlm || ck->has_negotiate)) {
+	if (cfg->quirks->close_after_407 && (ck->has_ntlm || ck->has_negotiate)) {
 		f = finding_add(ck, v, RES_BREAKS, ntlm_source(v));
 		snprintf(f->requirement, sizeof(f->requirement), "an NTLM/Negotiate handshake on one connection");
 		snprintf(f->detail, sizeof(f->detail),
@@ -500,22 +503,22 @@ static void check_pinned(struct check *ck, const struct vendor *v)
 		char host[256];
 		enum tls_decision d;
 
-		if (!cfg->tls || pattern_host(*p, host, sizeof(host)) != 0)
+		if (!cfg->tls->ctx || pattern_host(*p, host, sizeof(host)) != 0)
 			continue;
 		probe_host(&pr, host);
 		subject_of(ck, &pr, &s);
-		d = tls_decide(cfg, &s, host, "http/1.1");
+		d = tls_decide(cfg->tls, cfg->quirks->inspect_all, &s, host, "http/1.1");
 		f = finding_add(ck, v, d == TLS_INSPECT ? RES_BREAKS : RES_OK, v->pinned_source);
 		snprintf(f->requirement, sizeof(f->requirement), "pinned %s never inspected", *p);
 		if (d == TLS_INSPECT) {
 			snprintf(f->detail, sizeof(f->detail),
 			         "CONNECT %s:443 would be inspected%s: the client pins its certificate and rejects "
 			         "pinhole's",
-			         host, cfg->quirks.inspect_all ? " (quirk inspect-all)" : "");
+			         host, cfg->quirks->inspect_all ? " (quirk inspect-all)" : "");
 			f->fix.kind = FIX_LINE;
 			snprintf(f->fix.text, sizeof(f->fix.text), "%s",
-			         cfg->quirks.inspect_all ? "remove `quirk inspect-all`" : "");
-			if (!cfg->quirks.inspect_all)
+			         cfg->quirks->inspect_all ? "remove `quirk inspect-all`" : "");
+			if (!cfg->quirks->inspect_all)
 				snprintf(f->fix.text, sizeof(f->fix.text), "no-inspect %s", *p);
 		} else {
 			snprintf(f->detail, sizeof(f->detail), "spliced (%s)", tls_decision_name(d));
@@ -662,7 +665,7 @@ static void print_text(const struct check *ck, const char *path, const char *src
 				printf("%*sfix: %s\n", indent, "", fix);
 		}
 	}
-	if (!ck->cfg->tls)
+	if (!ck->cfg->tls->ctx)
 		printf("\npinned domains: TLS inspection is off, nothing is inspected\n");
 	printf("\nsummary:");
 	for (size_t i = 0; i < nv; i++)
@@ -712,7 +715,7 @@ static void print_json(const struct check *ck, const char *path, const char *src
 		json_str(stdout, fix);
 		printf("}");
 	}
-	printf("],\"inspection\":%s", ck->cfg->tls ? "true" : "false");
+	printf("],\"inspection\":%s", ck->cfg->tls->ctx ? "true" : "false");
 	printf(",\"fixes\":[");
 	for (size_t j = 0; j < nfix; j++) {
 		printf("%s", j ? "," : "");

@@ -16,6 +16,9 @@
 #include "webrtc.h"
 #include "common.h"
 #include "config.h"
+#include "server.h"
+#include "quirks.h"
+#include "dns.h"
 #include "engine.h"
 #include "forward.h"
 #include "log.h"
@@ -209,13 +212,13 @@ static void txn_begin(struct conn *c)
 static void frame_start(struct conn *c, struct relay_frame *f, enum relay_kind kind, uint64_t length)
 {
 	relay_frame_init(f, kind, length);
-	if (c->cfg->quirks.throttle_bps)
-		relay_frame_throttle(f, c->cfg->quirks.throttle_bps);
+	if (c->cfg->quirks->throttle_bps)
+		relay_frame_throttle(f, c->cfg->quirks->throttle_bps);
 }
 
 static uint64_t tunnel_idle_ms(const struct conn *c)
 {
-	return c->cfg->quirks.idle_cut_ms ? c->cfg->quirks.idle_cut_ms : c->cfg->timeout_tunnel_idle_ms;
+	return c->cfg->quirks->idle_cut_ms ? c->cfg->quirks->idle_cut_ms : c->cfg->server->timeout_tunnel_idle_ms;
 }
 
 /* Whether a tunnel's client bytes wait until they are classified: the
@@ -224,7 +227,7 @@ static uint64_t tunnel_idle_ms(const struct conn *c)
  * before any reaches the origin. */
 static bool sniff_holds(const struct conn *c)
 {
-	return c->cfg->quirks.strict_tls || c->cfg->tls || c->cfg->sni_mismatch_deny;
+	return c->cfg->quirks->strict_tls || c->cfg->tls->ctx || c->cfg->tls->sni_mismatch_deny;
 }
 
 /* Lifecycle */
@@ -343,7 +346,7 @@ static int conn_fail(struct conn *c, int status, const char *result, const char 
 	snprintf(c->fail_result, sizeof(c->fail_result), "%s", result);
 	free(c->fail_error);
 	c->fail_error = ph_strdup(body);
-	conn_deadline(c, c->cfg ? c->cfg->timeout_idle_ms : CONFIG_DEFAULT_TIMEOUT_IDLE_MS);
+	conn_deadline(c, c->cfg ? c->cfg->server->timeout_idle_ms : SERVER_DEFAULT_TIMEOUT_IDLE_MS);
 	if (log_enabled(LOG_LEVEL_INFO)) {
 		char a[64];
 
@@ -468,7 +471,7 @@ static void subject_init(struct conn *c, const struct http_authority *a, struct 
  * that break them; the request body is read and dropped first. */
 static void challenge(struct conn *c, struct auth_result *res, const struct relay_frame *body)
 {
-	bool close = !c->keepalive || c->cfg->quirks.close_after_407;
+	bool close = !c->keepalive || c->cfg->quirks->close_after_407;
 	const char *text = res->status == AUTH_DENIED ? "Proxy authentication required: the credentials were refused.\n"
 	                                              : "Proxy authentication required.\n";
 
@@ -488,7 +491,7 @@ static void challenge(struct conn *c, struct auth_result *res, const struct rela
 	c->pending_log = true;
 	c->up = *body;
 	c->state = close ? CS_RESPOND : CS_CHALLENGE;
-	conn_deadline(c, c->cfg->timeout_idle_ms);
+	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 }
 
 static int st_challenge(struct conn *c)
@@ -509,7 +512,7 @@ static int st_challenge(struct conn *c)
 		return PH_ERROR;
 	c->state = CS_HEAD;
 	txn_begin(c);
-	conn_deadline(c, c->cfg->timeout_idle_ms);
+	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	return PH_OK;
 }
 
@@ -547,12 +550,12 @@ static enum auth_outcome authenticate(struct conn *c, const struct http_request 
 
 	if (!auth_config_enabled(cfg->auth))
 		return AUTH_GO;
-	if (!cfg->quirks.auth_everything && cfg->nnoauth) {
+	if (!cfg->quirks->auth_everything && cfg->acl->noauth.n) {
 		struct acl_subject s;
 		struct sockaddr_storage dst;
 
 		subject_init(c, a, &s, &dst);
-		if (acl_check(cfg->noauth, cfg->nnoauth, &s))
+		if (acl_check(cfg->acl->noauth.r, cfg->acl->noauth.n, &s))
 			return AUTH_GO;
 	}
 	const struct http_header *h = http_find_header(req->headers, req->nheaders, "Proxy-Authorization");
@@ -653,7 +656,7 @@ static bool allowed(struct conn *c, const struct http_authority *a)
 	const struct rule *r;
 
 	subject_init(c, a, &s, &dst);
-	switch (acl_decide(c->cfg->rules, c->cfg->nrules, &s, &r)) {
+	switch (acl_decide(c->cfg->acl->rules.r, c->cfg->acl->rules.n, &s, &r)) {
 	case ACL_NEEDS_ADDRESS:
 		return true;
 	case ACL_MATCH:
@@ -697,13 +700,13 @@ static enum addr_verdict address_allowed(struct conn *c, const struct sockaddr_s
 	s.resolved = !a.is_ip;
 	s.dst_local = dest_is_local(c, addr);
 	*rule = NULL;
-	if (acl_decide(c->cfg->rules, c->cfg->nrules, &s, &r) != ACL_MATCH)
+	if (acl_decide(c->cfg->acl->rules.r, c->cfg->acl->rules.n, &s, &r) != ACL_MATCH)
 		return ADDR_NO_RULE;
 	if (r->action != RULE_ALLOW) {
 		*rule = r;
 		return ADDR_DENIED;
 	}
-	if (s.dst_local && !acl_rule_names_address(r, &s) && !hosts_lookup(&c->cfg->hosts, c->host))
+	if (s.dst_local && !acl_rule_names_address(r, &s) && !hosts_lookup(&c->cfg->dns->hosts, c->host))
 		return ADDR_LOCAL;
 	return ADDR_ALLOWED;
 }
@@ -814,8 +817,8 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	if (r < 0)
 		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
 	c->head_request = strcmp(c->method, "HEAD") == 0;
-	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
-	if (forward_wants_upgrade(req) && c->cfg->quirks.no_websocket && c->w->report) {
+	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
+	if (forward_wants_upgrade(req) && c->cfg->quirks->no_websocket && c->w->report) {
 		struct wr_event ev;
 
 		snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
@@ -895,7 +898,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 		if (c->up.done)
 			buf_append(&c->retry_head, buf_data(&c->o.out), buf_len(&c->o.out));
 		c->state = CS_FORWARD;
-		conn_deadline(c, c->cfg->timeout_idle_ms);
+		conn_deadline(c, c->cfg->server->timeout_idle_ms);
 		return PH_OK;
 	}
 	c->has_peer = false;
@@ -929,12 +932,13 @@ static int st_head(struct conn *c)
 		if (len) {
 			struct http_request req;
 			const char *why = NULL;
-			int n = http_parse_request(buf_data(&c->c.in), len, c->cfg->max_header_size, &req, &why);
+			int n = http_parse_request(buf_data(&c->c.in), len, c->cfg->server->max_header_size, &req,
+			                           &why);
 
-			if (n > 0 && c->w->cfg->quirks.delay_ms && !c->delayed && !c->auth_resumed) {
+			if (n > 0 && c->w->cfg->quirks->delay_ms && !c->delayed && !c->auth_resumed) {
 				/* quirk delay: answer every request late. */
 				c->delayed = true;
-				ev_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks.delay_ms);
+				ev_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks->delay_ms);
 				return PH_AGAIN;
 			}
 			if (n > 0 && c->delayed && ev_timer_active(&c->pace))
@@ -973,7 +977,7 @@ static int st_head(struct conn *c)
 				}
 				copy_method(c, &req);
 				c->keepalive = true;
-				conn_deadline(c, c->cfg->timeout_connect_ms + c->cfg->timeout_idle_ms);
+				conn_deadline(c, c->cfg->server->timeout_connect_ms + c->cfg->server->timeout_idle_ms);
 				if (c->w->draining)
 					c->keepalive = false;
 				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0 && !c->inspecting)
@@ -1005,14 +1009,14 @@ static int st_head(struct conn *c)
 				                 "The client closed in the middle of a request head.");
 			return PH_ERROR;
 		}
-		int r = side_read(&c->c, c->cfg->max_header_size + 1);
+		int r = side_read(&c->c, c->cfg->server->max_header_size + 1);
 
 		if (r != PH_OK)
 			return r;
 		if (!c->head_timer && buf_len(&c->c.in)) {
 			/* The first byte of a head starts the header clock. */
 			c->head_timer = true;
-			conn_deadline(c, c->cfg->timeout_header_ms);
+			conn_deadline(c, c->cfg->server->timeout_header_ms);
 		}
 	}
 }
@@ -1073,7 +1077,7 @@ static int st_resolve(struct conn *c)
 
 	if (c->dnsq)
 		return PH_AGAIN;
-	int r = dns_resolve(c->w->dns, c->cfg, c->host, c->port, &res, dns_done, c, &q);
+	int r = dns_resolve(c->w->dns, c->cfg->dns, c->host, c->port, &res, dns_done, c, &q);
 
 	if (r == PH_AGAIN) {
 		c->dnsq = q;
@@ -1092,7 +1096,7 @@ static int connect_failed(struct conn *c)
 	c->addrs = NULL;
 	if (c->connect_errno == ETIMEDOUT)
 		return conn_fail(c, 504, "TCP_MISS", "Connection to %s port %u timed out after %llu ms.", c->host,
-		                 c->port, (unsigned long long)c->cfg->timeout_connect_ms);
+		                 c->port, (unsigned long long)c->cfg->server->timeout_connect_ms);
 	return conn_fail(c, 502, "TCP_MISS", "Connection to %s port %u failed: %s.", c->host, c->port,
 	                 c->connect_errno == ECONNREFUSED
 	                         ? "connection refused"
@@ -1120,7 +1124,7 @@ static int connect_next(struct conn *c)
 		c->connecting = true;
 		c->connect_start = ev_now(c->w->loop);
 		side_attach(c, &c->o, fd, on_origin);
-		conn_deadline(c, c->cfg->timeout_connect_ms);
+		conn_deadline(c, c->cfg->server->timeout_connect_ms);
 		return PH_AGAIN;
 	}
 	return connect_failed(c);
@@ -1136,7 +1140,7 @@ static int connected(struct conn *c)
 	c->addrs = NULL;
 	if (c->is_connect) {
 		buf_printf(&c->c.out, "HTTP/1.%d 200 Connection established\r\n",
-		           c->cfg->quirks.http10_connect ? 0 : 1);
+		           c->cfg->quirks->http10_connect ? 0 : 1);
 		if (buf_len(&c->auth_extra))
 			buf_append(&c->c.out, buf_data(&c->auth_extra), buf_len(&c->auth_extra));
 		buf_append(&c->c.out, "\r\n", 2);
@@ -1151,11 +1155,11 @@ static int connected(struct conn *c)
 		c->last_activity = ev_now(c->w->loop);
 		/* A ClientHello pinhole waits for must come within the time
 		 * any request head gets. */
-		conn_deadline(c, sniff_holds(c) ? c->cfg->timeout_header_ms : tunnel_idle_ms(c));
+		conn_deadline(c, sniff_holds(c) ? c->cfg->server->timeout_header_ms : tunnel_idle_ms(c));
 		return PH_OK;
 	}
 	c->state = CS_FORWARD;
-	conn_deadline(c, c->cfg->timeout_idle_ms);
+	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	return PH_OK;
 }
 
@@ -1198,7 +1202,6 @@ static void note_activity(struct conn *c)
 		c->last_activity = ev_now(c->w->loop);
 	}
 }
-
 
 /* Work is left when a side is still readable and its peer writable:
  * relay_pump yielded to be fair to the other connections. */
@@ -1250,7 +1253,7 @@ static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sni
 	else if (pipelined)
 		d = TLS_SPLICE_PIPELINED;
 	else
-		d = tls_decide(c->cfg, &s, sr->sni, sr->alpn);
+		d = tls_decide(c->cfg->tls, c->cfg->quirks->inspect_all, &s, sr->sni, sr->alpn);
 	stats_add(&c->w->stats->inspect[d], 1);
 	if (d != TLS_INSPECT) {
 		if (d != TLS_SPLICE_NOT_TLS)
@@ -1262,14 +1265,14 @@ static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sni
 	snprintf(c->tls->sni, sizeof(c->tls->sni), "%s", sr->sni[0] ? sr->sni : c->host);
 	snprintf(c->tls->host, sizeof(c->tls->host), "%s", c->host);
 	c->tls->port = c->port;
-	c->o.ssl = tls_origin_new(c->cfg, c->o.io.fd, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
+	c->o.ssl = tls_origin_new(c->cfg->tls, c->o.io.fd, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
 	if (!c->o.ssl) {
 		conn_log(c, "TCP_TUNNEL", c->status, "OpenSSL cannot start a TLS session with the origin");
 		return PH_ERROR;
 	}
 	snprintf(c->mime, sizeof(c->mime), mismatch ? "tls-inspected-sni-mismatch" : "tls-inspected");
 	c->state = CS_TLS_ORIGIN;
-	conn_deadline(c, c->cfg->timeout_connect_ms);
+	conn_deadline(c, c->cfg->server->timeout_connect_ms);
 	return PH_STATE;
 }
 
@@ -1315,10 +1318,10 @@ static int st_tls_origin(struct conn *c)
 		c->fail_error = ph_strdup(err);
 		c->tls_refusing = true;
 		snprintf(c->mime, sizeof(c->mime), "tls-refused");
-		c->c.ssl = tls_client_refuse(c->cfg, c->c.io.fd);
+		c->c.ssl = tls_client_refuse(c->cfg->tls, c->c.io.fd);
 	} else {
-		c->c.ssl = tls_client_new(c->cfg, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls->sni, err,
-		                          sizeof(err));
+		c->c.ssl = tls_client_new(c->cfg->tls, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls->sni,
+		                          err, sizeof(err));
 		if (!c->c.ssl)
 			log_error("inspection of %s: %s", c->tls->sni, err);
 	}
@@ -1341,7 +1344,7 @@ static void pinning_failure(struct conn *c, const char *how, int alert)
 	/* Only a certificate alert is evidence of pinning: a reset, a
 	 * timeout or a plain close can be anything, or anyone's doing. */
 	if (tls_alert_is_certificate(alert))
-		tls_pinning_evidence(c->cfg, c->tls->sni, &c->client_addr);
+		tls_pinning_evidence(c->cfg->tls, c->tls->sni, &c->client_addr);
 	else
 		log_info("pinning: a client left the minted certificate for %s (%s): not counted as evidence",
 		         c->tls->sni, how);
@@ -1409,7 +1412,7 @@ static int st_tls_client(struct conn *c)
 	c->keepalive = true;
 	c->state = CS_HEAD;
 	txn_begin(c);
-	conn_deadline(c, c->cfg->timeout_idle_ms);
+	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	return PH_OK;
 }
 
@@ -1441,7 +1444,7 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 	if (r < 0)
 		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
 	c->head_request = strcmp(c->method, "HEAD") == 0;
-	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks.no_websocket;
+	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
 	if (client_wants_close(req))
 		c->keepalive = false;
 	snprintf(uri.authority.host, sizeof(uri.authority.host), "%s", c->tls->host);
@@ -1478,7 +1481,7 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 	c->reused_origin = true;
 	c->txn_direct = true;
 	c->state = CS_FORWARD;
-	conn_deadline(c, c->cfg->timeout_idle_ms);
+	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	return PH_OK;
 }
 
@@ -1500,7 +1503,7 @@ static int sniff_tunnel(struct conn *c)
 	size_t len = buf_len(&c->c.in);
 	struct sniff_result sr;
 	enum sniff_kind kind;
-	bool strict = c->cfg->quirks.strict_tls;
+	bool strict = c->cfg->quirks->strict_tls;
 	bool hold = sniff_holds(c);
 
 	if (len == 0) {
@@ -1566,14 +1569,14 @@ static int sniff_tunnel(struct conn *c)
 		stats_add(&c->w->stats->sni_mismatches, 1);
 		log_warn("sni-mismatch: %s sent CONNECT %s:%u with the SNI %s%s",
 		         ph_addr_str(&c->client_addr, addr, sizeof(addr)), c->host, c->port, sr.sni,
-		         c->cfg->sni_mismatch_deny ? ": closed (sni-mismatch deny)" : "");
-		if (c->cfg->sni_mismatch_deny) {
+		         c->cfg->tls->sni_mismatch_deny ? ": closed (sni-mismatch deny)" : "");
+		if (c->cfg->tls->sni_mismatch_deny) {
 			snprintf(c->mime, sizeof(c->mime), "tls-sni-mismatch-denied");
 			conn_log(c, "TCP_TUNNEL", c->status, "closed by sni-mismatch deny: the SNI names another host");
 			return PH_ERROR;
 		}
 	}
-	if (c->cfg->tls && !(strict && kind != SNIFF_TLS)) {
+	if (c->cfg->tls->ctx && !(strict && kind != SNIFF_TLS)) {
 		int r = inspect_decide(c, kind, &sr, data != peek, mismatch);
 
 		if (r != PH_OK)
@@ -1661,7 +1664,7 @@ static int forward_done(struct conn *c)
 	else
 		origin_release(c, false);
 	c->state = CS_HEAD;
-	conn_deadline(c, c->cfg->timeout_idle_ms);
+	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	txn_begin(c);
 	return PH_OK;
 }
@@ -1675,7 +1678,8 @@ static int read_response_head(struct conn *c)
 			struct http_response resp;
 			struct http_framing fr;
 			const char *why = NULL;
-			int n = http_parse_response(buf_data(&c->o.in), len, c->cfg->max_header_size, &resp, &why);
+			int n = http_parse_response(buf_data(&c->o.in), len, c->cfg->server->max_header_size, &resp,
+			                            &why);
 
 			if (n < 0)
 				return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
@@ -1704,9 +1708,10 @@ static int read_response_head(struct conn *c)
 					c->mime[k] = '\0';
 				}
 				if (resp.status == 101 && !c->upgrade)
-					return conn_fail(c, 502, "TCP_MISS",
-					                 "Bad response from the origin: it switched protocols (101) though "
-					                 "the request asked for no upgrade.");
+					return conn_fail(
+					        c, 502, "TCP_MISS",
+					        "Bad response from the origin: it switched protocols (101) though "
+					        "the request asked for no upgrade.");
 				if (resp.status == 101 && c->upgrade) {
 					forward_response_head(&c->c.out, &resp, false, true);
 					buf_consume(&c->o.in, (size_t)n);
@@ -1715,7 +1720,7 @@ static int read_response_head(struct conn *c)
 					frame_start(c, &c->up, RELAY_STREAM, 0);
 					frame_start(c, &c->down, RELAY_STREAM, 0);
 					c->state = CS_TUNNEL;
-					conn_deadline(c, c->cfg->timeout_tunnel_idle_ms);
+					conn_deadline(c, c->cfg->server->timeout_tunnel_idle_ms);
 					return PH_OK;
 				}
 				if (http_response_framing(&resp, c->head_request, &fr, &why) < 0)
@@ -1759,7 +1764,7 @@ static int read_response_head(struct conn *c)
 		}
 		if (c->o.eof)
 			return conn_fail(c, 502, "TCP_MISS", "The origin closed the connection without answering.");
-		int r = side_read(&c->o, c->cfg->max_header_size + 1);
+		int r = side_read(&c->o, c->cfg->server->max_header_size + 1);
 
 		if (r == PH_ERROR)
 			return conn_fail(c, 502, "TCP_MISS", "Reading the origin's answer failed: %s.",
@@ -1953,8 +1958,8 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 	}
 	case CS_FORWARD:
 		note_activity(c);
-		if (now < c->last_activity + c->cfg->timeout_idle_ms) {
-			ev_timer_start(loop, &c->timer, c->last_activity + c->cfg->timeout_idle_ms - now);
+		if (now < c->last_activity + c->cfg->server->timeout_idle_ms) {
+			ev_timer_start(loop, &c->timer, c->last_activity + c->cfg->server->timeout_idle_ms - now);
 			return;
 		}
 		if (!c->response_started) {
@@ -1964,13 +1969,14 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 			if (!c->up.done && buf_len(&c->c.in) == 0 && c->c.piped == 0)
 				conn_fail(c, 408, "TCP_MISS_ABORTED",
 				          "The client sent no more of its request body for %llu ms.",
-				          (unsigned long long)c->cfg->timeout_idle_ms);
+				          (unsigned long long)c->cfg->server->timeout_idle_ms);
 			else if (!c->up.done)
-				conn_fail(c, 504, "TCP_MISS", "The origin %s stopped reading the request body for %llu ms.",
-				          c->origin_key, (unsigned long long)c->cfg->timeout_idle_ms);
+				conn_fail(c, 504, "TCP_MISS",
+				          "The origin %s stopped reading the request body for %llu ms.", c->origin_key,
+				          (unsigned long long)c->cfg->server->timeout_idle_ms);
 			else
 				conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.",
-				          c->origin_key, (unsigned long long)c->cfg->timeout_idle_ms);
+				          c->origin_key, (unsigned long long)c->cfg->server->timeout_idle_ms);
 			conn_run(c);
 			return;
 		}
@@ -2014,7 +2020,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 	stats_add(&w->stats->connections_active, 1);
 	side_attach(c, &c->c, fd, on_client);
 	txn_begin(c);
-	conn_deadline(c, c->cfg->timeout_header_ms);
+	conn_deadline(c, c->cfg->server->timeout_header_ms);
 	/* With deferred accept the request is usually there already: read it
 	 * now rather than after another trip through epoll_wait. */
 	c->c.readable = c->c.writable = true;

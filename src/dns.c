@@ -6,11 +6,13 @@
  */
 #include "dns.h"
 #include "common.h"
-#include "config.h"
+#include "server.h"
+#include "strbuf.h"
 #include "ev.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -347,7 +349,7 @@ static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writ
 		free_slot->io.fd = -1;
 }
 
-static struct dns_chan *chan_new(struct dns *dns, const struct config *cfg)
+static struct dns_chan *chan_new(struct dns *dns, const struct dns_settings *ds)
 {
 	struct dns_chan *chan = ph_calloc(1, sizeof(*chan));
 	struct ares_options opts;
@@ -370,7 +372,7 @@ static struct dns_chan *chan_new(struct dns *dns, const struct config *cfg)
 		free(chan);
 		return NULL;
 	}
-	if (cfg && cfg->dns_servers && ares_set_servers_ports_csv(chan->channel, cfg->dns_servers) != ARES_SUCCESS) {
+	if (ds && ds->servers && ares_set_servers_ports_csv(chan->channel, ds->servers) != ARES_SUCCESS) {
 		ares_destroy(chan->channel);
 		free(chan);
 		return NULL;
@@ -493,7 +495,7 @@ static void dns_ares_done(void *arg, int status, int timeouts, struct ares_addri
 
 /* The API. */
 
-struct dns *dns_new(struct ev_loop *loop, const struct config *cfg)
+struct dns *dns_new(struct ev_loop *loop, const struct dns_settings *ds)
 {
 	struct dns *dns;
 
@@ -504,7 +506,7 @@ struct dns *dns_new(struct ev_loop *loop, const struct config *cfg)
 	dns->loop = loop;
 	dns->tick.cb = dns_tick;
 	dns->tick.data = dns;
-	dns->chan = chan_new(dns, cfg);
+	dns->chan = chan_new(dns, ds);
 	if (!dns->chan) {
 		free(dns);
 		return NULL;
@@ -529,9 +531,9 @@ void dns_free(struct dns *dns)
 
 /* A fresh channel, so a reload also re-reads /etc/resolv.conf when no
  * dns-server is set.  If it cannot be made, the old servers stay. */
-void dns_reconfigure(struct dns *dns, const struct config *cfg)
+void dns_reconfigure(struct dns *dns, const struct dns_settings *ds)
 {
-	struct dns_chan *chan = chan_new(dns, cfg);
+	struct dns_chan *chan = chan_new(dns, ds);
 
 	if (!chan)
 		return;
@@ -542,7 +544,7 @@ void dns_reconfigure(struct dns *dns, const struct config *cfg)
 		ev_timer_start(dns->loop, &dns->tick, 0);
 }
 
-int dns_resolve(struct dns *dns, const struct config *cfg, const char *host, uint16_t port, struct dns_result *res,
+int dns_resolve(struct dns *dns, const struct dns_settings *ds, const char *host, uint16_t port, struct dns_result *res,
                 dns_cb cb, void *arg, struct dns_query **qp)
 {
 	size_t len = host ? strlen(host) : 0;
@@ -569,7 +571,7 @@ int dns_resolve(struct dns *dns, const struct config *cfg, const char *host, uin
 		res->error = err;
 		return PH_ERROR;
 	}
-	e = cfg ? hosts_lookup(&cfg->hosts, host) : NULL;
+	e = ds ? hosts_lookup(&ds->hosts, host) : NULL;
 	if (e) {
 		result_from_hosts(res, e, port);
 		if (res->n == 0) {
@@ -611,3 +613,152 @@ void dns_cancel(struct dns *dns, struct dns_query *q)
 	q->cb = NULL;
 	q->arg = NULL;
 }
+
+/* ---- the dns section of the configuration ---- */
+
+#define HOSTS_FILE_MAX_BYTES (16 * 1024 * 1024)
+
+static void d_hosts_file(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct dns_settings *s = settings;
+	char *path = cfg_path(ln->file, ln->argv[1]);
+	const char *why, *fname;
+	char *text;
+	size_t len;
+
+	if (cfg_read_file(path, HOSTS_FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {
+		cfg_err(ctx, ln, "cannot read the hosts-file '%s': %s", path, why);
+		free(path);
+		return;
+	}
+	fname = cfg_intern(ctx, path);
+	hosts_free(&s->hosts);
+	hosts_parse(&s->hosts, fname, text, len, ctx->errs);
+	free(s->hosts_file);
+	s->hosts_file = path;
+	free(text);
+}
+
+/* "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]" or "[::1]:53", written into sb in
+ * the form c-ares' ares_set_servers_ports_csv() takes, with the port. */
+static int dns_server_parse(const char *s, struct strbuf *sb, const char **why)
+{
+	char addr[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+	char canon[INET6_ADDRSTRLEN];
+	const char *portstr = NULL;
+	uint16_t port = 53;
+	size_t alen;
+	bool v6;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || (end[1] != '\0' && end[1] != ':')) {
+			*why = "write an IPv6 server as [ADDRESS] or [ADDRESS]:PORT";
+			return PH_ERROR;
+		}
+		alen = (size_t)(end - s - 1);
+		s++;
+		portstr = end[1] == ':' ? end + 2 : NULL;
+		v6 = true;
+	} else {
+		const char *c = strchr(s, ':');
+
+		v6 = c && strchr(c + 1, ':');
+		alen = (!v6 && c) ? (size_t)(c - s) : strlen(s);
+		portstr = (!v6 && c) ? c + 1 : NULL;
+	}
+	if (alen == 0 || alen >= sizeof(addr)) {
+		*why = "it is not an IPv4 or IPv6 address";
+		return PH_ERROR;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (portstr && cfg_parse_port(portstr, &port) != PH_OK) {
+		*why = "the port must be a number from 1 to 65535";
+		return PH_ERROR;
+	}
+	if (v6) {
+		struct sockaddr_in6 sin6;
+
+		memset(&sin6, 0, sizeof(sin6));
+		if (strchr(addr, '%') || server_parse_v6(addr, &sin6) != PH_OK) {
+			*why = "it is not an IPv6 address (names are not resolved)";
+			return PH_ERROR;
+		}
+		inet_ntop(AF_INET6, &sin6.sin6_addr, canon, sizeof(canon));
+		strbuf_printf(sb, "%s[%s]:%u", sb->len ? "," : "", canon, port);
+	} else {
+		struct in_addr in;
+
+		if (inet_pton(AF_INET, addr, &in) != 1) {
+			*why = "it is not an IPv4 address (names are not resolved)";
+			return PH_ERROR;
+		}
+		inet_ntop(AF_INET, &in, canon, sizeof(canon));
+		strbuf_printf(sb, "%s%s:%u", sb->len ? "," : "", canon, port);
+	}
+	return PH_OK;
+}
+
+static void d_dns_server(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct dns_settings *s = settings;
+	struct strbuf sb = { s->servers, s->servers_len, s->servers_len + 1 };
+	const char *why;
+
+	for (int i = 1; i < ln->argc; i++)
+		if (dns_server_parse(ln->argv[i], &sb, &why) != PH_OK)
+			cfg_err(ctx, ln, "bad dns-server '%s': %s", ln->argv[i], why);
+	s->servers = sb.p;
+	s->servers_len = sb.len;
+}
+
+static void *dns_settings_create(void)
+{
+	return ph_calloc(1, sizeof(struct dns_settings));
+}
+
+static void dns_dump(const void *settings, struct strbuf *sb)
+{
+	const struct dns_settings *ds = settings;
+
+	if (ds->hosts_file) {
+		strbuf_printf(sb, "hosts-file ");
+		cfg_dump_word(sb, ds->hosts_file);
+		strbuf_printf(sb, "\n");
+	}
+	if (ds->servers) {
+		const char *s = ds->servers;
+
+		strbuf_printf(sb, "dns-server");
+		while (*s) {
+			size_t n = strcspn(s, ",");
+
+			strbuf_printf(sb, " %.*s", (int)n, s);
+			s += n;
+			if (*s == ',')
+				s++;
+		}
+		strbuf_printf(sb, "\n");
+	}
+}
+
+static void dns_settings_destroy(void *settings)
+{
+	struct dns_settings *ds = settings;
+
+	free(ds->hosts_file);
+	hosts_free(&ds->hosts);
+	free(ds->servers);
+	free(ds);
+}
+
+static const struct cfg_directive dns_directives[] = {
+	{ "hosts-file", 1, 1, true, "hosts-file FILE", d_hosts_file },
+	{ "dns-server", 1, -1, false, "dns-server ADDR[:PORT]...", d_dns_server },
+};
+
+const struct cfg_section dns_section = {
+	"dns", dns_directives, PH_ARRAY_LEN(dns_directives), dns_settings_create, NULL, dns_dump, dns_settings_destroy,
+};

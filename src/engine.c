@@ -9,6 +9,10 @@
 #include "auth.h"
 #include "common.h"
 #include "config.h"
+#include "quirks.h"
+#include "tls.h"
+#include "admin_cfg.h"
+#include "server.h"
 #include "conn.h"
 #include "dns.h"
 #include "log.h"
@@ -132,7 +136,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		}
 		unsigned n = atomic_fetch_add(&engine_nconns, 1) + 1;
 
-		if (n > w->cfg->max_connections) {
+		if (n > w->cfg->server->max_connections) {
 			atomic_fetch_sub(&engine_nconns, 1);
 			stats_add(&w->stats->denials[STATS_DENY_LIMIT], 1);
 			stats_status(w->stats, 503);
@@ -233,7 +237,7 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 	}
 	pthread_mutex_unlock(&current_lock);
 	if (old) {
-		dns_reconfigure(w->dns, w->cfg);
+		dns_reconfigure(w->dns, w->cfg->dns);
 		config_unref(old);
 		ev_defer(loop, &w->auth_gc);
 	}
@@ -290,12 +294,13 @@ static void wake_all(void)
 
 static bool same_listeners(const struct config *a, const struct config *b)
 {
-	if (a->nlistens != b->nlistens)
+	if (a->server->nlistens != b->server->nlistens)
 		return false;
-	for (size_t i = 0; i < a->nlistens; i++)
-		if (a->listens[i].addrlen != b->listens[i].addrlen ||
-		    memcmp(&a->listens[i].addr, &b->listens[i].addr, a->listens[i].addrlen) != 0 ||
-		    a->listens[i].proxy_protocol != b->listens[i].proxy_protocol)
+	for (size_t i = 0; i < a->server->nlistens; i++)
+		if (a->server->listens[i].addrlen != b->server->listens[i].addrlen ||
+		    memcmp(&a->server->listens[i].addr, &b->server->listens[i].addr, a->server->listens[i].addrlen) !=
+		            0 ||
+		    a->server->listens[i].proxy_protocol != b->server->listens[i].proxy_protocol)
 			return false;
 	return true;
 }
@@ -317,7 +322,7 @@ static void reload(void)
 	cfg_errors_free(&errs);
 	if (!same_listeners(current, next))
 		log_warn("reload: listen addresses changed in %s; they apply after a restart", path);
-	if (log_configure(next, err, sizeof(err)) < 0) {
+	if (log_configure(next->log, err, sizeof(err)) < 0) {
 		log_error("reload of %s refused: %s", path, err);
 		config_unref(next);
 		return;
@@ -380,7 +385,7 @@ static int start_workers(struct config *cfg)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	nworkers = cfg->workers ? cfg->workers : (int)(ncpu > 0 ? ncpu : 1);
+	nworkers = cfg->server->workers ? cfg->server->workers : (int)(ncpu > 0 ? ncpu : 1);
 	if (nworkers > ENGINE_MAX_WORKERS)
 		nworkers = ENGINE_MAX_WORKERS;
 	workers = ph_calloc((size_t)nworkers, sizeof(*workers));
@@ -402,10 +407,10 @@ static int start_workers(struct config *cfg)
 			log_error("cannot create an event loop: %s", strerror(errno));
 			return -1;
 		}
-		w->nlisteners = cfg->nlistens;
-		w->listeners = ph_calloc(cfg->nlistens ? cfg->nlistens : 1, sizeof(*w->listeners));
-		for (size_t j = 0; j < cfg->nlistens; j++) {
-			const struct listen_cfg *lc = &cfg->listens[j];
+		w->nlisteners = cfg->server->nlistens;
+		w->listeners = ph_calloc(cfg->server->nlistens ? cfg->server->nlistens : 1, sizeof(*w->listeners));
+		for (size_t j = 0; j < cfg->server->nlistens; j++) {
+			const struct listen_cfg *lc = &cfg->server->listens[j];
 			struct listener *l = &w->listeners[j];
 			int fd = make_listener(lc);
 
@@ -427,13 +432,13 @@ static int start_workers(struct config *cfg)
 			ev_io_start(w->loop, &l->io, fd, EPOLLIN);
 		}
 	}
-	if (cfg->user && drop_privileges(cfg->user) < 0)
+	if (cfg->server->user && drop_privileges(cfg->server->user) < 0)
 		return -1;
 	for (int i = 0; i < nworkers; i++) {
 		struct worker *w = &workers[i];
 
 		w->cfg = config_ref(cfg);
-		w->dns = dns_new(w->loop, cfg);
+		w->dns = dns_new(w->loop, cfg->dns);
 		w->pool = pool_new(w->loop);
 		w->auth = auth_worker_new(w->loop);
 		w->auth_gc.cb = worker_auth_gc;
@@ -485,7 +490,7 @@ int engine_run(struct config *cfg)
 	sigset_t set;
 	int sig;
 
-	if (log_configure(cfg, err, sizeof(err)) < 0) {
+	if (log_configure(cfg->log, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pinhole: %s\n", err);
 		config_unref(cfg);
 		return 1;
@@ -523,9 +528,9 @@ int engine_run(struct config *cfg)
 		pthread_mutex_unlock(&current_lock);
 		return 1;
 	}
-	for (size_t i = 0; i < cfg->nlistens; i++)
-		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->listens[i].text,
-		           cfg->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
+	for (size_t i = 0; i < cfg->server->nlistens; i++)
+		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->server->listens[i].text,
+		           cfg->server->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -536,8 +541,8 @@ int engine_run(struct config *cfg)
 		break;
 	}
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
-	           (unsigned long long)current->timeout_drain_ms);
-	drain(current->timeout_drain_ms);
+	           (unsigned long long)current->server->timeout_drain_ms);
+	drain(current->server->timeout_drain_ms);
 	admin_stop();
 	webrtc_set_config(NULL);
 	webrtc_stop();

@@ -999,8 +999,7 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 				c->ext = EXT_BEFORE_NAME;
 			} else if (is_ows(ch)) {
 				c->state = CH_SIZE_WS;
-			}
-			else if (ch == '\r')
+			} else if (ch == '\r')
 				c->state = CH_SIZE_LF;
 			else if (ch == '\n')
 				/* Strict: a relay that reads chunk lines differently

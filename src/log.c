@@ -6,12 +6,14 @@
 #include "log.h"
 #include "common.h"
 #include "escape.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -51,23 +53,23 @@ static int reopen(atomic_int *fd_slot, const char *path, char *err, size_t errle
 	return 0;
 }
 
-int log_configure(const struct config *cfg, char *err, size_t errlen)
+int log_configure(const struct log_settings *ls, char *err, size_t errlen)
 {
-	if (cfg->access_log) {
-		if (reopen(&access_fd, cfg->access_log, err, errlen) < 0)
+	if (ls->access_log) {
+		if (reopen(&access_fd, ls->access_log, err, errlen) < 0)
 			return -1;
-		atomic_store(&access_format, cfg->access_log_format);
+		atomic_store(&access_format, ls->access_log_format);
 		atomic_store(&access_on, true);
 	} else {
 		atomic_store(&access_on, false);
 	}
-	atomic_store(&error_level, cfg->log_level);
-	if (cfg->error_log && strcmp(cfg->error_log, "syslog") == 0) {
+	atomic_store(&error_level, ls->level);
+	if (ls->error_log && strcmp(ls->error_log, "syslog") == 0) {
 		openlog("pinhole", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		atomic_store(&error_syslog, true);
 	} else {
 		atomic_store(&error_syslog, false);
-		if (cfg->error_log && reopen(&error_fd, cfg->error_log, err, errlen) < 0)
+		if (ls->error_log && reopen(&error_fd, ls->error_log, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -184,7 +186,8 @@ size_t log_format_access(const struct access_entry *e, enum access_log_format fo
 	else
 		strcpy(peer, "-");
 	if (format == ACCESS_LOG_JSON) {
-		put_fmt(&l, "{\"ts\":%llu.%03llu,\"elapsed_ms\":%llu,\"client\":", (unsigned long long)(e->end_ms / 1000),
+		put_fmt(&l,
+		        "{\"ts\":%llu.%03llu,\"elapsed_ms\":%llu,\"client\":", (unsigned long long)(e->end_ms / 1000),
 		        (unsigned long long)(e->end_ms % 1000), (unsigned long long)e->elapsed_ms);
 		put_json(&l, client, FIELD_MAX);
 		put_str(&l, ",\"result\":");
@@ -293,3 +296,114 @@ void log_always(const char *fmt, ...)
 	log_vmsg(LOG_LEVEL_INFO, "notice", fmt, ap);
 	va_end(ap);
 }
+
+/* ---- the log section of the configuration ---- */
+
+static void d_access_log(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	static const char *const formats[] = { "squid", "json" };
+	struct log_settings *s = settings;
+	const char *dest = ln->argv[1];
+	int fmt = ACCESS_LOG_SQUID;
+
+	if (ln->argc == 3) {
+		fmt = cfg_keyword(ln->argv[2], formats, PH_ARRAY_LEN(formats));
+		if (fmt < 0) {
+			cfg_unknown(ctx, ln, "access-log format", ln->argv[2], formats, PH_ARRAY_LEN(formats));
+			return;
+		}
+	}
+	if (dest[0] == '\0') {
+		cfg_err(ctx, ln, "access-log needs a file name, 'stdout' or 'off'");
+		return;
+	}
+	free(s->access_log);
+	if (strcmp(dest, "off") == 0)
+		s->access_log = NULL;
+	else if (strcmp(dest, "stdout") == 0)
+		s->access_log = ph_strdup("stdout");
+	else
+		s->access_log = cfg_path(ln->file, dest);
+	s->access_log_format = fmt == 1 ? ACCESS_LOG_JSON : ACCESS_LOG_SQUID;
+}
+
+static void d_error_log(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct log_settings *s = settings;
+	const char *dest = ln->argv[1];
+
+	if (dest[0] == '\0') {
+		cfg_err(ctx, ln, "error-log needs a file name, 'stderr' or 'syslog'");
+		return;
+	}
+	free(s->error_log);
+	if (strcmp(dest, "stderr") == 0 || strcmp(dest, "syslog") == 0)
+		s->error_log = ph_strdup(dest);
+	else
+		s->error_log = cfg_path(ln->file, dest);
+}
+
+static const char *const log_levels[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static void d_log_level(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct log_settings *s = settings;
+	int lvl = cfg_keyword(ln->argv[1], log_levels, PH_ARRAY_LEN(log_levels));
+
+	if (lvl < 0) {
+		cfg_unknown(ctx, ln, "log-level", ln->argv[1], log_levels, PH_ARRAY_LEN(log_levels));
+		return;
+	}
+	s->level = (enum log_level)lvl;
+}
+
+static void *log_create(void)
+{
+	struct log_settings *s = ph_calloc(1, sizeof(*s));
+
+	s->access_log = ph_strdup("stdout");
+	s->access_log_format = ACCESS_LOG_SQUID;
+	s->error_log = ph_strdup("stderr");
+	s->level = LOG_LEVEL_WARN;
+	return s;
+}
+
+static void log_dump(const void *settings, struct strbuf *sb)
+{
+	const struct log_settings *s = settings;
+
+	if (s->access_log) {
+		strbuf_printf(sb, "access-log ");
+		cfg_dump_word(sb, s->access_log);
+		strbuf_printf(sb, " %s\n", s->access_log_format == ACCESS_LOG_JSON ? "json" : "squid");
+	} else {
+		strbuf_printf(sb, "access-log off\n");
+	}
+	strbuf_printf(sb, "error-log ");
+	cfg_dump_word(sb, s->error_log ? s->error_log : "stderr");
+	strbuf_printf(sb, "\nlog-level %s\n", log_levels[s->level]);
+}
+
+static void log_destroy(void *settings)
+{
+	struct log_settings *s = settings;
+
+	free(s->access_log);
+	free(s->error_log);
+	free(s);
+}
+
+static const struct cfg_directive log_directives[] = {
+	{ "access-log", 1, 2, true, "access-log FILE|stdout|off [squid|json]", d_access_log },
+	{ "error-log", 1, 1, true, "error-log FILE|stderr|syslog", d_error_log },
+	{ "log-level", 1, 1, true, "log-level error|warn|info|debug", d_log_level },
+};
+
+const struct cfg_section log_section = {
+	"log", log_directives, PH_ARRAY_LEN(log_directives), log_create, NULL, log_dump, log_destroy,
+};

@@ -1,6 +1,6 @@
 /*
  * log.h - the access log (Squid native or JSON lines, one line per request or
- * tunnel) and the error log.  Lines are formatted on the caller's stack and
+ * tunnel) and the error log, and their directives.  Lines are formatted on the caller's stack and
  * written with one write(2), so workers never share a buffer or a lock.
  * Nothing that reaches these functions may contain a credential.
  */
@@ -10,7 +10,29 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "cfgparse.h"
+
+enum access_log_format {
+	ACCESS_LOG_SQUID,
+	ACCESS_LOG_JSON,
+};
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+/* access-log, error-log and log-level (log_section). */
+struct log_settings {
+	char *access_log; /* "stdout", a path, or NULL for none */
+	enum access_log_format access_log_format;
+	char *error_log; /* "stderr", "syslog" or a path */
+	enum log_level level;
+};
+
+extern const struct cfg_section log_section;
 
 struct access_entry {
 	uint64_t end_ms; /* wall clock, at the end */
@@ -29,9 +51,9 @@ struct access_entry {
 	const char *error;                   /* cause sentence (JSON only), NULL = none */
 };
 
-/* Opens (or reopens, on reload) the files a config names.  0 or -1 with a
- * message in err. */
-int log_configure(const struct config *cfg, char *err, size_t errlen);
+/* Opens (or reopens, on reload) the files the settings name.  0 or -1 with
+ * a message in err. */
+int log_configure(const struct log_settings *ls, char *err, size_t errlen);
 
 void log_access(const struct access_entry *e);
 /* Formats e as one line of the given format, newline included, into buf

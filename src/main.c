@@ -7,6 +7,10 @@
 #include "tlsca.h"
 #include "common.h"
 #include "config.h"
+#include "log.h"
+#include "tls.h"
+#include "acl.h"
+#include "server.h"
 #include "engine.h"
 #include "htdigest.h"
 #include "htpasswd.h"
@@ -105,7 +109,7 @@ static int cmd_validate(int argc, char **argv)
 
 	if (!cfg)
 		return 1;
-	printf("%s: OK (%zu listen, %zu access rules)\n", path, cfg->nlistens, cfg->nrules);
+	printf("%s: OK (%zu listen, %zu access rules)\n", path, cfg->server->nlistens, cfg->acl->rules.n);
 	if (verbose) {
 		char *text = config_dump(cfg);
 

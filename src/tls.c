@@ -22,8 +22,8 @@
 
 #include "acl.h"
 #include "strbuf.h"
+#include "cfgparse.h"
 #include "common.h"
-#include "config.h"
 #include "log.h"
 #include "tlsca.h"
 
@@ -37,7 +37,7 @@
  * `clients M` the configuration accepts. */
 #define EVIDENCE_CLIENTS 16
 
-struct tls_config {
+struct tls_ctx {
 	struct tlsca *ca;
 	SSL_CTX *origin_ctx;
 	SSL_CTX *client_ctx;
@@ -61,7 +61,7 @@ static struct tlsca_cache *mint_cache;
 static pthread_mutex_t learned_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct learned learned[LEARNED_MAX];
 static size_t nlearned;
-static char *learned_path; /* where they are kept; NULL without state-dir */
+static char *learned_path;        /* where they are kept; NULL without state-dir */
 static uint64_t learned_expire_s; /* 0 = never */
 /* Evidence so far for domains not (yet) learned: certificate alerts and
  * the distinct clients that sent them. */
@@ -181,9 +181,10 @@ void tls_learned_dump(struct strbuf *out)
 
 		iso_time(learned[i].first, first, sizeof(first));
 		iso_time(learned[i].last, last, sizeof(last));
-		strbuf_printf(out, "# learned no-inspect %s (%u certificate alert%s from %u client%s, first %s, last %s",
-		              learned[i].name, learned[i].alerts, learned[i].alerts == 1 ? "" : "s",
-		              learned[i].clients, learned[i].clients == 1 ? "" : "s", first, last);
+		strbuf_printf(out,
+		              "# learned no-inspect %s (%u certificate alert%s from %u client%s, first %s, last %s",
+		              learned[i].name, learned[i].alerts, learned[i].alerts == 1 ? "" : "s", learned[i].clients,
+		              learned[i].clients == 1 ? "" : "s", first, last);
 		if (learned_expire_s) {
 			iso_time(learned[i].last + learned_expire_s, until, sizeof(until));
 			strbuf_printf(out, ", expires %s", until);
@@ -299,11 +300,11 @@ static bool addr_same(const struct sockaddr_storage *a, const struct sockaddr_st
 	if (a->ss_family == AF_INET)
 		return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr,
 		              4) == 0;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
-	              16) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16) ==
+	       0;
 }
 
-bool tls_pinning_evidence(const struct config *cfg, const char *domain, const struct sockaddr_storage *client)
+bool tls_pinning_evidence(const struct tls_settings *cfg, const char *domain, const struct sockaddr_storage *client)
 {
 	size_t slot = 0;
 	bool learn = false;
@@ -338,8 +339,7 @@ found:
 	clients = fails[slot].nclients;
 	if (cfg->pinning_learn && alerts >= cfg->pinning_after && clients >= cfg->pinning_clients &&
 	    !learned_find_locked(domain) && nlearned < LEARNED_MAX) {
-		learned[nlearned++] =
-		        (struct learned){ ph_strdup(domain), fails[slot].first, now, alerts, clients };
+		learned[nlearned++] = (struct learned){ ph_strdup(domain), fails[slot].first, now, alerts, clients };
 		memset(&fails[slot], 0, sizeof(fails[slot]));
 		learned_save_locked();
 		learn = true;
@@ -358,7 +358,7 @@ found:
 	return learn;
 }
 
-void tls_learned_configure(const struct config *cfg)
+void tls_learned_configure(const struct tls_settings *cfg)
 {
 	pthread_mutex_lock(&learned_lock);
 	learned_expire_s = cfg->pinning_expire_ms / 1000;
@@ -416,7 +416,7 @@ static SSL_CTX *ctx_new(const SSL_METHOD *m)
 	return ctx;
 }
 
-void tls_config_free(struct tls_config *t)
+static void tls_ctx_free(struct tls_ctx *t)
 {
 	if (!t)
 		return;
@@ -427,24 +427,26 @@ void tls_config_free(struct tls_config *t)
 	free(t);
 }
 
-int tls_config_build(struct config *cfg, const char *file, int line, struct cfg_errors *errs)
+/* Loads what state-dir keeps and, with tls-inspect, the CA and the
+ * OpenSSL contexts into s->ctx.  0, or -1 with errs filled at file:line. */
+static int tls_build(struct tls_settings *s, const char *file, int line, struct cfg_errors *errs)
 {
-	struct tls_config *t;
+	struct tls_ctx *t;
 	char err[512];
 
 	pthread_once(&once, init_once);
-	if (cfg->state_dir && learned_load(cfg->state_dir, err, sizeof(err)) < 0) {
+	if (s->state_dir && learned_load(s->state_dir, err, sizeof(err)) < 0) {
 		cfg_error(errs, file, line, "state-dir: %s", err);
 		return -1;
 	}
-	tls_learned_configure(cfg);
-	if (!cfg->tls_ca_cert)
+	tls_learned_configure(s);
+	if (!s->ca_cert)
 		return 0;
 	t = ph_calloc(1, sizeof(*t));
-	t->ca = tlsca_load(cfg->tls_ca_cert, cfg->tls_ca_key, err, sizeof(err));
+	t->ca = tlsca_load(s->ca_cert, s->ca_key, err, sizeof(err));
 	if (!t->ca) {
 		cfg_error(errs, file, line, "tls-inspect: %s", err);
-		tls_config_free(t);
+		tls_ctx_free(t);
 		return -1;
 	}
 	t->origin_ctx = ctx_new(TLS_client_method());
@@ -452,46 +454,46 @@ int tls_config_build(struct config *cfg, const char *file, int line, struct cfg_
 	t->refuse_ctx = ctx_new(TLS_server_method());
 	if (!t->origin_ctx || !t->client_ctx || !t->refuse_ctx) {
 		cfg_error(errs, file, line, "tls-inspect: OpenSSL cannot make a TLS context");
-		tls_config_free(t);
+		tls_ctx_free(t);
 		return -1;
 	}
 	/* Verified after the handshake (SSL_get_verify_result), so that the
 	 * failure can be named in the log and shown to the client. */
 	SSL_CTX_set_verify(t->origin_ctx, SSL_VERIFY_NONE, NULL);
-	if (cfg->tls_trust ? SSL_CTX_load_verify_locations(t->origin_ctx, cfg->tls_trust, NULL) != 1
-	                   : SSL_CTX_set_default_verify_paths(t->origin_ctx) != 1) {
+	if (s->trust ? SSL_CTX_load_verify_locations(t->origin_ctx, s->trust, NULL) != 1
+	             : SSL_CTX_set_default_verify_paths(t->origin_ctx) != 1) {
 		cfg_error(errs, file, line, "tls-trust: cannot load %s: %s",
-		          cfg->tls_trust ? cfg->tls_trust : "the system's CA bundle",
-		          ERR_reason_error_string(ERR_get_error()));
-		tls_config_free(t);
+		          s->trust ? s->trust : "the system's CA bundle", ERR_reason_error_string(ERR_get_error()));
+		tls_ctx_free(t);
 		return -1;
 	}
 	SSL_CTX_set_alpn_select_cb(t->client_ctx, select_http11, NULL);
 	SSL_CTX_set_client_hello_cb(t->refuse_ctx, refuse_hello, NULL);
 	ERR_clear_error();
-	cfg->tls = t;
+	s->ctx = t;
 	return 0;
 }
 
 /* ---- the decision ---- */
 
 /* ip: the address when name is an IP literal (CIDR patterns match it). */
-static bool no_inspect_match(const struct config *cfg, const char *name, const struct sockaddr_storage *ip)
+static bool no_inspect_match(const struct tls_settings *s, const char *name, const struct sockaddr_storage *ip)
 {
 	if (!name || !*name)
 		return false;
-	for (size_t i = 0; i < cfg->nno_inspect; i++)
-		if (acl_domain_match(&cfg->no_inspect[i], name, ip))
+	for (size_t i = 0; i < s->nno_inspect; i++)
+		if (acl_domain_match(&s->no_inspect[i], name, ip))
 			return true;
 	return false;
 }
 
 /* The decision for one name alone: no-inspect and learned splice it. */
-static enum tls_decision decide_name(const struct config *cfg, const char *name, const struct sockaddr_storage *ip)
+static enum tls_decision decide_name(const struct tls_settings *t, bool inspect_all, const char *name,
+                                     const struct sockaddr_storage *ip)
 {
-	if (cfg->quirks.inspect_all)
+	if (inspect_all)
 		return TLS_INSPECT;
-	if (no_inspect_match(cfg, name, ip))
+	if (no_inspect_match(t, name, ip))
 		return TLS_SPLICE_NO_INSPECT;
 	if (tls_learned(name))
 		return TLS_SPLICE_LEARNED;
@@ -503,16 +505,17 @@ bool tls_sni_mismatch(const struct acl_subject *s, const char *sni)
 	return sni && *sni && !s->dst_ip && strcmp(sni, s->host) != 0;
 }
 
-enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject *s, const char *sni, const char *alpn)
+enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, const struct acl_subject *s,
+                             const char *sni, const char *alpn)
 {
 	enum tls_decision by_host, by_sni;
 	bool has_sni = sni && *sni;
 	bool mismatch = tls_sni_mismatch(s, sni);
 
-	if (!cfg->tls)
+	if (!t->ctx)
 		return TLS_SPLICE_OFF;
-	by_host = decide_name(cfg, s->host, s->dst_ip);
-	by_sni = has_sni ? decide_name(cfg, sni, NULL) : TLS_INSPECT;
+	by_host = decide_name(t, inspect_all, s->host, s->dst_ip);
+	by_sni = has_sni ? decide_name(t, inspect_all, sni, NULL) : TLS_INSPECT;
 	if (mismatch) {
 		/* Both names must agree to splice. */
 		if (by_host == TLS_INSPECT || by_sni == TLS_INSPECT)
@@ -523,14 +526,14 @@ enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject 
 	}
 	if (by_host != TLS_INSPECT)
 		return by_host;
-	if (cfg->ninspect) {
+	if (t->inspect.n) {
 		struct acl_subject by_name = *s;
-		bool matched = acl_check(cfg->inspect, cfg->ninspect, s) != NULL;
+		bool matched = acl_check(t->inspect.r, t->inspect.n, s) != NULL;
 
 		if (!matched && mismatch) {
 			by_name.host = sni;
 			by_name.dst_ip = NULL;
-			matched = acl_check(cfg->inspect, cfg->ninspect, &by_name) != NULL;
+			matched = acl_check(t->inspect.r, t->inspect.n, &by_name) != NULL;
 		}
 		if (!matched)
 			return TLS_SPLICE_NOT_MATCHED;
@@ -542,9 +545,9 @@ enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject 
 
 /* ---- connections ---- */
 
-SSL *tls_origin_new(const struct config *cfg, int fd, const char *name, bool alpn)
+SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn)
 {
-	SSL *ssl = SSL_new(cfg->tls->origin_ctx);
+	SSL *ssl = SSL_new(t->ctx->origin_ctx);
 	struct in6_addr a6;
 	bool is_ip;
 
@@ -574,16 +577,16 @@ const char *tls_origin_verify_error(SSL *ssl)
 	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
 }
 
-SSL *tls_client_new(const struct config *cfg, int fd, X509 *origin, const char *sni, char *err, size_t errlen)
+SSL *tls_client_new(const struct tls_settings *t, int fd, X509 *origin, const char *sni, char *err, size_t errlen)
 {
 	X509 *leaf = NULL;
 	EVP_PKEY *key = NULL;
 	SSL *ssl;
 
 	pthread_once(&once, init_once);
-	if (tlsca_cache_get(mint_cache, cfg->tls->ca, origin, sni, &leaf, &key, err, errlen) < 0)
+	if (tlsca_cache_get(mint_cache, t->ctx->ca, origin, sni, &leaf, &key, err, errlen) < 0)
 		return NULL;
-	ssl = SSL_new(cfg->tls->client_ctx);
+	ssl = SSL_new(t->ctx->client_ctx);
 	if (!ssl || SSL_use_certificate(ssl, leaf) != 1 || SSL_use_PrivateKey(ssl, key) != 1) {
 		snprintf(err, errlen, "OpenSSL refuses the minted certificate: %s",
 		         ERR_reason_error_string(ERR_get_error()));
@@ -599,9 +602,9 @@ SSL *tls_client_new(const struct config *cfg, int fd, X509 *origin, const char *
 	return ssl;
 }
 
-SSL *tls_client_refuse(const struct config *cfg, int fd)
+SSL *tls_client_refuse(const struct tls_settings *t, int fd)
 {
-	SSL *ssl = SSL_new(cfg->tls->refuse_ctx);
+	SSL *ssl = SSL_new(t->ctx->refuse_ctx);
 
 	if (ssl) {
 		SSL_set_fd(ssl, fd);
@@ -624,3 +627,229 @@ void tls_cache_figures(unsigned long *hits, unsigned long *misses)
 	*hits = st.hits;
 	*misses = st.misses;
 }
+
+/* ---- the tls section of the configuration ---- */
+
+/* ---- TLS inspection ---- */
+
+static void d_tls_inspect(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct tls_settings *s = settings;
+
+	if (strcmp(ln->argv[1], "ca") != 0) {
+		cfg_err(ctx, ln, "tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)");
+		return;
+	}
+	free(s->ca_cert);
+	free(s->ca_key);
+	s->ca_cert = cfg_path(ln->file, ln->argv[2]);
+	s->ca_key = cfg_path(ln->file, ln->argv[3]);
+	s->file = cfg_intern(ctx, ln->file);
+	s->line = ln->line;
+}
+
+static void d_tls_trust(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct tls_settings *s = settings;
+	free(s->trust);
+	s->trust = cfg_path(ln->file, ln->argv[1]);
+}
+
+static void d_inspect(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	acl_rules_add(&((struct tls_settings *)settings)->inspect, RULE_ALLOW, ln, ctx);
+}
+
+static void d_no_inspect(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct tls_settings *s = settings;
+
+	for (int i = 1; i < ln->argc; i++) {
+		struct domain_pattern p;
+
+		if (acl_domain_pattern_parse(&p, ln->argv[i]) != PH_OK) {
+			cfg_err(ctx, ln,
+			        "bad no-inspect pattern '%s': write example.com, *.example.com or .example.com",
+			        ln->argv[i]);
+			continue;
+		}
+		s->no_inspect = ph_realloc(s->no_inspect, (s->nno_inspect + 1) * sizeof(*s->no_inspect));
+		s->no_inspect_text = ph_realloc(s->no_inspect_text, (s->nno_inspect + 1) * sizeof(*s->no_inspect_text));
+		s->no_inspect_text[s->nno_inspect] = ph_strdup(ln->argv[i]);
+		s->no_inspect[s->nno_inspect++] = p;
+	}
+}
+
+/* pinning-learn on|off [after N] [clients M] [expire DURATION] */
+static void d_pinning_learn(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	static const char *const opts[] = { "after", "clients", "expire" };
+	struct tls_settings *s = settings;
+
+	if (strcmp(ln->argv[1], "on") != 0 && strcmp(ln->argv[1], "off") != 0) {
+		cfg_err(ctx, ln, "pinning-learn takes on or off (then optionally after N, clients M, expire DURATION)");
+		return;
+	}
+	for (int i = 2; i < ln->argc; i += 2) {
+		int k = cfg_keyword(ln->argv[i], opts, PH_ARRAY_LEN(opts));
+		char *end = NULL;
+		long n = 0;
+
+		if (k < 0) {
+			cfg_unknown(ctx, ln, "pinning-learn option", ln->argv[i], opts, PH_ARRAY_LEN(opts));
+			return;
+		}
+		if (i + 1 == ln->argc) {
+			cfg_err(ctx, ln, "pinning-learn %s needs a value", opts[k]);
+			return;
+		}
+		if (k == 2) {
+			if (cfg_parse_duration(ln->argv[i + 1], &s->pinning_expire_ms) != PH_OK) {
+				cfg_err(ctx, ln,
+				        "pinning-learn expire: '%s' is not a duration (e.g. 7d, 12h, or 0 for never)",
+				        ln->argv[i + 1]);
+				return;
+			}
+			continue;
+		}
+		n = strtol(ln->argv[i + 1], &end, 10);
+		if (*end || n < 1 || n > 16 || (k == 0 && n > 100)) {
+			cfg_err(ctx, ln,
+			        k == 0 ? "pinning-learn after N: N certificate alerts (1 to 100) before a domain is "
+			                 "learned"
+			               : "pinning-learn clients M: from M distinct client addresses (1 to 16)");
+			return;
+		}
+		if (k == 0)
+			s->pinning_after = (unsigned)n;
+		else
+			s->pinning_clients = (unsigned)n;
+	}
+	s->pinning_learn = strcmp(ln->argv[1], "on") == 0;
+	s->pinning_file = cfg_intern(ctx, ln->file);
+	s->pinning_line = ln->line;
+}
+
+/* sni-mismatch inspect|deny: what to do with a tunnel whose ClientHello
+ * names another host than its CONNECT (inspect is the default). */
+static void d_sni_mismatch(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	static const char *const kinds[] = { "inspect", "deny" };
+	int k = cfg_keyword(ln->argv[1], kinds, PH_ARRAY_LEN(kinds));
+
+	if (k < 0) {
+		cfg_unknown(ctx, ln, "sni-mismatch action", ln->argv[1], kinds, PH_ARRAY_LEN(kinds));
+		return;
+	}
+	((struct tls_settings *)settings)->sni_mismatch_deny = k == 1;
+}
+
+static void d_state_dir(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct tls_settings *s = settings;
+	struct stat st;
+	char *path = cfg_path(ln->file, ln->argv[1]);
+
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		cfg_err(ctx, ln, "state-dir %s is not a directory (create it, writable by pinhole)", path);
+		free(path);
+		return;
+	}
+	if (access(path, W_OK) != 0) {
+		cfg_err(ctx, ln, "state-dir %s is not writable by pinhole", path);
+		free(path);
+		return;
+	}
+	free(s->state_dir);
+	s->state_dir = path;
+}
+
+static void *tls_create(void)
+{
+	struct tls_settings *s = ph_calloc(1, sizeof(*s));
+
+	s->pinning_after = TLS_PINNING_AFTER_DEFAULT;
+	s->pinning_clients = TLS_PINNING_CLIENTS_DEFAULT;
+	s->pinning_expire_ms = TLS_PINNING_EXPIRE_DEFAULT_MS;
+	return s;
+}
+
+/* The CA and the contexts are built only when every line parsed: a CA key
+ * is not read for a configuration that is refused anyway. */
+static void tls_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx)
+{
+	struct tls_settings *s = settings;
+
+	if (ctx->errs->n == 0 && (s->ca_cert || s->state_dir))
+		tls_build(s, s->file ? s->file : mainfile, s->file ? s->line : 0, ctx->errs);
+	if (s->trust && !s->ca_cert)
+		cfg_error(ctx->errs, mainfile, 0,
+		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
+	if (s->pinning_learn && !s->ca_cert)
+		cfg_error(
+		        ctx->errs, s->pinning_file, s->pinning_line,
+		        "pinning-learn on needs TLS inspection (nothing is minted, nothing can fail): add tls-inspect "
+		        "ca CERT KEY");
+}
+
+static void tls_dump(const void *settings, struct strbuf *sb)
+{
+	const struct tls_settings *s = settings;
+
+	if (s->ca_cert)
+		strbuf_printf(sb, "tls-inspect ca %s %s\n", s->ca_cert, s->ca_key);
+	if (s->trust)
+		strbuf_printf(sb, "tls-trust %s\n", s->trust);
+	for (size_t i = 0; i < s->inspect.n; i++)
+		strbuf_printf(sb, "%s\n", s->inspect.r[i].text);
+	if (s->nno_inspect) {
+		strbuf_printf(sb, "no-inspect");
+		for (size_t i = 0; i < s->nno_inspect; i++)
+			strbuf_printf(sb, " %s", s->no_inspect_text[i]);
+		strbuf_printf(sb, "\n");
+	}
+	if (s->ca_cert)
+		strbuf_printf(sb, "pinning-learn %s after %u clients %u expire %llus\n",
+		              s->pinning_learn ? "on" : "off", s->pinning_after, s->pinning_clients,
+		              (unsigned long long)(s->pinning_expire_ms / 1000));
+	if (s->sni_mismatch_deny)
+		strbuf_puts(sb, "sni-mismatch deny\n");
+	if (s->state_dir)
+		strbuf_printf(sb, "state-dir %s\n", s->state_dir);
+	if (s->ca_cert || s->state_dir)
+		tls_learned_dump(sb);
+}
+
+static void tls_destroy(void *settings)
+{
+	struct tls_settings *s = settings;
+
+	tls_ctx_free(s->ctx);
+	free(s->ca_cert);
+	free(s->ca_key);
+	free(s->trust);
+	free(s->state_dir);
+	acl_rules_free(&s->inspect);
+	for (size_t i = 0; i < s->nno_inspect; i++) {
+		acl_domain_pattern_free(&s->no_inspect[i]);
+		free(s->no_inspect_text[i]);
+	}
+	free(s->no_inspect);
+	free(s->no_inspect_text);
+	free(s);
+}
+
+static const struct cfg_directive tls_directives[] = {
+	{ "tls-inspect", 3, 3, true, "tls-inspect ca CERT KEY", d_tls_inspect },
+	{ "tls-trust", 1, 1, true, "tls-trust FILE", d_tls_trust },
+	{ "inspect", 0, -1, false, "inspect MATCHERS", d_inspect },
+	{ "no-inspect", 1, -1, false, "no-inspect PATTERN...", d_no_inspect },
+	{ "pinning-learn", 1, 7, true, "pinning-learn on|off [after N] [clients M] [expire DURATION]",
+	  d_pinning_learn },
+	{ "sni-mismatch", 1, 1, true, "sni-mismatch inspect|deny", d_sni_mismatch },
+	{ "state-dir", 1, 1, true, "state-dir DIR", d_state_dir },
+};
+
+const struct cfg_section tls_section = {
+	"tls", tls_directives, PH_ARRAY_LEN(tls_directives), tls_create, tls_finish, tls_dump, tls_destroy,
+};

@@ -13,12 +13,13 @@
 
 #include <openssl/ssl.h>
 
-struct config;
-struct cfg_errors;
+#include "acl.h"
+#include "cfgparse.h"
+
 struct acl_subject;
 struct strbuf;
 struct sockaddr_storage;
-struct tls_config;
+struct tls_ctx; /* the OpenSSL contexts and the CA of one configuration */
 
 /* pinning-learn's defaults: two certificate alerts from two client
  * addresses (a single machine can never teach it), forgotten after a week
@@ -27,11 +28,29 @@ struct tls_config;
 #define TLS_PINNING_CLIENTS_DEFAULT 2
 #define TLS_PINNING_EXPIRE_DEFAULT_MS (7ULL * 24 * 3600 * 1000)
 
-/* Builds cfg->tls from the tls-inspect, tls-trust and state-dir
- * directives (called once the whole file is read), and loads what was
- * learned before from state-dir.  0, or -1 with errs filled at line. */
-int tls_config_build(struct config *cfg, const char *file, int line, struct cfg_errors *errs);
-void tls_config_free(struct tls_config *t);
+/* tls-inspect, tls-trust, inspect, no-inspect, pinning-learn, sni-mismatch
+ * and state-dir (tls_section). */
+struct tls_settings {
+	char *ca_cert, *ca_key; /* absolute paths */
+	const char *file;       /* where tls-inspect is */
+	int line;
+	char *trust;              /* CA bundle for origins; NULL = the system's */
+	struct rule_list inspect; /* inspect MATCHERS; none = everything not bypassed */
+	struct domain_pattern *no_inspect;
+	char **no_inspect_text; /* as written, for /config */
+	size_t nno_inspect;
+	bool pinning_learn;
+	unsigned pinning_after;     /* certificate alerts before a domain is learned */
+	unsigned pinning_clients;   /* from at least this many client addresses */
+	uint64_t pinning_expire_ms; /* forgotten this long after its last evidence (0 = never) */
+	const char *pinning_file;   /* where pinning-learn on is */
+	int pinning_line;
+	bool sni_mismatch_deny; /* sni-mismatch deny: close tunnels whose SNI names another host */
+	char *state_dir;
+	struct tls_ctx *ctx; /* built once the configuration is whole; NULL: inspection is off */
+};
+
+extern const struct cfg_section tls_section;
 
 enum tls_decision {
 	TLS_INSPECT,
@@ -53,13 +72,14 @@ const char *tls_decision_name(enum tls_decision d);
  * CONNECT names a host and the SNI another name (tls_sni_mismatch), both
  * are judged and the stricter decision wins: a no-inspect SNI does not
  * splice a tunnel to another host (domain fronting). */
-enum tls_decision tls_decide(const struct config *cfg, const struct acl_subject *s, const char *sni, const char *alpn);
+enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, const struct acl_subject *s,
+                             const char *sni, const char *alpn);
 /* Whether the SNI names another host than a CONNECT to a name. */
 bool tls_sni_mismatch(const struct acl_subject *s, const char *sni);
 
 /* A client-role SSL on fd towards the origin, verifying its chain against
  * tls-trust and its name against name; offering "http/1.1" when alpn. */
-SSL *tls_origin_new(const struct config *cfg, int fd, const char *name, bool alpn);
+SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn);
 /* The verification result of a finished origin handshake: NULL when the
  * chain and name are good, else why ("certificate has expired"). */
 const char *tls_origin_verify_error(SSL *ssl);
@@ -67,10 +87,10 @@ const char *tls_origin_verify_error(SSL *ssl);
 /* A server-role SSL on fd towards the client presenting a leaf minted for
  * the origin's certificate and sni (from a cache shared by the workers).
  * NULL with err when minting fails. */
-SSL *tls_client_new(const struct config *cfg, int fd, X509 *origin, const char *sni, char *err, size_t errlen);
+SSL *tls_client_new(const struct tls_settings *t, int fd, X509 *origin, const char *sni, char *err, size_t errlen);
 /* A server-role SSL that refuses the ClientHello with a fatal alert: what
  * a client gets when the origin's certificate failed verification. */
-SSL *tls_client_refuse(const struct config *cfg, int fd);
+SSL *tls_client_refuse(const struct tls_settings *t, int fd);
 /* The fatal alert the client sent during the handshake (its code, e.g. 48
  * for unknown_ca), or -1. */
 int tls_client_alert(SSL *ssl);
@@ -85,11 +105,11 @@ bool tls_alert_is_certificate(int alert);
  * on, the domain is learned once `after` alerts came from `clients`
  * distinct addresses (persisted under state-dir, logged); true when this
  * alert made it learned. */
-bool tls_pinning_evidence(const struct config *cfg, const char *domain, const struct sockaddr_storage *client);
+bool tls_pinning_evidence(const struct tls_settings *t, const char *domain, const struct sockaddr_storage *client);
 /* Whether domain is learned as pinned (and not expired). */
 bool tls_learned(const char *domain);
 /* Applies pinning-learn's expiry (at load and reload). */
-void tls_learned_configure(const struct config *cfg);
+void tls_learned_configure(const struct tls_settings *t);
 /* Appends "# learned no-inspect DOMAIN (why)" lines (for /config). */
 void tls_learned_dump(struct strbuf *out);
 /* How many domains are learned. */

@@ -8,6 +8,7 @@
 #include "acl.h"
 #include "common.h"
 #include "config.h"
+#include "turn.h"
 #include "vendors.h"
 /* The helpers beyond vendors.h are declared with the rules that use them. */
 #include "webrtc_rules.h"
@@ -205,8 +206,8 @@ bool vendor_is_turn(const struct config *cfg, const char *host, uint16_t port)
 		return true;
 	if (!cfg || !host)
 		return false;
-	for (size_t i = 0; i < cfg->nturn_servers; i++) {
-		const struct turn_server *t = &cfg->turn_servers[i];
+	for (size_t i = 0; i < cfg->turn->n; i++) {
+		const struct turn_server *t = &cfg->turn->servers[i];
 
 		if (t->host && host_eq(t->host, host) && (t->port == 0 || t->port == port))
 			return true;

@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "tls.h"
 #include "webrtc_rules.h"
 
 const struct wr_rule wr_rules[WR_RULE_COUNT] = {
@@ -489,7 +490,7 @@ bool wr_rule_pinning_failure_observed(const struct wr_ctx *ctx, const struct wr_
 	say(hit->evidence, sizeof(hit->evidence), "%.*s refused the minted certificate for %.*s (%.*s) at %s", 40,
 	    ua_name(ctx), 100, name, 60, ev->detail[0] ? ev->detail : "aborted", hms);
 	say(hit->advice, sizeof(hit->advice), "no-inspect %.*s%s", 120, name,
-	    ctx->cfg && ctx->cfg->pinning_learn ? "" : " (or pinning-learn on)");
+	    ctx->cfg && ctx->cfg->tls->pinning_learn ? "" : " (or pinning-learn on)");
 	return true;
 }
 

@@ -16,7 +16,16 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "acl.h"
+#include "admin_cfg.h"
+#include "auth.h"
 #include "config.h"
+#include "dns.h"
+#include "log.h"
+#include "quirks.h"
+#include "server.h"
+#include "tls.h"
+#include "turn.h"
 #include "unit.h"
 
 static char tmpdir[PATH_MAX];

@@ -26,53 +26,25 @@
 #include "scheme.h"
 #include "unit.h"
 
-/* ---- stand-ins for config.c, which the test does not link ---- */
+/* ---- the errors the configuration functions reported ---- */
 
 static char last_err[1024];
 static int nerrors;
+static struct cfg_errors errs;
 
-void cfg_error(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+/* Takes the errors reported so far into last_err and nerrors. */
+static void take_errors(void)
 {
-	char msg[800];
-	va_list ap;
-
-	PH_UNUSED(errs);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		snprintf(last_err, sizeof(last_err), "%s:%d: %s", file, line, msg);
-	else
-		snprintf(last_err, sizeof(last_err), "%s: %s", file, msg);
-	nerrors++;
+	if (errs.n)
+		snprintf(last_err, sizeof(last_err), "%s", errs.msgs[errs.n - 1]);
+	nerrors += (int)errs.n;
+	cfg_errors_free(&errs);
 }
 
 /* A pointer, which CHECK_WHY may test against NULL. */
 static const char *lasterr(void)
 {
 	return last_err;
-}
-
-int config_parse_duration(const char *s, uint64_t *ms)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return PH_ERROR;
-	if (strcmp(end, "ms") == 0)
-		*ms = v;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		*ms = v * 1000;
-	else if (strcmp(end, "m") == 0)
-		*ms = v * 60000;
-	else if (strcmp(end, "h") == 0)
-		*ms = v * 3600000;
-	else
-		return PH_ERROR;
-	return PH_OK;
 }
 
 /* ---- fixture ---- */
@@ -122,11 +94,12 @@ static int conf(void **st, const char *text)
 		line++;
 		for (char *s2 = NULL, *w = strtok_r(l, " ", &s2); w && argc < 16; w = strtok_r(NULL, " ", &s2))
 			argv[argc++] = w;
-		if (auth_digest_ops.configure(st, argv, argc, conf_path, line, NULL) != 0)
+		if (auth_digest_ops.configure(st, argv, argc, conf_path, line, &errs) != 0)
 			rc = -1;
 	}
-	if (*st && auth_digest_ops.finish(*st, conf_path, NULL) != 0)
+	if (*st && auth_digest_ops.finish(*st, conf_path, &errs) != 0)
 		rc = -1;
+	take_errors();
 	if (rc == 0)
 		CHECK_INT(nerrors, 0);
 	else
@@ -485,7 +458,8 @@ static void test_config_errors(void)
 	CHECK_WHY(lasterr(), "unknown auth digest setting 'fiel'");
 	unconf(st);
 	st = NULL;
-	CHECK_INT(auth_digest_ops.configure(&st, NULL, 0, conf_path, 7, NULL), -1);
+	CHECK_INT(auth_digest_ops.configure(&st, NULL, 0, conf_path, 7, &errs), -1);
+	take_errors();
 	CHECK_WHY(lasterr(),
 	          "pinhole.conf:7: auth digest needs file FILE [algorithm MD5|SHA-256 ...], nonce-secret FILE "
 	          "or nonce-ttl DURATION");

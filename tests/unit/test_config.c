@@ -54,36 +54,36 @@ static void test_defaults(void)
 	if (!cfg)
 		return;
 	CHECK_STR(cfg->path, "main.conf");
-	CHECK_INT(cfg->nlistens, 1);
-	CHECK_STR(cfg->listens[0].text, "127.0.0.1:3128");
-	CHECK_STR(addr_of(&cfg->listens[0].addr), "127.0.0.1");
-	CHECK_INT(port_of(&cfg->listens[0].addr), 3128);
-	CHECK(!cfg->listens[0].proxy_protocol);
-	CHECK(!cfg->has_admin);
-	CHECK(cfg->admin_htpasswd == NULL);
-	CHECK_INT(cfg->workers, 0);
-	CHECK(cfg->user == NULL);
-	CHECK_STR(cfg->access_log, "stdout");
-	CHECK_INT(cfg->access_log_format, ACCESS_LOG_SQUID);
-	CHECK_STR(cfg->error_log, "stderr");
-	CHECK_INT(cfg->log_level, LOG_LEVEL_WARN);
-	CHECK(cfg->hosts_file == NULL);
-	CHECK_INT(cfg->hosts.n, 0);
-	CHECK(hosts_lookup(&cfg->hosts, "x") == NULL);
-	CHECK(cfg->dns_servers == NULL);
-	CHECK_INT(cfg->timeout_connect_ms, CONFIG_DEFAULT_TIMEOUT_CONNECT_MS);
-	CHECK_INT(cfg->timeout_header_ms, CONFIG_DEFAULT_TIMEOUT_HEADER_MS);
-	CHECK_INT(cfg->timeout_idle_ms, CONFIG_DEFAULT_TIMEOUT_IDLE_MS);
-	CHECK_INT(cfg->timeout_tunnel_idle_ms, CONFIG_DEFAULT_TIMEOUT_TUNNEL_IDLE_MS);
-	CHECK_INT(cfg->timeout_drain_ms, CONFIG_DEFAULT_TIMEOUT_DRAIN_MS);
-	CHECK_INT(cfg->max_connections, CONFIG_DEFAULT_MAX_CONNECTIONS);
-	CHECK_INT(cfg->max_header_size, CONFIG_DEFAULT_MAX_HEADER_SIZE);
+	CHECK_INT(cfg->server->nlistens, 1);
+	CHECK_STR(cfg->server->listens[0].text, "127.0.0.1:3128");
+	CHECK_STR(addr_of(&cfg->server->listens[0].addr), "127.0.0.1");
+	CHECK_INT(port_of(&cfg->server->listens[0].addr), 3128);
+	CHECK(!cfg->server->listens[0].proxy_protocol);
+	CHECK(!cfg->admin->enabled);
+	CHECK(cfg->admin->htpasswd == NULL);
+	CHECK_INT(cfg->server->workers, 0);
+	CHECK(cfg->server->user == NULL);
+	CHECK_STR(cfg->log->access_log, "stdout");
+	CHECK_INT(cfg->log->access_log_format, ACCESS_LOG_SQUID);
+	CHECK_STR(cfg->log->error_log, "stderr");
+	CHECK_INT(cfg->log->level, LOG_LEVEL_WARN);
+	CHECK(cfg->dns->hosts_file == NULL);
+	CHECK_INT(cfg->dns->hosts.n, 0);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "x") == NULL);
+	CHECK(cfg->dns->servers == NULL);
+	CHECK_INT(cfg->server->timeout_connect_ms, SERVER_DEFAULT_TIMEOUT_CONNECT_MS);
+	CHECK_INT(cfg->server->timeout_header_ms, SERVER_DEFAULT_TIMEOUT_HEADER_MS);
+	CHECK_INT(cfg->server->timeout_idle_ms, SERVER_DEFAULT_TIMEOUT_IDLE_MS);
+	CHECK_INT(cfg->server->timeout_tunnel_idle_ms, SERVER_DEFAULT_TIMEOUT_TUNNEL_IDLE_MS);
+	CHECK_INT(cfg->server->timeout_drain_ms, SERVER_DEFAULT_TIMEOUT_DRAIN_MS);
+	CHECK_INT(cfg->server->max_connections, SERVER_DEFAULT_MAX_CONNECTIONS);
+	CHECK_INT(cfg->server->max_header_size, SERVER_DEFAULT_MAX_HEADER_SIZE);
 	/* No rule at all is valid: it denies everything. */
-	CHECK_INT(cfg->nrules, 0);
-	CHECK(!cfg->quirks.http10_connect && !cfg->quirks.no_websocket);
-	CHECK_INT(cfg->quirks.idle_cut_ms, 0);
-	CHECK_INT(cfg->quirks.throttle_bps, 0);
-	CHECK_INT(cfg->quirks.delay_ms, 0);
+	CHECK_INT(cfg->acl->rules.n, 0);
+	CHECK(!cfg->quirks->http10_connect && !cfg->quirks->no_websocket);
+	CHECK_INT(cfg->quirks->idle_cut_ms, 0);
+	CHECK_INT(cfg->quirks->throttle_bps, 0);
+	CHECK_INT(cfg->quirks->delay_ms, 0);
 	CHECK_INT(cfg->nfiles, 1);
 	CHECK_STR(cfg->files[0], "main.conf");
 	config_unref(cfg);
@@ -105,22 +105,22 @@ static void test_embedded_default(void)
 	if (!cfg)
 		return;
 	CHECK(cfg->path == NULL);
-	CHECK_INT(cfg->nlistens, 1);
-	CHECK_STR(addr_of(&cfg->listens[0].addr), "127.0.0.1");
-	CHECK_INT(port_of(&cfg->listens[0].addr), 3128);
-	CHECK(cfg->has_admin);
-	CHECK_STR(addr_of(&cfg->admin.addr), "127.0.0.1");
-	CHECK_INT(port_of(&cfg->admin.addr), 3129);
-	CHECK(cfg->admin_htpasswd == NULL);
-	CHECK_STR(cfg->access_log, "stdout");
-	CHECK_INT(cfg->access_log_format, ACCESS_LOG_SQUID);
-	CHECK_INT(cfg->nrules, 1);
-	CHECK_INT(cfg->rules[0].action, RULE_ALLOW);
-	CHECK_INT(cfg->rules[0].set.n, 1);
-	CHECK_INT(cfg->rules[0].set.m[0].kind, MATCH_ALL);
-	CHECK_STR(cfg->rules[0].file, "(embedded default)");
-	CHECK_STR(cfg->rules[0].text, "allow all");
-	CHECK(acl_check(cfg->rules, cfg->nrules, &s) == &cfg->rules[0]);
+	CHECK_INT(cfg->server->nlistens, 1);
+	CHECK_STR(addr_of(&cfg->server->listens[0].addr), "127.0.0.1");
+	CHECK_INT(port_of(&cfg->server->listens[0].addr), 3128);
+	CHECK(cfg->admin->enabled);
+	CHECK_STR(addr_of(&cfg->admin->listen.addr), "127.0.0.1");
+	CHECK_INT(port_of(&cfg->admin->listen.addr), 3129);
+	CHECK(cfg->admin->htpasswd == NULL);
+	CHECK_STR(cfg->log->access_log, "stdout");
+	CHECK_INT(cfg->log->access_log_format, ACCESS_LOG_SQUID);
+	CHECK_INT(cfg->acl->rules.n, 1);
+	CHECK_INT(cfg->acl->rules.r[0].action, RULE_ALLOW);
+	CHECK_INT(cfg->acl->rules.r[0].set.n, 1);
+	CHECK_INT(cfg->acl->rules.r[0].set.m[0].kind, MATCH_ALL);
+	CHECK_STR(cfg->acl->rules.r[0].file, "(embedded default)");
+	CHECK_STR(cfg->acl->rules.r[0].text, "allow all");
+	CHECK(acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s) == &cfg->acl->rules.r[0]);
 	config_unref(cfg);
 	cfg_errors_free(&errs);
 }
@@ -137,29 +137,37 @@ static void test_listen(void)
 
 	if (!cfg)
 		return;
-	CHECK_INT(cfg->nlistens, 5);
-	CHECK_STR(cfg->listens[0].text, "192.0.2.1:3128");
-	CHECK_INT(cfg->listens[0].addr.ss_family, AF_INET);
-	CHECK_INT(cfg->listens[0].addrlen, sizeof(struct sockaddr_in));
-	CHECK_STR(addr_of(&cfg->listens[0].addr), "192.0.2.1");
-	CHECK_INT(port_of(&cfg->listens[0].addr), 3128);
-	CHECK(!cfg->listens[0].proxy_protocol);
-	CHECK_STR(cfg->listens[0].file, "main.conf");
-	CHECK_INT(cfg->listens[0].line, 1);
-	CHECK_STR(cfg->listens[1].text, "[::1]:8080");
-	CHECK_INT(cfg->listens[1].addr.ss_family, AF_INET6);
-	CHECK_INT(cfg->listens[1].addrlen, sizeof(struct sockaddr_in6));
-	CHECK_STR(addr_of(&cfg->listens[1].addr), "::1");
-	CHECK_INT(port_of(&cfg->listens[1].addr), 8080);
-	CHECK(cfg->listens[1].proxy_protocol);
-	CHECK_INT(cfg->listens[1].line, 2);
-	CHECK_STR(addr_of(&cfg->listens[2].addr), "0.0.0.0");
-	CHECK_INT(port_of(&cfg->listens[2].addr), 3129);
-	CHECK_STR(addr_of(&cfg->listens[3].addr), "0.0.0.0");
-	CHECK_INT(port_of(&cfg->listens[3].addr), 3130);
-	CHECK_STR(cfg->listens[3].text, ":3130");
-	CHECK_STR(addr_of(&cfg->listens[4].addr), "127.0.0.2");
+	CHECK_INT(cfg->server->nlistens, 5);
+	CHECK_STR(cfg->server->listens[0].text, "192.0.2.1:3128");
+	CHECK_INT(cfg->server->listens[0].addr.ss_family, AF_INET);
+	CHECK_INT(cfg->server->listens[0].addrlen, sizeof(struct sockaddr_in));
+	CHECK_STR(addr_of(&cfg->server->listens[0].addr), "192.0.2.1");
+	CHECK_INT(port_of(&cfg->server->listens[0].addr), 3128);
+	CHECK(!cfg->server->listens[0].proxy_protocol);
+	CHECK_STR(cfg->server->listens[0].file, "main.conf");
+	CHECK_INT(cfg->server->listens[0].line, 1);
+	CHECK_STR(cfg->server->listens[1].text, "[::1]:8080");
+	CHECK_INT(cfg->server->listens[1].addr.ss_family, AF_INET6);
+	CHECK_INT(cfg->server->listens[1].addrlen, sizeof(struct sockaddr_in6));
+	CHECK_STR(addr_of(&cfg->server->listens[1].addr), "::1");
+	CHECK_INT(port_of(&cfg->server->listens[1].addr), 8080);
+	CHECK(cfg->server->listens[1].proxy_protocol);
+	CHECK_INT(cfg->server->listens[1].line, 2);
+	CHECK_STR(addr_of(&cfg->server->listens[2].addr), "0.0.0.0");
+	CHECK_INT(port_of(&cfg->server->listens[2].addr), 3129);
+	CHECK_STR(addr_of(&cfg->server->listens[3].addr), "0.0.0.0");
+	CHECK_INT(port_of(&cfg->server->listens[3].addr), 3130);
+	CHECK_STR(cfg->server->listens[3].text, ":3130");
+	CHECK_STR(addr_of(&cfg->server->listens[4].addr), "127.0.0.2");
 	config_unref(cfg);
+}
+
+/* server_parse_addr without its reason. */
+static int server_parse_addr_quiet(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *why;
+
+	return server_parse_addr(s, ss, len, &why);
 }
 
 static void test_parse_helpers(void)
@@ -168,14 +176,14 @@ static void test_parse_helpers(void)
 	socklen_t len;
 	uint64_t v;
 
-	CHECK_INT(config_parse_listen_addr("127.0.0.1:3128", &ss, &len), PH_OK);
+	CHECK_INT(server_parse_addr_quiet("127.0.0.1:3128", &ss, &len), PH_OK);
 	CHECK_INT(port_of(&ss), 3128);
-	CHECK_INT(config_parse_listen_addr("[::]:1", &ss, &len), PH_OK);
+	CHECK_INT(server_parse_addr_quiet("[::]:1", &ss, &len), PH_OK);
 	CHECK_INT(ss.ss_family, AF_INET6);
-	CHECK_INT(config_parse_listen_addr("[fe80::1%1]:3128", &ss, &len), PH_OK);
+	CHECK_INT(server_parse_addr_quiet("[fe80::1%1]:3128", &ss, &len), PH_OK);
 	CHECK_INT(((struct sockaddr_in6 *)&ss)->sin6_scope_id, 1);
-	CHECK_INT(config_parse_listen_addr("*:65535", &ss, &len), PH_OK);
-	CHECK_INT(config_parse_listen_addr(":80", &ss, &len), PH_OK);
+	CHECK_INT(server_parse_addr_quiet("*:65535", &ss, &len), PH_OK);
+	CHECK_INT(server_parse_addr_quiet(":80", &ss, &len), PH_OK);
 	{
 		static const char *const bad[] = {
 			"",
@@ -199,7 +207,7 @@ static void test_parse_helpers(void)
 		};
 
 		for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
-			int rc = config_parse_listen_addr(bad[i], &ss, &len);
+			int rc = server_parse_addr_quiet(bad[i], &ss, &len);
 
 			if (rc != PH_ERROR)
 				fprintf(stderr, "listen address '%s' should not parse\n", bad[i]);
@@ -207,17 +215,17 @@ static void test_parse_helpers(void)
 		}
 	}
 
-	CHECK_INT(config_parse_duration("30s", &v), PH_OK);
+	CHECK_INT(cfg_parse_duration("30s", &v), PH_OK);
 	CHECK_INT(v, 30000);
-	CHECK_INT(config_parse_duration("30", &v), PH_OK);
+	CHECK_INT(cfg_parse_duration("30", &v), PH_OK);
 	CHECK_INT(v, 30000);
-	CHECK_INT(config_parse_duration("250ms", &v), PH_OK);
+	CHECK_INT(cfg_parse_duration("250ms", &v), PH_OK);
 	CHECK_INT(v, 250);
-	CHECK_INT(config_parse_duration("5m", &v), PH_OK);
+	CHECK_INT(cfg_parse_duration("5m", &v), PH_OK);
 	CHECK_INT(v, 300000);
-	CHECK_INT(config_parse_duration("2h", &v), PH_OK);
+	CHECK_INT(cfg_parse_duration("2h", &v), PH_OK);
 	CHECK_INT(v, 7200000);
-	CHECK_INT(config_parse_duration("0", &v), PH_OK);
+	CHECK_INT(cfg_parse_duration("0", &v), PH_OK);
 	CHECK_INT(v, 0);
 	{
 		static const char *const bad[] = {
@@ -239,7 +247,7 @@ static void test_parse_helpers(void)
 		};
 
 		for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
-			int rc = config_parse_duration(bad[i], &v);
+			int rc = cfg_parse_duration(bad[i], &v);
 
 			if (rc != PH_ERROR)
 				fprintf(stderr, "duration '%s' should not parse\n", bad[i]);
@@ -247,15 +255,15 @@ static void test_parse_helpers(void)
 		}
 	}
 
-	CHECK_INT(config_parse_size("100", &v), PH_OK);
+	CHECK_INT(cfg_parse_size("100", &v), PH_OK);
 	CHECK_INT(v, 100);
-	CHECK_INT(config_parse_size("64k", &v), PH_OK);
+	CHECK_INT(cfg_parse_size("64k", &v), PH_OK);
 	CHECK_INT(v, 65536);
-	CHECK_INT(config_parse_size("64K", &v), PH_OK);
+	CHECK_INT(cfg_parse_size("64K", &v), PH_OK);
 	CHECK_INT(v, 65536);
-	CHECK_INT(config_parse_size("1M", &v), PH_OK);
+	CHECK_INT(cfg_parse_size("1M", &v), PH_OK);
 	CHECK_INT(v, 1048576);
-	CHECK_INT(config_parse_size("2m", &v), PH_OK);
+	CHECK_INT(cfg_parse_size("2m", &v), PH_OK);
 	CHECK_INT(v, 2097152);
 	{
 		static const char *const bad[] = {
@@ -263,7 +271,7 @@ static void test_parse_helpers(void)
 		};
 
 		for (size_t i = 0; i < PH_ARRAY_LEN(bad); i++) {
-			int rc = config_parse_size(bad[i], &v);
+			int rc = cfg_parse_size(bad[i], &v);
 
 			if (rc != PH_ERROR)
 				fprintf(stderr, "size '%s' should not parse\n", bad[i]);
@@ -279,16 +287,16 @@ static void test_admin(void)
 	write_file("admin.htpasswd", "admin:$apr1$x$y\n");
 	cfg = PARSE_OK("admin [::1]:3129\n");
 	if (cfg) {
-		CHECK(cfg->has_admin);
-		CHECK_STR(cfg->admin.text, "[::1]:3129");
-		CHECK_STR(addr_of(&cfg->admin.addr), "::1");
-		CHECK_INT(port_of(&cfg->admin.addr), 3129);
-		CHECK_INT(cfg->admin.line, 1);
+		CHECK(cfg->admin->enabled);
+		CHECK_STR(cfg->admin->listen.text, "[::1]:3129");
+		CHECK_STR(addr_of(&cfg->admin->listen.addr), "::1");
+		CHECK_INT(port_of(&cfg->admin->listen.addr), 3129);
+		CHECK_INT(cfg->admin->listen.line, 1);
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("admin 0.0.0.0:3129\nadmin-auth htpasswd admin.htpasswd\n");
 	if (cfg) {
-		CHECK_STR(cfg->admin_htpasswd, in_tmp("admin.htpasswd"));
+		CHECK_STR(cfg->admin->htpasswd, in_tmp("admin.htpasswd"));
 		config_unref(cfg);
 	}
 	/* Loopback in its three spellings needs no password. */
@@ -304,44 +312,44 @@ static void test_simple_directives(void)
 	               "error-log logs/error.log\nlog-level debug\nmax-connections 1000000\n"
 	               "max-header-size 1M\n");
 	if (cfg) {
-		CHECK_INT(cfg->workers, 4);
-		CHECK_STR(cfg->user, "root");
-		CHECK_STR(cfg->access_log, in_tmp("access.log"));
-		CHECK_INT(cfg->access_log_format, ACCESS_LOG_JSON);
-		CHECK_STR(cfg->error_log, in_tmp("logs/error.log"));
-		CHECK_INT(cfg->log_level, LOG_LEVEL_DEBUG);
-		CHECK_INT(cfg->max_connections, 1000000);
-		CHECK_INT(cfg->max_header_size, 1048576);
+		CHECK_INT(cfg->server->workers, 4);
+		CHECK_STR(cfg->server->user, "root");
+		CHECK_STR(cfg->log->access_log, in_tmp("access.log"));
+		CHECK_INT(cfg->log->access_log_format, ACCESS_LOG_JSON);
+		CHECK_STR(cfg->log->error_log, in_tmp("logs/error.log"));
+		CHECK_INT(cfg->log->level, LOG_LEVEL_DEBUG);
+		CHECK_INT(cfg->server->max_connections, 1000000);
+		CHECK_INT(cfg->server->max_header_size, 1048576);
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("workers auto\naccess-log off\nerror-log syslog\nlog-level error\n"
 	               "max-connections 1\nmax-header-size 1k\n");
 	if (cfg) {
-		CHECK_INT(cfg->workers, 0);
-		CHECK(cfg->access_log == NULL);
-		CHECK_STR(cfg->error_log, "syslog");
-		CHECK_INT(cfg->log_level, LOG_LEVEL_ERROR);
-		CHECK_INT(cfg->max_connections, 1);
-		CHECK_INT(cfg->max_header_size, 1024);
+		CHECK_INT(cfg->server->workers, 0);
+		CHECK(cfg->log->access_log == NULL);
+		CHECK_STR(cfg->log->error_log, "syslog");
+		CHECK_INT(cfg->log->level, LOG_LEVEL_ERROR);
+		CHECK_INT(cfg->server->max_connections, 1);
+		CHECK_INT(cfg->server->max_header_size, 1024);
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("workers 64\naccess-log stdout squid\nerror-log stderr\nlog-level info\n"
 	               "max-header-size 16K\n");
 	if (cfg) {
-		CHECK_INT(cfg->workers, 64);
-		CHECK_STR(cfg->access_log, "stdout");
-		CHECK_INT(cfg->access_log_format, ACCESS_LOG_SQUID);
-		CHECK_STR(cfg->error_log, "stderr");
-		CHECK_INT(cfg->log_level, LOG_LEVEL_INFO);
-		CHECK_INT(cfg->max_header_size, 16384);
+		CHECK_INT(cfg->server->workers, 64);
+		CHECK_STR(cfg->log->access_log, "stdout");
+		CHECK_INT(cfg->log->access_log_format, ACCESS_LOG_SQUID);
+		CHECK_STR(cfg->log->error_log, "stderr");
+		CHECK_INT(cfg->log->level, LOG_LEVEL_INFO);
+		CHECK_INT(cfg->server->max_header_size, 16384);
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("log-level warn\naccess-log /var/log/pinhole/access.log\n"
 	               "max-header-size 1m\n");
 	if (cfg) {
-		CHECK_INT(cfg->log_level, LOG_LEVEL_WARN);
-		CHECK_STR(cfg->access_log, "/var/log/pinhole/access.log");
-		CHECK_INT(cfg->max_header_size, 1048576);
+		CHECK_INT(cfg->log->level, LOG_LEVEL_WARN);
+		CHECK_STR(cfg->log->access_log, "/var/log/pinhole/access.log");
+		CHECK_INT(cfg->server->max_header_size, 1048576);
 		config_unref(cfg);
 	}
 }
@@ -354,15 +362,15 @@ static void test_timeouts(void)
 
 	if (!cfg)
 		return;
-	CHECK_INT(cfg->timeout_connect_ms, 5000);
-	CHECK_INT(cfg->timeout_header_ms, 1500);
-	CHECK_INT(cfg->timeout_idle_ms, 120000);
-	CHECK_INT(cfg->timeout_tunnel_idle_ms, 8 * 3600000);
-	CHECK_INT(cfg->timeout_drain_ms, 0);
+	CHECK_INT(cfg->server->timeout_connect_ms, 5000);
+	CHECK_INT(cfg->server->timeout_header_ms, 1500);
+	CHECK_INT(cfg->server->timeout_idle_ms, 120000);
+	CHECK_INT(cfg->server->timeout_tunnel_idle_ms, 8 * 3600000);
+	CHECK_INT(cfg->server->timeout_drain_ms, 0);
 	config_unref(cfg);
 	cfg = PARSE_OK("timeout connect 7\n");
 	if (cfg) {
-		CHECK_INT(cfg->timeout_connect_ms, 7000);
+		CHECK_INT(cfg->server->timeout_connect_ms, 7000);
 		config_unref(cfg);
 	}
 }
@@ -374,13 +382,13 @@ static void test_dns_servers(void)
 
 	if (!cfg)
 		return;
-	CHECK_STR(cfg->dns_servers, "127.0.0.1:5353,[::1]:53,192.0.2.53:53,"
-	                            "[2001:db8::53]:53,[2001:db8::54]:5300");
+	CHECK_STR(cfg->dns->servers, "127.0.0.1:5353,[::1]:53,192.0.2.53:53,"
+	                             "[2001:db8::53]:53,[2001:db8::54]:5300");
 	config_unref(cfg);
 }
 
-/* The auth directives land in cfg->auth, noauth rules in cfg->noauth, and
- * the two authentication quirks in cfg->quirks. */
+/* The auth directives land in cfg->auth, noauth rules in cfg->acl->noauth.r, and
+ * the two authentication quirks in cfg->quirks-> */
 static void test_auth_directives(void)
 {
 	struct config *cfg = PARSE_OK("auth-realm \"Example office\"\nnoauth domain .tokbox.com .opentok.com\n"
@@ -390,10 +398,10 @@ static void test_auth_directives(void)
 	if (!cfg)
 		return;
 	CHECK(cfg->auth != NULL);
-	CHECK_INT(cfg->nnoauth, 2);
-	CHECK_INT(cfg->noauth[1].line, 3);
-	CHECK(cfg->quirks.close_after_407);
-	CHECK(cfg->quirks.auth_everything);
+	CHECK_INT(cfg->acl->noauth.n, 2);
+	CHECK_INT(cfg->acl->noauth.r[1].line, 3);
+	CHECK(cfg->quirks->close_after_407);
+	CHECK(cfg->quirks->auth_everything);
 	char *dump = config_dump(cfg);
 
 	CHECK(strstr(dump, "auth-realm \"Example office\"") != NULL);
@@ -411,20 +419,20 @@ static void test_quirks(void)
 
 	if (!cfg)
 		return;
-	CHECK(cfg->quirks.http10_connect);
-	CHECK(cfg->quirks.no_websocket);
-	CHECK_INT(cfg->quirks.idle_cut_ms, 30000);
-	CHECK_INT(cfg->quirks.throttle_bps, 65536);
-	CHECK_INT(cfg->quirks.delay_ms, 250);
+	CHECK(cfg->quirks->http10_connect);
+	CHECK(cfg->quirks->no_websocket);
+	CHECK_INT(cfg->quirks->idle_cut_ms, 30000);
+	CHECK_INT(cfg->quirks->throttle_bps, 65536);
+	CHECK_INT(cfg->quirks->delay_ms, 250);
 	config_unref(cfg);
 	cfg = PARSE_OK("quirk throttle 1M/s\n");
 	if (cfg) {
-		CHECK_INT(cfg->quirks.throttle_bps, 1048576);
+		CHECK_INT(cfg->quirks->throttle_bps, 1048576);
 		config_unref(cfg);
 	}
 	cfg = PARSE_OK("quirk throttle 1000\n");
 	if (cfg) {
-		CHECK_INT(cfg->quirks.throttle_bps, 1000);
+		CHECK_INT(cfg->quirks->throttle_bps, 1000);
 		config_unref(cfg);
 	}
 }
@@ -440,26 +448,26 @@ static void test_rules(void)
 
 	if (!cfg)
 		return;
-	CHECK_INT(cfg->nrules, 4);
-	CHECK_INT(cfg->rules[0].action, RULE_DENY);
-	CHECK_STR(cfg->rules[0].text, "deny domain .blocked.example");
-	CHECK_STR(cfg->rules[0].file, "main.conf");
-	CHECK(cfg->rules[0].file == cfg->files[0]);
-	CHECK_INT(cfg->rules[0].line, 1);
-	CHECK_INT(cfg->rules[1].action, RULE_ALLOW);
-	CHECK_STR(cfg->rules[1].text, "allow domain .example.com \"*.example.net\" port 443");
-	CHECK_INT(cfg->rules[1].line, 2);
-	CHECK_INT(cfg->rules[1].set.n, 2);
-	CHECK_INT(cfg->rules[1].set.m[0].n, 2);
-	CHECK_INT(cfg->rules[1].set.m[0].domains[1].kind, DOMAIN_SUBDOMAINS);
-	CHECK_STR(cfg->rules[2].text, "allow src 10.0.0.0/8 method CONNECT");
-	CHECK_INT(cfg->rules[2].line, 4);
-	CHECK_INT(cfg->rules[3].line, 5);
-	CHECK(acl_check(cfg->rules, cfg->nrules, &s) == &cfg->rules[1]);
+	CHECK_INT(cfg->acl->rules.n, 4);
+	CHECK_INT(cfg->acl->rules.r[0].action, RULE_DENY);
+	CHECK_STR(cfg->acl->rules.r[0].text, "deny domain .blocked.example");
+	CHECK_STR(cfg->acl->rules.r[0].file, "main.conf");
+	CHECK(cfg->acl->rules.r[0].file == cfg->files[0]);
+	CHECK_INT(cfg->acl->rules.r[0].line, 1);
+	CHECK_INT(cfg->acl->rules.r[1].action, RULE_ALLOW);
+	CHECK_STR(cfg->acl->rules.r[1].text, "allow domain .example.com \"*.example.net\" port 443");
+	CHECK_INT(cfg->acl->rules.r[1].line, 2);
+	CHECK_INT(cfg->acl->rules.r[1].set.n, 2);
+	CHECK_INT(cfg->acl->rules.r[1].set.m[0].n, 2);
+	CHECK_INT(cfg->acl->rules.r[1].set.m[0].domains[1].kind, DOMAIN_SUBDOMAINS);
+	CHECK_STR(cfg->acl->rules.r[2].text, "allow src 10.0.0.0/8 method CONNECT");
+	CHECK_INT(cfg->acl->rules.r[2].line, 4);
+	CHECK_INT(cfg->acl->rules.r[3].line, 5);
+	CHECK(acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s) == &cfg->acl->rules.r[1]);
 	s.host = "www.blocked.example";
-	CHECK(acl_check(cfg->rules, cfg->nrules, &s) == &cfg->rules[0]);
+	CHECK(acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s) == &cfg->acl->rules.r[0]);
 	s.host = "elsewhere.org";
-	CHECK(acl_check(cfg->rules, cfg->nrules, &s) == &cfg->rules[3]);
+	CHECK(acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s) == &cfg->acl->rules.r[3]);
 	config_unref(cfg);
 }
 
@@ -471,9 +479,9 @@ static void test_quoting(void)
 
 	if (!cfg)
 		return;
-	CHECK_INT(cfg->nrules, 1);
-	if (cfg->nrules == 1 && cfg->rules[0].set.m[0].n == 6) {
-		char **n = cfg->rules[0].set.m[0].names;
+	CHECK_INT(cfg->acl->rules.n, 1);
+	if (cfg->acl->rules.n == 1 && cfg->acl->rules.r[0].set.m[0].n == 6) {
+		char **n = cfg->acl->rules.r[0].set.m[0].names;
 
 		CHECK_STR(n[0], "CORP\\alice");
 		CHECK_STR(n[1], "we\"ird");
@@ -484,14 +492,14 @@ static void test_quoting(void)
 	} else {
 		CHECK(false);
 	}
-	CHECK_STR(cfg->access_log, in_tmp("with space.log"));
+	CHECK_STR(cfg->log->access_log, in_tmp("with space.log"));
 	config_unref(cfg);
 
 	/* A byte order mark and CRLF line ends are fine. */
 	cfg = PARSE_OK("\xef\xbb\xbfworkers 3\r\nallow all\r\n");
 	if (cfg) {
-		CHECK_INT(cfg->workers, 3);
-		CHECK_STR(cfg->rules[0].text, "allow all");
+		CHECK_INT(cfg->server->workers, 3);
+		CHECK_STR(cfg->acl->rules.r[0].text, "allow all");
 		config_unref(cfg);
 	}
 }
@@ -512,9 +520,9 @@ static void test_hosts_file(void)
 	cfg = PARSE_OK("hosts-file lab.hosts\n");
 	if (!cfg)
 		return;
-	CHECK_STR(cfg->hosts_file, in_tmp("lab.hosts"));
-	CHECK_INT(cfg->hosts.n, 3);
-	e = hosts_lookup(&cfg->hosts, "origin.lab");
+	CHECK_STR(cfg->dns->hosts_file, in_tmp("lab.hosts"));
+	CHECK_INT(cfg->dns->hosts.n, 3);
+	e = hosts_lookup(&cfg->dns->hosts, "origin.lab");
 	CHECK(e != NULL);
 	if (e) {
 		CHECK_STR(e->name, "origin.lab");
@@ -524,18 +532,18 @@ static void test_hosts_file(void)
 		CHECK_STR(ph_addr_str(&e->addrs[2], buf, sizeof(buf)), "192.0.2.11");
 		CHECK_INT(port_of(&e->addrs[0]), 0);
 	}
-	e = hosts_lookup(&cfg->hosts, "www.origin.lab");
+	e = hosts_lookup(&cfg->dns->hosts, "www.origin.lab");
 	CHECK(e != NULL && e->naddrs == 1);
-	CHECK(hosts_lookup(&cfg->hosts, "localhost") != NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "localhost") != NULL);
 	/* Lookups forgive case and a trailing dot, as DNS does. */
-	CHECK(hosts_lookup(&cfg->hosts, "Origin.Lab.") == hosts_lookup(&cfg->hosts, "origin.lab"));
-	CHECK(hosts_lookup(&cfg->hosts, "WWW.ORIGIN.LAB") != NULL);
-	CHECK(hosts_lookup(&cfg->hosts, "origin.la") == NULL);
-	CHECK(hosts_lookup(&cfg->hosts, "origin.labs") == NULL);
-	CHECK(hosts_lookup(&cfg->hosts, ".") == NULL);
-	CHECK(hosts_lookup(&cfg->hosts, "lab") == NULL);
-	CHECK(hosts_lookup(&cfg->hosts, "zzz.lab") == NULL);
-	CHECK(hosts_lookup(&cfg->hosts, "") == NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "Origin.Lab.") == hosts_lookup(&cfg->dns->hosts, "origin.lab"));
+	CHECK(hosts_lookup(&cfg->dns->hosts, "WWW.ORIGIN.LAB") != NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "origin.la") == NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "origin.labs") == NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, ".") == NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "lab") == NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "zzz.lab") == NULL);
+	CHECK(hosts_lookup(&cfg->dns->hosts, "") == NULL);
 	config_unref(cfg);
 
 	/* Many names: sorted lookup finds every one of them. */
@@ -549,17 +557,17 @@ static void test_hosts_file(void)
 		free(text);
 		cfg = PARSE_OK("hosts-file big.hosts\n");
 		if (cfg) {
-			CHECK_INT(cfg->hosts.n, 2000);
+			CHECK_INT(cfg->dns->hosts.n, 2000);
 			for (int i = 0; i < 2000; i++) {
 				snprintf(buf, sizeof(buf), "host%d.lab", i);
-				e = hosts_lookup(&cfg->hosts, buf);
+				e = hosts_lookup(&cfg->dns->hosts, buf);
 				if (!e || e->naddrs != 1 || strcmp(e->name, buf) != 0)
 					all = false;
 				snprintf(buf, sizeof(buf), "HOST%d.LAB.", i);
-				if (hosts_lookup(&cfg->hosts, buf) != e)
+				if (hosts_lookup(&cfg->dns->hosts, buf) != e)
 					all = false;
 				snprintf(buf, sizeof(buf), "host%d.lab.x", i);
-				if (hosts_lookup(&cfg->hosts, buf) != NULL)
+				if (hosts_lookup(&cfg->dns->hosts, buf) != NULL)
 					all = false;
 			}
 			CHECK(all);
@@ -578,12 +586,12 @@ static void test_include(void)
 	cfg = PARSE_OK("include sub/more.conf\ndeny all\n");
 	if (!cfg)
 		return;
-	CHECK_INT(cfg->workers, 2);
-	CHECK_INT(cfg->nrules, 2);
-	CHECK_STR(cfg->rules[0].file, "sub/../rules.conf");
-	CHECK_INT(cfg->rules[0].line, 2);
-	CHECK_STR(cfg->rules[1].file, "main.conf");
-	CHECK_INT(cfg->rules[1].line, 2);
+	CHECK_INT(cfg->server->workers, 2);
+	CHECK_INT(cfg->acl->rules.n, 2);
+	CHECK_STR(cfg->acl->rules.r[0].file, "sub/../rules.conf");
+	CHECK_INT(cfg->acl->rules.r[0].line, 2);
+	CHECK_STR(cfg->acl->rules.r[1].file, "main.conf");
+	CHECK_INT(cfg->acl->rules.r[1].line, 2);
 	CHECK_INT(cfg->nfiles, 3);
 	config_unref(cfg);
 
@@ -592,8 +600,8 @@ static void test_include(void)
 	write_file("twice.conf", "include rules.conf\n");
 	cfg = PARSE_OK("include twice.conf\ninclude rules.conf\n");
 	if (cfg) {
-		CHECK_INT(cfg->nrules, 2);
-		CHECK(cfg->rules[0].file == cfg->rules[1].file);
+		CHECK_INT(cfg->acl->rules.n, 2);
+		CHECK(cfg->acl->rules.r[0].file == cfg->acl->rules.r[1].file);
 		config_unref(cfg);
 	}
 
@@ -607,7 +615,7 @@ static void test_include(void)
 		CHECK_INT(errs.n, 0);
 		if (cfg) {
 			CHECK_STR(cfg->path, in_tmp("sub/top.conf"));
-			CHECK_INT(cfg->nrules, 1);
+			CHECK_INT(cfg->acl->rules.n, 1);
 			config_unref(cfg);
 		}
 		cfg_errors_free(&errs);
@@ -831,7 +839,7 @@ static void test_errors_files(void)
 	}
 	write_file("deep17.conf", "workers 1\n");
 	cfg = PARSE_OK("include deep3.conf\n");
-	CHECK(cfg && cfg->workers == 1 && cfg->nfiles == 16);
+	CHECK(cfg && cfg->server->workers == 1 && cfg->nfiles == 16);
 	config_unref(cfg);
 	EXPECT_ERRORS("include deep2.conf\n", "deep16.conf:1: cannot include 'deep17.conf': includes are nested more "
 	                                      "than 16 deep");
@@ -933,40 +941,40 @@ static void test_dump_roundtrip(void)
 		fprintf(stderr, "dump did not parse: %s\n", errs.msgs[i]);
 	cfg_errors_free(&errs);
 	if (b) {
-		CHECK_INT(b->nlistens, a->nlistens);
-		for (size_t i = 0; i < a->nlistens && i < b->nlistens; i++) {
-			CHECK_STR(b->listens[i].text, a->listens[i].text);
-			CHECK(b->listens[i].proxy_protocol == a->listens[i].proxy_protocol);
+		CHECK_INT(b->server->nlistens, a->server->nlistens);
+		for (size_t i = 0; i < a->server->nlistens && i < b->server->nlistens; i++) {
+			CHECK_STR(b->server->listens[i].text, a->server->listens[i].text);
+			CHECK(b->server->listens[i].proxy_protocol == a->server->listens[i].proxy_protocol);
 		}
-		CHECK(b->has_admin);
-		CHECK_STR(b->admin.text, a->admin.text);
-		CHECK_STR(b->admin_htpasswd, a->admin_htpasswd);
-		CHECK_INT(b->workers, 4);
-		CHECK_STR(b->user, "root");
-		CHECK_STR(b->access_log, a->access_log);
-		CHECK_INT(b->access_log_format, ACCESS_LOG_JSON);
-		CHECK_STR(b->error_log, "syslog");
-		CHECK_INT(b->log_level, LOG_LEVEL_INFO);
-		CHECK_STR(b->hosts_file, a->hosts_file);
-		CHECK_INT(b->hosts.n, a->hosts.n);
-		CHECK_STR(b->dns_servers, a->dns_servers);
-		CHECK_INT(b->timeout_connect_ms, 90000);
-		CHECK_INT(b->timeout_header_ms, 1500);
-		CHECK_INT(b->timeout_idle_ms, a->timeout_idle_ms);
-		CHECK_INT(b->timeout_tunnel_idle_ms, a->timeout_tunnel_idle_ms);
-		CHECK_INT(b->timeout_drain_ms, 0);
-		CHECK_INT(b->max_connections, 500);
-		CHECK_INT(b->max_header_size, 32768);
-		CHECK(memcmp(&b->quirks, &a->quirks, sizeof(a->quirks)) == 0);
-		CHECK_INT(b->nrules, a->nrules);
-		for (size_t i = 0; i < a->nrules && i < b->nrules; i++) {
-			CHECK_INT(b->rules[i].action, a->rules[i].action);
-			CHECK_STR(b->rules[i].text, a->rules[i].text);
-			CHECK_INT(b->rules[i].set.n, a->rules[i].set.n);
+		CHECK(b->admin->enabled);
+		CHECK_STR(b->admin->listen.text, a->admin->listen.text);
+		CHECK_STR(b->admin->htpasswd, a->admin->htpasswd);
+		CHECK_INT(b->server->workers, 4);
+		CHECK_STR(b->server->user, "root");
+		CHECK_STR(b->log->access_log, a->log->access_log);
+		CHECK_INT(b->log->access_log_format, ACCESS_LOG_JSON);
+		CHECK_STR(b->log->error_log, "syslog");
+		CHECK_INT(b->log->level, LOG_LEVEL_INFO);
+		CHECK_STR(b->dns->hosts_file, a->dns->hosts_file);
+		CHECK_INT(b->dns->hosts.n, a->dns->hosts.n);
+		CHECK_STR(b->dns->servers, a->dns->servers);
+		CHECK_INT(b->server->timeout_connect_ms, 90000);
+		CHECK_INT(b->server->timeout_header_ms, 1500);
+		CHECK_INT(b->server->timeout_idle_ms, a->server->timeout_idle_ms);
+		CHECK_INT(b->server->timeout_tunnel_idle_ms, a->server->timeout_tunnel_idle_ms);
+		CHECK_INT(b->server->timeout_drain_ms, 0);
+		CHECK_INT(b->server->max_connections, 500);
+		CHECK_INT(b->server->max_header_size, 32768);
+		CHECK(memcmp(b->quirks, a->quirks, offsetof(struct quirks, inspect_all_file)) == 0);
+		CHECK_INT(b->acl->rules.n, a->acl->rules.n);
+		for (size_t i = 0; i < a->acl->rules.n && i < b->acl->rules.n; i++) {
+			CHECK_INT(b->acl->rules.r[i].action, a->acl->rules.r[i].action);
+			CHECK_STR(b->acl->rules.r[i].text, a->acl->rules.r[i].text);
+			CHECK_INT(b->acl->rules.r[i].set.n, a->acl->rules.r[i].set.n);
 		}
-		CHECK_INT(b->rules[1].set.m[0].n, 2);
-		if (b->rules[1].set.m[0].n == 2)
-			CHECK_STR(b->rules[1].set.m[0].names[1], "we\"ird");
+		CHECK_INT(b->acl->rules.r[1].set.m[0].n, 2);
+		if (b->acl->rules.r[1].set.m[0].n == 2)
+			CHECK_STR(b->acl->rules.r[1].set.m[0].names[1], "we\"ird");
 		/* The dump of the dump says the same, apart from where it came from. */
 		db = config_dump(b);
 		{
@@ -989,7 +997,7 @@ static void test_dump_roundtrip(void)
 	da = config_dump(a);
 	CHECK(strstr(da, "\nallow all") != NULL);
 	b = PARSE_OK(da);
-	CHECK(b && b->nrules == 1 && b->has_admin && b->nlistens == 1);
+	CHECK(b && b->acl->rules.n == 1 && b->admin->enabled && b->server->nlistens == 1);
 	config_unref(b);
 	free(da);
 	config_unref(a);

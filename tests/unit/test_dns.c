@@ -128,7 +128,7 @@ static void set_addr(struct sockaddr_storage *ss, const char *text)
 
 /* Immediate answers. */
 
-static void test_literals(struct dns *dns, const struct config *cfg)
+static void test_literals(struct dns *dns, const struct dns_settings *cfg)
 {
 	struct dns_result res;
 	struct dns_query *q = (struct dns_query *)&res; /* not NULL: must be reset */
@@ -151,7 +151,7 @@ static void test_literals(struct dns *dns, const struct config *cfg)
 	CHECK_INT(a.calls, 0);
 }
 
-static void expect_bad_name(struct dns *dns, const struct config *cfg, const char *host, const char *why)
+static void expect_bad_name(struct dns *dns, const struct dns_settings *cfg, const char *host, const char *why)
 {
 	struct dns_result res;
 	struct answer a = { 0 };
@@ -166,7 +166,7 @@ static void expect_bad_name(struct dns *dns, const struct config *cfg, const cha
 
 #define NUMERIC_NAME "the host name ends in a number but is not an IP address in the usual dotted form"
 
-static void test_bad_names(struct dns *dns, const struct config *cfg)
+static void test_bad_names(struct dns *dns, const struct dns_settings *cfg)
 {
 	char longname[300];
 
@@ -187,7 +187,7 @@ static void test_bad_names(struct dns *dns, const struct config *cfg)
 	expect_bad_name(dns, cfg, "0x7f.0x1", NUMERIC_NAME);
 }
 
-static void test_hosts_entry(struct dns *dns, struct config *cfg)
+static void test_hosts_entry(struct dns *dns, struct dns_settings *cfg)
 {
 	static const char *addrs[] = { "10.0.0.1", "fd00::1", "10.0.0.2", "fd00::2", "10.0.0.1" };
 	static const char *want[] = { "fd00::1", "fd00::2", "10.0.0.1", "10.0.0.2" };
@@ -219,7 +219,7 @@ static void test_hosts_entry(struct dns *dns, struct config *cfg)
 
 /* c-ares answers "localhost" from /etc/hosts inside ares_getaddrinfo():
  * the callback must still come later, from the loop. */
-static void test_sync_answer_is_deferred(struct dns *dns, const struct config *cfg)
+static void test_sync_answer_is_deferred(struct dns *dns, const struct dns_settings *cfg)
 {
 	struct dns_result res;
 	struct answer a = { 0 };
@@ -420,20 +420,21 @@ static bool servers_from_config(int port, char *out, size_t len)
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
 	cfg_errors_free(&errs);
-	if (!cfg || !cfg->dns_servers) {
+	if (!cfg || !cfg->dns->servers) {
 		snprintf(out, len, "127.0.0.1:%d", port);
 		if (cfg)
 			config_unref(cfg);
 		return false;
 	}
-	snprintf(out, len, "%s", cfg->dns_servers);
+	snprintf(out, len, "%s", cfg->dns->servers);
 	config_unref(cfg);
 	return true;
 }
 
 /* Real lookups against dnsmasq. */
 
-static void resolve_one(struct dns *dns, const struct config *cfg, const char *host, uint16_t port, struct answer *a)
+static void resolve_one(struct dns *dns, const struct dns_settings *cfg, const char *host, uint16_t port,
+                        struct answer *a)
 {
 	struct dns_result res;
 	struct dns_query *q;
@@ -448,7 +449,7 @@ static void resolve_one(struct dns *dns, const struct config *cfg, const char *h
 		       a->res.error ? a->res.error : "no error", (unsigned long long)a->res.elapsed_ms);
 }
 
-static void test_real_answers(struct dns *dns, const struct config *cfg)
+static void test_real_answers(struct dns *dns, const struct dns_settings *cfg)
 {
 	struct answer a;
 	char buf[64];
@@ -489,7 +490,7 @@ static void test_real_answers(struct dns *dns, const struct config *cfg)
 /* Truncated over UDP, answered over TCP; capped at DNS_MAX_ADDRS.  A
  * resolver of its own: c-ares keeps the TCP connection open, and dnsmasq
  * --no-daemon serves nothing else until it is closed by dns_free(). */
-static void test_tcp_fallback(const struct config *cfg)
+static void test_tcp_fallback(const struct dns_settings *cfg)
 {
 	struct dns *dns = dns_new(loop, cfg);
 	struct answer a;
@@ -507,7 +508,7 @@ static void test_tcp_fallback(const struct config *cfg)
 	dns_free(dns);
 }
 
-static void test_cancel(struct dns *dns, const struct config *cfg)
+static void test_cancel(struct dns *dns, const struct dns_settings *cfg)
 {
 	struct dns_result res;
 	struct answer cancelled = { 0 }, other = { 0 };
@@ -529,7 +530,7 @@ static void test_cancel(struct dns *dns, const struct config *cfg)
 	CHECK_INT(cancelled.calls, 0);
 }
 
-static void test_many(struct dns *dns, const struct config *cfg)
+static void test_many(struct dns *dns, const struct dns_settings *cfg)
 {
 	enum { N = 100 };
 	static struct answer a[N];
@@ -554,7 +555,7 @@ static void test_many(struct dns *dns, const struct config *cfg)
 
 /* No search-list expansion (Squid's dns_defnames off): with a.test as the
  * search domain, "intranet" must not become intranet.a.test. */
-static void test_no_search_domains(const struct config *cfg)
+static void test_no_search_domains(const struct dns_settings *cfg)
 {
 	struct answer a;
 	struct dns *dns;
@@ -575,14 +576,14 @@ static void test_no_search_domains(const struct config *cfg)
  * that is not delivered, the query times out; either way within bounds. */
 static void test_closed_port(void)
 {
-	struct config cfg;
+	struct dns_settings cfg;
 	struct answer a;
 	struct dns *dns;
 	char servers[64];
 
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(servers, sizeof(servers), "127.0.0.1:%d", pick_port());
-	cfg.dns_servers = servers;
+	cfg.servers = servers;
 	dns = dns_new(loop, &cfg);
 	CHECK(dns != NULL);
 	if (!dns)
@@ -598,7 +599,7 @@ static void test_closed_port(void)
  * worker at dnsmasq; new queries use it at once, the old one still ends. */
 static void test_timeout_and_reconfigure(const char *dnsmasq_servers)
 {
-	struct config silent_cfg, good_cfg;
+	struct dns_settings silent_cfg, good_cfg;
 	struct dns_result res;
 	struct answer slow = { 0 }, fast = { 0 };
 	struct dns_query *q;
@@ -612,8 +613,8 @@ static void test_timeout_and_reconfigure(const char *dnsmasq_servers)
 	memset(&silent_cfg, 0, sizeof(silent_cfg));
 	memset(&good_cfg, 0, sizeof(good_cfg));
 	snprintf(servers, sizeof(servers), "127.0.0.1:%d", port);
-	silent_cfg.dns_servers = servers;
-	good_cfg.dns_servers = (char *)dnsmasq_servers;
+	silent_cfg.servers = servers;
+	good_cfg.servers = (char *)dnsmasq_servers;
 	dns = dns_new(loop, &silent_cfg);
 	CHECK(dns != NULL);
 	if (!dns) {
@@ -659,7 +660,7 @@ static void free_in_callback(void *arg, const struct dns_result *res)
 	freed_in_cb = NULL;
 }
 
-static void test_free_from_callback(const struct config *cfg)
+static void test_free_from_callback(const struct dns_settings *cfg)
 {
 	struct dns_result res;
 	struct answer first = { 0 }, second = { 0 };
@@ -681,7 +682,7 @@ static void test_free_from_callback(const struct config *cfg)
 
 int main(void)
 {
-	struct config cfg;
+	struct dns_settings cfg;
 	struct dns *dns;
 	const char *dnsmasq;
 	char servers[64];
@@ -730,7 +731,7 @@ int main(void)
 		return unit_summary("test_dns");
 	}
 	CHECK(servers_from_config(port, servers, sizeof(servers)));
-	cfg.dns_servers = servers;
+	cfg.servers = servers;
 	dns = dns_new(loop, &cfg);
 	CHECK(dns != NULL);
 	if (dns) {

@@ -362,16 +362,15 @@ static const struct framing_case framing_cases[] = {
 	/* Connection naming a framing header: never stripped, refused. */
 	{ "POST / HTTP/1.1\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\n", false, false, -400, 0, 0,
 	  "names a framing header" },
-	{ "POST / HTTP/1.1\r\nConnection: keep-alive, content-length\r\nContent-Length: 5\r\n\r\n", false, false,
-	  -400, 0, 0, "names a framing header" },
+	{ "POST / HTTP/1.1\r\nConnection: keep-alive, content-length\r\nContent-Length: 5\r\n\r\n", false, false, -400,
+	  0, 0, "names a framing header" },
 	{ "POST / HTTP/1.1\r\nConnection: close\r\nConnection: Transfer-Encoding\r\n"
 	  "Transfer-Encoding: chunked\r\n\r\n",
 	  false, false, -400, 0, 0, "names a framing header" },
-	{ "GET / HTTP/1.1\r\nConnection: HOST\r\nHost: a\r\n\r\n", false, false, -400, 0, 0,
-	  "names a framing header" },
+	{ "GET / HTTP/1.1\r\nConnection: HOST\r\nHost: a\r\n\r\n", false, false, -400, 0, 0, "names a framing header" },
 	{ "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n", false, false, -400, 0, 0, "no Upgrade header" },
-	{ "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false, false, 0, HTTP_BODY_NONE,
-	  0, NULL },
+	{ "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false, false, 0, HTTP_BODY_NONE, 0,
+	  NULL },
 	{ "GET / HTTP/1.1\r\nConnection: keep-alive, x-content-length\r\n\r\n", false, false, 0, HTTP_BODY_NONE, 0,
 	  NULL },
 

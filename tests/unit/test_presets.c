@@ -33,23 +33,23 @@ static void test_turn_server(void)
 
 	if (!cfg)
 		return;
-	CHECK_INT(cfg->nturn_servers, 5);
-	if (cfg->nturn_servers == 5) {
-		CHECK_STR(cfg->turn_servers[0].host, "turn.example.com");
-		CHECK_INT(cfg->turn_servers[0].port, 0);
-		CHECK_INT(cfg->turn_servers[0].line, 1);
-		CHECK_STR(cfg->turn_servers[0].file, "main.conf");
-		CHECK_STR(cfg->turn_servers[1].host, "coturn.lab");
-		CHECK_INT(cfg->turn_servers[1].port, 3478);
-		CHECK_STR(cfg->turn_servers[2].host, "192.0.2.7");
-		CHECK_INT(cfg->turn_servers[2].port, 443);
+	CHECK_INT(cfg->turn->n, 5);
+	if (cfg->turn->n == 5) {
+		CHECK_STR(cfg->turn->servers[0].host, "turn.example.com");
+		CHECK_INT(cfg->turn->servers[0].port, 0);
+		CHECK_INT(cfg->turn->servers[0].line, 1);
+		CHECK_STR(cfg->turn->servers[0].file, "main.conf");
+		CHECK_STR(cfg->turn->servers[1].host, "coturn.lab");
+		CHECK_INT(cfg->turn->servers[1].port, 3478);
+		CHECK_STR(cfg->turn->servers[2].host, "192.0.2.7");
+		CHECK_INT(cfg->turn->servers[2].port, 443);
 		/* Brackets off and the address in its canonical form, as a
 		 * CONNECT to it is compared. */
-		CHECK_STR(cfg->turn_servers[3].host, "2001:db8::1");
-		CHECK_INT(cfg->turn_servers[3].port, 3478);
-		CHECK_STR(cfg->turn_servers[4].host, "::1");
-		CHECK_INT(cfg->turn_servers[4].port, 0);
-		CHECK_INT(cfg->turn_servers[4].line, 2);
+		CHECK_STR(cfg->turn->servers[3].host, "2001:db8::1");
+		CHECK_INT(cfg->turn->servers[3].port, 3478);
+		CHECK_STR(cfg->turn->servers[4].host, "::1");
+		CHECK_INT(cfg->turn->servers[4].port, 0);
+		CHECK_INT(cfg->turn->servers[4].line, 2);
 	}
 	config_unref(cfg);
 
@@ -101,27 +101,27 @@ static void test_preset_parsing(void)
 			CHECK_STR(cfg->presets[2].name, "tokbox");
 		}
 		/* The preset's rules stand where the preset line stands. */
-		CHECK_INT(cfg->nrules, 5);
-		if (cfg->nrules == 5) {
-			CHECK_STR(cfg->rules[0].text, "deny port 25");
-			CHECK_STR(cfg->rules[1].text, "allow domain .webex.com port 443");
-			CHECK_STR(cfg->rules[1].file, "presets/webex.conf");
-			CHECK_INT(cfg->rules[1].line, 2);
-			CHECK_STR(cfg->rules[2].text, "allow domain vc.example.org port 443 3478");
-			CHECK_STR(cfg->rules[2].file, "presets/cms.conf");
-			CHECK_STR(cfg->rules[3].text, "allow domain .tokbox.com port 443");
-			CHECK_STR(cfg->rules[4].text, "deny all");
-			CHECK_STR(cfg->rules[4].file, "main.conf");
-			CHECK_INT(cfg->rules[4].line, 5);
+		CHECK_INT(cfg->acl->rules.n, 5);
+		if (cfg->acl->rules.n == 5) {
+			CHECK_STR(cfg->acl->rules.r[0].text, "deny port 25");
+			CHECK_STR(cfg->acl->rules.r[1].text, "allow domain .webex.com port 443");
+			CHECK_STR(cfg->acl->rules.r[1].file, "presets/webex.conf");
+			CHECK_INT(cfg->acl->rules.r[1].line, 2);
+			CHECK_STR(cfg->acl->rules.r[2].text, "allow domain vc.example.org port 443 3478");
+			CHECK_STR(cfg->acl->rules.r[2].file, "presets/cms.conf");
+			CHECK_STR(cfg->acl->rules.r[3].text, "allow domain .tokbox.com port 443");
+			CHECK_STR(cfg->acl->rules.r[4].text, "deny all");
+			CHECK_STR(cfg->acl->rules.r[4].file, "main.conf");
+			CHECK_INT(cfg->acl->rules.r[4].line, 5);
 		}
-		CHECK_INT(cfg->nnoauth, 1);
-		CHECK_INT(cfg->nturn_servers, 2);
-		if (cfg->nturn_servers == 2) {
-			CHECK_STR(cfg->turn_servers[0].host, "vc.example.org");
-			CHECK_INT(cfg->turn_servers[0].port, 3478);
-			CHECK_INT(cfg->turn_servers[1].port, 443);
-			CHECK_STR(cfg->turn_servers[1].file, "presets/cms.conf");
-			CHECK_INT(cfg->turn_servers[1].line, 3);
+		CHECK_INT(cfg->acl->noauth.n, 1);
+		CHECK_INT(cfg->turn->n, 2);
+		if (cfg->turn->n == 2) {
+			CHECK_STR(cfg->turn->servers[0].host, "vc.example.org");
+			CHECK_INT(cfg->turn->servers[0].port, 3478);
+			CHECK_INT(cfg->turn->servers[1].port, 443);
+			CHECK_STR(cfg->turn->servers[1].file, "presets/cms.conf");
+			CHECK_INT(cfg->turn->servers[1].line, 3);
 		}
 		config_unref(cfg);
 	}
@@ -188,12 +188,13 @@ static void test_preset_dump(void)
 	cfg_errors_free(&errs);
 	if (b) {
 		CHECK_INT(b->npresets, a->npresets);
-		CHECK_INT(b->nturn_servers, a->nturn_servers);
-		CHECK_INT(b->nrules, a->nrules);
-		for (size_t i = 0; i < a->nrules && i < b->nrules; i++) {
-			CHECK_STR(b->rules[i].text, a->rules[i].text);
-			CHECK_STR(b->rules[i].file,
-			          strcmp(a->rules[i].file, "main.conf") == 0 ? "dump.conf" : a->rules[i].file);
+		CHECK_INT(b->turn->n, a->turn->n);
+		CHECK_INT(b->acl->rules.n, a->acl->rules.n);
+		for (size_t i = 0; i < a->acl->rules.n && i < b->acl->rules.n; i++) {
+			CHECK_STR(b->acl->rules.r[i].text, a->acl->rules.r[i].text);
+			CHECK_STR(b->acl->rules.r[i].file, strcmp(a->acl->rules.r[i].file, "main.conf") == 0
+			                                           ? "dump.conf"
+			                                           : a->acl->rules.r[i].file);
 		}
 		db = config_dump(b);
 		CHECK(strcmp(strchr(da, '\n'), strchr(db, '\n')) == 0 ||
@@ -220,24 +221,24 @@ static void test_shipped_presets(void)
 	cfg = PARSE_OK("preset webex\npreset tokbox\npreset cms join.example.com\n");
 	if (cfg) {
 		/* A preset adds to what the admin allows, never takes away. */
-		for (size_t i = 0; i < cfg->nrules; i++) {
+		for (size_t i = 0; i < cfg->acl->rules.n; i++) {
 			unit_checks++;
-			if (cfg->rules[i].action != RULE_ALLOW) {
+			if (cfg->acl->rules.r[i].action != RULE_ALLOW) {
 				unit_failures++;
-				fprintf(stderr, "%s:%d: a preset may only allow: %s\n", cfg->rules[i].file,
-				        cfg->rules[i].line, cfg->rules[i].text);
+				fprintf(stderr, "%s:%d: a preset may only allow: %s\n", cfg->acl->rules.r[i].file,
+				        cfg->acl->rules.r[i].line, cfg->acl->rules.r[i].text);
 			}
 		}
-		CHECK(cfg->nrules >= 6);
+		CHECK(cfg->acl->rules.n >= 6);
 		/* TokBox's WebRTC does not work behind authentication [TOKBOX]. */
-		CHECK_INT(cfg->nnoauth, 1);
-		if (cfg->nnoauth == 1)
-			CHECK_STR(cfg->noauth[0].text, "noauth domain .tokbox.com .opentok.com");
-		CHECK_INT(cfg->nturn_servers, 2);
-		for (size_t i = 0; i < cfg->nturn_servers; i++)
-			CHECK_STR(cfg->turn_servers[i].host, "join.example.com");
-		for (size_t i = 0; i < cfg->nrules; i++)
-			CHECK(strstr(cfg->rules[i].text, "$HOST") == NULL);
+		CHECK_INT(cfg->acl->noauth.n, 1);
+		if (cfg->acl->noauth.n == 1)
+			CHECK_STR(cfg->acl->noauth.r[0].text, "noauth domain .tokbox.com .opentok.com");
+		CHECK_INT(cfg->turn->n, 2);
+		for (size_t i = 0; i < cfg->turn->n; i++)
+			CHECK_STR(cfg->turn->servers[i].host, "join.example.com");
+		for (size_t i = 0; i < cfg->acl->rules.n; i++)
+			CHECK(strstr(cfg->acl->rules.r[i].text, "$HOST") == NULL);
 		config_unref(cfg);
 	} else {
 		fprintf(stderr, "test_presets: (presets read from %s; set PH_SRCDIR)\n", dir);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tls.h"
+#include "turn.h"
 #include "useragent.h"
 #include "vendors.h"
 #include "webrtc.h"
@@ -45,6 +47,8 @@
 
 static struct config cfg;
 static struct turn_server turns[1];
+static struct turn_settings turn;
+static struct tls_settings tls;
 static struct preset_use presets[1];
 
 static void setup_config(void)
@@ -54,8 +58,11 @@ static void setup_config(void)
 	turns[0].port = 0;
 	presets[0].name = (char *)"cms";
 	presets[0].arg = (char *)"join.example.org";
-	cfg.turn_servers = turns;
-	cfg.nturn_servers = 1;
+	turn.servers = turns;
+	turn.n = 1;
+	cfg.turn = &turn;
+	memset(&tls, 0, sizeof(tls));
+	cfg.tls = &tls;
 	cfg.presets = presets;
 	cfg.npresets = 1;
 }

@@ -1,0 +1,28 @@
+/*
+ * turn.h - the TURN servers of the admin's own and of the presets
+ * (turn-server HOST[:PORT]...; turn_section), so that the report and the
+ * policy recognise WebRTC media tunnels to them.
+ */
+#ifndef PINHOLE_TURN_H
+#define PINHOLE_TURN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfgparse.h"
+
+struct turn_server {
+	char *host;    /* normalised (acl_host_normalise); an IPv6 address without brackets */
+	uint16_t port; /* 0 = any port */
+	const char *file;
+	int line;
+};
+
+struct turn_settings {
+	struct turn_server *servers;
+	size_t n;
+};
+
+extern const struct cfg_section turn_section;
+
+#endif
