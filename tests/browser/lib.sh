@@ -113,7 +113,7 @@ drive() {
 	esac
 	if [ -n "${PH_DRIVE_HOSTS:-}" ]; then
 		timeout "${PH_DRIVE_TIMEOUT:-150}" unshare -m sh -c \
-			'mount --bind "$0" /etc/hosts && shift && exec "$@"' "$PH_DRIVE_HOSTS" \
+			'mount --bind "$0" /etc/hosts && exec "$@"' "$PH_DRIVE_HOSTS" \
 			"$NODE" "$PH_BROWSER_DIR/drive.mjs" --browser "$b" "$@" >"$out.json" 2>"$out.err"
 	else
 		timeout "${PH_DRIVE_TIMEOUT:-150}" "$NODE" "$PH_BROWSER_DIR/drive.mjs" --browser "$b" "$@" \
