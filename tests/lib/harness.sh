@@ -38,6 +38,10 @@
 #     log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello "
 #     pinhole_stop                           # SIGTERM, exit status 0
 #
+# start_coturn VAR USER PASSWORD starts a TURN server (coturn, TCP and UDP
+# on 127.0.0.1:$VAR, long-term credentials) for WebRTC scenarios; the real
+# browsers that use it are in tests/browser (see tests/browser/lib.sh).
+#
 # Exchanges curl cannot make go through `raw STEP...` (rawclient.py: send,
 # expect REGEX, shut, eof...).  Run one scenario by hand from the source
 # tree: PINHOLE=/path/to/pinhole sh tests/scenarios/NAME.sh
