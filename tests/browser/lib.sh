@@ -254,9 +254,9 @@ auth_pages_wrong() {
 	n1=$(origin_count TLS)
 	browser_profile "$b" "$T/ca.pem"
 	# A browser that keeps answering with the same wrong password may
-	# never end the navigation: 10 s is plenty on loopback.
+	# never end the navigation: 6 s is plenty on loopback.
 	drive "$b" --proxy "127.0.0.1:$PH_PORT" --profile "$PROFILE" --proxy-user "$user" --proxy-password "$pass" \
-		--timeout 10 "page=http://www.origin.test:$WEB/hello?$scheme-wrong" "page=https://www.secure.test:$TLS/hello?$scheme-wrong"
+		--timeout 6 "page=http://www.origin.test:$WEB/hello?$scheme-wrong" "page=https://www.secure.test:$TLS/hello?$scheme-wrong"
 	record 0 what=page scheme="$scheme" inspection=off url=http credentials=wrong
 	record 1 what=page scheme="$scheme" inspection=off url=https credentials=wrong
 	expect_step_fails 0 "the http:// page with a wrong $scheme password"

@@ -5,7 +5,10 @@
 # 701, no relay, no media, and 5 s later the report lists
 # turn-auth-not-retried (breaks) with a noauth line for the TURN server.
 # Firefox answers the 407 with the user's credentials and the call connects
-# over a TCP relay; its report has no turn-auth-not-retried.
+# over a TCP relay; its report has no turn-auth-not-retried.  Each browser
+# then renders /report (from the admin interface): the client's verdict and
+# every rule report.json lists are on the page, and a screenshot is kept as
+# a test artifact (browser-results/report-BROWSER.png in the build dir).
 . "${PH_SRCDIR:-$(dirname "$0")/../../..}/tests/lib/harness.sh"
 . "$PH_LIB/admin.sh"
 . "$PH_LIB/report.sh"
@@ -54,8 +57,27 @@ EOF
 		done
 		report_no_finding 127.0.0.1 turn-auth-not-retried ""
 		report_no_finding 127.0.0.1 turn-auth-not-retried alice
-		report_client 127.0.0.1 ""
-		note "firefox's anonymous client in the report: verdict $C_VERDICT, rules: ${C_RULES:-none}"
+	fi
+	report_client 127.0.0.1 ""
+	verdict=$C_VERDICT rules=$C_RULES
+	shot=$PH_BROWSER_RESULTS/report-$B.png
+	rm -f "$shot"
+	drive "$B" "page=$ADMIN_URL/report" "screenshot=$shot"
+	record 0 what=report-page scheme=basic inspection=off
+	expect_step_ok 0 "the /report page"
+	expect_step_ok 1 "the screenshot of /report"
+	size=$(stat -c %s "$shot" 2>/dev/null || echo 0)
+	[ "$size" -gt 10000 ] || fail "$B made no useful screenshot of /report ($size bytes)"
+	note "$B: /report screenshot $shot ($size bytes); report.json: verdict $verdict, rules ${rules:-none}"
+	page=$(dv steps.0.text)
+	expect_match "127\.0\.0\.1.*$verdict" "$page" "the client's caption on /report in $B"
+	for r in $rules; do
+		expect_match "$r" "$page" "finding $r on /report in $B"
+	done
+	if [ "$B" = chromium ]; then
+		expect_match 'turn-auth-not-retried' "$page" "/report in chromium after its call broke"
+	else
+		expect_no_match 'turn-auth-not-retried' "$page" "/report in firefox after its call went through"
 	fi
 	pinhole_stop
 done
