@@ -25,6 +25,12 @@
 # matrix (doc/browser-matrix.md, `make browser-matrix`) is made from, before
 # the scenario asserts anything, so a failure is in the matrix too.
 #
+# A new scenario is a file in tests/browser/scenarios/ listed in
+# BROWSER_SCENARIOS (Makefile.am); run one by hand from the source tree:
+#     PINHOLE=build/src/pinhole PH_BUILDDIR=build sh tests/browser/scenarios/NAME.sh
+# (PH_BROWSERS=firefox for one browser, PH_KEEP=1 to keep $T with each
+# browser's drive-N.json and drive-N.err).
+#
 # Environment: PH_BROWSERS (default "chromium firefox": the browsers to run),
 # PH_BROWSER_RESULTS (default $PH_BUILDDIR/browser-results: one NAME.jsonl
 # per scenario, and its screenshots).  A scenario is skipped (77) when node,
@@ -265,4 +271,38 @@ auth_pages_wrong() {
 	expect_eq "$n0" "$(origin_count WEB)" "requests the http:// origin saw with a wrong password"
 	expect_eq "$n1" "$(origin_count TLS)" "requests the https:// origin saw with a wrong password"
 	log_line_matching " TCP_DENIED/407 [0-9]+ GET http://www\.origin\.test:$WEB/hello\?$scheme-wrong "
+}
+
+# record_report KEY=VALUE...: what the report (/report.json at $ADMIN_URL)
+# says of this machine's browser (every entry of 127.0.0.1, whatever the
+# user): the worst verdict and the rules, as a matrix row next to the
+# WebRTC row recorded with the same KEY=VALUEs.  Call it once the
+# scenario's own report checks have waited for the events.
+record_report() {
+	"$PY" - "$ADMIN_URL" "$DRIVE" "$SCENARIO" "$PH_BROWSER_RESULTS/$SCENARIO.jsonl" "$@" <<'PYEOF' ||
+import json, sys, urllib.request
+url, d, scenario, out = sys.argv[1], json.loads(sys.argv[2] or "{}"), sys.argv[3], sys.argv[4]
+with urllib.request.urlopen(url.rstrip("/") + "/report.json", timeout=10) as r:
+    rep = json.loads(r.read().decode("utf-8"))
+order = {"ok": 0, "degraded": 1, "breaks": 2}
+verdict, rules = "ok", []
+for c in rep.get("clients", []):
+    if c.get("client") != "127.0.0.1":
+        continue
+    if order.get(c.get("verdict"), 0) > order[verdict]:
+        verdict = c.get("verdict")
+    for f in c.get("findings", []):
+        if f.get("rule") not in rules:
+            rules.append(f.get("rule"))
+row = {"scenario": scenario, "browser": d.get("browser"), "version": d.get("version")}
+for kv in sys.argv[5:]:
+    k, _, v = kv.partition("=")
+    row[k] = v
+row["what"] = "report"
+row["verdict"] = verdict
+row["rules"] = sorted(rules)
+with open(out, "a") as f:
+    f.write(json.dumps(row) + "\n")
+PYEOF
+		fail "cannot record what the report says"
 }

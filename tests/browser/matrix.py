@@ -49,6 +49,16 @@ def order(key):
             SCHEMES.index(scheme) if scheme in SCHEMES else 9, quirk, url, insp, cred, scen)
 
 
+def report_said(rows, r):
+    """What the report said after the WebRTC row r: "breaks (rule, ...)"."""
+    for x in rows:
+        if x.get("what") != "report" or x["scenario"] != r["scenario"] or x["browser"] != r["browser"]:
+            continue
+        if all(x.get(k, "") == r.get(k, "") for k in ("scheme", "credentials", "inspection", "quirk")):
+            return "report: %s%s" % (x.get("verdict"), " (%s)" % ", ".join(x["rules"]) if x.get("rules") else "")
+    return None
+
+
 def table(rows, browsers, what, title, out):
     keyed = {}
     for r in rows:
@@ -75,6 +85,9 @@ def table(rows, browsers, what, title, out):
             seen = []
             for r in rs:
                 c = cell(r)
+                said = report_said(rows, r) if r.get("what") == "webrtc" else None
+                if said:
+                    c += "; " + said
                 if c not in seen:
                     seen.append(c)
             cells.append("; ".join(seen))
@@ -110,6 +123,8 @@ def main():
         "pair's local candidate, its transport to the TURN server / to the peer), or `fails`",
         "with the browser's error (a `net::ERR_*` of Chromium, an `NS_ERROR_*` of Firefox,",
         "the HTTP status the page ended on, or the RTCPeerConnection's ICE candidate error).",
+        "A WebRTC cell ends with what pinhole's report then said of that browser (its worst",
+        "verdict and the rules of all its entries).",
         "WebRTC always runs with UDP forbidden outside the proxy (Chromium",
         "`--force-webrtc-ip-handling-policy=disable_non_proxied_udp`, Firefox with a manual",
         "proxy): media can only be TURN over TCP inside a CONNECT tunnel.",

@@ -69,5 +69,6 @@ EOF
 	else
 		report_no_finding 127.0.0.1 kerberos-chrome alice@TEST.PINHOLE
 	fi
+	record_report scheme=negotiate inspection=off credentials=ticket
 	pinhole_stop
 done

@@ -6,32 +6,41 @@
 # that page echoes through the same kind of tunnel; a no-inspect domain is
 # spliced and reaches the browser with the origin's own certificate: a
 # browser that trusts only pinhole's CA refuses it (unknown issuer) while
-# the inspected page still loads.
+# the inspected page still loads.  A call from the inspected page (TURN over
+# TCP through CONNECT) connects: its tunnels start with STUN, not a
+# ClientHello, so they are never inspected.
 . "${PH_SRCDIR:-$(dirname "$0")/../../..}/tests/lib/harness.sh"
 . "$PH_LIB/inspect.sh"
+. "$PH_LIB/admin.sh"
 . "$PH_SRCDIR/tests/browser/lib.sh"
 
 make_pinhole_ca
 start_tls_origin TLS www.secure.test www.pinned.test
-hosts_entry 127.0.0.1 www.secure.test www.pinned.test
+start_coturn TURN turnuser turnpass
+hosts_entry 127.0.0.1 www.secure.test www.pinned.test turn.pinhole.test
 pca_cn=$(openssl x509 -noout -subject -nameopt multiline -in "$PCA_CRT" | sed -n 's/^ *commonName *= *//p')
 test_cn="pinhole test CA $SCENARIO"
 for B in $(browsers); do
 	browser_run
 	pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
+admin 127.0.0.1:$ADMIN
 access-log $ACCESS_LOG squid
 hosts-file $T/hosts
 tls-inspect ca $PCA_CRT $PCA_KEY
 tls-trust $T/ca.pem
 no-inspect www.pinned.test
+turn-server turn.pinhole.test:$TURN
 allow all
 EOF
+	wait_admin
 	# Trusting both CAs: both pages load, and the WebSocket echoes.
 	browser_profile "$B" "$PCA_CRT" "$T/ca.pem"
 	drive "$B" --proxy "127.0.0.1:$PH_PORT" --profile "$PROFILE" \
 		"page=https://www.secure.test:$TLS/hello?inspected" "ws=wss://www.secure.test:$TLS/ws" \
-		"page=https://www.pinned.test:$TLS/hello?spliced"
+		"page=https://www.pinned.test:$TLS/hello?spliced" \
+		"page=https://www.secure.test:$TLS/hello?call" "$(webrtc_step turn.pinhole.test "$TURN" turnuser turnpass)"
+	record 4 what=webrtc scheme=none inspection=on
 	record 0 what=page scheme=none inspection=on url=https
 	record 1 what=websocket scheme=none inspection=on url=wss
 	record 2 what=page scheme=none inspection=no-inspect url=https
@@ -44,6 +53,11 @@ EOF
 	expect_step_ok 2 "the no-inspect https:// page"
 	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT www\.pinned\.test:$TLS - HIER_DIRECT/127\.0\.0\.1 tls-spliced-no-inspect$"
 	no_log_line_matching " https://www\.pinned\.test"
+	expect_relay_tcp 4
+	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN - HIER_DIRECT/127\.0\.0\.1 stun$"
+	no_log_line_matching "CONNECT turn\.pinhole\.test:$TURN .*tls-inspected"
+	sleep 0.5
+	record_report scheme=none inspection=on
 	if [ -n "$(dv steps.0.certificate.issuer)" ]; then
 		expect_eq "$pca_cn" "$(dv steps.0.certificate.issuer)" "issuer of the inspected page's certificate in $B"
 		expect_eq "$test_cn" "$(dv steps.2.certificate.issuer)" "issuer of the no-inspect page's certificate in $B"

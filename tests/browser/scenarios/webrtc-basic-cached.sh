@@ -38,5 +38,6 @@ EOF
 	done
 	report_no_finding 127.0.0.1 turn-auth-not-retried ""
 	report_no_finding 127.0.0.1 turn-auth-not-retried alice
+	record_report scheme=basic inspection=off credentials=cached
 	pinhole_stop
 done

@@ -58,6 +58,7 @@ EOF
 		report_no_finding 127.0.0.1 turn-auth-not-retried ""
 		report_no_finding 127.0.0.1 turn-auth-not-retried alice
 	fi
+	record_report scheme=basic inspection=off credentials=none-cached
 	report_client 127.0.0.1 ""
 	verdict=$C_VERDICT rules=$C_RULES
 	shot=$PH_BROWSER_RESULTS/report-$B.png

@@ -35,5 +35,6 @@ EOF
 	expect_eq degraded "$F_SEVERITY" "severity of turn-over-tcp for $B"
 	report_no_finding 127.0.0.1 turn-auth-not-retried ""
 	report_no_finding 127.0.0.1 strict-tls-breaks-turn ""
+	record_report scheme=none inspection=off
 	pinhole_stop
 done

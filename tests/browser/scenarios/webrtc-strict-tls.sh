@@ -37,5 +37,6 @@ EOF
 	expect_eq "remove quirk strict-tls" "$F_ADVICE" "advice of strict-tls-breaks-turn for $B"
 	expect_match "^quirk strict-tls closed the tunnel to turn\.pinhole\.test:$TURN " "$F_EVIDENCE" \
 		"evidence of strict-tls-breaks-turn for $B"
+	record_report scheme=none inspection=off quirk=strict-tls
 	pinhole_stop
 done
