@@ -1,9 +1,10 @@
 #!/bin/sh
 # Behind Basic authentication, a call from a page the browser loaded
 # through the proxy with the user's credentials: Chromium sends the cached
-# credentials on its TURN CONNECT, Firefox answers the 407; in both the call
+# credentials on its TURN CONNECT, and so does Firefox; in both the call
 # connects over a TCP relay, the tunnel is logged as alice, and the report
-# has no turn-auth-not-retried.
+# has no turn-auth-not-retried (nor auth-required: both browsers send the
+# cached credentials with their first TURN CONNECT).
 . "${PH_SRCDIR:-$(dirname "$0")/../../..}/tests/lib/harness.sh"
 . "$PH_LIB/admin.sh"
 . "$PH_LIB/report.sh"
@@ -38,6 +39,10 @@ EOF
 	done
 	report_no_finding 127.0.0.1 turn-auth-not-retried ""
 	report_no_finding 127.0.0.1 turn-auth-not-retried alice
+	# Both browsers sent the cached credentials with their first TURN
+	# CONNECT: no 407 there, so no auth-required either.
+	no_log_line_matching " TCP_DENIED/407 [0-9]+ CONNECT turn\.pinhole\.test:$TURN "
+	report_no_finding 127.0.0.1 auth-required ""
 	record_report scheme=basic inspection=off credentials=cached
 	pinhole_stop
 done
