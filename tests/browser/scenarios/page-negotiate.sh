@@ -8,7 +8,8 @@
 # CONNECT).  The very first page load of a fresh Chromium sometimes ends on
 # the 407 (recorded, not asserted; the next load works).  The report says
 # kerberos-chrome for Chromium (breaks: it authenticated with Negotiate to
-# the TURN server) and nothing of the kind for Firefox.
+# the TURN server) and nothing of the kind for Firefox.  Without a ticket
+# no page loads.
 . "${PH_SRCDIR:-$(dirname "$0")/../../..}/tests/lib/harness.sh"
 . "$PH_LIB/admin.sh"
 . "$PH_LIB/report.sh"
@@ -70,5 +71,13 @@ EOF
 		report_no_finding 127.0.0.1 kerberos-chrome alice@TEST.PINHOLE
 	fi
 	record_report scheme=negotiate inspection=off credentials=ticket
+	# No ticket (an empty credential cache): no page loads.
+	KRB5CCNAME=FILE:$T/kdc/empty-ccache PH_DRIVE_HOSTS=$T/browser-hosts drive "$B" \
+		--proxy "proxy.pinhole.test:$PH_PORT" --profile "$PROFILE" --timeout 10 \
+		"page=http://www.origin.test:$WEB/hello?no-ticket"
+	record 0 what=page scheme=negotiate inspection=off url=http credentials="no ticket"
+	expect_step_fails 0 "the http:// page with no Kerberos ticket"
+	log_line_matching " TCP_DENIED/407 [0-9]+ GET http://www\.origin\.test:$WEB/hello\?no-ticket - "
+	no_log_line_matching " TCP_MISS/[0-9]+ [0-9]+ GET http://www\.origin\.test:$WEB/hello\?no-ticket "
 	pinhole_stop
 done
