@@ -8,10 +8,13 @@
 # browser that trusts only pinhole's CA refuses it (unknown issuer) while
 # the inspected page still loads.  A call from the inspected page (TURN over
 # TCP through CONNECT) connects: its tunnels start with STUN, not a
-# ClientHello, so they are never inspected.
+# ClientHello, so they are never inspected.  A browser that does not trust
+# pinhole's CA refuses the minted certificate and the report says
+# pinning-failure-observed; browsers that trust it never cause that finding.
 . "${PH_SRCDIR:-$(dirname "$0")/../../..}/tests/lib/harness.sh"
 . "$PH_LIB/inspect.sh"
 . "$PH_LIB/admin.sh"
+. "$PH_LIB/report.sh"
 . "$PH_SRCDIR/tests/browser/lib.sh"
 
 make_pinhole_ca
@@ -57,6 +60,7 @@ EOF
 	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN - HIER_DIRECT/127\.0\.0\.1 stun$"
 	no_log_line_matching "CONNECT turn\.pinhole\.test:$TURN .*tls-inspected"
 	sleep 0.5
+	report_no_finding 127.0.0.1 pinning-failure-observed ""
 	record_report scheme=none inspection=on
 	if [ -n "$(dv steps.0.certificate.issuer)" ]; then
 		expect_eq "$pca_cn" "$(dv steps.0.certificate.issuer)" "issuer of the inspected page's certificate in $B"
@@ -75,5 +79,18 @@ EOF
 	# WebDriver BiDi as a generic navigation failure.
 	expect_match 'CERT_AUTHORITY_INVALID|UNKNOWN_ISSUER|NS_ERROR_GENERATE_FAILURE' "$(dv steps.1.error)" \
 		"what $B says of the origin's certificate"
+	report_no_finding 127.0.0.1 pinning-failure-observed ""
+	# Trusting the origins' CA only: the minted certificate is refused.
+	browser_profile "$B" "$T/ca.pem"
+	drive "$B" --proxy "127.0.0.1:$PH_PORT" --profile "$PROFILE" --timeout 15 \
+		"page=https://www.secure.test:$TLS/hello?inspected-untrusted-ca"
+	record 0 what=page scheme=none inspection=on url=https credentials="pinhole CA not trusted"
+	expect_step_fails 0 "the inspected page with pinhole's CA not trusted"
+	expect_match 'CERT_AUTHORITY_INVALID|UNKNOWN_ISSUER|NS_ERROR_GENERATE_FAILURE' "$(dv steps.0.error)" \
+		"what $B says of the minted certificate"
+	report_finding 127.0.0.1 pinning-failure-observed ""
+	expect_eq breaks "$F_SEVERITY" "severity of pinning-failure-observed for $B"
+	expect_match "refused the minted certificate for www\.secure\.test" "$F_EVIDENCE" \
+		"evidence of pinning-failure-observed for $B"
 	pinhole_stop
 done
