@@ -103,7 +103,7 @@ static void state_free(struct ntlm_state *st)
 static int ntlm_configure(void **state, char **argv, int argc, const char *file, int line, struct cfg_errors *errs)
 {
 	struct ntlm_state *st;
-	const char *domain = "PINHOLE", *host = NULL;
+	const char *domain = "PINHOLE", *host = NULL, *file_domain;
 	char hostname[256];
 
 	if (argc < 1 || (strcmp(argv[0], "users") != 0 && strcmp(argv[0], "helper") != 0)) {
@@ -173,8 +173,13 @@ static int ntlm_configure(void **state, char **argv, int argc, const char *file,
 			goto fail;
 		}
 	}
+	st->path = auth_path_near(file, argv[1]);
+	if (ntlm_users_load(&st->users, st->path, file, line, errs) < 0)
+		goto fail;
 	if (st->domain_word)
 		domain = st->domain_word;
+	else if ((file_domain = ntlm_users_only_domain(&st->users)) && dns_name_ok(file_domain))
+		domain = file_domain;
 	if (st->host_word) {
 		host = st->host_word;
 	} else {
@@ -186,9 +191,6 @@ static int ntlm_configure(void **state, char **argv, int argc, const char *file,
 	}
 	set_names(domain, st->nb_domain, st->dns_domain);
 	set_names(host, st->nb_computer, st->dns_computer);
-	st->path = auth_path_near(file, argv[1]);
-	if (ntlm_users_load(&st->users, st->path, file, line, errs) < 0)
-		goto fail;
 	*state = st;
 	return 0;
 fail:
@@ -388,9 +390,25 @@ static enum auth_status type3(const struct ntlm_state *st, struct ntlm_session *
 	if (age > CHALLENGE_LIFETIME_MS)
 		return deny(res, "the NTLM answer of %s came %llu s after the challenge (at most %d s)", who,
 		            (unsigned long long)(age / 1000), CHALLENGE_LIFETIME_MS / 1000);
-	u = ntlm_users_find(&st->users, user, domain);
+	if (*domain) {
+		u = ntlm_users_find(&st->users, user, domain);
+	} else {
+		/* An empty domain is the server's own, as a Windows server reads
+		 * it: browsers' prompts send a bare "alice" that way.  The
+		 * challenge announced that domain in both of its forms. */
+		u = ntlm_users_find(&st->users, user, st->nb_domain);
+		if (!u || !u->domain) {
+			const struct ntlm_user *d = ntlm_users_find(&st->users, user, st->dns_domain);
+
+			if (d && d->domain)
+				u = d;
+		}
+		if (u && u->domain && (size_t)snprintf(who, sizeof(who), "%s\\%s", u->domain, user) >= sizeof(who))
+			return deny(res, "malformed NTLM message: the domain and user names are too long");
+	}
 	if (!u)
-		return deny(res, "unknown user %s", who);
+		return deny(res, "unknown user %s%s", who,
+		            *domain ? "" : " (no domain given: looked up in the challenge's domain)");
 	switch (verify(st, s, &t3, u)) {
 	case V_OK:
 		break;

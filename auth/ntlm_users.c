@@ -253,6 +253,20 @@ const struct ntlm_user *ntlm_users_find(const struct ntlm_users *u, const char *
 	return any;
 }
 
+const char *ntlm_users_only_domain(const struct ntlm_users *u)
+{
+	const char *only = NULL;
+
+	for (size_t i = 0; i < u->n; i++) {
+		if (!u->v[i].domain)
+			continue;
+		if (only && strcmp(only, u->v[i].domain) != 0)
+			return NULL;
+		only = u->v[i].domain;
+	}
+	return only;
+}
+
 /* ---- one-way functions ---- */
 
 /* MD4 only makes NT hashes for `pinhole passwd --ntlm` (the proxy itself

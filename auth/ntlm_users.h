@@ -35,6 +35,11 @@ void ntlm_users_free(struct ntlm_users *u);
  * regard to case; an entry naming the domain wins over an any-domain one. */
 const struct ntlm_user *ntlm_users_find(const struct ntlm_users *u, const char *user, const char *domain);
 
+/* The one domain the file's DOMAIN\\user lines name (upper-cased), or NULL
+ * when they name none or several: the domain an NTLM challenge announces
+ * when the configuration names none. */
+const char *ntlm_users_only_domain(const struct ntlm_users *u);
+
 /* The users-file line (no newline) for `pinhole passwd --ntlm`, malloc'd;
  * NULL when a name cannot be written in the file (empty, or holding ':',
  * '\', a control character or invalid UTF-8) or MD4 is unavailable. */

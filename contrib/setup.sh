@@ -19,15 +19,19 @@ build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-de
 # protocol v2), dnsmasq (DNS), Apache's htpasswd/htdigest, mkpasswd, an MIT
 # Kerberos KDC and client, cntlm (NTLM client), promtool, Chromium, and
 # Squid for its auth helpers.  Squid comes as squid-openssl, the build with
-# ssl_bump the TLS benchmark compares against (same helpers).
+# ssl_bump the TLS benchmark compares against (same helpers).  The browser
+# suite (make check-browser) adds Firefox ESR, coturn (TURN over TCP) and
+# certutil (NSS databases that trust pinhole's CA); Node.js and npm are
+# installed from Debian only when the machine has no node/npm of its own.
 test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsmasq-base
-	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium squid-openssl"
+	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium squid-openssl
+	firefox-esr coturn libnss3-tools"
 # The benchmark: Squid (with ssl_bump) and tinyproxy side by side, htpasswd
 # and a Kerberos realm for the auth suite.
 bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user"
 # Packages above that ship a daemon: it must not start (cntlm and squid
 # would take port 3128 from pinhole); the tests run their own instances.
-daemons="cntlm squid tinyproxy prometheus krb5-kdc krb5-admin-server"
+daemons="cntlm squid tinyproxy prometheus krb5-kdc krb5-admin-server coturn"
 
 install_missing() {
 	missing=""
@@ -61,6 +65,27 @@ install_missing() {
 	fi
 }
 
+# The browser suite's npm packages (playwright-core, puppeteer-core, pinned
+# in tests/browser/package-lock.json), installed with `npm ci` when missing
+# or older than the lock file.  They never download a browser: the suite
+# drives Debian's chromium and firefox-esr.
+browser_npm() {
+	node_pkgs=""
+	command -v node >/dev/null 2>&1 || node_pkgs="nodejs"
+	command -v npm >/dev/null 2>&1 || node_pkgs="$node_pkgs npm"
+	[ -z "$node_pkgs" ] || install_missing $node_pkgs
+	stamp=tests/browser/node_modules/.package-lock.json
+	if [ ! -f "$stamp" ] || [ tests/browser/package-lock.json -nt "$stamp" ]; then
+		echo "setup: npm ci in tests/browser"
+		# Without them the browser scenarios skip; the rest of the suite
+		# does not need them.
+		(cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROME_DOWNLOAD=1 \
+			PUPPETEER_SKIP_CHROME_HEADLESS_SHELL_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+			npm ci --no-audit --no-fund --loglevel=error) ||
+			echo "setup: npm ci in tests/browser failed; make check-browser will skip" >&2
+	fi
+}
+
 build() {
 	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ] ||
 	   [ tests/scenarios.am -nt configure ]; then
@@ -85,6 +110,7 @@ run)
 	;;
 check)
 	install_missing $build_pkgs $test_pkgs
+	browser_npm
 	(build "$@")
 	cd "$BUILD_DIR"
 	exec make -j2 check

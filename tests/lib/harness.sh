@@ -38,6 +38,10 @@
 #     log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello "
 #     pinhole_stop                           # SIGTERM, exit status 0
 #
+# start_coturn VAR USER PASSWORD starts a TURN server (coturn, TCP and UDP
+# on 127.0.0.1:$VAR, long-term credentials) for WebRTC scenarios; the real
+# browsers that use it are in tests/browser (see tests/browser/lib.sh).
+#
 # Exchanges curl cannot make go through `raw STEP...` (rawclient.py: send,
 # expect REGEX, shut, eof...).  Run one scenario by hand from the source
 # tree: PINHOLE=/path/to/pinhole sh tests/scenarios/NAME.sh
@@ -553,4 +557,62 @@ for k, v in json.loads(sys.stdin.read())["headers"]:
 # json_field JSON KEY: a top-level value of a JSON document, as JSON.
 json_field() {
 	"$PY" -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1])[sys.argv[2]]))' "$1" "$2"
+}
+
+# ---------------------------------------------------------------- TURN
+
+# True when some TCP or UDP socket (IPv4 or IPv6) uses local port $1.
+port_in_use_any() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+# start_coturn VAR USER PASSWORD [REALM]: coturn (turnserver) on
+# 127.0.0.1:$VAR (TCP and UDP), long-term credentials USER:PASSWORD in REALM
+# (default pinhole.test), relays on 127.0.0.1 in a small free UDP port range
+# of 20000-32000 (in $VAR_RELAY as LO-HI), loopback peers allowed, no TLS,
+# no CLI; its log is $T/VAR.out.  Stopped on exit like every spawned process.
+start_coturn() {
+	local var=$1 user=$2 pass=$3 realm=${4:-pinhole.test} port lo p i try ok
+	command -v turnserver >/dev/null || skip "needs coturn (apt-get install coturn)"
+	for ((try = 0; try < 20; try++)); do
+		port=$(free_port)
+		port_in_use_any "$port" && continue
+		lo=$((20000 + (RANDOM * 32768 + RANDOM) % 11900))
+		ok=1
+		for ((p = lo; p < lo + 20; p++)); do
+			if port_in_use_any "$p" || port_reserved "$p" || grep -qs -x "$p" "$T/.ports"; then
+				ok=
+				break
+			fi
+		done
+		[ -n "$ok" ] || continue
+		for ((p = lo; p < lo + 20; p++)); do
+			echo "$p" >>"$T/.ports"
+			echo "$p $$" >>"$PH_RESERVED_PORTS"
+		done
+		spawn "$var" turnserver -n --no-cli --no-tls --no-dtls --listening-ip 127.0.0.1 \
+			--relay-ip 127.0.0.1 --allow-loopback-peers --lt-cred-mech --user "$user:$pass" \
+			--realm "$realm" --listening-port "$port" --min-port "$lo" --max-port $((lo + 19)) \
+			--userdb "$T/$var.db" --pidfile "$T/$var.pid" --log-file stdout --simple-log \
+			--no-software-attribute
+		for ((i = 0; i < 100; i++)); do
+			port_listening "$port" && break
+			alive "$SPAWNED_PID" || break
+			sleep 0.1
+		done
+		if port_listening "$port"; then
+			printf -v "$var" '%s' "$port"
+			printf -v "${var}_RELAY" '%s' "$lo-$((lo + 19))"
+			return 0
+		fi
+		if alive "$SPAWNED_PID"; then
+			stop "$SPAWNED_PID"
+		else
+			reap "$SPAWNED_PID"
+		fi
+	done
+	fail "coturn did not start: $(tail -n 20 "$T/$var.out" "$T/$var.err" 2>/dev/null)"
 }

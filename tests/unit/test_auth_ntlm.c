@@ -433,6 +433,7 @@ static void test_users_file(void)
 	CHECK(ntlm_users_find(&u, "ALICE", "corp") == e);
 	CHECK(ntlm_users_find(&u, "alice", "OTHER") == NULL);
 	CHECK(ntlm_users_find(&u, "alice", "") == NULL);
+	CHECK(ntlm_users_only_domain(&u) == NULL); /* CORP and OTHER */
 	e = ntlm_users_find(&u, "bob", "OTHER");
 	CHECK(e && e->line == 5);
 	e = ntlm_users_find(&u, "Bob", "anything");
@@ -1292,6 +1293,114 @@ static void test_curl(const void *st)
 	curl_run(st, true, "Secret", AUTH_DENIED);
 }
 
+/* ---- a bare user name: an empty domain is the challenge's ---- */
+
+/* NTLMv2 for user in domain (as sent) with password through st. */
+static enum auth_status bare_v2(const void *st, const char *domain, const char *user, const char *password,
+                                struct auth_result *res)
+{
+	struct exchange x;
+	uint8_t h[16], ident[256], nt[1024];
+	struct t3 c;
+	size_t idn;
+	enum auth_status s;
+
+	hash_of(password, h);
+	start(st, &x, UNICODE_FLAGS);
+	idn = ascii_ident(user, domain, ident);
+	c = (struct t3){ .flags = get32(x.t2 + 20), .domain = domain, .user = user, .nt = nt };
+	c.nt_len = make_v2_response(h, ident, idn, x.t2, nt);
+	s = finish(st, &x, &c, T0, res);
+	auth_ntlm_ops.session_free(x.sess);
+	return s;
+}
+
+/* The NetBIOS domain a configuration's challenge announces. */
+static bool announces(const void *st, const char *domain)
+{
+	struct exchange x;
+	uint8_t w[64];
+	size_t wl = utf16(domain, w);
+	bool yes;
+
+	start(st, &x, UNICODE_FLAGS);
+	/* the target name and the target information */
+	yes = get16(x.t2 + 12) == wl && get32(x.t2 + 16) + wl <= x.t2_len &&
+	      memcmp(x.t2 + get32(x.t2 + 16), w, wl) == 0 && av_is(x.t2, x.t2_len, NTLM_AV_NB_DOMAIN, domain);
+	auth_ntlm_ops.session_free(x.sess);
+	return yes;
+}
+
+static void test_bare_user(const void *st)
+{
+	struct auth_result res = { 0 };
+	void *ex, *ex_corp, *dns, *mixed;
+	char *a = ntlm_users_make_line("EXAMPLE", "alice", "secret"), *b = ntlm_users_make_line(NULL, "bob", "hunter2");
+	char *d = ntlm_users_make_line("corp.example", "dave", "pw"), text[512];
+
+	CHECK(a && b && d);
+	snprintf(text, sizeof(text), "%s\n%s\n", a ? a : "", b ? b : "");
+	write_file("example.users", text);
+	snprintf(text, sizeof(text), "%s\n", d ? d : "");
+	write_file("dns.users", text);
+	free(a);
+	free(b);
+	free(d);
+
+	/* Without `domain NAME`, the challenge announces the one domain the
+	 * users file names; a file naming several leaves it PINHOLE. */
+	ex = configure("users example.users host proxy1");
+	ex_corp = configure("users example.users domain CORP host proxy1");
+	dns = configure("users dns.users domain corp.example host proxy1");
+	mixed = configure("users ntlm.users host proxy1");
+	CHECK(ex && ex_corp && dns && mixed);
+	if (!ex || !ex_corp || !dns || !mixed)
+		goto out;
+	CHECK(announces(ex, "EXAMPLE"));
+	CHECK(announces(ex_corp, "CORP"));
+	CHECK(announces(mixed, "PINHOLE"));
+
+	/* A bare "alice" (what a browser's prompt sends) is EXAMPLE\alice. */
+	CHECK_INT(bare_v2(ex, "", "alice", "secret", &res), AUTH_OK);
+	CHECK_STR(res.user, "EXAMPLE\\alice");
+	buf_release(&res.headers);
+	CHECK_INT(bare_v2(ex, "", "ALICE", "secret", &res), AUTH_OK);
+	CHECK_STR(res.user, "EXAMPLE\\ALICE");
+	buf_release(&res.headers);
+	CHECK_INT(bare_v2(ex, "", "alice", "Secret", &res), AUTH_DENIED);
+	CHECK_STR(res.reason, "wrong password for EXAMPLE\\alice");
+	/* A domain given, in any case, is used as given. */
+	CHECK_INT(bare_v2(ex, "example", "alice", "secret", &res), AUTH_OK);
+	CHECK_STR(res.user, "example\\alice");
+	buf_release(&res.headers);
+	CHECK_INT(bare_v2(ex, "OTHER", "alice", "secret", &res), AUTH_DENIED);
+	CHECK_STR(res.reason, "unknown user OTHER\\alice");
+	/* An any-domain line still fits a bare name, logged bare. */
+	CHECK_INT(bare_v2(ex, "", "bob", "hunter2", &res), AUTH_OK);
+	CHECK_STR(res.user, "bob");
+	buf_release(&res.headers);
+	CHECK_INT(bare_v2(ex, "", "carol", "secret", &res), AUTH_DENIED);
+	CHECK_STR(res.reason, "unknown user carol (no domain given: looked up in the challenge's domain)");
+	/* The challenge named CORP: a bare alice is CORP\alice, unknown. */
+	CHECK_INT(bare_v2(ex_corp, "", "alice", "secret", &res), AUTH_DENIED);
+	CHECK_STR(res.reason, "unknown user alice (no domain given: looked up in the challenge's domain)");
+	/* The DNS form of the announced domain counts too. */
+	CHECK_INT(bare_v2(dns, "", "dave", "pw", &res), AUTH_OK);
+	CHECK_STR(res.user, "CORP.EXAMPLE\\dave");
+	buf_release(&res.headers);
+	/* The main test file: CORP.example announced, CORP\alice found. */
+	CHECK_INT(bare_v2(st, "", "alice", "secret", &res), AUTH_OK);
+	CHECK_STR(res.user, "CORP\\alice");
+	buf_release(&res.headers);
+	CHECK_INT(bare_v2(st, "", "User", "Password", &res), AUTH_DENIED);
+out:
+	buf_release(&res.headers);
+	auth_ntlm_ops.free(ex);
+	auth_ntlm_ops.free(ex_corp);
+	auth_ntlm_ops.free(dns);
+	auth_ntlm_ops.free(mixed);
+}
+
 /* ntlm.users, made with ntlm_users_make_line() as `pinhole passwd` makes it */
 static void write_users(void)
 {
@@ -1344,6 +1453,7 @@ int main(void)
 		test_refused(st);
 		test_libntlm(st, st_v1);
 		test_curl(st);
+		test_bare_user(st);
 	}
 	auth_ntlm_ops.free(st);
 	auth_ntlm_ops.free(st_v1);
