@@ -2,7 +2,7 @@
  * admin.c - the admin interface: a libmicrohttpd daemon in a thread of its
  * own serving /healthz, /metrics, /config, POST /reload and the dashboard.
  * It reads the workers' counters with relaxed loads and the configuration
- * through engine_config(); it never touches a connection or a worker's lock.
+ * through running_get(); it never touches a connection or a worker's lock.
  */
 #include "admin.h"
 #include "common.h"
@@ -11,7 +11,7 @@
 #include "acl.h"
 #include "server.h"
 #include "admin_cfg.h"
-#include "engine.h"
+#include "running.h"
 #include "htpasswd.h"
 #include "http.h"
 #include "log.h"
@@ -656,7 +656,7 @@ static enum MHD_Result not_allowed(struct MHD_Connection *c, const char *method,
 /* The pages that read the running configuration. */
 static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 {
-	struct config *cfg = engine_config();
+	struct config *cfg = running_get();
 	struct strbuf b = { 0 };
 	enum MHD_Result ret;
 
@@ -805,7 +805,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	*upload_data_size = 0;
 	if (!get && !post)
 		return not_allowed(c, method, "GET, HEAD, POST");
-	struct config *cfg = engine_config();
+	struct config *cfg = running_get();
 	char why[400];
 	int refused =
 	        cfg ? admin_check_request(method, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
@@ -837,7 +837,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!post)
 			return not_allowed(c, method, "POST");
 		log_info("admin: reload requested by %s", client_str(c, addr, sizeof(addr)));
-		engine_request_reload();
+		running_request_reload();
 		return reply_text(c, MHD_HTTP_ACCEPTED, "reload requested\n", NULL, NULL);
 	}
 	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0 || strcmp(url, "/config") == 0 ||

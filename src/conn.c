@@ -271,26 +271,20 @@ static void conn_close(struct conn *c)
 	if (c->cfg)
 		config_unref(c->cfg);
 	c->cfg = NULL;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	atomic_fetch_sub(&engine_nconns, 1);
-	w->nconns--;
 	c->release.cb = conn_free;
 	ev_defer(w->loop, &c->release);
-	engine_conn_closed(w);
+	engine_conn_remove(w, &c->link);
 }
 
-void conn_abort(struct conn *c)
+static void conn_abort(struct list *link)
 {
-	conn_close(c);
+	conn_close(list_entry(link, struct conn, link));
 }
 
-void conn_close_if_idle(struct conn *c)
+static void conn_close_if_idle(struct list *link)
 {
+	struct conn *c = list_entry(link, struct conn, link);
+
 	if (c->state == CS_HEAD && buf_len(&c->c.in) == 0)
 		conn_close(c);
 }
@@ -1992,7 +1986,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 	conn_close(c);
 }
 
-void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum conn_pp pp)
+static void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum listener_pp pp)
 {
 	struct conn *c = ph_calloc(1, sizeof(*c));
 
@@ -2008,14 +2002,10 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 	c->pace.data = c;
 	c->rerun.cb = rerun;
 	c->cfg = config_ref(w->cfg);
-	c->proxy_protocol = pp == CONN_PP_REQUIRED;
-	c->pp_untrusted = pp == CONN_PP_UNTRUSTED;
+	c->proxy_protocol = pp == LISTENER_PP_REQUIRED;
+	c->pp_untrusted = pp == LISTENER_PP_UNTRUSTED;
 	c->state = c->proxy_protocol ? CS_PROXY_HEADER : CS_HEAD;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	w->nconns++;
+	engine_conn_add(w, &c->link);
 	stats_add(&w->stats->connections_total, 1);
 	stats_add(&w->stats->connections_active, 1);
 	side_attach(c, &c->c, fd, on_client);
@@ -2026,3 +2016,9 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, 
 	c->c.readable = c->c.writable = true;
 	conn_run(c);
 }
+
+const struct engine_handlers conn_handlers = {
+	.accept = conn_accept,
+	.abort = conn_abort,
+	.close_if_idle = conn_close_if_idle,
+};

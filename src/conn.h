@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include "dns.h"
+#include "engine.h"
+#include "list.h"
 #include "ev.h"
 #include "http.h"
 #include "relay.h"
@@ -47,7 +49,7 @@ struct conn_tls {
 
 struct conn {
 	struct worker *w;
-	struct conn *prev, *next; /* the worker's list */
+	struct list link; /* on the worker's list (engine_conn_add) */
 	struct side c;            /* client */
 	struct side o;            /* origin */
 	struct ev_timer timer;    /* the one deadline of the current state */
@@ -115,18 +117,7 @@ struct conn {
 	char deny_rule[80];          /* "FILE:LINE" of the deny rule that refused the request */
 };
 
-/* What a new connection's first bytes may be. */
-enum conn_pp {
-	CONN_PP_NONE,      /* an ordinary listener: a request */
-	CONN_PP_REQUIRED,  /* a PROXY protocol header, then a request */
-	CONN_PP_UNTRUSTED, /* a request; a PROXY header from this peer is refused */
-};
-
-/* Takes over an accepted socket. */
-void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum conn_pp pp);
-/* Closes the connection now (drain deadline, worker shutdown). */
-void conn_abort(struct conn *c);
-/* Closes it if it is idle between requests (drain start). */
-void conn_close_if_idle(struct conn *c);
+/* What the engine calls: accept, abort, close if idle (engine.h). */
+extern const struct engine_handlers conn_handlers;
 
 #endif

@@ -13,7 +13,7 @@
 #include "tls.h"
 #include "admin_cfg.h"
 #include "server.h"
-#include "conn.h"
+#include "running.h"
 #include "dns.h"
 #include "log.h"
 #include "pool.h"
@@ -40,13 +40,14 @@
 #define ENGINE_MAX_WORKERS 64
 #define ACCEPT_PAUSE_MS 100
 
-atomic_uint engine_nconns;
+/* Client connections open in the whole process (max-connections). */
+static atomic_uint nconns;
 
+static const struct engine_handlers *handlers;
 static struct worker *workers;
 static struct stats *worker_stats;
 static int nworkers;
-static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct config *current; /* the signal thread's reference */
+static struct config *started; /* the configuration the listeners were made from */
 static atomic_bool draining;
 static atomic_bool stopping;
 
@@ -89,16 +90,16 @@ static void resume_accept(struct ev_loop *loop, struct ev_timer *t);
 /* Whether a peer of this listener starts with a PROXY header: every peer
  * of a proxy-protocol listener, or only those in its `from` list (the
  * others are ordinary clients, and a header from them is refused). */
-static enum conn_pp listener_wants_header(const struct listener *l, const struct sockaddr_storage *peer)
+static enum listener_pp listener_wants_header(const struct listener *l, const struct sockaddr_storage *peer)
 {
 	if (!l->proxy_protocol)
-		return CONN_PP_NONE;
+		return LISTENER_PP_NONE;
 	if (l->npp_from == 0)
-		return CONN_PP_REQUIRED;
+		return LISTENER_PP_REQUIRED;
 	for (size_t i = 0; i < l->npp_from; i++)
 		if (acl_cidr_match(&l->pp_from[i], peer))
-			return CONN_PP_REQUIRED;
-	return CONN_PP_UNTRUSTED;
+			return LISTENER_PP_REQUIRED;
+	return LISTENER_PP_UNTRUSTED;
 }
 
 static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
@@ -134,16 +135,16 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			ev_timer_start(loop, &w->accept_pause, ACCEPT_PAUSE_MS);
 			return;
 		}
-		unsigned n = atomic_fetch_add(&engine_nconns, 1) + 1;
+		unsigned n = atomic_fetch_add(&nconns, 1) + 1;
 
 		if (n > w->cfg->server->max_connections) {
-			atomic_fetch_sub(&engine_nconns, 1);
+			atomic_fetch_sub(&nconns, 1);
 			stats_add(&w->stats->denials[STATS_DENY_LIMIT], 1);
 			stats_status(w->stats, 503);
 			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
-		conn_accept(w, fd, &ss, listener_wants_header(l, &ss));
+		handlers->accept(w, fd, &ss, listener_wants_header(l, &ss));
 	}
 }
 
@@ -208,10 +209,25 @@ static void close_listeners(struct worker *w)
 	ev_timer_stop(w->loop, &w->accept_pause);
 }
 
-void engine_conn_closed(struct worker *w)
+void engine_conn_add(struct worker *w, struct list *link)
 {
+	list_add_front(&w->conns, link);
+	w->nconns++;
+}
+
+void engine_conn_remove(struct worker *w, struct list *link)
+{
+	list_del(link);
+	w->nconns--;
+	atomic_fetch_sub(&nconns, 1);
 	if (w->draining && w->nconns == 0)
 		ev_loop_stop(w->loop);
+}
+
+static void abort_all(struct worker *w)
+{
+	while (!list_empty(&w->conns))
+		handlers->abort(list_first(&w->conns));
 }
 
 /* After a reload, outside any I/O callback: helper pools own ev_ios. */
@@ -229,21 +245,22 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 	struct worker *w = arg;
 	struct config *old = NULL;
 
+	struct config *now = running_get();
+
 	auth_worker_run(w->auth);
-	pthread_mutex_lock(&current_lock);
-	if (current && current != w->cfg) {
+	if (now && now != w->cfg) {
 		old = w->cfg;
-		w->cfg = config_ref(current);
+		w->cfg = now;
+	} else if (now) {
+		config_unref(now);
 	}
-	pthread_mutex_unlock(&current_lock);
 	if (old) {
 		dns_reconfigure(w->dns, w->cfg->dns);
 		config_unref(old);
 		ev_defer(loop, &w->auth_gc);
 	}
 	if (atomic_load(&stopping)) {
-		while (w->conns)
-			conn_abort(w->conns);
+		abort_all(w);
 		close_listeners(w);
 		ev_loop_stop(loop);
 		return;
@@ -251,10 +268,10 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 	if (atomic_load(&draining) && !w->draining) {
 		w->draining = true;
 		close_listeners(w);
-		for (struct conn *c = w->conns, *next; c; c = next) {
-			next = c->next;
-			conn_close_if_idle(c);
-		}
+		struct list *pos, *tmp;
+
+		list_for_each_safe(pos, tmp, &w->conns)
+			handlers->close_if_idle(pos);
 	}
 	if (w->draining && w->nconns == 0)
 		ev_loop_stop(loop);
@@ -265,8 +282,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	ev_loop_run(w->loop);
-	while (w->conns)
-		conn_abort(w->conns);
+	abort_all(w);
 	ev_loop_run_pending(w->loop);
 	close_listeners(w);
 	auth_worker_free(w->auth);
@@ -307,51 +323,18 @@ static bool same_listeners(const struct config *a, const struct config *b)
 
 static void reload(void)
 {
-	struct cfg_errors errs = { 0 };
-	const char *path = current->path ? current->path : "(embedded default)";
-	struct config *next = config_load(current->path, &errs);
-	char err[512];
+	struct running_reload r;
+	struct config *next = running_reload(&r);
 
-	if (!next) {
-		log_error("reload of %s refused, the running configuration stays:", path);
-		for (size_t i = 0; i < errs.n; i++)
-			log_error("%s", errs.msgs[i]);
-		cfg_errors_free(&errs);
+	if (!next)
 		return;
-	}
-	cfg_errors_free(&errs);
-	if (!same_listeners(current, next))
-		log_warn("reload: listen addresses changed in %s; they apply after a restart", path);
-	if (log_configure(next->log, err, sizeof(err)) < 0) {
-		log_error("reload of %s refused: %s", path, err);
-		config_unref(next);
-		return;
-	}
-	/* path points into the old config: say it before letting it go. */
-	log_always("configuration reloaded from %s", path);
-	pthread_mutex_lock(&current_lock);
-	struct config *old = current;
-
-	current = next;
-	pthread_mutex_unlock(&current_lock);
-	config_unref(old);
+	if (!same_listeners(started, next))
+		log_warn("reload: listen addresses changed in %s; they apply after a restart",
+		         next->path ? next->path : "(embedded default)");
 	webrtc_set_config(next);
 	admin_reconfigure(next);
+	config_unref(next);
 	wake_all();
-}
-
-struct config *engine_config(void)
-{
-	pthread_mutex_lock(&current_lock);
-	struct config *cfg = current ? config_ref(current) : NULL;
-
-	pthread_mutex_unlock(&current_lock);
-	return cfg;
-}
-
-void engine_request_reload(void)
-{
-	kill(getpid(), SIGHUP);
 }
 
 /* Start-up */
@@ -399,6 +382,7 @@ static int start_workers(struct config *cfg)
 		struct worker *w = &workers[i];
 
 		w->id = i;
+		list_init(&w->conns);
 		w->report = webrtc_ring(i);
 		w->stats = &worker_stats[i];
 		w->reserve_fd = -1;
@@ -474,8 +458,8 @@ static void drain(uint64_t drain_ms)
 		if (!forced && pthread_timedjoin_np(workers[i].thread, NULL, &deadline) == 0)
 			continue;
 		if (!forced) {
-			log_warn("drain: %u connections still open after %llu ms, closing them",
-			         atomic_load(&engine_nconns), (unsigned long long)drain_ms);
+			log_warn("drain: %u connections still open after %llu ms, closing them", atomic_load(&nconns),
+			         (unsigned long long)drain_ms);
 			atomic_store(&stopping, true);
 			wake_all();
 			forced = true;
@@ -484,7 +468,7 @@ static void drain(uint64_t drain_ms)
 	}
 }
 
-int engine_run(struct config *cfg)
+int engine_run(struct config *cfg, const struct engine_handlers *h)
 {
 	char err[512];
 	sigset_t set;
@@ -502,7 +486,9 @@ int engine_run(struct config *cfg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	current = cfg;
+	handlers = h;
+	running_start(cfg);
+	started = config_ref(cfg);
 	if (start_workers(cfg) < 0) {
 		atomic_store(&stopping, true);
 		for (int i = 0; i < nworkers; i++)
@@ -522,10 +508,8 @@ int engine_run(struct config *cfg)
 			listeners_free(&workers[i]);
 		}
 		free(workers);
-		pthread_mutex_lock(&current_lock);
-		config_unref(current);
-		current = NULL;
-		pthread_mutex_unlock(&current_lock);
+		config_unref(started);
+		running_stop();
 		return 1;
 	}
 	for (size_t i = 0; i < cfg->server->nlistens; i++)
@@ -540,9 +524,13 @@ int engine_run(struct config *cfg)
 		}
 		break;
 	}
+	struct config *now = running_get();
+	uint64_t drain_ms = now->server->timeout_drain_ms;
+
+	config_unref(now);
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
-	           (unsigned long long)current->server->timeout_drain_ms);
-	drain(current->server->timeout_drain_ms);
+	           (unsigned long long)drain_ms);
+	drain(drain_ms);
 	admin_stop();
 	webrtc_set_config(NULL);
 	webrtc_stop();
@@ -550,10 +538,8 @@ int engine_run(struct config *cfg)
 		ev_loop_free(workers[i].loop);
 		listeners_free(&workers[i]);
 	}
-	pthread_mutex_lock(&current_lock);
-	config_unref(current);
-	current = NULL;
-	pthread_mutex_unlock(&current_lock);
+	config_unref(started);
+	running_stop();
 	free(workers);
 	stats_register(NULL, 0);
 	free(worker_stats);

@@ -1,7 +1,9 @@
 /*
  * engine.h - worker threads (one epoll loop each, with its own SO_REUSEPORT
- * listening sockets), the global connection count behind max-connections,
- * configuration hand-over on reload, and drain on shutdown.
+ * listening sockets), each worker's list of connections and the count
+ * behind max-connections, configuration hand-over on reload, and drain on
+ * shutdown.  It knows no protocol: a listener hands accepted sockets to the
+ * handlers engine_run was given.
  */
 #ifndef PINHOLE_ENGINE_H
 #define PINHOLE_ENGINE_H
@@ -13,10 +15,31 @@
 
 #include "acl.h"
 #include "ev.h"
+#include "list.h"
 
 struct config;
-struct conn;
 struct stats;
+
+/* What a new connection's first bytes may be. */
+enum listener_pp {
+	LISTENER_PP_NONE,      /* an ordinary listener: a request */
+	LISTENER_PP_REQUIRED,  /* a PROXY protocol header, then a request */
+	LISTENER_PP_UNTRUSTED, /* a request; a PROXY header from this peer is refused */
+};
+
+struct worker;
+
+/* What the engine calls for the connections it holds; the caller of
+ * engine_run wires them (main.c: conn.c's conn_handlers), so the engine
+ * knows no protocol. */
+struct engine_handlers {
+	/* Takes over an accepted socket. */
+	void (*accept)(struct worker *w, int fd, const struct sockaddr_storage *peer, enum listener_pp pp);
+	/* Closes a connection now (drain deadline, stop). */
+	void (*abort)(struct list *link);
+	/* Closes it if it is idle between requests (drain start). */
+	void (*close_if_idle)(struct list *link);
+};
 
 struct listener {
 	struct ev_io io;
@@ -35,7 +58,7 @@ struct worker {
 	struct config *cfg; /* this worker's reference to the current config */
 	struct listener *listeners;
 	size_t nlisteners;
-	struct conn *conns; /* every open client connection */
+	struct list conns; /* every open client connection (engine_conn_add) */
 	size_t nconns;
 	bool draining;
 	struct stats *stats;      /* this worker's counters (stats.h) */
@@ -46,20 +69,14 @@ struct worker {
 	struct ev_timer accept_pause;
 };
 
-/* Client connections open in the whole process (max-connections). */
-extern atomic_uint engine_nconns;
-
 /* Runs the proxy until SIGTERM/SIGINT; cfg's reference is taken over.
  * Returns the process exit status. */
-int engine_run(struct config *cfg);
+int engine_run(struct config *cfg, const struct engine_handlers *h);
 
-/* Called by conn.c when a connection is gone. */
-void engine_conn_closed(struct worker *w);
-
-/* For the admin interface (any thread): the running configuration, with a
- * reference the caller drops with config_unref. */
-struct config *engine_config(void);
-/* Asks for a reload, as SIGHUP does. */
-void engine_request_reload(void);
+/* A connection's life on its worker: it is listed (and counted against
+ * max-connections, which the engine counted from accept on) from
+ * engine_conn_add until engine_conn_remove; link is embedded in it. */
+void engine_conn_add(struct worker *w, struct list *link);
+void engine_conn_remove(struct worker *w, struct list *link);
 
 #endif

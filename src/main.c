@@ -7,6 +7,7 @@
 #include "tlsca.h"
 #include "common.h"
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "tls.h"
 #include "acl.h"
@@ -91,7 +92,7 @@ static int cmd_run(int argc, char **argv)
 		relay_set_mode(RELAY_SPLICE);
 	else if (relay && strcmp(relay, "copy") == 0)
 		relay_set_mode(RELAY_COPY);
-	return engine_run(cfg);
+	return engine_run(cfg, &conn_handlers);
 }
 
 static int cmd_validate(int argc, char **argv)

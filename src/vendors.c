@@ -11,7 +11,6 @@
 #include "turn.h"
 #include "vendors.h"
 /* The helpers beyond vendors.h are declared with the rules that use them. */
-#include "webrtc_rules.h"
 
 /* Webex media servers sit in dynamic address ranges [SPARK], hence "*". */
 static const struct vendor_dest webex_dests[] = {

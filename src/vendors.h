@@ -54,4 +54,13 @@ unsigned vendor_match(const struct config *cfg, const char *host);
  * theirs), or the TURN ports 3478 and 5349. */
 bool vendor_is_turn(const struct config *cfg, const char *host, uint16_t port);
 
+/* ---- matching hosts against the facts ---- */
+
+/* Whether host matches a domain pattern in SPEC syntax. */
+bool vendor_pattern_match(const char *pattern, const char *host);
+/* Whether host is what dest d names ("*" = any, "$HOST" = a `preset cms`). */
+bool vendor_dest_host_match(const struct config *cfg, const struct vendor_dest *d, const char *host);
+/* The host of the first `preset cms HOST`, or NULL. */
+const char *vendor_cms_host(const struct config *cfg);
+
 #endif

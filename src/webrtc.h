@@ -20,50 +20,7 @@
 
 struct config;
 
-enum wr_kind {
-	/* A transaction ended (tunnel closed, response relayed, or pinhole's
-	 * own answer sent): method, host, port, status; offered = the schemes
-	 * of a 407 ("Basic NTLM"); rule = "FILE:LINE" of a deny rule for a
-	 * 403 by rule, "" for 403 by no rule. */
-	WR_REQUEST,
-	/* The client authenticated: scheme = "Basic", "Digest", "NTLM" or
-	 * "Negotiate"; host/port of the request that carried it. */
-	WR_AUTH_OK,
-	/* A Negotiate token named a service the keytab lacks: detail = the
-	 * ticket's service principal (e.g. "HTTP/10.0.0.1@REALM"). */
-	WR_NEGOTIATE_WRONG_SPN,
-	/* The client's first bytes in a tunnel: detail = "tls", "stun",
-	 * "http" or "other"; sni = the ClientHello's server name if any. */
-	WR_TUNNEL_PROTO,
-	/* quirk strict-tls closed a tunnel whose first bytes were not TLS
-	 * (detail = what they were). */
-	WR_STRICT_TLS_CLOSED,
-	/* An Upgrade (WebSocket) was refused (quirk no-websocket). */
-	WR_UPGRADE_REFUSED,
-	/* A tunnel was inspected (TLS interception); sni = the name. */
-	WR_INSPECTED,
-	/* The client aborted the handshake after a minted certificate:
-	 * detail = how ("alert bad_certificate", "reset", "closed after
-	 * handshake"); sni = the name. */
-	WR_PINNING_FAILURE,
-};
-
-struct wr_event {
-	uint8_t kind;                   /* enum wr_kind */
-	uint64_t wall_ms;               /* when (ms since the epoch) */
-	struct sockaddr_storage client; /* after PROXY protocol */
-	char user[64];                  /* authenticated user, "" = none */
-	char user_agent[192];           /* as sent, truncated; "" = none */
-	char method[16];
-	char host[128]; /* CONNECT host or request host, lower-case */
-	uint16_t port;
-	uint16_t status;  /* WR_REQUEST: the HTTP status answered */
-	char scheme[12];  /* WR_AUTH_OK */
-	char offered[48]; /* WR_REQUEST with 407: the schemes offered */
-	char rule[80];    /* WR_REQUEST with 403: the deny rule's FILE:LINE */
-	char detail[96];
-	char sni[128];
-};
+#include "wr_event.h"
 
 struct wr_ring; /* one per worker */
 
@@ -98,5 +55,23 @@ struct webrtc_counts {
 void webrtc_counts(const struct config *cfg, struct webrtc_counts *out);
 /* The id of rule index i ("auth-required", ...), or NULL past the last. */
 const char *webrtc_rule_id(size_t i);
+
+/* ---- for the daemon's start-up, reloads and tests ---- */
+
+/* The configuration the drain thread judges events by (turn servers,
+ * presets).  Takes a reference, drops the previous one; call at start and
+ * after every reload.  NULL = none (vendors are still known by domain). */
+void webrtc_set_config(struct config *cfg);
+/* As webrtc_start, without the drain thread: events wait in the rings
+ * until a render or webrtc_drain (for tests and one-shot commands). */
+int webrtc_start_manual(int nworkers, size_t max_clients);
+/* Moves what the rings hold into the table, judging at time now_ms. */
+void webrtc_drain(const struct config *cfg, uint64_t now_ms);
+/* Feeds one event straight into the table (no ring). */
+void webrtc_ingest(const struct config *cfg, const struct wr_event *ev, uint64_t now_ms);
+/* The reports as of now_ms (pending TURN retries older than the window
+ * become findings). */
+char *webrtc_report_json_at(const struct config *cfg, uint64_t now_ms, size_t *len);
+char *webrtc_report_html_at(const struct config *cfg, uint64_t now_ms, size_t *len);
 
 #endif

@@ -3,8 +3,7 @@
  * deciding from one event (and the client's User-Agent) whether it is
  * evidence of a broken or degraded WebRTC call, with the advice that fixes
  * it.  The engine (webrtc.c) owns the events and the client table; the
- * vendor facts come from vendors.h.  Also declares the few engine and vendor
- * functions that webrtc.h and vendors.h do not, for the daemon and tests.
+ * vendor facts come from vendors.h.
  */
 #ifndef PINHOLE_WEBRTC_RULES_H
 #define PINHOLE_WEBRTC_RULES_H
@@ -15,7 +14,7 @@
 
 #include "useragent.h"
 #include "vendors.h"
-#include "webrtc.h"
+#include "wr_event.h"
 
 struct config;
 
@@ -104,32 +103,5 @@ const char *wr_severity_name(enum wr_severity s);
 void wr_format_hms(uint64_t wall_ms, char *buf, size_t len);
 /* "2026-11-21T10:00:01Z". */
 void wr_format_iso(uint64_t wall_ms, char *buf, size_t len);
-
-/* ---- vendor helpers beyond vendors.h ---- */
-
-/* Whether host matches a domain pattern in SPEC syntax. */
-bool vendor_pattern_match(const char *pattern, const char *host);
-/* Whether host is what dest d names ("*" = any, "$HOST" = a `preset cms`). */
-bool vendor_dest_host_match(const struct config *cfg, const struct vendor_dest *d, const char *host);
-/* The host of the first `preset cms HOST`, or NULL. */
-const char *vendor_cms_host(const struct config *cfg);
-
-/* ---- engine functions beyond webrtc.h ---- */
-
-/* The configuration the drain thread judges events by (turn servers,
- * presets).  Takes a reference, drops the previous one; call at start and
- * after every reload.  NULL = none (vendors are still known by domain). */
-void webrtc_set_config(struct config *cfg);
-/* As webrtc_start, without the drain thread: events wait in the rings
- * until a render or webrtc_drain (for tests and one-shot commands). */
-int webrtc_start_manual(int nworkers, size_t max_clients);
-/* Moves what the rings hold into the table, judging at time now_ms. */
-void webrtc_drain(const struct config *cfg, uint64_t now_ms);
-/* Feeds one event straight into the table (no ring). */
-void webrtc_ingest(const struct config *cfg, const struct wr_event *ev, uint64_t now_ms);
-/* The reports as of now_ms (pending TURN retries older than the window
- * become findings). */
-char *webrtc_report_json_at(const struct config *cfg, uint64_t now_ms, size_t *len);
-char *webrtc_report_html_at(const struct config *cfg, uint64_t now_ms, size_t *len);
 
 #endif
