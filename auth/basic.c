@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "basic.h"
 #include "common.h"
 #include "config.h"
 #include "helpmode.h"
@@ -28,8 +29,6 @@
 /* 512 sets of 8: 4096 credentials, least recently used out first. */
 #define BASIC_CACHE_SETS 512
 #define BASIC_CACHE_WAYS 8
-/* Longest Proxy-Authorization value after "Basic " (base64 characters). */
-#define BASIC_MAX_CRED 4096
 
 /* A credential that passed: only a salted SHA-256 of (user, password). */
 struct basic_cache_entry {
@@ -522,26 +521,38 @@ ok:
 	return res->status = AUTH_OK;
 }
 
+long basic_parse(const char *cred, size_t len, unsigned char *dec, size_t cap, size_t *user_len)
+{
+	long n = len <= BASIC_MAX_CRED ? auth_base64_decode(cred, len, dec, cap) : -1;
+	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+
+	/* RFC 7617: the user-id ends at the first colon; the password may
+	 * hold more. */
+	if (!colon || memchr(dec, '\0', (size_t)(colon - dec))) {
+		if (n > 0)
+			OPENSSL_cleanse(dec, (size_t)n);
+		return -1;
+	}
+	*user_len = (size_t)(colon - dec);
+	return n;
+}
+
 static enum auth_status basic_step(const void *state, void **session, const char *realm, const struct auth_request *req,
                                    const char *cred, size_t len, struct auth_result *res)
 {
 	const struct basic *b = state;
 	unsigned char dec[BASIC_MAX_CRED / 4 * 3];
-	long n = len <= BASIC_MAX_CRED ? auth_base64_decode(cred, len, dec, sizeof(dec)) : -1;
-	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+	size_t user_len = 0;
+	long n = basic_parse(cred, len, dec, sizeof(dec), &user_len);
 	uint64_t now = req && req->now_ms ? req->now_ms : ph_wall_ms();
 	enum auth_status st;
 
 	res->scheme = "Basic";
-	if (!colon || memchr(dec, '\0', (size_t)(colon - dec))) {
+	if (n < 0) {
 		snprintf(res->reason, sizeof(res->reason), "malformed Basic credentials");
 		st = res->status = AUTH_DENIED;
 	} else {
-		/* RFC 7617: the user-id ends at the first colon; the password
-		 * may hold more. */
-		size_t user_len = (size_t)(colon - dec);
-
-		st = basic_check(b, session, req, (const char *)dec, user_len, (const char *)colon + 1,
+		st = basic_check(b, session, req, (const char *)dec, user_len, (const char *)dec + user_len + 1,
 		                 (size_t)n - user_len - 1, now, res);
 	}
 	if (n > 0)
