@@ -55,7 +55,9 @@ extern const struct auth_scheme_ops auth_ntlm_ops;
 extern const struct auth_scheme_ops auth_negotiate_ops;
 
 /* Shared helpers (auth/util.c). */
-/* Standard base64; returns the decoded length or -1 on malformed input. */
+/* Standard base64, strictly: only the canonical encoding of some bytes
+ * (padding bits zero; trailing spaces and tabs tolerated).  Returns the
+ * decoded length, or -1 on malformed input or when cap is too small. */
 long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
 size_t auth_base64_encode(const unsigned char *in, size_t len, char *out, size_t cap);
 /* Constant-time comparison of equal-length buffers. */

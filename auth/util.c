@@ -60,6 +60,11 @@ long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t c
 		uint32_t n = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		size_t take = (size_t)(3 - pad);
 
+		/* RFC 4648 3.5: the bits padding leaves over are zero in the one
+		 * encoding of these bytes; another spelling of them is refused. */
+		if ((pad == 1 && (v[2] & 0x3)) || (pad == 2 && (v[1] & 0xf)))
+			return -1;
+
 		if (o + take > cap)
 			return -1;
 		out[o++] = (unsigned char)(n >> 16);
