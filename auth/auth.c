@@ -176,12 +176,12 @@ size_t auth_config_helpers(const struct auth_config *ac, const struct helpmode_c
 	return n;
 }
 
-void auth_config_dump(const struct auth_config *ac, struct buf *out)
+void auth_config_dump(const struct auth_config *ac, struct strbuf *out)
 {
 	if (!ac)
 		return;
 	if (ac->realm)
-		buf_printf(out, "auth-realm \"%s\"\n", ac->realm);
+		strbuf_printf(out, "auth-realm \"%s\"\n", ac->realm);
 	for (size_t i = 0; i < ac->n; i++)
 		if (ac->e[i].ops->dump)
 			ac->e[i].ops->dump(ac->e[i].state, out);
@@ -209,12 +209,7 @@ static void auth_finish(void *settings, const char *mainfile, struct cfg_ctx *ct
 
 static void auth_dump(const void *settings, struct strbuf *sb)
 {
-	struct buf b = { 0 };
-
-	auth_config_dump(settings, &b);
-	if (buf_len(&b))
-		strbuf_add(sb, buf_data(&b), buf_len(&b));
-	buf_release(&b);
+	auth_config_dump(settings, sb);
 }
 
 static void auth_destroy(void *settings)

@@ -87,7 +87,8 @@ bool auth_config_has_scheme(const struct auth_config *ac, const char *keyword);
 /* The configured schemes' names, in order, separated by spaces ("Basic NTLM"). */
 void auth_config_schemes(const struct auth_config *ac, char *out, size_t cap);
 /* Appends the auth directives, secrets redacted, for /config. */
-void auth_config_dump(const struct auth_config *ac, struct buf *out);
+struct strbuf;
+void auth_config_dump(const struct auth_config *ac, struct strbuf *out);
 
 /* Per connection. */
 struct auth_conn *auth_conn_new(void);

@@ -7,6 +7,7 @@
  * same cache.
  */
 #include "scheme.h"
+#include "strbuf.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "basic.h"
 #include "common.h"
 #include "cfgparse.h"
 #include "helpmode.h"
@@ -28,8 +30,6 @@
 /* 512 sets of 8: 4096 credentials, least recently used out first. */
 #define BASIC_CACHE_SETS 512
 #define BASIC_CACHE_WAYS 8
-/* Longest Proxy-Authorization value after "Basic " (base64 characters). */
-#define BASIC_MAX_CRED 4096
 
 /* A credential that passed: only a salted SHA-256 of (user, password). */
 struct basic_cache_entry {
@@ -137,7 +137,7 @@ static int basic_configure(void **state, char **argv, int argc, const char *file
 			ttl_given = true;
 		}
 		b = ph_calloc(1, sizeof(*b));
-		b->path = auth_path_near(file, argv[1]);
+		b->path = cfg_path(file, argv[1]);
 		b->store = htpasswd_load(b->path, file, line, errs);
 	}
 	b->ttl_ms = ttl;
@@ -167,28 +167,28 @@ static int basic_finish(void *state, const char *file, struct cfg_errors *errs)
 	return PH_OK;
 }
 
-static void basic_dump(const void *state, struct buf *out)
+static void basic_dump(const void *state, struct strbuf *out)
 {
 	const struct basic *b = state;
 	uint64_t ms = b->ttl_ms;
 
 	if (b->helper.cmd) {
-		buf_printf(out, "auth basic");
+		strbuf_printf(out, "auth basic");
 		helpmode_dump(&b->helper, out);
 	} else {
-		buf_printf(out, "auth basic htpasswd ");
-		auth_dump_word(out, b->path);
+		strbuf_printf(out, "auth basic htpasswd ");
+		cfg_dump_word(out, b->path);
 	}
 	if (ms == 0)
-		buf_printf(out, " cache 0\n");
+		strbuf_printf(out, " cache 0\n");
 	else if (ms % 3600000 == 0)
-		buf_printf(out, " cache %lluh\n", (unsigned long long)(ms / 3600000));
+		strbuf_printf(out, " cache %lluh\n", (unsigned long long)(ms / 3600000));
 	else if (ms % 60000 == 0)
-		buf_printf(out, " cache %llum\n", (unsigned long long)(ms / 60000));
+		strbuf_printf(out, " cache %llum\n", (unsigned long long)(ms / 60000));
 	else if (ms % 1000 == 0)
-		buf_printf(out, " cache %llus\n", (unsigned long long)(ms / 1000));
+		strbuf_printf(out, " cache %llus\n", (unsigned long long)(ms / 1000));
 	else
-		buf_printf(out, " cache %llums\n", (unsigned long long)ms);
+		strbuf_printf(out, " cache %llums\n", (unsigned long long)ms);
 }
 
 /* ---- challenge ---- */
@@ -522,26 +522,38 @@ ok:
 	return res->status = AUTH_OK;
 }
 
+long basic_parse(const char *cred, size_t len, unsigned char *dec, size_t cap, size_t *user_len)
+{
+	long n = len <= BASIC_MAX_CRED ? auth_base64_decode(cred, len, dec, cap) : -1;
+	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+
+	/* RFC 7617: the user-id ends at the first colon; the password may
+	 * hold more. */
+	if (!colon || memchr(dec, '\0', (size_t)(colon - dec))) {
+		if (n > 0)
+			OPENSSL_cleanse(dec, (size_t)n);
+		return -1;
+	}
+	*user_len = (size_t)(colon - dec);
+	return n;
+}
+
 static enum auth_status basic_step(const void *state, void **session, const char *realm, const struct auth_request *req,
                                    const char *cred, size_t len, struct auth_result *res)
 {
 	const struct basic *b = state;
 	unsigned char dec[BASIC_MAX_CRED / 4 * 3];
-	long n = len <= BASIC_MAX_CRED ? auth_base64_decode(cred, len, dec, sizeof(dec)) : -1;
-	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+	size_t user_len = 0;
+	long n = basic_parse(cred, len, dec, sizeof(dec), &user_len);
 	uint64_t now = req && req->now_ms ? req->now_ms : ph_wall_ms();
 	enum auth_status st;
 
 	res->scheme = "Basic";
-	if (!colon || memchr(dec, '\0', (size_t)(colon - dec))) {
+	if (n < 0) {
 		snprintf(res->reason, sizeof(res->reason), "malformed Basic credentials");
 		st = res->status = AUTH_DENIED;
 	} else {
-		/* RFC 7617: the user-id ends at the first colon; the password
-		 * may hold more. */
-		size_t user_len = (size_t)(colon - dec);
-
-		st = basic_check(b, session, req, (const char *)dec, user_len, (const char *)colon + 1,
+		st = basic_check(b, session, req, (const char *)dec, user_len, (const char *)dec + user_len + 1,
 		                 (size_t)n - user_len - 1, now, res);
 	}
 	if (n > 0)

@@ -5,6 +5,7 @@
  * Credentials come from htdigest.c; the dispatcher is auth.c.
  */
 #include "digest.h"
+#include "strbuf.h"
 #include "scheme.h"
 
 #include <errno.h>
@@ -532,7 +533,7 @@ static int conf_file(struct digest_state *st, char **argv, int argc, const char 
 		}
 		i--;
 	}
-	path = auth_path_near(file, argv[1]);
+	path = cfg_path(file, argv[1]);
 	st->users = htdigest_load(path, file, line, errs);
 	free(path);
 	if (!st->users)
@@ -598,7 +599,7 @@ static int conf_secret(struct digest_state *st, char **argv, int argc, const cha
 	if (twice(st->secret_line, "nonce-secret", st, file, line, errs))
 		return -1;
 	st->secret_line = line;
-	path = auth_path_near(file, argv[1]);
+	path = cfg_path(file, argv[1]);
 	text = auth_read_file(path, DIGEST_SECRET_MAX, &len);
 	if (!text) {
 		if (errno == EFBIG)
@@ -728,7 +729,7 @@ static void digest_free(void *state)
 	free(st);
 }
 
-static void digest_dump(const void *state, struct buf *out)
+static void digest_dump(const void *state, struct strbuf *out)
 {
 	const struct digest_state *st = state;
 	uint64_t ms;
@@ -736,33 +737,33 @@ static void digest_dump(const void *state, struct buf *out)
 	if (!st)
 		return;
 	if (st->users) {
-		buf_printf(out, "auth digest file ");
-		auth_dump_word(out, st->users->path);
-		buf_printf(out, " algorithm");
+		strbuf_printf(out, "auth digest file ");
+		cfg_dump_word(out, st->users->path);
+		strbuf_printf(out, " algorithm");
 		for (int a = HTDIGEST_ALGS - 1; a >= 0; a--)
 			if (st->algs[a])
-				buf_printf(out, " %s", alg_names[a]);
-		buf_printf(out, "\n");
+				strbuf_printf(out, " %s", alg_names[a]);
+		strbuf_printf(out, "\n");
 	}
 	if (st->helper.cmd) {
-		buf_printf(out, "auth digest");
+		strbuf_printf(out, "auth digest");
 		helpmode_dump(&st->helper, out);
-		buf_printf(out, "\n");
+		strbuf_printf(out, "\n");
 	}
 	if (st->secret_path) {
-		buf_printf(out, "auth digest nonce-secret ");
-		auth_dump_word(out, st->secret_path);
-		buf_printf(out, "\n");
+		strbuf_printf(out, "auth digest nonce-secret ");
+		cfg_dump_word(out, st->secret_path);
+		strbuf_printf(out, "\n");
 	}
 	ms = st->ttl_ms;
 	if (ms % 3600000 == 0)
-		buf_printf(out, "auth digest nonce-ttl %lluh\n", (unsigned long long)(ms / 3600000));
+		strbuf_printf(out, "auth digest nonce-ttl %lluh\n", (unsigned long long)(ms / 3600000));
 	else if (ms % 60000 == 0)
-		buf_printf(out, "auth digest nonce-ttl %llum\n", (unsigned long long)(ms / 60000));
+		strbuf_printf(out, "auth digest nonce-ttl %llum\n", (unsigned long long)(ms / 60000));
 	else if (ms % 1000 == 0)
-		buf_printf(out, "auth digest nonce-ttl %llus\n", (unsigned long long)(ms / 1000));
+		strbuf_printf(out, "auth digest nonce-ttl %llus\n", (unsigned long long)(ms / 1000));
 	else
-		buf_printf(out, "auth digest nonce-ttl %llums\n", (unsigned long long)ms);
+		strbuf_printf(out, "auth digest nonce-ttl %llums\n", (unsigned long long)ms);
 }
 
 /* ---- challenges and requests ---- */

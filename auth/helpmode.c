@@ -5,6 +5,7 @@
  * reserved child per handshake for NTLM and Negotiate).
  */
 #include "helpmode.h"
+#include "strbuf.h"
 #include "scheme.h"
 
 #include <errno.h>
@@ -127,14 +128,14 @@ void helpmode_cfg_free(struct helpmode_cfg *hc)
 	hc->cmd = NULL;
 }
 
-void helpmode_dump(const struct helpmode_cfg *hc, struct buf *out)
+void helpmode_dump(const struct helpmode_cfg *hc, struct strbuf *out)
 {
-	buf_printf(out, " helper");
+	strbuf_printf(out, " helper");
 	auth_dump_arg(out, hc->cmd);
-	buf_printf(out, " children %d", hc->children);
+	strbuf_printf(out, " children %d", hc->children);
 	if (hc->concurrency)
-		buf_printf(out, " concurrency %d", hc->concurrency);
-	buf_printf(out, " timeout %llums", (unsigned long long)hc->timeout_ms);
+		strbuf_printf(out, " concurrency %d", hc->concurrency);
+	strbuf_printf(out, " timeout %llums", (unsigned long long)hc->timeout_ms);
 }
 
 /* ---- one worker's pools ---- */

@@ -43,7 +43,8 @@ int helpmode_parse(struct helpmode_cfg *hc, const char *scheme, char **argv, int
 const char *helpmode_option(char **argv, int argc, const char *name);
 void helpmode_cfg_free(struct helpmode_cfg *hc);
 /* Appends " helper \"CMD\" children N ..." (no newline). */
-void helpmode_dump(const struct helpmode_cfg *hc, struct buf *out);
+struct strbuf;
+void helpmode_dump(const struct helpmode_cfg *hc, struct strbuf *out);
 
 /* A question of one connection (Basic: "user password", Digest:
  * "\"user\":\"realm\"", a leg of an NTLM/Negotiate handshake), and its

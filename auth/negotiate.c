@@ -5,6 +5,7 @@
  * routing, sessions' lifetime and the 407s are auth.c's.
  */
 #include "negotiate.h"
+#include "strbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -919,7 +920,7 @@ static int negotiate_configure(void **state, char **argv, int argc, const char *
 	ng = ph_calloc(1, sizeof(*ng));
 	ng->name = GSS_C_NO_NAME;
 	ng->strip_realm = strip;
-	ng->keytab = auth_path_near(file, argv[1]);
+	ng->keytab = cfg_path(file, argv[1]);
 	ng->store = ph_malloc(strlen(ng->keytab) + 6);
 	sprintf(ng->store, "FILE:%s", ng->keytab);
 	ng->where = ph_malloc(strlen(file ? file : "-") + 16);
@@ -957,28 +958,28 @@ static int negotiate_finish(void *state, const char *file, struct cfg_errors *er
 	return 0;
 }
 
-static void negotiate_dump(const void *state, struct buf *out)
+static void negotiate_dump(const void *state, struct strbuf *out)
 {
 	const struct negotiate *ng = state;
 
 	if (!ng)
 		return;
 	if (ng->helper.cmd) {
-		buf_printf(out, "auth negotiate");
+		strbuf_printf(out, "auth negotiate");
 		helpmode_dump(&ng->helper, out);
-		buf_printf(out, " reservation-timeout %llums%s\n", (unsigned long long)ng->helper.reservation_ms,
+		strbuf_printf(out, " reservation-timeout %llums%s\n", (unsigned long long)ng->helper.reservation_ms,
 		           ng->strip_realm ? " strip-realm" : "");
 		return;
 	}
-	buf_printf(out, "auth negotiate keytab");
+	strbuf_printf(out, "auth negotiate keytab");
 	auth_dump_arg(out, ng->keytab);
 	if (ng->principal) {
-		buf_printf(out, " principal");
+		strbuf_printf(out, " principal");
 		auth_dump_arg(out, ng->principal);
 	}
 	if (ng->strip_realm)
-		buf_printf(out, " strip-realm");
-	buf_printf(out, "\n");
+		strbuf_printf(out, " strip-realm");
+	strbuf_printf(out, "\n");
 }
 
 static void negotiate_challenge(const void *state, const char *realm, struct buf *out)

@@ -7,6 +7,7 @@
  * child per handshake (helpmode.c).
  */
 #include "scheme.h"
+#include "strbuf.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -173,7 +174,7 @@ static int ntlm_configure(void **state, char **argv, int argc, const char *file,
 			goto fail;
 		}
 	}
-	st->path = auth_path_near(file, argv[1]);
+	st->path = cfg_path(file, argv[1]);
 	if (ntlm_users_load(&st->users, st->path, file, line, errs) < 0)
 		goto fail;
 	if (st->domain_word)
@@ -211,31 +212,31 @@ static void ntlm_free(void *state)
 	state_free(state);
 }
 
-static void ntlm_dump(const void *state, struct buf *out)
+static void ntlm_dump(const void *state, struct strbuf *out)
 {
 	const struct ntlm_state *st = state;
 
 	if (!st)
 		return;
 	if (st->helper.cmd) {
-		buf_printf(out, "auth ntlm");
+		strbuf_printf(out, "auth ntlm");
 		helpmode_dump(&st->helper, out);
-		buf_printf(out, " reservation-timeout %llums\n", (unsigned long long)st->helper.reservation_ms);
+		strbuf_printf(out, " reservation-timeout %llums\n", (unsigned long long)st->helper.reservation_ms);
 		return;
 	}
-	buf_printf(out, "auth ntlm users");
+	strbuf_printf(out, "auth ntlm users");
 	auth_dump_arg(out, st->path);
 	if (st->allow_v1)
-		buf_printf(out, " allow-v1");
+		strbuf_printf(out, " allow-v1");
 	if (st->domain_word) {
-		buf_printf(out, " domain");
+		strbuf_printf(out, " domain");
 		auth_dump_arg(out, st->domain_word);
 	}
 	if (st->host_word) {
-		buf_printf(out, " host");
+		strbuf_printf(out, " host");
 		auth_dump_arg(out, st->host_word);
 	}
-	buf_printf(out, "\n");
+	strbuf_printf(out, "\n");
 }
 
 static void ntlm_challenge(const void *state, const char *realm, struct buf *out)

@@ -11,6 +11,8 @@
 
 #include "auth.h"
 
+struct strbuf;
+
 struct auth_scheme_ops {
 	const char *name;    /* as in the header: "Basic", "Digest", "NTLM", "Negotiate" */
 	const char *keyword; /* as in the directive: "basic", "digest", "ntlm", "negotiate" */
@@ -27,7 +29,7 @@ struct auth_scheme_ops {
 	int (*finish)(void *state, const char *file, struct cfg_errors *errs);
 	void (*free)(void *state);
 	/* Appends this scheme's directives (secrets redacted). */
-	void (*dump)(const void *state, struct buf *out);
+	void (*dump)(const void *state, struct strbuf *out);
 
 	/* Appends "Proxy-Authenticate: NAME ...\r\n" for a fresh challenge. */
 	void (*challenge)(const void *state, const char *realm, struct buf *out);
@@ -55,19 +57,16 @@ extern const struct auth_scheme_ops auth_ntlm_ops;
 extern const struct auth_scheme_ops auth_negotiate_ops;
 
 /* Shared helpers (auth/util.c). */
-/* Standard base64; returns the decoded length or -1 on malformed input. */
+/* Standard base64, strictly: only the canonical encoding of some bytes
+ * (padding bits zero; trailing spaces and tabs tolerated).  Returns the
+ * decoded length, or -1 on malformed input or when cap is too small. */
 long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
 size_t auth_base64_encode(const unsigned char *in, size_t len, char *out, size_t cap);
 /* Constant-time comparison of equal-length buffers. */
 bool auth_ct_equal(const void *a, const void *b, size_t len);
-/* path as named in the configuration file cfg_file: relative to that
- * file's directory, made absolute so that a later chdir() cannot change
- * what it means.  The caller frees it. */
-char *auth_path_near(const char *cfg_file, const char *path);
-/* Appends w as the config tokenizer reads it back (quoted when needed);
- * auth_dump_arg puts a space before it. */
-void auth_dump_word(struct buf *out, const char *w);
-void auth_dump_arg(struct buf *out, const char *w);
+/* Appends a space and w as the config tokenizer reads it back (quoted
+ * when needed). */
+void auth_dump_arg(struct strbuf *out, const char *w);
 /* Reads a whole small file (credential stores, secrets); NULL with errno. */
 char *auth_read_file(const char *path, size_t max, size_t *len);
 

@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfgparse.h"
 #include "common.h"
+#include "strbuf.h"
 
 static int b64_value(unsigned char c)
 {
@@ -60,6 +62,11 @@ long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t c
 		uint32_t n = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		size_t take = (size_t)(3 - pad);
 
+		/* RFC 4648 3.5: the bits padding leaves over are zero in the one
+		 * encoding of these bytes; another spelling of them is refused. */
+		if ((pad == 1 && (v[2] & 0x3)) || (pad == 2 && (v[1] & 0xf)))
+			return -1;
+
 		if (o + take > cap)
 			return -1;
 		out[o++] = (unsigned char)(n >> 16);
@@ -104,46 +111,6 @@ bool auth_ct_equal(const void *a, const void *b, size_t len)
 	return d == 0;
 }
 
-char *auth_path_near(const char *cfg_file, const char *path)
-{
-	const char *slash = cfg_file ? strrchr(cfg_file, '/') : NULL;
-	size_t dirlen = path[0] != '/' && slash ? (size_t)(slash - cfg_file) + 1 : 0;
-	char *joined = ph_malloc(dirlen + strlen(path) + 1);
-	char cwd[PATH_MAX];
-
-	memcpy(joined, cfg_file ? cfg_file : "", dirlen);
-	strcpy(joined + dirlen, path);
-	if (joined[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return joined;
-	size_t n = strlen(cwd) + strlen(joined) + 2;
-	char *abs = ph_malloc(n);
-
-	snprintf(abs, n, "%s/%s", cwd, strncmp(joined, "./", 2) == 0 ? joined + 2 : joined);
-	free(joined);
-	return abs;
-}
-
-void auth_dump_word(struct buf *out, const char *w)
-{
-	if (w[0] && w[0] != '#' && !strpbrk(w, " \t\r\v\f\"\\")) {
-		buf_append(out, w, strlen(w));
-		return;
-	}
-	buf_append(out, "\"", 1);
-	for (; *w; w++) {
-		if (*w == '"' || *w == '\\')
-			buf_append(out, "\\", 1);
-		buf_append(out, w, 1);
-	}
-	buf_append(out, "\"", 1);
-}
-
-void auth_dump_arg(struct buf *out, const char *w)
-{
-	buf_append(out, " ", 1);
-	auth_dump_word(out, w);
-}
-
 char *auth_read_file(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -172,4 +139,10 @@ char *auth_read_file(const char *path, size_t max, size_t *len)
 	p[n] = '\0';
 	*len = n;
 	return p;
+}
+
+void auth_dump_arg(struct strbuf *out, const char *w)
+{
+	strbuf_add(out, " ", 1);
+	cfg_dump_word(out, w);
 }

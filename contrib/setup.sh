@@ -1,17 +1,23 @@
 #!/bin/sh
-# contrib/setup.sh run|check|bench [configure options]
+# contrib/setup.sh run|check|bench|fuzz [configure options]
 #
 # On Debian 12 as root: installs what is missing (apt-get), runs autotools,
 # builds pinhole out of tree (in $BUILD_DIR, default build/), then either
 # runs it on its embedded default configuration (run) or runs the test
-# suite (check) or the benchmark (bench).  Safe to run again: nothing
-# already there is redone.
+# suite (check) or the benchmark (bench).  fuzz builds the libFuzzer
+# targets with clang (in $BUILD_DIR, default build-fuzz/) and runs each for
+# $FUZZ_SECONDS (default 60).  Safe to run again: nothing already there is
+# redone.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
 mode=${1:-}
 [ $# -gt 0 ] && shift
-BUILD_DIR=${BUILD_DIR:-build}
+if [ "$mode" = fuzz ]; then
+	BUILD_DIR=${BUILD_DIR:-build-fuzz}
+else
+	BUILD_DIR=${BUILD_DIR:-build}
+fi
 
 build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-dev
 	libmicrohttpd-dev libkrb5-dev libntlm0-dev libcrypt-dev"
@@ -26,6 +32,8 @@ build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-de
 test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsmasq-base
 	apache2-utils whois krb5-kdc krb5-admin-server krb5-user cntlm prometheus chromium squid-openssl
 	firefox-esr coturn libnss3-tools"
+# The fuzz targets: clang with its libFuzzer and sanitizer runtimes.
+fuzz_pkgs="clang libclang-rt-14-dev"
 # The benchmark: Squid (with ssl_bump) and tinyproxy side by side, htpasswd
 # and a Kerberos realm for the auth suite.
 bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user"
@@ -109,11 +117,17 @@ run)
 	exec "$BUILD_DIR/src/pinhole" run
 	;;
 check)
-	install_missing $build_pkgs $test_pkgs
+	install_missing $build_pkgs $test_pkgs $fuzz_pkgs
 	browser_npm
 	(build "$@")
 	cd "$BUILD_DIR"
 	exec make -j2 check
+	;;
+fuzz)
+	install_missing $build_pkgs $fuzz_pkgs
+	(build CC=clang --enable-fuzzing "$@")
+	cd "$BUILD_DIR"
+	exec make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 	;;
 bench)
 	install_missing $build_pkgs $bench_pkgs
@@ -122,7 +136,7 @@ bench)
 	exec make bench
 	;;
 *)
-	echo "usage: contrib/setup.sh run|check|bench [configure options]" >&2
+	echo "usage: contrib/setup.sh run|check|bench|fuzz [configure options]" >&2
 	exit 2
 	;;
 esac

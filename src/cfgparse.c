@@ -352,7 +352,7 @@ int cfg_read_file(const char *path, size_t max, char **out, size_t *outlen, cons
 
 char *cfg_path_join(const char *including, const char *path)
 {
-	const char *slash = strrchr(including, '/');
+	const char *slash = including ? strrchr(including, '/') : NULL;
 	size_t dirlen;
 	char *r;
 

@@ -175,7 +175,8 @@ static void put_squid(struct line *l, const char *s, size_t max)
 
 size_t log_format_access(const struct access_entry *e, enum access_log_format format, char *buf, size_t cap)
 {
-	struct line l = { .p = buf, .cap = cap, .n = 0 };
+	/* One byte kept back: the line, newline included, stays under cap. */
+	struct line l = { .p = buf, .cap = cap - 1, .n = 0 };
 	char client[64], peer[64];
 
 	if (cap < 2)

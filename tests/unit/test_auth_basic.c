@@ -426,6 +426,55 @@ static void test_apr1_lengths(void)
 	remove_file("apr1.htpasswd");
 }
 
+/* The strict base64 every scheme decodes with (auth/util.c). */
+static void test_base64(void)
+{
+	static const struct {
+		const char *in;
+		long want; /* decoded length, -1 refused */
+	} cases[] = {
+		{ "", 0 },     { "YQ==", 1 },   { "YWI=", 2 },   { "YWJj", 3 },  { "YWJj \t", 3 },   { "YR==", -1 },
+		{ "YQ=", -1 }, { "YWJ=", -1 },  { "YW==", -1 },  { "Y===", -1 }, { "YQ==YWJj", -1 }, { "YW\nJj", -1 },
+		{ "YWJ", -1 }, { " YWJj", -1 }, { "YWJj=", -1 }, { "/+/+", 3 },  { "-_-_", -1 },
+	};
+	unsigned char out[8];
+	char enc[8];
+
+	for (size_t i = 0; i < PH_ARRAY_LEN(cases); i++) {
+		long got = auth_base64_decode(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+
+		if (got != cases[i].want)
+			fprintf(stderr, "base64 \"%s\": decoded length %ld, want %ld\n", cases[i].in, got,
+			        cases[i].want);
+		CHECK_INT(got, cases[i].want);
+	}
+	/* Every 1- and 2-byte value: one spelling decodes, the ones with
+	 * padding bits set do not. */
+	for (unsigned v = 0; v < 65536; v++) {
+		unsigned char in[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+		size_t len = v < 256 ? 1 : 2;
+		size_t n = auth_base64_encode(in + 2 - len, len, enc, sizeof(enc));
+		char *last = strchr(enc, '=') - 1;
+		char spelled = *last;
+
+		CHECK_INT(auth_base64_decode(enc, n, out, sizeof(out)), (long)len);
+		/* the next letters up differ only in the padding bits */
+		for (int k = 1; k < (len == 1 ? 16 : 4); k++) {
+			static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+			*last = tab[(strchr(tab, spelled) - tab) + k];
+			if (auth_base64_decode(enc, n, out, sizeof(out)) != -1) {
+				CHECK_INT(auth_base64_decode(enc, n, out, sizeof(out)), -1);
+				fprintf(stderr, "base64 \"%s\" accepted\n", enc);
+				return;
+			}
+		}
+	}
+	/* Decoding never writes more than cap. */
+	CHECK_INT(auth_base64_decode(B("YWJj"), out, 2), -1);
+	CHECK_INT(auth_base64_decode(B("YWI="), out, 2), 2);
+}
+
 static void test_malformed(const void *st)
 {
 	static const struct {
@@ -460,6 +509,10 @@ static void test_malformed(const void *st)
 	/* Trailing white space is tolerated (bob:builder). */
 	CHECK_INT(step_raw(st, B("Ym9iOmJ1aWxkZXI=  "), T0, &res), AUTH_OK);
 	CHECK_STR(res.user, "bob");
+	/* Only the canonical encoding: "ZXJ=" decodes to the same "er" as
+	 * "ZXI=", with padding bits set (RFC 4648 3.5). */
+	CHECK_INT(step_raw(st, B("Ym9iOmJ1aWxkZXJ="), T0, &res), AUTH_DENIED);
+	CHECK_STR(res.reason, "malformed Basic credentials");
 
 	/* Unknown user, empty user, NUL bytes, a name too long for the file. */
 	CHECK_INT(step(st, "mallory", "builder", &res), AUTH_DENIED);
@@ -997,6 +1050,7 @@ int main(void)
 	free(text);
 	st = load("users.htpasswd", NULL);
 
+	test_base64();
 	test_every_format(st);
 	test_apr1_lengths();
 	test_malformed(st);

@@ -284,7 +284,7 @@ static enum auth_status exchange(void *state, const char *target, gss_OID mech, 
 }
 
 /* With PH_NEGOTIATE_SEEDS=DIR, real tokens are kept there as seeds for
- * tests/fuzz/fuzz_negotiate (tests/fuzz/seeds/fuzz_negotiate). */
+ * tests/fuzz/fuzz_negotiate (tests/fuzz/corpus/fuzz_negotiate). */
 static void save_seed(const char *name, const unsigned char *tok, size_t len)
 {
 	const char *dir = getenv("PH_NEGOTIATE_SEEDS");
