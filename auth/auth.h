@@ -28,11 +28,11 @@ enum auth_status {
 	                 * then the same request is checked again */
 };
 
-struct ev_loop;
+struct loop;
 /* One worker's helper processes (`auth SCHEME helper "CMD"`), shared by
  * every configuration the worker runs, so a reload does not restart them. */
 struct auth_worker;
-struct auth_worker *auth_worker_new(struct ev_loop *loop);
+struct auth_worker *auth_worker_new(struct loop *loop);
 /* Stops the helpers (outside the loop's callbacks), after waiting for the
  * slow checks still running. */
 void auth_worker_free(struct auth_worker *aw);

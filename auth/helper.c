@@ -7,7 +7,7 @@
 #include "helper.h"
 #include "buf.h"
 #include "common.h"
-#include "ev.h"
+#include "loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +47,7 @@ struct helper_req {
 	enum req_state state;
 	bool stateful;
 	unsigned slot;
-	struct ev_timer timer;
+	struct loop_timer timer;
 	size_t len;
 	char line[]; /* without channel-ID and newline */
 };
@@ -64,12 +64,12 @@ struct helper_child {
 	pid_t pid;   /* 0 when there is no process to reap */
 	int to_fd;   /* its stdin */
 	int from_fd; /* its stdout */
-	struct ev_io rio, wio;
+	struct loop_io rio, wio;
 	struct buf in, out;
 	struct helper_req **slots; /* pool->width of them: index = channel-ID */
 	unsigned nbusy;
 	struct helper_lease *lease;
-	struct ev_timer timer;
+	struct loop_timer timer;
 	uint64_t spawned_at;
 	uint64_t closing_since;
 	bool started;      /* has run once: a start is a restart */
@@ -82,7 +82,7 @@ struct helper_lease {
 	struct helper_pool *pool;   /* NULL once the pool is freed */
 	struct helper_child *child; /* NULL once it lost it */
 	struct helper_req *req;     /* in flight */
-	struct ev_timer timer;
+	struct loop_timer timer;
 	uint64_t timeout_ms;
 };
 
@@ -93,7 +93,7 @@ struct grave {
 };
 
 struct helper_pool {
-	struct ev_loop *loop;
+	struct loop *loop;
 	char *shell_cmd; /* what sh -c runs: "exec CMD" when CMD is a simple command */
 	unsigned nchildren;
 	unsigned concurrency;
@@ -107,7 +107,7 @@ struct helper_pool {
 	struct helper_lease *leases;
 	struct grave *graves;
 	size_t ngraves, graves_cap;
-	struct ev_timer grave_timer;
+	struct loop_timer grave_timer;
 	int depth; /* > 0 while one of our callbacks runs */
 	struct helper_pool_stats st;
 	char last_error[WHY_MAX];
@@ -269,7 +269,7 @@ static void deferred_unlink(struct helper_pool *p, struct helper_req *r)
 	r->next = r->prev = NULL;
 }
 
-static void req_timer(struct ev_loop *loop, struct ev_timer *t)
+static void req_timer(struct loop *loop, struct loop_timer *t)
 {
 	struct helper_req *r = t->data;
 	struct helper_pool *p = r->pool;
@@ -321,12 +321,12 @@ static void child_flush(struct helper_child *c)
 		         n < 0 ? strerror(errno) : "write returned 0");
 		buf_release(&c->out);
 		c->write_failed = true;
-		ev_timer_start(c->pool->loop, &c->timer, 0);
+		loop_timer_start(c->pool->loop, &c->timer, 0);
 		return;
 	}
 }
 
-static void child_writable(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void child_writable(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct helper_child *c = io->data;
 
@@ -353,9 +353,9 @@ static void child_send(struct helper_child *c, struct helper_req *r)
 	buf_append(&c->out, r->line, r->len);
 	buf_append(&c->out, "\n", 1);
 	if (p->timeout_ms)
-		ev_timer_start(p->loop, &r->timer, p->timeout_ms);
+		loop_timer_start(p->loop, &r->timer, p->timeout_ms);
 	else
-		ev_timer_stop(p->loop, &r->timer);
+		loop_timer_stop(p->loop, &r->timer);
 	child_flush(c);
 }
 
@@ -394,7 +394,7 @@ static void pool_dispatch(struct helper_pool *p)
 
 /* ---- children: death ---- */
 
-static void grave_timer(struct ev_loop *loop, struct ev_timer *t)
+static void grave_timer(struct loop *loop, struct loop_timer *t)
 {
 	struct helper_pool *p = t->data;
 	size_t j = 0;
@@ -405,7 +405,7 @@ static void grave_timer(struct ev_loop *loop, struct ev_timer *t)
 
 		if (reaped(g->pid, why, sizeof(why)))
 			continue;
-		if (!g->killed && ev_now(loop) - g->since >= GRAVE_KILL_MS) {
+		if (!g->killed && loop_now(loop) - g->since >= GRAVE_KILL_MS) {
 			signal_child(g->pid, SIGKILL);
 			g->killed = true;
 		}
@@ -413,7 +413,7 @@ static void grave_timer(struct ev_loop *loop, struct ev_timer *t)
 	}
 	p->ngraves = j;
 	if (p->ngraves)
-		ev_timer_start(loop, t, GRAVE_POLL_MS);
+		loop_timer_start(loop, t, GRAVE_POLL_MS);
 }
 
 /* Reaps pid if it is done, else keeps polling for it (after SIGTERM). */
@@ -427,22 +427,22 @@ static void bury(struct helper_pool *p, pid_t pid)
 		p->graves_cap = p->graves_cap ? p->graves_cap * 2 : 8;
 		p->graves = ph_realloc(p->graves, p->graves_cap * sizeof(*p->graves));
 	}
-	p->graves[p->ngraves++] = (struct grave){ .pid = pid, .since = ev_now(p->loop) };
-	if (!ev_timer_active(&p->grave_timer))
-		ev_timer_start(p->loop, &p->grave_timer, GRAVE_POLL_MS);
+	p->graves[p->ngraves++] = (struct grave){ .pid = pid, .since = loop_now(p->loop) };
+	if (!loop_timer_active(&p->grave_timer))
+		loop_timer_start(p->loop, &p->grave_timer, GRAVE_POLL_MS);
 }
 
 static void child_close_fds(struct helper_child *c)
 {
-	struct ev_loop *loop = c->pool->loop;
+	struct loop *loop = c->pool->loop;
 
 	if (c->to_fd >= 0) {
-		ev_io_stop(loop, &c->wio);
+		loop_io_stop(loop, &c->wio);
 		close(c->to_fd);
 		c->to_fd = -1;
 	}
 	if (c->from_fd >= 0) {
-		ev_io_stop(loop, &c->rio);
+		loop_io_stop(loop, &c->rio);
 		close(c->from_fd);
 		c->from_fd = -1;
 	}
@@ -459,7 +459,7 @@ static void child_down(struct helper_child *c, const char *why_in)
 	struct helper_pool *p = c->pool;
 	struct helper_req *head = NULL, **tail = &head;
 	char why[WHY_MAX];
-	uint64_t now = ev_now(p->loop), delay = 0;
+	uint64_t now = loop_now(p->loop), delay = 0;
 
 	snprintf(why, sizeof(why), "%s", why_in);
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
@@ -470,7 +470,7 @@ static void child_down(struct helper_child *c, const char *why_in)
 		if (!r)
 			continue;
 		c->slots[i] = NULL;
-		ev_timer_stop(p->loop, &r->timer);
+		loop_timer_stop(p->loop, &r->timer);
 		r->state = REQ_FINISHING;
 		r->child = NULL;
 		r->next = NULL;
@@ -479,13 +479,13 @@ static void child_down(struct helper_child *c, const char *why_in)
 	}
 	c->nbusy = 0;
 	if (c->lease) {
-		ev_timer_stop(p->loop, &c->lease->timer);
+		loop_timer_stop(p->loop, &c->lease->timer);
 		c->lease->child = NULL;
 		c->lease = NULL;
 	}
 	if (c->spawned_at + HELPER_RESTART_INTERVAL_MS > now)
 		delay = c->spawned_at + HELPER_RESTART_INTERVAL_MS - now;
-	ev_timer_start(p->loop, &c->timer, delay);
+	loop_timer_start(p->loop, &c->timer, delay);
 	while (head) {
 		struct helper_req *r = head;
 
@@ -519,14 +519,14 @@ static void child_eof(struct helper_child *c, const char *how)
 	}
 	snprintf(c->why, sizeof(c->why), "helper (pid %ld) %s", (long)c->pid, how);
 	c->state = CHILD_CLOSING;
-	c->closing_since = ev_now(c->pool->loop);
+	c->closing_since = loop_now(c->pool->loop);
 	for (unsigned i = 0; i < c->pool->width; i++)
 		if (c->slots[i])
-			ev_timer_stop(c->pool->loop, &c->slots[i]->timer);
-	ev_timer_start(c->pool->loop, &c->timer, 2);
+			loop_timer_stop(c->pool->loop, &c->slots[i]->timer);
+	loop_timer_start(c->pool->loop, &c->timer, 2);
 }
 
-static void child_timer(struct ev_loop *loop, struct ev_timer *t)
+static void child_timer(struct loop *loop, struct loop_timer *t)
 {
 	struct helper_child *c = t->data;
 	char why[WHY_MAX];
@@ -545,14 +545,14 @@ static void child_timer(struct ev_loop *loop, struct ev_timer *t)
 		if (reaped(c->pid, why, sizeof(why))) {
 			c->pid = 0;
 			child_down(c, why);
-		} else if (ev_now(loop) - c->closing_since >= EOF_GRACE_MS) {
+		} else if (loop_now(loop) - c->closing_since >= EOF_GRACE_MS) {
 			snprintf(why, sizeof(why), "%s", c->why);
 			signal_child(c->pid, SIGTERM);
 			bury(c->pool, c->pid);
 			c->pid = 0;
 			child_down(c, why);
 		} else {
-			ev_timer_start(loop, t, 10);
+			loop_timer_start(loop, t, 10);
 		}
 		break;
 	}
@@ -604,17 +604,17 @@ static bool child_line(struct helper_child *c, const char *line, size_t len)
 	}
 	c->slots[slot] = NULL;
 	c->nbusy--;
-	ev_timer_stop(p->loop, &r->timer);
+	loop_timer_stop(p->loop, &r->timer);
 	r->state = REQ_FINISHING;
 	r->child = NULL;
 	if (r->lease && r->lease->child == c && r->lease->timeout_ms)
-		ev_timer_start(p->loop, &r->lease->timer, r->lease->timeout_ms);
+		loop_timer_start(p->loop, &r->lease->timer, r->lease->timeout_ms);
 	pool_dispatch(p);
 	req_finish(r, &reply, NULL);
 	return c->state == CHILD_UP;
 }
 
-static void child_readable(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void child_readable(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct helper_child *c = io->data;
 	char why[WHY_MAX];
@@ -738,25 +738,25 @@ static void child_start(struct helper_child *c)
 	struct helper_pool *p = c->pool;
 	char err[WHY_MAX];
 
-	c->spawned_at = ev_now(p->loop);
+	c->spawned_at = loop_now(p->loop);
 	if (spawn(p, &c->pid, &c->to_fd, &c->from_fd, err, sizeof(err)) < 0) {
 		c->pid = 0;
 		snprintf(p->last_error, sizeof(p->last_error), "%s", err);
-		ev_timer_start(p->loop, &c->timer, HELPER_RESTART_INTERVAL_MS);
+		loop_timer_start(p->loop, &c->timer, HELPER_RESTART_INTERVAL_MS);
 		return;
 	}
 	if (c->started)
 		p->st.restarts++;
 	c->started = true;
 	c->state = CHILD_UP;
-	ev_io_start(p->loop, &c->rio, c->from_fd, EPOLLIN);
-	ev_io_start(p->loop, &c->wio, c->to_fd, EPOLLOUT);
+	loop_io_start(p->loop, &c->rio, c->from_fd, EPOLLIN);
+	loop_io_start(p->loop, &c->wio, c->to_fd, EPOLLOUT);
 	pool_dispatch(p);
 }
 
 /* ---- pools ---- */
 
-struct helper_pool *helper_pool_new(struct ev_loop *loop, const char *cmd, int children, int concurrency,
+struct helper_pool *helper_pool_new(struct loop *loop, const char *cmd, int children, int concurrency,
                                     uint64_t timeout_ms, char *err, size_t errlen)
 {
 	if (!cmd || !cmd[0]) {
@@ -802,7 +802,7 @@ struct helper_pool *helper_pool_new(struct ev_loop *loop, const char *cmd, int c
 	for (unsigned i = 0; i < p->nchildren; i++) {
 		struct helper_child *c = &p->children[i];
 
-		c->spawned_at = ev_now(loop);
+		c->spawned_at = loop_now(loop);
 		if (spawn(p, &c->pid, &c->to_fd, &c->from_fd, err, errlen) < 0) {
 			c->pid = 0;
 			helper_pool_free(p);
@@ -810,8 +810,8 @@ struct helper_pool *helper_pool_new(struct ev_loop *loop, const char *cmd, int c
 		}
 		c->started = true;
 		c->state = CHILD_UP;
-		ev_io_start(loop, &c->rio, c->from_fd, EPOLLIN);
-		ev_io_start(loop, &c->wio, c->to_fd, EPOLLOUT);
+		loop_io_start(loop, &c->rio, c->from_fd, EPOLLIN);
+		loop_io_start(loop, &c->wio, c->to_fd, EPOLLOUT);
 	}
 	return p;
 }
@@ -823,7 +823,7 @@ void helper_pool_set_queue_max(struct helper_pool *p, unsigned n)
 
 static void free_req(struct helper_pool *p, struct helper_req *r)
 {
-	ev_timer_stop(p->loop, &r->timer);
+	loop_timer_stop(p->loop, &r->timer);
 	free(r);
 }
 
@@ -868,7 +868,7 @@ void helper_pool_free(struct helper_pool *p)
 		free_req(p, r);
 	}
 	for (struct helper_lease *l = p->leases; l; l = l->next) {
-		ev_timer_stop(p->loop, &l->timer);
+		loop_timer_stop(p->loop, &l->timer);
 		l->pool = NULL;
 		l->child = NULL;
 		l->req = NULL;
@@ -884,7 +884,7 @@ void helper_pool_free(struct helper_pool *p)
 			if (c->slots[j])
 				free_req(p, c->slots[j]);
 		free(c->slots);
-		ev_timer_stop(p->loop, &c->timer);
+		loop_timer_stop(p->loop, &c->timer);
 		child_close_fds(c); /* stdin EOF: Squid helpers exit */
 		if (c->pid > 0)
 			pids[n++] = c->pid;
@@ -893,7 +893,7 @@ void helper_pool_free(struct helper_pool *p)
 
 	for (size_t i = 0; i < p->ngraves; i++)
 		pids[n++] = p->graves[i].pid;
-	ev_timer_stop(p->loop, &p->grave_timer);
+	loop_timer_stop(p->loop, &p->grave_timer);
 	/* Leaders stay unreaped until the end, so that their groups (what a
 	 * shell wrapper or the helper started) can be signalled safely. */
 	exit_wait(pids, nlive, FREE_PHASE_MS);
@@ -928,7 +928,7 @@ struct helper_req *helper_submit(struct helper_pool *p, const char *line, helper
 		if (p->deferred)
 			p->deferred->prev = r;
 		p->deferred = r;
-		ev_timer_start(p->loop, &r->timer, 0);
+		loop_timer_start(p->loop, &r->timer, 0);
 		return r;
 	}
 	r->state = REQ_QUEUED;
@@ -940,7 +940,7 @@ struct helper_req *helper_submit(struct helper_pool *p, const char *line, helper
 	p->qtail = r;
 	p->queued++;
 	if (p->timeout_ms)
-		ev_timer_start(p->loop, &r->timer, p->timeout_ms);
+		loop_timer_start(p->loop, &r->timer, p->timeout_ms);
 	pool_dispatch(p);
 	return r;
 }
@@ -970,7 +970,7 @@ void helper_cancel(struct helper_req *r)
 
 /* ---- leases ---- */
 
-static void lease_timer(struct ev_loop *loop, struct ev_timer *t)
+static void lease_timer(struct loop *loop, struct loop_timer *t)
 {
 	struct helper_lease *l = t->data;
 
@@ -1003,7 +1003,7 @@ struct helper_lease *helper_reserve(struct helper_pool *p, uint64_t reservation_
 	p->leases = l;
 	c->lease = l;
 	if (l->timeout_ms)
-		ev_timer_start(p->loop, &l->timer, l->timeout_ms);
+		loop_timer_start(p->loop, &l->timer, l->timeout_ms);
 	return l;
 }
 
@@ -1019,7 +1019,7 @@ struct helper_req *helper_lease_submit(struct helper_lease *l, const char *line,
 	r->lease = l;
 	r->stateful = true;
 	l->req = r;
-	ev_timer_stop(l->pool->loop, &l->timer);
+	loop_timer_stop(l->pool->loop, &l->timer);
 	child_send(l->child, r);
 	return r;
 }
@@ -1042,7 +1042,7 @@ void helper_release(struct helper_lease *l)
 		l->req = NULL;
 	}
 	if (p) {
-		ev_timer_stop(p->loop, &l->timer);
+		loop_timer_stop(p->loop, &l->timer);
 		if (l->prev)
 			l->prev->next = l->next;
 		else

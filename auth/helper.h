@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ev_loop;
+struct loop;
 
 /* The longest request or reply line, newline excluded.  A reply line longer
  * than this is garbage and gets its helper restarted. */
@@ -69,7 +69,7 @@ typedef void (*helper_cb)(void *arg, const struct helper_reply *reply, const cha
  * filled when a child cannot be started at all; a command that exits at once
  * (not found: status 127) shows later, in the failures of requests and
  * helper_pool_last_error(). */
-struct helper_pool *helper_pool_new(struct ev_loop *loop, const char *cmd, int children, int concurrency,
+struct helper_pool *helper_pool_new(struct loop *loop, const char *cmd, int children, int concurrency,
                                     uint64_t timeout_ms, char *err, size_t errlen);
 /* How many requests may wait for a child (default HELPER_QUEUE_DEFAULT);
  * beyond it a request fails with why "helper queue full ...". */
@@ -78,8 +78,8 @@ void helper_pool_set_queue_max(struct helper_pool *p, unsigned n);
  * bounded time (0.3 s, then SIGTERM to their groups, 0.3 s, then SIGKILL)
  * and reaps them; drops pending requests without calling their callbacks.
  * Request handles die with the pool; leases survive as empty shells until
- * helper_release().  As for every object owning an ev_io: call it outside
- * the loop's callbacks or from an ev_defer callback, never from a helper_cb
+ * helper_release().  As for every object owning an loop_io: call it outside
+ * the loop's callbacks or from a loop_defer callback, never from a helper_cb
  * (that aborts). */
 void helper_pool_free(struct helper_pool *p);
 

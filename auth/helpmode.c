@@ -21,7 +21,7 @@
 
 #include "common.h"
 #include "cfgparse.h"
-#include "ev.h"
+#include "loop.h"
 
 /* ---- configuration ---- */
 
@@ -146,7 +146,7 @@ struct hm_pool {
 };
 
 struct auth_worker {
-	struct ev_loop *loop;
+	struct loop *loop;
 	struct hm_pool *pools;
 	size_t n;
 	/* Slow checks: finished by the pool, waiting for the loop. */
@@ -156,7 +156,7 @@ struct auth_worker {
 	unsigned inflight;         /* submitted, not yet released (loop thread only) */
 };
 
-struct auth_worker *auth_worker_new(struct ev_loop *loop)
+struct auth_worker *auth_worker_new(struct loop *loop)
 {
 	struct auth_worker *aw = ph_calloc(1, sizeof(*aw));
 
@@ -199,7 +199,7 @@ static void *job_thread(void *arg)
 		aw->finished = j;
 		pthread_cond_signal(&aw->finished_cond);
 		pthread_mutex_unlock(&aw->lock);
-		ev_wakeup(aw->loop);
+		loop_wakeup(aw->loop);
 	}
 	return NULL;
 }

@@ -968,7 +968,7 @@ static void negotiate_dump(const void *state, struct strbuf *out)
 		strbuf_printf(out, "auth negotiate");
 		helpmode_dump(&ng->helper, out);
 		strbuf_printf(out, " reservation-timeout %llums%s\n", (unsigned long long)ng->helper.reservation_ms,
-		           ng->strip_realm ? " strip-realm" : "");
+		              ng->strip_realm ? " strip-realm" : "");
 		return;
 	}
 	strbuf_printf(out, "auth negotiate keytab");

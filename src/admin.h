@@ -25,7 +25,6 @@ void admin_stop(void);
  * page in a browser on the proxy host cannot reload it.  0 when it may,
  * else the HTTP status (403) with a sentence for the client in why. */
 int admin_check_request(const char *method, const char *host, const char *origin, const char *sec_fetch_site,
-                        unsigned admin_port, char *const *admin_hosts, size_t nadmin_hosts, char *why,
-                        size_t whylen);
+                        unsigned admin_port, char *const *admin_hosts, size_t nadmin_hosts, char *why, size_t whylen);
 
 #endif

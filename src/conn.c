@@ -43,12 +43,12 @@ static void conn_run(struct conn *c);
 static int handle_inspected(struct conn *c, const struct http_request *req);
 static void pinning_failure(struct conn *c, const char *how, int alert);
 
-static struct conn *conn_of_defer_rerun(struct ev_defer *d)
+static struct conn *conn_of_defer_rerun(struct loop_defer *d)
 {
 	return (struct conn *)((char *)d - offsetof(struct conn, rerun));
 }
 
-static struct conn *conn_of_defer_release(struct ev_defer *d)
+static struct conn *conn_of_defer_release(struct loop_defer *d)
 {
 	return (struct conn *)((char *)d - offsetof(struct conn, release));
 }
@@ -62,7 +62,7 @@ static void set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static void side_close(struct ev_loop *loop, struct side *s)
+static void side_close(struct loop *loop, struct side *s)
 {
 	int fd = s->io.fd;
 
@@ -70,19 +70,19 @@ static void side_close(struct ev_loop *loop, struct side *s)
 		SSL_free(s->ssl);
 		s->ssl = NULL;
 	}
-	ev_io_forget(&s->io);
+	loop_io_forget(&s->io);
 	if (fd >= 0)
 		close(fd);
 	side_release(s);
 	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
 }
 
-static void side_attach(struct conn *c, struct side *s, int fd, ev_io_cb cb)
+static void side_attach(struct conn *c, struct side *s, int fd, loop_io_cb cb)
 {
 	s->io.cb = cb;
 	s->io.data = c;
 	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
-	ev_io_start(c->w->loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+	loop_io_start(c->w->loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 }
 
 /* The origin socket goes back to the worker's pool, or is closed.  One
@@ -99,7 +99,7 @@ static void origin_release(struct conn *c, bool reusable)
 	if (reusable && !pinned && buf_len(&c->o.in) == 0 && !c->o.eof && c->has_peer && !c->o.ssl) {
 		int fd = c->o.io.fd;
 
-		ev_io_stop(c->w->loop, &c->o.io);
+		loop_io_stop(c->w->loop, &c->o.io);
 		side_release(&c->o);
 		pool_put(c->w->pool, c->origin_key, fd, &c->peer);
 		c->o.readable = c->o.writable = false;
@@ -163,7 +163,7 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 {
 	struct access_entry e = {
 		.end_ms = ph_wall_ms(),
-		.elapsed_ms = ev_now(c->w->loop) - c->t_start_mono,
+		.elapsed_ms = loop_now(c->w->loop) - c->t_start_mono,
 		.client = &c->client_addr,
 		.result = result,
 		.status = status,
@@ -189,7 +189,7 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 static void txn_begin(struct conn *c)
 {
 	c->t_start_wall = ph_wall_ms();
-	c->t_start_mono = ev_now(c->w->loop);
+	c->t_start_mono = loop_now(c->w->loop);
 	c->c_rbytes0 = c->c.rbytes - buf_len(&c->c.in);
 	c->c_wbytes0 = c->c.wbytes;
 	c->method[0] = '\0';
@@ -232,7 +232,7 @@ static bool sniff_holds(const struct conn *c)
 
 /* Lifecycle */
 
-static void conn_free(struct ev_loop *loop, struct ev_defer *d)
+static void conn_free(struct loop *loop, struct loop_defer *d)
 {
 	struct conn *c = conn_of_defer_release(d);
 
@@ -258,8 +258,8 @@ static void conn_close(struct conn *c)
 	if (c->dnsq)
 		dns_cancel(w->dns, c->dnsq);
 	c->dnsq = NULL;
-	ev_timer_stop(w->loop, &c->timer);
-	ev_timer_stop(w->loop, &c->pace);
+	loop_timer_stop(w->loop, &c->timer);
+	loop_timer_stop(w->loop, &c->pace);
 	side_close(w->loop, &c->c);
 	if (c->origin_idle)
 		origin_release(c, true);
@@ -272,7 +272,7 @@ static void conn_close(struct conn *c)
 		config_unref(c->cfg);
 	c->cfg = NULL;
 	c->release.cb = conn_free;
-	ev_defer(w->loop, &c->release);
+	loop_defer(w->loop, &c->release);
 	engine_conn_remove(w, &c->link);
 }
 
@@ -293,9 +293,9 @@ static void conn_close_if_idle(struct list *link)
 static void conn_deadline(struct conn *c, uint64_t ms)
 {
 	if (ms)
-		ev_timer_start(c->w->loop, &c->timer, ms);
+		loop_timer_start(c->w->loop, &c->timer, ms);
 	else
-		ev_timer_stop(c->w->loop, &c->timer);
+		loop_timer_stop(c->w->loop, &c->timer);
 }
 
 /* pinhole's own answers */
@@ -516,7 +516,7 @@ static void auth_wake(void *arg)
 	struct conn *c = arg;
 
 	c->auth_woken = true;
-	ev_defer(c->w->loop, &c->rerun);
+	loop_defer(c->w->loop, &c->rerun);
 }
 
 static int st_auth_wait(struct conn *c)
@@ -776,7 +776,7 @@ static int handle_connect(struct conn *c, const struct http_request *req)
 	return PH_OK;
 }
 
-static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents);
+static void on_origin(struct loop *loop, struct loop_io *io, uint32_t revents);
 
 /* A kept origin connection can carry the next request: nothing arrived on
  * it since its last answer was read to the end (a close or stray bytes
@@ -932,10 +932,10 @@ static int st_head(struct conn *c)
 			if (n > 0 && c->w->cfg->quirks->delay_ms && !c->delayed && !c->auth_resumed) {
 				/* quirk delay: answer every request late. */
 				c->delayed = true;
-				ev_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks->delay_ms);
+				loop_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks->delay_ms);
 				return PH_AGAIN;
 			}
-			if (n > 0 && c->delayed && ev_timer_active(&c->pace))
+			if (n > 0 && c->delayed && loop_timer_active(&c->pace))
 				return PH_AGAIN;
 			if (n > 0) {
 				bool resumed = c->auth_resumed;
@@ -1116,7 +1116,7 @@ static int connect_next(struct conn *c)
 		}
 		c->peer = *a;
 		c->connecting = true;
-		c->connect_start = ev_now(c->w->loop);
+		c->connect_start = loop_now(c->w->loop);
 		side_attach(c, &c->o, fd, on_origin);
 		conn_deadline(c, c->cfg->server->timeout_connect_ms);
 		return PH_AGAIN;
@@ -1129,7 +1129,7 @@ static int connected(struct conn *c)
 	c->connecting = false;
 	c->has_peer = true;
 	c->txn_direct = true;
-	stats_latency(c->w->stats->connect_ms, &c->w->stats->connect_ms_sum, ev_now(c->w->loop) - c->connect_start);
+	stats_latency(c->w->stats->connect_ms, &c->w->stats->connect_ms_sum, loop_now(c->w->loop) - c->connect_start);
 	free(c->addrs);
 	c->addrs = NULL;
 	if (c->is_connect) {
@@ -1146,7 +1146,7 @@ static int connected(struct conn *c)
 		frame_start(c, &c->up, RELAY_STREAM, 0);
 		frame_start(c, &c->down, RELAY_STREAM, 0);
 		c->state = CS_TUNNEL;
-		c->last_activity = ev_now(c->w->loop);
+		c->last_activity = loop_now(c->w->loop);
 		/* A ClientHello pinhole waits for must come within the time
 		 * any request head gets. */
 		conn_deadline(c, sniff_holds(c) ? c->cfg->server->timeout_header_ms : tunnel_idle_ms(c));
@@ -1179,7 +1179,7 @@ static int st_connect(struct conn *c)
 	side_close(c->w->loop, &c->o);
 	/* The next attempt starts after this batch of events, so that no
 	 * stale event of the closed socket reaches the new one. */
-	ev_defer(c->w->loop, &c->rerun);
+	loop_defer(c->w->loop, &c->rerun);
 	return PH_AGAIN;
 }
 
@@ -1193,7 +1193,7 @@ static void note_activity(struct conn *c)
 
 	if (moved != c->moved) {
 		c->moved = moved;
-		c->last_activity = ev_now(c->w->loop);
+		c->last_activity = loop_now(c->w->loop);
 	}
 }
 
@@ -1203,11 +1203,11 @@ static void maybe_yield(struct conn *c, int r_up, int r_down)
 {
 	uint64_t wait = PH_MAX(c->up.wait_ms, c->down.wait_ms);
 
-	if (wait && !ev_timer_active(&c->pace))
-		ev_timer_start(c->w->loop, &c->pace, wait);
+	if (wait && !loop_timer_active(&c->pace))
+		loop_timer_start(c->w->loop, &c->pace, wait);
 	if ((r_up == PH_AGAIN && c->c.readable && c->o.writable && !c->up.done) ||
 	    (r_down == PH_AGAIN && c->o.readable && c->c.writable && !c->down.done))
-		ev_defer(c->w->loop, &c->rerun);
+		loop_defer(c->w->loop, &c->rerun);
 }
 
 /* ---- TLS inspection ---- */
@@ -1869,10 +1869,10 @@ static void conn_run(struct conn *c)
 			return;
 		}
 	}
-	ev_defer(c->w->loop, &c->rerun);
+	loop_defer(c->w->loop, &c->rerun);
 }
 
-static void rerun(struct ev_loop *loop, struct ev_defer *d)
+static void rerun(struct loop *loop, struct loop_defer *d)
 {
 	struct conn *c = conn_of_defer_rerun(d);
 
@@ -1892,7 +1892,7 @@ static void mark(struct side *s, uint32_t revents)
 		s->rdhup = true; /* read only while connecting: SO_ERROR says why */
 }
 
-static void on_client(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void on_client(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct conn *c = io->data;
 
@@ -1900,7 +1900,7 @@ static void on_client(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	conn_run(c);
 }
 
-static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void on_origin(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct conn *c = io->data;
 
@@ -1908,15 +1908,15 @@ static void on_origin(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	conn_run(c);
 }
 
-static void on_pace(struct ev_loop *loop, struct ev_timer *t)
+static void on_pace(struct loop *loop, struct loop_timer *t)
 {
 	conn_run(t->data);
 }
 
-static void on_timer(struct ev_loop *loop, struct ev_timer *t)
+static void on_timer(struct loop *loop, struct loop_timer *t)
 {
 	struct conn *c = t->data;
-	uint64_t now = ev_now(loop);
+	uint64_t now = loop_now(loop);
 
 	switch (c->state) {
 	case CS_HEAD:
@@ -1929,7 +1929,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 			c->connect_errno = ETIMEDOUT;
 			c->connecting = false;
 			side_close(loop, &c->o);
-			ev_defer(loop, &c->rerun);
+			loop_defer(loop, &c->rerun);
 			return;
 		}
 		break;
@@ -1943,7 +1943,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 			return;
 		}
 		if (now < c->last_activity + limit) {
-			ev_timer_start(loop, &c->timer, c->last_activity + limit - now);
+			loop_timer_start(loop, &c->timer, c->last_activity + limit - now);
 			return;
 		}
 		conn_log(c, "TCP_TUNNEL", c->status, "tunnel idle timeout");
@@ -1953,7 +1953,7 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t)
 	case CS_FORWARD:
 		note_activity(c);
 		if (now < c->last_activity + c->cfg->server->timeout_idle_ms) {
-			ev_timer_start(loop, &c->timer, c->last_activity + c->cfg->server->timeout_idle_ms - now);
+			loop_timer_start(loop, &c->timer, c->last_activity + c->cfg->server->timeout_idle_ms - now);
 			return;
 		}
 		if (!c->response_started) {

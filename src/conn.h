@@ -13,7 +13,7 @@
 #include "dns.h"
 #include "engine.h"
 #include "list.h"
-#include "ev.h"
+#include "loop.h"
 #include "http.h"
 #include "relay.h"
 
@@ -49,14 +49,14 @@ struct conn_tls {
 
 struct conn {
 	struct worker *w;
-	struct list link; /* on the worker's list (engine_conn_add) */
-	struct side c;            /* client */
-	struct side o;            /* origin */
-	struct ev_timer timer;    /* the one deadline of the current state */
-	struct ev_timer pace;     /* quirks delay and throttle */
+	struct list link;        /* on the worker's list (engine_conn_add) */
+	struct side c;           /* client */
+	struct side o;           /* origin */
+	struct loop_timer timer; /* the one deadline of the current state */
+	struct loop_timer pace;  /* quirks delay and throttle */
 	bool delayed;
-	struct ev_defer rerun; /* more work to do after this batch */
-	struct ev_defer release;
+	struct loop_defer rerun; /* more work to do after this batch */
+	struct loop_defer release;
 	enum conn_state state;
 	bool proxy_protocol;
 	bool pp_untrusted; /* a proxy-protocol listener, but this peer is not in its from list */

@@ -8,7 +8,7 @@
 #include "common.h"
 #include "server.h"
 #include "strbuf.h"
-#include "ev.h"
+#include "loop.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -30,9 +30,9 @@
 
 /* One c-ares socket in the event loop.  Slots are reused but never freed
  * before their channel: an event for a slot may still sit in the current
- * epoll batch after c-ares closed the socket (ev.c skips it, fd is -1). */
+ * epoll batch after c-ares closed the socket (loop.c skips it, fd is -1). */
 struct dns_sock {
-	struct ev_io io; /* io.fd == -1: free slot */
+	struct loop_io io; /* io.fd == -1: free slot */
 	struct dns_chan *chan;
 };
 
@@ -42,7 +42,7 @@ struct dns_sock {
 struct dns_chan {
 	struct dns *dns;
 	ares_channel channel;
-	struct ev_timer timer; /* next c-ares deadline (ares_timeout) */
+	struct loop_timer timer; /* next c-ares deadline (ares_timeout) */
 	struct dns_sock **socks;
 	size_t nsocks;
 	unsigned pending;      /* queries c-ares still holds */
@@ -61,14 +61,14 @@ struct dns_query {
 };
 
 struct dns {
-	struct ev_loop *loop;
+	struct loop *loop;
 	struct dns_chan *chan;    /* new queries go here */
 	struct dns_chan *retired; /* replaced by a reload, draining */
 	/* Answers are never handed to the caller from inside c-ares (nor from
 	 * inside dns_resolve when c-ares answers at once, e.g. from
 	 * /etc/hosts): they wait on the done list for a zero-delay timer, so a
 	 * callback may resolve, cancel or even dns_free() safely. */
-	struct ev_timer tick;
+	struct loop_timer tick;
 	struct dns_query *done_head;
 	struct dns_query *done_tail;
 	struct dns_query *batch; /* being delivered by dns_tick() */
@@ -259,8 +259,8 @@ static void dns_enqueue(struct dns *dns, struct dns_query *q)
 	else
 		dns->done_head = q;
 	dns->done_tail = q;
-	if (!ev_timer_active(&dns->tick))
-		ev_timer_start(dns->loop, &dns->tick, 0);
+	if (!loop_timer_active(&dns->tick))
+		loop_timer_start(dns->loop, &dns->tick, 0);
 }
 
 /* Channels and their sockets. */
@@ -268,19 +268,19 @@ static void dns_enqueue(struct dns *dns, struct dns_query *q)
 static void chan_arm(struct dns_chan *chan)
 {
 	struct timeval tv, *tvp = ares_timeout(chan->channel, NULL, &tv);
-	struct ev_loop *loop = chan->dns->loop;
+	struct loop *loop = chan->dns->loop;
 
 	if (!tvp) {
-		ev_timer_stop(loop, &chan->timer);
+		loop_timer_stop(loop, &chan->timer);
 		return;
 	}
 	uint64_t ms = (uint64_t)tvp->tv_sec * 1000 + ((uint64_t)tvp->tv_usec + 999) / 1000;
 
 	/* Never 0: a deadline c-ares sees as not quite due must not spin. */
-	ev_timer_start(loop, &chan->timer, ms ? ms : 1);
+	loop_timer_start(loop, &chan->timer, ms ? ms : 1);
 }
 
-static void chan_timeout(struct ev_loop *loop, struct ev_timer *t)
+static void chan_timeout(struct loop *loop, struct loop_timer *t)
 {
 	struct dns_chan *chan = t->data;
 
@@ -295,7 +295,7 @@ static bool fd_readable_now(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-static void chan_sock_ready(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void chan_sock_ready(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct dns_sock *s = io->data;
 	struct dns_chan *chan = s->chan;
@@ -316,7 +316,7 @@ static void chan_sock_ready(struct ev_loop *loop, struct ev_io *io, uint32_t rev
 static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
 	struct dns_chan *chan = data;
-	struct ev_loop *loop = chan->dns->loop;
+	struct loop *loop = chan->dns->loop;
 	struct dns_sock *s = NULL, *free_slot = NULL;
 	uint32_t events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
 
@@ -328,11 +328,11 @@ static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writ
 	}
 	if (!events) {
 		if (s)
-			ev_io_stop(loop, &s->io);
+			loop_io_stop(loop, &s->io);
 		return;
 	}
 	if (s) {
-		ev_io_set(loop, &s->io, events);
+		loop_io_set(loop, &s->io, events);
 		return;
 	}
 	if (!free_slot) {
@@ -345,7 +345,7 @@ static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writ
 		chan->socks[chan->nsocks++] = free_slot;
 	}
 	/* On failure the socket is simply never ready: the query times out. */
-	if (ev_io_start(loop, &free_slot->io, fd, events) < 0)
+	if (loop_io_start(loop, &free_slot->io, fd, events) < 0)
 		free_slot->io.fd = -1;
 }
 
@@ -383,12 +383,12 @@ static struct dns_chan *chan_new(struct dns *dns, const struct dns_settings *ds)
 /* Queries still in c-ares are answered with ARES_EDESTRUCTION and freed. */
 static void chan_free(struct dns_chan *chan)
 {
-	struct ev_loop *loop = chan->dns->loop;
+	struct loop *loop = chan->dns->loop;
 
 	ares_destroy(chan->channel);
-	ev_timer_stop(loop, &chan->timer);
+	loop_timer_stop(loop, &chan->timer);
 	for (size_t i = 0; i < chan->nsocks; i++) {
-		ev_io_stop(loop, &chan->socks[i]->io);
+		loop_io_stop(loop, &chan->socks[i]->io);
 		free(chan->socks[i]);
 	}
 	free(chan->socks);
@@ -423,7 +423,7 @@ static void dns_free_list(struct dns_query *q)
 
 static void dns_destroy(struct dns *dns)
 {
-	ev_timer_stop(dns->loop, &dns->tick);
+	loop_timer_stop(dns->loop, &dns->tick);
 	chan_free(dns->chan);
 	while (dns->retired) {
 		struct dns_chan *chan = dns->retired;
@@ -437,8 +437,8 @@ static void dns_destroy(struct dns *dns)
 }
 
 /* Runs from the loop's timers, outside any epoll batch, so retired channels
- * (and their ev_io slots) can be freed here. */
-static void dns_tick(struct ev_loop *loop, struct ev_timer *t)
+ * (and their loop_io slots) can be freed here. */
+static void dns_tick(struct loop *loop, struct loop_timer *t)
 {
 	struct dns *dns = t->data;
 
@@ -475,8 +475,8 @@ static void dns_ares_done(void *arg, int status, int timeouts, struct ares_addri
 		free(q);
 		return;
 	}
-	if (chan != dns->chan && chan->pending == 0 && !ev_timer_active(&dns->tick))
-		ev_timer_start(dns->loop, &dns->tick, 0); /* reap it */
+	if (chan != dns->chan && chan->pending == 0 && !loop_timer_active(&dns->tick))
+		loop_timer_start(dns->loop, &dns->tick, 0); /* reap it */
 	if (q->cancelled) {
 		if (ai)
 			ares_freeaddrinfo(ai);
@@ -495,7 +495,7 @@ static void dns_ares_done(void *arg, int status, int timeouts, struct ares_addri
 
 /* The API. */
 
-struct dns *dns_new(struct ev_loop *loop, const struct dns_settings *ds)
+struct dns *dns_new(struct loop *loop, const struct dns_settings *ds)
 {
 	struct dns *dns;
 
@@ -514,9 +514,9 @@ struct dns *dns_new(struct ev_loop *loop, const struct dns_settings *ds)
 	return dns;
 }
 
-/* Not from inside an ev_io callback of this loop: like every owner of an
- * ev_io, call it from a timer, a deferred callback, a dns callback or after
- * ev_loop_run() returned. */
+/* Not from inside an loop_io callback of this loop: like every owner of an
+ * loop_io, call it from a timer, a deferred callback, a dns callback or after
+ * loop_run() returned. */
 void dns_free(struct dns *dns)
 {
 	if (!dns)
@@ -540,8 +540,8 @@ void dns_reconfigure(struct dns *dns, const struct dns_settings *ds)
 	dns->chan->next = dns->retired;
 	dns->retired = dns->chan;
 	dns->chan = chan;
-	if (!ev_timer_active(&dns->tick))
-		ev_timer_start(dns->loop, &dns->tick, 0);
+	if (!loop_timer_active(&dns->tick))
+		loop_timer_start(dns->loop, &dns->tick, 0);
 }
 
 int dns_resolve(struct dns *dns, const struct dns_settings *ds, const char *host, uint16_t port, struct dns_result *res,

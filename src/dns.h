@@ -13,7 +13,7 @@
 #include "cfgparse.h"
 #include "hosts.h"
 
-struct ev_loop;
+struct loop;
 struct dns;
 struct dns_query;
 
@@ -38,7 +38,7 @@ struct dns_result {
 
 typedef void (*dns_cb)(void *arg, const struct dns_result *res);
 
-struct dns *dns_new(struct ev_loop *loop, const struct dns_settings *ds);
+struct dns *dns_new(struct loop *loop, const struct dns_settings *ds);
 void dns_free(struct dns *dns);
 /* Applies a reloaded configuration's dns-server list (hosts come per query). */
 void dns_reconfigure(struct dns *dns, const struct dns_settings *ds);

@@ -85,7 +85,7 @@ static void refuse(int fd, const struct sockaddr_storage *client, int status, co
 	log_access(&e);
 }
 
-static void resume_accept(struct ev_loop *loop, struct ev_timer *t);
+static void resume_accept(struct loop *loop, struct loop_timer *t);
 
 /* Whether a peer of this listener starts with a PROXY header: every peer
  * of a proxy-protocol listener, or only those in its `from` list (the
@@ -102,7 +102,7 @@ static enum listener_pp listener_wants_header(const struct listener *l, const st
 	return LISTENER_PP_UNTRUSTED;
 }
 
-static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct listener *l = io->data;
 	struct worker *w = l->w;
@@ -132,7 +132,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 			}
 			/* Retry later rather than spinning on an error the
 			 * listener will keep reporting. */
-			ev_timer_start(loop, &w->accept_pause, ACCEPT_PAUSE_MS);
+			loop_timer_start(loop, &w->accept_pause, ACCEPT_PAUSE_MS);
 			return;
 		}
 		unsigned n = atomic_fetch_add(&nconns, 1) + 1;
@@ -148,7 +148,7 @@ static void on_accept(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 	}
 }
 
-static void resume_accept(struct ev_loop *loop, struct ev_timer *t)
+static void resume_accept(struct loop *loop, struct loop_timer *t)
 {
 	struct worker *w = t->data;
 
@@ -202,11 +202,11 @@ static void close_listeners(struct worker *w)
 	for (size_t i = 0; i < w->nlisteners; i++) {
 		int fd = w->listeners[i].io.fd;
 
-		ev_io_stop(w->loop, &w->listeners[i].io);
+		loop_io_stop(w->loop, &w->listeners[i].io);
 		if (fd >= 0)
 			close(fd);
 	}
-	ev_timer_stop(w->loop, &w->accept_pause);
+	loop_timer_stop(w->loop, &w->accept_pause);
 }
 
 void engine_conn_add(struct worker *w, struct list *link)
@@ -221,7 +221,7 @@ void engine_conn_remove(struct worker *w, struct list *link)
 	w->nconns--;
 	atomic_fetch_sub(&nconns, 1);
 	if (w->draining && w->nconns == 0)
-		ev_loop_stop(w->loop);
+		loop_stop(w->loop);
 }
 
 static void abort_all(struct worker *w)
@@ -230,8 +230,8 @@ static void abort_all(struct worker *w)
 		handlers->abort(list_first(&w->conns));
 }
 
-/* After a reload, outside any I/O callback: helper pools own ev_ios. */
-static void worker_auth_gc(struct ev_loop *loop, struct ev_defer *d)
+/* After a reload, outside any I/O callback: helper pools own loop_ios. */
+static void worker_auth_gc(struct loop *loop, struct loop_defer *d)
 {
 	struct worker *w = (struct worker *)((char *)d - offsetof(struct worker, auth_gc));
 
@@ -240,7 +240,7 @@ static void worker_auth_gc(struct ev_loop *loop, struct ev_defer *d)
 }
 
 /* Runs in the worker's thread when the signal thread wakes it. */
-static void worker_wakeup(struct ev_loop *loop, void *arg)
+static void worker_wakeup(struct loop *loop, void *arg)
 {
 	struct worker *w = arg;
 	struct config *old = NULL;
@@ -257,12 +257,12 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 	if (old) {
 		dns_reconfigure(w->dns, w->cfg->dns);
 		config_unref(old);
-		ev_defer(loop, &w->auth_gc);
+		loop_defer(loop, &w->auth_gc);
 	}
 	if (atomic_load(&stopping)) {
 		abort_all(w);
 		close_listeners(w);
-		ev_loop_stop(loop);
+		loop_stop(loop);
 		return;
 	}
 	if (atomic_load(&draining) && !w->draining) {
@@ -270,20 +270,19 @@ static void worker_wakeup(struct ev_loop *loop, void *arg)
 		close_listeners(w);
 		struct list *pos, *tmp;
 
-		list_for_each_safe(pos, tmp, &w->conns)
-			handlers->close_if_idle(pos);
+		list_for_each_safe(pos, tmp, &w->conns) handlers->close_if_idle(pos);
 	}
 	if (w->draining && w->nconns == 0)
-		ev_loop_stop(loop);
+		loop_stop(loop);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	ev_loop_run(w->loop);
+	loop_run(w->loop);
 	abort_all(w);
-	ev_loop_run_pending(w->loop);
+	loop_run_pending(w->loop);
 	close_listeners(w);
 	auth_worker_free(w->auth);
 	w->auth = NULL;
@@ -303,7 +302,7 @@ static void *worker_main(void *arg)
 static void wake_all(void)
 {
 	for (int i = 0; i < nworkers; i++)
-		ev_wakeup(workers[i].loop);
+		loop_wakeup(workers[i].loop);
 }
 
 /* Reload */
@@ -386,7 +385,7 @@ static int start_workers(struct config *cfg)
 		w->report = webrtc_ring(i);
 		w->stats = &worker_stats[i];
 		w->reserve_fd = -1;
-		w->loop = ev_loop_new();
+		w->loop = loop_new();
 		if (!w->loop) {
 			log_error("cannot create an event loop: %s", strerror(errno));
 			return -1;
@@ -413,7 +412,7 @@ static int start_workers(struct config *cfg)
 			}
 			l->io.cb = on_accept;
 			l->io.data = l;
-			ev_io_start(w->loop, &l->io, fd, EPOLLIN);
+			loop_io_start(w->loop, &l->io, fd, EPOLLIN);
 		}
 	}
 	if (cfg->server->user && drop_privileges(cfg->server->user) < 0)
@@ -429,7 +428,7 @@ static int start_workers(struct config *cfg)
 		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		w->accept_pause.cb = resume_accept;
 		w->accept_pause.data = w;
-		ev_set_wakeup(w->loop, worker_wakeup, w);
+		loop_set_wakeup(w->loop, worker_wakeup, w);
 		if (!w->dns || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			log_error("cannot start worker %d", i);
 			return -1;
@@ -493,7 +492,7 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 		atomic_store(&stopping, true);
 		for (int i = 0; i < nworkers; i++)
 			if (workers[i].thread) {
-				ev_wakeup(workers[i].loop);
+				loop_wakeup(workers[i].loop);
 				pthread_join(workers[i].thread, NULL);
 			}
 		return 1;
@@ -504,7 +503,7 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 		wake_all();
 		for (int i = 0; i < nworkers; i++) {
 			pthread_join(workers[i].thread, NULL);
-			ev_loop_free(workers[i].loop);
+			loop_free(workers[i].loop);
 			listeners_free(&workers[i]);
 		}
 		free(workers);
@@ -535,7 +534,7 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 	webrtc_set_config(NULL);
 	webrtc_stop();
 	for (int i = 0; i < nworkers; i++) {
-		ev_loop_free(workers[i].loop);
+		loop_free(workers[i].loop);
 		listeners_free(&workers[i]);
 	}
 	config_unref(started);

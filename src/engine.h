@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "acl.h"
-#include "ev.h"
+#include "loop.h"
 #include "list.h"
 
 struct config;
@@ -42,7 +42,7 @@ struct engine_handlers {
 };
 
 struct listener {
-	struct ev_io io;
+	struct loop_io io;
 	struct worker *w;
 	bool proxy_protocol;
 	struct cidr *pp_from; /* peers allowed to send a PROXY header (none: every peer must) */
@@ -52,7 +52,7 @@ struct listener {
 struct worker {
 	int id;
 	pthread_t thread;
-	struct ev_loop *loop;
+	struct loop *loop;
 	struct dns *dns;
 	struct pool *pool;
 	struct config *cfg; /* this worker's reference to the current config */
@@ -61,12 +61,12 @@ struct worker {
 	struct list conns; /* every open client connection (engine_conn_add) */
 	size_t nconns;
 	bool draining;
-	struct stats *stats;      /* this worker's counters (stats.h) */
-	struct auth_worker *auth; /* this worker's auth helper processes */
-	struct wr_ring *report;   /* this worker's events for the WebRTC report */
-	struct ev_defer auth_gc;  /* stops helpers a new configuration dropped */
-	int reserve_fd;           /* spare descriptor, given up to refuse a client on EMFILE */
-	struct ev_timer accept_pause;
+	struct stats *stats;       /* this worker's counters (stats.h) */
+	struct auth_worker *auth;  /* this worker's auth helper processes */
+	struct wr_ring *report;    /* this worker's events for the WebRTC report */
+	struct loop_defer auth_gc; /* stops helpers a new configuration dropped */
+	int reserve_fd;            /* spare descriptor, given up to refuse a client on EMFILE */
+	struct loop_timer accept_pause;
 };
 
 /* Runs the proxy until SIGTERM/SIGINT; cfg's reference is taken over.

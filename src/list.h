@@ -15,7 +15,7 @@ struct list {
 };
 
 /* The element of type `type` whose member `member` is the link l. */
-#define list_entry(l, type, member) ((type *)((char *)(l) - offsetof(type, member)))
+#define list_entry(l, type, member) ((type *)((char *)(l)-offsetof(type, member)))
 
 static inline void list_init(struct list *head)
 {

@@ -5,7 +5,7 @@
  */
 #include "pool.h"
 #include "common.h"
-#include "ev.h"
+#include "loop.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 struct idle {
-	struct ev_io io;
-	struct ev_timer timer;
+	struct loop_io io;
+	struct loop_timer timer;
 	struct pool *pool;
 	struct idle *prev, *next;
 	struct sockaddr_storage peer;
@@ -23,12 +23,12 @@ struct idle {
 };
 
 struct pool {
-	struct ev_loop *loop;
+	struct loop *loop;
 	struct idle *head; /* most recently parked first */
 	size_t n;
 };
 
-struct pool *pool_new(struct ev_loop *loop)
+struct pool *pool_new(struct loop *loop)
 {
 	struct pool *p = ph_calloc(1, sizeof(*p));
 
@@ -41,8 +41,8 @@ static void idle_drop(struct idle *e)
 	struct pool *p = e->pool;
 	int fd = e->io.fd;
 
-	ev_io_stop(p->loop, &e->io);
-	ev_timer_stop(p->loop, &e->timer);
+	loop_io_stop(p->loop, &e->io);
+	loop_timer_stop(p->loop, &e->timer);
 	if (fd >= 0)
 		close(fd);
 	if (e->prev)
@@ -65,12 +65,12 @@ void pool_free(struct pool *p)
 }
 
 /* The origin closed or spoke out of turn: the connection is useless. */
-static void idle_event(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void idle_event(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	idle_drop(io->data);
 }
 
-static void idle_expired(struct ev_loop *loop, struct ev_timer *t)
+static void idle_expired(struct loop *loop, struct loop_timer *t)
 {
 	idle_drop(t->data);
 }
@@ -105,12 +105,12 @@ void pool_put(struct pool *p, const char *key, int fd, const struct sockaddr_sto
 	e->io.data = e;
 	e->timer.cb = idle_expired;
 	e->timer.data = e;
-	if (ev_io_start(p->loop, &e->io, fd, EPOLLIN | EPOLLRDHUP) < 0) {
+	if (loop_io_start(p->loop, &e->io, fd, EPOLLIN | EPOLLRDHUP) < 0) {
 		close(fd);
 		free(e);
 		return;
 	}
-	ev_timer_start(p->loop, &e->timer, POOL_IDLE_MS);
+	loop_timer_start(p->loop, &e->timer, POOL_IDLE_MS);
 	e->next = p->head;
 	if (p->head)
 		p->head->prev = e;
@@ -125,7 +125,7 @@ int pool_get(struct pool *p, const char *key, struct sockaddr_storage *peer)
 			continue;
 		int fd = e->io.fd;
 
-		ev_io_stop(p->loop, &e->io);
+		loop_io_stop(p->loop, &e->io);
 		e->io.fd = -1;
 		*peer = e->peer;
 		idle_drop(e);

@@ -9,13 +9,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct ev_loop;
+struct loop;
 struct pool;
 
 #define POOL_MAX_IDLE 512 /* per worker */
 #define POOL_IDLE_MS 30000
 
-struct pool *pool_new(struct ev_loop *loop);
+struct pool *pool_new(struct loop *loop);
 void pool_free(struct pool *p);
 /* Hands fd over to the pool (which closes it when it cannot keep it). */
 void pool_put(struct pool *p, const char *key, int fd, const struct sockaddr_storage *peer);

@@ -23,8 +23,8 @@ void running_stop(void);
 
 /* What the last reload did. */
 struct running_reload {
-	bool ok;                   /* the new configuration is in force */
-	char message[4096];        /* the errors when refused, one per line */
+	bool ok;            /* the new configuration is in force */
+	char message[4096]; /* the errors when refused, one per line */
 };
 
 /* Reloads the file the running configuration came from: parses it, opens

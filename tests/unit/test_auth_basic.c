@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
+#include "strbuf.h"
 #include "config.h"
 #include "htpasswd.h"
 #include "scheme.h"
@@ -552,15 +553,14 @@ static void test_challenge_and_dump(const void *st)
 	free(want);
 	buf_release(&out);
 
-	auth_basic_ops.dump(st, &out);
+	struct strbuf dump = { 0 };
+
+	auth_basic_ops.dump(st, &dump);
 	want = ph_malloc(strlen(tmpdir) + 100);
 	sprintf(want, "auth basic htpasswd %s/users.htpasswd cache 5m\n", tmpdir);
-	char *got = ph_strndup(buf_data(&out), buf_len(&out));
-
-	CHECK_STR(got, want);
-	free(got);
+	CHECK_STR(dump.p, want);
+	free(dump.p);
 	free(want);
-	buf_release(&out);
 	CHECK(auth_basic_ops.connection_bound == false);
 	CHECK_STR(auth_basic_ops.name, "Basic");
 	CHECK_STR(auth_basic_ops.keyword, "basic");
@@ -760,7 +760,7 @@ static void test_config_errors(void)
 		{ "90s", "90s" }, { "1h", "1h" }, { "250ms", "250ms" }, { "120", "2m" }, { "0", "0" }
 	};
 	for (size_t i = 0; i < PH_ARRAY_LEN(durs); i++) {
-		struct buf out = { 0 };
+		struct strbuf out = { 0 };
 		char w[PATH_MAX + 100];
 
 		okabs[3] = (char *)durs[i][0];
@@ -769,11 +769,8 @@ static void test_config_errors(void)
 		CHECK_INT(errs.n, 0);
 		auth_basic_ops.dump(st, &out);
 		snprintf(w, sizeof(w), "auth basic htpasswd %s cache %s\n", abs, durs[i][1]);
-		char *got = ph_strndup(buf_data(&out), buf_len(&out));
-
-		CHECK_STR(got, w);
-		free(got);
-		buf_release(&out);
+		CHECK_STR(out.p, w);
+		free(out.p);
 		auth_basic_ops.free(st);
 	}
 	free(abs);

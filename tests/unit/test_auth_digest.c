@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "common.h"
+#include "strbuf.h"
 #include "config.h"
 #include "digest.h"
 #include "htdigest.h"
@@ -488,18 +489,17 @@ static void test_config_errors(void)
 	/* The file is found next to the configuration, not in the cwd. */
 	CHECK_INT(conf(&st, "nonce-secret good.secret\nfile md5only.digest\nnonce-ttl 90s"), 0);
 	{
-		struct buf b = { 0 };
+		struct strbuf b = { 0 };
 		char dump[PATH_MAX * 2 + 256];
 
 		auth_digest_ops.dump(st, &b);
-		buf_append(&b, "", 1);
 		snprintf(dump, sizeof(dump),
 		         "auth digest file %s/md5only.digest algorithm MD5\n"
 		         "auth digest nonce-secret %s/good.secret\n"
 		         "auth digest nonce-ttl 90s\n",
 		         tmpdir, tmpdir);
-		CHECK_STR(buf_data(&b), dump);
-		buf_release(&b);
+		CHECK_STR(b.p, dump);
+		free(b.p);
 	}
 	unconf(st);
 }

@@ -7,7 +7,7 @@
  */
 #include "unit.h"
 #include "common.h"
-#include "ev.h"
+#include "loop.h"
 #include "helper.h"
 
 #include <arpa/inet.h>
@@ -43,7 +43,7 @@ extern char **environ;
 	"AoIAABEREREREREREREREREREREREREREREREQAiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIAV09SS0dS" \
 	"T1VQAGFsaWNlAEhPU1QA"
 
-static struct ev_loop *loop;
+static struct loop *loop;
 static char tmpdir[PATH_MAX];
 static const char *squid_dir; /* Squid's helpers: $PH_SQUID_HELPERS or Debian's /usr/lib/squid */
 
@@ -53,27 +53,27 @@ static int ndone; /* callbacks seen so far */
 static int seq;
 static int want_done;
 static uint64_t deadline;
-static struct ev_timer ticker;
+static struct loop_timer ticker;
 
-static void tick(struct ev_loop *l, struct ev_timer *t)
+static void tick(struct loop *l, struct loop_timer *t)
 {
-	if (ndone >= want_done || ev_now(l) >= deadline) {
-		ev_loop_stop(l);
+	if (ndone >= want_done || loop_now(l) >= deadline) {
+		loop_stop(l);
 		return;
 	}
-	ev_timer_start(l, t, 5);
+	loop_timer_start(l, t, 5);
 }
 
 /* Runs the loop until n callbacks have been seen (true) or ms passed. */
 static bool run_until(int n, uint64_t ms)
 {
-	ev_update_now(loop);
+	loop_update_now(loop);
 	want_done = n;
-	deadline = ev_now(loop) + ms;
+	deadline = loop_now(loop) + ms;
 	ticker.cb = tick;
-	ev_timer_start(loop, &ticker, 0);
-	ev_loop_run(loop);
-	ev_timer_stop(loop, &ticker);
+	loop_timer_start(loop, &ticker, 0);
+	loop_run(loop);
+	loop_timer_stop(loop, &ticker);
 	return ndone >= n;
 }
 
@@ -1365,9 +1365,9 @@ int main(void)
 		fprintf(stderr, "test_auth_helper: mkdtemp %s: %s\n", tmpdir, strerror(errno));
 		return 99;
 	}
-	loop = ev_loop_new();
+	loop = loop_new();
 	if (!loop) {
-		fprintf(stderr, "test_auth_helper: ev_loop_new failed\n");
+		fprintf(stderr, "test_auth_helper: loop_new failed\n");
 		cleanup();
 		return 99;
 	}
@@ -1388,7 +1388,7 @@ int main(void)
 	test_cancel();
 	test_free_pending();
 	test_kerberos();
-	ev_loop_free(loop);
+	loop_free(loop);
 	cleanup();
 	return unit_summary("test_auth_helper");
 }

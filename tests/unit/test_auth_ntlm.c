@@ -20,6 +20,7 @@
 #include <ntlm.h>
 
 #include "common.h"
+#include "strbuf.h"
 #include "config.h"
 #include "ntlm_msg.h"
 #include "ntlm_users.h"
@@ -564,29 +565,30 @@ static void test_configure(void)
 	}
 	errors_reset();
 	{
-		struct buf b = { 0 };
+		struct strbuf b = { 0 };
 
 		auth_ntlm_ops.dump(st, &b);
-		buf_append(&b, "", 1);
-		CHECK(strncmp(buf_data(&b), "auth ntlm users /", 17) == 0);
-		CHECK_WHY(buf_data(&b), "/ntlm.users\n");
-		CHECK(!unit_contains(buf_data(&b), "allow-v1"));
-		buf_release(&b);
-		auth_ntlm_ops.challenge(st, "pinhole", &b);
-		buf_append(&b, "", 1);
-		CHECK_STR(buf_data(&b), "Proxy-Authenticate: NTLM\r\n");
-		buf_release(&b);
+		CHECK(strncmp(b.p, "auth ntlm users /", 17) == 0);
+		CHECK_WHY(b.p, "/ntlm.users\n");
+		CHECK(!unit_contains(b.p, "allow-v1"));
+		free(b.p);
+
+		struct buf c = { 0 };
+
+		auth_ntlm_ops.challenge(st, "pinhole", &c);
+		buf_append(&c, "", 1);
+		CHECK_STR(buf_data(&c), "Proxy-Authenticate: NTLM\r\n");
+		buf_release(&c);
 	}
 	auth_ntlm_ops.free(st);
 	st = configure("users ntlm.users allow-v1 host proxy1.corp.example domain corp.example");
 	CHECK(st != NULL);
 	{
-		struct buf b = { 0 };
+		struct strbuf b = { 0 };
 
 		auth_ntlm_ops.dump(st, &b);
-		buf_append(&b, "", 1);
-		CHECK_WHY(buf_data(&b), "/ntlm.users allow-v1 domain corp.example host proxy1.corp.example\n");
-		buf_release(&b);
+		CHECK_WHY(b.p, "/ntlm.users allow-v1 domain corp.example host proxy1.corp.example\n");
+		free(b.p);
 	}
 	auth_ntlm_ops.free(st);
 	CHECK(auth_ntlm_ops.name && strcmp(auth_ntlm_ops.name, "NTLM") == 0);

@@ -8,7 +8,7 @@
 #include "common.h"
 #include "config.h"
 #include "dns.h"
-#include "ev.h"
+#include "loop.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@
 		"/usr/sbin/dnsmasq", "/sbin/dnsmasq", "/usr/bin/dnsmasq" \
 	}
 
-static struct ev_loop *loop;
+static struct loop *loop;
 static pid_t dnsmasq_pid = -1;
 static int outstanding; /* answers the running wait still expects */
 
@@ -71,28 +71,28 @@ static void on_answer(void *arg, const struct dns_result *res)
 	a->calls++;
 	a->res = *res;
 	if (--outstanding == 0)
-		ev_loop_stop(loop);
+		loop_stop(loop);
 }
 
-static void on_deadline(struct ev_loop *l, struct ev_timer *t)
+static void on_deadline(struct loop *l, struct loop_timer *t)
 {
 	*(bool *)t->data = true;
-	ev_loop_stop(l);
+	loop_stop(l);
 }
 
 /* Runs the loop until n more answers arrived or limit_ms passed. */
 static bool wait_answers(int n, uint64_t limit_ms)
 {
 	bool expired = false;
-	struct ev_timer deadline = { .cb = on_deadline, .data = &expired };
+	struct loop_timer deadline = { .cb = on_deadline, .data = &expired };
 
 	outstanding = n;
 	if (n <= 0)
 		return true;
-	ev_update_now(loop);
-	ev_timer_start(loop, &deadline, limit_ms);
-	ev_loop_run(loop);
-	ev_timer_stop(loop, &deadline);
+	loop_update_now(loop);
+	loop_timer_start(loop, &deadline, limit_ms);
+	loop_run(loop);
+	loop_timer_stop(loop, &deadline);
 	return outstanding <= 0;
 }
 
@@ -692,7 +692,7 @@ int main(void)
 	signal(SIGALRM, on_alarm);
 	alarm(120);
 	atexit(stop_dnsmasq);
-	loop = ev_loop_new();
+	loop = loop_new();
 	CHECK(loop != NULL);
 	if (!loop)
 		return unit_summary("test_dns");
@@ -713,7 +713,7 @@ int main(void)
 	if (!dnsmasq) {
 		printf("test_dns: dnsmasq not found (install Debian package dnsmasq-base, "
 		       "or set DNSMASQ): skipping the real-DNS cases\n");
-		ev_loop_free(loop);
+		loop_free(loop);
 		return unit_summary("test_dns") ? 1 : 77;
 	}
 	for (int i = 0; i < 5 && dnsmasq_pid < 0; i++) {
@@ -727,7 +727,7 @@ int main(void)
 		        "test_dns: %s did not start or answer on 127.0.0.1 "
 		        "(run with TEST_DNS_VERBOSE=1 to see its messages)\n",
 		        dnsmasq);
-		ev_loop_free(loop);
+		loop_free(loop);
 		return unit_summary("test_dns");
 	}
 	CHECK(servers_from_config(port, servers, sizeof(servers)));
@@ -746,6 +746,6 @@ int main(void)
 	test_timeout_and_reconfigure(servers);
 
 	stop_dnsmasq();
-	ev_loop_free(loop);
+	loop_free(loop);
 	return unit_summary("test_dns");
 }

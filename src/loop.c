@@ -1,10 +1,10 @@
 /*
- * ev.c - the per-worker event loop: edge-triggered epoll, a binary min-heap
+ * loop.c - the per-worker event loop: edge-triggered epoll, a binary min-heap
  * of timers, deferred callbacks and a cross-thread wakeup (eventfd).
- * Objects that own an ev_io are freed from an ev_defer callback, never in
- * the middle of an epoll batch: a stopped ev_io has fd -1 and is skipped.
+ * Objects that own an loop_io are freed from a loop_defer callback, never in
+ * the middle of an epoll batch: a stopped loop_io has fd -1 and is skipped.
  */
-#include "ev.h"
+#include "loop.h"
 #include "common.h"
 
 #include <errno.h>
@@ -13,33 +13,33 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define EV_BATCH 256
+#define LOOP_BATCH 256
 
-struct ev_loop {
+struct loop {
 	int epfd;
 	bool stop;
 	uint64_t now;
-	struct ev_timer **heap; /* 1-based: heap[1] is the earliest */
+	struct loop_timer **heap; /* 1-based: heap[1] is the earliest */
 	uint32_t heap_len;
 	uint32_t heap_cap;
-	struct ev_defer *defer_head;
-	struct ev_defer *defer_tail;
-	struct ev_io wake_io;
-	void (*wake_cb)(struct ev_loop *loop, void *arg);
+	struct loop_defer *defer_head;
+	struct loop_defer *defer_tail;
+	struct loop_io wake_io;
+	void (*wake_cb)(struct loop *loop, void *arg);
 	void *wake_arg;
 };
 
-uint64_t ev_now(const struct ev_loop *loop)
+uint64_t loop_now(const struct loop *loop)
 {
 	return loop->now;
 }
 
-void ev_update_now(struct ev_loop *loop)
+void loop_update_now(struct loop *loop)
 {
 	loop->now = ph_mono_ms();
 }
 
-static void wake_read(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
+static void wake_read(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	uint64_t v;
 
@@ -49,9 +49,9 @@ static void wake_read(struct ev_loop *loop, struct ev_io *io, uint32_t revents)
 		loop->wake_cb(loop, loop->wake_arg);
 }
 
-struct ev_loop *ev_loop_new(void)
+struct loop *loop_new(void)
 {
-	struct ev_loop *loop = ph_calloc(1, sizeof(*loop));
+	struct loop *loop = ph_calloc(1, sizeof(*loop));
 	int wfd;
 
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -67,18 +67,18 @@ struct ev_loop *ev_loop_new(void)
 	loop->heap_cap = 64;
 	loop->heap = ph_calloc(loop->heap_cap + 1, sizeof(*loop->heap));
 	loop->wake_io.cb = wake_read;
-	ev_io_start(loop, &loop->wake_io, wfd, EPOLLIN);
-	ev_update_now(loop);
+	loop_io_start(loop, &loop->wake_io, wfd, EPOLLIN);
+	loop_update_now(loop);
 	return loop;
 }
 
-void ev_loop_free(struct ev_loop *loop)
+void loop_free(struct loop *loop)
 {
 	if (!loop)
 		return;
 	int wfd = loop->wake_io.fd;
 
-	ev_io_stop(loop, &loop->wake_io);
+	loop_io_stop(loop, &loop->wake_io);
 	if (wfd >= 0)
 		close(wfd);
 	close(loop->epfd);
@@ -86,12 +86,12 @@ void ev_loop_free(struct ev_loop *loop)
 	free(loop);
 }
 
-void ev_loop_stop(struct ev_loop *loop)
+void loop_stop(struct loop *loop)
 {
 	loop->stop = true;
 }
 
-int ev_io_start(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events)
+int loop_io_start(struct loop *loop, struct loop_io *io, int fd, uint32_t events)
 {
 	struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = io };
 
@@ -100,7 +100,7 @@ int ev_io_start(struct ev_loop *loop, struct ev_io *io, int fd, uint32_t events)
 	return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
+int loop_io_set(struct loop *loop, struct loop_io *io, uint32_t events)
 {
 	struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = io };
 
@@ -110,7 +110,7 @@ int ev_io_set(struct ev_loop *loop, struct ev_io *io, uint32_t events)
 	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev);
 }
 
-void ev_io_stop(struct ev_loop *loop, struct ev_io *io)
+void loop_io_stop(struct loop *loop, struct loop_io *io)
 {
 	if (io->fd < 0)
 		return;
@@ -121,15 +121,15 @@ void ev_io_stop(struct ev_loop *loop, struct ev_io *io)
 
 /* Timer heap. */
 
-static void heap_place(struct ev_loop *loop, uint32_t i, struct ev_timer *t)
+static void heap_place(struct loop *loop, uint32_t i, struct loop_timer *t)
 {
 	loop->heap[i] = t;
 	t->heap_idx = i;
 }
 
-static void heap_up(struct ev_loop *loop, uint32_t i)
+static void heap_up(struct loop *loop, uint32_t i)
 {
-	struct ev_timer *t = loop->heap[i];
+	struct loop_timer *t = loop->heap[i];
 
 	while (i > 1 && loop->heap[i / 2]->at > t->at) {
 		heap_place(loop, i, loop->heap[i / 2]);
@@ -138,9 +138,9 @@ static void heap_up(struct ev_loop *loop, uint32_t i)
 	heap_place(loop, i, t);
 }
 
-static void heap_down(struct ev_loop *loop, uint32_t i)
+static void heap_down(struct loop *loop, uint32_t i)
 {
-	struct ev_timer *t = loop->heap[i];
+	struct loop_timer *t = loop->heap[i];
 
 	for (;;) {
 		uint32_t c = i * 2;
@@ -157,14 +157,14 @@ static void heap_down(struct ev_loop *loop, uint32_t i)
 	heap_place(loop, i, t);
 }
 
-void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
+void loop_timer_stop(struct loop *loop, struct loop_timer *t)
 {
 	uint32_t i = t->heap_idx;
 
 	if (i == 0)
 		return;
 	t->heap_idx = 0;
-	struct ev_timer *last = loop->heap[loop->heap_len--];
+	struct loop_timer *last = loop->heap[loop->heap_len--];
 
 	if (last == t)
 		return;
@@ -173,7 +173,7 @@ void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
 	heap_down(loop, last->heap_idx);
 }
 
-void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms)
+void loop_timer_start(struct loop *loop, struct loop_timer *t, uint64_t delay_ms)
 {
 	uint64_t at = loop->now + delay_ms;
 
@@ -196,17 +196,17 @@ void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms)
 	heap_up(loop, loop->heap_len);
 }
 
-static void run_timers(struct ev_loop *loop)
+static void run_timers(struct loop *loop)
 {
 	while (loop->heap_len && loop->heap[1]->at <= loop->now) {
-		struct ev_timer *t = loop->heap[1];
+		struct loop_timer *t = loop->heap[1];
 
-		ev_timer_stop(loop, t);
+		loop_timer_stop(loop, t);
 		t->cb(loop, t);
 	}
 }
 
-void ev_defer(struct ev_loop *loop, struct ev_defer *d)
+void loop_defer(struct loop *loop, struct loop_defer *d)
 {
 	if (d->queued)
 		return;
@@ -219,10 +219,10 @@ void ev_defer(struct ev_loop *loop, struct ev_defer *d)
 	loop->defer_tail = d;
 }
 
-static void run_defers(struct ev_loop *loop)
+static void run_defers(struct loop *loop)
 {
 	while (loop->defer_head) {
-		struct ev_defer *d = loop->defer_head;
+		struct loop_defer *d = loop->defer_head;
 
 		loop->defer_head = d->next;
 		if (!loop->defer_head)
@@ -232,18 +232,18 @@ static void run_defers(struct ev_loop *loop)
 	}
 }
 
-void ev_loop_run_pending(struct ev_loop *loop)
+void loop_run_pending(struct loop *loop)
 {
 	run_defers(loop);
 }
 
-void ev_set_wakeup(struct ev_loop *loop, void (*cb)(struct ev_loop *loop, void *arg), void *arg)
+void loop_set_wakeup(struct loop *loop, void (*cb)(struct loop *loop, void *arg), void *arg)
 {
 	loop->wake_cb = cb;
 	loop->wake_arg = arg;
 }
 
-void ev_wakeup(struct ev_loop *loop)
+void loop_wakeup(struct loop *loop)
 {
 	uint64_t one = 1;
 	ssize_t r = write(loop->wake_io.fd, &one, sizeof(one));
@@ -251,9 +251,9 @@ void ev_wakeup(struct ev_loop *loop)
 	PH_UNUSED(r);
 }
 
-void ev_loop_run(struct ev_loop *loop)
+void loop_run(struct loop *loop)
 {
-	struct epoll_event events[EV_BATCH];
+	struct epoll_event events[LOOP_BATCH];
 
 	loop->stop = false;
 	while (!loop->stop) {
@@ -267,13 +267,13 @@ void ev_loop_run(struct ev_loop *loop)
 
 			timeout = at <= loop->now ? 0 : (int)PH_MIN(at - loop->now, 60000);
 		}
-		int n = epoll_wait(loop->epfd, events, EV_BATCH, timeout);
+		int n = epoll_wait(loop->epfd, events, LOOP_BATCH, timeout);
 
-		ev_update_now(loop);
+		loop_update_now(loop);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
-			struct ev_io *io = events[i].data.ptr;
+			struct loop_io *io = events[i].data.ptr;
 
 			/* An earlier callback of this batch may have stopped it. */
 			if (io->fd < 0)
