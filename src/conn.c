@@ -128,11 +128,11 @@ static void report_init(struct conn *c, struct wr_event *ev, enum wr_kind kind)
 	ev->client = c->client_addr;
 	const char *bound = auth_conn_user(c->auth);
 
-	report_copy(ev->user, sizeof(ev->user), c->user[0] ? c->user : bound ? bound : "");
-	report_copy(ev->user_agent, sizeof(ev->user_agent), c->ua);
-	report_copy(ev->method, sizeof(ev->method), c->method);
-	report_copy(ev->host, sizeof(ev->host), c->host);
-	ev->port = c->port;
+	report_copy(ev->user, sizeof(ev->user), c->txn.user[0] ? c->txn.user : bound ? bound : "");
+	report_copy(ev->user_agent, sizeof(ev->user_agent), c->txn.ua);
+	report_copy(ev->method, sizeof(ev->method), c->txn.method);
+	report_copy(ev->host, sizeof(ev->host), c->txn.host);
+	ev->port = c->txn.port;
 	ev->status = 0;
 	ev->scheme[0] = ev->offered[0] = ev->rule[0] = ev->detail[0] = ev->sni[0] = '\0';
 }
@@ -147,15 +147,15 @@ static void report_request(struct conn *c, int status)
 {
 	struct wr_event ev;
 
-	if (!c->w->report || !c->method[0])
+	if (!c->w->report || !c->txn.method[0])
 		return;
 	report_init(c, &ev, WR_REQUEST);
-	ev.wall_ms = c->t_start_wall;
+	ev.wall_ms = c->txn.start_wall;
 	ev.status = (uint16_t)(status > 0 ? status : 0);
 	if (status == 407)
 		auth_config_schemes(c->cfg->auth, ev.offered, sizeof(ev.offered));
 	if (status == 403)
-		report_copy(ev.rule, sizeof(ev.rule), c->deny_rule);
+		report_copy(ev.rule, sizeof(ev.rule), c->txn.deny_rule);
 	report_publish(c, &ev);
 }
 
@@ -163,49 +163,40 @@ static void conn_log(struct conn *c, const char *result, int status, const char 
 {
 	struct access_entry e = {
 		.end_ms = ph_wall_ms(),
-		.elapsed_ms = loop_now(c->w->loop) - c->t_start_mono,
+		.elapsed_ms = loop_now(c->w->loop) - c->txn.start_mono,
 		.client = &c->client_addr,
 		.result = result,
 		.status = status,
-		.bytes_out = c->c.wbytes - c->c_wbytes0,
-		.bytes_in = c->c.rbytes - c->c_rbytes0,
-		.method = c->method[0] ? c->method : NULL,
-		.url = c->url,
-		.user = c->user[0] ? c->user : NULL,
-		.hierarchy = c->txn_direct ? "HIER_DIRECT" : "HIER_NONE",
-		.peer = c->txn_direct ? &c->peer : NULL,
-		.mime = c->mime[0] ? c->mime : NULL,
+		.bytes_out = c->c.wbytes - c->txn.c_wbytes0,
+		.bytes_in = c->c.rbytes - c->txn.c_rbytes0,
+		.method = c->txn.method[0] ? c->txn.method : NULL,
+		.url = c->txn.url,
+		.user = c->txn.user[0] ? c->txn.user : NULL,
+		.hierarchy = c->txn.direct ? "HIER_DIRECT" : "HIER_NONE",
+		.peer = c->txn.direct ? &c->peer : NULL,
+		.mime = c->txn.mime[0] ? c->txn.mime : NULL,
 		.error = error,
 	};
 
 	log_access(&e);
 	report_request(c, status);
 	stats_status(c->w->stats, status);
-	if (!c->is_connect && c->txn_direct)
+	if (!c->txn.is_connect && c->txn.direct)
 		stats_add(&c->w->stats->requests_total, 1);
 }
 
-/* Starts a new transaction on this connection. */
+/* Starts a new transaction on this connection: what the last one owned
+ * is let go of, and everything else starts from zero. */
 static void txn_begin(struct conn *c)
 {
-	c->t_start_wall = ph_wall_ms();
-	c->t_start_mono = loop_now(c->w->loop);
-	c->c_rbytes0 = c->c.rbytes - buf_len(&c->c.in);
-	c->c_wbytes0 = c->c.wbytes;
-	c->method[0] = '\0';
-	free(c->url);
-	c->url = NULL;
-	c->status = 0;
-	c->txn_direct = false;
-	c->mime[0] = '\0';
-	c->user[0] = '\0';
-	c->deny_rule[0] = '\0';
-	buf_release(&c->auth_extra);
-	c->upgrade = c->head_request = c->is_connect = false;
-	c->sniffed = false;
-	c->response_started = false;
-	c->head_timer = false;
-	c->fwd_phase = 0;
+	free(c->txn.url);
+	free(c->txn.error);
+	buf_release(&c->txn.auth_extra);
+	memset(&c->txn, 0, sizeof(c->txn));
+	c->txn.start_wall = ph_wall_ms();
+	c->txn.start_mono = loop_now(c->w->loop);
+	c->txn.c_rbytes0 = c->c.rbytes - buf_len(&c->c.in);
+	c->txn.c_wbytes0 = c->c.wbytes;
 }
 
 /* Starts a direction's framing, throttled when the quirk says so. */
@@ -236,9 +227,9 @@ static void conn_free(struct loop *loop, struct loop_defer *d)
 {
 	struct conn *c = conn_of_defer_release(d);
 
-	free(c->url);
+	free(c->txn.url);
+	free(c->txn.error);
 	free(c->addrs);
-	free(c->fail_error);
 	free(c->tls);
 	free(c);
 }
@@ -265,7 +256,7 @@ static void conn_close(struct conn *c)
 		origin_release(c, true);
 	side_close(w->loop, &c->o);
 	buf_release(&c->retry_head);
-	buf_release(&c->auth_extra);
+	buf_release(&c->txn.auth_extra);
 	auth_conn_free(c->auth);
 	c->auth = NULL;
 	if (c->cfg)
@@ -323,23 +314,23 @@ static int conn_fail(struct conn *c, int status, const char *result, const char 
 	origin_release(c, false);
 	c->has_peer = c->has_peer && c->state != CS_CONNECT;
 	c->keepalive = false;
-	c->status = status;
-	if (c->response_started) {
+	c->txn.status = status;
+	if (c->txn.response_started) {
 		/* Too late for an answer: the client sees the connection end. */
 		conn_log(c, result, status, body);
 		return PH_ERROR;
 	}
 	buf_release(&c->c.out);
-	snprintf(c->mime, sizeof(c->mime), "text/plain");
+	snprintf(c->txn.mime, sizeof(c->txn.mime), "text/plain");
 	buf_printf(&c->c.out,
 	           "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	           "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
 	           status, http_reason(status), n + 1, body);
 	c->state = CS_RESPOND;
-	c->pending_log = true;
-	snprintf(c->fail_result, sizeof(c->fail_result), "%s", result);
-	free(c->fail_error);
-	c->fail_error = ph_strdup(body);
+	c->txn.pending_log = true;
+	snprintf(c->txn.result, sizeof(c->txn.result), "%s", result);
+	free(c->txn.error);
+	c->txn.error = ph_strdup(body);
 	conn_deadline(c, c->cfg ? c->cfg->server->timeout_idle_ms : SERVER_DEFAULT_TIMEOUT_IDLE_MS);
 	if (log_enabled(LOG_LEVEL_INFO)) {
 		char a[64];
@@ -355,9 +346,9 @@ static int st_respond(struct conn *c)
 
 	if (r == PH_AGAIN)
 		return PH_AGAIN;
-	if (c->pending_log) {
-		c->pending_log = false;
-		conn_log(c, c->fail_result, c->status, c->fail_error);
+	if (c->txn.pending_log) {
+		c->txn.pending_log = false;
+		conn_log(c, c->txn.result, c->txn.status, c->txn.error);
 	}
 	if (r == PH_ERROR)
 		return PH_ERROR;
@@ -449,8 +440,8 @@ static void subject_init(struct conn *c, const struct http_authority *a, struct 
 		.port = a->port,
 		.dst_ip = NULL,
 		.src = &c->client_addr,
-		.method = c->method,
-		.user = c->user[0] ? c->user : NULL,
+		.method = c->txn.method,
+		.user = c->txn.user[0] ? c->txn.user : NULL,
 	};
 	if (a->is_ip) {
 		subject_ip(dst, a);
@@ -475,14 +466,14 @@ static void challenge(struct conn *c, struct auth_result *res, const struct rela
 		buf_append(&c->c.out, buf_data(&res->headers), buf_len(&res->headers));
 	buf_printf(&c->c.out, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n%s\r\n%s",
 	           strlen(text), close ? "Connection: close\r\n" : "", text);
-	c->status = 407;
+	c->txn.status = 407;
 	c->keepalive = !close;
 	stats_add(&c->w->stats->denials[STATS_DENY_AUTH], 1);
-	snprintf(c->mime, sizeof(c->mime), "text/plain");
-	snprintf(c->fail_result, sizeof(c->fail_result), "TCP_DENIED");
-	free(c->fail_error);
-	c->fail_error = res->reason[0] ? ph_strdup(res->reason) : NULL;
-	c->pending_log = true;
+	snprintf(c->txn.mime, sizeof(c->txn.mime), "text/plain");
+	snprintf(c->txn.result, sizeof(c->txn.result), "TCP_DENIED");
+	free(c->txn.error);
+	c->txn.error = res->reason[0] ? ph_strdup(res->reason) : NULL;
+	c->txn.pending_log = true;
 	c->up = *body;
 	c->state = close ? CS_RESPOND : CS_CHALLENGE;
 	conn_deadline(c, c->cfg->server->timeout_idle_ms);
@@ -498,9 +489,9 @@ static int st_challenge(struct conn *c)
 	r = relay_discard(&c->c, &c->up, &why);
 	if (r == PH_AGAIN)
 		return PH_AGAIN;
-	if (c->pending_log) {
-		c->pending_log = false;
-		conn_log(c, c->fail_result, c->status, r == PH_OK ? c->fail_error : why);
+	if (c->txn.pending_log) {
+		c->txn.pending_log = false;
+		conn_log(c, c->txn.result, c->txn.status, r == PH_OK ? c->txn.error : why);
 	}
 	if (r != PH_OK)
 		return PH_ERROR;
@@ -554,7 +545,7 @@ static enum auth_outcome authenticate(struct conn *c, const struct http_request 
 	}
 	const struct http_header *h = http_find_header(req->headers, req->nheaders, "Proxy-Authorization");
 	struct auth_request ar = {
-		.method = c->method,
+		.method = c->txn.method,
 		.uri = req->target,
 		.uri_len = req->target_len,
 		.authorization = h ? h->value : NULL,
@@ -580,7 +571,7 @@ static enum auth_outcome authenticate(struct conn *c, const struct http_request 
 		c->state = CS_AUTH_WAIT;
 		return AUTH_WAIT;
 	case AUTH_OK:
-		snprintf(c->user, sizeof(c->user), "%s", res.user);
+		snprintf(c->txn.user, sizeof(c->txn.user), "%s", res.user);
 		if (c->w->report && res.scheme) {
 			struct wr_event ev;
 
@@ -589,8 +580,8 @@ static enum auth_outcome authenticate(struct conn *c, const struct http_request 
 			report_publish(c, &ev);
 		}
 		/* Negotiate's mutual-authentication token rides on the answer. */
-		buf_release(&c->auth_extra);
-		c->auth_extra = res.headers;
+		buf_release(&c->txn.auth_extra);
+		c->txn.auth_extra = res.headers;
 		return AUTH_GO;
 	case AUTH_CHALLENGE:
 	case AUTH_DENIED:
@@ -630,13 +621,13 @@ static void refuse(struct conn *c, const struct rule *r, const char *where)
 {
 	stats_add(&c->w->stats->denials[r ? STATS_DENY_RULE : STATS_DENY_NO_RULE], 1);
 	if (r) {
-		snprintf(c->deny_rule, sizeof(c->deny_rule), "%s:%d", r->file, r->line);
+		snprintf(c->txn.deny_rule, sizeof(c->txn.deny_rule), "%s:%d", r->file, r->line);
 		conn_fail(c, 403, "TCP_DENIED", "Access denied by rule %s:%d (%s)%s%s.", r->file, r->line,
 		          r->text ? r->text : "deny", where[0] ? ": " : "", where);
 	} else {
 		conn_fail(c, 403, "TCP_DENIED",
 		          "Access denied: no rule allows %s to %s port %u (add an allow rule to the configuration).",
-		          c->method, where, c->port);
+		          c->txn.method, where, c->txn.port);
 	}
 }
 
@@ -680,13 +671,13 @@ enum addr_verdict {
  * is the rule that denied. */
 static enum addr_verdict address_allowed(struct conn *c, const struct sockaddr_storage *addr, const struct rule **rule)
 {
-	struct http_authority a = { .port = c->port };
+	struct http_authority a = { .port = c->txn.port };
 	struct in6_addr ip;
 	struct acl_subject s;
 	struct sockaddr_storage dst;
 	const struct rule *r;
 
-	snprintf(a.host, sizeof(a.host), "%s", c->host);
+	snprintf(a.host, sizeof(a.host), "%s", c->txn.host);
 	a.is_ipv6 = inet_pton(AF_INET6, a.host, &ip) == 1;
 	a.is_ip = a.is_ipv6 || inet_pton(AF_INET, a.host, &ip) == 1;
 	subject_init(c, &a, &s, &dst);
@@ -700,7 +691,7 @@ static enum addr_verdict address_allowed(struct conn *c, const struct sockaddr_s
 		*rule = r;
 		return ADDR_DENIED;
 	}
-	if (s.dst_local && !acl_rule_names_address(r, &s) && !hosts_lookup(&c->cfg->dns->hosts, c->host))
+	if (s.dst_local && !acl_rule_names_address(r, &s) && !hosts_lookup(&c->cfg->dns->hosts, c->txn.host))
 		return ADDR_LOCAL;
 	return ADDR_ALLOWED;
 }
@@ -710,14 +701,14 @@ static int refuse_address(struct conn *c, const struct sockaddr_storage *addr, e
                           const struct rule *rule)
 {
 	char ip[64], where[HTTP_HOST_MAX + 96];
-	bool named_by_ip = strcmp(ph_addr_str(addr, ip, sizeof(ip)), c->host) == 0;
+	bool named_by_ip = strcmp(ph_addr_str(addr, ip, sizeof(ip)), c->txn.host) == 0;
 
 	if (named_by_ip)
-		snprintf(where, sizeof(where), "%s", c->host);
+		snprintf(where, sizeof(where), "%s", c->txn.host);
 	else if (v == ADDR_NO_RULE)
-		snprintf(where, sizeof(where), "%s (%s)", c->host, ip);
+		snprintf(where, sizeof(where), "%s (%s)", c->txn.host, ip);
 	else
-		snprintf(where, sizeof(where), "%s resolves to %s", c->host, ip);
+		snprintf(where, sizeof(where), "%s resolves to %s", c->txn.host, ip);
 	if (v == ADDR_LOCAL) {
 		stats_add(&c->w->stats->denials[STATS_DENY_RULE], 1);
 		return conn_fail(c, 403, "TCP_DENIED",
@@ -733,12 +724,12 @@ static void url_set_authority(struct conn *c, const struct http_authority *a)
 {
 	size_t len = strlen(a->host) + 16;
 
-	free(c->url);
-	c->url = ph_malloc(len);
-	snprintf(c->url, len, a->is_ipv6 ? "[%s]:%u" : "%s:%u", a->host, a->port);
-	snprintf(c->host, sizeof(c->host), "%s", a->host);
-	c->port = a->port;
-	snprintf(c->origin_key, sizeof(c->origin_key), "%s", c->url);
+	free(c->txn.url);
+	c->txn.url = ph_malloc(len);
+	snprintf(c->txn.url, len, a->is_ipv6 ? "[%s]:%u" : "%s:%u", a->host, a->port);
+	snprintf(c->txn.host, sizeof(c->txn.host), "%s", a->host);
+	c->txn.port = a->port;
+	snprintf(c->origin_key, sizeof(c->origin_key), "%s", c->txn.url);
 }
 
 /* HTTP/1.0, or Connection: close (Proxy-Connection: close from old
@@ -754,11 +745,11 @@ static int handle_connect(struct conn *c, const struct http_request *req)
 	struct http_authority a;
 	const char *why = NULL;
 
-	c->is_connect = true;
+	c->txn.is_connect = true;
 	if (client_wants_close(req))
 		c->keepalive = false;
 	if (http_parse_authority(req->target, req->target_len, true, &a, &why) < 0) {
-		c->url = ph_strndup(req->target, req->target_len);
+		c->txn.url = ph_strndup(req->target, req->target_len);
 		return conn_fail(c, 400, "NONE_NONE", "Bad CONNECT target: %s (expected host:port).", why);
 	}
 	url_set_authority(c, &a);
@@ -797,7 +788,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	if (c->inspecting)
 		return handle_inspected(c, req);
 
-	c->url = ph_strndup(req->target, req->target_len);
+	c->txn.url = ph_strndup(req->target, req->target_len);
 	if (req->target_len == 0 || req->target[0] == '/' || req->target[0] == '*')
 		return conn_fail(c, 400, "NONE_NONE",
 		                 "This is a proxy: send absolute-form requests (GET http://host/path), "
@@ -810,12 +801,12 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 
 	if (r < 0)
 		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
-	c->head_request = strcmp(c->method, "HEAD") == 0;
-	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
+	c->txn.head_request = strcmp(c->txn.method, "HEAD") == 0;
+	c->txn.upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
 	if (forward_wants_upgrade(req) && c->cfg->quirks->no_websocket && c->w->report) {
 		struct wr_event ev;
 
-		snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
+		snprintf(c->txn.host, sizeof(c->txn.host), "%s", uri.authority.host);
 		report_init(c, &ev, WR_UPGRADE_REFUSED);
 		ev.port = uri.authority.port;
 		report_publish(c, &ev);
@@ -828,8 +819,8 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 
 	snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host, uri.authority.port);
 	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
-	snprintf(c->host, sizeof(c->host), "%s", uri.authority.host);
-	c->port = uri.authority.port;
+	snprintf(c->txn.host, sizeof(c->txn.host), "%s", uri.authority.host);
+	c->txn.port = uri.authority.port;
 	struct relay_frame body;
 
 	relay_frame_init(&body, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
@@ -854,7 +845,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	buf_release(&c->o.out);
 	buf_release(&c->o.in);
 	buf_release(&c->retry_head);
-	forward_request_head(&c->o.out, req, &uri, c->upgrade);
+	forward_request_head(&c->o.out, req, &uri, c->txn.upgrade);
 	buf_consume(&c->c.in, req->head_len);
 	frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
 	            fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
@@ -885,7 +876,7 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 	if (http_auth_connection_based(req->headers, req->nheaders, "Authorization"))
 		c->origin_pinned = true;
 	c->reused_origin = c->o.io.fd >= 0;
-	c->txn_direct = c->reused_origin;
+	c->txn.direct = c->reused_origin;
 	if (c->reused_origin) {
 		/* A kept connection may have been closed by the origin a moment
 		 * ago: keep the head to retry once on a new connection. */
@@ -902,20 +893,20 @@ static int handle_forward(struct conn *c, const struct http_request *req)
 
 static void copy_method(struct conn *c, const struct http_request *req)
 {
-	size_t n = PH_MIN(req->method_len, sizeof(c->method) - 1);
+	size_t n = PH_MIN(req->method_len, sizeof(c->txn.method) - 1);
 
-	memcpy(c->method, req->method, n);
-	c->method[n] = '\0';
+	memcpy(c->txn.method, req->method, n);
+	c->txn.method[n] = '\0';
 }
 
 static void copy_user_agent(struct conn *c, const struct http_request *req)
 {
 	const struct http_header *h = http_find_header(req->headers, req->nheaders, "User-Agent");
-	size_t n = h ? PH_MIN(h->value_len, sizeof(c->ua) - 1) : 0;
+	size_t n = h ? PH_MIN(h->value_len, sizeof(c->txn.ua) - 1) : 0;
 
 	if (n)
-		memcpy(c->ua, h->value, n);
-	c->ua[n] = '\0';
+		memcpy(c->txn.ua, h->value, n);
+	c->txn.ua[n] = '\0';
 }
 
 static int st_head(struct conn *c)
@@ -939,7 +930,7 @@ static int st_head(struct conn *c)
 				return PH_AGAIN;
 			if (n > 0) {
 				bool resumed = c->auth_resumed;
-				uint64_t wall = c->t_start_wall, mono = c->t_start_mono;
+				uint64_t wall = c->txn.start_wall, mono = c->txn.start_mono;
 
 				c->delayed = false;
 				c->auth_resumed = false;
@@ -952,22 +943,22 @@ static int st_head(struct conn *c)
 					c->cfg = config_ref(now);
 				}
 				txn_begin(c);
-				if (req.method_len >= sizeof(c->method)) {
+				if (req.method_len >= sizeof(c->txn.method)) {
 					/* Rules and logs keep this much of a method:
 					 * a longer one would be forwarded in full
 					 * while the rules matched a truncation. */
-					c->url = ph_strndup(req.target, req.target_len);
+					c->txn.url = ph_strndup(req.target, req.target_len);
 					return conn_fail(c, 501, "NONE_NONE",
 					                 "The request method is longer than %zu characters.",
-					                 sizeof(c->method) - 1);
+					                 sizeof(c->txn.method) - 1);
 				}
 				if (http_request_check_host(&req, &why) < 0)
 					return conn_fail(c, 400, "NONE_NONE", "Refused: %s.", why);
 				copy_user_agent(c, &req);
 				if (resumed) {
 					/* The log's elapsed time includes the wait. */
-					c->t_start_wall = wall;
-					c->t_start_mono = mono;
+					c->txn.start_wall = wall;
+					c->txn.start_mono = mono;
 				}
 				copy_method(c, &req);
 				c->keepalive = true;
@@ -1007,9 +998,9 @@ static int st_head(struct conn *c)
 
 		if (r != PH_OK)
 			return r;
-		if (!c->head_timer && buf_len(&c->c.in)) {
+		if (!c->txn.head_timer && buf_len(&c->c.in)) {
 			/* The first byte of a head starts the header clock. */
-			c->head_timer = true;
+			c->txn.head_timer = true;
 			conn_deadline(c, c->cfg->server->timeout_header_ms);
 		}
 	}
@@ -1057,7 +1048,7 @@ static void dns_done(void *arg, const struct dns_result *res)
 	c->dnsq = NULL;
 	stats_latency(c->w->stats->dns_ms, &c->w->stats->dns_ms_sum, res->elapsed_ms);
 	if (res->n == 0)
-		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
+		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->txn.host,
 		          res->error ? res->error : "no address");
 	else
 		addresses_resolved(c, res);
@@ -1071,14 +1062,14 @@ static int st_resolve(struct conn *c)
 
 	if (c->dnsq)
 		return PH_AGAIN;
-	int r = dns_resolve(c->w->dns, c->cfg->dns, c->host, c->port, &res, dns_done, c, &q);
+	int r = dns_resolve(c->w->dns, c->cfg->dns, c->txn.host, c->txn.port, &res, dns_done, c, &q);
 
 	if (r == PH_AGAIN) {
 		c->dnsq = q;
 		return PH_AGAIN;
 	}
 	if (r == PH_ERROR || res.n == 0)
-		return conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->host,
+		return conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->txn.host,
 		                 res.error ? res.error : "no address");
 	return addresses_resolved(c, &res);
 }
@@ -1089,9 +1080,9 @@ static int connect_failed(struct conn *c)
 	free(c->addrs);
 	c->addrs = NULL;
 	if (c->connect_errno == ETIMEDOUT)
-		return conn_fail(c, 504, "TCP_MISS", "Connection to %s port %u timed out after %llu ms.", c->host,
-		                 c->port, (unsigned long long)c->cfg->server->timeout_connect_ms);
-	return conn_fail(c, 502, "TCP_MISS", "Connection to %s port %u failed: %s.", c->host, c->port,
+		return conn_fail(c, 504, "TCP_MISS", "Connection to %s port %u timed out after %llu ms.", c->txn.host,
+		                 c->txn.port, (unsigned long long)c->cfg->server->timeout_connect_ms);
+	return conn_fail(c, 502, "TCP_MISS", "Connection to %s port %u failed: %s.", c->txn.host, c->txn.port,
 	                 c->connect_errno == ECONNREFUSED
 	                         ? "connection refused"
 	                         : strerror(c->connect_errno ? c->connect_errno : EHOSTUNREACH));
@@ -1128,18 +1119,18 @@ static int connected(struct conn *c)
 {
 	c->connecting = false;
 	c->has_peer = true;
-	c->txn_direct = true;
+	c->txn.direct = true;
 	stats_latency(c->w->stats->connect_ms, &c->w->stats->connect_ms_sum, loop_now(c->w->loop) - c->connect_start);
 	free(c->addrs);
 	c->addrs = NULL;
-	if (c->is_connect) {
+	if (c->txn.is_connect) {
 		buf_printf(&c->c.out, "HTTP/1.%d 200 Connection established\r\n",
 		           c->cfg->quirks->http10_connect ? 0 : 1);
-		if (buf_len(&c->auth_extra))
-			buf_append(&c->c.out, buf_data(&c->auth_extra), buf_len(&c->auth_extra));
+		if (buf_len(&c->txn.auth_extra))
+			buf_append(&c->c.out, buf_data(&c->txn.auth_extra), buf_len(&c->txn.auth_extra));
 		buf_append(&c->c.out, "\r\n", 2);
-		c->status = 200;
-		c->response_started = true;
+		c->txn.status = 200;
+		c->txn.response_started = true;
 		c->counted_tunnel = true;
 		stats_add(&c->w->stats->tunnels_total, 1);
 		stats_add(&c->w->stats->tunnels_active, 1);
@@ -1224,8 +1215,8 @@ static void inspect_subject(struct conn *c, struct http_authority *a, struct acl
 	struct in6_addr ip;
 
 	memset(a, 0, sizeof(*a));
-	a->port = c->port;
-	snprintf(a->host, sizeof(a->host), "%s", c->host);
+	a->port = c->txn.port;
+	snprintf(a->host, sizeof(a->host), "%s", c->txn.host);
 	a->is_ipv6 = inet_pton(AF_INET6, a->host, &ip) == 1;
 	a->is_ip = a->is_ipv6 || inet_pton(AF_INET, a->host, &ip) == 1;
 	subject_init(c, a, s, dst);
@@ -1251,20 +1242,20 @@ static int inspect_decide(struct conn *c, enum sniff_kind kind, const struct sni
 	stats_add(&c->w->stats->inspect[d], 1);
 	if (d != TLS_INSPECT) {
 		if (d != TLS_SPLICE_NOT_TLS)
-			snprintf(c->mime, sizeof(c->mime), "tls-spliced-%s", tls_decision_name(d));
+			snprintf(c->txn.mime, sizeof(c->txn.mime), "tls-spliced-%s", tls_decision_name(d));
 		return PH_OK;
 	}
 	if (!c->tls)
 		c->tls = ph_calloc(1, sizeof(*c->tls));
-	snprintf(c->tls->sni, sizeof(c->tls->sni), "%s", sr->sni[0] ? sr->sni : c->host);
-	snprintf(c->tls->host, sizeof(c->tls->host), "%s", c->host);
-	c->tls->port = c->port;
+	snprintf(c->tls->sni, sizeof(c->tls->sni), "%s", sr->sni[0] ? sr->sni : c->txn.host);
+	snprintf(c->tls->host, sizeof(c->tls->host), "%s", c->txn.host);
+	c->tls->port = c->txn.port;
 	c->o.ssl = tls_origin_new(c->cfg->tls, c->o.io.fd, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
 	if (!c->o.ssl) {
-		conn_log(c, "TCP_TUNNEL", c->status, "OpenSSL cannot start a TLS session with the origin");
+		conn_log(c, "TCP_TUNNEL", c->txn.status, "OpenSSL cannot start a TLS session with the origin");
 		return PH_ERROR;
 	}
-	snprintf(c->mime, sizeof(c->mime), mismatch ? "tls-inspected-sni-mismatch" : "tls-inspected");
+	snprintf(c->txn.mime, sizeof(c->txn.mime), mismatch ? "tls-inspected-sni-mismatch" : "tls-inspected");
 	c->state = CS_TLS_ORIGIN;
 	conn_deadline(c, c->cfg->server->timeout_connect_ms);
 	return PH_STATE;
@@ -1298,7 +1289,7 @@ static int st_tls_origin(struct conn *c)
 		snprintf(err, sizeof(err), "TLS handshake with the origin failed: %s",
 		         ssl_why(c->o.ssl, r, buf, sizeof(buf)));
 		log_warn("inspection of %s: %s", c->tls->sni, err);
-		conn_log(c, "TCP_TUNNEL", c->status, err);
+		conn_log(c, "TCP_TUNNEL", c->txn.status, err);
 		return PH_ERROR;
 	}
 	const char *bad = tls_origin_verify_error(c->o.ssl);
@@ -1308,10 +1299,10 @@ static int st_tls_origin(struct conn *c)
 		 * client gets a fatal alert, the log says why. */
 		snprintf(err, sizeof(err), "the origin's certificate failed verification: %s", bad);
 		log_warn("inspection of %s:%u: %s", c->tls->sni, c->tls->port, err);
-		free(c->fail_error);
-		c->fail_error = ph_strdup(err);
+		free(c->txn.error);
+		c->txn.error = ph_strdup(err);
 		c->tls_refusing = true;
-		snprintf(c->mime, sizeof(c->mime), "tls-refused");
+		snprintf(c->txn.mime, sizeof(c->txn.mime), "tls-refused");
 		c->c.ssl = tls_client_refuse(c->cfg->tls, c->c.io.fd);
 	} else {
 		c->c.ssl = tls_client_new(c->cfg->tls, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls->sni,
@@ -1320,7 +1311,7 @@ static int st_tls_origin(struct conn *c)
 			log_error("inspection of %s: %s", c->tls->sni, err);
 	}
 	if (!c->c.ssl) {
-		conn_log(c, "TCP_TUNNEL", c->status, "cannot start the TLS session with the client");
+		conn_log(c, "TCP_TUNNEL", c->txn.status, "cannot start the TLS session with the client");
 		return PH_ERROR;
 	}
 	c->c.readable = c->c.writable = true;
@@ -1342,18 +1333,18 @@ static void pinning_failure(struct conn *c, const char *how, int alert)
 	else
 		log_info("pinning: a client left the minted certificate for %s (%s): not counted as evidence",
 		         c->tls->sni, how);
-	if (!c->method[0]) {
+	if (!c->txn.method[0]) {
 		/* After the handshake the tunnel's own line was written: this
 		 * one names the tunnel again, with the failure. */
 		size_t len = strlen(c->tls->host) + 16;
 
-		snprintf(c->method, sizeof(c->method), "CONNECT");
-		free(c->url);
-		c->url = ph_malloc(len);
-		snprintf(c->url, len, "%s:%u", c->tls->host, c->tls->port);
-		c->status = 200;
-		c->txn_direct = true;
-		snprintf(c->mime, sizeof(c->mime), "tls-inspected");
+		snprintf(c->txn.method, sizeof(c->txn.method), "CONNECT");
+		free(c->txn.url);
+		c->txn.url = ph_malloc(len);
+		snprintf(c->txn.url, len, "%s:%u", c->tls->host, c->tls->port);
+		c->txn.status = 200;
+		c->txn.direct = true;
+		snprintf(c->txn.mime, sizeof(c->txn.mime), "tls-inspected");
 	}
 	snprintf(err, sizeof(err), "pinning failure: the client %.100s with the minted certificate for %.80s", how,
 	         c->tls->sni);
@@ -1365,7 +1356,7 @@ static void pinning_failure(struct conn *c, const char *how, int alert)
 		report_copy(ev.sni, sizeof(ev.sni), c->tls->sni);
 		report_publish(c, &ev);
 	}
-	conn_log(c, "TCP_TUNNEL", c->status, err);
+	conn_log(c, "TCP_TUNNEL", c->txn.status, err);
 }
 
 static int st_tls_client(struct conn *c)
@@ -1380,7 +1371,7 @@ static int st_tls_client(struct conn *c)
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return PH_AGAIN;
 		if (c->tls_refusing) {
-			conn_log(c, "TCP_TUNNEL", c->status, c->fail_error);
+			conn_log(c, "TCP_TUNNEL", c->txn.status, c->txn.error);
 			return PH_ERROR;
 		}
 		if (alert >= 0)
@@ -1392,7 +1383,7 @@ static int st_tls_client(struct conn *c)
 	}
 	/* The tunnel is logged once as inspected; each request inside it
 	 * gets its own line with its https:// URL. */
-	conn_log(c, "TCP_TUNNEL", c->status, NULL);
+	conn_log(c, "TCP_TUNNEL", c->txn.status, NULL);
 	if (c->w->report) {
 		struct wr_event ev;
 
@@ -1400,7 +1391,7 @@ static int st_tls_client(struct conn *c)
 		report_copy(ev.sni, sizeof(ev.sni), c->tls->sni);
 		report_publish(c, &ev);
 	}
-	snprintf(c->tls->user, sizeof(c->tls->user), "%s", c->user);
+	snprintf(c->tls->user, sizeof(c->tls->user), "%s", c->txn.user);
 	c->inspecting = true;
 	c->inspected_requests = 0;
 	c->keepalive = true;
@@ -1420,15 +1411,15 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 	size_t len;
 
 	c->inspected_requests++;
-	snprintf(c->user, sizeof(c->user), "%s", c->tls->user);
-	snprintf(c->host, sizeof(c->host), "%s", c->tls->host);
-	c->port = c->tls->port;
+	snprintf(c->txn.user, sizeof(c->txn.user), "%s", c->tls->user);
+	snprintf(c->txn.host, sizeof(c->txn.host), "%s", c->tls->host);
+	c->txn.port = c->tls->port;
 	len = strlen(c->tls->host) + req->target_len + 24;
-	c->url = ph_malloc(len);
+	c->txn.url = ph_malloc(len);
 	if (c->tls->port == 443)
-		snprintf(c->url, len, "https://%s%.*s", c->tls->host, (int)req->target_len, req->target);
+		snprintf(c->txn.url, len, "https://%s%.*s", c->tls->host, (int)req->target_len, req->target);
 	else
-		snprintf(c->url, len, "https://%s:%u%.*s", c->tls->host, c->tls->port, (int)req->target_len,
+		snprintf(c->txn.url, len, "https://%s:%u%.*s", c->tls->host, c->tls->port, (int)req->target_len,
 		         req->target);
 	if (req->target_len == 0 || req->target[0] != '/')
 		return conn_fail(c, 400, "NONE_NONE",
@@ -1437,8 +1428,8 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 
 	if (r < 0)
 		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
-	c->head_request = strcmp(c->method, "HEAD") == 0;
-	c->upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
+	c->txn.head_request = strcmp(c->txn.method, "HEAD") == 0;
+	c->txn.upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
 	if (client_wants_close(req))
 		c->keepalive = false;
 	snprintf(uri.authority.host, sizeof(uri.authority.host), "%s", c->tls->host);
@@ -1468,12 +1459,12 @@ static int handle_inspected(struct conn *c, const struct http_request *req)
 		                 c->tls->host);
 	c->origin_idle = false;
 	buf_release(&c->o.out);
-	forward_request_head(&c->o.out, req, &uri, c->upgrade);
+	forward_request_head(&c->o.out, req, &uri, c->txn.upgrade);
 	buf_consume(&c->c.in, req->head_len);
 	frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
 	            fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 	c->reused_origin = true;
-	c->txn_direct = true;
+	c->txn.direct = true;
 	c->state = CS_FORWARD;
 	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	return PH_OK;
@@ -1521,7 +1512,7 @@ static int sniff_tunnel(struct conn *c)
 		/* The client closed with part of a ClientHello sent: waiting
 		 * for the rest would hold the connection until the idle
 		 * timeout (the unread bytes keep the peek from seeing EOF). */
-		conn_log(c, "TCP_TUNNEL", c->status, "the client closed before its first bytes could be classified");
+		conn_log(c, "TCP_TUNNEL", c->txn.status, "the client closed before its first bytes could be classified");
 		return PH_ERROR;
 	}
 	if (kind == SNIFF_NEED_MORE) {
@@ -1532,8 +1523,8 @@ static int sniff_tunnel(struct conn *c)
 		}
 		kind = (unsigned char)data[0] == 0x16 ? SNIFF_TLS : SNIFF_OTHER;
 	}
-	c->sniffed = true;
-	snprintf(c->mime, sizeof(c->mime), "%s", sniff_kind_name(kind));
+	c->txn.sniffed = true;
+	snprintf(c->txn.mime, sizeof(c->txn.mime), "%s", sniff_kind_name(kind));
 	if (c->w->report && kind == SNIFF_STUN && !strict) {
 		/* Only STUN matters to the report (TURN over TCP); a tunnel
 		 * strict-tls closes carried nothing: its own event says what
@@ -1562,11 +1553,11 @@ static int sniff_tunnel(struct conn *c)
 		 * name in its ClientHello. */
 		stats_add(&c->w->stats->sni_mismatches, 1);
 		log_warn("sni-mismatch: %s sent CONNECT %s:%u with the SNI %s%s",
-		         ph_addr_str(&c->client_addr, addr, sizeof(addr)), c->host, c->port, sr.sni,
+		         ph_addr_str(&c->client_addr, addr, sizeof(addr)), c->txn.host, c->txn.port, sr.sni,
 		         c->cfg->tls->sni_mismatch_deny ? ": closed (sni-mismatch deny)" : "");
 		if (c->cfg->tls->sni_mismatch_deny) {
-			snprintf(c->mime, sizeof(c->mime), "tls-sni-mismatch-denied");
-			conn_log(c, "TCP_TUNNEL", c->status, "closed by sni-mismatch deny: the SNI names another host");
+			snprintf(c->txn.mime, sizeof(c->txn.mime), "tls-sni-mismatch-denied");
+			conn_log(c, "TCP_TUNNEL", c->txn.status, "closed by sni-mismatch deny: the SNI names another host");
 			return PH_ERROR;
 		}
 	}
@@ -1584,7 +1575,7 @@ static int sniff_tunnel(struct conn *c)
 			report_copy(ev.detail, sizeof(ev.detail), sniff_kind_name(kind));
 			report_publish(c, &ev);
 		}
-		conn_log(c, "TCP_TUNNEL", c->status, "closed by quirk strict-tls: the first bytes were not TLS");
+		conn_log(c, "TCP_TUNNEL", c->txn.status, "closed by quirk strict-tls: the first bytes were not TLS");
 		return PH_ERROR;
 	}
 	return PH_OK;
@@ -1594,12 +1585,12 @@ static int st_tunnel(struct conn *c)
 {
 	const char *why = NULL;
 
-	if (!c->sniffed && !c->inspecting) {
+	if (!c->txn.sniffed && !c->inspecting) {
 		int s = sniff_tunnel(c);
 
 		if (s == PH_ERROR)
 			return PH_ERROR;
-		if (c->sniffed && sniff_holds(c))
+		if (c->txn.sniffed && sniff_holds(c))
 			conn_deadline(c, tunnel_idle_ms(c));
 		if (s == PH_STATE)
 			return PH_OK;
@@ -1609,7 +1600,7 @@ static int st_tunnel(struct conn *c)
 			int down = relay_pump(&c->o, &c->c, &c->down, &why);
 
 			if (down == PH_ERROR) {
-				conn_log(c, "TCP_TUNNEL", c->status, why);
+				conn_log(c, "TCP_TUNNEL", c->txn.status, why);
 				return PH_ERROR;
 			}
 			return PH_AGAIN;
@@ -1620,11 +1611,11 @@ static int st_tunnel(struct conn *c)
 
 	note_activity(c);
 	if (up == PH_ERROR || down == PH_ERROR) {
-		conn_log(c, "TCP_TUNNEL", c->status, why);
+		conn_log(c, "TCP_TUNNEL", c->txn.status, why);
 		return PH_ERROR;
 	}
 	if (up == PH_OK && down == PH_OK) {
-		conn_log(c, "TCP_TUNNEL", c->status, NULL);
+		conn_log(c, "TCP_TUNNEL", c->txn.status, NULL);
 		return PH_ERROR; /* both directions ended: close */
 	}
 	maybe_yield(c, up, down);
@@ -1641,7 +1632,7 @@ enum {
 /* The response is complete: decide what survives. */
 static int forward_done(struct conn *c)
 {
-	conn_log(c, "TCP_MISS", c->status, NULL);
+	conn_log(c, "TCP_MISS", c->txn.status, NULL);
 	bool request_sent = c->up.done;
 
 	buf_release(&c->retry_head);
@@ -1689,35 +1680,35 @@ static int read_response_head(struct conn *c)
 						return PH_ERROR;
 					continue;
 				}
-				c->status = resp.status;
+				c->txn.status = resp.status;
 				if (http_auth_connection_based(resp.headers, resp.nheaders, "WWW-Authenticate"))
 					c->origin_pinned = true;
 				const struct http_header *ct =
 				        http_find_header(resp.headers, resp.nheaders, "Content-Type");
 
 				if (ct) {
-					size_t k = PH_MIN(ct->value_len, sizeof(c->mime) - 1);
+					size_t k = PH_MIN(ct->value_len, sizeof(c->txn.mime) - 1);
 
-					memcpy(c->mime, ct->value, k);
-					c->mime[k] = '\0';
+					memcpy(c->txn.mime, ct->value, k);
+					c->txn.mime[k] = '\0';
 				}
-				if (resp.status == 101 && !c->upgrade)
+				if (resp.status == 101 && !c->txn.upgrade)
 					return conn_fail(
 					        c, 502, "TCP_MISS",
 					        "Bad response from the origin: it switched protocols (101) though "
 					        "the request asked for no upgrade.");
-				if (resp.status == 101 && c->upgrade) {
+				if (resp.status == 101 && c->txn.upgrade) {
 					forward_response_head(&c->c.out, &resp, false, true);
 					buf_consume(&c->o.in, (size_t)n);
-					c->response_started = true;
-					c->sniffed = true; /* an upgraded HTTP connection is no CONNECT tunnel */
+					c->txn.response_started = true;
+					c->txn.sniffed = true; /* an upgraded HTTP connection is no CONNECT tunnel */
 					frame_start(c, &c->up, RELAY_STREAM, 0);
 					frame_start(c, &c->down, RELAY_STREAM, 0);
 					c->state = CS_TUNNEL;
 					conn_deadline(c, c->cfg->server->timeout_tunnel_idle_ms);
 					return PH_OK;
 				}
-				if (http_response_framing(&resp, c->head_request, &fr, &why) < 0)
+				if (http_response_framing(&resp, c->txn.head_request, &fr, &why) < 0)
 					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
 				bool origin_close =
 				        resp.version_minor == 0 ||
@@ -1728,20 +1719,20 @@ static int read_response_head(struct conn *c)
 				if (fr.kind == HTTP_BODY_CLOSE || resp.status == 101)
 					c->keepalive = false;
 				forward_response_head(&c->c.out, &resp, !c->keepalive, false);
-				if (buf_len(&c->auth_extra)) {
+				if (buf_len(&c->txn.auth_extra)) {
 					/* Before the head's final empty line. */
 					c->c.out.end -= 2;
-					buf_append(&c->c.out, buf_data(&c->auth_extra), buf_len(&c->auth_extra));
+					buf_append(&c->c.out, buf_data(&c->txn.auth_extra), buf_len(&c->txn.auth_extra));
 					buf_append(&c->c.out, "\r\n", 2);
 				}
 				buf_consume(&c->o.in, (size_t)n);
-				c->response_started = true;
+				c->txn.response_started = true;
 				frame_start(c, &c->down,
 				            fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED
 				            : fr.kind == HTTP_BODY_CLOSE ? RELAY_STREAM
 				                                         : RELAY_LENGTH,
 				            fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
-				c->fwd_phase = FWD_BODY;
+				c->txn.fwd_phase = FWD_BODY;
 				return PH_OK;
 			}
 		}
@@ -1788,7 +1779,7 @@ static int st_forward(struct conn *c)
 			                 why ? why : "error");
 		}
 	}
-	if (c->fwd_phase == FWD_WAIT_HEAD) {
+	if (c->txn.fwd_phase == FWD_WAIT_HEAD) {
 		int r = read_response_head(c);
 
 		if (r == PH_AGAIN)
@@ -1797,15 +1788,15 @@ static int st_forward(struct conn *c)
 			return r;
 	}
 	down = relay_pump(&c->o, &c->c, &c->down, &why);
-	if (down == PH_ERROR && c->down.bad && c->c.wbytes == c->c_wbytes0) {
+	if (down == PH_ERROR && c->down.bad && c->c.wbytes == c->txn.c_wbytes0) {
 		/* The body broke its framing before a byte of the answer
 		 * reached the client: it still gets an answer, a 502. */
 		buf_release(&c->c.out);
-		c->response_started = false;
+		c->txn.response_started = false;
 		return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
 	}
 	if (down == PH_ERROR) {
-		conn_log(c, "TCP_MISS_ABORTED", c->status, why);
+		conn_log(c, "TCP_MISS_ABORTED", c->txn.status, why);
 		return PH_ERROR;
 	}
 	if (down == PH_OK)
@@ -1936,8 +1927,8 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 	case CS_TUNNEL: {
 		uint64_t limit = tunnel_idle_ms(c);
 
-		if (!c->sniffed && !c->inspecting && sniff_holds(c)) {
-			conn_log(c, "TCP_TUNNEL", c->status,
+		if (!c->txn.sniffed && !c->inspecting && sniff_holds(c)) {
+			conn_log(c, "TCP_TUNNEL", c->txn.status,
 			         "the client sent no complete TLS ClientHello within timeout header");
 			conn_close(c);
 			return;
@@ -1946,7 +1937,7 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 			loop_timer_start(loop, &c->timer, c->last_activity + limit - now);
 			return;
 		}
-		conn_log(c, "TCP_TUNNEL", c->status, "tunnel idle timeout");
+		conn_log(c, "TCP_TUNNEL", c->txn.status, "tunnel idle timeout");
 		conn_close(c);
 		return;
 	}
@@ -1956,7 +1947,7 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 			loop_timer_start(loop, &c->timer, c->last_activity + c->cfg->server->timeout_idle_ms - now);
 			return;
 		}
-		if (!c->response_started) {
+		if (!c->txn.response_started) {
 			/* Nothing moved for timeout idle: name the side that
 			 * stopped.  Bytes of the body waiting for the origin
 			 * mean the origin stopped reading. */
@@ -1974,10 +1965,10 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 			conn_run(c);
 			return;
 		}
-		conn_log(c, "TCP_MISS_ABORTED", c->status, "no bytes moved for timeout idle");
+		conn_log(c, "TCP_MISS_ABORTED", c->txn.status, "no bytes moved for timeout idle");
 		break;
 	case CS_RESOLVE:
-		conn_fail(c, 504, "TCP_MISS", "DNS lookup for %s timed out.", c->host);
+		conn_fail(c, 504, "TCP_MISS", "DNS lookup for %s timed out.", c->txn.host);
 		conn_run(c);
 		return;
 	default:

@@ -420,6 +420,14 @@ expect_status() {
 	codes=$(pcurl -o "$T/last.body" -D "$T/last.headers" \
 		-w '%{http_code} %{http_connect}' "$@" 2>"$T/last.curlerr")
 	CURL_RC=$?
+	if [ "$CURL_RC" -ge 128 ]; then
+		# curl itself died of a signal (Debian's curl has crashed in its
+		# GSS-API code with an empty credential cache): once more.
+		note "curl died of signal $((CURL_RC - 128)); trying once more"
+		codes=$(pcurl -o "$T/last.body" -D "$T/last.headers" \
+			-w '%{http_code} %{http_connect}' "$@" 2>"$T/last.curlerr")
+		CURL_RC=$?
+	fi
 	BODY=$(cat "$T/last.body" 2>/dev/null)
 	HEADERS=$(tr -d '\r' <"$T/last.headers" 2>/dev/null)
 	got=${codes%% *}
