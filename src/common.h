@@ -1,5 +1,5 @@
 /*
- * common.h - what every pinhole module shares: the three step results, a few
+ * common.h - what every pinhole module shares: the step results, a few
  * size helpers and the monotonic clock. Nothing protocol-specific lives here.
  */
 #ifndef PINHOLE_COMMON_H
@@ -9,11 +9,19 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* Every non-blocking step answers with one of these: done, come back when
- * the event loop says so, or give up.  The event loop is the only waiter. */
+/* Every non-blocking step answers with one of these, and only these:
+ *   PH_OK     done: the state may have changed, run the current step again
+ *             (a parser: the whole thing was read);
+ *   PH_AGAIN  not yet: come back when the event loop says so (readiness, a
+ *             timer, a helper's answer); the loop is the only waiter;
+ *   PH_DONE   the work is over: a normal end (a tunnel whose both sides
+ *             closed, a connection that asked to close, a request already
+ *             answered);
+ *   PH_ERROR  failed: give up (the cause was logged or answered). */
 enum {
 	PH_OK = 0,
 	PH_AGAIN = 1,
+	PH_DONE = 2,
 	PH_ERROR = -1,
 };
 

@@ -2,6 +2,8 @@
  * conn.h - one client connection and everything it is doing: reading a
  * request, resolving and connecting, relaying a tunnel, forwarding HTTP
  * requests and responses, answering errors.  Owned by one worker thread.
+ * The types and the request path's internal interface; main.c needs only
+ * conn_handlers.
  */
 #ifndef PINHOLE_CONN_H
 #define PINHOLE_CONN_H
@@ -16,8 +18,10 @@
 #include "loop.h"
 #include "http.h"
 #include "relay.h"
+#include "wr_event.h"
 
 struct auth_conn;
+struct rule;
 
 struct worker;
 struct config;
@@ -103,8 +107,8 @@ struct conn {
 	bool origin_reusable;
 	bool origin_pinned; /* the origin connection carried NTLM/Negotiate: never pooled */
 	bool reused_origin;
-	bool origin_idle;   /* kept open after a response, for the next request */
-	bool counted_tunnel; /* in stats' tunnels_active */
+	bool origin_idle;       /* kept open after a response, for the next request */
+	bool counted_tunnel;    /* in stats' tunnels_active */
 	uint64_t connect_start; /* for the connect latency histogram */
 	struct buf retry_head;  /* request head to resend if a reused origin was stale */
 	struct sockaddr_storage peer;
@@ -127,5 +131,106 @@ struct conn {
 
 /* What the engine calls: accept, abort, close if idle (engine.h). */
 extern const struct engine_handlers conn_handlers;
+
+/*
+ * The request path's own interface, for its files: conn.c runs the state
+ * machine and owns what every job shares (below); tunnel.c, forward.c,
+ * inspect.c and access.c are the jobs, each with its steps.  Every step
+ * returns a step result (common.h): PH_OK the state may have changed, run
+ * again; PH_AGAIN wait for the loop; PH_DONE the connection's work is over
+ * (a normal close); PH_ERROR close, the cause was logged.
+ */
+
+/* conn.c */
+void conn_run(struct conn *c);
+void conn_close(struct conn *c);
+/* Starts a new transaction (struct txn) on the connection. */
+void conn_txn_begin(struct conn *c);
+/* Sets the single deadline of the connection (0: none). */
+void conn_deadline(struct conn *c, uint64_t ms);
+/* Answers with status and a one-line text/plain body naming the cause,
+ * logs it, and closes the connection once the answer is sent; when the
+ * answer's head already went out, logs and ends the connection instead.
+ * Returns the step result to return. */
+int conn_fail(struct conn *c, int status, const char *result, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* One access-log line for the transaction, and its report event. */
+void conn_log(struct conn *c, const char *result, int status, const char *error);
+/* Every event for the WebRTC report goes out here: what every kind
+ * carries comes from the connection and its transaction; detail is the
+ * kind's own text (the scheme of WR_AUTH_OK, what a tunnel's first bytes
+ * were, how a handshake failed, a wrong SPN) and sni a TLS name. */
+void conn_report(struct conn *c, enum wr_kind kind, const char *detail, const char *sni);
+/* Starts a direction's framing, throttled when the quirk says so. */
+void conn_frame_start(struct conn *c, struct relay_frame *f, enum relay_kind kind, uint64_t length);
+/* Bytes moved since the last look restart the idle clock. */
+void conn_note_activity(struct conn *c);
+/* Comes back after this batch when a relay yielded with work left, or
+ * when throttled. */
+void conn_yield(struct conn *c, int r_up, int r_down);
+/* HTTP/1.0, or Connection: close (Proxy-Connection: close from old
+ * clients): the connection ends with this answer. */
+bool conn_client_wants_close(const struct http_request *req);
+/* The origin socket goes back to the worker's pool (reusable and not
+ * pinned by NTLM/Negotiate), or is closed. */
+void conn_origin_release(struct conn *c, bool reusable);
+/* Makes fd (connected to the origin) the connection's origin side. */
+void conn_attach_origin(struct conn *c, int fd);
+
+/* access.c: proxy authentication and the access rules. */
+struct acl_subject;
+struct http_authority;
+/* What policy sees of this request (dst is storage for an IP literal). */
+void access_subject(struct conn *c, const struct http_authority *a, struct acl_subject *s,
+                    struct sockaddr_storage *dst);
+/* PH_OK the request goes on (authenticated, or exempt by noauth);
+ * PH_AGAIN a helper is asked and the head waits in c.in; PH_DONE a 407 or
+ * 502 is queued.  body is the request body's framing, dropped after a 407. */
+int access_authenticate(struct conn *c, const struct http_request *req, const struct http_authority *a,
+                        const struct relay_frame *body);
+int access_challenge_step(struct conn *c); /* CS_CHALLENGE */
+int access_wait_step(struct conn *c);      /* CS_AUTH_WAIT */
+/* The rules before the destination's address is known: true when the
+ * request may go on (allowed, or the rules need the address); otherwise
+ * the 403 answer is queued. */
+bool access_allowed(struct conn *c, const struct http_authority *a);
+/* What the rules say of the address the request is about to reach. */
+enum addr_verdict {
+	ADDR_ALLOWED,
+	ADDR_DENIED, /* by a deny rule */
+	ADDR_NO_RULE,
+	ADDR_LOCAL, /* the proxy host itself, and no rule names it */
+};
+enum addr_verdict access_address(struct conn *c, const struct sockaddr_storage *addr, const struct rule **rule);
+/* Queues the 403 for an address access_address refused. */
+int access_refuse_address(struct conn *c, const struct sockaddr_storage *addr, enum addr_verdict v,
+                          const struct rule *rule);
+
+/* tunnel.c: CONNECT. */
+int tunnel_request(struct conn *c, const struct http_request *req);
+/* The origin is connected: the 200, and the tunnel. */
+int tunnel_start(struct conn *c);
+int tunnel_step(struct conn *c); /* CS_TUNNEL */
+void tunnel_timeout(struct conn *c, uint64_t now);
+uint64_t tunnel_idle_ms(const struct conn *c);
+
+/* forward.c: plain HTTP. */
+int forward_request(struct conn *c, const struct http_request *req);
+int forward_step(struct conn *c); /* CS_FORWARD */
+void forward_timeout(struct conn *c, uint64_t now);
+
+/* inspect.c: TLS inspection of a tunnel. */
+struct sniff_result;
+/* Splices or inspects the tunnel whose first bytes are of kind; starts the
+ * origin handshake (state CS_TLS_ORIGIN) when it inspects. */
+int inspect_decide(struct conn *c, int kind, const struct sniff_result *sr, bool pipelined, bool mismatch);
+int inspect_origin_step(struct conn *c); /* CS_TLS_ORIGIN */
+int inspect_client_step(struct conn *c); /* CS_TLS_CLIENT */
+/* Whether the ClientHello's SNI names another host than the CONNECT. */
+bool inspect_sni_mismatch(struct conn *c, const char *sni);
+/* A request inside the inspected session. */
+int inspect_request(struct conn *c, const struct http_request *req);
+/* The client refused the minted certificate (alert, or -1 for none). */
+void inspect_pinning_failure(struct conn *c, const char *how, int alert);
 
 #endif

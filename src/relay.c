@@ -495,3 +495,26 @@ int relay_pump(struct side *src, struct side *dst, struct relay_frame *f, const 
 			f->bulk = true;
 	}
 }
+
+void side_close(struct loop *loop, struct side *s)
+{
+	int fd = s->io.fd;
+
+	if (s->ssl) {
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	loop_io_forget(&s->io);
+	if (fd >= 0)
+		close(fd);
+	side_release(s);
+	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
+}
+
+void side_open(struct loop *loop, struct side *s, int fd, loop_io_cb cb, void *data)
+{
+	s->io.cb = cb;
+	s->io.data = data;
+	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
+	loop_io_start(loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+}

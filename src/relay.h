@@ -75,6 +75,12 @@ void relay_pool_drain(void);
 void side_init(struct side *s);
 /* Gives back what a side holds (buffers, pipe); the caller closes the fd. */
 void side_release(struct side *s);
+/* Makes fd the side's socket, watched for reading and writing (edge
+ * triggered; cb gets data), and forgets what was known of the last one. */
+void side_open(struct loop *loop, struct side *s, int fd, loop_io_cb cb, void *data);
+/* Closes the side's socket (and its TLS session) and gives back what it
+ * holds. */
+void side_close(struct loop *loop, struct side *s);
 
 void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t length);
 

@@ -420,14 +420,17 @@ expect_status() {
 	codes=$(pcurl -o "$T/last.body" -D "$T/last.headers" \
 		-w '%{http_code} %{http_connect}' "$@" 2>"$T/last.curlerr")
 	CURL_RC=$?
-	if [ "$CURL_RC" -ge 128 ]; then
-		# curl itself died of a signal (Debian's curl has crashed in its
-		# GSS-API code with an empty credential cache): once more.
-		note "curl died of signal $((CURL_RC - 128)); trying once more"
+	local tries=1
+	while [ "$CURL_RC" -ge 128 ] && [ "$tries" -lt 6 ]; do
+		# curl itself died of a signal: Debian 12's curl crashes in its
+		# GSS-API code about every other time with an empty credential
+		# cache, whatever the proxy says.  Ask again.
+		note "curl died of signal $((CURL_RC - 128)); asking again"
 		codes=$(pcurl -o "$T/last.body" -D "$T/last.headers" \
 			-w '%{http_code} %{http_connect}' "$@" 2>"$T/last.curlerr")
 		CURL_RC=$?
-	fi
+		tries=$((tries + 1))
+	done
 	BODY=$(cat "$T/last.body" 2>/dev/null)
 	HEADERS=$(tr -d '\r' <"$T/last.headers" 2>/dev/null)
 	got=${codes%% *}
