@@ -347,18 +347,19 @@ static int st_head(struct conn *c)
 		if (len) {
 			struct http_request req;
 			const char *why = NULL;
+			int status = 0;
 			int n = http_parse_request(buf_data(&c->c.in), len, c->cfg->server->max_header_size, &req,
-			                           &why);
+			                           &status, &why);
 
-			if (n > 0 && c->w->cfg->quirks->delay_ms && !c->delayed && !c->auth_resumed) {
+			if (n == PH_OK && c->w->cfg->quirks->delay_ms && !c->delayed && !c->auth_resumed) {
 				/* quirk delay: answer every request late. */
 				c->delayed = true;
 				loop_timer_start(c->w->loop, &c->pace, c->w->cfg->quirks->delay_ms);
 				return PH_AGAIN;
 			}
-			if (n > 0 && c->delayed && loop_timer_active(&c->pace))
+			if (n == PH_OK && c->delayed && loop_timer_active(&c->pace))
 				return PH_AGAIN;
-			if (n > 0) {
+			if (n == PH_OK) {
 				bool resumed = c->auth_resumed;
 				uint64_t wall = c->txn.start_wall, mono = c->txn.start_mono;
 
@@ -382,7 +383,7 @@ static int st_head(struct conn *c)
 					                 "The request method is longer than %zu characters.",
 					                 sizeof(c->txn.method) - 1);
 				}
-				if (http_request_check_host(&req, &why) < 0)
+				if (http_request_check_host(&req, &why) != PH_OK)
 					return conn_fail(c, 400, "NONE_NONE", "Refused: %s.", why);
 				copy_user_agent(c, &req);
 				if (resumed) {
@@ -399,7 +400,7 @@ static int st_head(struct conn *c)
 					return tunnel_request(c, &req);
 				return forward_request(c, &req);
 			}
-			if (n < 0 && c->pp_untrusted && proxyproto_looks_like(buf_data(&c->c.in), len)) {
+			if (n == PH_ERROR && c->pp_untrusted && proxyproto_looks_like(buf_data(&c->c.in), len)) {
 				char a[64];
 
 				conn_txn_begin(c);
@@ -408,10 +409,10 @@ static int st_head(struct conn *c)
 				                 "proxy-protocol from list.",
 				                 ph_addr_str(&c->client_addr, a, sizeof(a)));
 			}
-			if (n < 0) {
+			if (n == PH_ERROR) {
 				conn_txn_begin(c);
-				return conn_fail(c, -n, "NONE_NONE", "%s%s", why,
-				                 -n == 431 ? " (raise max-header-size if this request is legitimate)"
+				return conn_fail(c, status, "NONE_NONE", "%s%s", why,
+				                 status == 431 ? " (raise max-header-size if this request is legitimate)"
 				                           : "");
 			}
 		}

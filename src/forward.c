@@ -159,10 +159,8 @@ int forward_request(struct conn *c, const struct http_request *req)
 		return conn_fail(c, 400, "NONE_NONE", "Bad request target: %s.", why);
 	if (uri.authority.port == 0)
 		uri.authority.port = 80;
-	int r = http_request_framing(req, &fr, &why);
-
-	if (r < 0)
-		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
+	if (http_request_framing(req, &fr, &why) != PH_OK)
+		return conn_fail(c, 400, "NONE_NONE", "Refused: %s.", why);
 	c->txn.head_request = strcmp(c->txn.method, "HEAD") == 0;
 	c->txn.upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
 	snprintf(c->txn.host, sizeof(c->txn.host), "%s", uri.authority.host);
@@ -279,19 +277,20 @@ static int read_response_head(struct conn *c)
 			struct http_response resp;
 			struct http_framing fr;
 			const char *why = NULL;
+			int status;
 			int n = http_parse_response(buf_data(&c->o.in), len, c->cfg->server->max_header_size, &resp,
-			                            &why);
+			                            &status, &why);
 
-			if (n < 0)
+			if (n == PH_ERROR)
 				return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
-			if (n > 0) {
+			if (n == PH_OK) {
 				bool interim = resp.status >= 100 && resp.status < 200 && resp.status != 101;
 
 				if (interim) {
 					/* 100 Continue and friends go to the client now:
 					 * it may be waiting for them to send its body. */
 					forward_response_head(&c->c.out, &resp, false, false);
-					buf_consume(&c->o.in, (size_t)n);
+					buf_consume(&c->o.in, resp.head_len);
 					if (side_flush(&c->c) == PH_ERROR)
 						return PH_ERROR;
 					continue;
@@ -315,7 +314,7 @@ static int read_response_head(struct conn *c)
 					        "the request asked for no upgrade.");
 				if (resp.status == 101 && c->txn.upgrade) {
 					forward_response_head(&c->c.out, &resp, false, true);
-					buf_consume(&c->o.in, (size_t)n);
+					buf_consume(&c->o.in, resp.head_len);
 					c->txn.response_started = true;
 					c->txn.sniffed = true; /* an upgraded HTTP connection is no CONNECT tunnel */
 					conn_frame_start(c, &c->up, RELAY_STREAM, 0);
@@ -324,7 +323,7 @@ static int read_response_head(struct conn *c)
 					conn_deadline(c, c->cfg->server->timeout_tunnel_idle_ms);
 					return PH_OK;
 				}
-				if (http_response_framing(&resp, c->txn.head_request, &fr, &why) < 0)
+				if (http_response_framing(&resp, c->txn.head_request, &fr, &why) != PH_OK)
 					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
 				bool origin_close =
 				        resp.version_minor == 0 ||
@@ -342,7 +341,7 @@ static int read_response_head(struct conn *c)
 					           buf_len(&c->txn.auth_extra));
 					buf_append(&c->c.out, "\r\n", 2);
 				}
-				buf_consume(&c->o.in, (size_t)n);
+				buf_consume(&c->o.in, resp.head_len);
 				c->txn.response_started = true;
 				conn_frame_start(c, &c->down,
 				                 fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED

@@ -361,7 +361,10 @@ static int parse_fields(const char *buf, size_t from, size_t end, struct http_he
 	return 0;
 }
 
-int http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, const char **why)
+/* Inside this file, the parsers answer as they always did: > 0 the head's
+ * length, 0 more bytes needed, < 0 the status to refuse with; the public
+ * functions turn that into step results. */
+static int parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, const char **why)
 {
 	size_t pos = 0, end, ce, next;
 	int rc;
@@ -404,7 +407,7 @@ int http_parse_request(const char *buf, size_t len, size_t max_head, struct http
 	return 0;
 }
 
-int http_parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, const char **why)
+static int parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, const char **why)
 {
 	size_t end, ce, next;
 	int rc;
@@ -443,6 +446,27 @@ int http_parse_response(const char *buf, size_t len, size_t max_head, struct htt
 		return -502;
 	}
 	return 0;
+}
+
+static int step_result(int rc, int *status)
+{
+	if (rc < 0) {
+		*status = -rc;
+		return PH_ERROR;
+	}
+	return rc > 0 ? PH_OK : PH_AGAIN;
+}
+
+int http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, int *status,
+                       const char **why)
+{
+	return step_result(parse_request(buf, len, max_head, req, why), status);
+}
+
+int http_parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, int *status,
+                        const char **why)
+{
+	return step_result(parse_response(buf, len, max_head, resp, why), status);
 }
 
 /* ---- header lookups ---- */
@@ -808,11 +832,11 @@ int http_request_check_host(const struct http_request *req, const char **why)
 			continue;
 		if (host || memchr(req->headers[i].value, ',', req->headers[i].value_len)) {
 			*why = "more than one Host header (RFC 9112 3.2)";
-			return -400;
+			return PH_ERROR;
 		}
 		host = &req->headers[i];
 	}
-	return 0;
+	return PH_OK;
 }
 
 /* A request body is Content-Length bytes, chunked, or absent; "Content-Length:
@@ -821,7 +845,7 @@ int http_request_framing(const struct http_request *req, struct http_framing *f,
 {
 	f->kind = HTTP_BODY_NONE;
 	f->length = 0;
-	return framing(req->headers, req->nheaders, req->version_minor, true, f, why);
+	return framing(req->headers, req->nheaders, req->version_minor, true, f, why) < 0 ? PH_ERROR : PH_OK;
 }
 
 /* The caller handles CONNECT: a 2xx answer to CONNECT has no body either. */
@@ -829,9 +853,13 @@ int http_response_framing(const struct http_response *resp, bool head_request, s
 {
 	f->kind = HTTP_BODY_NONE;
 	f->length = 0;
+	int rc;
+
 	if (head_request || resp->status < 200 || resp->status == 204 || resp->status == 304)
-		return connection_check(resp->headers, resp->nheaders, &response_framing_errors, why);
-	return framing(resp->headers, resp->nheaders, resp->version_minor, false, f, why);
+		rc = connection_check(resp->headers, resp->nheaders, &response_framing_errors, why);
+	else
+		rc = framing(resp->headers, resp->nheaders, resp->version_minor, false, f, why);
+	return rc < 0 ? PH_ERROR : PH_OK;
 }
 
 /* ---- chunked bodies (RFC 9112 7.1) ---- */

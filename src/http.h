@@ -41,14 +41,16 @@ struct http_response {
 	size_t head_len;
 };
 
-/* Parse results: > 0 the head is complete and that many bytes long; 0 more
- * bytes are needed; < 0 the head is refused and -result is the HTTP status to
- * answer with (400 malformed, 431 too large / too many fields, 505 unsupported
- * HTTP version ...), with *why set to a static sentence naming the cause.
- * max_head bounds the head size: a head that is not complete within
- * max_head bytes is refused with 431. */
-int http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, const char **why);
-int http_parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, const char **why);
+/* Step results (common.h): PH_OK the head is complete (head_len bytes),
+ * PH_AGAIN more bytes are needed, PH_ERROR the head is refused: *status is
+ * the HTTP status to answer with (400 malformed, 431 too large or too many
+ * fields, 505 unsupported version; 502 for a response) and *why a static
+ * sentence naming the cause.  max_head bounds the head size: a head that
+ * is not complete within max_head bytes is refused with 431. */
+int http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req, int *status,
+                       const char **why);
+int http_parse_response(const char *buf, size_t len, size_t max_head, struct http_response *resp, int *status,
+                        const char **why);
 
 /* The first header with this name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name);
@@ -79,20 +81,21 @@ struct http_framing {
 	uint64_t length;
 };
 
-/* Framing of a request body (RFC 9112 section 6).  Refuses, returning -400
- * with *why: Content-Length together with Transfer-Encoding, more than one
+/* Framing of a request body (RFC 9112 section 6): PH_OK, or PH_ERROR (a
+ * 400) with *why for: Content-Length together with Transfer-Encoding, more than one
  * Content-Length header or value, a malformed Content-Length, a
  * Transfer-Encoding whose final coding is not chunked, a Connection header
  * naming Content-Length, Transfer-Encoding or Host (they are never
  * hop-by-hop: removing them would let the next hop read the body
- * differently), or naming Upgrade without an Upgrade header.  0 on success. */
+ * differently), or naming Upgrade without an Upgrade header. */
 int http_request_framing(const struct http_request *req, struct http_framing *f, const char **why);
 /* RFC 9112 3.2: a request with more than one Host header line, or a Host
- * value that is a list, is refused (-400 with *why): hops that picked
- * different ones would route it differently.  0 otherwise. */
+ * value that is a list, is refused (PH_ERROR, a 400, with *why): hops that
+ * picked different ones would route it differently.  PH_OK otherwise. */
 int http_request_check_host(const struct http_request *req, const char **why);
 /* Framing of a response body, given the request method and status: HEAD,
- * 1xx, 204 and 304 have none; CONNECT 2xx has none.  Refuses (-502) the same
+ * 1xx, 204 and 304 have none; CONNECT 2xx has none.  Refuses (PH_ERROR, a
+ * 502) the same
  * ambiguities as requests (the Connection check also for bodiless ones),
  * since forwarding them would desynchronise. */
 int http_response_framing(const struct http_response *resp, bool head_request, struct http_framing *f,
@@ -119,7 +122,7 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 
 /* host[:port] authority (CONNECT targets, Host headers).  host is copied
  * lower-case into out->host, without IPv6 brackets and trailing dot.
- * is_ip tells an IP literal.  Returns 0, or -1 with *why. */
+ * is_ip tells an IP literal.  PH_OK, or PH_ERROR with *why. */
 #define HTTP_HOST_MAX 256
 struct http_authority {
 	char host[HTTP_HOST_MAX];

@@ -245,10 +245,8 @@ int inspect_request(struct conn *c, const struct http_request *req)
 	if (req->target_len == 0 || req->target[0] != '/')
 		return conn_fail(c, 400, "NONE_NONE",
 		                 "Inside an inspected TLS session requests name a path (GET /path), not a URL.");
-	int r = http_request_framing(req, &fr, &why);
-
-	if (r < 0)
-		return conn_fail(c, -r, "NONE_NONE", "Refused: %s.", why);
+	if (http_request_framing(req, &fr, &why) != PH_OK)
+		return conn_fail(c, 400, "NONE_NONE", "Refused: %s.", why);
 	c->txn.head_request = strcmp(c->txn.method, "HEAD") == 0;
 	c->txn.upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
 	if (conn_client_wants_close(req))

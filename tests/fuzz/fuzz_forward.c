@@ -11,6 +11,7 @@
 #include "common.h"
 #include "forward.h"
 #include "http.h"
+#include "../lib/http_head.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,7 +227,7 @@ static void check_request(const struct http_request *req, const struct http_uri 
 	snprintf(e.via, sizeof(e.via), "1.%d pinhole", req->version_minor);
 	expect(&e, "Via", e.via, strlen(e.via));
 
-	rc = http_parse_request(o, len, len, &again, &why);
+	rc = head_request(o, len, len, &again, &why);
 	if (e.n > HTTP_MAX_HEADERS) {
 		/* More fields than pinhole itself reads: an origin may refuse
 		 * them the same way, but the head is still one head. */
@@ -235,8 +236,8 @@ static void check_request(const struct http_request *req, const struct http_uri 
 		return;
 	}
 	FUZZ_ASSERT(rc > 0 && (size_t)rc == len);
-	FUZZ_ASSERT(http_parse_request(o, len - 1, len, &again, &why) == 0);
-	rc = http_parse_request(o, len, len, &again, &why);
+	FUZZ_ASSERT(head_request(o, len - 1, len, &again, &why) == 0);
+	rc = head_request(o, len, len, &again, &why);
 	FUZZ_ASSERT((size_t)rc == len);
 
 	FUZZ_ASSERT(same(again.method, again.method_len, req->method, req->method_len));
@@ -270,7 +271,7 @@ static void fuzz_proxy_request(const char *buf, size_t len, uint8_t opt)
 	struct http_uri uri;
 	const char *why = NULL;
 
-	if (http_parse_request(buf, len, 65536, &req, &why) <= 0)
+	if (head_request(buf, len, 65536, &req, &why) <= 0)
 		return;
 	if (req.target[0] == '/' || req.target[0] == '*')
 		return;
@@ -302,7 +303,7 @@ static void fuzz_inspected_request(const char *buf, size_t len, uint8_t opt)
 	const char *why = NULL;
 	unsigned k = (opt >> 6) & 3;
 
-	if (http_parse_request(buf, len, 65536, &req, &why) <= 0)
+	if (head_request(buf, len, 65536, &req, &why) <= 0)
 		return;
 	if (req.target[0] != '/')
 		return;
@@ -328,7 +329,7 @@ static void fuzz_response(const char *buf, size_t len, uint8_t opt)
 	size_t olen;
 	int rc, fr;
 
-	if (http_parse_response(buf, len, 65536, &resp, &why) <= 0)
+	if (head_response(buf, len, 65536, &resp, &why) <= 0)
 		return;
 	fr = http_response_framing(&resp, head, &f1, &why);
 	forward_response_head(&out, &resp, close, upgrade);
@@ -344,15 +345,15 @@ static void fuzz_response(const char *buf, size_t len, uint8_t opt)
 	if (close)
 		expect(&e, "Connection", "close", 5);
 
-	rc = http_parse_response(o, olen, olen, &again, &why);
+	rc = head_response(o, olen, olen, &again, &why);
 	if (e.n > HTTP_MAX_HEADERS) {
 		FUZZ_ASSERT(rc == -502);
 		buf_release(&out);
 		return;
 	}
 	FUZZ_ASSERT(rc > 0 && (size_t)rc == olen);
-	FUZZ_ASSERT(http_parse_response(o, olen - 1, olen, &again, &why) == 0);
-	rc = http_parse_response(o, olen, olen, &again, &why);
+	FUZZ_ASSERT(head_response(o, olen - 1, olen, &again, &why) == 0);
+	rc = head_response(o, olen, olen, &again, &why);
 	FUZZ_ASSERT((size_t)rc == olen);
 	FUZZ_ASSERT(again.status == resp.status && again.version_minor == 1);
 	FUZZ_ASSERT(same(again.reason, again.reason_len, resp.reason, resp.reason_len));

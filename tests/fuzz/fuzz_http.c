@@ -6,6 +6,7 @@
  */
 #include "common.h"
 #include "http.h"
+#include "../lib/http_head.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,10 @@ static void check_headers(const struct http_header *h, size_t n, const char *buf
 	}
 }
 
-static void check_framing(int rc, const struct http_framing *f, const char *why, int fail_status)
+static void check_framing(int rc, const struct http_framing *f, const char *why)
 {
-	FUZZ_ASSERT(rc == 0 || rc == -fail_status);
-	if (rc < 0)
+	FUZZ_ASSERT(rc == PH_OK || rc == PH_ERROR);
+	if (rc == PH_ERROR)
 		FUZZ_ASSERT(why != NULL);
 	else
 		FUZZ_ASSERT(f->kind == HTTP_BODY_NONE || f->kind == HTTP_BODY_LENGTH || f->kind == HTTP_BODY_CHUNKED ||
@@ -61,19 +62,19 @@ static void fuzz_request(const char *buf, size_t len, uint8_t opt)
 	size_t k = len ? (size_t)opt * 131 % len : 0;
 	int rc, rk;
 
-	rc = http_parse_request(buf, len, max_head, &req, &why);
+	rc = head_request(buf, len, max_head, &req, &why);
 	if (rc < 0) {
 		FUZZ_ASSERT(why != NULL);
 		FUZZ_ASSERT(rc == -400 || rc == -431 || rc == -505);
 	}
 	/* Fewer bytes never turn a refusal into success, nor a head into an
 	 * error: a prefix of an accepted head is incomplete. */
-	rk = http_parse_request(buf, k, max_head, &req, &why);
+	rk = head_request(buf, k, max_head, &req, &why);
 	if (rk < 0)
 		FUZZ_ASSERT(rc < 0);
 	if (rc == 0)
 		FUZZ_ASSERT(rk == 0);
-	rc = http_parse_request(buf, len, max_head, &req, &why);
+	rc = head_request(buf, len, max_head, &req, &why);
 	if (rc <= 0)
 		return;
 	FUZZ_ASSERT((size_t)rc <= len && (size_t)rc <= max_head);
@@ -89,14 +90,14 @@ static void fuzz_request(const char *buf, size_t len, uint8_t opt)
 
 	why = NULL;
 	rk = http_request_framing(&req, &f, &why);
-	check_framing(rk, &f, why, 400);
-	if (rk == 0)
+	check_framing(rk, &f, why);
+	if (rk == PH_OK)
 		FUZZ_ASSERT(f.kind != HTTP_BODY_CLOSE);
 
 	/* the same head alone parses the same */
-	rk = http_parse_request(buf, (size_t)rc, max_head, &req, &why);
+	rk = head_request(buf, (size_t)rc, max_head, &req, &why);
 	FUZZ_ASSERT(rk == rc);
-	rk = http_parse_request(buf, (size_t)rc - 1, max_head, &req, &why);
+	rk = head_request(buf, (size_t)rc - 1, max_head, &req, &why);
 	FUZZ_ASSERT(rk == 0);
 }
 
@@ -108,7 +109,7 @@ static void fuzz_response(const char *buf, size_t len, uint8_t opt)
 	size_t max_head = (opt & 0x80) ? len / 2 + 1 : 65536;
 	int rc, rk;
 
-	rc = http_parse_response(buf, len, max_head, &resp, &why);
+	rc = head_response(buf, len, max_head, &resp, &why);
 	if (rc < 0) {
 		FUZZ_ASSERT(why != NULL);
 		FUZZ_ASSERT(rc == -502);
@@ -123,8 +124,8 @@ static void fuzz_response(const char *buf, size_t len, uint8_t opt)
 	check_headers(resp.headers, resp.nheaders, buf, (size_t)rc);
 	why = NULL;
 	rk = http_response_framing(&resp, opt & 0x40, &f, &why);
-	check_framing(rk, &f, why, 502);
-	rk = http_parse_response(buf, (size_t)rc - 1, max_head, &resp, &why);
+	check_framing(rk, &f, why);
+	rk = head_response(buf, (size_t)rc - 1, max_head, &resp, &why);
 	FUZZ_ASSERT(rk == 0);
 }
 

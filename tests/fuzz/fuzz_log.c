@@ -697,31 +697,31 @@ static void fuzz_esc_printable(const char *s, size_t len, size_t cap)
 		return;
 	}
 	FUZZ_ASSERT(o < cap && dst[o] == '\0');
-	/* Printable ASCII only, decoding to a prefix of the input... */
-	while (i < o) {
-		unsigned char c = (unsigned char)dst[i];
+	/* Printable ASCII only: the input's printable bytes as they are (a
+	 * backslash too), every other byte as \xNN, in order... */
+	while (k < len) {
+		unsigned char c = (unsigned char)s[k];
+		size_t need = c >= 0x20 && c < 0x7f ? 1 : 4;
 
-		FUZZ_ASSERT(c >= 0x20 && c < 0x7f);
-		FUZZ_ASSERT(k < len);
-		if (c != '\\') {
-			FUZZ_ASSERT((unsigned char)s[k] == c && c != '\\');
-			i++;
-		} else if (i + 1 < o && dst[i + 1] == '\\') {
-			FUZZ_ASSERT(s[k] == '\\');
-			i += 2;
+		if (i + need > o)
+			break;
+		if (need == 1) {
+			FUZZ_ASSERT((unsigned char)dst[i] == c);
 		} else {
-			FUZZ_ASSERT(i + 3 < o && dst[i + 1] == 'x');
+			FUZZ_ASSERT(dst[i] == '\\' && dst[i + 1] == 'x');
 			FUZZ_ASSERT(ph_hexval(dst[i + 2]) >= 0 && ph_hexval(dst[i + 3]) >= 0);
-			FUZZ_ASSERT((unsigned char)s[k] == (ph_hexval(dst[i + 2]) << 4 | ph_hexval(dst[i + 3])));
-			FUZZ_ASSERT((unsigned char)s[k] < 0x20 || (unsigned char)s[k] >= 0x7f);
-			i += 4;
+			FUZZ_ASSERT(c == (ph_hexval(dst[i + 2]) << 4 | ph_hexval(dst[i + 3])));
 		}
+		i += need;
 		k++;
 	}
+	FUZZ_ASSERT(i == o);
+	for (i = 0; i < o; i++)
+		FUZZ_ASSERT((unsigned char)dst[i] >= 0x20 && (unsigned char)dst[i] < 0x7f);
 	/* ...cut only where the next byte's form did not fit. */
 	if (k < len) {
 		unsigned char c = (unsigned char)s[k];
-		size_t need = c >= 0x20 && c < 0x7f && c != '\\' ? 1 : c == '\\' ? 2 : 4;
+		size_t need = c >= 0x20 && c < 0x7f ? 1 : 4;
 
 		FUZZ_ASSERT(o + need >= cap);
 	}
