@@ -5,6 +5,7 @@
  */
 #include "pool.h"
 #include "common.h"
+#include "list.h"
 #include "loop.h"
 
 #include <errno.h>
@@ -17,14 +18,14 @@ struct idle {
 	struct loop_io io;
 	struct loop_timer timer;
 	struct pool *pool;
-	struct idle *prev, *next;
+	struct list link; /* on the pool, most recently parked first */
 	struct sockaddr_storage peer;
 	char key[264];
 };
 
 struct pool {
 	struct loop *loop;
-	struct idle *head; /* most recently parked first */
+	struct list idle; /* most recently parked first */
 	size_t n;
 };
 
@@ -33,6 +34,7 @@ struct pool *pool_new(struct loop *loop)
 	struct pool *p = ph_calloc(1, sizeof(*p));
 
 	p->loop = loop;
+	list_init(&p->idle);
 	return p;
 }
 
@@ -45,12 +47,7 @@ static void idle_drop(struct idle *e)
 	loop_timer_stop(p->loop, &e->timer);
 	if (fd >= 0)
 		close(fd);
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		p->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
+	list_del(&e->link);
 	p->n--;
 	free(e);
 }
@@ -59,8 +56,8 @@ void pool_free(struct pool *p)
 {
 	if (!p)
 		return;
-	while (p->head)
-		idle_drop(p->head);
+	while (!list_empty(&p->idle))
+		idle_drop(list_entry(list_first(&p->idle), struct idle, link));
 	free(p);
 }
 
@@ -89,13 +86,8 @@ void pool_put(struct pool *p, const char *key, int fd, const struct sockaddr_sto
 		close(fd);
 		return;
 	}
-	if (p->n >= POOL_MAX_IDLE) {
-		struct idle *last = p->head;
-
-		while (last->next)
-			last = last->next;
-		idle_drop(last);
-	}
+	if (p->n >= POOL_MAX_IDLE)
+		idle_drop(list_entry(list_last(&p->idle), struct idle, link));
 	struct idle *e = ph_calloc(1, sizeof(*e));
 
 	e->pool = p;
@@ -111,16 +103,15 @@ void pool_put(struct pool *p, const char *key, int fd, const struct sockaddr_sto
 		return;
 	}
 	loop_timer_start(p->loop, &e->timer, POOL_IDLE_MS);
-	e->next = p->head;
-	if (p->head)
-		p->head->prev = e;
-	p->head = e;
+	list_add_front(&p->idle, &e->link);
 	p->n++;
 }
 
 int pool_get(struct pool *p, const char *key, struct sockaddr_storage *peer)
 {
-	for (struct idle *e = p->head; e; e = e->next) {
+	for (struct list *l = p->idle.next; l != &p->idle; l = l->next) {
+		struct idle *e = list_entry(l, struct idle, link);
+
 		if (strcmp(e->key, key) != 0)
 			continue;
 		int fd = e->io.fd;

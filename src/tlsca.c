@@ -5,6 +5,7 @@
  * not verify origins (the TLS path does, against tls-trust) nor touch SSL.
  */
 #include "tlsca.h"
+#include "lru.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -775,9 +776,7 @@ fail:
  * missing on the same key at once both sign; the second result is dropped.
  */
 struct entry {
-	struct entry *hnext;       /* bucket chain */
-	struct entry *prev, *next; /* LRU list, most recent first */
-	uint64_t hash;
+	struct lru_node node;
 	time_t refresh_at; /* re-mint from here on, before the leaf runs out */
 	unsigned char ca_fp[FP_LEN];
 	unsigned char fp[FP_LEN];
@@ -788,25 +787,22 @@ struct entry {
 
 struct tlsca_cache {
 	pthread_mutex_t lock;
-	size_t max, n, nbuckets;
-	struct entry **buckets;
-	struct entry *head, *tail;
+	struct lru table;
 	unsigned long hits, misses, evictions;
 };
 
 struct tlsca_cache *tlsca_cache_new(size_t max)
 {
 	struct tlsca_cache *c = calloc(1, sizeof(*c));
-	size_t nb = 16;
 
 	if (!c)
 		return NULL;
-	while (nb < max && nb < ((size_t)1 << 20))
-		nb <<= 1;
-	c->max = max;
-	c->nbuckets = nb;
-	if (!(c->buckets = calloc(nb, sizeof(*c->buckets))) || pthread_mutex_init(&c->lock, NULL) != 0) {
-		free(c->buckets);
+	if (lru_init(&c->table, max) < 0) {
+		free(c);
+		return NULL;
+	}
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		lru_free(&c->table, NULL);
 		free(c);
 		return NULL;
 	}
@@ -822,79 +818,47 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
+static void node_free(struct lru_node *n)
+{
+	entry_free((struct entry *)n);
+}
+
 void tlsca_cache_free(struct tlsca_cache *c)
 {
-	struct entry *e, *next;
-
 	if (!c)
 		return;
-	for (e = c->head; e; e = next) {
-		next = e->next;
-		entry_free(e);
-	}
+	lru_free(&c->table, node_free);
 	pthread_mutex_destroy(&c->lock);
-	free(c->buckets);
 	free(c);
 }
 
-static uint64_t key_hash(const unsigned char *ca_fp, const unsigned char *fp, const char *sni)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over a prefix of both digests and the SNI */
+/* The key: the CA and the origin certificate (their SHA-256) and the SNI. */
+struct key {
+	const unsigned char *ca_fp, *fp;
+	const char *sni;
+};
 
-	for (int i = 0; i < 8; i++)
-		h = (h ^ (uint64_t)(ca_fp[i] ^ fp[i])) * 0x100000001b3ULL;
-	for (; *sni; sni++)
-		h = (h ^ (unsigned char)*sni) * 0x100000001b3ULL;
-	return h;
+static uint64_t key_hash(const struct key *k)
+{
+	/* A prefix of each digest is hash enough. */
+	uint64_t h = lru_hash(LRU_HASH_INIT, k->ca_fp, 8);
+
+	h = lru_hash(h, k->fp, 8);
+	return lru_hash(h, k->sni, strlen(k->sni));
 }
 
-static struct entry **find(struct tlsca_cache *c, uint64_t h, const unsigned char *ca_fp, const unsigned char *fp,
-                           const char *sni)
+static bool key_eq(const struct lru_node *n, const void *key)
 {
-	struct entry **pp = &c->buckets[h & (c->nbuckets - 1)];
+	const struct entry *e = (const struct entry *)n;
+	const struct key *k = key;
 
-	for (; *pp; pp = &(*pp)->hnext) {
-		struct entry *e = *pp;
-
-		if (e->hash == h && memcmp(e->fp, fp, FP_LEN) == 0 && memcmp(e->ca_fp, ca_fp, FP_LEN) == 0 &&
-		    strcmp(e->sni, sni) == 0)
-			break;
-	}
-	return pp;
+	return memcmp(e->fp, k->fp, FP_LEN) == 0 && memcmp(e->ca_fp, k->ca_fp, FP_LEN) == 0 &&
+	       strcmp(e->sni, k->sni) == 0;
 }
 
-static void lru_unlink(struct tlsca_cache *c, struct entry *e)
+static struct entry *find(struct tlsca_cache *c, uint64_t h, const struct key *k)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push_front(struct tlsca_cache *c, struct entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
-}
-
-/* Takes e out of the table and the list; the caller frees it. */
-static void remove_entry(struct tlsca_cache *c, struct entry **pp)
-{
-	struct entry *e = *pp;
-
-	*pp = e->hnext;
-	lru_unlink(c, e);
-	c->n--;
+	return (struct entry *)lru_find(&c->table, h, key_eq, k);
 }
 
 static void hand_out(struct entry *e, X509 **cert, EVP_PKEY **key)
@@ -913,7 +877,7 @@ int tlsca_cache_get(struct tlsca_cache *c, struct tlsca *ca, X509 *origin, const
 	unsigned char fp[FP_LEN];
 	unsigned int n = 0;
 	char host[256];
-	struct entry **pp, *e, *stale = NULL, *evicted = NULL, *fresh;
+	struct entry *e, *stale = NULL, *evicted = NULL, *fresh;
 	time_t now = time(NULL);
 	uint64_t h;
 	size_t sl;
@@ -930,20 +894,20 @@ int tlsca_cache_get(struct tlsca_cache *c, struct tlsca *ca, X509 *origin, const
 		return -1;
 	}
 	normalise_sni(sni, host);
-	h = key_hash(ca->fp, fp, host);
+	struct key k = { ca->fp, fp, host };
+
+	h = key_hash(&k);
 
 	pthread_mutex_lock(&c->lock);
-	pp = find(c, h, ca->fp, fp, host);
-	if ((e = *pp) && now < e->refresh_at) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
+	if ((e = find(c, h, &k)) && now < e->refresh_at) {
+		lru_touch(&c->table, &e->node);
 		c->hits++;
 		hand_out(e, cert, key);
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
 	if (e) {
-		remove_entry(c, pp);
+		lru_remove(&c->table, &e->node);
 		stale = e;
 	}
 	c->misses++;
@@ -959,12 +923,11 @@ int tlsca_cache_get(struct tlsca_cache *c, struct tlsca *ca, X509 *origin, const
 		free(fresh);
 		return -1;
 	}
-	fresh->hash = h;
 	fresh->refresh_at = now + (time_t)TLSCA_LEAF_DAYS * 86400 - 3600;
 	memcpy(fresh->ca_fp, ca->fp, FP_LEN);
 	memcpy(fresh->fp, fp, FP_LEN);
 	memcpy(fresh->sni, host, sl + 1);
-	if (c->max == 0) {
+	if (c->table.max == 0) {
 		*cert = fresh->cert;
 		if (key)
 			*key = fresh->key;
@@ -975,22 +938,19 @@ int tlsca_cache_get(struct tlsca_cache *c, struct tlsca *ca, X509 *origin, const
 	}
 
 	pthread_mutex_lock(&c->lock);
-	pp = find(c, h, ca->fp, fp, host);
-	if ((e = *pp)) {
+	if ((e = find(c, h, &k))) {
 		/* Another worker minted it meanwhile: everyone uses theirs. */
 		hand_out(e, cert, key);
 		pthread_mutex_unlock(&c->lock);
 		entry_free(fresh);
 		return 0;
 	}
-	*pp = fresh;
-	lru_push_front(c, fresh);
-	c->n++;
-	if (c->n > c->max) {
-		evicted = c->tail;
-		remove_entry(c, find(c, evicted->hash, evicted->ca_fp, evicted->fp, evicted->sni));
+	if (lru_full(&c->table)) {
+		evicted = (struct entry *)lru_oldest(&c->table);
+		lru_remove(&c->table, &evicted->node);
 		c->evictions++;
 	}
+	lru_insert(&c->table, &fresh->node, h);
 	hand_out(fresh, cert, key);
 	pthread_mutex_unlock(&c->lock);
 	entry_free(evicted);
@@ -1003,7 +963,7 @@ void tlsca_cache_stats(struct tlsca_cache *c, struct tlsca_cache_stats *st)
 	st->hits = c->hits;
 	st->misses = c->misses;
 	st->evictions = c->evictions;
-	st->entries = c->n;
-	st->max = c->max;
+	st->entries = c->table.n;
+	st->max = c->table.max;
 	pthread_mutex_unlock(&c->lock);
 }
