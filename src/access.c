@@ -26,6 +26,7 @@
 #include "quirks.h"
 #include "server.h"
 #include "stats.h"
+#include "surrogate.h"
 
 /* Request heads and policy */
 
@@ -64,6 +65,7 @@ void access_subject(struct conn *c, const struct http_authority *a, struct acl_s
 		.src = &c->client_addr,
 		.method = c->txn.method,
 		.user = c->txn.user[0] ? c->txn.user : NULL,
+		.webrtc = c->txn.webrtc,
 	};
 	if (a->is_ip) {
 		subject_ip(dst, a);
@@ -142,6 +144,35 @@ int access_wait_step(struct conn *c)
 	return PH_OK;
 }
 
+/* The scheme's name for the JSON log's "auth". */
+static const char *auth_log_name(const char *scheme)
+{
+	static const char *const names[] = { "basic", "digest", "ntlm", "negotiate" };
+	int i = stats_scheme_index(scheme);
+
+	return i >= 0 && i < (int)PH_ARRAY_LEN(names) ? names[i] : NULL;
+}
+
+/* auth-surrogate: a request without credentials that would get a 407
+ * passes as the user who last authenticated from its address, if it
+ * matches the directive's matchers and that was recent enough. */
+static bool surrogate_accept(struct conn *c, const struct http_authority *a)
+{
+	struct acl_subject s;
+	struct sockaddr_storage dst;
+	char user[sizeof(c->txn.user)];
+
+	if (!c->cfg->surrogate->duration_ms)
+		return false;
+	access_subject(c, a, &s, &dst);
+	if (!surrogate_user(c->cfg->surrogate, &s, ph_wall_ms(), user, sizeof(user)))
+		return false;
+	snprintf(c->txn.user, sizeof(c->txn.user), "%s", user);
+	c->txn.auth = "surrogate";
+	stats_add(&c->w->stats->auth_surrogate, 1);
+	return true;
+}
+
 int access_authenticate(struct conn *c, const struct http_request *req, const struct http_authority *a,
                         const struct relay_frame *body)
 {
@@ -178,6 +209,10 @@ int access_authenticate(struct conn *c, const struct http_request *req, const st
 
 	if (scheme >= 0 && st != AUTH_PENDING)
 		stats_add(&c->w->stats->auth[scheme][st], 1);
+	if (st == AUTH_CHALLENGE && !h && surrogate_accept(c, a)) {
+		buf_release(&res.headers);
+		return PH_OK;
+	}
 	switch (st) {
 	case AUTH_PENDING:
 		buf_release(&res.headers);
@@ -186,6 +221,8 @@ int access_authenticate(struct conn *c, const struct http_request *req, const st
 		return PH_AGAIN;
 	case AUTH_OK:
 		snprintf(c->txn.user, sizeof(c->txn.user), "%s", res.user);
+		c->txn.auth = auth_log_name(res.scheme);
+		surrogate_remember(cfg->surrogate, &c->client_addr, res.user, ar.now_ms);
 		if (res.scheme)
 			conn_report(c, WR_AUTH_OK, res.scheme, NULL);
 		/* Negotiate's mutual-authentication token rides on the answer. */
@@ -196,6 +233,8 @@ int access_authenticate(struct conn *c, const struct http_request *req, const st
 	case AUTH_DENIED:
 		if (res.wrong_spn[0])
 			conn_report(c, WR_NEGOTIATE_WRONG_SPN, res.wrong_spn, NULL);
+		if (st == AUTH_DENIED)
+			surrogate_forget(cfg->surrogate, &c->client_addr);
 		if (res.status == AUTH_DENIED && log_enabled(LOG_LEVEL_INFO)) {
 			char addr[64];
 

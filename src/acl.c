@@ -1,5 +1,5 @@
 /*
- * acl.c - the matchers (domain, port, src, method, user, dst-local, all): parsing them
+ * acl.c - the matchers (domain, port, src, method, user, dst-local, webrtc, all): parsing them
  * from a directive's words, and the first-match-wins evaluation of rules.
  * Matching never allocates; it runs once per request.  Which directive a
  * matcher set belongs to, and what a match means, is the caller's business.
@@ -18,8 +18,14 @@
 #define WHY_LEN 160
 
 static const char *const matcher_names[] = {
-	[MATCH_ALL] = "all",       [MATCH_DOMAIN] = "domain", [MATCH_PORT] = "port",           [MATCH_SRC] = "src",
-	[MATCH_METHOD] = "method", [MATCH_USER] = "user",     [MATCH_DST_LOCAL] = "dst-local",
+	[MATCH_ALL] = "all",
+	[MATCH_DOMAIN] = "domain",
+	[MATCH_PORT] = "port",
+	[MATCH_SRC] = "src",
+	[MATCH_METHOD] = "method",
+	[MATCH_USER] = "user",
+	[MATCH_DST_LOCAL] = "dst-local",
+	[MATCH_WEBRTC] = "webrtc",
 };
 
 static int matcher_lookup(const char *word)
@@ -434,6 +440,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 	switch (m->kind) {
 	case MATCH_ALL:
 	case MATCH_DST_LOCAL:
+	case MATCH_WEBRTC:
 		return 0;
 	case MATCH_DOMAIN:
 		m->domains = ph_calloc(n, sizeof(*m->domains));
@@ -457,6 +464,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 		switch (m->kind) {
 		case MATCH_ALL:
 		case MATCH_DST_LOCAL:
+		case MATCH_WEBRTC:
 			break;
 		case MATCH_DOMAIN:
 			typo = matcher_typo(v);
@@ -563,7 +571,7 @@ int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *
 			else
 				cfg_error(errs, file, line,
 				          "unknown matcher '%s' (the matchers are domain, port, "
-				          "src, method, user, dst-local and all)",
+				          "src, method, user, dst-local, webrtc and all)",
 				          argv[i]);
 			failed = 1;
 			/* Skip to the next matcher keyword. */
@@ -575,7 +583,7 @@ int acl_matchset_parse(struct matchset *set, char **argv, int argc, const char *
 		while (i < argc && matcher_lookup(argv[i]) < 0)
 			i++;
 		nvals = i - start;
-		bool bare = kind == MATCH_ALL || kind == MATCH_DST_LOCAL;
+		bool bare = kind == MATCH_ALL || kind == MATCH_DST_LOCAL || kind == MATCH_WEBRTC;
 
 		if (bare && nvals > 0) {
 			cfg_error(errs, file, line, "'%s' takes no values, but '%s' follows it", matcher_names[kind],
@@ -683,6 +691,8 @@ static enum tri matcher_match(const struct matcher *m, const struct acl_subject 
 		if (!s->dst_ip)
 			return s->host ? UNKNOWN : NO;
 		return s->dst_local ? YES : NO;
+	case MATCH_WEBRTC:
+		return s->webrtc ? YES : NO;
 	}
 	return NO;
 }

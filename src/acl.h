@@ -27,6 +27,7 @@ struct acl_subject {
 	const struct sockaddr_storage *src; /* client address (after PROXY) */
 	const char *method;                 /* "CONNECT", "GET", ... */
 	const char *user;                   /* NULL when not authenticated */
+	bool webrtc; /* a CONNECT whose ALPN header names webrtc or c-webrtc, or to a declared TURN server */
 };
 
 /* A domain pattern, as SPEC.md defines it. */
@@ -62,6 +63,7 @@ enum matcher_kind {
 	MATCH_METHOD,
 	MATCH_USER,
 	MATCH_DST_LOCAL, /* the destination is the proxy host itself */
+	MATCH_WEBRTC,    /* a WebRTC media tunnel (acl_subject.webrtc) */
 };
 
 /* One matcher: its values are ORed. */

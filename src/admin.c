@@ -18,6 +18,7 @@
 #include "scheme.h"
 #include "stats.h"
 #include "strbuf.h"
+#include "surrogate.h"
 #include "tls.h"
 #include "webrtc.h"
 
@@ -124,6 +125,7 @@ struct totals {
 	uint64_t status[STATS_NSTATUS];
 	uint64_t denials[STATS_NDENIAL];
 	uint64_t auth[STATS_NSCHEMES][STATS_NAUTH_RESULT];
+	uint64_t auth_surrogate;
 	uint64_t dns_ms[STATS_LAT_BUCKETS], dns_ms_sum;
 	uint64_t connect_ms[STATS_LAT_BUCKETS], connect_ms_sum;
 	uint64_t inspect[TLS_NDECISIONS];
@@ -152,6 +154,7 @@ static void sum_counters(struct totals *t)
 		for (int i = 0; i < STATS_NSCHEMES; i++)
 			for (int j = 0; j < STATS_NAUTH_RESULT; j++)
 				t->auth[i][j] += stats_get(&s->auth[i][j]);
+		t->auth_surrogate += stats_get(&s->auth_surrogate);
 		for (int i = 0; i < STATS_LAT_BUCKETS; i++) {
 			t->dns_ms[i] += stats_get(&s->dns_ms[i]);
 			t->connect_ms[i] += stats_get(&s->connect_ms[i]);
@@ -259,6 +262,12 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 		for (int j = 0; j < STATS_NAUTH_RESULT; j++)
 			strbuf_printf(&b, "pinhole_auth_total{scheme=\"%s\",result=\"%s\"} %llu\n",
 			              stats_scheme_names[i], auth_result_names[j], (unsigned long long)t.auth[i][j]);
+	metric_one(&b, "pinhole_auth_surrogate_total", "counter",
+	           "Requests without credentials accepted by auth-surrogate as the user last authenticated from "
+	           "their address.",
+	           t.auth_surrogate);
+	metric_one(&b, "pinhole_auth_surrogate_addresses", "gauge",
+	           "Client addresses auth-surrogate remembers an authentication of.", (uint64_t)surrogate_count());
 
 	metric_histogram(&b, "pinhole_dns_lookup_seconds", "Time to resolve an origin's name.", t.dns_ms, t.dns_ms_sum);
 	metric_histogram(&b, "pinhole_upstream_connect_seconds", "Time to open a TCP connection to an origin.",

@@ -26,6 +26,7 @@
 #include "quirks.h"
 #include "server.h"
 #include "strbuf.h"
+#include "surrogate.h"
 #include "tls.h"
 #include "turn.h"
 
@@ -63,11 +64,16 @@ static const struct {
 	const struct cfg_section *s;
 	size_t offset;
 } sections[] = {
-	{ &server_section, offsetof(struct config, server) }, { &admin_section, offsetof(struct config, admin) },
-	{ &log_section, offsetof(struct config, log) },       { &dns_section, offsetof(struct config, dns) },
-	{ &quirks_section, offsetof(struct config, quirks) }, { &acl_section, offsetof(struct config, acl) },
-	{ &auth_section, offsetof(struct config, auth) },     { &turn_section, offsetof(struct config, turn) },
+	{ &server_section, offsetof(struct config, server) },
+	{ &admin_section, offsetof(struct config, admin) },
+	{ &log_section, offsetof(struct config, log) },
+	{ &dns_section, offsetof(struct config, dns) },
+	{ &quirks_section, offsetof(struct config, quirks) },
+	{ &acl_section, offsetof(struct config, acl) },
+	{ &auth_section, offsetof(struct config, auth) },
+	{ &turn_section, offsetof(struct config, turn) },
 	{ &tls_section, offsetof(struct config, tls) },
+	{ &surrogate_section, offsetof(struct config, surrogate) },
 };
 
 static void **settings_of(const struct config *cfg, size_t i)
@@ -546,6 +552,9 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	if (cfg->quirks->inspect_all && !cfg->tls->ca_cert)
 		cfg_error(ctx->c.errs, cfg->quirks->inspect_all_file, cfg->quirks->inspect_all_line,
 		          "quirk inspect-all needs tls-inspect ca CERT KEY");
+	if (cfg->surrogate->duration_ms && !auth_config_enabled(cfg->auth))
+		cfg_error(ctx->c.errs, cfg->surrogate->rule.file, cfg->surrogate->rule.line,
+		          "auth-surrogate stands in for proxy authentication, but no auth scheme is configured");
 	if (!cfg->admin->enabled)
 		return;
 	for (size_t i = 0; i < cfg->server->nlistens; i++) {

@@ -33,15 +33,16 @@ struct config {
 
 	/* Each module's settings: the module's header defines the struct,
 	 * its cfg_section parses, checks, dumps and frees it. */
-	struct server_settings *server; /* listen, workers, user, timeout, max-*: server.h */
-	struct admin_settings *admin;   /* admin, admin-auth, admin-host: admin_cfg.h */
-	struct log_settings *log;       /* access-log, error-log, log-level: log.h */
-	struct dns_settings *dns;       /* hosts-file, dns-server: dns.h */
-	struct quirks *quirks;          /* quirk: quirks.h */
-	struct acl_settings *acl;       /* allow, deny, noauth: acl.h */
-	struct auth_config *auth;       /* auth, auth-realm: auth.h */
-	struct turn_settings *turn;     /* turn-server: turn.h */
-	struct tls_settings *tls;       /* tls-inspect, inspect, no-inspect, pinning-learn, ...: tls.h */
+	struct server_settings *server;       /* listen, workers, user, timeout, max-*: server.h */
+	struct admin_settings *admin;         /* admin, admin-auth, admin-host: admin_cfg.h */
+	struct log_settings *log;             /* access-log, error-log, log-level: log.h */
+	struct dns_settings *dns;             /* hosts-file, dns-server: dns.h */
+	struct quirks *quirks;                /* quirk: quirks.h */
+	struct acl_settings *acl;             /* allow, deny, noauth: acl.h */
+	struct auth_config *auth;             /* auth, auth-realm: auth.h */
+	struct turn_settings *turn;           /* turn-server: turn.h */
+	struct tls_settings *tls;             /* tls-inspect, inspect, no-inspect, pinning-learn, ...: tls.h */
+	struct surrogate_settings *surrogate; /* auth-surrogate: surrogate.h */
 
 	struct preset_use *presets;
 	size_t npresets;

@@ -86,11 +86,23 @@ void conn_report(struct conn *c, enum wr_kind kind, const char *detail, const ch
 		report_copy(ev.detail, sizeof(ev.detail), detail);
 	}
 	report_copy(ev.sni, sizeof(ev.sni), sni);
+	if (c->txn.webrtc)
+		ev.flags |= WR_FLAG_WEBRTC;
+	if (c->txn.auth && strcmp(c->txn.auth, "surrogate") == 0)
+		ev.flags |= WR_FLAG_SURROGATE;
 	webrtc_publish(c->w->report, &ev);
 }
 
 void conn_log(struct conn *c, const char *result, int status, const char *error)
 {
+	char mime[sizeof(c->txn.mime) + 8];
+
+	/* A media tunnel says so in the type column: webrtc-stun, webrtc-tls. */
+	if (c->txn.webrtc && c->txn.sniffed)
+		snprintf(mime, sizeof(mime), "webrtc-%s", c->txn.mime);
+	else
+		snprintf(mime, sizeof(mime), "%s", c->txn.mime);
+
 	struct access_entry e = {
 		.end_ms = ph_wall_ms(),
 		.elapsed_ms = loop_now(c->w->loop) - c->txn.start_mono,
@@ -104,8 +116,10 @@ void conn_log(struct conn *c, const char *result, int status, const char *error)
 		.user = c->txn.user[0] ? c->txn.user : NULL,
 		.hierarchy = c->txn.direct ? "HIER_DIRECT" : "HIER_NONE",
 		.peer = c->txn.direct ? &c->peer : NULL,
-		.mime = c->txn.mime[0] ? c->txn.mime : NULL,
+		.mime = mime[0] ? mime : NULL,
 		.error = error,
+		.auth = c->txn.user[0] ? c->txn.auth : NULL,
+		.webrtc = c->txn.webrtc,
 	};
 
 	log_access(&e);
@@ -411,9 +425,9 @@ static int st_head(struct conn *c)
 			}
 			if (n == PH_ERROR) {
 				conn_txn_begin(c);
-				return conn_fail(c, status, "NONE_NONE", "%s%s", why,
-				                 status == 431 ? " (raise max-header-size if this request is legitimate)"
-				                           : "");
+				return conn_fail(
+				        c, status, "NONE_NONE", "%s%s", why,
+				        status == 431 ? " (raise max-header-size if this request is legitimate)" : "");
 			}
 		}
 		if (c->c.eof) {

@@ -48,7 +48,8 @@ struct conn_tls {
 	char sni[256];
 	char host[HTTP_HOST_MAX]; /* the CONNECT's host and port */
 	uint16_t port;
-	char user[256]; /* who authenticated the CONNECT */
+	char user[256];   /* who authenticated the CONNECT */
+	const char *auth; /* and how (struct txn's auth) */
 };
 
 /* What one transaction owns (a request and its answer, or a tunnel), for
@@ -61,12 +62,14 @@ struct txn {
 	char *url;
 	char host[HTTP_HOST_MAX];
 	uint16_t port;
-	char ua[192];   /* the request's User-Agent, for the WebRTC report */
-	char user[256]; /* the authenticated user, "" = none */
+	char ua[192];     /* the request's User-Agent, for the WebRTC report */
+	char user[256];   /* the authenticated user, "" = none */
+	const char *auth; /* how: "basic", ..., "surrogate"; NULL = not authenticated here */
 	int status;
 	char mime[64];      /* the answer's Content-Type or the tunnel's type, for the log */
 	char deny_rule[80]; /* "FILE:LINE" of the deny rule that refused the request */
 	bool is_connect;
+	bool webrtc; /* a WebRTC media tunnel: ALPN webrtc/c-webrtc, or to a declared TURN server */
 	bool head_request;
 	bool upgrade;
 	bool direct;           /* reached an origin (log: HIER_DIRECT) */

@@ -1112,6 +1112,75 @@ int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_
 	return PH_AGAIN;
 }
 
+/* ---- the ALPN header (RFC 7639) ---- */
+
+int http_alpn_parse(const char *value, size_t len, struct http_alpn *out, const char **why)
+{
+	size_t i = 0;
+
+	out->n = 0;
+	while (i <= len) {
+		size_t start, end, k = 0;
+
+		while (i < len && (value[i] == ' ' || value[i] == '\t'))
+			i++;
+		start = i;
+		while (i < len && value[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (value[end - 1] == ' ' || value[end - 1] == '\t'))
+			end--;
+		i++; /* past the comma, or past the end */
+		if (start == end)
+			continue;
+		if (out->n == HTTP_ALPN_MAX) {
+			*why = "the ALPN header names too many protocols";
+			return PH_ERROR;
+		}
+		for (size_t j = start; j < end; j++) {
+			int c = (unsigned char)value[j];
+
+			if (!is_tchar(value[j])) {
+				*why = "an ALPN protocol id is not a token (RFC 7639 2)";
+				return PH_ERROR;
+			}
+			if (c == '%') {
+				if (j + 2 >= end || ph_hexval(value[j + 1]) < 0 || ph_hexval(value[j + 2]) < 0) {
+					*why = "a '%' in the ALPN header is not followed by two hex digits";
+					return PH_ERROR;
+				}
+				c = ph_hexval(value[j + 1]) << 4 | ph_hexval(value[j + 2]);
+				j += 2;
+			}
+			if (k == sizeof(out->ids[0].id)) {
+				*why = "an ALPN protocol id is longer than 255 octets";
+				return PH_ERROR;
+			}
+			out->ids[out->n].id[k++] = (unsigned char)c;
+		}
+		out->ids[out->n++].len = k;
+	}
+	return PH_OK;
+}
+
+bool http_alpn_names(const struct http_header *h, size_t n, const char *id)
+{
+	size_t idlen = strlen(id);
+
+	for (size_t i = 0; i < n; i++) {
+		struct http_alpn alpn;
+		const char *why;
+
+		if (!ph_memcaseeq(h[i].name, h[i].name_len, "ALPN", 4) ||
+		    http_alpn_parse(h[i].value, h[i].value_len, &alpn, &why) != PH_OK)
+			continue;
+		for (size_t k = 0; k < alpn.n; k++)
+			if (alpn.ids[k].len == idlen && memcmp(alpn.ids[k].id, id, idlen) == 0)
+				return true;
+	}
+	return false;
+}
+
 /* ---- authorities and absolute URIs ---- */
 
 static bool is_host_char(char c)

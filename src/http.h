@@ -120,6 +120,25 @@ void http_chunked_init(struct http_chunked *c);
  * size, an overlong size line (> 4096), or trailers larger than 64 KiB. */
 int http_chunked_scan(struct http_chunked *c, const char *buf, size_t len, size_t *used, const char **why);
 
+/* The ALPN header of a CONNECT (RFC 7639): the protocols the client will
+ * speak inside the tunnel, a comma-separated list of tokens with
+ * percent-encoded octets.  Decodes one header value into out (empty list
+ * elements are skipped, as RFC 9110 5.6.1 asks): PH_OK, or PH_ERROR with
+ * *why when an element is not a token, a '%' is not followed by two hex
+ * digits, or the list has more than HTTP_ALPN_MAX ids. */
+#define HTTP_ALPN_MAX 8
+struct http_alpn {
+	size_t n;
+	struct {
+		unsigned char id[255]; /* ALPN ids are 1 to 255 octets (RFC 7301) */
+		size_t len;
+	} ids[HTTP_ALPN_MAX];
+};
+int http_alpn_parse(const char *value, size_t len, struct http_alpn *out, const char **why);
+/* Whether one of the request's ALPN headers names the protocol id (octets
+ * compared exactly); a malformed header names nothing. */
+bool http_alpn_names(const struct http_header *h, size_t n, const char *id);
+
 /* host[:port] authority (CONNECT targets, Host headers).  host is copied
  * lower-case into out->host, without IPv6 brackets and trailing dot.
  * is_ip tells an IP literal.  PH_OK, or PH_ERROR with *why. */

@@ -213,6 +213,7 @@ int inspect_client_step(struct conn *c)
 	conn_log(c, "TCP_TUNNEL", c->txn.status, NULL);
 	conn_report(c, WR_INSPECTED, NULL, c->tls->sni);
 	snprintf(c->tls->user, sizeof(c->tls->user), "%s", c->txn.user);
+	c->tls->auth = c->txn.auth;
 	c->inspecting = true;
 	c->inspected_requests = 0;
 	c->keepalive = true;
@@ -233,6 +234,7 @@ int inspect_request(struct conn *c, const struct http_request *req)
 
 	c->inspected_requests++;
 	snprintf(c->txn.user, sizeof(c->txn.user), "%s", c->tls->user);
+	c->txn.auth = c->tls->auth;
 	snprintf(c->txn.host, sizeof(c->txn.host), "%s", c->tls->host);
 	c->txn.port = c->tls->port;
 	len = strlen(c->tls->host) + req->target_len + 24;

@@ -49,6 +49,8 @@ struct access_entry {
 	const struct sockaddr_storage *peer; /* origin address, NULL = "-" */
 	const char *mime;                    /* NULL = "-" */
 	const char *error;                   /* cause sentence (JSON only), NULL = none */
+	const char *auth;                    /* how the user was authenticated (JSON only), NULL = not */
+	bool webrtc;                         /* a WebRTC media tunnel (JSON "webrtc") */
 };
 
 /* Opens (or reopens, on reload) the files the settings name.  0 or -1 with

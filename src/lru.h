@@ -61,10 +61,4 @@ static inline bool lru_full(const struct lru *t)
 	return t->n >= t->max;
 }
 
-/* Every element, most recently used first (not safe against removal). */
-#define lru_for_each(node, t)                                                                         \
-	for (struct list *lru_l_ = (t)->recency.next;                                                 \
-	     lru_l_ != &(t)->recency && ((node) = list_entry(lru_l_, struct lru_node, recency), 1); \
-	     lru_l_ = lru_l_->next)
-
 #endif

@@ -60,7 +60,8 @@ struct stats {
 	atomic_uint_fast64_t status[STATS_NSTATUS];
 	atomic_uint_fast64_t denials[STATS_NDENIAL];
 	atomic_uint_fast64_t auth[STATS_NSCHEMES][STATS_NAUTH_RESULT];
-	atomic_uint_fast64_t inspect[8]; /* tunnels by TLS decision (enum tls_decision, < 8) */
+	atomic_uint_fast64_t auth_surrogate; /* requests accepted by auth-surrogate */
+	atomic_uint_fast64_t inspect[8];     /* tunnels by TLS decision (enum tls_decision, < 8) */
 	atomic_uint_fast64_t pinning_failures;
 	atomic_uint_fast64_t sni_mismatches; /* TLS tunnels whose SNI named another host than the CONNECT */
 	atomic_uint_fast64_t dns_ms[STATS_LAT_BUCKETS];

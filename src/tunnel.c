@@ -24,6 +24,7 @@
 #include "sniff.h"
 #include "stats.h"
 #include "tls.h"
+#include "turn.h"
 #include "wr_event.h"
 
 /* How many first bytes of a tunnel are looked at without being consumed:
@@ -70,6 +71,11 @@ int tunnel_request(struct conn *c, const struct http_request *req)
 		return conn_fail(c, 400, "NONE_NONE", "Bad CONNECT target: %s (expected host:port).", why);
 	}
 	url_set_authority(c, &a);
+	/* RFC 7639: Firefox names its media tunnels; Chromium's carry no such
+	 * header, so a declared TURN server counts too. */
+	c->txn.webrtc = http_alpn_names(req->headers, req->nheaders, "webrtc") ||
+	                http_alpn_names(req->headers, req->nheaders, "c-webrtc") ||
+	                turn_declared(c->cfg->turn, a.host, a.port);
 	struct relay_frame none;
 
 	relay_frame_init(&none, RELAY_LENGTH, 0);

@@ -87,6 +87,24 @@ static void turn_server_add(struct turn_settings *s, const struct cfg_line *ln, 
 	s->servers[s->n++] = t;
 }
 
+bool turn_declared(const struct turn_settings *t, const char *host, uint16_t port)
+{
+	struct in6_addr want, have;
+	bool v6 = strchr(host, ':') && inet_pton(AF_INET6, host, &want) == 1;
+
+	for (size_t i = 0; t && i < t->n; i++) {
+		const struct turn_server *s = &t->servers[i];
+
+		if (s->port != 0 && s->port != port)
+			continue;
+		/* IPv6 addresses by value: [2001:db8:0::7] is [2001:db8::7]. */
+		if (v6 ? inet_pton(AF_INET6, s->host, &have) == 1 && memcmp(&want, &have, sizeof(want)) == 0
+		       : strcmp(s->host, host) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void d_turn_server(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
 {
 	for (int i = 1; i < ln->argc; i++)

@@ -6,6 +6,7 @@
 #ifndef PINHOLE_TURN_H
 #define PINHOLE_TURN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,9 @@ struct turn_settings {
 };
 
 extern const struct cfg_section turn_section;
+
+/* Whether host:port (as a CONNECT names it: normalised, an IPv6 address
+ * without brackets) is a declared TURN server, the admin's or a preset's. */
+bool turn_declared(const struct turn_settings *t, const char *host, uint16_t port);
 
 #endif

@@ -53,6 +53,11 @@ struct wr_event {
 	char rule[80];    /* WR_REQUEST with 403: the deny rule's FILE:LINE */
 	char detail[96];
 	char sni[128];
+	uint8_t flags; /* WR_FLAG_* */
 };
+
+/* What pinhole knew of the request when it published the event. */
+#define WR_FLAG_WEBRTC 1u    /* a WebRTC media tunnel (the webrtc matcher) */
+#define WR_FLAG_SURROGATE 2u /* accepted by auth-surrogate, without credentials */
 
 #endif

@@ -440,6 +440,34 @@ static void test_matchsets(void)
 	}
 }
 
+/* webrtc is what the request path found (ALPN, a TURN server), ANDed with
+ * the rest like any matcher. */
+static void test_webrtc_matcher(void)
+{
+	struct cfg_errors errs = { 0 };
+	struct matchset set;
+	struct sockaddr_storage src = ip("10.0.0.2");
+	struct acl_subject s = { .host = "turn.example.com", .port = 443, .method = "CONNECT", .src = &src };
+
+	CHECK_INT(parse_set(&set, "webrtc", &errs), PH_OK);
+	CHECK_INT(set.m[0].kind, MATCH_WEBRTC);
+	CHECK(!acl_matchset_match(&set, &s));
+	s.webrtc = true;
+	CHECK(acl_matchset_match(&set, &s));
+	acl_matchset_free(&set);
+	CHECK_INT(parse_set(&set, "webrtc src 10.0.0.0/8", &errs), PH_OK);
+	CHECK(acl_matchset_match(&set, &s));
+	src = ip("192.0.2.1");
+	CHECK(!acl_matchset_match(&set, &s));
+	acl_matchset_free(&set);
+	/* A host called webrtc is written with its trailing dot. */
+	CHECK_INT(parse_set(&set, "domain webrtc.", &errs), PH_OK);
+	CHECK_INT(set.m[0].kind, MATCH_DOMAIN);
+	acl_matchset_free(&set);
+	CHECK_INT(errs.n, 0);
+	cfg_errors_free(&errs);
+}
+
 static void test_matchset_structure(void)
 {
 	struct cfg_errors errs = { 0 };
@@ -494,7 +522,9 @@ static const struct error_case error_cases[] = {
 	{ "example.com", "t.conf:7: unknown matcher 'example.com'; to match a destination "
 	                 "write 'domain example.com'" },
 	{ "banana", "t.conf:7: unknown matcher 'banana' (the matchers are domain, port, src, "
-	            "method, user, dst-local and all)" },
+	            "method, user, dst-local, webrtc and all)" },
+	{ "webrtc yes", "t.conf:7: 'webrtc' takes no values, but 'yes' follows it" },
+	{ "webrct", "t.conf:7: unknown matcher 'webrct' (did you mean 'webrtc'?)" },
 	{ "domain", "t.conf:7: matcher 'domain' needs at least one value" },
 	{ "port 443 domain", "t.conf:7: matcher 'domain' needs at least one value" },
 	{ "all yes", "t.conf:7: 'all' takes no values, but 'yes' follows it" },
@@ -650,6 +680,7 @@ int main(void)
 	test_domain_pattern_errors();
 	test_cidrs();
 	test_matchsets();
+	test_webrtc_matcher();
 	test_matchset_structure();
 	test_errors();
 	test_all_errors_collected();

@@ -898,6 +898,82 @@ static void test_lookups(void)
 		CHECK_STR(http_reason(reasons[i].status), reasons[i].reason);
 }
 
+/* RFC 7639: comma-separated tokens, percent-decoded. */
+struct alpn_case {
+	const char *value;
+	int want;        /* PH_OK or PH_ERROR */
+	const char *ids; /* PH_OK: the decoded ids joined by '|' */
+	const char *why; /* PH_ERROR: a phrase of the reason */
+};
+
+static const struct alpn_case alpn_cases[] = {
+	{ "webrtc", PH_OK, "webrtc", NULL },
+	{ "webrtc,c-webrtc", PH_OK, "webrtc|c-webrtc", NULL },
+	{ " webrtc , c-webrtc ", PH_OK, "webrtc|c-webrtc", NULL },
+	{ "h2, http%2F1.1", PH_OK, "h2|http/1.1", NULL },
+	{ "%77ebrtc", PH_OK, "webrtc", NULL },
+	{ "c%2dwebrtc", PH_OK, "c-webrtc", NULL },
+	{ "a,,b, ,", PH_OK, "a|b", NULL },
+	{ "", PH_OK, "", NULL },
+	{ "%25", PH_OK, "%", NULL },
+	{ "web rtc", PH_ERROR, NULL, "not a token" },
+	{ "\"webrtc\"", PH_ERROR, NULL, "not a token" },
+	{ "webrtc;q=1", PH_ERROR, NULL, "not a token" },
+	{ "%", PH_ERROR, NULL, "two hex digits" },
+	{ "%4", PH_ERROR, NULL, "two hex digits" },
+	{ "%zz", PH_ERROR, NULL, "two hex digits" },
+	{ "a,b,c,d,e,f,g,h,i", PH_ERROR, NULL, "too many" },
+};
+
+static void test_alpn(void)
+{
+	for (size_t i = 0; i < PH_ARRAY_LEN(alpn_cases); i++) {
+		const struct alpn_case *t = &alpn_cases[i];
+		struct http_alpn a;
+		const char *why = NULL;
+		char joined[512] = "";
+		int rc = http_alpn_parse(t->value, strlen(t->value), &a, &why);
+
+		CHECK_INT(rc, t->want);
+		if (rc != t->want) {
+			fprintf(stderr, "  case: %s\n", t->value);
+			continue;
+		}
+		if (rc != PH_OK) {
+			CHECK_WHY(why, t->why);
+			continue;
+		}
+		for (size_t k = 0; k < a.n; k++)
+			snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%.*s", k ? "|" : "",
+			         (int)a.ids[k].len, (const char *)a.ids[k].id);
+		CHECK_STR(joined, t->ids);
+	}
+	/* 255 octets at most (RFC 7301). */
+	char big[300];
+
+	memset(big, 'a', sizeof(big));
+	{
+		struct http_alpn a;
+		const char *why = NULL;
+
+		CHECK_INT(http_alpn_parse(big, 255, &a, &why), PH_OK);
+		CHECK_INT(http_alpn_parse(big, 256, &a, &why), PH_ERROR);
+		CHECK_WHY(why, "255 octets");
+	}
+	/* Over a request's headers: any ALPN line, exact ids only. */
+	static const char head[] = "CONNECT turn.example.com:443 HTTP/1.1\r\nHost: turn.example.com:443\r\n"
+	                           "ALPN: h2\r\nalpn: c-webrtc\r\nALPN: bad value\r\n\r\n";
+	struct http_request req;
+	const char *why;
+
+	CHECK(head_request(head, sizeof(head) - 1, BIG_HEAD, &req, &why) > 0);
+	CHECK(http_alpn_names(req.headers, req.nheaders, "c-webrtc"));
+	CHECK(http_alpn_names(req.headers, req.nheaders, "h2"));
+	CHECK(!http_alpn_names(req.headers, req.nheaders, "webrtc"));
+	CHECK(!http_alpn_names(req.headers, req.nheaders, "C-WEBRTC"));
+	CHECK(!http_alpn_names(req.headers, req.nheaders, "bad"));
+}
+
 int main(void)
 {
 	test_request_table();
@@ -911,5 +987,6 @@ int main(void)
 	test_authority_table();
 	test_uri_table();
 	test_lookups();
+	test_alpn();
 	return unit_summary("test_http");
 }
