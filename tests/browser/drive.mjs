@@ -16,6 +16,9 @@
 // Steps, run in order in one page (so credentials cached by a page load are
 // there for the steps after it):
 //   page=URL          load URL; records HTTP status, page text, error
+//   content=HTML      replace the page with HTML (page.setContent): a page
+//                     that came from nowhere, so the browser used no proxy
+//                     credentials for it
 //   webrtc=JSON       two relay-only RTCPeerConnections in the current page
 //                     with {"turn": "turn:HOST:PORT?transport=tcp",
 //                     "username": U, "credential": P, "seconds": N}: ICE
@@ -55,7 +58,7 @@ for (let i = 0; i < args.length; i++) {
 	else if (a === '--profile') opt.profile = val();
 	else if (a === '--user-agent') opt.userAgent = val();
 	else if (a === '--timeout') opt.timeout = Number(val());
-	else if (/^(page|webrtc|ws|screenshot)=/.test(a)) {
+	else if (/^(page|content|webrtc|ws|screenshot)=/.test(a)) {
 		const eq = a.indexOf('=');
 		opt.steps.push({ kind: a.slice(0, eq), arg: a.slice(eq + 1) });
 	} else usage(`unknown argument '${a}'`);
@@ -110,6 +113,7 @@ async function openChromium() {
 				                    protocol: sd.protocol ?? null };
 			return out;
 		},
+		setContent: (html) => page.setContent(html, { timeout: timeoutMs }),
 		evaluate: (fn, arg) => page.evaluate(fn, arg),
 		screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
 		close: () => browser.close(),
@@ -186,6 +190,7 @@ async function openFirefox() {
 				                    protocol: sd.protocol?.() ?? null };
 			return out;
 		},
+		setContent: (html) => page.setContent(html, { timeout: timeoutMs }),
 		evaluate: (fn, arg) => page.evaluate(fn, arg),
 		screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
 		close: () => browser.close(),
@@ -359,6 +364,11 @@ for (const s of opt.steps) {
 			r.ok = r.status !== null && r.status >= 200 && r.status < 400;
 			if (!r.ok)
 				r.error = `HTTP ${r.status}`;
+			if (!result.user_agent)
+				result.user_agent = await b.evaluate(() => navigator.userAgent).catch(() => null);
+		} else if (s.kind === 'content') {
+			await b.setContent(s.arg);
+			r.ok = true;
 			if (!result.user_agent)
 				result.user_agent = await b.evaluate(() => navigator.userAgent).catch(() => null);
 		} else if (s.kind === 'webrtc') {
