@@ -524,7 +524,7 @@ ok:
 
 long basic_parse(const char *cred, size_t len, unsigned char *dec, size_t cap, size_t *user_len)
 {
-	long n = len <= BASIC_MAX_CRED ? auth_base64_decode(cred, len, dec, cap) : -1;
+	long n = len <= BASIC_MAX_CRED ? base64_decode(cred, len, dec, cap) : -1;
 	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
 
 	/* RFC 7617: the user-id ends at the first colon; the password may

@@ -372,7 +372,7 @@ static void make_nonce(const struct digest_state *st, const char *realm, uint64_
 		raw[i] = (unsigned char)(now_ms >> (8 * (NONCE_TS - 1 - i)));
 	random_bytes(raw + NONCE_TS, NONCE_RND);
 	nonce_mac(st, realm, raw, raw + NONCE_TS + NONCE_RND);
-	auth_base64_encode(raw, sizeof(raw), out, NONCE_B64 + 1);
+	base64_encode(raw, sizeof(raw), out, NONCE_B64 + 1);
 }
 
 enum nonce_status {
@@ -386,7 +386,7 @@ static enum nonce_status check_nonce(const struct digest_state *st, const char *
 {
 	unsigned char raw[NONCE_RAW], mac[NONCE_MAC];
 
-	if (v->len != NONCE_B64 || auth_base64_decode(v->s, v->len, raw, sizeof(raw)) != NONCE_RAW)
+	if (v->len != NONCE_B64 || base64_decode(v->s, v->len, raw, sizeof(raw)) != NONCE_RAW)
 		return NONCE_FOREIGN;
 	nonce_mac(st, realm, raw, mac);
 	if (!auth_ct_equal(mac, raw + NONCE_TS + NONCE_RND, NONCE_MAC))
@@ -708,7 +708,7 @@ static int digest_finish(void *state, const char *file, struct cfg_errors *errs)
 	if (!HMAC(EVP_sha256(), st->secret, (int)st->secret_len, (const unsigned char *)label, sizeof(label) - 1, mac,
 	          &mlen))
 		memset(mac, 0, sizeof(mac));
-	auth_base64_encode(mac, 12, st->opaque, sizeof(st->opaque));
+	base64_encode(mac, 12, st->opaque, sizeof(st->opaque));
 	return 0;
 }
 

@@ -185,7 +185,7 @@ static bool sha1_ok(const char *h, size_t len)
 {
 	unsigned char md[32];
 
-	return len == 5 + 28 && auth_base64_decode(h + 5, 28, md, sizeof(md)) == 20;
+	return len == 5 + 28 && base64_decode(h + 5, 28, md, sizeof(md)) == 20;
 }
 
 /* Hash families pinhole knows by name but does not verify, so that the error
@@ -685,7 +685,7 @@ static enum htpasswd_result check_sha1(const struct htpasswd_entry *e, const cha
 	unsigned int got_len = 0;
 	enum htpasswd_result r = HTPASSWD_MISMATCH;
 
-	if (auth_base64_decode(e->hash + 5, e->hash_len - 5, want, sizeof(want)) != 20)
+	if (base64_decode(e->hash + 5, e->hash_len - 5, want, sizeof(want)) != 20)
 		return HTPASSWD_MISMATCH; /* cannot happen: checked at load */
 	if (!EVP_Digest(pw, pw_len, got, &got_len, EVP_sha1(), NULL) || got_len != 20) {
 		say(why, why_len, "OpenSSL could not compute SHA-1 for a {SHA} hash");

@@ -547,7 +547,7 @@ static void negotiate_header(struct buf *out, const gss_buffer_desc *tok)
 	size_t cap = (tok->length + 2) / 3 * 4 + 1;
 	char *b64 = ph_malloc(cap);
 
-	auth_base64_encode(tok->value, tok->length, b64, cap);
+	base64_encode(tok->value, tok->length, b64, cap);
 	buf_printf(out, "Proxy-Authenticate: Negotiate %s\r\n", b64);
 	free(b64);
 }
@@ -727,7 +727,7 @@ static enum auth_status negotiate_step(const void *state, void **session, const 
 		return res->status = AUTH_DENIED;
 	}
 	tok = ph_malloc(len / 4 * 3 + 3);
-	n = auth_base64_decode(cred, len, tok, len / 4 * 3 + 3);
+	n = base64_decode(cred, len, tok, len / 4 * 3 + 3);
 	if (n <= 0) {
 		free(tok);
 		negotiate_say(res->reason, sizeof(res->reason), "Negotiate credentials are not valid base64");

@@ -287,7 +287,7 @@ static enum auth_status type1(const struct ntlm_state *st, struct ntlm_session *
 		return refuse(res, AUTH_BROKEN, "the random number generator failed");
 	n = ntlm_msg_build_type2(t1.flags, s->challenge, req->now_ms * 10000 + FILETIME_UNIX_EPOCH, &names, msg,
 	                         sizeof(msg), &s->flags);
-	if (n == 0 || auth_base64_encode(msg, n, b64, sizeof(b64)) == 0)
+	if (n == 0 || base64_encode(msg, n, b64, sizeof(b64)) == 0)
 		return refuse(res, AUTH_BROKEN, "the NTLM challenge does not fit in %d bytes", NTLM_MSG_MAX);
 	s->sent_ms = req->now_ms;
 	s->pending = true;
@@ -440,7 +440,7 @@ static enum auth_status ntlm_step(const void *state, void **session, const char 
 		return deny(res, "malformed NTLM message: the NTLM token is empty");
 	if (len > B64_MAX)
 		return deny(res, "malformed NTLM message: larger than %d bytes", NTLM_MSG_MAX);
-	n = auth_base64_decode(cred, len, m, sizeof(m));
+	n = base64_decode(cred, len, m, sizeof(m));
 	if (n < 0)
 		return deny(res, "malformed NTLM message: not base64");
 	if (n > NTLM_MSG_MAX)

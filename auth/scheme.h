@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "auth.h"
+#include "base64.h"
 
 struct strbuf;
 
@@ -57,11 +58,6 @@ extern const struct auth_scheme_ops auth_ntlm_ops;
 extern const struct auth_scheme_ops auth_negotiate_ops;
 
 /* Shared helpers (auth/util.c). */
-/* Standard base64, strictly: only the canonical encoding of some bytes
- * (padding bits zero; trailing spaces and tabs tolerated).  Returns the
- * decoded length, or -1 on malformed input or when cap is too small. */
-long auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
-size_t auth_base64_encode(const unsigned char *in, size_t len, char *out, size_t cap);
 /* Constant-time comparison of equal-length buffers. */
 bool auth_ct_equal(const void *a, const void *b, size_t len);
 /* Appends a space and w as the config tokenizer reads it back (quoted

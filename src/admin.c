@@ -15,7 +15,7 @@
 #include "htpasswd.h"
 #include "http.h"
 #include "log.h"
-#include "scheme.h"
+#include "base64.h"
 #include "stats.h"
 #include "strbuf.h"
 #include "surrogate.h"
@@ -615,7 +615,7 @@ static bool authorized(struct MHD_Connection *c, const struct admin_users *u)
 	while (*v == ' ' || *v == '\t')
 		v++;
 	len = strlen(v);
-	n = len <= ADMIN_MAX_CRED ? auth_base64_decode(v, len, dec, sizeof(dec)) : -1;
+	n = len <= ADMIN_MAX_CRED ? base64_decode(v, len, dec, sizeof(dec)) : -1;
 
 	/* RFC 7617: the user-id ends at the first colon. */
 	const unsigned char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;

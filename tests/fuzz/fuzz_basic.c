@@ -1,6 +1,6 @@
 /*
  * fuzz_basic.c - libFuzzer target for Basic credentials: the strict base64
- * of auth/util.c (auth_base64_decode, auth_base64_encode) and the
+ * of src/base64.c (base64_decode, base64_encode) and the
  * "user-id:password" split of auth/basic.c (basic_parse).  The first input
  * byte picks the function and the output buffer's size; the rest is what a
  * client sent (or, for the encoder, any bytes).  Beyond the sanitizers:
@@ -44,7 +44,7 @@ static unsigned char *out_buf(size_t cap)
 static void fuzz_decode(const char *in, size_t len, size_t cap)
 {
 	unsigned char *out = out_buf(cap);
-	long n = auth_base64_decode(in, len, out, cap);
+	long n = base64_decode(in, len, out, cap);
 	size_t trimmed = len;
 	char *again;
 
@@ -58,13 +58,13 @@ static void fuzz_decode(const char *in, size_t len, size_t cap)
 	FUZZ_ASSERT((size_t)n <= cap);
 	FUZZ_ASSERT(encoded_len((size_t)n) == trimmed);
 	again = malloc(trimmed + 1);
-	FUZZ_ASSERT(auth_base64_encode(out, (size_t)n, again, trimmed + 1) == trimmed);
+	FUZZ_ASSERT(base64_encode(out, (size_t)n, again, trimmed + 1) == trimmed);
 	FUZZ_ASSERT(memcmp(again, in, trimmed) == 0 && again[trimmed] == '\0');
 	free(again);
 	if (n > 0) {
 		unsigned char *small = out_buf((size_t)n - 1);
 
-		FUZZ_ASSERT(auth_base64_decode(in, len, small, (size_t)n - 1) == -1);
+		FUZZ_ASSERT(base64_decode(in, len, small, (size_t)n - 1) == -1);
 		free(small);
 	}
 	free(out);
@@ -76,7 +76,7 @@ static void fuzz_encode(const unsigned char *in, size_t len, size_t cap)
 {
 	size_t want = encoded_len(len);
 	char *out = (char *)out_buf(cap);
-	size_t n = auth_base64_encode(in, len, out, cap);
+	size_t n = base64_encode(in, len, out, cap);
 	unsigned char *back;
 
 	if (cap < want + 1) {
@@ -91,7 +91,7 @@ static void fuzz_encode(const unsigned char *in, size_t len, size_t cap)
 		FUZZ_ASSERT(b64_char(out[i]));
 	}
 	back = out_buf(len);
-	FUZZ_ASSERT(auth_base64_decode(out, n, back, len) == (long)len);
+	FUZZ_ASSERT(base64_decode(out, n, back, len) == (long)len);
 	FUZZ_ASSERT(memcmp(back, in, len) == 0);
 	free(back);
 	free(out);
@@ -104,7 +104,7 @@ static void fuzz_parse(const char *in, size_t len)
 	static unsigned char dec[BASIC_MAX_CRED / 4 * 3], ref[BASIC_MAX_CRED];
 	size_t user_len = (size_t)-1;
 	long n = basic_parse(in, len, dec, sizeof(dec), &user_len);
-	long m = len <= BASIC_MAX_CRED ? auth_base64_decode(in, len, ref, sizeof(ref)) : -1;
+	long m = len <= BASIC_MAX_CRED ? base64_decode(in, len, ref, sizeof(ref)) : -1;
 
 	if (n < 0) {
 		/* refused: too long, not base64, or not user-id:password */
@@ -139,7 +139,7 @@ static void fuzz_roundtrip(const unsigned char *in, size_t len)
 	memcpy(raw, in, ulen);
 	raw[ulen] = ':';
 	memcpy(raw + ulen + 1, pw, plen);
-	n = auth_base64_encode(raw, ulen + 1 + plen, b64, sizeof(b64));
+	n = base64_encode(raw, ulen + 1 + plen, b64, sizeof(b64));
 	FUZZ_ASSERT(n > 0 && n <= BASIC_MAX_CRED);
 	got = basic_parse(b64, n, dec, sizeof(dec), &user_len);
 	/* The user-id ends at its first colon; a NUL before it is refused. */

@@ -265,7 +265,7 @@ static enum auth_status step_up(const void *st, const char *user, size_t ulen, c
 	memcpy(raw, user, ulen);
 	raw[ulen] = ':';
 	memcpy(raw + ulen + 1, pw, plen);
-	auth_base64_encode(raw, ulen + 1 + plen, b64, sizeof(b64));
+	base64_encode(raw, ulen + 1 + plen, b64, sizeof(b64));
 	return step_raw(st, b64, strlen(b64), now, res);
 }
 
@@ -427,7 +427,7 @@ static void test_apr1_lengths(void)
 	remove_file("apr1.htpasswd");
 }
 
-/* The strict base64 every scheme decodes with (auth/util.c). */
+/* The strict base64 every scheme decodes with (src/base64.c). */
 static void test_base64(void)
 {
 	static const struct {
@@ -442,7 +442,7 @@ static void test_base64(void)
 	char enc[8];
 
 	for (size_t i = 0; i < PH_ARRAY_LEN(cases); i++) {
-		long got = auth_base64_decode(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+		long got = base64_decode(cases[i].in, strlen(cases[i].in), out, sizeof(out));
 
 		if (got != cases[i].want)
 			fprintf(stderr, "base64 \"%s\": decoded length %ld, want %ld\n", cases[i].in, got,
@@ -454,26 +454,26 @@ static void test_base64(void)
 	for (unsigned v = 0; v < 65536; v++) {
 		unsigned char in[2] = { (unsigned char)(v >> 8), (unsigned char)v };
 		size_t len = v < 256 ? 1 : 2;
-		size_t n = auth_base64_encode(in + 2 - len, len, enc, sizeof(enc));
+		size_t n = base64_encode(in + 2 - len, len, enc, sizeof(enc));
 		char *last = strchr(enc, '=') - 1;
 		char spelled = *last;
 
-		CHECK_INT(auth_base64_decode(enc, n, out, sizeof(out)), (long)len);
+		CHECK_INT(base64_decode(enc, n, out, sizeof(out)), (long)len);
 		/* the next letters up differ only in the padding bits */
 		for (int k = 1; k < (len == 1 ? 16 : 4); k++) {
 			static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 			*last = tab[(strchr(tab, spelled) - tab) + k];
-			if (auth_base64_decode(enc, n, out, sizeof(out)) != -1) {
-				CHECK_INT(auth_base64_decode(enc, n, out, sizeof(out)), -1);
+			if (base64_decode(enc, n, out, sizeof(out)) != -1) {
+				CHECK_INT(base64_decode(enc, n, out, sizeof(out)), -1);
 				fprintf(stderr, "base64 \"%s\" accepted\n", enc);
 				return;
 			}
 		}
 	}
 	/* Decoding never writes more than cap. */
-	CHECK_INT(auth_base64_decode(B("YWJj"), out, 2), -1);
-	CHECK_INT(auth_base64_decode(B("YWI="), out, 2), 2);
+	CHECK_INT(base64_decode(B("YWJj"), out, 2), -1);
+	CHECK_INT(base64_decode(B("YWI="), out, 2), 2);
 }
 
 static void test_malformed(const void *st)
@@ -1015,7 +1015,7 @@ static void test_threads(void)
 
 		snprintf(pw, sizeof(pw), "pw%zu", i);
 		EVP_Digest(pw, strlen(pw), md, &mdlen, EVP_sha1(), NULL);
-		auth_base64_encode(md, mdlen, b64, sizeof(b64));
+		base64_encode(md, mdlen, b64, sizeof(b64));
 		len += (size_t)snprintf(text + len, cap - len, "user%zu:{SHA}%s\n", i, b64);
 	}
 	write_file("crowd.htpasswd", text);

@@ -228,7 +228,7 @@ static enum auth_status step_tok(void *state, void **session, const unsigned cha
 {
 	char b64[24000];
 
-	CHECK(auth_base64_encode(tok, len, b64, sizeof(b64)) > 0);
+	CHECK(base64_encode(tok, len, b64, sizeof(b64)) > 0);
 	return step_raw(state, session, b64, res);
 }
 
@@ -243,7 +243,7 @@ static long header_token(const struct auth_result *res, unsigned char *out, size
 		return -1;
 	if (memchr(h, '\n', n - 1))
 		return -1; /* exactly one line */
-	return auth_base64_decode(h + sizeof(pre) - 1, n - sizeof(pre) + 1 - 2, out, cap);
+	return base64_decode(h + sizeof(pre) - 1, n - sizeof(pre) + 1 - 2, out, cap);
 }
 
 /* A whole exchange: client legs and step() until one side is done.

@@ -162,7 +162,7 @@ static enum auth_status step(const void *st, void **sess, const uint8_t *m, size
 
 	buf_release(&res->headers);
 	memset(res, 0, sizeof(*res));
-	if (auth_base64_encode(m, n, b64, sizeof(b64)) == 0 && n)
+	if (base64_encode(m, n, b64, sizeof(b64)) == 0 && n)
 		abort();
 	req.authorization = b64;
 	req.authorization_len = strlen(b64);
@@ -188,7 +188,7 @@ static size_t type2_of(const struct auth_result *res, uint8_t *out, size_t cap)
 
 	if (!h || len < strlen(pfx) + 2 || memcmp(h, pfx, strlen(pfx)) != 0 || memcmp(h + len - 2, "\r\n", 2) != 0)
 		return 0;
-	n = auth_base64_decode(h + strlen(pfx), len - strlen(pfx) - 2, out, cap);
+	n = base64_decode(h + strlen(pfx), len - strlen(pfx) - 2, out, cap);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -1257,7 +1257,7 @@ static void curl_run(const void *st, bool proxy, const char *password, enum auth
 	CHECK(tok != NULL);
 	if (!tok)
 		goto wait;
-	n = auth_base64_decode(tok, strlen(tok), m, sizeof(m));
+	n = base64_decode(tok, strlen(tok), m, sizeof(m));
 	CHECK(n > 0 && ntlm_msg_parse_type3(m, (size_t)n, &t3, &why) == 0);
 	if (n > 0) {
 		const char *kind = "NTLMv1";
