@@ -28,7 +28,7 @@ test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsm
 # and a Kerberos realm for the auth suite.
 bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user"
 # The Debian package and its check (contrib/package-check.sh).
-package_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap systemd iproute2 git"
+package_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap systemd systemd-container git"
 # Packages above that ship a daemon: it must not start (cntlm and squid
 # would take port 3128 from pinhole); the tests run their own instances.
 daemons="cntlm squid tinyproxy prometheus krb5-kdc krb5-admin-server"
