@@ -742,7 +742,7 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	                "<title>pinhole</title>\n<style>\n"
-	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 60em; }\n"
+	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 70em; }\n"
 	                "h1 { margin-bottom: 0.2em; }\n"
 	                "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
 	                "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }\n"
@@ -752,7 +752,8 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	                "td { text-align: right; }\n"
 	                "td.why { text-align: left; max-width: 30em; }\n"
 	                ".cards { display: flex; flex-wrap: wrap; gap: 0 2em; }\n"
-	                ".cards table { min-width: 22em; }\n"
+	                ".cards > div { flex: 1 1 24em; }\n"
+	                ".cards table { width: 100%; }\n"
 	                ".meta { color: #555; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
 	                "<p class=\"meta\">version ");
 	abuf_html(&b, PACKAGE_VERSION);
