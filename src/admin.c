@@ -1056,13 +1056,16 @@ static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 
 /* 200 "ok" while pinhole serves (a load balancer keeps sending traffic),
  * saying so when the last reload was refused: the old configuration is
- * still in force, and the admin should look. */
+ * still in force, and the admin should look.  503 while it drains: a load
+ * balancer takes it out of rotation while its open tunnels go on. */
 static enum MHD_Result reply_healthz(struct MHD_Connection *c)
 {
 	struct running_status st;
 	struct strbuf b = { 0 };
 
 	running_status(&st);
+	if (st.draining)
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "draining: pinhole is stopping\n", NULL, NULL);
 	if (st.last_reload_ok)
 		return reply_text(c, MHD_HTTP_OK, "ok\n", NULL, NULL);
 	strbuf_puts(&b, "ok\nthe last reload, at ");

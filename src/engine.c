@@ -1013,6 +1013,7 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
 	           (unsigned long long)drain_ms);
 	atomic_store(&draining, true);
+	running_set_draining();
 	notify_status("STOPPING=1\n");
 	drain(drain_ms);
 	admin_stop();

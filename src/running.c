@@ -57,6 +57,13 @@ void running_status(struct running_status *st)
 	pthread_mutex_unlock(&lock);
 }
 
+void running_set_draining(void)
+{
+	pthread_mutex_lock(&lock);
+	status.draining = true;
+	pthread_mutex_unlock(&lock);
+}
+
 /* Appends a line to r's message, cut when it is full. */
 void running_say(struct running_reload *r, const char *line)
 {

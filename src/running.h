@@ -59,7 +59,10 @@ struct running_status {
 	uint64_t last_success;     /* the last successful load (start-up counts) */
 	uint64_t reloads_ok, reloads_refused;
 	char last_error[512];      /* the first line of the last refusal's reasons */
+	bool draining;             /* stopping: no new connections */
 };
 void running_status(struct running_status *st);
+/* Says that pinhole drains (SIGTERM): /healthz answers 503 from then on. */
+void running_set_draining(void);
 
 #endif
