@@ -331,11 +331,13 @@ static void render_process_metrics(struct strbuf *b)
 	metric_one(b, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
 	           st.started);
 	if (ps.ok) {
-		metric_head(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+		metric_head(b, "process_cpu_seconds_total", "counter",
+		            "Total user and system CPU time spent in seconds.");
 		strbuf_printf(b, "process_cpu_seconds_total %.2f\n", ps.cpu_seconds);
 		metric_one(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
 		           ps.resident_bytes);
-		metric_one(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", ps.virtual_bytes);
+		metric_one(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+		           ps.virtual_bytes);
 	}
 	metric_one(b, "process_open_fds", "gauge", "Number of open file descriptors.", ps.open_fds);
 	if (ps.max_fds)
@@ -563,7 +565,8 @@ static char *render_stats_json(const struct config *cfg, size_t *len)
 	running_status(&st);
 	strbuf_printf(&b, "{\"now\":%llu,\"started\":%llu,\"uptime_s\":%llu,\"generation\":%llu,",
 	              (unsigned long long)now, (unsigned long long)st.started,
-	              (unsigned long long)(now > st.started ? now - st.started : 0), (unsigned long long)cfg->generation);
+	              (unsigned long long)(now > st.started ? now - st.started : 0),
+	              (unsigned long long)cfg->generation);
 	strbuf_printf(&b, "\"last_reload\":{\"at\":%llu,\"ok\":%s,\"last_success\":%llu,\"error\":",
 	              (unsigned long long)st.last_reload, st.last_reload_ok ? "true" : "false",
 	              (unsigned long long)st.last_success);
@@ -1385,8 +1388,8 @@ int admin_start(const struct config *cfg, char *err, size_t errlen)
 /* What a reload will change, made ready before it is committed. */
 static struct {
 	bool ready;
-	bool stop;    /* the admin interface goes (or moves) */
-	int fd;       /* the new address's socket, or -1 */
+	bool stop; /* the admin interface goes (or moves) */
+	int fd;    /* the new address's socket, or -1 */
 	struct admin_users *users;
 } prep = { .fd = -1 };
 

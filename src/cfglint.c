@@ -16,11 +16,12 @@
 /* Methods of RFC 9110, PATCH (RFC 5789) and WebDAV (RFC 4918, 3253,
  * 5323): a method matcher naming another is most likely a typo. */
 static const char *const known_methods[] = {
-	"GET",    "HEAD",      "POST",   "PUT",     "DELETE",     "CONNECT",     "OPTIONS",    "TRACE",
-	"PATCH",  "PROPFIND",  "PROPPATCH", "MKCOL", "COPY",      "MOVE",        "LOCK",       "UNLOCK",
-	"REPORT", "MKACTIVITY", "CHECKOUT", "CHECKIN", "MERGE",   "SEARCH",      "VERSION-CONTROL", "UPDATE",
-	"LABEL",  "MKWORKSPACE", "UNCHECKOUT", "BIND", "UNBIND",  "REBIND",      "ACL",        "ORDERPATCH",
-	"MKCALENDAR", "PRI",
+	"GET",      "HEAD",        "POST",       "PUT",      "DELETE",          "CONNECT",
+	"OPTIONS",  "TRACE",       "PATCH",      "PROPFIND", "PROPPATCH",       "MKCOL",
+	"COPY",     "MOVE",        "LOCK",       "UNLOCK",   "REPORT",          "MKACTIVITY",
+	"CHECKOUT", "CHECKIN",     "MERGE",      "SEARCH",   "VERSION-CONTROL", "UPDATE",
+	"LABEL",    "MKWORKSPACE", "UNCHECKOUT", "BIND",     "UNBIND",          "REBIND",
+	"ACL",      "ORDERPATCH",  "MKCALENDAR", "PRI",
 };
 
 static bool known_method(const char *m)
@@ -67,13 +68,15 @@ static bool domain_covers(const struct domain_pattern *a, const struct domain_pa
 		return a->kind == DOMAIN_CIDR && b->kind == DOMAIN_CIDR && cidr_covers(&a->cidr, &b->cidr);
 	switch (a->kind) {
 	case DOMAIN_EXACT:
-		return b->kind == DOMAIN_EXACT && a->name_len == b->name_len && memcmp(a->name, b->name, a->name_len) == 0;
+		return b->kind == DOMAIN_EXACT && a->name_len == b->name_len &&
+		       memcmp(a->name, b->name, a->name_len) == 0;
 	case DOMAIN_TREE:
 		return under(b->name, b->name_len, a->name, a->name_len, false);
 	case DOMAIN_SUBDOMAINS:
 		/* *.a.com: every proper subdomain, so b must not reach the apex. */
-		return b->kind == DOMAIN_EXACT ? under(b->name, b->name_len, a->name, a->name_len, true)
-		                               : under(b->name, b->name_len, a->name, a->name_len, b->kind == DOMAIN_TREE);
+		return b->kind == DOMAIN_EXACT
+		               ? under(b->name, b->name_len, a->name, a->name_len, true)
+		               : under(b->name, b->name_len, a->name, a->name_len, b->kind == DOMAIN_TREE);
 	default:
 		return false;
 	}
@@ -133,7 +136,8 @@ bool cfglint_covers(const struct rule *a, const struct rule *b)
 		/* b is narrower if one of its matchers (they are ANDed) is
 		 * within ma. */
 		for (size_t j = 0; j < b->set.n && !covered; j++)
-			covered = b->set.m[j].kind == ma->kind && (ma->kind == MATCH_DST_LOCAL || matcher_covers(ma, &b->set.m[j]));
+			covered = b->set.m[j].kind == ma->kind &&
+			          (ma->kind == MATCH_DST_LOCAL || matcher_covers(ma, &b->set.m[j]));
 		if (!covered)
 			return false;
 	}
@@ -187,10 +191,11 @@ static void check_users(const struct config *cfg, struct cfg_errors *errs)
 		const struct rule *r = &cfg->acl->rules.r[i];
 
 		if (has_user_matcher(r))
-			cfg_error(errs, r->file, r->line,
-			          "'%s' can never match: there is no auth line, so no request has a user name (add one, "
-			          "e.g. auth basic htpasswd FILE, or remove the user matcher)",
-			          r->text);
+			cfg_error(
+			        errs, r->file, r->line,
+			        "'%s' can never match: there is no auth line, so no request has a user name (add one, "
+			        "e.g. auth basic htpasswd FILE, or remove the user matcher)",
+			        r->text);
 	}
 }
 

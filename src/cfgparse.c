@@ -474,12 +474,11 @@ bool cfg_file_writable(const char *path, char *why, size_t whylen)
 	else
 		strcpy(dir, ".");
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "the directory %s does not exist (create it, writable by the user pinhole runs as)",
-		         dir);
+		snprintf(why, whylen,
+		         "the directory %s does not exist (create it, writable by the user pinhole runs as)", dir);
 		ok = false;
 	} else if (access(dir, W_OK | X_OK) != 0) {
-		snprintf(why, whylen, "%s does not exist and the directory %s is not writable by this user", path,
-		         dir);
+		snprintf(why, whylen, "%s does not exist and the directory %s is not writable by this user", path, dir);
 		ok = false;
 	}
 	free(dir);

@@ -98,8 +98,7 @@ void control_serve(int lfd, void (*handler)(const char *cmd, struct strbuf *repl
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* The socket's mode already keeps others out; this says so. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-	    (cred.uid != 0 && cred.uid != geteuid())) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || (cred.uid != 0 && cred.uid != geteuid())) {
 		strbuf_puts(&reply, "refused\nonly root and the user pinhole runs as may control it\n");
 		goto out;
 	}

@@ -266,8 +266,7 @@ static void plan_free(struct listen_plan *p)
 	free(p);
 }
 
-static struct listen_plan *plan_listeners(const struct config *next, const struct config *cur, char *why,
-                                          size_t whylen)
+static struct listen_plan *plan_listeners(const struct config *next, const struct config *cur, char *why, size_t whylen)
 {
 	struct listen_plan *p = ph_calloc(1, sizeof(*p));
 	const struct server_settings *s = next->server;
@@ -314,8 +313,8 @@ static struct listen_plan *plan_listeners(const struct config *next, const struc
 				continue;
 			l->io.fd = make_listener(lc);
 			if (l->io.fd < 0) {
-				snprintf(why, whylen, "%s:%d: cannot listen on %s: %s", lc->file ? lc->file : "(default)",
-				         lc->line, lc->text, strerror(errno));
+				snprintf(why, whylen, "%s:%d: cannot listen on %s: %s",
+				         lc->file ? lc->file : "(default)", lc->line, lc->text, strerror(errno));
 				plan_free(p);
 				return NULL;
 			}
@@ -688,8 +687,8 @@ static void notify_status(const char *state)
 	sdnotify("%sSTATUS=%s: %zu listener%s, %d workers, configuration generation %llu%s%s%s", state,
 	         atomic_load(&draining) ? "draining" : "serving", cfg ? cfg->server->nlistens : 0,
 	         cfg && cfg->server->nlistens == 1 ? "" : "s", nworkers,
-	         cfg ? (unsigned long long)cfg->generation : 0ULL, st.last_reload_ok ? "" : "; the reload at ",
-	         when, st.last_reload_ok ? "" : " was refused");
+	         cfg ? (unsigned long long)cfg->generation : 0ULL, st.last_reload_ok ? "" : "; the reload at ", when,
+	         st.last_reload_ok ? "" : " was refused");
 	config_unref(cfg);
 }
 
@@ -707,10 +706,12 @@ static int check_fixed(const struct config *next, struct running_reload *r)
 	char line[512];
 
 	if (!same_text(a->pid_file, b->pid_file)) {
-		running_refuse(r, "%s:%d: pid-file changed from %s to %s: a running pinhole keeps its pid file; restart "
-		                  "it to move it",
+		running_refuse(r,
+		               "%s:%d: pid-file changed from %s to %s: a running pinhole keeps its pid file; restart "
+		               "it to move it",
 		               b->pid_file_file ? b->pid_file_file : (next->path ? next->path : "(default)"),
-		               b->pid_file_line, a->pid_file ? a->pid_file : "none", b->pid_file ? b->pid_file : "none");
+		               b->pid_file_line, a->pid_file ? a->pid_file : "none",
+		               b->pid_file ? b->pid_file : "none");
 		return -1;
 	}
 	if (a->workers != b->workers) {

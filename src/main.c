@@ -233,8 +233,9 @@ static int cmd_reload(int argc, char **argv)
 		if (ok)
 			printf("pinhole (pid %d) reloaded %s: the new configuration is in force\n", (int)pid, path);
 		else
-			fprintf(stderr, "pinhole reload: pinhole (pid %d) refused the new configuration; the one it "
-			                "had stays in force\n",
+			fprintf(stderr,
+			        "pinhole reload: pinhole (pid %d) refused the new configuration; the one it "
+			        "had stays in force\n",
 			        (int)pid);
 		rc = ok ? 0 : 1;
 	}

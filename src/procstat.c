@@ -32,10 +32,11 @@ void procstat_read(struct procstat *p)
 		 * is the first; utime and stime are 14 and 15, vsize and rss 23
 		 * and 24. */
 		s = strrchr(buf, ')');
-		if (s && sscanf(s + 1,
-		                " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u "
-		                "%llu %lld",
-		                &utime, &stime, &vsize, &rss) == 4 &&
+		if (s &&
+		    sscanf(s + 1,
+		           " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u "
+		           "%llu %lld",
+		           &utime, &stime, &vsize, &rss) == 4 &&
 		    ticks > 0) {
 			p->cpu_seconds = (double)(utime + stime) / (double)ticks;
 			p->virtual_bytes = vsize;

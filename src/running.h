@@ -53,13 +53,13 @@ void running_request_reload(void);
 
 /* The process's life and its last reload, for monitoring. */
 struct running_status {
-	uint64_t started;          /* wall clock, seconds since 1970 */
-	uint64_t last_reload;      /* when the last reload ended; 0: none yet */
-	bool last_reload_ok;       /* true when there was none yet */
-	uint64_t last_success;     /* the last successful load (start-up counts) */
+	uint64_t started;      /* wall clock, seconds since 1970 */
+	uint64_t last_reload;  /* when the last reload ended; 0: none yet */
+	bool last_reload_ok;   /* true when there was none yet */
+	uint64_t last_success; /* the last successful load (start-up counts) */
 	uint64_t reloads_ok, reloads_refused;
-	char last_error[512];      /* the first line of the last refusal's reasons */
-	bool draining;             /* stopping: no new connections */
+	char last_error[512]; /* the first line of the last refusal's reasons */
+	bool draining;        /* stopping: no new connections */
 };
 void running_status(struct running_status *st);
 /* Says that pinhole drains (SIGTERM): /healthz answers 503 from then on. */

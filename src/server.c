@@ -337,8 +337,10 @@ static void d_pid_file(void *settings, const struct cfg_line *ln, struct cfg_ctx
 		cfg_err(ctx, ln, "pid-file %s: the name is too long (its control socket's name must fit in 107 bytes)",
 		        path);
 	} else if (stat(dir, &st) != 0 && errno == ENOENT) {
-		cfg_warn(ctx, ln, "the pid-file's directory %s does not exist yet: pinhole run makes it (systemd: "
-		         "RuntimeDirectory=)", dir);
+		cfg_warn(ctx, ln,
+		         "the pid-file's directory %s does not exist yet: pinhole run makes it (systemd: "
+		         "RuntimeDirectory=)",
+		         dir);
 		goto ok;
 	} else if (!cfg_file_writable(path, why, sizeof(why))) {
 		cfg_err(ctx, ln, "cannot write the pid-file %s: %s", path, why);

@@ -674,10 +674,11 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("pinning-learn on after\n", "main.conf:1: pinning-learn after needs a value");
 	EXPECT_ERRORS("sni-mismatch allow\n",
 	              "main.conf:1: unknown sni-mismatch action 'allow' (one of: inspect, deny)");
-	EXPECT_ERRORS("tls-inspect ca /nonexistent/ca.crt /nonexistent/ca.key\n",
-	              "main.conf:1: tls-inspect: cannot read the CA certificate /nonexistent/ca.crt: No such file or "
-	              "directory",
-	              "main.conf:1: tls-inspect: cannot read the CA key /nonexistent/ca.key: No such file or directory");
+	EXPECT_ERRORS(
+	        "tls-inspect ca /nonexistent/ca.crt /nonexistent/ca.key\n",
+	        "main.conf:1: tls-inspect: cannot read the CA certificate /nonexistent/ca.crt: No such file or "
+	        "directory",
+	        "main.conf:1: tls-inspect: cannot read the CA key /nonexistent/ca.key: No such file or directory");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
 	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
 	              "'proxy-protocol'?)");
