@@ -50,6 +50,44 @@ else
 	journal 3
 fi
 
+[ "$(cat /run/pinhole/pinhole.pid 2>/dev/null)" = "$pid" ] &&
+	say ok "/run/pinhole/pinhole.pid holds the main pid" ||
+	say FAIL "/run/pinhole/pinhole.pid holds the main pid (it holds '$(cat /run/pinhole/pinhole.pid 2>&1)')"
+
+# A broken file: systemctl reload fails and says why, the old configuration
+# stays in force.
+cp /etc/pinhole/pinhole.conf /tmp/pinhole.conf.good
+echo "alow all" >>/etc/pinhole/pinhole.conf
+if systemctl reload pinhole.service >/tmp/reload-bad.out 2>&1; then
+	say FAIL "systemctl reload fails on a broken configuration"
+elif journalctl -u pinhole.service --no-pager -o cat | grep -q "pinhole.conf:[0-9]*: unknown directive 'alow'"; then
+	say ok "systemctl reload fails on a broken configuration, its FILE:LINE error in the journal"
+else
+	say FAIL "systemctl reload fails on a broken configuration, its FILE:LINE error in the journal"
+	journal 4
+fi
+if active && [ "$(systemctl show -p MainPID --value pinhole.service)" = "$pid" ] &&
+	systemctl show -p StatusText --value pinhole.service | grep -q "was refused"; then
+	say ok "pinhole keeps running the old configuration, and its status says the reload was refused"
+else
+	say FAIL "pinhole keeps running the old configuration, and its status says the reload was refused ($(systemctl show -p StatusText --value pinhole.service))"
+fi
+cp /tmp/pinhole.conf.good /etc/pinhole/pinhole.conf
+systemctl reload pinhole.service >/dev/null 2>&1 && active &&
+	say ok "systemctl reload succeeds again once the file is fixed" ||
+	say FAIL "systemctl reload succeeds again once the file is fixed"
+
+# A second pinhole on the service's port does not start.
+printf 'listen 127.0.0.1:3128\naccess-log off\nallow all\n' >/tmp/second.conf
+chmod 644 /tmp/second.conf
+out=$(runuser -u pinhole -- timeout 10 /usr/sbin/pinhole run -c /tmp/second.conf 2>&1)
+rc=$?
+if [ "$rc" = 1 ] && printf '%s' "$out" | grep -q "cannot listen on 127.0.0.1:3128: the address is in use by another process"; then
+	say ok "a second pinhole on 127.0.0.1:3128 exits 1: $(printf '%s' "$out" | tail -1)"
+else
+	say FAIL "a second pinhole on 127.0.0.1:3128 exits 1 (exit $rc: $out)"
+fi
+
 logrotate -f /etc/logrotate.d/pinhole >/tmp/logrotate.out 2>&1 &&
 	say ok "logrotate -f rotates /var/log/pinhole/access.log" ||
 	say FAIL "logrotate -f rotates /var/log/pinhole/access.log: $(head -3 /tmp/logrotate.out)"
