@@ -401,11 +401,18 @@ static void test_dns_servers(void)
 
 /* The auth directives land in cfg->auth, noauth rules in cfg->acl->noauth.r, and
  * the two authentication quirks in cfg->quirks-> */
+/* A user matcher needs an auth line: a users file for those that have one. */
+static void write_users(void)
+{
+	write_file("users.htpasswd", "alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n");
+}
+
 static void test_auth_directives(void)
 {
+	write_users();
 	struct config *cfg = PARSE_OK("auth-realm \"Example office\"\nnoauth domain .tokbox.com .opentok.com\n"
 	                              "noauth src 10.1.0.0/16\nquirk close-after-407\nquirk auth-everything\n"
-	                              "allow user alice\n");
+	                              "allow user alice\nauth basic htpasswd users.htpasswd\n");
 
 	if (!cfg)
 		return;
@@ -485,9 +492,10 @@ static void test_rules(void)
 
 static void test_quoting(void)
 {
+	write_users();
 	struct config *cfg = PARSE_OK("allow user \"CORP\\alice\" \"we\\\"ird\" \"back\\\\slash\" "
 	                              "joi\"ned word\" \"#notacomment\" x#y # comment\n"
-	                              "access-log \"with space.log\"  # c\n");
+	                              "access-log \"with space.log\"  # c\nauth basic htpasswd users.htpasswd\n");
 
 	if (!cfg)
 		return;
@@ -936,6 +944,7 @@ static void test_dump_roundtrip(void)
 	struct cfg_errors errs = { 0 };
 
 	mkdir("dir with space", 0700);
+	write_users();
 	a = PARSE_OK("listen *:3128 proxy-protocol\nlisten [::1]:3128\n"
 	             "admin 0.0.0.0:3129\nadmin-auth htpasswd admin.htpasswd\n"
 	             "workers 4\nuser root\naccess-log \"dir with space/a.log\" json\n"
@@ -944,7 +953,7 @@ static void test_dump_roundtrip(void)
 	             "timeout header 1500ms\ntimeout drain 0\nmax-connections 500\n"
 	             "max-header-size 32k\nquirk http10-connect\nquirk no-websocket\n"
 	             "quirk idle-cut 2m\nquirk throttle 1000/s\nquirk delay 1h\n"
-	             "include rules.conf\nauth basic htpasswd admin.htpasswd\n"
+	             "include rules.conf\nauth basic htpasswd users.htpasswd\n"
 	             "allow user \"CORP\\alice\" \"we\\\"ird\" # who\n"
 	             "deny domain *.example.com port 1-1024  method CONNECT\n");
 	if (!a)
