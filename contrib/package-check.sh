@@ -178,7 +178,8 @@ check "/usr/sbin/pinhole is an executable" test -x "$r/usr/sbin/pinhole" -a ! -e
 for f in /usr/share/pinhole/presets/webex.conf /usr/share/pinhole/presets/tokbox.conf \
 	/usr/share/pinhole/presets/cms.conf /usr/share/man/man8/pinhole.8.gz \
 	/usr/share/man/man5/pinhole.conf.5.gz /etc/logrotate.d/pinhole /lib/systemd/system/pinhole.service \
-	/usr/share/doc/pinhole/examples/low-port.conf /usr/share/doc/pinhole/examples/winbind.conf; do
+	/usr/share/doc/pinhole/examples/low-port.conf /usr/share/doc/pinhole/examples/winbind.conf \
+	/usr/share/doc/pinhole/examples/haproxy.cfg /usr/share/doc/pinhole/examples/pinhole-instance.conf; do
 	check "$f is installed" test -f "$r$f"
 done
 conffiles=$(in_root dpkg-query -W --showformat='${Conffiles}\n' pinhole)
