@@ -494,7 +494,8 @@ static void *worker_main(void *arg)
 static void wake_all(void)
 {
 	for (int i = 0; i < nworkers; i++)
-		loop_wakeup(workers[i].loop);
+		if (workers[i].loop)
+			loop_wakeup(workers[i].loop);
 }
 
 /* Hands each worker its new listeners and waits (a few seconds at most)
