@@ -1,12 +1,14 @@
 #!/bin/sh
-# contrib/setup.sh run|check|bench|fuzz [configure options]
+# contrib/setup.sh run|check|bench|fuzz|package [configure options]
 #
 # On Debian 12 as root: installs what is missing (apt-get), runs autotools,
 # builds pinhole out of tree (in $BUILD_DIR, default build/), then either
 # runs it on its embedded default configuration (run) or runs the test
 # suite (check) or the benchmark (bench).  fuzz builds the libFuzzer
 # targets with clang (in $BUILD_DIR, default build-fuzz/) and runs each for
-# $FUZZ_SECONDS (default 60).  Safe to run again: nothing already there is
+# $FUZZ_SECONDS (default 60).  package installs the packaging tools and runs
+# contrib/package-check.sh (build the Debian package, install it into a
+# chroot, check it).  Safe to run again: nothing already there is
 # redone.
 set -e
 cd "$(dirname "$0")/.."
@@ -37,6 +39,8 @@ fuzz_pkgs="clang libclang-rt-14-dev"
 # The benchmark: Squid (with ssl_bump) and tinyproxy side by side, htpasswd
 # and a Kerberos realm for the auth suite.
 bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user"
+# The Debian package and its check (contrib/package-check.sh).
+package_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap systemd systemd-container git"
 # Packages above that ship a daemon: it must not start (cntlm and squid
 # would take port 3128 from pinhole); the tests run their own instances.
 daemons="cntlm squid tinyproxy prometheus krb5-kdc krb5-admin-server coturn"
@@ -135,8 +139,12 @@ bench)
 	cd "$BUILD_DIR"
 	exec make bench
 	;;
+package)
+	install_missing $build_pkgs $package_pkgs
+	exec sh contrib/package-check.sh "$@"
+	;;
 *)
-	echo "usage: contrib/setup.sh run|check|bench|fuzz [configure options]" >&2
+	echo "usage: contrib/setup.sh run|check|bench|fuzz|package [configure options]" >&2
 	exit 2
 	;;
 esac

@@ -21,13 +21,17 @@
 #include "surrogate.h"
 #include "tls.h"
 #include "webrtc.h"
+#include "portcheck.h"
+#include "procstat.h"
 
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -174,6 +178,96 @@ static void sum_counters(struct totals *t)
 		t->tunnels_active = t->tunnels_total;
 }
 
+/* ---- rates over the last minute ---- */
+
+/* A sample every RATE_STEP_MS, kept for a little more than RATE_WINDOW_S:
+ * the rates are the difference between now and the oldest sample of the
+ * window, so the dashboard shows them without JavaScript too. */
+#define RATE_STEP_MS 5000
+#define RATE_WINDOW_S 60
+#define RATE_SAMPLES (RATE_WINDOW_S * 1000 / RATE_STEP_MS + 2)
+
+struct sample {
+	uint64_t at_ms; /* monotonic */
+	uint64_t requests, tunnels, bytes_in, bytes_out, challenges;
+};
+
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sample samples[RATE_SAMPLES];
+static size_t nsamples, next_sample;
+
+static void sample_now(struct sample *sm, const struct totals *t)
+{
+	sm->at_ms = ph_mono_ms();
+	sm->requests = t->requests_total;
+	sm->tunnels = t->tunnels_total;
+	sm->bytes_in = t->bytes_from_clients;
+	sm->bytes_out = t->bytes_to_clients;
+	sm->challenges = t->status[STATS_407];
+}
+
+void admin_sample(void)
+{
+	struct totals t;
+	struct sample sm;
+	uint64_t last;
+
+	if (stats_nworkers() == 0)
+		return;
+	pthread_mutex_lock(&rate_lock);
+	last = nsamples ? samples[(next_sample + RATE_SAMPLES - 1) % RATE_SAMPLES].at_ms : 0;
+	pthread_mutex_unlock(&rate_lock);
+	if (nsamples && ph_mono_ms() - last < RATE_STEP_MS)
+		return;
+	sum_counters(&t);
+	sample_now(&sm, &t);
+	pthread_mutex_lock(&rate_lock);
+	samples[next_sample] = sm;
+	next_sample = (next_sample + 1) % RATE_SAMPLES;
+	if (nsamples < RATE_SAMPLES)
+		nsamples++;
+	pthread_mutex_unlock(&rate_lock);
+}
+
+/* Per-second rates between the oldest sample not older than the window
+ * and now; window_s is 0 before there is one (right after start-up). */
+struct rates {
+	double window_s;
+	double requests, tunnels, bytes_in, bytes_out, challenges;
+};
+
+static void rates_now(const struct totals *t, struct rates *r)
+{
+	struct sample now, old = { 0 };
+	bool found = false;
+
+	memset(r, 0, sizeof(*r));
+	sample_now(&now, t);
+	pthread_mutex_lock(&rate_lock);
+	for (size_t i = 0; i < nsamples; i++) {
+		const struct sample *sm = &samples[(next_sample + RATE_SAMPLES - nsamples + i) % RATE_SAMPLES];
+
+		if (now.at_ms - sm->at_ms <= (RATE_WINDOW_S + 1) * 1000 && now.at_ms - sm->at_ms >= 1000) {
+			old = *sm;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rate_lock);
+	if (!found)
+		return;
+	r->window_s = (double)(now.at_ms - old.at_ms) / 1000.0;
+	/* Counters only grow; a sum across workers read in another order
+	 * may still look a hair smaller. */
+#define RATE(f) (now.f > old.f ? (double)(now.f - old.f) / r->window_s : 0.0)
+	r->requests = RATE(requests);
+	r->tunnels = RATE(tunnels);
+	r->bytes_in = RATE(bytes_in);
+	r->bytes_out = RATE(bytes_out);
+	r->challenges = RATE(challenges);
+#undef RATE
+}
+
 static const char *const class_names[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 static const struct {
 	enum stats_status idx;
@@ -228,6 +322,41 @@ static void metric_histogram(struct strbuf *b, const char *name, const char *hel
 	strbuf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)cum);
 }
 
+/* The process (as Prometheus's client libraries name it) and the state of
+ * its configuration: what alerts are written on. */
+static void render_process_metrics(struct strbuf *b)
+{
+	struct procstat ps;
+	struct running_status st;
+
+	running_status(&st);
+	procstat_read(&ps);
+	metric_one(b, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+	           st.started);
+	if (ps.ok) {
+		metric_head(b, "process_cpu_seconds_total", "counter",
+		            "Total user and system CPU time spent in seconds.");
+		strbuf_printf(b, "process_cpu_seconds_total %.2f\n", ps.cpu_seconds);
+		metric_one(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+		           ps.resident_bytes);
+		metric_one(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+		           ps.virtual_bytes);
+	}
+	metric_one(b, "process_open_fds", "gauge", "Number of open file descriptors.", ps.open_fds);
+	if (ps.max_fds)
+		metric_one(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.", ps.max_fds);
+	metric_one(b, "pinhole_config_last_reload_successful", "gauge",
+	           "Whether the last configuration reload succeeded (1; also before any) or was refused (0).",
+	           st.last_reload_ok ? 1 : 0);
+	metric_one(b, "pinhole_config_last_reload_success_timestamp_seconds", "gauge",
+	           "When the configuration in force was loaded (start-up or the last successful reload).",
+	           st.last_success);
+	metric_head(b, "pinhole_config_reloads_total", "counter", "Configuration reloads, by result.");
+	strbuf_printf(b, "pinhole_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)st.reloads_ok);
+	strbuf_printf(b, "pinhole_config_reloads_total{result=\"refused\"} %llu\n",
+	              (unsigned long long)st.reloads_refused);
+}
+
 static char *render_metrics(const struct config *cfg, size_t *len)
 {
 	struct strbuf b = { 0 };
@@ -240,9 +369,9 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	metric_one(&b, "pinhole_tunnels_active", "gauge", "CONNECT tunnels open now.", t.tunnels_active);
 	metric_one(&b, "pinhole_http_requests_total", "counter", "Plain HTTP requests forwarded to an origin.",
 	           t.requests_total);
-	metric_one(&b, "pinhole_client_bytes_received_total", "counter", "Bytes received from clients.",
+	metric_one(&b, "pinhole_client_received_bytes_total", "counter", "Bytes received from clients.",
 	           t.bytes_from_clients);
-	metric_one(&b, "pinhole_client_bytes_sent_total", "counter", "Bytes sent to clients.", t.bytes_to_clients);
+	metric_one(&b, "pinhole_client_sent_bytes_total", "counter", "Bytes sent to clients.", t.bytes_to_clients);
 
 	metric_head(&b, "pinhole_responses_total", "counter", "Responses and CONNECT answers sent, by status class.");
 	for (int i = STATS_1XX; i <= STATS_5XX; i++)
@@ -312,6 +441,7 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	metric_one(&b, "pinhole_workers", "gauge", "Worker threads.", (uint64_t)t.workers);
 	metric_one(&b, "pinhole_config_generation", "gauge", "Generation of the running configuration (one per load).",
 	           cfg->generation);
+	render_process_metrics(&b);
 	metric_head(&b, "pinhole_build_info", "gauge", "Always 1; the labels say which pinhole this is.");
 	strbuf_printf(&b, "pinhole_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	*len = b.len;
@@ -385,6 +515,236 @@ static char *render_report(const struct config *cfg, size_t *len)
 	return b.p;
 }
 
+/* ---- status: uptime, the last reload, rates ---- */
+
+static void abuf_iso(struct strbuf *b, uint64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strbuf_puts(b, buf);
+}
+
+/* "3d 4h 12m", "5m 3s". */
+static void abuf_duration(struct strbuf *b, uint64_t s)
+{
+	if (s >= 86400)
+		strbuf_printf(b, "%llud %lluh %llum", (unsigned long long)(s / 86400),
+		              (unsigned long long)(s % 86400 / 3600), (unsigned long long)(s % 3600 / 60));
+	else if (s >= 3600)
+		strbuf_printf(b, "%lluh %llum", (unsigned long long)(s / 3600), (unsigned long long)(s % 3600 / 60));
+	else
+		strbuf_printf(b, "%llum %llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+}
+
+/* A rate as the page shows it: "12.5/s", or bytes as "1.2 MB/s". */
+static void abuf_rate(struct strbuf *b, double v, bool bytes)
+{
+	if (!bytes)
+		strbuf_printf(b, "%.1f/s", v);
+	else if (v >= 1e9)
+		strbuf_printf(b, "%.1f GB/s", v / 1e9);
+	else if (v >= 1e6)
+		strbuf_printf(b, "%.1f MB/s", v / 1e6);
+	else if (v >= 1e3)
+		strbuf_printf(b, "%.1f kB/s", v / 1e3);
+	else
+		strbuf_printf(b, "%.0f B/s", v);
+}
+
+static uint64_t now_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+/* GET /stats.json: what the dashboard refreshes itself with. */
+static char *render_stats_json(const struct config *cfg, size_t *len)
+{
+	struct strbuf b = { 0 };
+	struct running_status st;
+	struct totals t;
+	struct rates r;
+	uint64_t now = now_s();
+
+	sum_counters(&t);
+	rates_now(&t, &r);
+	running_status(&st);
+	strbuf_printf(&b, "{\"now\":%llu,\"started\":%llu,\"uptime_s\":%llu,\"generation\":%llu,",
+	              (unsigned long long)now, (unsigned long long)st.started,
+	              (unsigned long long)(now > st.started ? now - st.started : 0),
+	              (unsigned long long)cfg->generation);
+	strbuf_printf(&b, "\"last_reload\":{\"at\":%llu,\"ok\":%s,\"last_success\":%llu,\"error\":",
+	              (unsigned long long)st.last_reload, st.last_reload_ok ? "true" : "false",
+	              (unsigned long long)st.last_success);
+	strbuf_puts(&b, "\"");
+	for (const char *p = st.last_error; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			strbuf_printf(&b, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			strbuf_printf(&b, "\\u%04x", (unsigned char)*p);
+		else
+			strbuf_add(&b, p, 1);
+	}
+	strbuf_puts(&b, "\"},");
+	strbuf_printf(&b,
+	              "\"connections_active\":%llu,\"tunnels_active\":%llu,\"connections_total\":%llu,"
+	              "\"tunnels_total\":%llu,\"requests_total\":%llu,\"received_bytes_total\":%llu,"
+	              "\"sent_bytes_total\":%llu,\"auth_required_total\":%llu,",
+	              (unsigned long long)t.connections_active, (unsigned long long)t.tunnels_active,
+	              (unsigned long long)t.connections_total, (unsigned long long)t.tunnels_total,
+	              (unsigned long long)t.requests_total, (unsigned long long)t.bytes_from_clients,
+	              (unsigned long long)t.bytes_to_clients, (unsigned long long)t.status[STATS_407]);
+	strbuf_printf(&b,
+	              "\"rates\":{\"window_s\":%.1f,\"requests\":%.3f,\"tunnels\":%.3f,\"received_bytes\":%.1f,"
+	              "\"sent_bytes\":%.1f,\"auth_required\":%.3f}}\n",
+	              r.window_s, r.requests, r.tunnels, r.bytes_in, r.bytes_out, r.challenges);
+	*len = b.len;
+	return b.p;
+}
+
+/* The dashboard's script: every 5 s it reads /stats.json and rewrites the
+ * elements whose data-k names a field of it (data-f says how to show it).
+ * The page says the same things without it, as of its loading. */
+static const char dashboard_script[] =
+        "(function () {\n"
+        "  function dur(s) {\n"
+        "    var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);\n"
+        "    return d ? d + 'd ' + h + 'h ' + m + 'm' : h ? h + 'h ' + m + 'm' : m + 'm ' + (s % 60) + 's';\n"
+        "  }\n"
+        "  function bytes(v) {\n"
+        "    return v >= 1e9 ? (v / 1e9).toFixed(1) + ' GB/s' : v >= 1e6 ? (v / 1e6).toFixed(1) + ' MB/s' :\n"
+        "      v >= 1e3 ? (v / 1e3).toFixed(1) + ' kB/s' : v.toFixed(0) + ' B/s';\n"
+        "  }\n"
+        "  var show = {\n"
+        "    rate: function (v) { return v.toFixed(1) + '/s'; },\n"
+        "    bytes: bytes,\n"
+        "    dur: dur,\n"
+        "    num: function (v) { return String(v); }\n"
+        "  };\n"
+        "  function get(o, path) {\n"
+        "    return path.split('.').reduce(function (x, k) { return x == null ? x : x[k]; }, o);\n"
+        "  }\n"
+        "  function update(s) {\n"
+        "    var els = document.querySelectorAll('[data-k]');\n"
+        "    for (var i = 0; i < els.length; i++) {\n"
+        "      var v = get(s, els[i].getAttribute('data-k'));\n"
+        "      if (v != null) els[i].textContent = show[els[i].getAttribute('data-f')](v);\n"
+        "    }\n"
+        "    var w = document.getElementById('window');\n"
+        "    if (w) w.textContent = s.rates.window_s ? 'over the last ' + Math.round(s.rates.window_s) + ' s' :\n"
+        "      'measured from the first minute on';\n"
+        "    var l = document.getElementById('live');\n"
+        "    if (l) l.textContent = 'updated ' + new Date(s.now * 1000).toLocaleTimeString();\n"
+        "  }\n"
+        "  function poll() {\n"
+        "    fetch('/stats.json', { cache: 'no-store', credentials: 'same-origin' })\n"
+        "      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })\n"
+        "      .then(update)\n"
+        "      .catch(function (e) {\n"
+        "        var l = document.getElementById('live');\n"
+        "        if (l) l.textContent = 'not updating: ' + e.message;\n"
+        "      });\n"
+        "  }\n"
+        "  setInterval(poll, 5000);\n"
+        "})();\n";
+
+/* The page's Content-Security-Policy allows this script by its hash and
+ * nothing else: no other script, no script from outside. */
+static char script_csp[256];
+static pthread_once_t script_once = PTHREAD_ONCE_INIT;
+
+static void script_hash(void)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	unsigned char b64[EVP_MAX_MD_SIZE * 2];
+
+	EVP_Digest(dashboard_script, strlen(dashboard_script), md, &mdlen, EVP_sha256(), NULL);
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	snprintf(script_csp, sizeof(script_csp),
+	         "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-%s'; connect-src 'self'; "
+	         "frame-ancestors 'none'",
+	         b64);
+}
+
+static void row_live(struct strbuf *b, const char *what, const char *key, const char *fmt, const char *text)
+{
+	strbuf_puts(b, "<tr><th scope=\"row\">");
+	abuf_html(b, what);
+	strbuf_printf(b, "</th><td data-k=\"%s\" data-f=\"%s\">", key, fmt);
+	abuf_html(b, text);
+	strbuf_puts(b, "</td></tr>\n");
+}
+
+static void row_live_rate(struct strbuf *b, const char *what, const char *key, double v, bool bytes)
+{
+	struct strbuf t = { 0 };
+
+	abuf_rate(&t, v, bytes);
+	row_live(b, what, key, bytes ? "bytes" : "rate", t.p);
+	free(t.p);
+}
+
+static void row_live_num(struct strbuf *b, const char *what, const char *key, uint64_t v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	row_live(b, what, key, "num", num);
+}
+
+/* Uptime, the last reload and the rates, at the top of the dashboard. */
+static void append_status(struct strbuf *b, const struct totals *t)
+{
+	struct running_status st;
+	struct rates r;
+	uint64_t now = now_s();
+	struct strbuf up = { 0 };
+
+	running_status(&st);
+	rates_now(t, &r);
+	strbuf_puts(b, "<section class=\"cards\">\n<div>\n<h2>Process</h2>\n<table>\n<tbody>\n");
+	abuf_duration(&up, now > st.started ? now - st.started : 0);
+	row_live(b, "up for", "uptime_s", "dur", up.p);
+	free(up.p);
+	strbuf_puts(b, "<tr><th scope=\"row\">started</th><td>");
+	abuf_iso(b, st.started);
+	strbuf_puts(b, "</td></tr>\n<tr><th scope=\"row\">last reload</th><td>");
+	if (!st.last_reload) {
+		strbuf_puts(b, "none since start-up");
+	} else {
+		abuf_iso(b, st.last_reload);
+		strbuf_puts(b, st.last_reload_ok ? ", <span class=\"verdict ok\">in force</span>"
+		                                 : ", <span class=\"verdict breaks\">refused</span>");
+	}
+	strbuf_puts(b, "</td></tr>\n");
+	if (!st.last_reload_ok) {
+		strbuf_puts(b, "<tr><th scope=\"row\">why</th><td class=\"why\">");
+		abuf_html(b, st.last_error);
+		strbuf_puts(b, "</td></tr>\n<tr><th scope=\"row\">in force since</th><td>");
+		abuf_iso(b, st.last_success);
+		strbuf_puts(b, "</td></tr>\n");
+	}
+	strbuf_puts(b, "</tbody>\n</table>\n</div>\n<div>\n<h2>Now</h2>\n<table>\n<tbody>\n");
+	row_live_num(b, "client connections open", "connections_active", t->connections_active);
+	row_live_num(b, "tunnels open", "tunnels_active", t->tunnels_active);
+	row_live_rate(b, "HTTP requests", "rates.requests", r.requests, false);
+	row_live_rate(b, "tunnels", "rates.tunnels", r.tunnels, false);
+	row_live_rate(b, "from clients", "rates.received_bytes", r.bytes_in, true);
+	row_live_rate(b, "to clients", "rates.sent_bytes", r.bytes_out, true);
+	row_live_rate(b, "407 answers", "rates.auth_required", r.challenges, false);
+	strbuf_puts(b, "</tbody>\n</table>\n<p class=\"meta\"><span id=\"window\">");
+	if (r.window_s > 0)
+		strbuf_printf(b, "over the last %.0f s", r.window_s);
+	else
+		strbuf_puts(b, "rates are measured from the first minute on");
+	strbuf_puts(b, "</span>; <span id=\"live\">as of this page's loading (reload it to refresh)</span></p>\n"
+	               "</div>\n</section>\n");
+}
+
 static char *render_dashboard(const struct config *cfg, size_t *len)
 {
 	struct strbuf b = { 0 };
@@ -394,7 +754,7 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	                "<title>pinhole</title>\n<style>\n"
-	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 60em; }\n"
+	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 70em; }\n"
 	                "h1 { margin-bottom: 0.2em; }\n"
 	                "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
 	                "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }\n"
@@ -402,6 +762,10 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	                "thead th { background: #eee; }\n"
 	                "tbody th { font-weight: normal; }\n"
 	                "td { text-align: right; }\n"
+	                "td.why { text-align: left; max-width: 30em; }\n"
+	                ".cards { display: flex; flex-wrap: wrap; gap: 0 2em; }\n"
+	                ".cards > div { flex: 1 1 24em; }\n"
+	                ".cards table { width: 100%; }\n"
 	                ".meta { color: #555; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
 	                "<p class=\"meta\">version ");
 	abuf_html(&b, PACKAGE_VERSION);
@@ -411,7 +775,9 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	strbuf_puts(&b, "<nav><p><a href=\"/metrics\">/metrics</a> &middot;\n"
 	                "<a href=\"/config\">/config</a> &middot;\n"
 	                "<a href=\"/healthz\">/healthz</a> &middot;\n"
+	                "<a href=\"/stats.json\">/stats.json</a> &middot;\n"
 	                "<a href=\"/report\">/report</a></p></nav>\n");
+	append_status(&b, &t);
 
 	strbuf_puts(&b, "<h2>Listeners</h2>\n<table>\n"
 	                "<thead><tr><th>address</th><th>serves</th><th>defined at</th></tr></thead>\n<tbody>\n");
@@ -470,7 +836,9 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 
 	strbuf_puts(&b, "<h2>WebRTC report</h2>\n");
 	append_report(&b, cfg);
-	strbuf_puts(&b, "</body>\n</html>\n");
+	strbuf_puts(&b, "<script>");
+	strbuf_puts(&b, dashboard_script);
+	strbuf_puts(&b, "</script>\n</body>\n</html>\n");
 	*len = b.len;
 	return b.p;
 }
@@ -489,9 +857,10 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, const ch
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (strncmp(type, "text/html", 9) == 0)
-		MHD_add_response_header(r, "Content-Security-Policy",
-		                        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+	if (strncmp(type, "text/html", 9) == 0) {
+		pthread_once(&script_once, script_hash);
+		MHD_add_response_header(r, "Content-Security-Policy", script_csp);
+	}
 	if (name)
 		MHD_add_response_header(r, name, value);
 	ret = MHD_queue_response(c, status, r);
@@ -682,6 +1051,9 @@ static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 	} else if (strcmp(url, "/report") == 0) {
 		b.p = render_report(cfg, &b.len);
 		ret = reply_abuf(c, MHD_HTTP_OK, TYPE_HTML, &b, NULL, NULL);
+	} else if (strcmp(url, "/stats.json") == 0) {
+		b.p = render_stats_json(cfg, &b.len);
+		ret = reply_abuf(c, MHD_HTTP_OK, TYPE_JSON, &b, NULL, NULL);
 	} else if (strcmp(url, "/config") == 0) {
 		b.p = config_dump(cfg);
 		b.len = strlen(b.p);
@@ -692,6 +1064,30 @@ static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 	}
 	config_unref(cfg);
 	return ret;
+}
+
+/* 200 "ok" while pinhole serves (a load balancer keeps sending traffic),
+ * saying so when the last reload was refused: the old configuration is
+ * still in force, and the admin should look.  503 while it drains: a load
+ * balancer takes it out of rotation while its open tunnels go on. */
+static enum MHD_Result reply_healthz(struct MHD_Connection *c)
+{
+	struct running_status st;
+	struct strbuf b = { 0 };
+
+	running_status(&st);
+	if (st.draining)
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "draining: pinhole is stopping\n", NULL, NULL);
+	if (st.last_reload_ok)
+		return reply_text(c, MHD_HTTP_OK, "ok\n", NULL, NULL);
+	strbuf_puts(&b, "ok\nthe last reload, at ");
+	abuf_iso(&b, st.last_reload);
+	strbuf_puts(&b, ", was refused: ");
+	abuf_visible(&b, st.last_error, sizeof(st.last_error));
+	strbuf_puts(&b, "\nthe configuration loaded at ");
+	abuf_iso(&b, st.last_success);
+	strbuf_puts(&b, " is in force\n");
+	return reply_abuf(c, MHD_HTTP_OK, TYPE_TEXT, &b, NULL, NULL);
 }
 
 /* True when the request announces a body. */
@@ -850,18 +1246,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply_text(c, MHD_HTTP_ACCEPTED, "reload requested\n", NULL, NULL);
 	}
 	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0 || strcmp(url, "/config") == 0 ||
-	    strcmp(url, "/") == 0 || strcmp(url, "/report") == 0 || strcmp(url, "/report.json") == 0) {
+	    strcmp(url, "/") == 0 || strcmp(url, "/report") == 0 || strcmp(url, "/report.json") == 0 ||
+	    strcmp(url, "/stats.json") == 0) {
 		if (!get)
 			return not_allowed(c, method, "GET, HEAD");
 		if (strcmp(url, "/healthz") == 0)
-			return reply_text(c, MHD_HTTP_OK, "ok\n", NULL, NULL);
+			return reply_healthz(c);
 		return reply_page(c, url);
 	}
 	struct strbuf b = { 0 };
 
 	strbuf_puts(&b, "No such page on the pinhole admin interface: ");
 	abuf_visible(&b, url, ADMIN_MAX_ECHO);
-	strbuf_puts(&b, "\nThe pages are /, /report, /report.json, /metrics, /config, /healthz and POST /reload.\n");
+	strbuf_puts(&b, "\nThe pages are /, /report, /report.json, /metrics, /stats.json, /config, /healthz and POST "
+	                "/reload.\n");
 	return reply_abuf(c, MHD_HTTP_NOT_FOUND, TYPE_TEXT, &b, NULL, NULL);
 }
 
@@ -880,18 +1278,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- life ---- */
 
-static bool is_loopback(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr) >> 24) == 127;
-	if (a->ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr);
-	return false;
-}
-
 /* The admin socket is bound here rather than by MHD so that a taken
- * address is reported with its errno.  No SO_REUSEPORT: a second pinhole
- * on the same admin address must fail, not share it. */
+ * address is reported with its errno (and its owner).  No SO_REUSEPORT: a
+ * second pinhole on the same admin address must fail, not share it. */
 static int admin_listen(const struct listen_cfg *lc, char *err, size_t errlen)
 {
 	int one = 1;
@@ -905,16 +1294,78 @@ static int admin_listen(const struct listen_cfg *lc, char *err, size_t errlen)
 	if (lc->addr.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&lc->addr, lc->addrlen) < 0 || listen(fd, ADMIN_MAX_CONNECTIONS) < 0) {
-		snprintf(err, errlen, "cannot serve the admin interface on %s: %s", lc->text, strerror(errno));
+		int e = errno;
+		char comm[64] = "";
+		pid_t pid = e == EADDRINUSE ? portcheck_owner(&lc->addr, comm, sizeof(comm)) : -1;
+
+		if (pid > 0)
+			snprintf(err, errlen, "cannot serve the admin interface on %s: %s: pid %d (%s) listens there",
+			         lc->text, strerror(e), (int)pid, comm[0] ? comm : "?");
+		else
+			snprintf(err, errlen, "cannot serve the admin interface on %s: %s", lc->text, strerror(e));
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
+struct starter {
+	unsigned flags;
+	int fd;
+	struct MHD_Daemon *d;
+};
+
+/* MHD's thread inherits the scheduling policy of the thread that starts
+ * it: this short-lived thread takes SCHED_IDLE before starting it, so that
+ * the admin interface only ever runs on CPU time the workers leave
+ * (scrapes wait; tunnels do not), and the main thread keeps its own policy
+ * (an unprivileged process cannot leave SCHED_IDLE). */
+static void *start_idle(void *arg)
+{
+	struct starter *st = arg;
+	struct sched_param idle = { 0 };
+	int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+
+	if (rc != 0)
+		log_info("admin: cannot run the admin interface with SCHED_IDLE: %s", strerror(rc));
+	st->d = MHD_start_daemon(st->flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	                         MHD_OPTION_LISTEN_SOCKET, st->fd, MHD_OPTION_CONNECTION_LIMIT,
+	                         (unsigned)ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	                         (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_END);
+	return NULL;
+}
+
+/* Serves lc on fd (taken over).  0, or -1 with err. */
+static int serve(const struct listen_cfg *lc, int fd, bool with_users, char *err, size_t errlen)
+{
+	struct starter st = { .flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, .fd = fd };
+	pthread_t t;
+
+	if (lc->addr.ss_family == AF_INET6)
+		st.flags |= MHD_USE_IPv6;
+	running = *lc;
+	running.file = NULL;
+	running.pp_from = NULL;
+	running.pp_from_text = NULL;
+	if (pthread_create(&t, NULL, start_idle, &st) != 0) {
+		close(fd);
+		snprintf(err, errlen, "cannot serve the admin interface on %s: no thread", lc->text);
+		return -1;
+	}
+	pthread_join(t, NULL);
+	if (!st.d) {
+		/* fd is left alone: MHD may have closed it already, and by now
+		 * the number may be a worker's socket. */
+		snprintf(err, errlen, "cannot serve the admin interface on %s: libmicrohttpd did not start", lc->text);
+		return -1;
+	}
+	daemon_handle = st.d;
+	log_always("admin interface on http://%s/%s", lc->text, with_users ? " (admin-auth)" : "");
+	return 0;
+}
+
 int admin_start(const struct config *cfg, char *err, size_t errlen)
 {
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	struct admin_users *u = NULL;
 	int fd;
 
@@ -935,73 +1386,93 @@ int admin_start(const struct config *cfg, char *err, size_t errlen)
 		users_drop(u);
 		return -1;
 	}
-	if (cfg->admin->listen.addr.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	running = cfg->admin->listen;
-	running.file = NULL;
 	users_set(u);
-	/* MHD's thread inherits the scheduling policy of the thread that
-	 * starts it: SCHED_IDLE, so that the admin interface only ever runs
-	 * on CPU time the workers leave (scrapes wait; tunnels do not). */
-	struct sched_param idle = { 0 }, old_param;
-	int old_policy = SCHED_OTHER;
-	bool idled = pthread_getschedparam(pthread_self(), &old_policy, &old_param) == 0 &&
-	             pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0;
-
-	daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-	                                 (unsigned)ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-	                                 (unsigned)ADMIN_TIMEOUT_S, MHD_OPTION_END);
-	int rc = idled ? pthread_setschedparam(pthread_self(), old_policy, &old_param) : 0;
-
-	if (rc != 0)
-		log_warn("admin: cannot restore the main thread's scheduling policy: %s", strerror(rc));
-	if (!daemon_handle) {
-		/* fd is left alone: MHD may have closed it already, and by now
-		 * the number may be a worker's socket.  The caller exits. */
+	if (serve(&cfg->admin->listen, fd, u != NULL, err, errlen) < 0) {
 		users_set(NULL);
-		snprintf(err, errlen, "cannot serve the admin interface on %s: libmicrohttpd did not start",
-		         cfg->admin->listen.text);
 		return -1;
 	}
-	log_always("admin interface on http://%s/%s", cfg->admin->listen.text, u ? " (admin-auth)" : "");
 	return 0;
+}
+
+/* What a reload will change, made ready before it is committed. */
+static struct {
+	bool ready;
+	bool stop; /* the admin interface goes (or moves) */
+	int fd;    /* the new address's socket, or -1 */
+	struct admin_users *users;
+} prep = { .fd = -1 };
+
+static bool serving(const struct config *cfg)
+{
+	return daemon_handle && cfg->admin->enabled && cfg->admin->listen.addrlen == running.addrlen &&
+	       server_addr_equal(&cfg->admin->listen.addr, &running.addr);
+}
+
+int admin_prepare(const struct config *next, char *err, size_t errlen)
+{
+	char why[768];
+
+	admin_prepare_cancel();
+	if (next->admin->htpasswd) {
+		prep.users = users_load(next, why, sizeof(why));
+		if (!prep.users) {
+			snprintf(err, errlen, "%s:%d: admin-auth: %s",
+			         next->admin->listen.file ? next->admin->listen.file : "(config)",
+			         next->admin->listen.line, why);
+			return -1;
+		}
+	}
+	if (next->admin->enabled && !serving(next)) {
+		char msg[768];
+
+		prep.fd = admin_listen(&next->admin->listen, msg, sizeof(msg));
+		if (prep.fd < 0) {
+			snprintf(err, errlen, "%s:%d: %s", next->admin->listen.file, next->admin->listen.line, msg);
+			admin_prepare_cancel();
+			return -1;
+		}
+	}
+	prep.stop = daemon_handle && !serving(next);
+	prep.ready = true;
+	return 0;
+}
+
+void admin_prepare_cancel(void)
+{
+	if (prep.fd >= 0)
+		close(prep.fd);
+	users_drop(prep.users);
+	prep.ready = false;
+	prep.stop = false;
+	prep.fd = -1;
+	prep.users = NULL;
 }
 
 void admin_reconfigure(const struct config *cfg)
 {
-	char why[768];
+	char err[768];
 
-	if (!daemon_handle)
+	if (!prep.ready)
 		return;
-	if (!cfg->admin->enabled || cfg->admin->listen.addrlen != running.addrlen ||
-	    memcmp(&cfg->admin->listen.addr, &running.addr, running.addrlen) != 0)
-		log_warn("reload: the admin address changed; the admin interface stays on %s until a restart",
-		         running.text);
-	if (!cfg->admin->htpasswd) {
-		/* The configuration that opened a non-loopback admin address
-		 * had to have users; a reload does not take them away while
-		 * that address is served. */
-		struct admin_users *u = users_take();
+	if (prep.stop) {
+		char was[sizeof(running.text)];
 
-		users_drop(u);
-		if (u && !is_loopback(&running.addr)) {
-			log_error("reload: the admin interface on %s is reachable from other machines; its admin-auth "
-			          "users stay until a restart",
-			          running.text);
-			return;
-		}
-		users_set(NULL);
-		return;
+		snprintf(was, sizeof(was), "%s", running.text);
+		MHD_stop_daemon(daemon_handle);
+		daemon_handle = NULL;
+		log_always("reload: the admin interface on %s is closed%s", was,
+		           cfg->admin->enabled ? "" : " (no admin line)");
 	}
+	users_set(prep.users);
+	prep.users = NULL;
+	if (prep.fd >= 0) {
+		int fd = prep.fd;
 
-	struct admin_users *u = users_load(cfg, why, sizeof(why));
-
-	if (!u) {
-		log_error("reload: the admin-auth users stay as they were: %s", why);
-		return;
+		prep.fd = -1;
+		if (serve(&cfg->admin->listen, fd, cfg->admin->htpasswd != NULL, err, sizeof(err)) < 0)
+			log_error("reload: %s", err);
 	}
-	users_set(u);
+	admin_prepare_cancel();
 }
 
 void admin_stop(void)
@@ -1011,4 +1482,5 @@ void admin_stop(void)
 		daemon_handle = NULL;
 	}
 	users_set(NULL);
+	admin_prepare_cancel();
 }

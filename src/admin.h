@@ -1,6 +1,7 @@
 /*
  * admin.h - the admin interface (libmicrohttpd, in a thread of its own):
- * /healthz, /metrics, /config, POST /reload and the dashboard.  It only
+ * /healthz, /metrics, /config, /stats.json, POST /reload and the
+ * dashboard.  It only
  * reads what the workers publish (stats.h) and never touches a connection.
  */
 #ifndef PINHOLE_ADMIN_H
@@ -13,9 +14,18 @@ struct config;
 /* Starts serving cfg->admin when the configuration has one (else does
  * nothing).  0, or -1 with a sentence in err. */
 int admin_start(const struct config *cfg, char *err, size_t errlen);
-/* Applies a reloaded configuration's admin-auth users (the address stays). */
+/* A reload in two steps: admin_prepare binds a new admin address and
+ * loads the admin-auth users of cfg (-1 with a sentence in err: the reload
+ * is refused); admin_reconfigure then applies them (moves, starts or stops
+ * the interface, swaps the users), or admin_prepare_cancel forgets them. */
+int admin_prepare(const struct config *cfg, char *err, size_t errlen);
+void admin_prepare_cancel(void);
 void admin_reconfigure(const struct config *cfg);
 void admin_stop(void);
+
+/* Called by the main thread every second: keeps the counters of the last
+ * minute or so for the dashboard's rates. */
+void admin_sample(void);
 
 /* Whether a request may be served, from its method and headers alone
  * (NULL when absent): its Host must name the admin interface (an IP

@@ -19,7 +19,34 @@
 
 /* ---- errors and suggestions ---- */
 
-/* ---- errors and suggestions ---- */
+/* "FILE:LINE: " (or "FILE: ") prefix + msg, appended to list. */
+static void add_message(char ***list, size_t *n, const char *file, int line, const char *msg)
+{
+	struct strbuf sb = { 0 };
+
+	if (file && line > 0)
+		strbuf_printf(&sb, "%s:%d: %s", file, line, msg);
+	else if (file)
+		strbuf_printf(&sb, "%s: %s", file, msg);
+	else
+		strbuf_printf(&sb, "%s", msg);
+	*list = ph_realloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = sb.p;
+}
+
+void cfg_warning(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (!errs)
+		return;
+	memcpy(msg, "warning: ", 9);
+	va_start(ap, fmt);
+	vsnprintf(msg + 9, sizeof(msg) - 9, fmt, ap);
+	va_end(ap);
+	add_message(&errs->warns, &errs->nwarns, file, line, msg);
+}
 
 void cfg_error(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
 {
@@ -67,6 +94,11 @@ void cfg_errors_free(struct cfg_errors *errs)
 	free(errs->msgs);
 	errs->msgs = NULL;
 	errs->n = 0;
+	for (size_t i = 0; i < errs->nwarns; i++)
+		free(errs->warns[i]);
+	free(errs->warns);
+	errs->warns = NULL;
+	errs->nwarns = 0;
 }
 
 /* Optimal string alignment distance: a swap of two neighbours ("domian")
@@ -133,6 +165,17 @@ void cfg_err(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *fmt, ..
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cfg_error(ctx->errs, ln->file, ln->line, "%s", msg);
+}
+
+void cfg_warn(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cfg_warning(ctx->errs, ln->file, ln->line, "%s", msg);
 }
 
 void cfg_ctx_done(struct cfg_ctx *ctx)
@@ -399,6 +442,47 @@ bool cfg_file_readable(const char *path, const char **why)
 	}
 	close(fd);
 	return true;
+}
+
+bool cfg_file_writable(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	char *dir, *slash;
+	bool ok = true;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(why, whylen, "%s is a directory, not a file", path);
+			return false;
+		}
+		if (access(path, W_OK) != 0) {
+			snprintf(why, whylen, "%s is not writable by this user (%s)", path, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	if (errno != ENOENT) {
+		snprintf(why, whylen, "cannot reach %s: %s", path, strerror(errno));
+		return false;
+	}
+	dir = ph_strdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen,
+		         "the directory %s does not exist (create it, writable by the user pinhole runs as)", dir);
+		ok = false;
+	} else if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(why, whylen, "%s does not exist and the directory %s is not writable by this user", path, dir);
+		ok = false;
+	}
+	free(dir);
+	return ok;
 }
 
 /* ---- the dump ---- */

@@ -16,12 +16,19 @@
 
 struct strbuf;
 
-/* Errors collected while parsing: each one "FILE:LINE: message". */
+/* Errors collected while parsing: each one "FILE:LINE: message".  A
+ * configuration with an error is refused; warnings ("FILE:LINE: warning:
+ * message": a rule that can never match, an unknown method) are said and
+ * the configuration is used. */
 struct cfg_errors {
 	char **msgs;
 	size_t n;
+	char **warns;
+	size_t nwarns;
 };
 void cfg_error(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+void cfg_warning(struct cfg_errors *errs, const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void cfg_errors_free(struct cfg_errors *errs);
 /* For "did you mean": the edit distance of a and b (insertions, deletions,
@@ -59,6 +66,9 @@ void cfg_ctx_done(struct cfg_ctx *ctx);
 
 /* An error at ln. */
 void cfg_err(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* A warning at ln. */
+void cfg_warn(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* "unknown WHAT 'x' (did you mean 'y'?)" or "... (one of: a, b, c)". */
 void cfg_unknown(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *what, const char *word,
@@ -116,6 +126,10 @@ char *cfg_path(const char *including, const char *path);
 int cfg_read_file(const char *path, size_t max, char **out, size_t *outlen, const char **why);
 /* Whether path is a regular file pinhole can open now (*why if not). */
 bool cfg_file_readable(const char *path, const char **why);
+/* Whether pinhole can write path (a log, a pid file): it is a regular file
+ * it may write, or it does not exist in a directory it may write.  When
+ * not, a sentence in why that says what to do. */
+bool cfg_file_writable(const char *path, char *why, size_t whylen);
 
 /* The dump: a word as the tokenizer reads it back (quoted when needed), a
  * duration and a size in their shortest unit. */

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "acl.h"
 #include "admin_cfg.h"
 #include "auth.h"
+#include "cfglint.h"
 #include "common.h"
 #include "dns.h"
 #include "log.h"
@@ -370,11 +372,48 @@ out:
 	return name;
 }
 
+/* include FILE, or include PATTERN (every *.conf of conf.d): every file the
+ * pattern names, in sorted order, as Squid and nginx read them.  A pattern
+ * that names no file is no error (an empty drop-in directory); a missing
+ * directory is. */
 static void d_include(struct parse_ctx *ctx, const struct cfg_line *ln)
 {
 	char *path = cfg_path_join(ln->file, ln->argv[1]);
+	glob_t g;
+	int rc;
 
-	include_file(ctx, ln, path, NULL, NULL);
+	if (!strpbrk(ln->argv[1], "*?[")) {
+		include_file(ctx, ln, path, NULL, NULL);
+		free(path);
+		return;
+	}
+	rc = glob(path, GLOB_ERR | GLOB_MARK, NULL, &g);
+	if (rc == GLOB_NOMATCH || rc == GLOB_ABORTED) {
+		char *dir = ph_strdup(path), *slash = strrchr(dir, '/');
+		struct stat st;
+
+		if (slash)
+			*slash = '\0';
+		else
+			strcpy(dir, ".");
+		if (!strpbrk(dir, "*?[") && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+			cfg_err(&ctx->c, ln, "cannot include '%s': the directory %s does not exist", path, dir);
+		else if (rc == GLOB_ABORTED)
+			cfg_err(&ctx->c, ln, "cannot include '%s': a directory on the way cannot be read", path);
+		free(dir);
+	} else if (rc != 0) {
+		cfg_err(&ctx->c, ln, "cannot include '%s': out of memory", path);
+	} else {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			size_t n = strlen(g.gl_pathv[i]);
+
+			/* GLOB_MARK: directories end with '/'; only files are read. */
+			if (n && g.gl_pathv[i][n - 1] == '/')
+				continue;
+			include_file(ctx, ln, g.gl_pathv[i], NULL, NULL);
+		}
+	}
+	globfree(&g);
 	free(path);
 }
 
@@ -549,6 +588,7 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	for (size_t i = 0; i < PH_ARRAY_LEN(sections); i++)
 		if (sections[i].s->finish)
 			sections[i].s->finish(*settings_of(cfg, i), mainfile, &ctx->c);
+	cfglint_check(cfg, ctx->c.errs);
 	if (cfg->quirks->inspect_all && !cfg->tls->ca_cert)
 		cfg_error(ctx->c.errs, cfg->quirks->inspect_all_file, cfg->quirks->inspect_all_line,
 		          "quirk inspect-all needs tls-inspect ca CERT KEY");
@@ -575,7 +615,7 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 }
 
 static struct config *parse_top(const char *name, const char *path, const char *text, size_t len,
-                                struct cfg_errors *errs)
+                                struct cfg_errors *errs, bool partial)
 {
 	struct cfg_errors local = { 0 };
 	struct parse_ctx ctx;
@@ -601,7 +641,7 @@ static struct config *parse_top(const char *name, const char *path, const char *
 	cfg_ctx_done(&ctx.c);
 	ctx.cfg->files = ctx.c.files;
 	ctx.cfg->nfiles = ctx.c.nfiles;
-	if (errs->n > before) {
+	if (errs->n > before && !partial) {
 		config_free(ctx.cfg);
 		cfg_errors_free(&local);
 		return NULL;
@@ -614,10 +654,10 @@ struct config *config_parse_text(const char *name, const char *text, size_t len,
 {
 	if (!name)
 		name = "(text)";
-	return parse_top(name, name, text, len, errs);
+	return parse_top(name, name, text, len, errs, false);
 }
 
-struct config *config_load(const char *path, struct cfg_errors *errs)
+static struct config *load(const char *path, struct cfg_errors *errs, bool partial)
 {
 	struct cfg_errors local = { 0 };
 	struct config *cfg;
@@ -626,15 +666,26 @@ struct config *config_load(const char *path, struct cfg_errors *errs)
 	size_t len;
 
 	if (!path)
-		return parse_top("(embedded default)", NULL, config_default_text, strlen(config_default_text), errs);
+		return parse_top("(embedded default)", NULL, config_default_text, strlen(config_default_text), errs,
+		                 partial);
 	if (cfg_read_file(path, FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {
 		cfg_error(errs ? errs : &local, path, 0, "cannot read the configuration file: %s", why);
 		cfg_errors_free(&local);
 		return NULL;
 	}
-	cfg = parse_top(path, path, text, len, errs);
+	cfg = parse_top(path, path, text, len, errs, partial);
 	free(text);
 	return cfg;
+}
+
+struct config *config_load(const char *path, struct cfg_errors *errs)
+{
+	return load(path, errs, false);
+}
+
+struct config *config_load_partial(const char *path, struct cfg_errors *errs)
+{
+	return load(path, errs, true);
 }
 
 struct config *config_ref(struct config *cfg)

@@ -60,6 +60,10 @@ extern const char config_default_text[];
 /* Loads path (or, with path == NULL, the embedded default).  Returns the
  * config with one reference, or NULL with errs filled. */
 struct config *config_load(const char *path, struct cfg_errors *errs);
+/* The same, but a file with errors still gives what parsed (NULL only
+ * when it cannot be read): for `pinhole reload`, which needs the pid-file
+ * of a file the running instance may refuse.  Never to run with. */
+struct config *config_load_partial(const char *path, struct cfg_errors *errs);
 /* Parses text as if it were the file named name (includes are resolved
  * relative to name's directory).  Used by config_load and the fuzzer. */
 struct config *config_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs);

@@ -1,8 +1,10 @@
 /*
  * engine.c - process life: listening sockets (one SO_REUSEPORT socket per
  * worker and listen address, so the kernel spreads new connections without
- * an accept lock), worker threads, privilege drop, and the signal thread
- * that reloads (SIGHUP) and drains (SIGTERM/SIGINT).
+ * an accept lock; no other process may bind them), worker threads,
+ * privilege drop, the pid file, and the main thread that reloads (SIGHUP,
+ * the control socket), reopens the logs (SIGUSR1) and drains
+ * (SIGTERM/SIGINT).
  */
 #include "engine.h"
 #include "admin.h"
@@ -21,19 +23,27 @@
 #include "stats.h"
 #include "webrtc.h"
 #include "webrtc_rules.h"
+#include "control.h"
+#include "pidfile.h"
+#include "portcheck.h"
+#include "sdnotify.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,7 +57,6 @@ static const struct engine_handlers *handlers;
 static struct worker *workers;
 static struct stats *worker_stats;
 static int nworkers;
-static struct config *started; /* the configuration the listeners were made from */
 static atomic_bool draining;
 static atomic_bool stopping;
 
@@ -165,6 +174,8 @@ static int make_listener(const struct listen_cfg *lc)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Each worker binds its own socket and the kernel spreads the
+	 * connections; portcheck_probe made sure no one else is there. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	/* Accepted sockets inherit TCP_NODELAY: one setsockopt per listener
 	 * instead of one per client. */
@@ -187,14 +198,30 @@ static int make_listener(const struct listen_cfg *lc)
 	return fd;
 }
 
-/* Workers */
+/* Listeners */
+
+static void listener_array_free(struct listener *a, size_t n, bool close_fds)
+{
+	for (size_t i = 0; a && i < n; i++) {
+		if (close_fds && a[i].io.fd >= 0)
+			close(a[i].io.fd);
+		free(a[i].pp_from);
+	}
+	free(a);
+}
 
 static void listeners_free(struct worker *w)
 {
-	for (size_t i = 0; i < w->nlisteners; i++)
-		free(w->listeners[i].pp_from);
-	free(w->listeners);
+	listener_array_free(w->listeners, w->nlisteners, false);
 	w->listeners = NULL;
+	w->nlisteners = 0;
+	listener_array_free(w->retired, w->nretired, false);
+	w->retired = NULL;
+	w->nretired = 0;
+	pthread_mutex_lock(&w->pending_lock);
+	listener_array_free(w->pending, w->npending, true);
+	w->pending = NULL;
+	pthread_mutex_unlock(&w->pending_lock);
 }
 
 static void close_listeners(struct worker *w)
@@ -207,6 +234,170 @@ static void close_listeners(struct worker *w)
 			close(fd);
 	}
 	loop_timer_stop(w->loop, &w->accept_pause);
+}
+
+/* The listening sockets of a configuration, one array per worker: new
+ * sockets for addresses not listened on yet (each probed first, so that
+ * an address another process holds is refused), "reuse" entries for
+ * addresses the workers keep (their sockets stay, so no connection
+ * waiting in a backlog is lost).  NULL with why (FILE:LINE: ...) when an
+ * address cannot be listened on; nothing is left open then. */
+struct listen_plan {
+	struct listener **per_worker;
+	size_t n;
+};
+
+static bool listening_on(const struct config *cur, const struct listen_cfg *lc)
+{
+	for (size_t i = 0; cur && i < cur->server->nlistens; i++)
+		if (cur->server->listens[i].addrlen == lc->addrlen &&
+		    server_addr_equal(&cur->server->listens[i].addr, &lc->addr))
+			return true;
+	return false;
+}
+
+static void plan_free(struct listen_plan *p)
+{
+	if (!p)
+		return;
+	for (int w = 0; w < nworkers; w++)
+		listener_array_free(p->per_worker[w], p->n, true);
+	free(p->per_worker);
+	free(p);
+}
+
+static struct listen_plan *plan_listeners(const struct config *next, const struct config *cur, char *why, size_t whylen)
+{
+	struct listen_plan *p = ph_calloc(1, sizeof(*p));
+	const struct server_settings *s = next->server;
+
+	p->n = s->nlistens;
+	p->per_worker = ph_calloc((size_t)nworkers, sizeof(*p->per_worker));
+	for (int w = 0; w < nworkers; w++) {
+		p->per_worker[w] = ph_calloc(p->n ? p->n : 1, sizeof(struct listener));
+		for (size_t j = 0; j < p->n; j++)
+			p->per_worker[w][j].io.fd = -1;
+	}
+	/* Every new address is probed before any socket is bound, so that
+	 * two addresses of this configuration never trip over each other. */
+	for (size_t j = 0; j < p->n; j++) {
+		const struct listen_cfg *lc = &s->listens[j];
+		char reason[400];
+
+		if (listening_on(cur, lc))
+			continue;
+		if (portcheck_probe(&lc->addr, lc->addrlen, reason, sizeof(reason)) < 0) {
+			snprintf(why, whylen, "%s:%d: cannot listen on %s: %s", lc->file ? lc->file : "(default)",
+			         lc->line, lc->text, reason);
+			plan_free(p);
+			return NULL;
+		}
+	}
+	for (size_t j = 0; j < p->n; j++) {
+		const struct listen_cfg *lc = &s->listens[j];
+		bool reuse = listening_on(cur, lc);
+
+		for (int w = 0; w < nworkers; w++) {
+			struct listener *l = &p->per_worker[w][j];
+
+			l->addr = lc->addr;
+			l->addrlen = lc->addrlen;
+			l->reuse = reuse;
+			l->proxy_protocol = lc->proxy_protocol;
+			if (lc->npp_from) {
+				l->pp_from = ph_calloc(lc->npp_from, sizeof(*l->pp_from));
+				memcpy(l->pp_from, lc->pp_from, lc->npp_from * sizeof(*l->pp_from));
+				l->npp_from = lc->npp_from;
+			}
+			if (reuse)
+				continue;
+			l->io.fd = make_listener(lc);
+			if (l->io.fd < 0) {
+				snprintf(why, whylen, "%s:%d: cannot listen on %s: %s",
+				         lc->file ? lc->file : "(default)", lc->line, lc->text, strerror(errno));
+				plan_free(p);
+				return NULL;
+			}
+		}
+	}
+	return p;
+}
+
+/* Starts watching a worker's listeners (l[i].io.fd holds the socket). */
+static void listeners_start(struct worker *w, struct listener *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd = l[i].io.fd;
+
+		l[i].w = w;
+		l[i].io.fd = -1;
+		l[i].io.cb = on_accept;
+		l[i].io.data = &l[i];
+		if (fd >= 0)
+			loop_io_start(w->loop, &l[i].io, fd, EPOLLIN);
+	}
+}
+
+static void retire_listeners(struct loop *loop, struct loop_defer *d)
+{
+	struct worker *w = (struct worker *)((char *)d - offsetof(struct worker, retire));
+
+	PH_UNUSED(loop);
+	listener_array_free(w->retired, w->nretired, false);
+	w->retired = NULL;
+	w->nretired = 0;
+}
+
+/* In the worker's thread: takes the listeners a reload handed over.  A
+ * socket on an address it keeps moves to the new array; the sockets of
+ * addresses no longer listed are closed.  The old array is freed after
+ * this loop iteration (its events may still be in the batch). */
+static void take_listeners(struct worker *w)
+{
+	struct listener *nl, *old = w->listeners;
+	size_t nn, nold = w->nlisteners;
+	uint64_t gen;
+
+	pthread_mutex_lock(&w->pending_lock);
+	nl = w->pending;
+	nn = w->npending;
+	gen = w->pending_gen;
+	w->pending = NULL;
+	pthread_mutex_unlock(&w->pending_lock);
+	if (!nl)
+		return;
+	for (size_t j = 0; j < nn; j++) {
+		if (!nl[j].reuse)
+			continue;
+		for (size_t k = 0; k < nold; k++) {
+			if (old[k].io.fd >= 0 && old[k].addrlen == nl[j].addrlen &&
+			    server_addr_equal(&old[k].addr, &nl[j].addr)) {
+				nl[j].io.fd = old[k].io.fd;
+				loop_io_stop(w->loop, &old[k].io);
+				break;
+			}
+		}
+	}
+	for (size_t k = 0; k < nold; k++) {
+		int fd = old[k].io.fd;
+
+		loop_io_stop(w->loop, &old[k].io);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (w->draining) {
+		for (size_t j = 0; j < nn; j++)
+			if (nl[j].io.fd >= 0)
+				close(nl[j].io.fd), nl[j].io.fd = -1;
+	}
+	listeners_start(w, nl, nn);
+	listener_array_free(w->retired, w->nretired, false);
+	w->retired = old;
+	w->nretired = nold;
+	w->listeners = nl;
+	w->nlisteners = nn;
+	loop_defer(w->loop, &w->retire);
+	atomic_store(&w->listen_gen, gen);
 }
 
 void engine_conn_add(struct worker *w, struct list *link)
@@ -259,6 +450,7 @@ static void worker_wakeup(struct loop *loop, void *arg)
 		config_unref(old);
 		loop_defer(loop, &w->auth_gc);
 	}
+	take_listeners(w);
 	if (atomic_load(&stopping)) {
 		abort_all(w);
 		close_listeners(w);
@@ -302,38 +494,43 @@ static void *worker_main(void *arg)
 static void wake_all(void)
 {
 	for (int i = 0; i < nworkers; i++)
-		loop_wakeup(workers[i].loop);
+		if (workers[i].loop)
+			loop_wakeup(workers[i].loop);
 }
 
-/* Reload */
-
-static bool same_listeners(const struct config *a, const struct config *b)
+/* Hands each worker its new listeners and waits (a few seconds at most)
+ * until every one has taken them, so that `pinhole reload` answers once
+ * the new ports accept. */
+static void apply_listeners(struct listen_plan *p)
 {
-	if (a->server->nlistens != b->server->nlistens)
-		return false;
-	for (size_t i = 0; i < a->server->nlistens; i++)
-		if (a->server->listens[i].addrlen != b->server->listens[i].addrlen ||
-		    memcmp(&a->server->listens[i].addr, &b->server->listens[i].addr, a->server->listens[i].addrlen) !=
-		            0 ||
-		    a->server->listens[i].proxy_protocol != b->server->listens[i].proxy_protocol)
-			return false;
-	return true;
-}
+	static uint64_t gen;
 
-static void reload(void)
-{
-	struct running_reload r;
-	struct config *next = running_reload(&r);
+	gen++;
+	for (int i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
 
-	if (!next)
-		return;
-	if (!same_listeners(started, next))
-		log_warn("reload: listen addresses changed in %s; they apply after a restart",
-		         next->path ? next->path : "(embedded default)");
-	webrtc_set_config(next);
-	admin_reconfigure(next);
-	config_unref(next);
+		pthread_mutex_lock(&w->pending_lock);
+		/* One not taken yet (a worker stuck for seconds) is replaced. */
+		listener_array_free(w->pending, w->npending, true);
+		w->pending = p->per_worker[i];
+		w->npending = p->n;
+		w->pending_gen = gen;
+		p->per_worker[i] = NULL;
+		pthread_mutex_unlock(&w->pending_lock);
+	}
+	free(p->per_worker);
+	free(p);
 	wake_all();
+	for (int tries = 0; tries < 500; tries++) {
+		int done = 0;
+
+		for (int i = 0; i < nworkers; i++)
+			done += atomic_load(&workers[i].listen_gen) == gen;
+		if (done == nworkers)
+			return;
+		usleep(10000);
+	}
+	log_warn("reload: not every worker took its new listeners within 5 s");
 }
 
 /* Start-up */
@@ -366,6 +563,7 @@ static int drop_privileges(const char *user)
 static int start_workers(struct config *cfg)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char why[1024];
 
 	nworkers = cfg->server->workers ? cfg->server->workers : (int)(ncpu > 0 ? ncpu : 1);
 	if (nworkers > ENGINE_MAX_WORKERS)
@@ -382,39 +580,30 @@ static int start_workers(struct config *cfg)
 
 		w->id = i;
 		list_init(&w->conns);
+		pthread_mutex_init(&w->pending_lock, NULL);
 		w->report = webrtc_ring(i);
 		w->stats = &worker_stats[i];
 		w->reserve_fd = -1;
+		w->retire.cb = retire_listeners;
 		w->loop = loop_new();
 		if (!w->loop) {
 			log_error("cannot create an event loop: %s", strerror(errno));
 			return -1;
 		}
-		w->nlisteners = cfg->server->nlistens;
-		w->listeners = ph_calloc(cfg->server->nlistens ? cfg->server->nlistens : 1, sizeof(*w->listeners));
-		for (size_t j = 0; j < cfg->server->nlistens; j++) {
-			const struct listen_cfg *lc = &cfg->server->listens[j];
-			struct listener *l = &w->listeners[j];
-			int fd = make_listener(lc);
-
-			l->io.fd = -1;
-			if (fd < 0) {
-				log_error("%s:%d: cannot listen on %s: %s", lc->file ? lc->file : "(default)", lc->line,
-				          lc->text, strerror(errno));
-				return -1;
-			}
-			l->w = w;
-			l->proxy_protocol = lc->proxy_protocol;
-			if (lc->npp_from) {
-				l->pp_from = ph_calloc(lc->npp_from, sizeof(*l->pp_from));
-				memcpy(l->pp_from, lc->pp_from, lc->npp_from * sizeof(*l->pp_from));
-				l->npp_from = lc->npp_from;
-			}
-			l->io.cb = on_accept;
-			l->io.data = l;
-			loop_io_start(w->loop, &l->io, fd, EPOLLIN);
-		}
 	}
+	struct listen_plan *plan = plan_listeners(cfg, NULL, why, sizeof(why));
+
+	if (!plan) {
+		log_fatal("%s", why);
+		return -1;
+	}
+	for (int i = 0; i < nworkers; i++) {
+		workers[i].listeners = plan->per_worker[i];
+		workers[i].nlisteners = plan->n;
+		plan->per_worker[i] = NULL;
+		listeners_start(&workers[i], workers[i].listeners, workers[i].nlisteners);
+	}
+	plan_free(plan);
 	if (cfg->server->user && drop_privileges(cfg->server->user) < 0)
 		return -1;
 	for (int i = 0; i < nworkers; i++) {
@@ -433,6 +622,7 @@ static int start_workers(struct config *cfg)
 			log_error("cannot start worker %d", i);
 			return -1;
 		}
+		w->started = true;
 	}
 	return 0;
 }
@@ -454,8 +644,10 @@ static void drain(uint64_t drain_ms)
 	bool forced = false;
 
 	for (int i = 0; i < nworkers; i++) {
-		if (!forced && pthread_timedjoin_np(workers[i].thread, NULL, &deadline) == 0)
+		if (!forced && pthread_timedjoin_np(workers[i].thread, NULL, &deadline) == 0) {
+			workers[i].started = false;
 			continue;
+		}
 		if (!forced) {
 			log_warn("drain: %u connections still open after %llu ms, closing them", atomic_load(&nconns),
 			         (unsigned long long)drain_ms);
@@ -464,14 +656,314 @@ static void drain(uint64_t drain_ms)
 			forced = true;
 		}
 		pthread_join(workers[i].thread, NULL);
+		workers[i].started = false;
 	}
+}
+
+/* The main thread */
+
+#define TICK_MS 1000
+#define LEARNED_REFRESH_S 2
+
+static int sigfd = -1;
+static int ctlfd = -1;
+static char ctl_path[128];
+static struct config *listening; /* the configuration the workers' listeners are made from */
+
+/* One line for systemctl status. */
+static void notify_status(const char *state)
+{
+	struct running_status st;
+	struct config *cfg = running_get();
+	char when[32] = "";
+
+	running_status(&st);
+	if (!st.last_reload_ok) {
+		time_t t = (time_t)st.last_reload;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	sdnotify("%sSTATUS=%s: %zu listener%s, %d workers, configuration generation %llu%s%s%s", state,
+	         atomic_load(&draining) ? "draining" : "serving", cfg ? cfg->server->nlistens : 0,
+	         cfg && cfg->server->nlistens == 1 ? "" : "s", nworkers,
+	         cfg ? (unsigned long long)cfg->generation : 0ULL, st.last_reload_ok ? "" : "; the reload at ", when,
+	         st.last_reload_ok ? "" : " was refused");
+	config_unref(cfg);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* What a reload cannot change in a running process: refused (pid-file:
+ * `pinhole reload` would look for the process elsewhere) or said (workers,
+ * user: they apply at the next start). */
+static int check_fixed(const struct config *next, struct running_reload *r)
+{
+	const struct server_settings *a = listening->server, *b = next->server;
+	char line[512];
+
+	if (!same_text(a->pid_file, b->pid_file)) {
+		running_refuse(r,
+		               "%s:%d: pid-file changed from %s to %s: a running pinhole keeps its pid file; restart "
+		               "it to move it",
+		               b->pid_file_file ? b->pid_file_file : (next->path ? next->path : "(default)"),
+		               b->pid_file_line, a->pid_file ? a->pid_file : "none",
+		               b->pid_file ? b->pid_file : "none");
+		return -1;
+	}
+	if (a->workers != b->workers) {
+		snprintf(line, sizeof(line), "warning: workers changed: %d workers keep running until a restart",
+		         nworkers);
+		log_warn("reload: %s", line);
+		running_say(r, line);
+	}
+	if (!same_text(a->user, b->user)) {
+		snprintf(line, sizeof(line), "warning: user changed: the running pinhole stays as %s until a restart",
+		         a->user ? a->user : "the user that started it");
+		log_warn("reload: %s", line);
+		running_say(r, line);
+	}
+	return 0;
+}
+
+static void log_listener_changes(const struct config *old, const struct config *next)
+{
+	for (size_t i = 0; i < next->server->nlistens; i++)
+		if (!listening_on(old, &next->server->listens[i]))
+			log_always("reload: now listening on %s%s", next->server->listens[i].text,
+			           next->server->listens[i].proxy_protocol ? " with PROXY protocol" : "");
+	for (size_t i = 0; i < old->server->nlistens; i++)
+		if (!listening_on(next, &old->server->listens[i]))
+			log_always("reload: no longer listening on %s", old->server->listens[i].text);
+}
+
+/* SIGHUP, `pinhole reload`, POST /reload: the new configuration is put in
+ * force whole (rules, logs, listeners, the admin interface) or refused
+ * whole, with its reasons in r. */
+static void reload(struct running_reload *r)
+{
+	char why[1024];
+	struct config *next;
+	struct listen_plan *plan = NULL;
+
+	sdnotify_reloading();
+	next = running_parse(r);
+	if (!next)
+		goto out;
+	if (check_fixed(next, r) < 0)
+		goto refused;
+	plan = plan_listeners(next, listening, why, sizeof(why));
+	if (!plan) {
+		running_refuse(r, "%s", why);
+		goto refused;
+	}
+	if (admin_prepare(next, why, sizeof(why)) < 0) {
+		running_refuse(r, "%s", why);
+		goto refused;
+	}
+	if (running_commit(next, r) < 0) {
+		admin_prepare_cancel();
+		goto refused;
+	}
+	log_listener_changes(listening, next);
+	apply_listeners(plan);
+	config_unref(listening);
+	listening = config_ref(next);
+	webrtc_set_config(next);
+	admin_reconfigure(next);
+	tls_learned_refresh();
+	config_unref(next);
+	wake_all();
+	goto out;
+refused:
+	plan_free(plan);
+	config_unref(next);
+out:
+	notify_status("READY=1\n");
+}
+
+static void reopen_logs(void)
+{
+	struct config *cfg = running_get();
+	char err[1024];
+
+	if (!cfg)
+		return;
+	if (log_reopen(cfg->log, err, sizeof(err)) < 0)
+		log_error("SIGUSR1: %s; writing to the old file", err);
+	else
+		log_always("log files reopened");
+	config_unref(cfg);
+}
+
+static void on_command(const char *cmd, struct strbuf *reply)
+{
+	if (strcmp(cmd, "reload") == 0) {
+		static struct running_reload r;
+
+		reload(&r);
+		strbuf_printf(reply, "%s\n%s", r.ok ? "ok" : "refused", r.message);
+	} else if (strcmp(cmd, "reopen") == 0) {
+		reopen_logs();
+		strbuf_puts(reply, "ok\n");
+	} else if (strcmp(cmd, "status") == 0) {
+		struct config *cfg = running_get();
+		struct running_status st;
+
+		running_status(&st);
+		strbuf_printf(reply, "ok\npid %d\nconfig %s\ngeneration %llu\nstarted %llu\nlast-reload %llu %s\n",
+		              (int)getpid(), cfg && cfg->path ? cfg->path : "-",
+		              cfg ? (unsigned long long)cfg->generation : 0ULL, (unsigned long long)st.started,
+		              (unsigned long long)st.last_reload, st.last_reload_ok ? "ok" : "refused");
+		config_unref(cfg);
+	} else {
+		strbuf_puts(reply, "refused\nunknown command (reload, reopen, status)\n");
+	}
+}
+
+/* Periodic work of the main thread: other instances' learned pinned
+ * domains (a shared state-dir), the admin interface's rates. */
+static void tick(void)
+{
+	static uint64_t last_refresh;
+	uint64_t now = ph_mono_ms();
+
+	if (now - last_refresh >= LEARNED_REFRESH_S * 1000) {
+		last_refresh = now;
+		tls_learned_refresh();
+	}
+	admin_sample();
+}
+
+/* Waits for signals and control commands until SIGTERM or SIGINT. */
+static void main_loop(void)
+{
+	uint64_t next_tick = ph_mono_ms() + TICK_MS;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = ctlfd, .events = POLLIN } };
+		uint64_t now = ph_mono_ms();
+		int n = poll(p, ctlfd >= 0 ? 2 : 1, now >= next_tick ? 0 : (int)(next_tick - now));
+
+		if (ph_mono_ms() >= next_tick) {
+			tick();
+			next_tick = ph_mono_ms() + TICK_MS;
+		}
+		if (n <= 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					static struct running_reload r;
+
+					reload(&r);
+				} else if (si.ssi_signo == SIGUSR1) {
+					reopen_logs();
+				} else {
+					log_always("%s received", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+					return;
+				}
+			}
+		}
+		if (ctlfd >= 0 && (p[1].revents & POLLIN))
+			control_serve(ctlfd, on_command);
+	}
+}
+
+/* The pid file (its directory made when missing, as /run's are emptied at
+ * boot) and the control socket beside it, owned by the user pinhole will
+ * run as. */
+static int claim_pid_file(const struct server_settings *s)
+{
+	char err[1024], dir[4096];
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	char *slash;
+
+	if (!s->pid_file)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", s->pid_file);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0)
+			log_info("made the pid-file's directory %s", dir);
+	}
+	if (pidfile_claim(s->pid_file, err, sizeof(err)) < 0) {
+		log_fatal("%s:%d: %s", s->pid_file_file, s->pid_file_line, err);
+		return -1;
+	}
+	if (s->user) {
+		struct passwd *pw = getpwnam(s->user);
+
+		if (pw) {
+			uid = pw->pw_uid;
+			gid = pw->pw_gid;
+			if (chown(s->pid_file, uid, gid) != 0)
+				log_debug("cannot give %s to %s: %s", s->pid_file, s->user, strerror(errno));
+		}
+	}
+	pidfile_control_path(s->pid_file, ctl_path, sizeof(ctl_path));
+	ctlfd = control_open(ctl_path, uid, gid, err, sizeof(err));
+	if (ctlfd < 0) {
+		log_fatal("%s:%d: %s", s->pid_file_file, s->pid_file_line, err);
+		pidfile_release();
+		return -1;
+	}
+	return 0;
+}
+
+static void release_pid_file(void)
+{
+	control_close(ctlfd, ctl_path);
+	ctlfd = -1;
+	pidfile_release();
+}
+
+/* Stops and frees the workers (all of them stopped or never started). */
+static void free_workers(void)
+{
+	for (int i = 0; i < nworkers; i++) {
+		if (workers[i].started)
+			pthread_join(workers[i].thread, NULL);
+		else if (workers[i].loop)
+			close_listeners(&workers[i]);
+		loop_free(workers[i].loop);
+		listeners_free(&workers[i]);
+		pthread_mutex_destroy(&workers[i].pending_lock);
+	}
+	free(workers);
+	workers = NULL;
+	nworkers = 0;
+}
+
+static int fail_start(void)
+{
+	atomic_store(&stopping, true);
+	wake_all();
+	free_workers();
+	webrtc_set_config(NULL);
+	webrtc_stop();
+	stats_register(NULL, 0);
+	free(worker_stats);
+	worker_stats = NULL;
+	config_unref(listening);
+	listening = NULL;
+	release_pid_file();
+	running_stop();
+	return 1;
 }
 
 int engine_run(struct config *cfg, const struct engine_handlers *h)
 {
-	char err[512];
+	char err[1024];
 	sigset_t set;
-	int sig;
 
 	if (log_configure(cfg->log, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pinhole: %s\n", err);
@@ -480,68 +972,65 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 	}
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
+	/* Blocked in every thread (they inherit the mask), read by the main
+	 * thread alone through sigfd. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	handlers = h;
-	running_start(cfg);
-	started = config_ref(cfg);
-	if (start_workers(cfg) < 0) {
-		atomic_store(&stopping, true);
-		for (int i = 0; i < nworkers; i++)
-			if (workers[i].thread) {
-				loop_wakeup(workers[i].loop);
-				pthread_join(workers[i].thread, NULL);
-			}
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		log_error("cannot read signals: %s", strerror(errno));
+		config_unref(cfg);
 		return 1;
 	}
-	if (admin_start(cfg, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		atomic_store(&stopping, true);
-		wake_all();
-		for (int i = 0; i < nworkers; i++) {
-			pthread_join(workers[i].thread, NULL);
-			loop_free(workers[i].loop);
-			listeners_free(&workers[i]);
-		}
-		free(workers);
-		config_unref(started);
+	handlers = h;
+	running_start(cfg);
+	listening = config_ref(cfg);
+	if (claim_pid_file(cfg->server) < 0) {
+		config_unref(listening);
+		listening = NULL;
 		running_stop();
 		return 1;
+	}
+	if (start_workers(cfg) < 0)
+		return fail_start();
+	if (admin_start(cfg, err, sizeof(err)) < 0) {
+		log_fatal("%s", err);
+		return fail_start();
 	}
 	for (size_t i = 0; i < cfg->server->nlistens; i++)
 		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->server->listens[i].text,
 		           cfg->server->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			reload();
-			continue;
-		}
-		break;
-	}
+	notify_status("READY=1\n");
+
+	main_loop();
+
 	struct config *now = running_get();
 	uint64_t drain_ms = now->server->timeout_drain_ms;
 
 	config_unref(now);
 	log_always("stopping: no new connections, draining the open ones (up to %llu ms)",
 	           (unsigned long long)drain_ms);
+	atomic_store(&draining, true);
+	running_set_draining();
+	notify_status("STOPPING=1\n");
 	drain(drain_ms);
 	admin_stop();
 	webrtc_set_config(NULL);
 	webrtc_stop();
-	for (int i = 0; i < nworkers; i++) {
-		loop_free(workers[i].loop);
-		listeners_free(&workers[i]);
-	}
-	config_unref(started);
+	free_workers();
+	config_unref(listening);
+	listening = NULL;
 	running_stop();
-	free(workers);
 	stats_register(NULL, 0);
 	free(worker_stats);
+	worker_stats = NULL;
+	release_pid_file();
+	close(sigfd);
+	sigfd = -1;
 	log_always("stopped");
 	return 0;
 }

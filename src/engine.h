@@ -1,9 +1,12 @@
 /*
  * engine.h - worker threads (one epoll loop each, with its own SO_REUSEPORT
- * listening sockets), each worker's list of connections and the count
- * behind max-connections, configuration hand-over on reload, and drain on
- * shutdown.  It knows no protocol: a listener hands accepted sockets to the
- * handlers engine_run was given.
+ * listening sockets, which no other process may share), each worker's list
+ * of connections and the count behind max-connections, the main thread's
+ * signals (SIGHUP reload, SIGUSR1 log reopening, SIGTERM/SIGINT drain),
+ * pid file and control socket, configuration hand-over on reload
+ * (listeners opened and closed included), and drain on shutdown.  It knows
+ * no protocol: a listener hands accepted sockets to the handlers
+ * engine_run was given.
  */
 #ifndef PINHOLE_ENGINE_H
 #define PINHOLE_ENGINE_H
@@ -44,6 +47,9 @@ struct engine_handlers {
 struct listener {
 	struct loop_io io;
 	struct worker *w;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool reuse; /* a reload's: take the socket of the listener on the same address */
 	bool proxy_protocol;
 	struct cidr *pp_from; /* peers allowed to send a PROXY header (none: every peer must) */
 	size_t npp_from;
@@ -52,6 +58,7 @@ struct listener {
 struct worker {
 	int id;
 	pthread_t thread;
+	bool started; /* thread runs */
 	struct loop *loop;
 	struct dns *dns;
 	struct pool *pool;
@@ -67,6 +74,17 @@ struct worker {
 	struct loop_defer auth_gc; /* stops helpers a new configuration dropped */
 	int reserve_fd;            /* spare descriptor, given up to refuse a client on EMFILE */
 	struct loop_timer accept_pause;
+	/* A reload's new listeners, handed over by the main thread and
+	 * taken by the worker (pending_lock); the old ones are freed after
+	 * the loop iteration that replaced them (retire). */
+	pthread_mutex_t pending_lock;
+	struct listener *pending;
+	size_t npending;
+	uint64_t pending_gen;
+	atomic_uint_fast64_t listen_gen; /* the last listener set taken */
+	struct listener *retired;
+	size_t nretired;
+	struct loop_defer retire;
 };
 
 /* Runs the proxy until SIGTERM/SIGINT; cfg's reference is taken over.

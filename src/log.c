@@ -23,12 +23,14 @@ static atomic_int access_fd = -1;
 static atomic_bool access_on = false;
 static atomic_int access_format = ACCESS_LOG_SQUID;
 static atomic_int error_fd = -1; /* -1 = stderr */
+static atomic_bool error_on_stderr = true;
 static atomic_bool error_syslog = false;
 static atomic_int error_level = LOG_LEVEL_WARN;
 
 /* Points fd_slot at path ("stdout"/"stderr" or a file), reusing the slot's
- * descriptor number when it already has one. */
-static int reopen(atomic_int *fd_slot, const char *path, char *err, size_t errlen)
+ * descriptor number when it already has one.  file:line name the directive
+ * in err. */
+static int reopen(atomic_int *fd_slot, const char *path, const char *file, int line, char *err, size_t errlen)
 {
 	int fd;
 
@@ -39,7 +41,10 @@ static int reopen(atomic_int *fd_slot, const char *path, char *err, size_t errle
 	else
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open log %s: %s", path, strerror(errno));
+		if (file && line > 0)
+			snprintf(err, errlen, "%s:%d: cannot open log %s: %s", file, line, path, strerror(errno));
+		else
+			snprintf(err, errlen, "cannot open log %s: %s", path, strerror(errno));
 		return -1;
 	}
 	int cur = atomic_load(fd_slot);
@@ -56,7 +61,7 @@ static int reopen(atomic_int *fd_slot, const char *path, char *err, size_t errle
 int log_configure(const struct log_settings *ls, char *err, size_t errlen)
 {
 	if (ls->access_log) {
-		if (reopen(&access_fd, ls->access_log, err, errlen) < 0)
+		if (reopen(&access_fd, ls->access_log, ls->access_log_file, ls->access_log_line, err, errlen) < 0)
 			return -1;
 		atomic_store(&access_format, ls->access_log_format);
 		atomic_store(&access_on, true);
@@ -64,15 +69,43 @@ int log_configure(const struct log_settings *ls, char *err, size_t errlen)
 		atomic_store(&access_on, false);
 	}
 	atomic_store(&error_level, ls->level);
+	atomic_store(&error_on_stderr, !ls->error_log || strcmp(ls->error_log, "stderr") == 0);
 	if (ls->error_log && strcmp(ls->error_log, "syslog") == 0) {
 		openlog("pinhole", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		atomic_store(&error_syslog, true);
 	} else {
 		atomic_store(&error_syslog, false);
-		if (ls->error_log && reopen(&error_fd, ls->error_log, err, errlen) < 0)
+		if (ls->error_log &&
+		    reopen(&error_fd, ls->error_log, ls->error_log_file, ls->error_log_line, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static bool is_file(const char *dest)
+{
+	return dest && strcmp(dest, "stdout") != 0 && strcmp(dest, "stderr") != 0 && strcmp(dest, "syslog") != 0;
+}
+
+int log_reopen(const struct log_settings *ls, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (atomic_load(&access_on) && is_file(ls->access_log) &&
+	    reopen(&access_fd, ls->access_log, ls->access_log_file, ls->access_log_line, err, errlen) < 0)
+		rc = -1;
+	if (!atomic_load(&error_syslog) && is_file(ls->error_log)) {
+		size_t n = rc < 0 ? strlen(err) : 0;
+
+		/* A second failure is added to the first. */
+		if (reopen(&error_fd, ls->error_log, ls->error_log_file, ls->error_log_line, err + n + (n ? 2 : 0),
+		           errlen - n - (n ? 2 : 0)) < 0) {
+			if (n)
+				memcpy(err + n, "; ", 2);
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 static void write_all(int fd, const char *buf, size_t len)
@@ -291,6 +324,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_fatal(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_LEVEL_ERROR, "%s", msg);
+	if (!atomic_load(&error_on_stderr))
+		fprintf(stderr, "pinhole: %s\n", msg);
+}
+
 void log_always(const char *fmt, ...)
 {
 	va_list ap;
@@ -301,6 +347,16 @@ void log_always(const char *fmt, ...)
 }
 
 /* ---- the log section of the configuration ---- */
+
+/* What `run` would stop on, said by `validate` and refused by a reload: a
+ * log file pinhole cannot open for writing. */
+static void check_writable(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *what, const char *path)
+{
+	char why[1024];
+
+	if (!cfg_file_writable(path, why, sizeof(why)))
+		cfg_err(ctx, ln, "cannot write the %s %s: %s", what, path, why);
+}
 
 static void d_access_log(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
 {
@@ -328,6 +384,10 @@ static void d_access_log(void *settings, const struct cfg_line *ln, struct cfg_c
 	else
 		s->access_log = cfg_path(ln->file, dest);
 	s->access_log_format = fmt == 1 ? ACCESS_LOG_JSON : ACCESS_LOG_SQUID;
+	s->access_log_file = ln->file;
+	s->access_log_line = ln->line;
+	if (is_file(s->access_log))
+		check_writable(ctx, ln, "access log", s->access_log);
 }
 
 static void d_error_log(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
@@ -344,6 +404,10 @@ static void d_error_log(void *settings, const struct cfg_line *ln, struct cfg_ct
 		s->error_log = ph_strdup(dest);
 	else
 		s->error_log = cfg_path(ln->file, dest);
+	s->error_log_file = ln->file;
+	s->error_log_line = ln->line;
+	if (is_file(s->error_log))
+		check_writable(ctx, ln, "error log", s->error_log);
 }
 
 static const char *const log_levels[] = {

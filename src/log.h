@@ -30,6 +30,8 @@ struct log_settings {
 	enum access_log_format access_log_format;
 	char *error_log; /* "stderr", "syslog" or a path */
 	enum log_level level;
+	const char *access_log_file, *error_log_file; /* where they were set (NULL: the default) */
+	int access_log_line, error_log_line;
 };
 
 extern const struct cfg_section log_section;
@@ -54,8 +56,12 @@ struct access_entry {
 };
 
 /* Opens (or reopens, on reload) the files the settings name.  0 or -1 with
- * a message in err. */
+ * a message in err ("FILE:LINE: cannot open log ..."). */
 int log_configure(const struct log_settings *ls, char *err, size_t errlen);
+/* Opens the log files again under the same names, and changes nothing
+ * else (SIGUSR1, after logrotate moved them away).  A file that cannot be
+ * opened keeps its old descriptor.  0 or -1 with a message in err. */
+int log_reopen(const struct log_settings *ls, char *err, size_t errlen);
 
 void log_access(const struct access_entry *e);
 /* Formats e as one line of the given format, newline included, into buf
@@ -70,6 +76,9 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 bool log_enabled(enum log_level level);
+/* Why pinhole cannot start: an error, also on stderr when the error log is
+ * elsewhere (a file, syslog), so that whoever started it sees why. */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Start-up, reload and shutdown notices: written whatever the log-level. */
 void log_always(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,7 +1,8 @@
 /*
  * main.c - the pinhole command: parses the command line and hands over to
- * the engine (run) or to the offline commands that reuse policy code
- * without starting it (validate, version).
+ * the engine (run), to the offline commands that reuse policy code without
+ * starting it (validate, version), or to the control socket of a running
+ * instance (reload).
  */
 #include "checkwebrtc.h"
 #include "tlsca.h"
@@ -18,6 +19,9 @@
 #include "ntlm_users.h"
 #include "relay.h"
 #include "report_cli.h"
+#include "control.h"
+#include "pidfile.h"
+#include "strbuf.h"
 
 #include <ares.h>
 #include <microhttpd.h>
@@ -33,6 +37,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinhole [run] [-c FILE]      run the proxy (embedded default config without -c)\n"
 	           "       pinhole validate -c FILE    check a configuration; errors as FILE:LINE: message\n"
+	           "       pinhole reload [-c FILE]    have the running pinhole reload; exit 1 with the errors\n"
+	           "                                   when it refuses the new configuration\n"
 	           "       pinhole passwd --basic|--digest|--ntlm USER [--realm R] [--domain D]\n"
 	           "                                   print a credential-file line (password from stdin/tty)\n"
 	           "       pinhole check-webrtc -c FILE [--src ADDR] [--json] [VENDOR...]\n"
@@ -62,13 +68,19 @@ static int parse_args(int argc, char **argv, const char **path, bool *verbose)
 	return 0;
 }
 
-static struct config *load(const char *path)
+/* Loads path, its errors and warnings on stderr; *nwarns gets how many
+ * warnings there were. */
+static struct config *load(const char *path, size_t *nwarns)
 {
 	struct cfg_errors errs = { 0 };
 	struct config *cfg = config_load(path, &errs);
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
+	for (size_t i = 0; i < errs.nwarns; i++)
+		fprintf(stderr, "%s\n", errs.warns[i]);
+	if (nwarns)
+		*nwarns = errs.nwarns;
 	cfg_errors_free(&errs);
 	return cfg;
 }
@@ -79,7 +91,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (parse_args(argc, argv, &path, NULL))
 		return 2;
-	struct config *cfg = load(path);
+	struct config *cfg = load(path, NULL);
 
 	if (!cfg) {
 		fprintf(stderr, "pinhole: not started: fix the configuration errors above\n");
@@ -106,11 +118,15 @@ static int cmd_validate(int argc, char **argv)
 		fprintf(stderr, "pinhole validate: which file? use: pinhole validate -c FILE\n");
 		return 2;
 	}
-	struct config *cfg = load(path);
+	size_t nwarns = 0;
+	struct config *cfg = load(path, &nwarns);
 
 	if (!cfg)
 		return 1;
-	printf("%s: OK (%zu listen, %zu access rules)\n", path, cfg->server->nlistens, cfg->acl->rules.n);
+	printf("%s: OK (%zu listen, %zu access rules", path, cfg->server->nlistens, cfg->acl->rules.n);
+	if (nwarns)
+		printf(", %zu warning%s", nwarns, nwarns == 1 ? "" : "s");
+	printf(")\n");
 	if (verbose) {
 		char *text = config_dump(cfg);
 
@@ -119,6 +135,115 @@ static int cmd_validate(int argc, char **argv)
 	}
 	config_unref(cfg);
 	return 0;
+}
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+
+/* The path of the file a running instance loaded, as the control socket's
+ * status says it ("config PATH"), or NULL. */
+static char *status_config(const char *reply)
+{
+	const char *p = strstr(reply, "\nconfig ");
+
+	if (!p)
+		return NULL;
+	p += 8;
+	return ph_strndup(p, strcspn(p, "\n"));
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = ra && rb ? strcmp(ra, rb) == 0 : strcmp(a, b) == 0;
+
+	free(ra);
+	free(rb);
+	return same;
+}
+
+/* pinhole reload [-c FILE]: finds the running instance through FILE's
+ * pid-file, asks it over the control socket to reload, and reports what it
+ * answered.  0: the new configuration is in force (its warnings on
+ * stderr); 1: refused (the errors on stderr), or no instance to ask; 2:
+ * usage. */
+static int cmd_reload(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct cfg_errors errs = { 0 };
+	struct strbuf reply = { 0 };
+	char err[1024], ctl[128];
+	struct config *cfg;
+	char *running_path = NULL;
+	pid_t pid;
+	int rc = 1;
+
+	if (parse_args(argc, argv, &path, NULL))
+		return 2;
+	if (!path)
+		path = SYSCONFDIR "/pinhole/pinhole.conf";
+	/* The file may be the broken one the instance will refuse: what
+	 * parsed is enough to find the pid-file. */
+	cfg = config_load_partial(path, &errs);
+	cfg_errors_free(&errs);
+	if (!cfg) {
+		fprintf(stderr, "pinhole reload: cannot read %s\n", path);
+		return 1;
+	}
+	if (!cfg->server->pid_file) {
+		fprintf(stderr,
+		        "pinhole reload: %s has no pid-file line, so the running pinhole cannot be found; add one "
+		        "(e.g. pid-file /run/pinhole/pinhole.pid) and restart it, or send it SIGHUP\n",
+		        path);
+		config_unref(cfg);
+		return 2;
+	}
+	pid = pidfile_holder(cfg->server->pid_file, err, sizeof(err));
+	if (pid <= 0) {
+		fprintf(stderr, "pinhole reload: %s\n", err);
+		goto out;
+	}
+	pidfile_control_path(cfg->server->pid_file, ctl, sizeof(ctl));
+	if (control_call(ctl, "status", 10, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinhole reload: pid %d: %s\n", (int)pid, err);
+		goto out;
+	}
+	running_path = status_config(reply.p);
+	if (running_path && !same_file(running_path, path)) {
+		fprintf(stderr, "pinhole reload: the pinhole of %s (pid %d) runs %s, not %s\n", cfg->server->pid_file,
+		        (int)pid, running_path, path);
+		rc = 2;
+		goto out;
+	}
+	reply.len = 0;
+	if (reply.p)
+		reply.p[0] = '\0';
+	/* systemd gives ExecReload= 90 s by default. */
+	if (control_call(ctl, "reload", 85, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinhole reload: pid %d: %s\n", (int)pid, err);
+		goto out;
+	}
+	{
+		size_t first = strcspn(reply.p, "\n");
+		const char *rest = reply.p[first] ? reply.p + first + 1 : "";
+		bool ok = strncmp(reply.p, "ok", first) == 0 && first == 2;
+
+		fputs(rest, stderr);
+		if (ok)
+			printf("pinhole (pid %d) reloaded %s: the new configuration is in force\n", (int)pid, path);
+		else
+			fprintf(stderr,
+			        "pinhole reload: pinhole (pid %d) refused the new configuration; the one it "
+			        "had stays in force\n",
+			        (int)pid);
+		rc = ok ? 0 : 1;
+	}
+out:
+	free(running_path);
+	free(reply.p);
+	config_unref(cfg);
+	return rc;
 }
 
 /* Reads the password: asked twice with echo off on a terminal, else the
@@ -244,6 +369,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "validate") == 0)
 		return cmd_validate(argc - 2, argv + 2);
+	if (strcmp(argv[1], "reload") == 0)
+		return cmd_reload(argc - 2, argv + 2);
 	if (strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc - 2, argv + 2);
 	if (strcmp(argv[1], "report") == 0)

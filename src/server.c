@@ -1,11 +1,13 @@
 /*
  * server.c - the server section of the configuration (server.h): listen,
- * workers, user, timeout, max-connections, max-header-size, and the
- * listening addresses' syntax.
+ * workers, user, pid-file, timeout, max-connections, max-header-size, and
+ * the listening addresses' syntax.
  */
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "pidfile.h"
 #include "strbuf.h"
 
 /* "fe80::1%eth0" or "fe80::1%2": the scope of a link-local address. */
@@ -316,6 +319,45 @@ static void d_user(void *settings, const struct cfg_line *ln, struct cfg_ctx *ct
 	s->user = ph_strdup(ln->argv[1]);
 }
 
+/* pid-file FILE: the control socket beside it must have a name a socket
+ * can have, and pinhole must be able to write it.  Its directory may be
+ * missing for now (systemd makes RuntimeDirectory= when the service
+ * starts, and removes it when it stops; pinhole run makes it otherwise). */
+static void d_pid_file(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
+{
+	struct server_settings *s = settings;
+	char why[1024], ctl[128];
+	char *path = cfg_path(ln->file, ln->argv[1]);
+	char *dir = ph_strdup(path), *slash = strrchr(dir, '/');
+	struct stat st;
+
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (!pidfile_control_path(path, ctl, sizeof(ctl))) {
+		cfg_err(ctx, ln, "pid-file %s: the name is too long (its control socket's name must fit in 107 bytes)",
+		        path);
+	} else if (stat(dir, &st) != 0 && errno == ENOENT) {
+		cfg_warn(ctx, ln,
+		         "the pid-file's directory %s does not exist yet: pinhole run makes it (systemd: "
+		         "RuntimeDirectory=)",
+		         dir);
+		goto ok;
+	} else if (!cfg_file_writable(path, why, sizeof(why))) {
+		cfg_err(ctx, ln, "cannot write the pid-file %s: %s", path, why);
+	} else {
+		goto ok;
+	}
+	free(path);
+	free(dir);
+	return;
+ok:
+	free(dir);
+	free(s->pid_file);
+	s->pid_file = path;
+	s->pid_file_file = ln->file;
+	s->pid_file_line = ln->line;
+}
+
 static const char *const timeout_names[] = {
 	"connect", "header", "idle", "tunnel-idle", "drain",
 };
@@ -431,6 +473,11 @@ static void server_dump(const void *settings, struct strbuf *sb)
 		cfg_dump_word(sb, s->user);
 		strbuf_printf(sb, "\n");
 	}
+	if (s->pid_file) {
+		strbuf_printf(sb, "pid-file ");
+		cfg_dump_word(sb, s->pid_file);
+		strbuf_printf(sb, "\n");
+	}
 	for (size_t i = 0; i < PH_ARRAY_LEN(timeout_names); i++) {
 		strbuf_printf(sb, "timeout %s ", timeout_names[i]);
 		cfg_dump_duration(sb, *(const uint64_t *)((const char *)s + timeout_offsets[i]));
@@ -449,6 +496,7 @@ static void server_destroy(void *settings)
 		server_listen_free(&s->listens[i]);
 	free(s->listens);
 	free(s->user);
+	free(s->pid_file);
 	free(s);
 }
 
@@ -456,6 +504,7 @@ static const struct cfg_directive server_directives[] = {
 	{ "listen", 1, 64, false, "listen ADDR:PORT [proxy-protocol [from CIDR...]]", d_listen },
 	{ "workers", 1, 1, true, "workers N|auto", d_workers },
 	{ "user", 1, 1, true, "user NAME", d_user },
+	{ "pid-file", 1, 1, true, "pid-file FILE", d_pid_file },
 	{ "timeout", 2, 2, false, "timeout connect|header|idle|tunnel-idle|drain DURATION", d_timeout },
 	{ "max-connections", 1, 1, true, "max-connections N", d_max_connections },
 	{ "max-header-size", 1, 1, true, "max-header-size SIZE", d_max_header_size },

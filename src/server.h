@@ -1,8 +1,9 @@
 /*
  * server.h - the proxy server's own settings: its listeners, worker
- * threads, the user it runs as, its timeouts and limits.  The directives
- * listen, workers, user, timeout, max-connections and max-header-size are
- * parsed here (server_section); the engine and the request path read them.
+ * threads, the user it runs as, its pid file, its timeouts and limits.
+ * The directives listen, workers, user, pid-file, timeout, max-connections
+ * and max-header-size are parsed here (server_section); the engine and the
+ * request path read them.
  */
 #ifndef PINHOLE_SERVER_H
 #define PINHOLE_SERVER_H
@@ -31,8 +32,11 @@ struct listen_cfg {
 struct server_settings {
 	struct listen_cfg *listens;
 	size_t nlistens;
-	int workers; /* 0 = auto (one per CPU) */
-	char *user;  /* drop privileges to this user; NULL = stay */
+	int workers;    /* 0 = auto (one per CPU) */
+	char *user;     /* drop privileges to this user; NULL = stay */
+	char *pid_file; /* pid-file FILE (absolute); NULL = none */
+	const char *pid_file_file;
+	int pid_file_line;
 	uint64_t timeout_connect_ms;
 	uint64_t timeout_header_ms;
 	uint64_t timeout_idle_ms;

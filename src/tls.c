@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <stdint.h>
 #include <time.h>
@@ -130,7 +131,7 @@ static struct learned *learned_find_locked(const char *domain)
 	return NULL;
 }
 
-static void learned_save_locked(void);
+static void learned_save_locked(const struct learned *added);
 
 bool tls_learned(const char *domain)
 {
@@ -143,7 +144,7 @@ bool tls_learned(const char *domain)
 	l = learned_find_locked(domain);
 	if (l && learned_expire_s && l->last + learned_expire_s <= now_s()) {
 		learned_expire_locked(now_s());
-		learned_save_locked();
+		learned_save_locked(NULL);
 		l = NULL;
 	}
 	has = l != NULL;
@@ -194,66 +195,61 @@ void tls_learned_dump(struct strbuf *out)
 	pthread_mutex_unlock(&learned_lock);
 }
 
-/* Rewrites the file whole: a new file with a name nobody can have
- * prepared (mkostemp: O_EXCL, never through a link), renamed over the old,
- * so a crash leaves either list, never half of one. */
-static void learned_save_locked(void)
-{
-	char tmp[4200];
-	FILE *f;
-	int fd;
+/* The file as pinhole last read or wrote it: every write is a rename, so
+ * another instance's write (a state-dir shared by several pinholes) shows
+ * as another inode. */
+static struct {
+	bool known;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+} learned_seen;
 
-	if (!learned_path)
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", learned_path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
-		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		return;
-	}
-	fprintf(f, "# Domains pinhole learned as certificate-pinned: they are never inspected.\n"
-	           "# Delete a line and reload pinhole to inspect that domain again.\n"
-	           "# domain, first and last evidence (seconds since 1970), certificate alerts, clients\n");
-	for (size_t i = 0; i < nlearned; i++)
-		fprintf(f, "%s %llu %llu %u %u\n", learned[i].name, (unsigned long long)learned[i].first,
-		        (unsigned long long)learned[i].last, learned[i].alerts, learned[i].clients);
-	if (fclose(f) != 0 || rename(tmp, learned_path) != 0) {
-		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
-		unlink(tmp);
+static void learned_note_file(const struct stat *st)
+{
+	learned_seen.known = st != NULL;
+	if (st) {
+		learned_seen.dev = st->st_dev;
+		learned_seen.ino = st->st_ino;
+		learned_seen.size = st->st_size;
+		learned_seen.mtime = st->st_mtim;
 	}
 }
 
-/* Reads state-dir's list (every reload: the admin may have removed lines).
- * A line with a name alone (written by hand) counts as learned now. */
-static int learned_load(const char *dir, char *err, size_t errlen)
+/* Whether the file is not the one last read or written (made, changed or
+ * removed since). */
+static bool learned_file_changed(void)
 {
-	char path[4096], line[512];
-	FILE *f;
-	uint64_t now = now_s();
+	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, LEARNED_FILE);
-	pthread_mutex_lock(&learned_lock);
-	/* A reload starts the counts over: a domain the admin removed from
-	 * the list needs its full evidence again. */
-	memset(fails, 0, sizeof(fails));
+	if (!learned_path)
+		return false;
+	if (stat(learned_path, &st) != 0)
+		return learned_seen.known;
+	return !learned_seen.known || st.st_dev != learned_seen.dev || st.st_ino != learned_seen.ino ||
+	       st.st_size != learned_seen.size || st.st_mtim.tv_sec != learned_seen.mtime.tv_sec ||
+	       st.st_mtim.tv_nsec != learned_seen.mtime.tv_nsec;
+}
+
+/* Replaces the list with the file's (the file is the truth: an admin may
+ * have removed lines, another instance may have added some).  A line with
+ * a name alone (written by hand) counts as learned now.  0, or -1 with
+ * errno when the file exists but cannot be read. */
+static int learned_read_locked(void)
+{
+	char line[512];
+	struct stat st;
+	uint64_t now = now_s();
+	FILE *f = fopen(learned_path, "re");
+
 	while (nlearned)
 		learned_remove_locked(nlearned - 1);
-	free(learned_path);
-	learned_path = ph_strdup(path);
-	f = fopen(path, "re");
 	if (!f) {
-		int e = errno;
-
-		pthread_mutex_unlock(&learned_lock);
-		if (e == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read %.400s: %s", path, strerror(e));
-		return -1;
+		learned_note_file(NULL);
+		return errno == ENOENT ? 0 : -1;
 	}
+	learned_note_file(fstat(fileno(f), &st) == 0 ? &st : NULL);
 	while (fgets(line, sizeof(line), f) && nlearned < LEARNED_MAX) {
 		char name[256];
 		unsigned long long first = now, last = now;
@@ -272,8 +268,107 @@ static int learned_load(const char *dir, char *err, size_t errlen)
 		learned[nlearned++] = (struct learned){ ph_strdup(name), first, last, alerts, clients };
 	}
 	fclose(f);
+	return 0;
+}
+
+/* Rewrites the file whole: a new file with a name nobody can have
+ * prepared (mkostemp: O_EXCL, never through a link), renamed over the old,
+ * so a crash leaves either list, never half of one.  Instances sharing the
+ * state-dir take turns through a lock file; one that finds the file
+ * changed by another reads it first, keeping only what it learned itself
+ * (added, or NULL) on top, so no instance's domains are lost. */
+static void learned_save_locked(const struct learned *added)
+{
+	char tmp[4200], lockpath[4200];
+	struct learned mine = { 0 };
+	struct stat st;
+	FILE *f;
+	int fd, lockfd;
+
+	if (!learned_path)
+		return;
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", learned_path);
+	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lockfd >= 0)
+		flock(lockfd, LOCK_EX);
+	if (learned_file_changed()) {
+		if (added) {
+			mine = *added;
+			mine.name = ph_strdup(added->name);
+		}
+		if (learned_read_locked() < 0)
+			log_error("pinning: cannot read %s: %s", learned_path, strerror(errno));
+		learned_expire_locked(now_s());
+		if (mine.name && !learned_find_locked(mine.name) && nlearned < LEARNED_MAX)
+			learned[nlearned++] = mine;
+		else
+			free(mine.name);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", learned_path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
+		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		goto out;
+	}
+	fprintf(f, "# Domains pinhole learned as certificate-pinned: they are never inspected.\n"
+	           "# Delete a line to inspect that domain again (pinhole notices within seconds).\n"
+	           "# domain, first and last evidence (seconds since 1970), certificate alerts, clients\n");
+	for (size_t i = 0; i < nlearned; i++)
+		fprintf(f, "%s %llu %llu %u %u\n", learned[i].name, (unsigned long long)learned[i].first,
+		        (unsigned long long)learned[i].last, learned[i].alerts, learned[i].clients);
+	if (fflush(f) != 0 || fstat(fileno(f), &st) != 0 || fclose(f) != 0 || rename(tmp, learned_path) != 0) {
+		log_error("pinning: cannot write %s: %s", learned_path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	learned_note_file(&st);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+}
+
+/* Reads state-dir's list (every reload: the admin may have removed lines). */
+static int learned_load(const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LEARNED_FILE);
+	pthread_mutex_lock(&learned_lock);
+	/* A reload starts the counts over: a domain the admin removed from
+	 * the list needs its full evidence again. */
+	memset(fails, 0, sizeof(fails));
+	free(learned_path);
+	learned_path = ph_strdup(path);
+	if (learned_read_locked() < 0) {
+		int e = errno;
+
+		pthread_mutex_unlock(&learned_lock);
+		snprintf(err, errlen, "cannot read %.400s: %s", path, strerror(e));
+		return -1;
+	}
 	pthread_mutex_unlock(&learned_lock);
 	return 0;
+}
+
+void tls_learned_refresh(void)
+{
+	size_t before, after;
+	bool changed;
+
+	pthread_mutex_lock(&learned_lock);
+	changed = learned_file_changed();
+	before = nlearned;
+	if (changed && learned_read_locked() < 0)
+		log_error("pinning: cannot read %s: %s", learned_path, strerror(errno));
+	after = nlearned;
+	pthread_mutex_unlock(&learned_lock);
+	if (changed)
+		log_info("pinning: %s changed (another instance, or an edit): %zu learned domains, %zu before",
+		         learned_path, after, before);
 }
 
 bool tls_alert_is_certificate(int alert)
@@ -341,7 +436,7 @@ found:
 	    !learned_find_locked(domain) && nlearned < LEARNED_MAX) {
 		learned[nlearned++] = (struct learned){ ph_strdup(domain), fails[slot].first, now, alerts, clients };
 		memset(&fails[slot], 0, sizeof(fails[slot]));
-		learned_save_locked();
+		learned_save_locked(&learned[nlearned - 1]);
 		learn = true;
 	}
 	pthread_mutex_unlock(&learned_lock);
@@ -363,7 +458,7 @@ void tls_learned_configure(const struct tls_settings *cfg)
 	pthread_mutex_lock(&learned_lock);
 	learned_expire_s = cfg->pinning_expire_ms / 1000;
 	if (learned_expire_locked(now_s()))
-		learned_save_locked();
+		learned_save_locked(NULL);
 	pthread_mutex_unlock(&learned_lock);
 }
 
@@ -632,6 +727,14 @@ void tls_cache_figures(unsigned long *hits, unsigned long *misses)
 
 /* ---- TLS inspection ---- */
 
+static void check_readable(struct cfg_ctx *ctx, const struct cfg_line *ln, const char *what, const char *path)
+{
+	const char *why;
+
+	if (!cfg_file_readable(path, &why))
+		cfg_err(ctx, ln, "%s %s: %s", what, path, why);
+}
+
 static void d_tls_inspect(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
 {
 	struct tls_settings *s = settings;
@@ -646,6 +749,10 @@ static void d_tls_inspect(void *settings, const struct cfg_line *ln, struct cfg_
 	s->ca_key = cfg_path(ln->file, ln->argv[3]);
 	s->file = cfg_intern(ctx, ln->file);
 	s->line = ln->line;
+	/* Said now, with the other errors: the CA itself is loaded only
+	 * once everything parsed. */
+	check_readable(ctx, ln, "tls-inspect: cannot read the CA certificate", s->ca_cert);
+	check_readable(ctx, ln, "tls-inspect: cannot read the CA key", s->ca_key);
 }
 
 static void d_tls_trust(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
@@ -653,6 +760,7 @@ static void d_tls_trust(void *settings, const struct cfg_line *ln, struct cfg_ct
 	struct tls_settings *s = settings;
 	free(s->trust);
 	s->trust = cfg_path(ln->file, ln->argv[1]);
+	check_readable(ctx, ln, "tls-trust: cannot read", s->trust);
 }
 
 static void d_inspect(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)

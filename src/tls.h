@@ -112,6 +112,11 @@ bool tls_learned(const char *domain);
 void tls_learned_configure(const struct tls_settings *t);
 /* Appends "# learned no-inspect DOMAIN (why)" lines (for /config). */
 void tls_learned_dump(struct strbuf *out);
+/* Reads the learned list again when its file changed since pinhole last
+ * read or wrote it (another instance sharing the state-dir learned a
+ * domain, or an admin removed one); the main thread calls it every few
+ * seconds. */
+void tls_learned_refresh(void);
 /* How many domains are learned. */
 size_t tls_learned_count(void);
 

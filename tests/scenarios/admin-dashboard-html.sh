@@ -1,8 +1,10 @@
 #!/bin/sh
-# GET / is an HTML dashboard without scripts or outside assets: title
-# "pinhole", the proxy's listen address, counters and links to the other
-# pages, and the WebRTC report (none of its clients yet: it says so); /report
-# and /report.json answer.  With chromium, it renders to a screenshot.
+# GET / is an HTML dashboard without outside assets and with one inline
+# script (the live rates), which its Content-Security-Policy allows by hash
+# and no other: title "pinhole", uptime, the last reload, the rates, the
+# proxy's listen address, counters and links to the other pages, and the
+# WebRTC report (none of its clients yet: it says so); /report and
+# /report.json answer.  With chromium, it renders to a screenshot.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/admin.sh"
 
@@ -19,10 +21,20 @@ expect_match '^Content-Type: text/html' "$HEADERS" "dashboard headers"
 expect_match '<title>pinhole</title>' "$BODY" "dashboard"
 expect_match "127\.0\.0\.1:$PH_PORT" "$BODY" "dashboard (the listen address)"
 expect_match 'client connections accepted' "$BODY" "dashboard (counters)"
-for link in /metrics /config /healthz /report; do
+for link in /metrics /config /healthz /stats.json /report; do
 	expect_match "href=\"$link\"" "$BODY" "dashboard (link to $link)"
 done
-expect_no_match '<script|src=|<link' "$BODY" "dashboard (scripts and outside assets)"
+expect_match 'up for' "$BODY" "dashboard (uptime)"
+expect_match 'last reload</th><td>none since start-up' "$BODY" "dashboard (the last reload)"
+expect_match 'data-k="rates.requests"' "$BODY" "dashboard (the request rate)"
+expect_no_match 'src=|<link' "$BODY" "dashboard (outside assets)"
+expect_eq 1 "$(grep -o '<script' "$T/admin.body" | wc -l)" "inline scripts on the dashboard"
+# The policy names the script's SHA-256 and allows nothing else.
+hash=$(sed -n '/<script>/,/<\/script>/p' "$T/admin.body" | sed -e 's/.*<script>//' -e 's/<\/script>.*//' |
+	head -c -1 | openssl dgst -sha256 -binary | openssl base64 -A)
+csp=$(grep -i '^Content-Security-Policy:' <<<"$HEADERS")
+expect_match "script-src 'sha256-$hash';" "$csp" "the dashboard's Content-Security-Policy (script hash $hash)"
+expect_no_match "script-src[^;]*unsafe" "$csp" "the script policy"
 
 expect_match '<h2>WebRTC report</h2>' "$BODY" "dashboard (the report's section)"
 expect_admin 200 /report

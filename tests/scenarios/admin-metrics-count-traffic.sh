@@ -38,5 +38,5 @@ expect_match '^pinhole_responses_total\{class="2xx"\} 3$' "$BODY" "/metrics"
 expect_match '^pinhole_responses_by_code_total\{code="403"\} 1$' "$BODY" "/metrics"
 expect_match '^pinhole_connections_total [4-9]$' "$BODY" "/metrics (curl opens one connection per request)"
 expect_match '^pinhole_workers 2$' "$BODY" "/metrics"
-expect_match '^pinhole_client_bytes_sent_total [1-9][0-9]*$' "$BODY" "/metrics"
+expect_match '^pinhole_client_sent_bytes_total [1-9][0-9]*$' "$BODY" "/metrics"
 pinhole_stop

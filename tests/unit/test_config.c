@@ -308,6 +308,7 @@ static void test_simple_directives(void)
 {
 	struct config *cfg;
 
+	mkdir("logs", 0700);
 	cfg = PARSE_OK("workers 4\nuser root\naccess-log access.log json\n"
 	               "error-log logs/error.log\nlog-level debug\nmax-connections 1000000\n"
 	               "max-header-size 1M\n");
@@ -344,14 +345,25 @@ static void test_simple_directives(void)
 		CHECK_INT(cfg->server->max_header_size, 16384);
 		config_unref(cfg);
 	}
-	cfg = PARSE_OK("log-level warn\naccess-log /var/log/pinhole/access.log\n"
+	cfg = PARSE_OK("log-level warn\naccess-log /dev/null\n"
 	               "max-header-size 1m\n");
 	if (cfg) {
 		CHECK_INT(cfg->log->level, LOG_LEVEL_WARN);
-		CHECK_STR(cfg->log->access_log, "/var/log/pinhole/access.log");
+		CHECK_STR(cfg->log->access_log, "/dev/null");
 		CHECK_INT(cfg->server->max_header_size, 1048576);
 		config_unref(cfg);
 	}
+	/* What `run` would stop on is an error of the file, with its line. */
+	char want[9000], path[4200], dir[4200];
+
+	snprintf(path, sizeof(path), "%s", in_tmp("nowhere/access.log"));
+	snprintf(dir, sizeof(dir), "%s", in_tmp("nowhere"));
+	snprintf(want, sizeof(want),
+	         "main.conf:1: cannot write the access log %s: the directory %s does not exist (create it, writable by "
+	         "the user pinhole runs as)",
+	         path, dir);
+	EXPECT_ERRORS("access-log nowhere/access.log\n", want);
+	rmdir("logs");
 }
 
 static void test_timeouts(void)
@@ -389,11 +401,18 @@ static void test_dns_servers(void)
 
 /* The auth directives land in cfg->auth, noauth rules in cfg->acl->noauth.r, and
  * the two authentication quirks in cfg->quirks-> */
+/* A user matcher needs an auth line: a users file for those that have one. */
+static void write_users(void)
+{
+	write_file("users.htpasswd", "alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n");
+}
+
 static void test_auth_directives(void)
 {
+	write_users();
 	struct config *cfg = PARSE_OK("auth-realm \"Example office\"\nnoauth domain .tokbox.com .opentok.com\n"
 	                              "noauth src 10.1.0.0/16\nquirk close-after-407\nquirk auth-everything\n"
-	                              "allow user alice\n");
+	                              "allow user alice\nauth basic htpasswd users.htpasswd\n");
 
 	if (!cfg)
 		return;
@@ -473,9 +492,10 @@ static void test_rules(void)
 
 static void test_quoting(void)
 {
+	write_users();
 	struct config *cfg = PARSE_OK("allow user \"CORP\\alice\" \"we\\\"ird\" \"back\\\\slash\" "
 	                              "joi\"ned word\" \"#notacomment\" x#y # comment\n"
-	                              "access-log \"with space.log\"  # c\n");
+	                              "access-log \"with space.log\"  # c\nauth basic htpasswd users.htpasswd\n");
 
 	if (!cfg)
 		return;
@@ -662,8 +682,11 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("pinning-learn on after\n", "main.conf:1: pinning-learn after needs a value");
 	EXPECT_ERRORS("sni-mismatch allow\n",
 	              "main.conf:1: unknown sni-mismatch action 'allow' (one of: inspect, deny)");
-	EXPECT_ERRORS("tls-inspect ca /nonexistent/ca.crt /nonexistent/ca.key\n",
-	              "main.conf:1: tls-inspect: cannot open CA key /nonexistent/ca.key: No such file or directory");
+	EXPECT_ERRORS(
+	        "tls-inspect ca /nonexistent/ca.crt /nonexistent/ca.key\n",
+	        "main.conf:1: tls-inspect: cannot read the CA certificate /nonexistent/ca.crt: No such file or "
+	        "directory",
+	        "main.conf:1: tls-inspect: cannot read the CA key /nonexistent/ca.key: No such file or directory");
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
 	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
 	              "'proxy-protocol'?)");
@@ -920,6 +943,8 @@ static void test_dump_roundtrip(void)
 	char *da, *db;
 	struct cfg_errors errs = { 0 };
 
+	mkdir("dir with space", 0700);
+	write_users();
 	a = PARSE_OK("listen *:3128 proxy-protocol\nlisten [::1]:3128\n"
 	             "admin 0.0.0.0:3129\nadmin-auth htpasswd admin.htpasswd\n"
 	             "workers 4\nuser root\naccess-log \"dir with space/a.log\" json\n"
@@ -928,7 +953,7 @@ static void test_dump_roundtrip(void)
 	             "timeout header 1500ms\ntimeout drain 0\nmax-connections 500\n"
 	             "max-header-size 32k\nquirk http10-connect\nquirk no-websocket\n"
 	             "quirk idle-cut 2m\nquirk throttle 1000/s\nquirk delay 1h\n"
-	             "include rules.conf\n"
+	             "include rules.conf\nauth basic htpasswd users.htpasswd\n"
 	             "allow user \"CORP\\alice\" \"we\\\"ird\" # who\n"
 	             "deny domain *.example.com port 1-1024  method CONNECT\n");
 	if (!a)
@@ -1001,6 +1026,8 @@ static void test_dump_roundtrip(void)
 	config_unref(b);
 	free(da);
 	config_unref(a);
+	unlink("dir with space/a.log");
+	rmdir("dir with space");
 }
 
 static void test_refcount(void)
