@@ -223,7 +223,13 @@ static const struct cfg_directive auth_directives[] = {
 };
 
 const struct cfg_section auth_section = {
-	"auth", auth_directives, PH_ARRAY_LEN(auth_directives), auth_create, auth_finish, auth_dump, auth_destroy,
+	.name = "auth",
+	.directives = auth_directives,
+	.ndirectives = PH_ARRAY_LEN(auth_directives),
+	.create = auth_create,
+	.finish = auth_finish,
+	.dump = auth_dump,
+	.destroy = auth_destroy,
 };
 
 /* Connections */

@@ -858,5 +858,9 @@ static const struct cfg_directive acl_directives[] = {
 /* No dump: the rules are written back by config.c, which knows the
  * presets that added some of them. */
 const struct cfg_section acl_section = {
-	"acl", acl_directives, PH_ARRAY_LEN(acl_directives), acl_create, NULL, NULL, acl_destroy,
+	.name = "acl",
+	.directives = acl_directives,
+	.ndirectives = PH_ARRAY_LEN(acl_directives),
+	.create = acl_create,
+	.destroy = acl_destroy,
 };

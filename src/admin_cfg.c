@@ -129,6 +129,11 @@ static const struct cfg_directive admin_directives[] = {
 };
 
 const struct cfg_section admin_section = {
-	"admin",    admin_directives, PH_ARRAY_LEN(admin_directives), admin_create, admin_finish,
-	admin_dump, admin_destroy,
+	.name = "admin",
+	.directives = admin_directives,
+	.ndirectives = PH_ARRAY_LEN(admin_directives),
+	.create = admin_create,
+	.finish = admin_finish,
+	.dump = admin_dump,
+	.destroy = admin_destroy,
 };

@@ -96,7 +96,11 @@ struct cfg_directive {
 /* A module's part of the configuration: its directives and its settings,
  * made with their defaults by create, checked as a whole by finish (after
  * the last line; mainfile names the configuration for errors without a
- * line), written back by dump for /config, and freed by destroy. */
+ * line), written back by dump for /config, and freed by destroy.  Parsing
+ * changes nothing outside the settings (a configuration may be refused, or
+ * only validated); commit, when there is one, applies the settings to what
+ * the module keeps for the whole process, once the configuration is the
+ * running one. */
 struct cfg_section {
 	const char *name;
 	const struct cfg_directive *directives;
@@ -105,6 +109,7 @@ struct cfg_section {
 	void (*finish)(void *settings, const char *mainfile, struct cfg_ctx *ctx);
 	void (*dump)(const void *settings, struct strbuf *out);
 	void (*destroy)(void *settings);
+	void (*commit)(const void *settings);
 };
 
 /* Numbers with units: "30s", "5m", "1h", "7d", "250ms" or a bare number of

@@ -700,6 +700,13 @@ void config_unref(struct config *cfg)
 		config_free(cfg);
 }
 
+void config_commit(const struct config *cfg)
+{
+	for (size_t i = 0; i < PH_ARRAY_LEN(sections); i++)
+		if (sections[i].s->commit)
+			sections[i].s->commit(*settings_of(cfg, i));
+}
+
 /* ---- dump ---- */
 
 /* The preset whose file added a rule or a turn-server, or NULL. */

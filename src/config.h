@@ -68,6 +68,8 @@ struct config *config_load_partial(const char *path, struct cfg_errors *errs);
  * relative to name's directory).  Used by config_load and the fuzzer. */
 struct config *config_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs);
 
+/* cfg becomes the running configuration: each section's commit. */
+void config_commit(const struct config *cfg);
 struct config *config_ref(struct config *cfg);
 void config_unref(struct config *cfg);
 

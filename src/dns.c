@@ -760,5 +760,10 @@ static const struct cfg_directive dns_directives[] = {
 };
 
 const struct cfg_section dns_section = {
-	"dns", dns_directives, PH_ARRAY_LEN(dns_directives), dns_settings_create, NULL, dns_dump, dns_settings_destroy,
+	.name = "dns",
+	.directives = dns_directives,
+	.ndirectives = PH_ARRAY_LEN(dns_directives),
+	.create = dns_settings_create,
+	.dump = dns_dump,
+	.destroy = dns_settings_destroy,
 };

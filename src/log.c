@@ -472,5 +472,10 @@ static const struct cfg_directive log_directives[] = {
 };
 
 const struct cfg_section log_section = {
-	"log", log_directives, PH_ARRAY_LEN(log_directives), log_create, NULL, log_dump, log_destroy,
+	.name = "log",
+	.directives = log_directives,
+	.ndirectives = PH_ARRAY_LEN(log_directives),
+	.create = log_create,
+	.dump = log_dump,
+	.destroy = log_destroy,
 };

@@ -170,5 +170,10 @@ static const struct cfg_directive quirks_directives[] = {
 };
 
 const struct cfg_section quirks_section = {
-	"quirks", quirks_directives, PH_ARRAY_LEN(quirks_directives), quirks_create, NULL, quirks_dump, free,
+	.name = "quirks",
+	.directives = quirks_directives,
+	.ndirectives = PH_ARRAY_LEN(quirks_directives),
+	.create = quirks_create,
+	.dump = quirks_dump,
+	.destroy = free,
 };

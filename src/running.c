@@ -22,6 +22,7 @@ static struct running_status status;
 
 void running_start(struct config *cfg)
 {
+	config_commit(cfg);
 	pthread_mutex_lock(&lock);
 	current = cfg;
 	memset(&status, 0, sizeof(status));
@@ -157,6 +158,7 @@ int running_commit(struct config *next, struct running_reload *r)
 		running_refuse(r, "%s", err);
 		return -1;
 	}
+	config_commit(next);
 	log_always("configuration reloaded from %s (generation %llu)", path_of(next),
 	           (unsigned long long)next->generation);
 	pthread_mutex_lock(&lock);

@@ -511,6 +511,11 @@ static const struct cfg_directive server_directives[] = {
 };
 
 const struct cfg_section server_section = {
-	"server",    server_directives, PH_ARRAY_LEN(server_directives), server_create, server_finish,
-	server_dump, server_destroy,
+	.name = "server",
+	.directives = server_directives,
+	.ndirectives = PH_ARRAY_LEN(server_directives),
+	.create = server_create,
+	.finish = server_finish,
+	.dump = server_dump,
+	.destroy = server_destroy,
 };

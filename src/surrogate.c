@@ -234,6 +234,10 @@ static const struct cfg_directive surrogate_directives[] = {
 };
 
 const struct cfg_section surrogate_section = {
-	"surrogate",    surrogate_directives, PH_ARRAY_LEN(surrogate_directives), surrogate_create, NULL,
-	surrogate_dump, surrogate_destroy,
+	.name = "surrogate",
+	.directives = surrogate_directives,
+	.ndirectives = PH_ARRAY_LEN(surrogate_directives),
+	.create = surrogate_create,
+	.dump = surrogate_dump,
+	.destroy = surrogate_destroy,
 };

@@ -331,6 +331,23 @@ out:
 		close(lockfd);
 }
 
+/* Whether state-dir's list can be read (parsing touches nothing else). */
+static int learned_check(const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LEARNED_FILE);
+	f = fopen(path, "re");
+	if (!f && errno != ENOENT) {
+		snprintf(err, errlen, "cannot read %.400s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 /* Reads state-dir's list (every reload: the admin may have removed lines). */
 static int learned_load(const char *dir, char *err, size_t errlen)
 {
@@ -530,11 +547,10 @@ static int tls_build(struct tls_settings *s, const char *file, int line, struct 
 	char err[512];
 
 	pthread_once(&once, init_once);
-	if (s->state_dir && learned_load(s->state_dir, err, sizeof(err)) < 0) {
+	if (s->state_dir && learned_check(s->state_dir, err, sizeof(err)) < 0) {
 		cfg_error(errs, file, line, "state-dir: %s", err);
 		return -1;
 	}
-	tls_learned_configure(s);
 	if (!s->ca_cert)
 		return 0;
 	t = ph_calloc(1, sizeof(*t));
@@ -760,6 +776,8 @@ static void d_tls_trust(void *settings, const struct cfg_line *ln, struct cfg_ct
 	struct tls_settings *s = settings;
 	free(s->trust);
 	s->trust = cfg_path(ln->file, ln->argv[1]);
+	s->trust_file = ln->file;
+	s->trust_line = ln->line;
 	check_readable(ctx, ln, "tls-trust: cannot read", s->trust);
 }
 
@@ -882,6 +900,18 @@ static void *tls_create(void)
 	return s;
 }
 
+/* A configuration that took effect: its state-dir's list is read (the
+ * pinning evidence starts over) and expired entries leave it. */
+static void tls_commit(const void *settings)
+{
+	const struct tls_settings *s = settings;
+	char err[512];
+
+	if (s->state_dir && learned_load(s->state_dir, err, sizeof(err)) < 0)
+		log_error("pinning: state-dir: %s", err);
+	tls_learned_configure(s);
+}
+
 /* The CA and the contexts are built only when every line parsed: a CA key
  * is not read for a configuration that is refused anyway. */
 static void tls_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx)
@@ -891,7 +921,7 @@ static void tls_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx
 	if (ctx->errs->n == 0 && (s->ca_cert || s->state_dir))
 		tls_build(s, s->file ? s->file : mainfile, s->file ? s->line : 0, ctx->errs);
 	if (s->trust && !s->ca_cert)
-		cfg_error(ctx->errs, mainfile, 0,
+		cfg_error(ctx->errs, s->trust_file, s->trust_line,
 		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (s->pinning_learn && !s->ca_cert)
 		cfg_error(
@@ -959,5 +989,12 @@ static const struct cfg_directive tls_directives[] = {
 };
 
 const struct cfg_section tls_section = {
-	"tls", tls_directives, PH_ARRAY_LEN(tls_directives), tls_create, tls_finish, tls_dump, tls_destroy,
+	.name = "tls",
+	.directives = tls_directives,
+	.ndirectives = PH_ARRAY_LEN(tls_directives),
+	.create = tls_create,
+	.finish = tls_finish,
+	.dump = tls_dump,
+	.destroy = tls_destroy,
+	.commit = tls_commit,
 };

@@ -43,6 +43,8 @@ struct tls_settings {
 	unsigned pinning_after;     /* certificate alerts before a domain is learned */
 	unsigned pinning_clients;   /* from at least this many client addresses */
 	uint64_t pinning_expire_ms; /* forgotten this long after its last evidence (0 = never) */
+	const char *trust_file;     /* where tls-trust is */
+	int trust_line;
 	const char *pinning_file;   /* where pinning-learn on is */
 	int pinning_line;
 	bool sni_mismatch_deny; /* sni-mismatch deny: close tunnels whose SNI names another host */

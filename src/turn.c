@@ -133,5 +133,9 @@ static const struct cfg_directive turn_directives[] = {
 /* No dump: config.c writes the servers back, commented out when a preset
  * added them. */
 const struct cfg_section turn_section = {
-	"turn", turn_directives, PH_ARRAY_LEN(turn_directives), turn_create, NULL, NULL, turn_destroy,
+	.name = "turn",
+	.directives = turn_directives,
+	.ndirectives = PH_ARRAY_LEN(turn_directives),
+	.create = turn_create,
+	.destroy = turn_destroy,
 };

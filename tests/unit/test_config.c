@@ -672,6 +672,9 @@ static void test_errors_directives(void)
 	              "main.conf:1: pinning-learn on needs TLS inspection (nothing is minted, nothing can fail): add "
 	              "tls-inspect ca CERT KEY",
 	              "main.conf:2: quirk inspect-all needs tls-inspect ca CERT KEY");
+	write_file("trust.pem", "-----BEGIN CERTIFICATE-----\n");
+	EXPECT_ERRORS("log-level info\ntls-trust trust.pem\n",
+	              "main.conf:2: tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	EXPECT_ERRORS("pinning-learn on after 0\n",
 	              "main.conf:1: pinning-learn after N: N certificate alerts (1 to 100) before a domain is "
 	              "learned");
