@@ -619,7 +619,7 @@ static bool still_happens(const struct config *cfg, const struct finding *f)
 	struct wr_sim_request rq;
 	struct wr_sim_outcome out;
 
-	if (f->advice_kind != WR_ADVICE_CONFIG || !ev->host[0])
+	if (f->advice_kind != WR_ADVICE_CONFIG || !ev->host[0] || !cfg->acl || !cfg->quirks || !cfg->tls)
 		return true;
 	wr_sim_request_from_event(cfg, ev, &rq);
 	wr_simulate(cfg, NULL, &rq, &out);

@@ -435,7 +435,8 @@ bool wr_rule_turn_auth_not_retried(const struct wr_ctx *ctx, const struct wr_eve
  * answered 407 is no finding. */
 bool wr_rule_kerberos_chrome(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
-	if (!is_407(ev) || !offers(ev->offered, "Negotiate") || !ctx->ua || !ctx->ua->chromium)
+	/* The Webex app has no Kerberos at all: auth-scheme-unsupported. */
+	if (!is_407(ev) || !offers(ev->offered, "Negotiate") || !ctx->ua || !ctx->ua->chromium || ctx->ua->webex_app)
 		return false;
 	if (!wr_dest_is_webrtc(ctx, ev->host, ev->port))
 		return false;
