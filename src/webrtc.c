@@ -612,12 +612,15 @@ static void ingest_locked(const struct config *cfg, const struct wr_event *in, u
 	pending_expire(now_ms);
 }
 
-/* Whether the request of f's event would still end as it did under cfg. */
-static bool still_happens(const struct config *cfg, const struct finding *f)
+/* Whether the request of f's event would still end as it did under cfg,
+ * and rule would still say so of client c (NULL: gone). */
+static bool still_happens(const struct config *cfg, const struct client *c, size_t rule, const struct finding *f)
 {
 	const struct wr_event *ev = &f->ev;
 	struct wr_sim_request rq;
 	struct wr_sim_outcome out;
+	struct wr_event evs[5];
+	size_t n;
 
 	if (f->advice_kind != WR_ADVICE_CONFIG || !ev->host[0] || !cfg->acl || !cfg->quirks || !cfg->tls)
 		return true;
@@ -625,8 +628,26 @@ static bool still_happens(const struct config *cfg, const struct finding *f)
 	wr_simulate(cfg, NULL, &rq, &out);
 	switch (ev->kind) {
 	case WR_REQUEST:
-		if (ev->status == 407 || ev->status == 403)
-			return out.status == ev->status;
+		if (ev->status != 407 && ev->status != 403)
+			return true;
+		if (out.status != ev->status)
+			return false;
+		/* The same answer may no longer be the rule's evidence (a
+		 * 407 offering another scheme). */
+		n = wr_sim_events(cfg, &rq, &out, ev, evs);
+		for (size_t i = 0; i < n; i++) {
+			struct ua_info ua;
+			struct wr_ctx ctx = { .cfg = cfg, .ua = &ua, .stun_seen = stun_seen };
+			struct wr_hit hit;
+
+			if (evs[i].kind != WR_REQUEST)
+				continue;
+			if (ev->user_agent[0] || !c || !c->nuas)
+				ua_parse(ev->user_agent, &ua);
+			else
+				ua = c->uas[0].info;
+			return wr_rules[rule].fn(&ctx, &evs[i], &hit);
+		}
 		return true;
 	case WR_INSPECTED:
 	case WR_PINNING_FAILURE:
@@ -649,14 +670,16 @@ static void rejudge_locked(const struct config *cfg)
 	W.judged_generation = cfg->generation;
 	for (struct client *c = W.lru_head; c; c = c->next)
 		for (size_t i = 0; i < WR_RULE_COUNT; i++)
-			if (c->f[i] && !still_happens(cfg, c->f[i])) {
+			if (c->f[i] && !still_happens(cfg, c, i, c->f[i])) {
 				free(c->f[i]);
 				c->f[i] = NULL;
 			}
 	for (size_t i = 0; i < PENDING_MAX; i++) {
 		struct finding f = { .advice_kind = W.pending[i].hit.advice_kind, .ev = W.pending[i].ev };
 
-		if (W.pending[i].used && !still_happens(cfg, &f))
+		if (W.pending[i].used &&
+		    !still_happens(cfg, client_find(&W.pending[i].key, key_hash(&W.pending[i].key)), W.pending[i].rule,
+		                   &f))
 			W.pending[i].used = false;
 	}
 }

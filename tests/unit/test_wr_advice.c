@@ -686,6 +686,36 @@ static void test_reload_drops_fixed(void)
 	webrtc_stop();
 	config_unref(c1);
 	config_unref(c2);
+
+	/* The same 407, but offering a scheme the Webex app has: fixed; a
+	 * reload that changes nothing for it keeps it. */
+	t1 = LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n";
+	t2 = LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nauth ntlm users users.ntlm\nallow all\n";
+	/* In reload order: generations only grow. */
+	c1 = config_parse_text("main.conf", t1, strlen(t1), &errs);
+	struct config *c3 = config_parse_text("main.conf", t1, strlen(t1), &errs);
+
+	c2 = config_parse_text("main.conf", t2, strlen(t2), &errs);
+
+	CHECK(c1 && c2 && c3);
+	if (!c1 || !c2 || !c3)
+		return;
+	CHECK_INT(webrtc_start_manual(1, 0), 0);
+	snprintf(e.user_agent, sizeof(e.user_agent), UA_WEBEX);
+	snprintf(e.host, sizeof(e.host), "x.wbx2.com");
+	e.status = 407;
+	snprintf(e.offered, sizeof(e.offered), "Negotiate");
+	webrtc_ingest(c1, &e, T0);
+	s = webrtc_report_json_at(c3, T0 + 1000, &len);
+	CHECK(strstr(s, "\"rule\":\"auth-scheme-unsupported\"") != NULL);
+	free(s);
+	s = webrtc_report_json_at(c2, T0 + 2000, &len);
+	CHECK(strstr(s, "\"rule\":\"auth-scheme-unsupported\"") == NULL);
+	free(s);
+	webrtc_stop();
+	config_unref(c1);
+	config_unref(c2);
+	config_unref(c3);
 }
 
 int main(void)
