@@ -1407,7 +1407,11 @@ static void html_client_row(struct strbuf *b, const struct row *row)
 		strbuf_puts(b, "</span>");
 	}
 	wr_format_iso(c->last_ms, t, sizeof(t));
-	strbuf_printf(b, "</td><td class=\"num\">%llu</td><td>%s</td><td>", (unsigned long long)c->requests, t);
+	/* "2026-11-21 10:00:01Z": the date and the time read apart. */
+	if (strlen(t) > 10 && t[10] == 'T')
+		t[10] = ' ';
+	strbuf_printf(b, "</td><td class=\"num\">%llu</td><td class=\"wr-time\">%s</td><td>",
+	              (unsigned long long)c->requests, t);
 	if (nf == 0)
 		strbuf_puts(b, "No finding.");
 	else
