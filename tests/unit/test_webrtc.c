@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "config.h"
 #include "tls.h"
 #include "turn.h"
@@ -971,6 +972,40 @@ static void test_turn_retry_window(void)
 	webrtc_stop();
 }
 
+/* A browser's background traffic answered 407 (Chromium's update and
+ * account checks, Firefox's settings) is no WebRTC finding, whatever the
+ * browser; the same 407 on a TURN server is [MEASURED]. */
+static void test_background_407(void)
+{
+	static const char *const hosts[] = { "update.googleapis.com", "accounts.google.com",
+		                             "firefox.settings.services.mozilla.com" };
+	struct wr_event e;
+	char *s;
+
+	CHECK_INT(webrtc_start_manual(1, 0), 0);
+	for (size_t i = 0; i < PH_ARRAY_LEN(hosts); i++) {
+		e = ev(WR_REQUEST, "10.0.5.1", i == 2 ? UA_FIREFOX_OLD : UA_CHROME_OLD, "CONNECT", hosts[i], 443, 407,
+		       T0 + i * 100);
+		snprintf(e.offered, sizeof(e.offered), "Negotiate");
+		feed(&e, T0 + i * 100);
+		e = ev(WR_REQUEST, "10.0.5.2", UA_IE11, "CONNECT", hosts[i], 443, 407, T0 + i * 100);
+		snprintf(e.offered, sizeof(e.offered), "Negotiate");
+		feed(&e, T0 + i * 100);
+	}
+	s = json_at(T0 + 60000);
+	CHECK_HAS(s, "\"clients\":2,\"breaks\":0,\"degraded\":0,\"ok\":2,\"top_findings\":[]");
+	CHECK_HAS(s, "\"requests\":3,\"verdict\":\"ok\",\"findings\":[]");
+	free(s);
+	e = ev(WR_REQUEST, "10.0.5.1", "", "CONNECT", "turn.example.net", 3478, 407, T0 + 61000);
+	snprintf(e.offered, sizeof(e.offered), "Basic");
+	feed(&e, T0 + 61000);
+	s = json_at(T0 + 70000);
+	/* The client's latest browser is Firefox 78: not Chromium's rule. */
+	CHECK_HAS(s, "{\"rule\":\"auth-required\",\"severity\":\"breaks\",\"vendors\":[],\"source\":\"MEASURED\"");
+	free(s);
+	webrtc_stop();
+}
+
 static void test_sorting_and_counts(void)
 {
 	struct wr_event e;
@@ -1132,6 +1167,7 @@ int main(void)
 	test_report_shape();
 	test_hostile_strings();
 	test_turn_retry_window();
+	test_background_407();
 	test_sorting_and_counts();
 	test_eviction();
 	test_ring_overflow();
