@@ -126,7 +126,9 @@ static struct {
 	struct recent recent[RECENT_MAX];
 	size_t recent_next;
 	struct stun_target stun[STUN_TARGETS_MAX];
-	/* The configuration generation the findings were last judged by. */
+	/* The configuration the findings were last judged by, and its
+	 * generation. */
+	struct config *judged_cfg;
 	uint64_t judged_generation;
 } W = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
@@ -492,11 +494,13 @@ static void pending_expire(uint64_t now_ms)
 
 /* ---- ingestion ---- */
 
-/* Keeps ua as the client's most recent User-Agent; returns its parse. */
+/* Keeps ua among the client's User-Agents, the most recently seen first
+ * (events from several rings arrive out of order); the oldest goes when
+ * they are CLIENT_UAS.  Returns its parse. */
 static const struct ua_info *note_ua(struct client *c, const char *ua, uint64_t when)
 {
 	struct client_ua keep;
-	size_t i;
+	size_t i, j, n;
 
 	for (i = 0; i < c->nuas && strcmp(c->uas[i].ua, ua) != 0; i++)
 		;
@@ -508,17 +512,17 @@ static const struct ua_info *note_ua(struct client *c, const char *ua, uint64_t 
 		keep.last_ms = 0;
 		if (c->nuas < CLIENT_UAS)
 			c->nuas++;
-		i = c->nuas - 1; /* the oldest goes when full */
+		i = c->nuas - 1;
 	}
-	/* Out-of-order events do not make an older agent the latest. */
-	if (when >= keep.last_ms)
+	if (when > keep.last_ms)
 		keep.last_ms = when;
-	if (i > 0 && keep.last_ms >= c->uas[0].last_ms) {
-		memmove(&c->uas[1], &c->uas[0], i * sizeof(c->uas[0]));
-		i = 0;
-	}
-	c->uas[i] = keep;
-	return &c->uas[i].info;
+	n = c->nuas - 1;
+	memmove(&c->uas[i], &c->uas[i + 1], (n - i) * sizeof(c->uas[0]));
+	for (j = 0; j < n && c->uas[j].last_ms > keep.last_ms; j++)
+		;
+	memmove(&c->uas[j + 1], &c->uas[j], (n - j) * sizeof(c->uas[0]));
+	c->uas[j] = keep;
+	return &c->uas[j].info;
 }
 
 static void judge(const struct config *cfg, struct client *c, const struct client_key *k, const struct wr_event *ev,
@@ -612,9 +616,9 @@ static void ingest_locked(const struct config *cfg, const struct wr_event *in, u
 	pending_expire(now_ms);
 }
 
-/* Whether the request of f's event would still end as it did under cfg,
- * and rule would still say so of client c (NULL: gone). */
-static bool still_happens(const struct config *cfg, const struct client *c, size_t rule, const struct finding *f)
+/* Whether the request of f's event ends under cfg as it did, and rule
+ * says so of client c (NULL: gone). */
+static bool reproduces(const struct config *cfg, const struct client *c, size_t rule, const struct finding *f)
 {
 	const struct wr_event *ev = &f->ev;
 	struct wr_sim_request rq;
@@ -661,16 +665,33 @@ static bool still_happens(const struct config *cfg, const struct client *c, size
 	}
 }
 
+/* A finding goes when the model reproduces its event under the
+ * configuration it was judged by (old; NULL before the first reload: then
+ * nothing goes) but not under the new one.  What the model cannot
+ * reproduce (a name denied by the address it resolves to, which it does
+ * not resolve) stays. */
+static bool still_happens(const struct config *cfg, const struct config *old, const struct client *c, size_t rule,
+                          const struct finding *f)
+{
+	if (!old || !reproduces(old, c, rule, f))
+		return true;
+	return reproduces(cfg, c, rule, f);
+}
+
 /* After a reload: the findings the new configuration fixed go, and so do
  * the pending 407s it would not answer any more. */
 static void rejudge_locked(const struct config *cfg)
 {
+	struct config *old = W.judged_cfg;
+
 	if (!cfg || !cfg->generation || cfg->generation <= W.judged_generation)
 		return;
 	W.judged_generation = cfg->generation;
+	/* A reference changes only the count, which is atomic. */
+	W.judged_cfg = config_ref((struct config *)cfg);
 	for (struct client *c = W.lru_head; c; c = c->next)
 		for (size_t i = 0; i < WR_RULE_COUNT; i++)
-			if (c->f[i] && !still_happens(cfg, c, i, c->f[i])) {
+			if (c->f[i] && !still_happens(cfg, old, c, i, c->f[i])) {
 				free(c->f[i]);
 				c->f[i] = NULL;
 			}
@@ -678,10 +699,12 @@ static void rejudge_locked(const struct config *cfg)
 		struct finding f = { .advice_kind = W.pending[i].hit.advice_kind, .ev = W.pending[i].ev };
 
 		if (W.pending[i].used &&
-		    !still_happens(cfg, client_find(&W.pending[i].key, key_hash(&W.pending[i].key)), W.pending[i].rule,
-		                   &f))
+		    !still_happens(cfg, old, client_find(&W.pending[i].key, key_hash(&W.pending[i].key)),
+		                   W.pending[i].rule, &f))
 			W.pending[i].used = false;
 	}
+	if (old)
+		config_unref(old);
 }
 
 static void drain_locked(const struct config *cfg, uint64_t now_ms)
@@ -774,6 +797,9 @@ static void free_all(void)
 	W.recent_next = 0;
 	memset(W.stun, 0, sizeof(W.stun));
 	W.judged_generation = 0;
+	if (W.judged_cfg)
+		config_unref(W.judged_cfg);
+	W.judged_cfg = NULL;
 }
 
 static int start(int nworkers, size_t max_clients, bool thread)

@@ -843,6 +843,41 @@ static void test_report_shape(void)
 	webrtc_stop();
 }
 
+/* The four latest User-Agents, the most recently seen first, whatever the
+ * order the rings deliver them in. */
+static void test_user_agents_kept(void)
+{
+	static const char *const uas[] = { UA_CHROME_OLD, UA_FIREFOX_OLD, UA_SAFARI_OLD, UA_EDGE18, UA_CHROME };
+	static const uint64_t at[] = { 1000, 5000, 3000, 4000, 2000 };
+	struct wr_event e;
+	char *s;
+	const char *p;
+
+	CHECK_INT(webrtc_start_manual(1, 0), 0);
+	for (size_t i = 0; i < PH_ARRAY_LEN(uas); i++) {
+		e = req(uas[i], "GET", "www.example.com", 80, 200, T0 + at[i]);
+		feed(&e, T0 + 6000);
+	}
+	s = json_at(T0 + 6000);
+	/* Chrome 80 (1 s) was the oldest of five: gone. */
+	p = strstr(s, "\"user_agents\":[");
+	CHECK(p != NULL);
+	if (p) {
+		const char *a = strstr(p, "\"browser\":\"Firefox 78\"");
+		const char *b = strstr(p, "\"browser\":\"Edge 18 (EdgeHTML)\"");
+		const char *c = strstr(p, "\"browser\":\"Safari 12\"");
+		const char *d = strstr(p, "\"browser\":\"Chrome 131\"");
+
+		CHECK(a && b && c && d && a < b && b < c && c < d);
+		CHECK(strstr(p, "Chrome 80") == NULL || strstr(p, "Chrome 80") > strstr(p, "\"first_seen\""));
+	}
+	CHECK_HAS(s, "\"user_agent\":\"" UA_FIREFOX_OLD "\",\"browser\":\"Firefox 78\"");
+	/* Each browser was judged: the oldest's finding stays. */
+	CHECK_HAS(s, "{\"rule\":\"unsupported-browser\"");
+	free(s);
+	webrtc_stop();
+}
+
 static void test_hostile_strings(void)
 {
 	struct wr_event e;
@@ -1165,6 +1200,7 @@ int main(void)
 	test_rule_table();
 	test_json_checker();
 	test_report_shape();
+	test_user_agents_kept();
 	test_hostile_strings();
 	test_turn_retry_window();
 	test_background_407();

@@ -716,6 +716,30 @@ static void test_reload_drops_fixed(void)
 	config_unref(c1);
 	config_unref(c2);
 	config_unref(c3);
+
+	/* A 403 the model cannot explain (a name denied by the address it
+	 * resolves to, say) is not dropped by a reload. */
+	t1 = LISTEN "deny domain 203.0.113.0/24\nallow all\n";
+	c1 = config_parse_text("main.conf", t1, strlen(t1), &errs);
+	c2 = config_parse_text("main.conf", t1, strlen(t1), &errs);
+	CHECK(c1 && c2);
+	if (!c1 || !c2)
+		return;
+	CHECK_INT(webrtc_start_manual(1, 0), 0);
+	memset(e.offered, 0, sizeof(e.offered));
+	snprintf(e.host, sizeof(e.host), "api.opentok.com");
+	snprintf(e.rule, sizeof(e.rule), "main.conf:2");
+	e.status = 403;
+	webrtc_ingest(c1, &e, T0);
+	s = webrtc_report_json_at(c1, T0 + 1000, &len);
+	CHECK(strstr(s, "\"rule\":\"domain-blocked\"") != NULL);
+	free(s);
+	s = webrtc_report_json_at(c2, T0 + 2000, &len);
+	CHECK(strstr(s, "\"rule\":\"domain-blocked\"") != NULL);
+	free(s);
+	webrtc_stop();
+	config_unref(c1);
+	config_unref(c2);
 }
 
 int main(void)
