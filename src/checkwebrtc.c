@@ -588,13 +588,15 @@ static void check_turn_servers(struct check *ck)
 			r = acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s);
 			if (!r || r->action == RULE_DENY) {
 				f = finding_add(ck, &own_turn, RES_BREAKS, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement), "TURN server %s:%u (turn-server at %s:%d)",
-				         t->host, ports[j], t->file ? t->file : "?", t->line);
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         t->file ? t->file : "?", t->line);
 				if (r)
-					snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt, r->file,
-					         r->line, r->text);
+					snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt,
+					         r->file, r->line, r->text);
 				else
-					snprintf(f->detail, sizeof(f->detail), "%s matches no rule, so it is denied", pt);
+					snprintf(f->detail, sizeof(f->detail), "%s matches no rule, so it is denied",
+					         pt);
 				f->fix.kind = FIX_ALLOW;
 				snprintf(f->fix.pattern, sizeof(f->fix.pattern), "%s", t->host);
 				snprintf(f->fix.ports, sizeof(f->fix.ports), "%u", ports[j]);
@@ -605,8 +607,9 @@ static void check_turn_servers(struct check *ck)
 			}
 			if (needs_auth(ck, &s)) {
 				f = finding_add(ck, &own_turn, RES_DEGRADED, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement), "TURN server %s:%u (turn-server at %s:%d)",
-				         t->host, ports[j], t->file ? t->file : "?", t->line);
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         t->file ? t->file : "?", t->line);
 				snprintf(f->detail, sizeof(f->detail),
 				         "%s needs proxy authentication: Chromium never answers a 407 there and sends "
 				         "credentials only when it already holds them (no media, ICE error 701)",
@@ -621,15 +624,17 @@ static void check_turn_servers(struct check *ck)
 					snprintf(f->fix.ports, sizeof(f->fix.ports), "%u", ports[j]);
 				}
 			} else if (r && r->action == RULE_ALLOW) {
-				const struct rule *ex = ck->auth_on ? acl_check(cfg->acl->noauth.r, cfg->acl->noauth.n, &s)
-				                                    : NULL;
+				const struct rule *ex =
+				        ck->auth_on ? acl_check(cfg->acl->noauth.r, cfg->acl->noauth.n, &s) : NULL;
 
 				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement), "TURN server %s:%u (turn-server at %s:%d)",
-				         t->host, ports[j], t->file ? t->file : "?", t->line);
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         t->file ? t->file : "?", t->line);
 				if (ex)
-					snprintf(f->detail, sizeof(f->detail), "allowed by %s:%d; no credentials (noauth at %s:%d)",
-					         r->file, r->line, ex->file, ex->line);
+					snprintf(f->detail, sizeof(f->detail),
+					         "allowed by %s:%d; no credentials (noauth at %s:%d)", r->file, r->line,
+					         ex->file, ex->line);
 				else
 					snprintf(f->detail, sizeof(f->detail), "allowed by %s:%d", r->file, r->line);
 			}

@@ -1194,7 +1194,8 @@ static void json_vendors(struct strbuf *b, unsigned bits)
 
 static void json_summary(struct strbuf *b, const struct summary *sum, size_t nrows)
 {
-	strbuf_printf(b, "\"summary\":{\"clients\":%zu,\"breaks\":%llu,\"degraded\":%llu,\"ok\":%llu,\"top_findings\":[",
+	strbuf_printf(b,
+	              "\"summary\":{\"clients\":%zu,\"breaks\":%llu,\"degraded\":%llu,\"ok\":%llu,\"top_findings\":[",
 	              nrows, (unsigned long long)sum->verdicts[WR_SEV_BREAKS],
 	              (unsigned long long)sum->verdicts[WR_SEV_DEGRADED], (unsigned long long)sum->verdicts[WR_SEV_OK]);
 	for (size_t i = 0; i < sum->ntop; i++) {
@@ -1348,12 +1349,10 @@ static void html_advice(struct strbuf *b, const char *advice, enum wr_advice_kin
 	}
 }
 
-static void html_sort_link(struct strbuf *b, enum sort_key key, enum sort_key current, const char *label,
-                           bool num)
+static void html_sort_link(struct strbuf *b, enum sort_key key, enum sort_key current, const char *label, bool num)
 {
-	strbuf_printf(b, "<th scope=\"col\"%s%s><a href=\"report?sort=%s\">%s</a></th>",
-	              num ? " class=\"num\"" : "", key == current ? " aria-sort=\"descending\"" : "",
-	              sort_names[key], label);
+	strbuf_printf(b, "<th scope=\"col\"%s%s><a href=\"report?sort=%s\">%s</a></th>", num ? " class=\"num\"" : "",
+	              key == current ? " aria-sort=\"descending\"" : "", sort_names[key], label);
 }
 
 static void html_summary(struct strbuf *b, const struct summary *sum, size_t nrows, uint64_t now_ms)
@@ -1390,14 +1389,16 @@ static void html_summary(struct strbuf *b, const struct summary *sum, size_t nro
 			html_str(b, wr_rules[tp->rule].id);
 			strbuf_puts(b, "</td><td>");
 			html_badge(b, "severity", tp->severity);
-			strbuf_printf(b, "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td><td class=\"wr-fix\">",
-			              (unsigned long long)tp->clients, (unsigned long long)tp->count);
+			strbuf_printf(
+			        b, "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td><td class=\"wr-fix\">",
+			        (unsigned long long)tp->clients, (unsigned long long)tp->count);
 			html_advice(b, tp->advice, tp->advice_kind);
 			strbuf_puts(b, "</td></tr>\n");
 		}
 		strbuf_puts(b, "</tbody>\n</table>\n");
-		strbuf_puts(b, "<p class=\"wr-where\">Configuration fixes: add <code>allow</code> and <code>noauth</code> "
-		               "lines before the first allow or deny rule");
+		strbuf_puts(b,
+		            "<p class=\"wr-where\">Configuration fixes: add <code>allow</code> and <code>noauth</code> "
+		            "lines before the first allow or deny rule");
 		if (sum->where[0]) {
 			strbuf_puts(b, " (");
 			html_str(b, sum->where);

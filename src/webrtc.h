@@ -51,35 +51,36 @@ char *webrtc_report_html(const struct config *cfg, const char *sort, size_t *len
 
 /* The report's style, for the page that holds the fragment: text left,
  * numbers right, verdicts in colour, sized for a wall screen. */
-#define WEBRTC_REPORT_CSS                                                                                        \
-	".webrtc-report table { border-collapse: collapse; margin: 0 0 1.5em; }\n"                              \
-	".webrtc-report caption { text-align: left; font-weight: bold; padding: 0.3em 0; }\n"                   \
-	".webrtc-report th, .webrtc-report td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; " \
-	"vertical-align: top; }\n"                                                                               \
-	".webrtc-report .num { text-align: right; font-variant-numeric: tabular-nums; }\n"                       \
-	".webrtc-report thead th { background: #eee; white-space: nowrap; }\n"                                   \
-	".webrtc-report thead th a { color: inherit; }\n"                                                        \
-	".webrtc-report th[aria-sort] a { text-decoration: none; }\n"                                            \
-	".webrtc-report th[aria-sort] a::after { content: \" \\25BC\"; }\n"                                       \
-	".webrtc-report table.wr-clients { width: 100%; }\n"                                                     \
+#define WEBRTC_REPORT_CSS                                                                                             \
+	".webrtc-report table { border-collapse: collapse; margin: 0 0 1.5em; }\n"                                    \
+	".webrtc-report caption { text-align: left; font-weight: bold; padding: 0.3em 0; }\n"                         \
+	".webrtc-report th, .webrtc-report td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; "     \
+	"vertical-align: top; }\n"                                                                                    \
+	".webrtc-report .num { text-align: right; font-variant-numeric: tabular-nums; }\n"                            \
+	".webrtc-report thead th { background: #eee; white-space: nowrap; }\n"                                        \
+	".webrtc-report thead th a { color: inherit; }\n"                                                             \
+	".webrtc-report th[aria-sort] a { text-decoration: none; }\n"                                                 \
+	".webrtc-report th[aria-sort] a::after { content: \" \\25BC\"; }\n"                                           \
+	".webrtc-report table.wr-clients { width: 100%; }\n"                                                          \
 	".wr-counts { display: flex; flex-wrap: wrap; gap: 1em; list-style: none; padding: 0; margin: 0 0 0.5em; }\n" \
-	".wr-count a { display: block; min-width: 7em; padding: 0.4em 1em; border-radius: 0.4em; "                \
-	"text-decoration: none; font-size: 1.3em; color: inherit; }\n"                                           \
+	".wr-count a { display: block; min-width: 7em; padding: 0.4em 1em; border-radius: 0.4em; "                    \
+	"text-decoration: none; font-size: 1.3em; color: inherit; }\n"                                                \
 	".wr-count .n { display: block; font-size: 2.2em; font-weight: bold; font-variant-numeric: tabular-nums; }\n" \
-	".wr-count.breaks a { background: #c62828; color: #fff; }\n"                                             \
-	".wr-count.degraded a { background: #f9a825; color: #000; }\n"                                           \
-	".wr-count.ok a { background: #2e7d32; color: #fff; }\n"                                                 \
-	".verdict, .severity { font-weight: bold; padding: 0.1em 0.5em; border-radius: 0.3em; white-space: nowrap; }\n" \
-	".verdict.breaks, .severity.breaks { background: #c62828; color: #fff; }\n"                             \
-	".verdict.degraded, .severity.degraded { background: #f9a825; color: #000; }\n"                         \
-	".verdict.ok, .severity.ok { background: #2e7d32; color: #fff; }\n"                                     \
-	".webrtc-report .wr-time, .webrtc-report .wr-agent { white-space: nowrap; }\n"                            \
-	".wr-findings { margin: 0; padding-left: 1.2em; }\n"                                                     \
-	".wr-findings li { margin-bottom: 0.4em; }\n"                                                            \
-	".wr-rule { font-weight: bold; white-space: nowrap; }\n"                                                 \
-	".wr-meta { color: #555; }\n"                                                                            \
-	".webrtc-report code { background: #f4f4f4; padding: 0 0.2em; }\n"                                       \
-	".webrtc-report code.wr-line { display: block; width: max-content; max-width: 100%; "                    \
+	".wr-count.breaks a { background: #c62828; color: #fff; }\n"                                                  \
+	".wr-count.degraded a { background: #f9a825; color: #000; }\n"                                                \
+	".wr-count.ok a { background: #2e7d32; color: #fff; }\n"                                                      \
+	".verdict, .severity { font-weight: bold; padding: 0.1em 0.5em; border-radius: 0.3em; white-space: nowrap; "  \
+	"}\n"                                                                                                         \
+	".verdict.breaks, .severity.breaks { background: #c62828; color: #fff; }\n"                                   \
+	".verdict.degraded, .severity.degraded { background: #f9a825; color: #000; }\n"                               \
+	".verdict.ok, .severity.ok { background: #2e7d32; color: #fff; }\n"                                           \
+	".webrtc-report .wr-time, .webrtc-report .wr-agent { white-space: nowrap; }\n"                                \
+	".wr-findings { margin: 0; padding-left: 1.2em; }\n"                                                          \
+	".wr-findings li { margin-bottom: 0.4em; }\n"                                                                 \
+	".wr-rule { font-weight: bold; white-space: nowrap; }\n"                                                      \
+	".wr-meta { color: #555; }\n"                                                                                 \
+	".webrtc-report code { background: #f4f4f4; padding: 0 0.2em; }\n"                                            \
+	".webrtc-report code.wr-line { display: block; width: max-content; max-width: 100%; "                         \
 	"white-space: pre-wrap; margin: 0.1em 0; }\n"
 
 /* For /metrics. */

@@ -45,7 +45,8 @@ void wr_sim_request_from_event(const struct config *cfg, const struct wr_event *
 	else if (ev->kind == WR_INSPECTED || ev->kind == WR_PINNING_FAILURE)
 		copy(rq->first_bytes, sizeof(rq->first_bytes), "tls");
 	else
-		copy(rq->first_bytes, sizeof(rq->first_bytes), vendor_is_turn(cfg, ev->host, ev->port) ? "stun" : "tls");
+		copy(rq->first_bytes, sizeof(rq->first_bytes),
+		     vendor_is_turn(cfg, ev->host, ev->port) ? "stun" : "tls");
 }
 
 /* ---- the overlay ---- */
@@ -151,8 +152,8 @@ static bool host_ip(const char *host, struct sockaddr_storage *ss)
 
 /* What the overlay's allow lines, then cfg's rules, decide: the rule that
  * matched (*ov: an overlay line, named by tmp), or NULL. */
-static const struct rule *first_match(const struct config *cfg, const struct wr_overlay *o,
-                                      const struct acl_subject *s, struct rule *tmp)
+static const struct rule *first_match(const struct config *cfg, const struct wr_overlay *o, const struct acl_subject *s,
+                                      struct rule *tmp)
 {
 	for (size_t i = 0; o && i < o->nallow; i++)
 		if (acl_matchset_match(&o->allow[i], s)) {

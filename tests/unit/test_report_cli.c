@@ -483,7 +483,8 @@ static void test_advice_lines(void)
 	        "\"last_seen\":\"2026-11-21T10:00:00Z\",\"requests\":1,\"verdict\":\"breaks\",\"findings\":[{"
 	        "\"rule\":\"auth-required\",\"severity\":\"breaks\",\"vendors\":[],\"source\":\"MEASURED\","
 	        "\"count\":1,\"evidence\":\"407 on CONNECT turn.example.org:5349\",\"advice\":\"allow domain "
-	        "turn.example.org port 5349\\nnoauth domain turn.example.org port 5349\",\"advice_kind\":\"config\"}]}]}";
+	        "turn.example.org port 5349\\nnoauth domain turn.example.org port "
+	        "5349\",\"advice_kind\":\"config\"}]}]}";
 	size_t at;
 	const char *why;
 	char rwhy[200], *text = NULL;

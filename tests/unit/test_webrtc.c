@@ -822,10 +822,11 @@ static void test_report_shape(void)
 	             "{\"user_agent\":\"" UA_CHROME "\",\"browser\":\"Chrome 131\",\"os\":\"Windows\","
 	             "\"last_seen\":\"2026-11-21T10:00:03Z\"}],\"first_seen\":\"2026-11-21T10:00:01Z\","
 	             "\"last_seen\":\"2026-11-21T10:00:03Z\",\"requests\":4,\"verdict\":\"breaks\",\"findings\":[");
-	CHECK_HAS(s,
-	          "{\"rule\":\"auth-required\",\"severity\":\"breaks\",\"vendors\":[\"tokbox\"],\"source\":\"TOKBOX\","
-	          "\"count\":2,\"evidence\":\"407 on CONNECT api.opentok.com:443 at 10:00:01, not answered within 5 s\","
-	          "\"advice\":\"noauth domain .tokbox.com .opentok.com\",\"advice_kind\":\"config\"");
+	CHECK_HAS(
+	        s,
+	        "{\"rule\":\"auth-required\",\"severity\":\"breaks\",\"vendors\":[\"tokbox\"],\"source\":\"TOKBOX\","
+	        "\"count\":2,\"evidence\":\"407 on CONNECT api.opentok.com:443 at 10:00:01, not answered within 5 s\","
+	        "\"advice\":\"noauth domain .tokbox.com .opentok.com\",\"advice_kind\":\"config\"");
 	free(s);
 
 	h = webrtc_report_html_at(&cfg, NULL, T0 + 7000, &len);

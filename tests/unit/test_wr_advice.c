@@ -234,7 +234,8 @@ static char *apply(const char *text, const char *advice)
 	for (size_t i = 0; i < nl; i++) {
 		bool drop = false;
 
-		if (!placed && (starts(lines[i], "allow ") || starts(lines[i], "deny ") || starts(lines[i], "preset "))) {
+		if (!placed &&
+		    (starts(lines[i], "allow ") || starts(lines[i], "deny ") || starts(lines[i], "preset "))) {
 			for (size_t j = 0; j < nf; j++)
 				strbuf_printf(&out, "%s\n", add_first[j]);
 			placed = true;
@@ -338,10 +339,12 @@ static void test_auth_required(void)
 	/* The report that went wrong: noauth alone turned the 407 into a 403
 	 * because no allow rule covered the TURN server. */
 	static const struct act firefox_turn[] = {
-		{ "10.0.0.5", UA_FIREFOX, "CONNECT", "turn.example.org", 5349, "stun", NULL, false, "", NULL, false, NULL },
+		{ "10.0.0.5", UA_FIREFOX, "CONNECT", "turn.example.org", 5349, "stun", NULL, false, "", NULL, false,
+		  NULL },
 	};
 	static const struct act tokbox[] = {
-		{ "10.0.0.6", UA_FIREFOX, "CONNECT", "api.opentok.com", 443, "tls", NULL, false, "", NULL, false, NULL },
+		{ "10.0.0.6", UA_FIREFOX, "CONNECT", "api.opentok.com", 443, "tls", NULL, false, "", NULL, false,
+		  NULL },
 	};
 	/* Firefox answers the 407 and the call connects: no finding. */
 	static const struct act answered[] = {
@@ -354,8 +357,8 @@ static void test_auth_required(void)
 	         LISTEN BASIC "turn-server turn.example.org:5349\nallow domain www.example.com port 443\ndeny all\n",
 	         firefox_turn, "breaks",
 	         "allow domain turn.example.org port 5349\nnoauth domain turn.example.org port 5349", NULL);
-	CONTRACT("auth-required", LISTEN BASIC "allow all\n", tokbox, "breaks", "noauth domain .tokbox.com .opentok.com",
-	         NULL);
+	CONTRACT("auth-required", LISTEN BASIC "allow all\n", tokbox, "breaks",
+	         "noauth domain .tokbox.com .opentok.com", NULL);
 	/* quirk auth-everything overrides noauth: the advice takes it out. */
 	CONTRACT("auth-required", LISTEN BASIC "quirk auth-everything\nallow all\n", tokbox, "breaks",
 	         "noauth domain .tokbox.com .opentok.com\nremove quirk auth-everything", NULL);
@@ -364,7 +367,8 @@ static void test_auth_required(void)
 	CONTRACT("auth-required", LISTEN BASIC "allow user alice\ndeny all\n", tokbox, "breaks",
 	         "allow domain .tokbox.com .opentok.com port 443\nnoauth domain .tokbox.com .opentok.com", NULL);
 
-	if (run(LISTEN BASIC "turn-server turn.example.org:5349\nallow all\n", answered, PH_ARRAY_LEN(answered), &rep)) {
+	if (run(LISTEN BASIC "turn-server turn.example.org:5349\nallow all\n", answered, PH_ARRAY_LEN(answered),
+	        &rep)) {
 		CHECK(finding(&rep, "auth-required") == NULL);
 		CHECK(finding(&rep, "turn-auth-not-retried") == NULL);
 		report_free(&rep);
@@ -385,14 +389,16 @@ static void test_turn_auth_not_retried(void)
 	         chromium, "breaks", "noauth domain turn.example.org port 443", NULL);
 	/* Behind quirk strict-tls the tunnel would then be closed: the advice
 	 * says so. */
-	CONTRACT("turn-auth-not-retried", LISTEN BASIC "quirk strict-tls\nturn-server turn.example.org:443\nallow all\n",
-	         chromium, "breaks", "noauth domain turn.example.org port 443\nremove quirk strict-tls", NULL);
+	CONTRACT("turn-auth-not-retried",
+	         LISTEN BASIC "quirk strict-tls\nturn-server turn.example.org:443\nallow all\n", chromium, "breaks",
+	         "noauth domain turn.example.org port 443\nremove quirk strict-tls", NULL);
 }
 
 static void test_kerberos_chrome(void)
 {
 	static const struct act chromium[] = {
-		{ "10.0.2.5", UA_CHROME, "CONNECT", "turn.example.org", 3478, "stun", NULL, false, "", NULL, false, NULL },
+		{ "10.0.2.5", UA_CHROME, "CONNECT", "turn.example.org", 3478, "stun", NULL, false, "", NULL, false,
+		  NULL },
 	};
 	/* With a ticket Chromium answers Negotiate and the call connects. */
 	static const struct act ticket[] = {
@@ -403,9 +409,10 @@ static void test_kerberos_chrome(void)
 
 	CONTRACT("kerberos-chrome",
 	         LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow domain www.example.org\ndeny all\n",
-	         chromium, "breaks", "allow domain turn.example.org port 3478\nnoauth domain turn.example.org port 3478",
-	         NULL);
-	if (run(LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n", ticket, PH_ARRAY_LEN(ticket), &rep)) {
+	         chromium, "breaks",
+	         "allow domain turn.example.org port 3478\nnoauth domain turn.example.org port 3478", NULL);
+	if (run(LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n", ticket, PH_ARRAY_LEN(ticket),
+	        &rep)) {
 		CHECK(finding(&rep, "kerberos-chrome") == NULL);
 		CHECK(finding(&rep, "auth-required") == NULL);
 		report_free(&rep);
@@ -428,8 +435,8 @@ static void test_negotiate_wrong_spn(void)
 		  "HTTP/192.0.2.1@EXAMPLE.ORG" },
 	};
 
-	CONTRACT("negotiate-wrong-spn", LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n", by_address, "breaks",
-	         NULL, world_proxy_by_name);
+	CONTRACT("negotiate-wrong-spn", LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n",
+	         by_address, "breaks", NULL, world_proxy_by_name);
 }
 
 static void test_auth_scheme_unsupported(void)
@@ -443,8 +450,8 @@ static void test_auth_scheme_unsupported(void)
 		  false, NULL },
 	};
 
-	CONTRACT("auth-scheme-unsupported", LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n", app, "breaks",
-	         "auth ntlm users FILE", NULL);
+	CONTRACT("auth-scheme-unsupported", LISTEN "auth negotiate helper \"sh negotiate-helper.sh\"\nallow all\n", app,
+	         "breaks", "auth ntlm users FILE", NULL);
 	CONTRACT("auth-scheme-unsupported", LISTEN "auth digest file users.htdigest\nallow all\n", ie, "breaks",
 	         "auth ntlm users FILE", NULL);
 }
@@ -458,9 +465,10 @@ static void test_pinned_inspected(void)
 		  NULL, false, NULL },
 	};
 
-	CONTRACT("pinned-inspected", LISTEN INSPECT "allow all\n", app, "breaks", "no-inspect identity.webex.com", NULL);
-	CONTRACT("pinned-inspected", LISTEN INSPECT "quirk inspect-all\nno-inspect identity.webex.com\nallow all\n", app,
-	         "breaks", "no-inspect identity.webex.com\nremove quirk inspect-all", NULL);
+	CONTRACT("pinned-inspected", LISTEN INSPECT "allow all\n", app, "breaks", "no-inspect identity.webex.com",
+	         NULL);
+	CONTRACT("pinned-inspected", LISTEN INSPECT "quirk inspect-all\nno-inspect identity.webex.com\nallow all\n",
+	         app, "breaks", "no-inspect identity.webex.com\nremove quirk inspect-all", NULL);
 }
 
 static void test_pinning_failure_observed(void)
@@ -500,7 +508,8 @@ static void test_port_blocked(void)
 		{ "10.0.8.5", UA_WEBEX, "CONNECT", "203.0.113.5", 33434, "other", NULL, false, "", NULL, false, NULL },
 	};
 	static const struct act turn[] = {
-		{ "10.0.8.6", UA_FIREFOX, "CONNECT", "turn.example.org", 5349, "stun", NULL, false, "", NULL, false, NULL },
+		{ "10.0.8.6", UA_FIREFOX, "CONNECT", "turn.example.org", 5349, "stun", NULL, false, "", NULL, false,
+		  NULL },
 	};
 
 	CONTRACT("port-blocked", LISTEN "allow port 443\ndeny all\n", media, "breaks", "allow port 33434-33598", NULL);
@@ -523,7 +532,8 @@ static void test_turn_over_tcp(void)
 {
 	static const struct act media[] = {
 		{ "10.0.9.5", UA_FIREFOX, "GET", "www.example.com", 80, NULL, NULL, false, "", NULL, false, NULL },
-		{ "10.0.9.5", UA_FIREFOX, "CONNECT", "turn.example.org", 3478, "stun", NULL, false, "", NULL, false, NULL },
+		{ "10.0.9.5", UA_FIREFOX, "CONNECT", "turn.example.org", 3478, "stun", NULL, false, "", NULL, false,
+		  NULL },
 	};
 
 	CONTRACT("turn-over-tcp", LISTEN "allow all\n", media, "degraded", NULL, world_udp_open);
@@ -532,7 +542,8 @@ static void test_turn_over_tcp(void)
 static void test_strict_tls_breaks_turn(void)
 {
 	static const struct act media[] = {
-		{ "10.0.10.5", UA_FIREFOX, "CONNECT", "turn.example.org", 3478, "stun", NULL, false, "", NULL, false, NULL },
+		{ "10.0.10.5", UA_FIREFOX, "CONNECT", "turn.example.org", 3478, "stun", NULL, false, "", NULL, false,
+		  NULL },
 	};
 
 	CONTRACT("strict-tls-breaks-turn", LISTEN "quirk strict-tls\nallow all\n", media, "breaks",
@@ -545,8 +556,8 @@ static void test_websocket_blocked(void)
 		{ "10.0.11.5", UA_WEBEX, "GET", "mercury.wbx2.com", 80, NULL, NULL, true, "", NULL, false, NULL },
 	};
 
-	CONTRACT("websocket-blocked", LISTEN "quirk no-websocket\nallow all\n", app, "breaks", "remove quirk no-websocket",
-	         NULL);
+	CONTRACT("websocket-blocked", LISTEN "quirk no-websocket\nallow all\n", app, "breaks",
+	         "remove quirk no-websocket", NULL);
 }
 
 static void world_browser_updated(struct act *acts, size_t *n)
@@ -651,7 +662,8 @@ static void test_where(void)
 static void test_reload_drops_fixed(void)
 {
 	const char *t1 = LISTEN "allow domain www.example.com\ndeny all\n";
-	const char *t2 = LISTEN "allow domain .tokbox.com .opentok.com port 443\nallow domain www.example.com\ndeny all\n";
+	const char *t2 =
+	        LISTEN "allow domain .tokbox.com .opentok.com port 443\nallow domain www.example.com\ndeny all\n";
 	struct cfg_errors errs = { 0 };
 	struct config *c1 = config_parse_text("main.conf", t1, strlen(t1), &errs);
 	struct config *c2 = config_parse_text("main.conf", t2, strlen(t2), &errs);
