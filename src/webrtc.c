@@ -533,7 +533,7 @@ static void judge(const struct config *cfg, struct client *c, const struct clien
 	bool on_407 = ev->kind == WR_REQUEST && ev->status == 407;
 
 	/* A 407 away from WebRTC destinations (a browser's background
-	 * traffic to its vendor) says nothing of calls. */
+	 * traffic: update and account checks) says nothing of calls. */
 	if (on_407 && !wr_dest_is_webrtc(&ctx, ev->host, ev->port))
 		return;
 	for (size_t i = 0; i < WR_RULE_COUNT; i++) {
