@@ -1360,6 +1360,7 @@ static void html_summary(struct strbuf *b, const struct summary *sum, size_t nro
 	static const enum wr_severity order[] = { WR_SEV_BREAKS, WR_SEV_DEGRADED, WR_SEV_OK };
 	char t[40];
 	uint64_t dropped = dropped_total();
+	bool config_fix = false;
 
 	wr_format_iso(now_ms, t, sizeof(t));
 	strbuf_puts(b, "<div class=\"wr-summary\">\n<ul class=\"wr-counts\">\n");
@@ -1396,6 +1397,10 @@ static void html_summary(struct strbuf *b, const struct summary *sum, size_t nro
 			strbuf_puts(b, "</td></tr>\n");
 		}
 		strbuf_puts(b, "</tbody>\n</table>\n");
+	}
+	for (size_t i = 0; i < sum->ntop; i++)
+		config_fix |= sum->top[i].advice_kind == WR_ADVICE_CONFIG;
+	if (config_fix) {
 		strbuf_puts(b,
 		            "<p class=\"wr-where\">Configuration fixes: add <code>allow</code> and <code>noauth</code> "
 		            "lines before the first allow or deny rule");

@@ -74,7 +74,7 @@ char *webrtc_report_html(const struct config *cfg, const char *sort, size_t *len
 	".verdict.breaks, .severity.breaks { background: #c62828; color: #fff; }\n"                                   \
 	".verdict.degraded, .severity.degraded { background: #f9a825; color: #000; }\n"                               \
 	".verdict.ok, .severity.ok { background: #2e7d32; color: #fff; }\n"                                           \
-	".webrtc-report .wr-time, .webrtc-report .wr-agent { white-space: nowrap; }\n"                                \
+	".webrtc-report .wr-agent { white-space: nowrap; }\n"                                                         \
 	".wr-findings { margin: 0; padding-left: 1.2em; }\n"                                                          \
 	".wr-findings li { margin-bottom: 0.4em; }\n"                                                                 \
 	".wr-rule { font-weight: bold; white-space: nowrap; }\n"                                                      \

@@ -834,6 +834,7 @@ static void test_report_shape(void)
 	CHECK_HAS(h, "<span class=\"verdict breaks\">breaks</span>");
 	CHECK_HAS(h, "auth-required");
 	CHECK_HAS(h, "<code class=\"wr-line\">noauth domain .tokbox.com .opentok.com</code>");
+	CHECK_HAS(h, "<p class=\"wr-where\">Configuration fixes: add <code>allow</code> and <code>noauth</code> lines");
 	CHECK_HAS(h, "Firefox 128 on Linux");
 	CHECK_HAS(h, "Chrome 131 on Windows");
 	CHECK_LACKS(h, "No client has been seen yet.");
@@ -876,6 +877,15 @@ static void test_user_agents_kept(void)
 	/* Each browser was judged: the oldest's finding stays. */
 	CHECK_HAS(s, "{\"rule\":\"unsupported-browser\"");
 	free(s);
+	/* No configuration fix to place: no word on where. */
+	{
+		size_t len;
+		char *h = webrtc_report_html_at(&cfg, NULL, T0 + 6000, &len);
+
+		CHECK_LACKS(h, "wr-where");
+		CHECK_HAS(h, "<span class=\"wr-outside\">update the browser");
+		free(h);
+	}
 	webrtc_stop();
 }
 
