@@ -473,19 +473,14 @@ static void row_listener(struct strbuf *b, const char *addr, const char *kind, c
 	strbuf_puts(b, "</td></tr>\n");
 }
 
-/* The report's verdict badges and findings, shared by / and /report. */
-#define REPORT_STYLE                                                                    \
-	".verdict { font-weight: bold; padding: 0.1em 0.5em; border-radius: 0.3em; }\n" \
-	".verdict.breaks { background: #c62828; color: #fff; }\n"                       \
-	".verdict.degraded { background: #f9a825; color: #000; }\n"                     \
-	".verdict.ok { background: #2e7d32; color: #fff; }\n"                           \
-	"td.advice, td.evidence { text-align: left; }\n"                                \
-	"code { background: #f4f4f4; padding: 0 0.2em; }\n"
+/* The report's style (webrtc.h), shared by / and /report. */
+#define REPORT_STYLE WEBRTC_REPORT_CSS
 
-static void append_report(struct strbuf *b, const struct config *cfg)
+/* sort: /report?sort=... (NULL = by verdict). */
+static void append_report(struct strbuf *b, const struct config *cfg, const char *sort)
 {
 	size_t n = 0;
-	char *html = webrtc_report_html(cfg, &n);
+	char *html = webrtc_report_html(cfg, sort, &n);
 
 	if (html)
 		strbuf_add(b, html, n);
@@ -494,22 +489,21 @@ static void append_report(struct strbuf *b, const struct config *cfg)
 	free(html);
 }
 
-static char *render_report(const struct config *cfg, size_t *len)
+/* A page for a wall screen: it reloads itself every minute, no script. */
+static char *render_report(const struct config *cfg, const char *sort, size_t *len)
 {
 	struct strbuf b = { 0 };
 
 	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<meta http-equiv=\"refresh\" content=\"60\">\n"
 	                "<title>pinhole: WebRTC report</title>\n<style>\n"
-	                "body { font-family: sans-serif; margin: 2em; color: #222; max-width: 75em; }\n"
-	                "table { border-collapse: collapse; margin-bottom: 1.5em; }\n"
-	                "th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; "
-	                "vertical-align: top; }\n"
-	                "thead th { background: #eee; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n"
+	                "body { font-family: sans-serif; margin: 1.5em; color: #222; }\n" REPORT_STYLE
+	                "</style>\n</head>\n<body>\n"
 	                "<h1>WebRTC report</h1>\n<p>Which clients' video calls would break behind this proxy, why, "
 	                "and the configuration line that fixes it. <a href=\"/\">Dashboard</a> &middot; "
 	                "<a href=\"/report.json\">JSON</a></p>\n");
-	append_report(&b, cfg);
+	append_report(&b, cfg, sort);
 	strbuf_puts(&b, "</body>\n</html>\n");
 	*len = b.len;
 	return b.p;
@@ -835,7 +829,7 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	strbuf_puts(&b, "</tbody>\n</table>\n");
 
 	strbuf_puts(&b, "<h2>WebRTC report</h2>\n");
-	append_report(&b, cfg);
+	append_report(&b, cfg, NULL);
 	strbuf_puts(&b, "<script>");
 	strbuf_puts(&b, dashboard_script);
 	strbuf_puts(&b, "</script>\n</body>\n</html>\n");
@@ -1049,7 +1043,7 @@ static enum MHD_Result reply_page(struct MHD_Connection *c, const char *url)
 		          : reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "The WebRTC report is not running.\n", NULL,
 		                       NULL);
 	} else if (strcmp(url, "/report") == 0) {
-		b.p = render_report(cfg, &b.len);
+		b.p = render_report(cfg, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"), &b.len);
 		ret = reply_abuf(c, MHD_HTTP_OK, TYPE_HTML, &b, NULL, NULL);
 	} else if (strcmp(url, "/stats.json") == 0) {
 		b.p = render_stats_json(cfg, &b.len);

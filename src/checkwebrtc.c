@@ -526,6 +526,132 @@ static void check_pinned(struct check *ck, const struct vendor *v)
 	}
 }
 
+/* ---- the admin's own TURN servers ---- */
+
+/* turn-server lines of the configuration (not of a preset: those are the
+ * vendor's, checked with it) stand for a vendor of their own. */
+static const char *const no_patterns[] = { NULL };
+static const struct vendor own_turn = {
+	.name = "turn",
+	.title = "your TURN servers (turn-server)",
+	.domains = no_patterns,
+	.pinned = no_patterns,
+};
+
+static bool from_preset(const struct config *cfg, const struct turn_server *t)
+{
+	for (size_t i = 0; i < cfg->npresets; i++)
+		if (cfg->presets[i].preset_file && t->file && strcmp(cfg->presets[i].preset_file, t->file) == 0)
+			return true;
+	return false;
+}
+
+static size_t own_turn_count(const struct config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->turn->n; i++)
+		n += !from_preset(cfg, &cfg->turn->servers[i]);
+	return n;
+}
+
+/* Each TURN server must take a CONNECT without credentials: Chromium never
+ * answers a 407 on it and sends credentials only when it already holds
+ * them [MEASURED]; and no rule may deny it.  A server without a port is
+ * probed on 3478 and 443, where browsers reach TURN over TCP. */
+static void check_turn_servers(struct check *ck)
+{
+	const struct config *cfg = ck->cfg;
+
+	for (size_t i = 0; i < cfg->turn->n; i++) {
+		const struct turn_server *t = &cfg->turn->servers[i];
+		uint16_t ports[2] = { t->port, 0 };
+		size_t nports = 1;
+
+		if (from_preset(cfg, t))
+			continue;
+		if (!t->port) {
+			ports[0] = 3478;
+			ports[1] = 443;
+			nports = 2;
+		}
+		for (size_t j = 0; j < nports; j++) {
+			struct probe p = { .port = ports[j], .method = "CONNECT" };
+			struct acl_subject s;
+			const struct rule *r;
+			struct finding *f;
+			char pt[300];
+
+			probe_host(&p, t->host);
+			subject_of(ck, &p, &s);
+			probe_text(&p, pt, sizeof(pt));
+			r = acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s);
+			if (!r || r->action == RULE_DENY) {
+				f = finding_add(ck, &own_turn, RES_BREAKS, "MEASURED");
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         t->file ? t->file : "?", t->line);
+				if (r)
+					snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt,
+					         r->file, r->line, r->text);
+				else
+					snprintf(f->detail, sizeof(f->detail), "%s matches no rule, so it is denied",
+					         pt);
+				f->fix.kind = FIX_ALLOW;
+				snprintf(f->fix.pattern, sizeof(f->fix.pattern), "%s", t->host);
+				snprintf(f->fix.ports, sizeof(f->fix.ports), "%u", ports[j]);
+				if (r) {
+					f->fix.before_file = r->file;
+					f->fix.before_line = r->line;
+				}
+			}
+			if (needs_auth(ck, &s)) {
+				f = finding_add(ck, &own_turn, RES_DEGRADED, "MEASURED");
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         t->file ? t->file : "?", t->line);
+				snprintf(f->detail, sizeof(f->detail),
+				         "%s needs proxy authentication: Chromium never answers a 407 there and sends "
+				         "credentials only when it already holds them (no media, ICE error 701)",
+				         pt);
+				if (cfg->quirks->auth_everything) {
+					f->fix.kind = FIX_LINE;
+					snprintf(f->fix.text, sizeof(f->fix.text),
+					         "remove `quirk auth-everything` (it overrides noauth)");
+				} else {
+					f->fix.kind = FIX_NOAUTH;
+					snprintf(f->fix.pattern, sizeof(f->fix.pattern), "%s", t->host);
+					snprintf(f->fix.ports, sizeof(f->fix.ports), "%u", ports[j]);
+				}
+			} else if (r && r->action == RULE_ALLOW) {
+				const struct rule *ex =
+				        ck->auth_on ? acl_check(cfg->acl->noauth.r, cfg->acl->noauth.n, &s) : NULL;
+
+				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         t->file ? t->file : "?", t->line);
+				if (ex)
+					snprintf(f->detail, sizeof(f->detail),
+					         "allowed by %s:%d; no credentials (noauth at %s:%d)", r->file, r->line,
+					         ex->file, ex->line);
+				else
+					snprintf(f->detail, sizeof(f->detail), "allowed by %s:%d", r->file, r->line);
+			}
+		}
+	}
+	if (own_turn_count(cfg) && cfg->quirks->strict_tls) {
+		struct finding *f = finding_add(ck, &own_turn, RES_BREAKS, "MEASURED");
+
+		snprintf(f->requirement, sizeof(f->requirement), "TURN over TCP through the proxy");
+		snprintf(f->detail, sizeof(f->detail),
+		         "quirk strict-tls closes tunnels that do not start with a TLS ClientHello; WebRTC media "
+		         "through a proxy is TURN over TCP, whose first bytes are STUN");
+		f->fix.kind = FIX_LINE;
+		snprintf(f->fix.text, sizeof(f->fix.text), "remove `quirk strict-tls`");
+	}
+}
+
 /* ---- output ---- */
 
 static void json_str(FILE *out, const char *s)
@@ -730,7 +856,8 @@ static void print_json(const struct check *ck, const char *path, const char *src
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinhole check-webrtc -c FILE [--src ADDR] [--json] [VENDOR...]\n"
-	           "  VENDOR: webex, tokbox or cms (default: the presets FILE uses, else all three)\n"
+	           "  VENDOR: webex, tokbox or cms (default: the presets FILE uses, else all three);\n"
+	           "    FILE's own turn-server lines are always checked (as vendor \"turn\")\n"
 	           "  --src ADDR: the client address the rules see (default " DEFAULT_SRC ")\n");
 }
 
@@ -848,6 +975,10 @@ int check_webrtc_main(int argc, char **argv)
 			check_dest(&ck, vs[i], &vs[i]->dests[j], &st);
 		check_vendor_wide(&ck, vs[i], &st);
 		check_pinned(&ck, vs[i]);
+	}
+	if (own_turn_count(cfg)) {
+		vs[nv++] = &own_turn;
+		check_turn_servers(&ck);
 	}
 	if (json)
 		print_json(&ck, path, srctext, vs, nv);

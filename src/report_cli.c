@@ -1320,11 +1320,18 @@ static void print_findings(FILE *f, const struct report_client *c)
 			fprintf(f, "        evidence: %s\n", e.s);
 			free(e.s);
 		}
-		if (fd->advice[0]) {
-			struct cell a = cell_make(fd->advice, 0);
+		/* An advice of several configuration lines: one per line. */
+		for (const char *p = fd->advice, *label = "fix:"; *p; label = "    ") {
+			size_t n = strcspn(p, "\n");
+			char *line = ph_strndup(p, n);
+			struct cell a = cell_make(line, 0);
 
-			fprintf(f, "        fix: %s\n", a.s);
+			fprintf(f, "        %s %s\n", label, a.s);
 			free(a.s);
+			free(line);
+			p += n;
+			if (*p)
+				p++;
 		}
 		free(sev.s);
 		free(rules[i].s);

@@ -18,6 +18,7 @@
 #include "webrtc.h"
 #include "strbuf.h"
 #include "webrtc_rules.h"
+#include "wr_advice.h"
 
 #define RING_SLOTS 4096 /* a power of two: indices wrap by masking */
 #define DEFAULT_MAX_CLIENTS 4096
@@ -26,6 +27,10 @@
 #define PENDING_MAX 256
 #define RECENT_MAX 1024
 #define STUN_TARGETS_MAX 256
+/* User-Agents kept per client: a user on two browsers is judged on each. */
+#define CLIENT_UAS 4
+/* Findings the summary names. */
+#define SUMMARY_TOP 5
 
 /* Single producer (the worker), single consumer (whoever holds the table
  * lock).  head and tail sit on their own cache lines so the two sides do
@@ -46,6 +51,14 @@ struct finding {
 	const char *source;
 	char evidence[sizeof(((struct wr_hit *)0)->evidence)];
 	char advice[sizeof(((struct wr_hit *)0)->advice)];
+	enum wr_advice_kind advice_kind;
+	struct wr_event ev; /* the event of the newest evidence, judged again after a reload */
+};
+
+struct client_ua {
+	char ua[sizeof(((struct wr_event *)0)->user_agent)];
+	struct ua_info info;
+	uint64_t last_ms;
 };
 
 struct client_key {
@@ -59,25 +72,27 @@ struct client {
 	struct client *prev, *next; /* recency: W.lru_head is the most recent */
 	uint64_t hash;
 	struct client_key key;
-	char ua[sizeof(((struct wr_event *)0)->user_agent)];
-	struct ua_info uai;
+	struct client_ua uas[CLIENT_UAS]; /* the most recent first */
+	size_t nuas;
 	uint64_t first_ms, last_ms;
 	uint64_t requests;
 	struct finding *f[WR_RULE_COUNT]; /* NULL until the rule fires */
 };
 
-/* A 407 on a TURN CONNECT from Chromium, waiting to see a retry. */
+/* A 407 a deferred rule hit, waiting to see a retry. */
 struct pending {
 	bool used;
 	bool retried;
+	size_t rule;
 	struct client_key key;
 	char host[sizeof(((struct wr_event *)0)->host)];
 	uint16_t port;
 	uint64_t t407;
 	struct wr_hit hit;
+	struct wr_event ev;
 };
 
-/* A CONNECT that got through authentication, for retries drained before
+/* A request that got through authentication, for retries drained before
  * the 407 they answer (events of one client may sit in different rings). */
 struct recent {
 	int family;
@@ -111,6 +126,10 @@ static struct {
 	struct recent recent[RECENT_MAX];
 	size_t recent_next;
 	struct stun_target stun[STUN_TARGETS_MAX];
+	/* The configuration the findings were last judged by, and its
+	 * generation. */
+	struct config *judged_cfg;
+	uint64_t judged_generation;
 } W = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 /* ---- rings ---- */
@@ -293,7 +312,6 @@ static struct client *client_get(const struct client_key *k, uint64_t when)
 	c->key = *k;
 	c->hash = h;
 	c->first_ms = c->last_ms = when;
-	ua_parse("", &c->uai);
 	c->hnext = W.buckets[h & (W.nbuckets - 1)];
 	W.buckets[h & (W.nbuckets - 1)] = c;
 	lru_push_front(c);
@@ -301,8 +319,9 @@ static struct client *client_get(const struct client_key *k, uint64_t when)
 	return c;
 }
 
-static void record(struct client *c, size_t rule, const struct wr_hit *hit, uint64_t when)
+static void record(struct client *c, size_t rule, const struct wr_hit *hit, const struct wr_event *ev)
 {
+	uint64_t when = ev->wall_ms;
 	struct finding *f = c->f[rule];
 
 	if (!f) {
@@ -323,6 +342,8 @@ static void record(struct client *c, size_t rule, const struct wr_hit *hit, uint
 		f->source = hit->source ? hit->source : wr_rules[rule].source;
 		snprintf(f->evidence, sizeof(f->evidence), "%s", hit->evidence);
 		snprintf(f->advice, sizeof(f->advice), "%s", hit->advice);
+		f->advice_kind = hit->advice_kind;
+		f->ev = *ev;
 	}
 }
 
@@ -336,7 +357,7 @@ static enum wr_severity client_verdict(const struct client *c)
 	return v;
 }
 
-/* ---- turn-auth-not-retried: STUN targets, recent CONNECTs, pending 407s ---- */
+/* ---- deferred rules: STUN targets, recent requests, pending 407s ---- */
 
 static bool stun_seen(void *arg, const char *host, uint16_t port)
 {
@@ -366,8 +387,9 @@ static void stun_add(const char *host, uint16_t port, uint64_t when)
 	W.stun[oldest].seen_ms = when ? when : 1;
 }
 
-/* Evidence that the client repeated a CONNECT to host:port after the
- * proxy challenged it: it authenticated, or the tunnel opened. */
+/* Evidence that the client repeated a request to host:port after the
+ * proxy challenged it: it authenticated, its tunnel opened, or the request
+ * got another answer than 407. */
 static bool is_retry(const struct wr_event *ev)
 {
 	if (!ev->host[0])
@@ -379,7 +401,7 @@ static bool is_retry(const struct wr_event *ev)
 	case WR_STRICT_TLS_CLOSED:
 		return true;
 	case WR_REQUEST:
-		return ph_strcaseeq(ev->method, "CONNECT") && ev->status != 407;
+		return ev->status != 407;
 	default:
 		return false;
 	}
@@ -432,12 +454,12 @@ static void pending_conclude(struct pending *p)
 
 		/* An evicted client has no row left to report on. */
 		if (c)
-			record(c, WR_R_TURN_AUTH_NOT_RETRIED, &p->hit, p->t407);
+			record(c, p->rule, &p->hit, &p->ev);
 	}
 	p->used = false;
 }
 
-static void pending_add(const struct wr_event *ev, const struct client_key *k, const struct wr_hit *hit)
+static void pending_add(const struct wr_event *ev, const struct client_key *k, size_t rule, const struct wr_hit *hit)
 {
 	struct pending *slot = NULL;
 
@@ -458,7 +480,9 @@ static void pending_add(const struct wr_event *ev, const struct client_key *k, c
 	snprintf(slot->host, sizeof(slot->host), "%s", ev->host);
 	slot->port = ev->port;
 	slot->t407 = ev->wall_ms;
+	slot->rule = rule;
 	slot->hit = *hit;
+	slot->ev = *ev;
 }
 
 static void pending_expire(uint64_t now_ms)
@@ -470,12 +494,89 @@ static void pending_expire(uint64_t now_ms)
 
 /* ---- ingestion ---- */
 
+/* Keeps ua among the client's User-Agents, the most recently seen first
+ * (events from several rings arrive out of order); the oldest goes when
+ * they are CLIENT_UAS.  Returns its parse. */
+static const struct ua_info *note_ua(struct client *c, const char *ua, uint64_t when)
+{
+	struct client_ua keep;
+	size_t i, j, n;
+
+	for (i = 0; i < c->nuas && strcmp(c->uas[i].ua, ua) != 0; i++)
+		;
+	if (i < c->nuas) {
+		keep = c->uas[i];
+	} else {
+		snprintf(keep.ua, sizeof(keep.ua), "%s", ua);
+		ua_parse(keep.ua, &keep.info);
+		keep.last_ms = 0;
+		if (c->nuas < CLIENT_UAS)
+			c->nuas++;
+		i = c->nuas - 1;
+	}
+	if (when > keep.last_ms)
+		keep.last_ms = when;
+	n = c->nuas - 1;
+	memmove(&c->uas[i], &c->uas[i + 1], (n - i) * sizeof(c->uas[0]));
+	for (j = 0; j < n && c->uas[j].last_ms > keep.last_ms; j++)
+		;
+	memmove(&c->uas[j + 1], &c->uas[j], (n - j) * sizeof(c->uas[0]));
+	c->uas[j] = keep;
+	return &c->uas[j].info;
+}
+
+static void judge(const struct config *cfg, struct client *c, const struct client_key *k, const struct wr_event *ev,
+                  const struct ua_info *ua)
+{
+	struct wr_ctx ctx = { .cfg = cfg, .ua = ua, .stun_seen = stun_seen, .stun_arg = NULL };
+	bool deferred_taken = false;
+	bool on_407 = ev->kind == WR_REQUEST && ev->status == 407;
+
+	/* A 407 away from WebRTC destinations (a browser's background
+	 * traffic: update and account checks) says nothing of calls. */
+	if (on_407 && !wr_dest_is_webrtc(&ctx, ev->host, ev->port))
+		return;
+	for (size_t i = 0; i < WR_RULE_COUNT; i++) {
+		struct wr_hit hit;
+		bool exclusive = false;
+
+		for (size_t j = 0; j < PH_ARRAY_LEN(wr_deferred_order); j++)
+			exclusive |= wr_deferred_order[j] == i;
+		if (exclusive)
+			continue;
+		if (!wr_rules[i].fn(&ctx, ev, &hit))
+			continue;
+		wr_advice_complete(cfg, ev, &hit);
+		if (wr_rules[i].deferred && on_407) {
+			if (!retried_already(ev, k))
+				pending_add(ev, k, i, &hit);
+		} else {
+			record(c, i, &hit, ev);
+		}
+	}
+	/* Of the rules that explain an unanswered 407, the most specific. */
+	for (size_t j = 0; j < PH_ARRAY_LEN(wr_deferred_order) && !deferred_taken; j++) {
+		size_t i = wr_deferred_order[j];
+		struct wr_hit hit;
+
+		if (!wr_rules[i].fn(&ctx, ev, &hit))
+			continue;
+		deferred_taken = true;
+		wr_advice_complete(cfg, ev, &hit);
+		if (!on_407)
+			record(c, i, &hit, ev);
+		else if (!retried_already(ev, k))
+			pending_add(ev, k, i, &hit);
+	}
+}
+
 static void ingest_locked(const struct config *cfg, const struct wr_event *in, uint64_t now_ms)
 {
 	struct wr_event ev = *in;
 	struct client_key k;
 	struct client *c;
-	struct wr_ctx ctx;
+	const struct ua_info *ua;
+	static const struct ua_info none = { .display = "" };
 
 	if (!W.buckets)
 		return;
@@ -498,36 +599,117 @@ static void ingest_locked(const struct config *cfg, const struct wr_event *in, u
 		c->first_ms = ev.wall_ms;
 	if (ev.wall_ms > c->last_ms)
 		c->last_ms = ev.wall_ms;
-	if (ev.user_agent[0] && strcmp(ev.user_agent, c->ua) != 0) {
-		snprintf(c->ua, sizeof(c->ua), "%s", ev.user_agent);
-		ua_parse(c->ua, &c->uai);
-	}
+	/* Rules judge the browser that sent the event; an event without a
+	 * User-Agent (Chromium's TURN CONNECT has none [MEASURED]) the
+	 * client's latest. */
+	if (ev.user_agent[0])
+		ua = note_ua(c, ev.user_agent, ev.wall_ms);
+	else
+		ua = c->nuas ? &c->uas[0].info : &none;
 	if (ev.kind == WR_REQUEST)
 		c->requests++;
 	if (ev.kind == WR_TUNNEL_PROTO && ph_strcaseeq(ev.detail, "stun"))
 		stun_add(ev.host, ev.port, ev.wall_ms);
 	if (is_retry(&ev))
 		note_retry(&ev, &k);
-
-	ctx.cfg = cfg;
-	ctx.ua = &c->uai;
-	ctx.stun_seen = stun_seen;
-	ctx.stun_arg = NULL;
-	for (size_t i = 0; i < WR_RULE_COUNT; i++) {
-		struct wr_hit hit;
-
-		if (!wr_rules[i].fn(&ctx, &ev, &hit))
-			continue;
-		if (!wr_rules[i].deferred)
-			record(c, i, &hit, ev.wall_ms);
-		else if (!retried_already(&ev, &k))
-			pending_add(&ev, &k, &hit);
-	}
+	judge(cfg, c, &k, &ev, ua);
 	pending_expire(now_ms);
+}
+
+/* Whether the request of f's event ends under cfg as it did, and rule
+ * says so of client c (NULL: gone). */
+static bool reproduces(const struct config *cfg, const struct client *c, size_t rule, const struct finding *f)
+{
+	const struct wr_event *ev = &f->ev;
+	struct wr_sim_request rq;
+	struct wr_sim_outcome out;
+	struct wr_event evs[5];
+	size_t n;
+
+	if (f->advice_kind != WR_ADVICE_CONFIG || !ev->host[0] || !cfg->acl || !cfg->quirks || !cfg->tls)
+		return true;
+	wr_sim_request_from_event(cfg, ev, &rq);
+	wr_simulate(cfg, NULL, &rq, &out);
+	switch (ev->kind) {
+	case WR_REQUEST:
+		if (ev->status != 407 && ev->status != 403)
+			return true;
+		if (out.status != ev->status)
+			return false;
+		/* The same answer may no longer be the rule's evidence (a
+		 * 407 offering another scheme). */
+		n = wr_sim_events(cfg, &rq, &out, ev, evs);
+		for (size_t i = 0; i < n; i++) {
+			struct ua_info ua;
+			struct wr_ctx ctx = { .cfg = cfg, .ua = &ua, .stun_seen = stun_seen };
+			struct wr_hit hit;
+
+			if (evs[i].kind != WR_REQUEST)
+				continue;
+			if (ev->user_agent[0] || !c || !c->nuas)
+				ua_parse(ev->user_agent, &ua);
+			else
+				ua = c->uas[0].info;
+			return wr_rules[rule].fn(&ctx, &evs[i], &hit);
+		}
+		return true;
+	case WR_INSPECTED:
+	case WR_PINNING_FAILURE:
+		return out.status == 200 && out.inspected;
+	case WR_STRICT_TLS_CLOSED:
+		return out.status == 200 && out.strict_tls_closed;
+	case WR_UPGRADE_REFUSED:
+		return out.upgrade_refused;
+	default:
+		return true;
+	}
+}
+
+/* A finding goes when the model reproduces its event under the
+ * configuration it was judged by (old; NULL before the first reload: then
+ * nothing goes) but not under the new one.  What the model cannot
+ * reproduce (a name denied by the address it resolves to, which it does
+ * not resolve) stays. */
+static bool still_happens(const struct config *cfg, const struct config *old, const struct client *c, size_t rule,
+                          const struct finding *f)
+{
+	if (!old || !reproduces(old, c, rule, f))
+		return true;
+	return reproduces(cfg, c, rule, f);
+}
+
+/* After a reload: the findings the new configuration fixed go, and so do
+ * the pending 407s it would not answer any more. */
+static void rejudge_locked(const struct config *cfg)
+{
+	struct config *old = W.judged_cfg;
+
+	if (!cfg || !cfg->generation || cfg->generation <= W.judged_generation)
+		return;
+	W.judged_generation = cfg->generation;
+	/* A reference changes only the count, which is atomic. */
+	W.judged_cfg = config_ref((struct config *)cfg);
+	for (struct client *c = W.lru_head; c; c = c->next)
+		for (size_t i = 0; i < WR_RULE_COUNT; i++)
+			if (c->f[i] && !still_happens(cfg, old, c, i, c->f[i])) {
+				free(c->f[i]);
+				c->f[i] = NULL;
+			}
+	for (size_t i = 0; i < PENDING_MAX; i++) {
+		struct finding f = { .advice_kind = W.pending[i].hit.advice_kind, .ev = W.pending[i].ev };
+
+		if (W.pending[i].used &&
+		    !still_happens(cfg, old, client_find(&W.pending[i].key, key_hash(&W.pending[i].key)),
+		                   W.pending[i].rule, &f))
+			W.pending[i].used = false;
+	}
+	if (old)
+		config_unref(old);
 }
 
 static void drain_locked(const struct config *cfg, uint64_t now_ms)
 {
+	rejudge_locked(cfg);
 	for (int i = 0; i < W.nrings; i++) {
 		struct wr_ring *r = W.rings[i];
 		uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -614,6 +796,10 @@ static void free_all(void)
 	memset(W.recent, 0, sizeof(W.recent));
 	W.recent_next = 0;
 	memset(W.stun, 0, sizeof(W.stun));
+	W.judged_generation = 0;
+	if (W.judged_cfg)
+		config_unref(W.judged_cfg);
+	W.judged_cfg = NULL;
 }
 
 static int start(int nworkers, size_t max_clients, bool thread)
@@ -788,25 +974,99 @@ static void html_str(struct strbuf *b, const char *s)
 	}
 }
 
+/* How /report orders its clients (?sort=). */
+enum sort_key {
+	SORT_VERDICT, /* worst first, then the most recently seen */
+	SORT_CLIENT,  /* by address */
+	SORT_USER,
+	SORT_BROWSER,
+	SORT_REQUESTS,  /* most first */
+	SORT_LAST_SEEN, /* most recent first */
+	SORT_NKEYS
+};
+
+static const char *const sort_names[SORT_NKEYS] = { "verdict", "client", "user", "browser", "requests", "last-seen" };
+
+static enum sort_key sort_parse(const char *name)
+{
+	for (int i = 0; name && i < SORT_NKEYS; i++)
+		if (strcmp(name, sort_names[i]) == 0)
+			return (enum sort_key)i;
+	return SORT_VERDICT;
+}
+
 struct row {
 	struct client *c;
 	enum wr_severity verdict;
+	enum sort_key key;
 	char addr[64];
 };
 
-static int row_cmp(const void *a, const void *b)
+static const char *client_browser(const struct client *c)
 {
-	const struct row *x = a, *y = b;
+	return c->nuas ? c->uas[0].info.display : "";
+}
 
+static int by_verdict(const struct row *x, const struct row *y)
+{
 	if (x->verdict != y->verdict)
 		return x->verdict > y->verdict ? -1 : 1;
 	if (x->c->last_ms != y->c->last_ms)
 		return x->c->last_ms > y->c->last_ms ? -1 : 1;
-	return strcmp(x->addr, y->addr);
+	return 0;
 }
 
-/* The clients, worst verdict first, then the most recently seen. */
-static struct row *sorted_rows(size_t *n)
+static int by_address(const struct row *x, const struct row *y)
+{
+	int d;
+
+	if (x->c->key.family != y->c->key.family)
+		return x->c->key.family == AF_INET ? -1 : 1;
+	d = memcmp(x->c->key.addr, y->c->key.addr, 16);
+	return d ? d : strcmp(x->c->key.user, y->c->key.user);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int d = 0;
+
+	switch (x->key) {
+	case SORT_CLIENT:
+		d = by_address(x, y);
+		break;
+	case SORT_USER:
+		/* Clients with a user first. */
+		if (!x->c->key.user[0] != !y->c->key.user[0])
+			d = x->c->key.user[0] ? -1 : 1;
+		else
+			d = strcmp(x->c->key.user, y->c->key.user);
+		break;
+	case SORT_BROWSER:
+		if (!x->c->nuas != !y->c->nuas)
+			d = x->c->nuas ? -1 : 1;
+		else
+			d = strcmp(client_browser(x->c), client_browser(y->c));
+		break;
+	case SORT_REQUESTS:
+		if (x->c->requests != y->c->requests)
+			d = x->c->requests > y->c->requests ? -1 : 1;
+		break;
+	case SORT_LAST_SEEN:
+		if (x->c->last_ms != y->c->last_ms)
+			d = x->c->last_ms > y->c->last_ms ? -1 : 1;
+		break;
+	case SORT_VERDICT:
+	case SORT_NKEYS:
+		break;
+	}
+	if (!d)
+		d = by_verdict(x, y);
+	return d ? d : by_address(x, y);
+}
+
+/* The clients in the order asked for. */
+static struct row *sorted_rows(enum sort_key key, size_t *n)
 {
 	struct row *rows = ph_calloc(W.nclients ? W.nclients : 1, sizeof(*rows));
 	size_t i = 0;
@@ -823,6 +1083,7 @@ static struct row *sorted_rows(size_t *n)
 		ph_addr_str(&ss, rows[i].addr, sizeof(rows[i].addr));
 		rows[i].c = c;
 		rows[i].verdict = client_verdict(c);
+		rows[i].key = key;
 	}
 	qsort(rows, i, sizeof(*rows), row_cmp);
 	*n = i;
@@ -841,6 +1102,81 @@ static size_t sorted_findings(const struct client *c, size_t order[WR_RULE_COUNT
 	return n;
 }
 
+/* ---- the summary: counts by verdict, the most frequent findings ---- */
+
+#define SUMMARY_KINDS 64
+
+struct top {
+	size_t rule;
+	const char *advice; /* a finding's, valid while the table lock is held */
+	enum wr_advice_kind advice_kind;
+	enum wr_severity severity;
+	uint64_t clients, count;
+};
+
+struct summary {
+	uint64_t verdicts[3]; /* by enum wr_severity */
+	struct top top[SUMMARY_KINDS];
+	size_t ntop;
+	char where[200]; /* where allow and noauth lines go, "" = anywhere */
+};
+
+static int top_cmp(const void *a, const void *b)
+{
+	const struct top *x = a, *y = b;
+
+	if (x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	if (x->clients != y->clients)
+		return x->clients > y->clients ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Findings are the same when their rule and advice are: one fix for all
+ * the clients it names. */
+static void summarise(const struct config *cfg, const struct row *rows, size_t nrows, struct summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t r = 0; r < nrows; r++) {
+		const struct client *c = rows[r].c;
+
+		sum->verdicts[rows[r].verdict]++;
+		for (size_t i = 0; i < WR_RULE_COUNT; i++) {
+			const struct finding *f = c->f[i];
+			struct top *t = NULL;
+
+			if (!f)
+				continue;
+			for (size_t j = 0; j < sum->ntop && !t; j++)
+				if (sum->top[j].rule == i && strcmp(sum->top[j].advice, f->advice) == 0)
+					t = &sum->top[j];
+			if (!t && sum->ntop < SUMMARY_KINDS) {
+				t = &sum->top[sum->ntop++];
+				*t = (struct top){ .rule = i, .advice = f->advice, .advice_kind = f->advice_kind };
+			}
+			if (!t)
+				continue;
+			t->clients++;
+			t->count += f->count;
+			if (f->severity > t->severity)
+				t->severity = f->severity;
+		}
+	}
+	qsort(sum->top, sum->ntop, sizeof(sum->top[0]), top_cmp);
+	if (sum->ntop > SUMMARY_TOP)
+		sum->ntop = SUMMARY_TOP;
+	wr_advice_where(cfg, sum->where, sizeof(sum->where));
+}
+
+static const char *advice_kind_name(enum wr_advice_kind k)
+{
+	return k == WR_ADVICE_CONFIG ? "config" : "outside";
+}
+
+/* ---- JSON ---- */
+
 static void json_vendors(struct strbuf *b, unsigned bits)
 {
 	bool first = true;
@@ -856,16 +1192,45 @@ static void json_vendors(struct strbuf *b, unsigned bits)
 	strbuf_puts(b, "]");
 }
 
-static char *render_json(uint64_t now_ms, size_t *len)
+static void json_summary(struct strbuf *b, const struct summary *sum, size_t nrows)
+{
+	strbuf_printf(b,
+	              "\"summary\":{\"clients\":%zu,\"breaks\":%llu,\"degraded\":%llu,\"ok\":%llu,\"top_findings\":[",
+	              nrows, (unsigned long long)sum->verdicts[WR_SEV_BREAKS],
+	              (unsigned long long)sum->verdicts[WR_SEV_DEGRADED], (unsigned long long)sum->verdicts[WR_SEV_OK]);
+	for (size_t i = 0; i < sum->ntop; i++) {
+		const struct top *t = &sum->top[i];
+
+		strbuf_puts(b, i ? ",{\"rule\":" : "{\"rule\":");
+		json_str(b, wr_rules[t->rule].id);
+		strbuf_puts(b, ",\"severity\":");
+		json_str(b, wr_severity_name(t->severity));
+		strbuf_printf(b, ",\"clients\":%llu,\"count\":%llu,\"advice\":", (unsigned long long)t->clients,
+		              (unsigned long long)t->count);
+		json_str(b, t->advice);
+		strbuf_puts(b, ",\"advice_kind\":");
+		json_str(b, advice_kind_name(t->advice_kind));
+		strbuf_puts(b, "}");
+	}
+	strbuf_puts(b, "],\"advice_before\":");
+	json_str(b, sum->where);
+	strbuf_puts(b, "}");
+}
+
+static char *render_json(const struct config *cfg, uint64_t now_ms, size_t *len)
 {
 	struct strbuf b = { 0 };
 	size_t nrows, order[WR_RULE_COUNT];
-	struct row *rows = sorted_rows(&nrows);
+	struct row *rows = sorted_rows(SORT_VERDICT, &nrows);
+	struct summary *sum = ph_calloc(1, sizeof(*sum));
 	char t[40];
 
+	summarise(cfg, rows, nrows, sum);
 	wr_format_iso(now_ms, t, sizeof(t));
 	strbuf_puts(&b, "{\"generated\":");
 	json_str(&b, t);
+	strbuf_puts(&b, ",");
+	json_summary(&b, sum, nrows);
 	strbuf_puts(&b, ",\"clients\":[");
 	for (size_t r = 0; r < nrows; r++) {
 		const struct client *c = rows[r].c;
@@ -876,13 +1241,26 @@ static char *render_json(uint64_t now_ms, size_t *len)
 		strbuf_puts(&b, ",\"user\":");
 		json_str(&b, c->key.user);
 		strbuf_puts(&b, ",\"user_agent\":");
-		json_str(&b, c->ua);
+		json_str(&b, c->nuas ? c->uas[0].ua : "");
 		strbuf_puts(&b, ",\"browser\":");
-		json_str(&b, c->ua[0] ? c->uai.display : "unknown");
+		json_str(&b, c->nuas ? c->uas[0].info.display : "unknown");
 		strbuf_puts(&b, ",\"os\":");
-		json_str(&b, c->ua[0] ? ua_os_name(c->uai.os) : "unknown");
+		json_str(&b, c->nuas ? ua_os_name(c->uas[0].info.os) : "unknown");
+		strbuf_puts(&b, ",\"user_agents\":[");
+		for (size_t u = 0; u < c->nuas; u++) {
+			strbuf_puts(&b, u ? ",{\"user_agent\":" : "{\"user_agent\":");
+			json_str(&b, c->uas[u].ua);
+			strbuf_puts(&b, ",\"browser\":");
+			json_str(&b, c->uas[u].info.display);
+			strbuf_puts(&b, ",\"os\":");
+			json_str(&b, ua_os_name(c->uas[u].info.os));
+			wr_format_iso(c->uas[u].last_ms, t, sizeof(t));
+			strbuf_puts(&b, ",\"last_seen\":");
+			json_str(&b, t);
+			strbuf_puts(&b, "}");
+		}
 		wr_format_iso(c->first_ms, t, sizeof(t));
-		strbuf_puts(&b, ",\"first_seen\":");
+		strbuf_puts(&b, "],\"first_seen\":");
 		json_str(&b, t);
 		wr_format_iso(c->last_ms, t, sizeof(t));
 		strbuf_puts(&b, ",\"last_seen\":");
@@ -905,6 +1283,8 @@ static char *render_json(uint64_t now_ms, size_t *len)
 			json_str(&b, f->evidence);
 			strbuf_puts(&b, ",\"advice\":");
 			json_str(&b, f->advice);
+			strbuf_puts(&b, ",\"advice_kind\":");
+			json_str(&b, advice_kind_name(f->advice_kind));
 			wr_format_iso(f->first_ms, t, sizeof(t));
 			strbuf_puts(&b, ",\"first_seen\":");
 			json_str(&b, t);
@@ -929,97 +1309,202 @@ static char *render_json(uint64_t now_ms, size_t *len)
 	}
 	strbuf_printf(&b, "],\"dropped_events\":%llu,\"evicted_clients\":%llu}\n", (unsigned long long)dropped_total(),
 	              (unsigned long long)W.evicted);
+	free(sum);
 	free(rows);
 	if (len)
 		*len = b.len;
 	return b.p;
 }
 
+/* ---- HTML: the summary first, then one table of clients ---- */
+
 static void html_badge(struct strbuf *b, const char *cls, enum wr_severity s)
 {
 	strbuf_printf(b, "<span class=\"%s %s\">%s</span>", cls, wr_severity_name(s), wr_severity_name(s));
 }
 
-static void html_field(struct strbuf *b, const char *name, const char *value)
+/* An advice: configuration lines as code, one per line; anything else as
+ * a sentence. */
+static void html_advice(struct strbuf *b, const char *advice, enum wr_advice_kind kind)
 {
-	strbuf_printf(b, "<tr><th scope=\"row\">%s</th><td colspan=\"6\">", name);
-	html_str(b, value);
+	char line[sizeof(((struct wr_hit *)0)->advice)];
+	const char *p = advice;
+
+	if (kind != WR_ADVICE_CONFIG) {
+		strbuf_puts(b, "<span class=\"wr-outside\">");
+		html_str(b, advice);
+		strbuf_puts(b, "</span>");
+		return;
+	}
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		strbuf_puts(b, "<code class=\"wr-line\">");
+		html_str(b, line);
+		strbuf_puts(b, "</code>");
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+static void html_sort_link(struct strbuf *b, enum sort_key key, enum sort_key current, const char *label, bool num)
+{
+	strbuf_printf(b, "<th scope=\"col\"%s%s><a href=\"report?sort=%s\">%s</a></th>", num ? " class=\"num\"" : "",
+	              key == current ? " aria-sort=\"descending\"" : "", sort_names[key], label);
+}
+
+static void html_summary(struct strbuf *b, const struct summary *sum, size_t nrows, uint64_t now_ms)
+{
+	static const enum wr_severity order[] = { WR_SEV_BREAKS, WR_SEV_DEGRADED, WR_SEV_OK };
+	char t[40];
+	uint64_t dropped = dropped_total();
+	bool config_fix = false;
+
+	wr_format_iso(now_ms, t, sizeof(t));
+	strbuf_puts(b, "<div class=\"wr-summary\">\n<ul class=\"wr-counts\">\n");
+	for (size_t i = 0; i < PH_ARRAY_LEN(order); i++)
+		strbuf_printf(b,
+		              "<li class=\"wr-count %s\"><a href=\"report?sort=verdict\"><span class=\"n\">%llu"
+		              "</span> %s</a></li>\n",
+		              wr_severity_name(order[i]), (unsigned long long)sum->verdicts[order[i]],
+		              wr_severity_name(order[i]));
+	strbuf_puts(b, "</ul>\n");
+	strbuf_printf(b, "<p class=\"wr-generated\">%zu client%s, generated %s", nrows, nrows == 1 ? "" : "s", t);
+	if (dropped || W.evicted)
+		strbuf_printf(b, "; %llu dropped event%s, %llu evicted client%s", (unsigned long long)dropped,
+		              dropped == 1 ? "" : "s", (unsigned long long)W.evicted, W.evicted == 1 ? "" : "s");
+	strbuf_puts(b, ".</p>\n");
+	if (sum->ntop == 0) {
+		strbuf_puts(b, "<p class=\"wr-none\">No finding: nothing seen would break or degrade a call.</p>\n");
+	} else {
+		strbuf_puts(b, "<table class=\"wr-top\">\n<caption>Most frequent findings, and their fix</caption>\n"
+		               "<thead><tr><th scope=\"col\">Finding</th><th scope=\"col\">Severity</th>"
+		               "<th scope=\"col\" class=\"num\">Clients</th><th scope=\"col\" class=\"num\">Seen</th>"
+		               "<th scope=\"col\">Fix</th></tr></thead>\n<tbody>\n");
+		for (size_t i = 0; i < sum->ntop; i++) {
+			const struct top *tp = &sum->top[i];
+
+			strbuf_puts(b, "<tr><td class=\"wr-rule\">");
+			html_str(b, wr_rules[tp->rule].id);
+			strbuf_puts(b, "</td><td>");
+			html_badge(b, "severity", tp->severity);
+			strbuf_printf(
+			        b, "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td><td class=\"wr-fix\">",
+			        (unsigned long long)tp->clients, (unsigned long long)tp->count);
+			html_advice(b, tp->advice, tp->advice_kind);
+			strbuf_puts(b, "</td></tr>\n");
+		}
+		strbuf_puts(b, "</tbody>\n</table>\n");
+	}
+	for (size_t i = 0; i < sum->ntop; i++)
+		config_fix |= sum->top[i].advice_kind == WR_ADVICE_CONFIG;
+	if (config_fix) {
+		strbuf_puts(b,
+		            "<p class=\"wr-where\">Configuration fixes: add <code>allow</code> and <code>noauth</code> "
+		            "lines before the first allow or deny rule");
+		if (sum->where[0]) {
+			strbuf_puts(b, " (");
+			html_str(b, sum->where);
+			strbuf_puts(b, ")");
+		}
+		strbuf_puts(b, ", take out the lines after <code>remove</code>, then reload.</p>\n");
+	}
+	strbuf_puts(b, "</div>\n");
+}
+
+static void html_client_row(struct strbuf *b, const struct row *row)
+{
+	const struct client *c = row->c;
+	size_t order[WR_RULE_COUNT], nf = sorted_findings(c, order);
+	char t[40];
+
+	strbuf_printf(b, "<tr class=\"%s\"><td>", wr_severity_name(row->verdict));
+	html_badge(b, "verdict", row->verdict);
+	strbuf_puts(b, "</td><td class=\"wr-client\">");
+	html_str(b, row->addr);
+	strbuf_puts(b, "</td><td>");
+	html_str(b, c->key.user[0] ? c->key.user : "-");
+	strbuf_puts(b, "</td><td>");
+	if (!c->nuas)
+		strbuf_puts(b, "unknown");
+	for (size_t u = 0; u < c->nuas; u++) {
+		strbuf_puts(b, u ? "<br><span class=\"wr-agent\" title=\"" : "<span class=\"wr-agent\" title=\"");
+		html_str(b, c->uas[u].ua);
+		strbuf_puts(b, "\">");
+		html_str(b, c->uas[u].info.display[0] ? c->uas[u].info.display : "unknown");
+		strbuf_puts(b, " on ");
+		html_str(b, ua_os_name(c->uas[u].info.os));
+		strbuf_puts(b, "</span>");
+	}
+	wr_format_iso(c->last_ms, t, sizeof(t));
+	/* "2026-11-21 10:00:01Z": the date and the time read apart. */
+	if (strlen(t) > 10 && t[10] == 'T')
+		t[10] = ' ';
+	strbuf_printf(b, "</td><td class=\"num\">%llu</td><td class=\"wr-time\">%s</td><td>",
+	              (unsigned long long)c->requests, t);
+	if (nf == 0)
+		strbuf_puts(b, "No finding.");
+	else
+		strbuf_puts(b, "<ul class=\"wr-findings\">");
+	for (size_t k = 0; k < nf; k++) {
+		const struct finding *f = c->f[order[k]];
+		bool first = true;
+
+		strbuf_puts(b, "<li><span class=\"wr-rule\">");
+		html_str(b, wr_rules[order[k]].id);
+		strbuf_puts(b, "</span> ");
+		html_badge(b, "severity", f->severity);
+		strbuf_printf(b, " <span class=\"wr-meta\">&times;%llu", (unsigned long long)f->count);
+		for (size_t i = 0; i < vendor_count; i++)
+			if (f->vendors & (1u << i)) {
+				strbuf_puts(b, first ? " &middot; " : ", ");
+				html_str(b, vendor_table[i].name);
+				first = false;
+			}
+		strbuf_puts(b, " &middot; ");
+		html_str(b, f->source);
+		strbuf_puts(b, "</span><br><span class=\"wr-evidence\">");
+		html_str(b, f->evidence);
+		strbuf_puts(b, "</span><br><span class=\"wr-fix\">Fix: ");
+		html_advice(b, f->advice, f->advice_kind);
+		strbuf_puts(b, "</span></li>");
+	}
+	if (nf)
+		strbuf_puts(b, "</ul>");
 	strbuf_puts(b, "</td></tr>\n");
 }
 
-static char *render_html(uint64_t now_ms, size_t *len)
+static char *render_html(const struct config *cfg, enum sort_key key, uint64_t now_ms, size_t *len)
 {
 	struct strbuf b = { 0 };
-	size_t nrows, order[WR_RULE_COUNT];
-	struct row *rows = sorted_rows(&nrows);
-	char t[40], t2[40];
+	size_t nrows;
+	struct row *rows = sorted_rows(key, &nrows);
+	struct summary *sum = ph_calloc(1, sizeof(*sum));
 
-	wr_format_iso(now_ms, t, sizeof(t));
+	summarise(cfg, rows, nrows, sum);
 	strbuf_puts(&b, "<section class=\"webrtc-report\">\n");
-	strbuf_printf(&b, "<p class=\"summary\">WebRTC report generated %s: %zu client%s", t, nrows,
-	              nrows == 1 ? "" : "s");
-	strbuf_printf(&b, ", %llu dropped event%s, %llu evicted client%s.</p>\n", (unsigned long long)dropped_total(),
-	              dropped_total() == 1 ? "" : "s", (unsigned long long)W.evicted, W.evicted == 1 ? "" : "s");
-	if (nrows == 0)
+	html_summary(&b, sum, nrows, now_ms);
+	if (nrows == 0) {
 		strbuf_puts(&b, "<p class=\"empty\">No client has been seen yet.</p>\n");
-	for (size_t r = 0; r < nrows; r++) {
-		const struct client *c = rows[r].c;
-		size_t nf = sorted_findings(c, order);
-
-		strbuf_puts(&b, "<table class=\"client\">\n<caption>");
-		html_str(&b, rows[r].addr);
-		if (c->key.user[0]) {
-			strbuf_puts(&b, " (");
-			html_str(&b, c->key.user);
-			strbuf_puts(&b, ")");
-		}
-		strbuf_puts(&b, " ");
-		html_badge(&b, "verdict", rows[r].verdict);
-		strbuf_puts(&b, "</caption>\n");
-		html_field(&b, "User-Agent", c->ua[0] ? c->ua : "unknown");
-		html_field(&b, "Browser", c->ua[0] ? c->uai.display : "unknown");
-		html_field(&b, "OS", c->ua[0] ? ua_os_name(c->uai.os) : "unknown");
-		wr_format_iso(c->first_ms, t, sizeof(t));
-		wr_format_iso(c->last_ms, t2, sizeof(t2));
-		strbuf_printf(&b,
-		              "<tr><th scope=\"row\">Seen</th><td colspan=\"6\">%s to %s, %llu request%s</td></tr>\n",
-		              t, t2, (unsigned long long)c->requests, c->requests == 1 ? "" : "s");
-		if (nf == 0) {
-			strbuf_puts(&b,
-			            "<tr><td colspan=\"7\">No finding: nothing seen would break a call.</td></tr>\n");
-		} else {
-			strbuf_puts(&b, "<tr><th scope=\"col\">Rule</th><th scope=\"col\">Severity</th>"
-			                "<th scope=\"col\">Vendors</th><th scope=\"col\">Source</th>"
-			                "<th scope=\"col\">Count</th><th scope=\"col\">Evidence</th>"
-			                "<th scope=\"col\">Advice</th></tr>\n");
-		}
-		for (size_t k = 0; k < nf; k++) {
-			const struct finding *f = c->f[order[k]];
-			bool first = true;
-
-			strbuf_puts(&b, "<tr class=\"finding\"><td>");
-			html_str(&b, wr_rules[order[k]].id);
-			strbuf_puts(&b, "</td><td>");
-			html_badge(&b, "severity", f->severity);
-			strbuf_puts(&b, "</td><td>");
-			for (size_t i = 0; i < vendor_count; i++)
-				if (f->vendors & (1u << i)) {
-					if (!first)
-						strbuf_puts(&b, ", ");
-					html_str(&b, vendor_table[i].name);
-					first = false;
-				}
-			strbuf_puts(&b, "</td><td>");
-			html_str(&b, f->source);
-			strbuf_printf(&b, "</td><td>%llu</td><td>", (unsigned long long)f->count);
-			html_str(&b, f->evidence);
-			strbuf_puts(&b, "</td><td><code>");
-			html_str(&b, f->advice);
-			strbuf_puts(&b, "</code></td></tr>\n");
-		}
-		strbuf_puts(&b, "</table>\n");
+	} else {
+		strbuf_puts(&b, "<table class=\"wr-clients\">\n<caption>Clients, by ");
+		strbuf_puts(&b, sort_names[key]);
+		strbuf_puts(&b, "</caption>\n<thead><tr>");
+		html_sort_link(&b, SORT_VERDICT, key, "Verdict", false);
+		html_sort_link(&b, SORT_CLIENT, key, "Client", false);
+		html_sort_link(&b, SORT_USER, key, "User", false);
+		html_sort_link(&b, SORT_BROWSER, key, "Browser", false);
+		html_sort_link(&b, SORT_REQUESTS, key, "Requests", true);
+		html_sort_link(&b, SORT_LAST_SEEN, key, "Last seen", false);
+		strbuf_puts(&b, "<th scope=\"col\">Findings and fixes</th></tr></thead>\n<tbody>\n");
+		for (size_t r = 0; r < nrows; r++)
+			html_client_row(&b, &rows[r]);
+		strbuf_puts(&b, "</tbody>\n</table>\n");
 	}
 	strbuf_puts(&b, "</section>\n");
+	free(sum);
 	free(rows);
 	if (len)
 		*len = b.len;
@@ -1032,18 +1517,18 @@ char *webrtc_report_json_at(const struct config *cfg, uint64_t now_ms, size_t *l
 
 	pthread_mutex_lock(&W.lock);
 	drain_locked(cfg, now_ms);
-	s = render_json(now_ms, len);
+	s = render_json(cfg, now_ms, len);
 	pthread_mutex_unlock(&W.lock);
 	return s;
 }
 
-char *webrtc_report_html_at(const struct config *cfg, uint64_t now_ms, size_t *len)
+char *webrtc_report_html_at(const struct config *cfg, const char *sort, uint64_t now_ms, size_t *len)
 {
 	char *s;
 
 	pthread_mutex_lock(&W.lock);
 	drain_locked(cfg, now_ms);
-	s = render_html(now_ms, len);
+	s = render_html(cfg, sort_parse(sort), now_ms, len);
 	pthread_mutex_unlock(&W.lock);
 	return s;
 }
@@ -1053,9 +1538,9 @@ char *webrtc_report_json(const struct config *cfg, size_t *len)
 	return webrtc_report_json_at(cfg, ph_wall_ms(), len);
 }
 
-char *webrtc_report_html(const struct config *cfg, size_t *len)
+char *webrtc_report_html(const struct config *cfg, const char *sort, size_t *len)
 {
-	return webrtc_report_html_at(cfg, ph_wall_ms(), len);
+	return webrtc_report_html_at(cfg, sort, ph_wall_ms(), len);
 }
 
 void webrtc_counts(const struct config *cfg, struct webrtc_counts *out)

@@ -37,12 +37,51 @@ void webrtc_publish(struct wr_ring *r, const struct wr_event *ev);
 
 /* Admin side (any thread but the workers'): each first drains the rings, so
  * what was published before the call is in the answer.  cfg gives the
- * turn servers, presets and rules the advice refers to.  The caller frees
- * the text. */
+ * turn servers, presets and rules the advice refers to, and is the one the
+ * findings are judged again by after a reload (those it fixed go).  The
+ * caller frees the text. */
 char *webrtc_report_json(const struct config *cfg, size_t *len);
-/* The report as an HTML fragment (a <table> per client, no <html>), for
- * /report and the dashboard. */
-char *webrtc_report_html(const struct config *cfg, size_t *len);
+/* The report as an HTML fragment (no <html>), for /report and the
+ * dashboard: the summary first (clients by verdict, the most frequent
+ * findings with their fix), then one table of clients ordered by sort
+ * ("verdict", the default, "client", "user", "browser", "requests",
+ * "last-seen": /report?sort=...; its column headings link there).  It
+ * needs no script; WEBRTC_REPORT_CSS styles it. */
+char *webrtc_report_html(const struct config *cfg, const char *sort, size_t *len);
+
+/* The report's style, for the page that holds the fragment: text left,
+ * numbers right, verdicts in colour, sized for a wall screen. */
+#define WEBRTC_REPORT_CSS                                                                                             \
+	".webrtc-report table { border-collapse: collapse; margin: 0 0 1.5em; }\n"                                    \
+	".webrtc-report caption { text-align: left; font-weight: bold; padding: 0.3em 0; }\n"                         \
+	".webrtc-report th, .webrtc-report td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; "     \
+	"vertical-align: top; }\n"                                                                                    \
+	".webrtc-report .num { text-align: right; font-variant-numeric: tabular-nums; }\n"                            \
+	".webrtc-report thead th { background: #eee; white-space: nowrap; }\n"                                        \
+	".webrtc-report thead th a { color: inherit; }\n"                                                             \
+	".webrtc-report th[aria-sort] a { text-decoration: none; }\n"                                                 \
+	".webrtc-report th[aria-sort] a::after { content: \" \\25BC\"; }\n"                                           \
+	".webrtc-report table.wr-clients { width: 100%; }\n"                                                          \
+	".wr-counts { display: flex; flex-wrap: wrap; gap: 1em; list-style: none; padding: 0; margin: 0 0 0.5em; }\n" \
+	".wr-count a { display: block; min-width: 7em; padding: 0.4em 1em; border-radius: 0.4em; "                    \
+	"text-decoration: none; font-size: 1.3em; color: inherit; }\n"                                                \
+	".wr-count .n { display: block; font-size: 2.2em; font-weight: bold; font-variant-numeric: tabular-nums; }\n" \
+	".wr-count.breaks a { background: #c62828; color: #fff; }\n"                                                  \
+	".wr-count.degraded a { background: #f9a825; color: #000; }\n"                                                \
+	".wr-count.ok a { background: #2e7d32; color: #fff; }\n"                                                      \
+	".verdict, .severity { font-weight: bold; padding: 0.1em 0.5em; border-radius: 0.3em; white-space: nowrap; "  \
+	"}\n"                                                                                                         \
+	".verdict.breaks, .severity.breaks { background: #c62828; color: #fff; }\n"                                   \
+	".verdict.degraded, .severity.degraded { background: #f9a825; color: #000; }\n"                               \
+	".verdict.ok, .severity.ok { background: #2e7d32; color: #fff; }\n"                                           \
+	".webrtc-report .wr-agent { white-space: nowrap; }\n"                                                         \
+	".wr-findings { margin: 0; padding-left: 1.2em; }\n"                                                          \
+	".wr-findings li { margin-bottom: 0.4em; }\n"                                                                 \
+	".wr-rule { font-weight: bold; white-space: nowrap; }\n"                                                      \
+	".wr-meta { color: #555; }\n"                                                                                 \
+	".webrtc-report code { background: #f4f4f4; padding: 0 0.2em; }\n"                                            \
+	".webrtc-report code.wr-line { display: block; width: max-content; max-width: 100%; "                         \
+	"white-space: pre-wrap; margin: 0.1em 0; }\n"
 
 /* For /metrics. */
 struct webrtc_counts {
@@ -69,9 +108,9 @@ int webrtc_start_manual(int nworkers, size_t max_clients);
 void webrtc_drain(const struct config *cfg, uint64_t now_ms);
 /* Feeds one event straight into the table (no ring). */
 void webrtc_ingest(const struct config *cfg, const struct wr_event *ev, uint64_t now_ms);
-/* The reports as of now_ms (pending TURN retries older than the window
+/* The reports as of now_ms (pending 407s older than the retry window
  * become findings). */
 char *webrtc_report_json_at(const struct config *cfg, uint64_t now_ms, size_t *len);
-char *webrtc_report_html_at(const struct config *cfg, uint64_t now_ms, size_t *len);
+char *webrtc_report_html_at(const struct config *cfg, const char *sort, uint64_t now_ms, size_t *len);
 
 #endif

@@ -2,7 +2,8 @@
  * webrtc_rules.c - one function per report rule.  A rule looks at a single
  * event and the client's User-Agent and either stays silent or says what
  * broke, the evidence and the configuration line that fixes it.  Rules keep
- * no state: the pending TURN retries and the STUN targets live in webrtc.c.
+ * no state: the pending 407s and the STUN targets live in webrtc.c, and
+ * wr_advice.c completes an advice against the whole configuration.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -16,25 +17,29 @@
 #include "webrtc_rules.h"
 
 const struct wr_rule wr_rules[WR_RULE_COUNT] = {
-	[WR_R_AUTH_REQUIRED] = { "auth-required", WR_SEV_BREAKS, "TOKBOX",
-	                         "Proxy authentication was demanded on a TokBox destination or a TURN server; "
-	                         "WebRTC does not work with proxies that require authentication.",
-	                         wr_rule_auth_required, false },
+	[WR_R_AUTH_REQUIRED] = { "auth-required", WR_SEV_BREAKS, "TOKBOX, MEASURED",
+	                         "Proxy authentication was demanded on a TokBox destination or a TURN server "
+	                         "and the client did not answer it within 5 s: WebRTC does not work with "
+	                         "proxies that require authentication of clients that cannot answer.",
+	                         wr_rule_auth_required, true },
 	[WR_R_TURN_AUTH_NOT_RETRIED] = { "turn-auth-not-retried", WR_SEV_BREAKS, "MEASURED",
 	                                 "A Chromium browser got 407 on a TURN CONNECT and never retried it: "
 	                                 "the call has no media (ICE error 701).",
 	                                 wr_rule_turn_auth_not_retried, true },
-	[WR_R_KERBEROS_CHROME] = { "kerberos-chrome", WR_SEV_BREAKS, "TOKBOX, MEASURED",
-	                           "A Chromium browser authenticated with Negotiate (Kerberos); the forward-proxy "
-	                           "Kerberos case was found not to work for WebRTC.",
-	                           wr_rule_kerberos_chrome, false },
+	[WR_R_KERBEROS_CHROME] = { "kerberos-chrome", WR_SEV_BREAKS, "MEASURED",
+	                           "A Chromium browser was offered Negotiate (Kerberos) on a WebRTC destination and "
+	                           "never answered it: Chromium answers Negotiate only when it was given the proxy "
+	                           "by a host name that resolves and the keytab has HTTP/<that name> "
+	                           "(by address it fails with ERR_PROXY_AUTH_UNSUPPORTED).",
+	                           wr_rule_kerberos_chrome, true },
 	[WR_R_NEGOTIATE_WRONG_SPN] = { "negotiate-wrong-spn", WR_SEV_BREAKS, "MEASURED",
 	                               "A Negotiate ticket named a service principal the keytab lacks "
 	                               "(the browser was given the proxy by IP address).",
 	                               wr_rule_negotiate_wrong_spn, false },
 	[WR_R_AUTH_SCHEME_UNSUPPORTED] = { "auth-scheme-unsupported", WR_SEV_BREAKS, "SPARK, TOKBOX",
 	                                   "A 407 offered no scheme this client can use (the Webex app has no "
-	                                   "Kerberos; Internet Explorer only Basic and NTLM).",
+	                                   "Kerberos; Internet Explorer only Basic and NTLM): offer NTLM too, "
+	                                   "from a users file or a Windows domain (auth ntlm helper).",
 	                                   wr_rule_auth_scheme_unsupported, false },
 	[WR_R_PINNED_INSPECTED] = { "pinned-inspected", WR_SEV_BREAKS, "SPARK",
 	                            "A certificate-pinned vendor domain was TLS-inspected; the client treats "
@@ -42,13 +47,15 @@ const struct wr_rule wr_rules[WR_RULE_COUNT] = {
 	                            wr_rule_pinned_inspected, false },
 	[WR_R_PINNING_FAILURE_OBSERVED] = { "pinning-failure-observed", WR_SEV_BREAKS, "SPARK",
 	                                    "A client aborted the TLS handshake after pinhole's minted "
-	                                    "certificate: the domain is pinned.",
+	                                    "certificate: the domain is pinned (pinning-learn on splices such "
+	                                    "domains once several clients fail).",
 	                                    wr_rule_pinning_failure_observed, false },
 	[WR_R_DOMAIN_BLOCKED] = { "domain-blocked", WR_SEV_BREAKS, "SPARK, TOKBOX, CMS",
 	                          "A request to a vendor domain on a port the vendor needs was denied.",
 	                          wr_rule_domain_blocked, false },
-	[WR_R_PORT_BLOCKED] = { "port-blocked", WR_SEV_BREAKS, "SPARK, CMS",
-	                        "A CONNECT to a vendor media or TURN port was denied.", wr_rule_port_blocked, false },
+	[WR_R_PORT_BLOCKED] = { "port-blocked", WR_SEV_BREAKS, "SPARK, CMS, MEASURED",
+	                        "A CONNECT to a vendor media port or to a TURN server was denied.",
+	                        wr_rule_port_blocked, false },
 	[WR_R_TURN_OVER_TCP] = { "turn-over-tcp", WR_SEV_DEGRADED, "MEASURED",
 	                         "Media runs as TURN over TCP through the proxy because UDP is blocked: "
 	                         "latency and worse audio/video.",
@@ -71,7 +78,13 @@ const struct wr_rule wr_rules[WR_RULE_COUNT] = {
 	[WR_R_OCSP_BLOCKED] = { "ocsp-blocked", WR_SEV_DEGRADED, "TOKBOX",
 	                        "The certificate status hosts ocsp/crl.godaddy.com were not reachable "
 	                        "(console warnings; the session still works).",
-	                        wr_rule_ocsp_blocked, false },
+	                        wr_rule_ocsp_blocked, true },
+};
+
+const enum wr_rule_index wr_deferred_order[3] = {
+	WR_R_KERBEROS_CHROME,
+	WR_R_TURN_AUTH_NOT_RETRIED,
+	WR_R_AUTH_REQUIRED,
 };
 
 const char *wr_severity_name(enum wr_severity s)
@@ -138,6 +151,16 @@ static void hit_init(struct wr_hit *hit, enum wr_severity sev, const char *sourc
 	hit->vendors = vendors;
 	hit->evidence[0] = '\0';
 	hit->advice[0] = '\0';
+	hit->advice_kind = WR_ADVICE_CONFIG;
+	hit->patterns[0] = '\0';
+	hit->ports[0] = '\0';
+}
+
+/* The destinations the advice names (see struct wr_hit). */
+static void hit_dest(struct wr_hit *hit, const char *patterns, const char *ports)
+{
+	snprintf(hit->patterns, sizeof(hit->patterns), "%s", patterns);
+	snprintf(hit->ports, sizeof(hit->ports), "%s", ports);
 }
 
 static unsigned vendor_bit(const char *name)
@@ -177,11 +200,6 @@ static void status_evidence(const struct wr_event *ev, struct wr_hit *hit)
 static bool is_connect(const struct wr_event *ev)
 {
 	return ph_strcaseeq(ev->method, "CONNECT");
-}
-
-static bool is_407_connect(const struct wr_event *ev)
-{
-	return ev->kind == WR_REQUEST && ev->status == 407 && is_connect(ev);
 }
 
 /* The dest of v that host:port belongs to: a named host first, "*" only
@@ -266,103 +284,169 @@ static const char *ua_name(const struct wr_ctx *ctx)
 	return ctx->ua && ctx->ua->display[0] ? ctx->ua->display : "an unknown client";
 }
 
-/* ---- the rules ---- */
-
-bool wr_rule_auth_required(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
+static bool is_407(const struct wr_event *ev)
 {
-	unsigned bits;
-	char pats[160];
+	return ev->kind == WR_REQUEST && ev->status == 407;
+}
 
-	if (!is_407_connect(ev))
+/* offered is the list of a 407's schemes, "Basic NTLM Negotiate". */
+static bool offers(const char *offered, const char *scheme)
+{
+	char buf[sizeof(((struct wr_event *)0)->offered)];
+
+	snprintf(buf, sizeof(buf), "%s", offered);
+	for (char *save, *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save))
+		if (ph_strcaseeq(w, scheme))
+			return true;
+	return false;
+}
+
+static bool offers_only_kerberos(const char *offered)
+{
+	char buf[sizeof(((struct wr_event *)0)->offered)];
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", offered);
+	for (char *save, *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save), n++)
+		if (!ph_strcaseeq(w, "Negotiate") && !ph_strcaseeq(w, "Kerberos"))
+			return false;
+	return n > 0;
+}
+
+/* Media ports are port-blocked's; domain-blocked takes 80 and 443. */
+static bool media_port(uint16_t port)
+{
+	return port != 80 && port != 443;
+}
+
+static bool is_turn(const struct wr_ctx *ctx, const char *host, uint16_t port)
+{
+	return vendor_is_turn(ctx->cfg, host, port) || (ctx->stun_seen && ctx->stun_seen(ctx->stun_arg, host, port));
+}
+
+bool wr_dest_is_webrtc(const struct wr_ctx *ctx, const char *host, uint16_t port)
+{
+	if (!host || !host[0])
 		return false;
-	bits = vendor_match(ctx->cfg, ev->host);
+	if (vendor_match(ctx->cfg, host) || is_turn(ctx, host, port))
+		return true;
+	for (size_t i = 0; i < vendor_count; i++) {
+		const struct vendor *v = &vendor_table[i];
+
+		for (size_t j = 0; j < v->ndests; j++) {
+			const struct vendor_dest *d = &v->dests[j];
+
+			if (strcmp(d->host, "*") == 0) {
+				/* Media servers reached by address. */
+				if (media_port(port) && port >= d->port_lo && port <= d->port_hi && is_ip_literal(host))
+					return true;
+			} else if (vendor_dest_host_match(ctx->cfg, d, host)) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The noauth advice for a 407 on host:port: the vendor's group of domains
+ * when host is a destination of a vendor whose WebRTC breaks behind
+ * authentication (any_vendor: of any vendor), else the host and port. */
+static void noauth_advice(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit, bool any_vendor)
+{
+	unsigned bits = vendor_match(ctx->cfg, ev->host);
+	char pats[160], port[8];
+
 	for (size_t i = 0; i < vendor_count; i++) {
 		const struct vendor *v = &vendor_table[i];
 		int di;
 
-		if (!(bits & (1u << i)) || !v->auth_breaks)
+		if (!(bits & (1u << i)) || (!any_vendor && !v->auth_breaks))
 			continue;
 		di = dest_for(ctx->cfg, v, ev->host, ev->port, false);
 		if (di < 0)
 			di = dest_for(ctx->cfg, v, ev->host, 0, false);
+		if (di < 0)
+			continue;
+		group_patterns(v, di, ev->host, pats, sizeof(pats));
+		say(hit->advice, sizeof(hit->advice), "noauth domain %s", pats);
+		hit_dest(hit, pats, "");
+		return;
+	}
+	snprintf(port, sizeof(port), "%u", ev->port);
+	say(hit->advice, sizeof(hit->advice), "noauth domain %.*s port %u", 120, ev->host, ev->port);
+	snprintf(pats, sizeof(pats), "%.*s", 120, ev->host);
+	hit_dest(hit, pats, port);
+}
+
+/* ---- the rules ---- */
+
+/* Deferred: a 407 the client answers (Firefox does, on TURN CONNECTs too)
+ * is no finding [MEASURED]. */
+bool wr_rule_auth_required(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
+{
+	unsigned bits;
+
+	if (!is_407(ev) || !is_connect(ev))
+		return false;
+	bits = vendor_match(ctx->cfg, ev->host);
+	for (size_t i = 0; i < vendor_count; i++) {
+		const struct vendor *v = &vendor_table[i];
+
+		if (!(bits & (1u << i)) || !v->auth_breaks)
+			continue;
 		hit_init(hit, WR_SEV_BREAKS, v->auth_source, bits);
 		status_evidence(ev, hit);
-		if (di >= 0)
-			group_patterns(v, di, ev->host, pats, sizeof(pats));
-		else
-			snprintf(pats, sizeof(pats), "%.*s", 120, ev->host);
-		say(hit->advice, sizeof(hit->advice), "noauth domain %s", pats);
+		add(hit->evidence, sizeof(hit->evidence), ", not answered within %d s", WR_TURN_RETRY_WINDOW_MS / 1000);
+		noauth_advice(ctx, ev, hit, false);
 		return true;
 	}
-	if (!vendor_is_turn(ctx->cfg, ev->host, ev->port))
+	if (!is_turn(ctx, ev->host, ev->port))
 		return false;
-	hit_init(hit, WR_SEV_BREAKS, "TOKBOX", bits);
+	/* A TURN server of no vendor: the fact is the measured one. */
+	hit_init(hit, WR_SEV_BREAKS, "MEASURED", bits);
 	status_evidence(ev, hit);
-	add(hit->evidence, sizeof(hit->evidence), " (a TURN server)");
-	say(hit->advice, sizeof(hit->advice), "noauth domain %.*s port %u", 120, ev->host, ev->port);
+	add(hit->evidence, sizeof(hit->evidence), " (a TURN server), not answered within %d s",
+	    WR_TURN_RETRY_WINDOW_MS / 1000);
+	noauth_advice(ctx, ev, hit, false);
 	return true;
 }
 
 /* Firefox answers the 407 and retries; Chromium never does [MEASURED]. */
 bool wr_rule_turn_auth_not_retried(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
-	bool turn;
-
-	if (!is_407_connect(ev) || !ctx->ua || !ctx->ua->chromium)
+	if (!is_407(ev) || !is_connect(ev) || !ctx->ua || !ctx->ua->chromium)
 		return false;
-	turn = vendor_is_turn(ctx->cfg, ev->host, ev->port) ||
-	       (ctx->stun_seen && ctx->stun_seen(ctx->stun_arg, ev->host, ev->port));
-	if (!turn)
+	if (!is_turn(ctx, ev->host, ev->port))
 		return false;
 	hit_init(hit, WR_SEV_BREAKS, "MEASURED", vendor_match(ctx->cfg, ev->host));
 	status_evidence(ev, hit);
 	add(hit->evidence, sizeof(hit->evidence), " from %s, not retried within %d s", ua_name(ctx),
 	    WR_TURN_RETRY_WINDOW_MS / 1000);
 	say(hit->advice, sizeof(hit->advice), "noauth domain %.*s port %u", 120, ev->host, ev->port);
+	snprintf(hit->patterns, sizeof(hit->patterns), "%.*s", 120, ev->host);
+	snprintf(hit->ports, sizeof(hit->ports), "%u", ev->port);
 	return true;
 }
 
-/* Breaks when the Negotiate-authenticated request went to a vendor whose
- * clients Kerberos breaks, or to a TURN server; elsewhere it is a risk for
- * the calls this client may make, so degraded. */
+/* Only on evidence that Negotiate failed: Chromium 156 with a ticket
+ * answers Negotiate on its TURN CONNECT and the call connects; it fails
+ * when it was given the proxy by address (it asks for HTTP/<address>) or
+ * holds no ticket, and then never answers [MEASURED].  Deferred, so an
+ * answered 407 is no finding. */
 bool wr_rule_kerberos_chrome(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
-	unsigned bits, kerb = 0;
-	char t[140], hms[16], pats[200];
-	const char *source = "TOKBOX";
-
-	if (ev->kind != WR_AUTH_OK || !ph_strcaseeq(ev->scheme, "Negotiate") || !ctx->ua ||
-	    !(ctx->ua->chromium || ctx->ua->webex_app))
+	/* The Webex app has no Kerberos at all: auth-scheme-unsupported. */
+	if (!is_407(ev) || !offers(ev->offered, "Negotiate") || !ctx->ua || !ctx->ua->chromium || ctx->ua->webex_app)
 		return false;
-	bits = vendor_match(ctx->cfg, ev->host);
-	pats[0] = '\0';
-	for (size_t i = 0; i < vendor_count; i++) {
-		const struct vendor *v = &vendor_table[i];
-
-		if (!(bits & (1u << i)) || !v->kerberos_breaks)
-			continue;
-		kerb |= 1u << i;
-		source = v->kerberos_source;
-		for (const char *const *d = v->domains; *d; d++)
-			if (!word_listed(pats, *d))
-				add(pats, sizeof(pats), "%s%s", pats[0] ? " " : "", *d);
-	}
-	if (kerb || vendor_is_turn(ctx->cfg, ev->host, ev->port))
-		hit_init(hit, WR_SEV_BREAKS, source, bits);
-	else
-		hit_init(hit, WR_SEV_DEGRADED, source, bits);
-	wr_format_hms(ev->wall_ms, hms, sizeof(hms));
-	if (ev->host[0])
-		say(hit->evidence, sizeof(hit->evidence), "%s authenticated with Negotiate on %.*s %s at %s",
-		    ua_name(ctx), 15, ev->method[0] ? ev->method : "a request", target(ev, t, sizeof(t)), hms);
-	else
-		say(hit->evidence, sizeof(hit->evidence), "%s authenticated with Negotiate at %s", ua_name(ctx), hms);
-	if (pats[0])
-		say(hit->advice, sizeof(hit->advice),
-		    "offer NTLM or Basic as well (auth ntlm users FILE), or noauth domain %s", pats);
-	else
-		say(hit->advice, sizeof(hit->advice),
-		    "offer NTLM or Basic as well (auth ntlm users FILE), or noauth for the vendors' domains");
+	if (!wr_dest_is_webrtc(ctx, ev->host, ev->port))
+		return false;
+	hit_init(hit, WR_SEV_BREAKS, "MEASURED", vendor_match(ctx->cfg, ev->host));
+	status_evidence(ev, hit);
+	add(hit->evidence, sizeof(hit->evidence),
+	    " offering %s to %s, never answered within %d s (Chromium answers Negotiate only when given the "
+	    "proxy by a host name that resolves)",
+	    ev->offered, ua_name(ctx), WR_TURN_RETRY_WINDOW_MS / 1000);
+	noauth_advice(ctx, ev, hit, true);
 	return true;
 }
 
@@ -375,6 +459,7 @@ bool wr_rule_negotiate_wrong_spn(const struct wr_ctx *ctx, const struct wr_event
 	if (ev->kind != WR_NEGOTIATE_WRONG_SPN)
 		return false;
 	hit_init(hit, WR_SEV_BREAKS, "MEASURED", 0);
+	hit->advice_kind = WR_ADVICE_OUTSIDE;
 	wr_format_hms(ev->wall_ms, hms, sizeof(hms));
 	say(hit->evidence, sizeof(hit->evidence), "Negotiate ticket for %.*s, which the keytab lacks, at %s", 95,
 	    ev->detail[0] ? ev->detail : "an unknown service", hms);
@@ -406,35 +491,14 @@ bool wr_rule_negotiate_wrong_spn(const struct wr_ctx *ctx, const struct wr_event
 	return true;
 }
 
-/* offered is the list of a 407's schemes, "Basic NTLM Negotiate". */
-static bool offers(const char *offered, const char *scheme)
-{
-	char buf[sizeof(((struct wr_event *)0)->offered)];
-
-	snprintf(buf, sizeof(buf), "%s", offered);
-	for (char *save, *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save))
-		if (ph_strcaseeq(w, scheme))
-			return true;
-	return false;
-}
-
-static bool offers_only_kerberos(const char *offered)
-{
-	char buf[sizeof(((struct wr_event *)0)->offered)];
-	int n = 0;
-
-	snprintf(buf, sizeof(buf), "%s", offered);
-	for (char *save, *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save), n++)
-		if (!ph_strcaseeq(w, "Negotiate") && !ph_strcaseeq(w, "Kerberos"))
-			return false;
-	return n > 0;
-}
-
+/* The Webex app has no Kerberos [SPARK]; Internet Explorer speaks Basic and
+ * NTLM only [TOKBOX].  NTLM is what both speak and what a Windows domain
+ * serves (auth ntlm helper with Samba's ntlm_auth). */
 bool wr_rule_auth_scheme_unsupported(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
 	const char *source;
 
-	if (ev->kind != WR_REQUEST || ev->status != 407 || !ev->offered[0] || !ctx->ua)
+	if (!is_407(ev) || !ev->offered[0] || !ctx->ua)
 		return false;
 	if (ctx->ua->webex_app && offers_only_kerberos(ev->offered))
 		source = "SPARK";
@@ -442,10 +506,12 @@ bool wr_rule_auth_scheme_unsupported(const struct wr_ctx *ctx, const struct wr_e
 		source = "TOKBOX";
 	else
 		return false;
+	if (!wr_dest_is_webrtc(ctx, ev->host, ev->port) && !ctx->ua->webex_app)
+		return false;
 	hit_init(hit, WR_SEV_BREAKS, source, vendor_match(ctx->cfg, ev->host));
 	status_evidence(ev, hit);
 	add(hit->evidence, sizeof(hit->evidence), " offered only %s to %s", ev->offered, ua_name(ctx));
-	say(hit->advice, sizeof(hit->advice), "add auth basic htpasswd FILE or auth ntlm users FILE");
+	say(hit->advice, sizeof(hit->advice), "auth ntlm users FILE");
 	return true;
 }
 
@@ -472,6 +538,7 @@ bool wr_rule_pinned_inspected(const struct wr_ctx *ctx, const struct wr_event *e
 			say(hit->evidence, sizeof(hit->evidence), "TLS of %.*s inspected at %s (pinned by %s)", 120,
 			    name, hms, v->name);
 			say(hit->advice, sizeof(hit->advice), "no-inspect %s", *p);
+			hit_dest(hit, *p, "443");
 			return true;
 		}
 	}
@@ -481,7 +548,7 @@ bool wr_rule_pinned_inspected(const struct wr_ctx *ctx, const struct wr_event *e
 bool wr_rule_pinning_failure_observed(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
 	const char *name = inspected_name(ev);
-	char hms[16];
+	char hms[16], n[130];
 
 	if (ev->kind != WR_PINNING_FAILURE)
 		return false;
@@ -489,8 +556,9 @@ bool wr_rule_pinning_failure_observed(const struct wr_ctx *ctx, const struct wr_
 	wr_format_hms(ev->wall_ms, hms, sizeof(hms));
 	say(hit->evidence, sizeof(hit->evidence), "%.*s refused the minted certificate for %.*s (%.*s) at %s", 40,
 	    ua_name(ctx), 100, name, 60, ev->detail[0] ? ev->detail : "aborted", hms);
-	say(hit->advice, sizeof(hit->advice), "no-inspect %.*s%s", 120, name,
-	    ctx->cfg && ctx->cfg->tls->pinning_learn ? "" : " (or pinning-learn on)");
+	snprintf(n, sizeof(n), "%.*s", 120, name);
+	say(hit->advice, sizeof(hit->advice), "no-inspect %s", n);
+	hit_dest(hit, n, "443");
 	return true;
 }
 
@@ -500,12 +568,6 @@ static void denied_by(const struct wr_event *ev, struct wr_hit *hit)
 		add(hit->evidence, sizeof(hit->evidence), " (denied by %s)", ev->rule);
 	else
 		add(hit->evidence, sizeof(hit->evidence), " (no rule allowed it)");
-}
-
-/* Media ports are port-blocked's; domain-blocked takes 80 and 443. */
-static bool media_port(uint16_t port)
-{
-	return port != 80 && port != 443;
 }
 
 bool wr_rule_domain_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
@@ -531,6 +593,7 @@ bool wr_rule_domain_blocked(const struct wr_ctx *ctx, const struct wr_event *ev,
 		group_patterns(v, di, ev->host, pats, sizeof(pats));
 		group_ports(v, di, ports, sizeof(ports));
 		say(hit->advice, sizeof(hit->advice), "allow domain %s port %s", pats, ports);
+		hit_dest(hit, pats, ports);
 		return true;
 	}
 	return false;
@@ -538,18 +601,19 @@ bool wr_rule_domain_blocked(const struct wr_ctx *ctx, const struct wr_event *ev,
 
 /* A "*" dest (Webex media to dynamic address ranges) counts for IP
  * literals and the vendor's own names only: 8000-8100 would otherwise claim
- * every denied CONNECT to port 8080. */
+ * every denied CONNECT to port 8080.  A TURN server of no vendor is media
+ * too [MEASURED]. */
 bool wr_rule_port_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
 	unsigned bits;
 	bool ip;
 	char pats[160], ports[40];
 
-	if (ev->kind != WR_REQUEST || ev->status != 403 || !is_connect(ev) || !media_port(ev->port))
+	if (ev->kind != WR_REQUEST || ev->status != 403 || !is_connect(ev))
 		return false;
 	bits = vendor_match(ctx->cfg, ev->host);
 	ip = is_ip_literal(ev->host);
-	for (size_t i = 0; i < vendor_count; i++) {
+	for (size_t i = 0; i < vendor_count && media_port(ev->port); i++) {
 		const struct vendor *v = &vendor_table[i];
 		const struct vendor_dest *d;
 		int di = dest_for(ctx->cfg, v, ev->host, ev->port, ip || (bits & (1u << i)));
@@ -564,13 +628,32 @@ bool wr_rule_port_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, s
 		group_ports(v, di, ports, sizeof(ports));
 		if (strcmp(d->host, "*") == 0) {
 			say(hit->advice, sizeof(hit->advice), "allow port %s", ports);
+			hit_dest(hit, "", ports);
 		} else {
 			group_patterns(v, di, ev->host, pats, sizeof(pats));
 			say(hit->advice, sizeof(hit->advice), "allow domain %s port %s", pats, ports);
+			hit_dest(hit, pats, ports);
 		}
 		return true;
 	}
-	return false;
+	if (!is_turn(ctx, ev->host, ev->port))
+		return false;
+	/* On 80 and 443 a vendor's TURN host is domain-blocked's. */
+	if (!media_port(ev->port)) {
+		struct wr_hit other;
+
+		if (wr_rule_domain_blocked(ctx, ev, &other))
+			return false;
+	}
+	hit_init(hit, WR_SEV_BREAKS, "MEASURED", bits);
+	status_evidence(ev, hit);
+	add(hit->evidence, sizeof(hit->evidence), ", a TURN server");
+	denied_by(ev, hit);
+	snprintf(pats, sizeof(pats), "%.*s", 120, ev->host);
+	snprintf(ports, sizeof(ports), "%u", ev->port);
+	say(hit->advice, sizeof(hit->advice), "allow domain %s port %s", pats, ports);
+	hit_dest(hit, pats, ports);
+	return true;
 }
 
 bool wr_rule_turn_over_tcp(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
@@ -580,6 +663,7 @@ bool wr_rule_turn_over_tcp(const struct wr_ctx *ctx, const struct wr_event *ev, 
 	if (ev->kind != WR_TUNNEL_PROTO || !ph_strcaseeq(ev->detail, "stun"))
 		return false;
 	hit_init(hit, WR_SEV_DEGRADED, "MEASURED", vendor_match(ctx->cfg, ev->host));
+	hit->advice_kind = WR_ADVICE_OUTSIDE;
 	wr_format_hms(ev->wall_ms, hms, sizeof(hms));
 	say(hit->evidence, sizeof(hit->evidence), "STUN in the CONNECT tunnel to %s at %s: media runs TURN over TCP",
 	    target(ev, t, sizeof(t)), hms);
@@ -662,6 +746,7 @@ bool wr_rule_unsupported_browser(const struct wr_ctx *ctx, const struct wr_event
 		return false;
 	}
 	hit_init(hit, sev, source, 0);
+	hit->advice_kind = WR_ADVICE_OUTSIDE;
 	say(hit->evidence, sizeof(hit->evidence), "User-Agent %s on %s: %s", ua->display, ua_os_name(ua->os), why);
 	say(hit->advice, sizeof(hit->advice), "update the browser (Chrome or Edge 88, Firefox 82, Safari 13 or later)");
 	return true;
@@ -672,12 +757,14 @@ bool wr_rule_ios_behind_proxy(const struct wr_ctx *ctx, const struct wr_event *e
 	if (ev->kind != WR_REQUEST || !ev->user_agent[0] || !ctx->ua || !ctx->ua->webex_app || !ctx->ua->ios_device)
 		return false;
 	hit_init(hit, WR_SEV_BREAKS, "SPARK", vendor_match(ctx->cfg, ev->host) | vendor_bit("webex"));
+	hit->advice_kind = WR_ADVICE_OUTSIDE;
 	say(hit->evidence, sizeof(hit->evidence), "Webex app on an iPhone/iPad (User-Agent %.*s)", 150, ev->user_agent);
 	say(hit->advice, sizeof(hit->advice),
 	    "let iPhones and iPads reach Webex without the proxy (e.g. a guest Wi-Fi); this is not a pinhole setting");
 	return true;
 }
 
+/* Deferred on a 407: browsers answer it for these fetches too. */
 bool wr_rule_ocsp_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit)
 {
 	unsigned bit = vendor_bit("tokbox");
@@ -689,10 +776,19 @@ bool wr_rule_ocsp_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, s
 		return false;
 	hit_init(hit, WR_SEV_DEGRADED, "TOKBOX", bit);
 	status_evidence(ev, hit);
-	if (ev->status == 403)
+	hit_dest(hit, "ocsp.godaddy.com crl.godaddy.com", "80 443");
+	if (ev->status == 403) {
 		denied_by(ev, hit);
-	say(hit->advice, sizeof(hit->advice), "allow domain ocsp.godaddy.com crl.godaddy.com port 80 443%s",
-	    ev->status == 407 ? "; noauth domain ocsp.godaddy.com crl.godaddy.com" : "");
+		say(hit->advice, sizeof(hit->advice), "allow domain ocsp.godaddy.com crl.godaddy.com port 80 443");
+	} else if (ev->status == 407) {
+		add(hit->evidence, sizeof(hit->evidence), ", not answered within %d s", WR_TURN_RETRY_WINDOW_MS / 1000);
+		say(hit->advice, sizeof(hit->advice), "noauth domain ocsp.godaddy.com crl.godaddy.com");
+	} else {
+		hit->advice_kind = WR_ADVICE_OUTSIDE;
+		say(hit->advice, sizeof(hit->advice),
+		    "let the proxy reach ocsp.godaddy.com and crl.godaddy.com (its DNS and outbound firewall); "
+		    "this is not a pinhole setting");
+	}
 	PH_UNUSED(ctx);
 	return true;
 }

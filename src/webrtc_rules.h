@@ -3,7 +3,8 @@
  * deciding from one event (and the client's User-Agent) whether it is
  * evidence of a broken or degraded WebRTC call, with the advice that fixes
  * it.  The engine (webrtc.c) owns the events and the client table; the
- * vendor facts come from vendors.h.
+ * vendor facts come from vendors.h; wr_advice.c checks each advice against
+ * the whole configuration and completes it.
  */
 #ifndef PINHOLE_WEBRTC_RULES_H
 #define PINHOLE_WEBRTC_RULES_H
@@ -45,9 +46,21 @@ enum wr_rule_index {
 	WR_RULE_COUNT
 };
 
-/* How long a Chromium client has to repeat a TURN CONNECT answered 407
- * before the report concludes it never will [MEASURED]. */
+/* How long a client has to repeat a request answered 407 (with
+ * credentials) before the report concludes it never will: browsers that
+ * can answer do so within milliseconds [MEASURED]. */
 #define WR_TURN_RETRY_WINDOW_MS 5000
+
+/* What an advice asks for. */
+enum wr_advice_kind {
+	/* Configuration changes, one per line ('\n' between lines): a
+	 * directive to add (allow and noauth lines go before the first allow
+	 * or deny rule), or "remove DIRECTIVE" for a line to take out. */
+	WR_ADVICE_CONFIG,
+	/* Something outside pinhole's configuration (the browser, the
+	 * firewall, the keytab). */
+	WR_ADVICE_OUTSIDE,
+};
 
 /* What a rule concludes from one event. */
 struct wr_hit {
@@ -55,7 +68,13 @@ struct wr_hit {
 	unsigned vendors;   /* bit i = vendor_table[i] */
 	const char *source; /* fact id(s) this hit rests on */
 	char evidence[224];
-	char advice[256];
+	char advice[384];
+	enum wr_advice_kind advice_kind;
+	/* The destinations the advice's lines name, for the lines wr_advice
+	 * adds: domain patterns ("" = any destination) and ports ("443",
+	 * "80 443", "33434-33598"; "" = the event's port). */
+	char patterns[160];
+	char ports[40];
 };
 
 struct wr_ctx {
@@ -74,12 +93,22 @@ struct wr_rule {
 	const char *source;
 	const char *description;
 	wr_rule_fn fn;
-	/* A hit is only a candidate: the engine reports it when no retry
-	 * follows within WR_TURN_RETRY_WINDOW_MS. */
+	/* A hit on a 407 is only a candidate: the engine reports it when no
+	 * retry with credentials follows within WR_TURN_RETRY_WINDOW_MS, and
+	 * of the deferred rules that hit one 407 only the first in
+	 * wr_deferred_order (the most specific explanation). */
 	bool deferred;
 };
 
 extern const struct wr_rule wr_rules[WR_RULE_COUNT];
+/* The deferred rules, most specific first. */
+extern const enum wr_rule_index wr_deferred_order[3];
+
+/* Whether host:port is where WebRTC happens: a vendor's destination (its
+ * domains, a `preset cms` host, a vendor media port range on an address),
+ * a TURN server (vendor_is_turn), or a target some client sent STUN to.
+ * A 407 anywhere else (a browser's background traffic) is no finding. */
+bool wr_dest_is_webrtc(const struct wr_ctx *ctx, const char *host, uint16_t port);
 
 bool wr_rule_auth_required(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);
 bool wr_rule_turn_auth_not_retried(const struct wr_ctx *ctx, const struct wr_event *ev, struct wr_hit *hit);

@@ -108,12 +108,46 @@ report_client_quiet() {
 	C_REQUESTS=$(sed -n 's/^requests: //p' <<<"$out")
 }
 
-# expect_config_line LINE: `pinhole validate` accepts LINE in a config (the
-# report's advice is meant to be pasted as it is).
+# expect_config_line ADVICE: `pinhole validate` accepts ADVICE's lines in a
+# config (the report's advice is meant to be pasted as it is; lines are
+# separated by \x0a as report.py prints them).
 expect_config_line() {
-	printf 'listen 127.0.0.1:%s\n%s\nallow all\n' "$PH_PORT" "$1" >"$T/advice.conf"
+	local lines
+	lines=$(printf '%b' "$1" | grep -v '^remove ')
+	printf 'listen 127.0.0.1:%s\n%s\nallow all\n' "$PH_PORT" "$lines" >"$T/advice.conf"
 	run_pinhole validate -c "$T/advice.conf"
 	[ "$RC" = 0 ] || fail "the advice '$1' is not a valid config line: $ERR"
+}
+
+# apply_advice ADVICE [FILE]: applies a finding's advice to $T/pinhole.conf
+# as an admin would: allow and noauth lines go before the first allow,
+# deny or preset line, "remove LINE" takes LINE out, other lines go at the
+# end (FILE, when given, replaces the placeholder FILE).  Reload with
+# pinhole_reload.
+apply_advice() {
+	"$PY" - "$T/pinhole.conf" "$(printf '%b' "$1")" "${2:-FILE}" <<'PYEOF' || fail "cannot apply the advice '$1'"
+import sys
+path, advice, file = sys.argv[1], sys.argv[2], sys.argv[3]
+lines = open(path).read().splitlines()
+first, last, remove = [], [], []
+for a in advice.splitlines():
+    if a.startswith("remove "):
+        remove.append(a[len("remove "):])
+    elif a.startswith(("allow ", "noauth ")):
+        first.append(a)
+    else:
+        last.append(" ".join(file if w == "FILE" else w for w in a.split()))
+out, placed = [], False
+for l in lines:
+    if not placed and l.split()[:1] and l.split()[0] in ("allow", "deny", "preset"):
+        out += first
+        placed = True
+    if l.strip() not in remove:
+        out.append(l)
+if not placed:
+    out += first
+open(path, "w").write("\n".join(out + last) + "\n")
+PYEOF
 }
 
 # start_stun VAR [--bind ADDR] [--port N]: a TCP STUN responder

@@ -2,8 +2,9 @@
 # A client that answers the 407 on its TURN CONNECT is not reported: Firefox
 # (407, then the CONNECT again with Basic credentials, then 200 and STUN in
 # the tunnel [MEASURED]) and a Chrome client that does the same within 5 s
-# have no turn-auth-not-retried finding 6 s later, and their STUN Binding
-# requests reach the TURN server through the tunnel.
+# have no turn-auth-not-retried finding 6 s later, nor auth-required (the
+# 407 was answered and the call connected): both are "ok".  Their STUN
+# Binding requests reach the TURN server through the tunnel.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/admin.sh"
 . "$PH_LIB/report.sh"
@@ -41,6 +42,10 @@ for c in 127.0.0.3 127.0.0.4; do
 	# The 407 is the anonymous client's, the retry alice's.
 	report_no_finding "$c" turn-auth-not-retried ""
 	report_no_finding "$c" turn-auth-not-retried alice
+	report_no_finding "$c" auth-required ""
+	report_no_finding "$c" auth-required alice
+	report_client "$c" ""
+	expect_eq ok "$C_VERDICT" "verdict of $c before it authenticated (findings: $C_RULES)"
 	report_client "$c" alice
 	expect_eq 1 "$C_REQUESTS" "requests of $c as alice"
 done

@@ -470,6 +470,45 @@ out:
 	report_free(&b);
 }
 
+/* An advice of several configuration lines prints one line each, and the
+ * fields the report adds (summary, user_agents, advice_kind) are read past. */
+static void test_advice_lines(void)
+{
+	static const char doc_text[] =
+	        "{\"generated\":\"2026-11-21T10:00:00Z\",\"summary\":{\"clients\":1,\"breaks\":1,\"degraded\":0,"
+	        "\"ok\":0,\"top_findings\":[],\"advice_before\":\"pinhole.conf:5\"},\"clients\":[{\"client\":"
+	        "\"10.0.0.5\",\"user\":\"\",\"user_agent\":\"\",\"browser\":\"Firefox 128\",\"os\":\"Linux\","
+	        "\"user_agents\":[{\"user_agent\":\"x\",\"browser\":\"Firefox 128\",\"os\":\"Linux\","
+	        "\"last_seen\":\"2026-11-21T10:00:00Z\"}],\"first_seen\":\"2026-11-21T10:00:00Z\","
+	        "\"last_seen\":\"2026-11-21T10:00:00Z\",\"requests\":1,\"verdict\":\"breaks\",\"findings\":[{"
+	        "\"rule\":\"auth-required\",\"severity\":\"breaks\",\"vendors\":[],\"source\":\"MEASURED\","
+	        "\"count\":1,\"evidence\":\"407 on CONNECT turn.example.org:5349\",\"advice\":\"allow domain "
+	        "turn.example.org port 5349\\nnoauth domain turn.example.org port "
+	        "5349\",\"advice_kind\":\"config\"}]}]}";
+	size_t at;
+	const char *why;
+	char rwhy[200], *text = NULL;
+	size_t tlen = 0;
+	struct report r;
+	struct report_json *doc = report_parse_json(doc_text, strlen(doc_text), &at, &why);
+	FILE *f;
+
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	CHECK_INT(report_from_json(doc, NULL, &r, rwhy, sizeof(rwhy)), 0);
+	f = open_memstream(&text, &tlen);
+	report_print_table(f, &r, 1);
+	fclose(f);
+	CHECK(strstr(text, "        fix: allow domain turn.example.org port 5349\n"
+	                   "             noauth domain turn.example.org port 5349\n") != NULL);
+	if (unit_failures)
+		fputs(text, stderr);
+	free(text);
+	report_free(&r);
+	report_json_free(doc);
+}
+
 static void test_term_safe(void)
 {
 	char out[64];
@@ -555,6 +594,7 @@ int main(void)
 	test_depth();
 	test_read_report();
 	test_merge();
+	test_advice_lines();
 	test_term_safe();
 	test_command_line();
 	return unit_summary("test_report_cli");

@@ -5,7 +5,8 @@
 # 701, no relay, no media, and 5 s later the report lists
 # turn-auth-not-retried (breaks) with a noauth line for the TURN server.
 # Firefox answers the 407 with the user's credentials and the call connects
-# over a TCP relay; its report has no turn-auth-not-retried.  Each browser
+# over a TCP relay; its report has no turn-auth-not-retried, nor
+# auth-required (the 407 was answered).  Each browser
 # then renders /report (from the admin interface): the client's verdict and
 # every rule report.json lists are on the page, and a screenshot is kept as
 # a test artifact (browser-results/report-BROWSER.png in the build dir).
@@ -57,6 +58,8 @@ EOF
 		done
 		report_no_finding 127.0.0.1 turn-auth-not-retried ""
 		report_no_finding 127.0.0.1 turn-auth-not-retried alice
+		report_no_finding 127.0.0.1 auth-required ""
+		report_no_finding 127.0.0.1 auth-required alice
 	fi
 	record_report scheme=basic inspection=off credentials=none-cached
 	report_client 127.0.0.1 ""
@@ -71,7 +74,7 @@ EOF
 	[ "$size" -gt 10000 ] || fail "$B made no useful screenshot of /report ($size bytes)"
 	note "$B: /report screenshot $shot ($size bytes); report.json: verdict $verdict, rules ${rules:-none}"
 	page=$(dv steps.0.text)
-	expect_match "127\.0\.0\.1.*$verdict" "$page" "the client's caption on /report in $B"
+	expect_match "^$verdict[[:space:]]+127\.0\.0\.1[[:space:]]" "$page" "the client's row on /report in $B (its verdict first)"
 	for r in $rules; do
 		expect_match "$r" "$page" "finding $r on /report in $B"
 	done
