@@ -13,6 +13,7 @@
 #include "tls.h"
 #include "admin_cfg.h"
 #include "server.h"
+#include "listen_tls.h"
 #include "running.h"
 #include "dns.h"
 #include "log.h"
@@ -102,6 +103,20 @@ static enum listener_pp listener_wants_header(const struct listener *l, const st
 	return LISTENER_PP_UNTRUSTED;
 }
 
+/* The listener's settings in the worker's configuration of the moment (a
+ * reload re-reads a TLS listener's certificate), or as it was made when a
+ * reload changed what it is: address, TLS or not change with a restart. */
+static const struct listen_cfg *listener_settings(const struct worker *w, const struct listener *l)
+{
+	const struct server_settings *s = w->cfg->server;
+
+	for (size_t i = 0; i < s->nlistens; i++)
+		if (server_addr_equal(&s->listens[i].addr, &l->started->addr) &&
+		    !s->listens[i].tls == !l->started->tls)
+			return &s->listens[i];
+	return l->started;
+}
+
 static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 {
 	struct listener *l = io->data;
@@ -144,7 +159,7 @@ static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
-		handlers->accept(w, fd, &ss, listener_wants_header(l, &ss));
+		handlers->accept(w, fd, &ss, listener_wants_header(l, &ss), listener_settings(w, l));
 	}
 }
 
@@ -315,7 +330,8 @@ static bool same_listeners(const struct config *a, const struct config *b)
 		if (a->server->listens[i].addrlen != b->server->listens[i].addrlen ||
 		    memcmp(&a->server->listens[i].addr, &b->server->listens[i].addr, a->server->listens[i].addrlen) !=
 		            0 ||
-		    a->server->listens[i].proxy_protocol != b->server->listens[i].proxy_protocol)
+		    a->server->listens[i].proxy_protocol != b->server->listens[i].proxy_protocol ||
+		    !a->server->listens[i].tls != !b->server->listens[i].tls)
 			return false;
 	return true;
 }
@@ -404,6 +420,7 @@ static int start_workers(struct config *cfg)
 				return -1;
 			}
 			l->w = w;
+			l->started = lc;
 			l->proxy_protocol = lc->proxy_protocol;
 			if (lc->npp_from) {
 				l->pp_from = ph_calloc(lc->npp_from, sizeof(*l->pp_from));
@@ -511,9 +528,18 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 		running_stop();
 		return 1;
 	}
-	for (size_t i = 0; i < cfg->server->nlistens; i++)
-		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->server->listens[i].text,
-		           cfg->server->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
+	for (size_t i = 0; i < cfg->server->nlistens; i++) {
+		const struct listen_cfg *lc = &cfg->server->listens[i];
+		char tls[256] = "";
+
+		if (lc->tls) {
+			char what[224];
+
+			snprintf(tls, sizeof(tls), " as an HTTPS proxy (%s)", listen_tls_describe(lc->tls, what, sizeof(what)));
+		}
+		log_always("pinhole %s listening on %s%s%s (%d workers)", PACKAGE_VERSION, lc->text, tls,
+		           lc->proxy_protocol ? " with PROXY protocol" : "", nworkers);
+	}
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;

@@ -18,6 +18,7 @@
 #include "list.h"
 
 struct config;
+struct listen_cfg;
 struct stats;
 
 /* What a new connection's first bytes may be. */
@@ -33,8 +34,10 @@ struct worker;
  * engine_run wires them (main.c: conn.c's conn_handlers), so the engine
  * knows no protocol. */
 struct engine_handlers {
-	/* Takes over an accepted socket. */
-	void (*accept)(struct worker *w, int fd, const struct sockaddr_storage *peer, enum listener_pp pp);
+	/* Takes over an accepted socket, from the listener lc (borrowed: it
+	 * lives while the worker's configuration of the moment does). */
+	void (*accept)(struct worker *w, int fd, const struct sockaddr_storage *peer, enum listener_pp pp,
+	               const struct listen_cfg *lc);
 	/* Closes a connection now (drain deadline, stop). */
 	void (*abort)(struct list *link);
 	/* Closes it if it is idle between requests (drain start). */
@@ -44,6 +47,7 @@ struct engine_handlers {
 struct listener {
 	struct loop_io io;
 	struct worker *w;
+	const struct listen_cfg *started; /* its settings in the configuration it was made from */
 	bool proxy_protocol;
 	struct cidr *pp_from; /* peers allowed to send a PROXY header (none: every peer must) */
 	size_t npp_from;

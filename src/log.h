@@ -7,6 +7,7 @@
 #ifndef PINHOLE_LOG_H
 #define PINHOLE_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -49,6 +50,7 @@ struct access_entry {
 	const struct sockaddr_storage *peer; /* origin address, NULL = "-" */
 	const char *mime;                    /* NULL = "-" */
 	const char *error;                   /* cause sentence (JSON only), NULL = none */
+	bool client_tls;                     /* the client spoke TLS to an HTTPS proxy listener (JSON only) */
 };
 
 /* Opens (or reopens, on reload) the files the settings name.  0 or -1 with
