@@ -39,6 +39,7 @@ static const char *local_str(const struct conn *c, char *buf, size_t len, unsign
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	char a[64];
 
 	*port = 0;
 	if (getsockname(c->c.io.fd, (struct sockaddr *)&ss, &sl) != 0) {
@@ -47,7 +48,9 @@ static const char *local_str(const struct conn *c, char *buf, size_t len, unsign
 	}
 	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                       : ((struct sockaddr_in *)&ss)->sin_port);
-	return ph_addr_str(&ss, buf, len);
+	ph_addr_str(&ss, a, sizeof(a));
+	snprintf(buf, len, strchr(a, ':') ? "[%s]:%u" : "%s:%u", a, *port);
+	return buf;
 }
 
 static void handshake_failed(struct conn *c, const char *why)

@@ -138,7 +138,11 @@ static size_t throttle_allow(struct relay_frame *f, size_t want)
  * for more bytes. */
 static int ssl_read(struct side *s, size_t room)
 {
-	int n = SSL_read(s->ssl, s->in.base + s->in.end, (int)PH_MIN(room, (size_t)INT32_MAX));
+	int n;
+
+	/* SSL_get_error reads the thread's error queue: nothing stale in it. */
+	ERR_clear_error();
+	n = SSL_read(s->ssl, s->in.base + s->in.end, (int)PH_MIN(room, (size_t)INT32_MAX));
 
 	if (n > 0) {
 		s->in.end += (uint32_t)n;
@@ -225,7 +229,10 @@ static ssize_t ssl_writev(struct side *s, struct iovec *iov, int iovcnt)
 
 		while (off < iov[i].iov_len) {
 			size_t len = PH_MIN(iov[i].iov_len - off, (size_t)INT32_MAX);
-			int n = SSL_write(s->ssl, (char *)iov[i].iov_base + off, (int)len);
+			int n;
+
+			ERR_clear_error();
+			n = SSL_write(s->ssl, (char *)iov[i].iov_base + off, (int)len);
 
 			if (n > 0) {
 				off += (size_t)n;
@@ -583,6 +590,20 @@ struct side_bio {
 };
 
 static BIO_METHOD *side_bio_meth;
+
+/* SSL_get_error for the session beneath, which looks first at the thread's
+ * error queue: when the upper session failed, its reason is there (the
+ * log wants it) while it sends its alert down, and is left alone. */
+static int lower_error(SSL *lower, int n)
+{
+	if (ERR_peek_error() == 0)
+		return SSL_get_error(lower, n);
+	if (SSL_want_read(lower))
+		return SSL_ERROR_WANT_READ;
+	if (SSL_want_write(lower))
+		return SSL_ERROR_WANT_WRITE;
+	return SSL_ERROR_SSL;
+}
 static pthread_once_t side_bio_once = PTHREAD_ONCE_INIT;
 
 static int side_bio_read(BIO *b, char *out, int len)
@@ -605,13 +626,11 @@ static int side_bio_read(BIO *b, char *out, int len)
 		return (int)n;
 	}
 	if (sb->lower) {
-		int n;
+		int n = SSL_read(sb->lower, out, len);
 
-		ERR_clear_error();
-		n = SSL_read(sb->lower, out, len);
 		if (n > 0)
 			return n;
-		switch (SSL_get_error(sb->lower, n)) {
+		switch (lower_error(sb->lower, n)) {
 		case SSL_ERROR_ZERO_RETURN:
 			sb->eof = true;
 			return 0;
@@ -646,13 +665,11 @@ static int side_bio_write(BIO *b, const char *in, int len)
 	if (len <= 0)
 		return 0;
 	if (sb->lower) {
-		int n;
+		int n = SSL_write(sb->lower, in, len);
 
-		ERR_clear_error();
-		n = SSL_write(sb->lower, in, len);
 		if (n > 0)
 			return n;
-		switch (SSL_get_error(sb->lower, n)) {
+		switch (lower_error(sb->lower, n)) {
 		case SSL_ERROR_WANT_READ:
 		case SSL_ERROR_WANT_WRITE:
 			BIO_set_retry_write(b);

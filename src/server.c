@@ -438,7 +438,7 @@ static void server_finish(void *settings, const char *mainfile, struct cfg_ctx *
 	/* The certificates are read only when every line parsed (a key is not
 	 * read for a configuration refused anyway), and at every reload: a
 	 * renewed certificate is taken by the next handshake. */
-	for (size_t i = 0; i < s->nlistens && ctx->errs->n == 0; i++) {
+	for (size_t i = 0, parse_errors = ctx->errs->n; i < s->nlistens && parse_errors == 0; i++) {
 		struct listen_cfg *l = &s->listens[i];
 		char err[1024];
 

@@ -372,7 +372,10 @@ void tls_learned_configure(const struct tls_settings *cfg)
 /* The alert a peer sent, kept as its code plus one (0: none). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL)
+	/* SSL_CB_READ_ALERT is two bits, one of them shared with
+	 * SSL_CB_WRITE_ALERT: both must be set, or pinhole's own alerts would
+	 * pass for the peer's. */
+	if ((where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT && (ret >> 8) == SSL3_AL_FATAL)
 		SSL_set_ex_data((SSL *)ssl, alert_idx, (void *)(intptr_t)((ret & 0xff) + 1));
 }
 

@@ -41,11 +41,11 @@ pcurl() {
 }
 
 # proxy_handshake [OPENSSL S_CLIENT ARGS...]: a TLS handshake with the
-# listener by openssl s_client (SNI proxy.test, trusting the harness CA),
-# nothing sent after it; what it printed is in $HS_OUT, its status in
-# $HS_RC.
+# listener by openssl s_client (SNI proxy.test, trusting the harness CA or
+# the bundle $HS_CA), nothing sent after it; what it printed is in $HS_OUT,
+# its status in $HS_RC.
 proxy_handshake() {
 	HS_OUT=$(timeout 15 openssl s_client -connect "127.0.0.1:$PH_PORT" -servername "$PXY_NAME" \
-		-CAfile "$T/ca.pem" -verify_return_error "$@" </dev/null 2>&1)
+		-CAfile "${HS_CA:-$T/ca.pem}" -verify_return_error "$@" </dev/null 2>&1)
 	HS_RC=$?
 }
