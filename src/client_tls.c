@@ -183,9 +183,9 @@ void client_tls_timeout(struct conn *c)
 /* A client configured with https:// for a plain listener sends a
  * ClientHello where a request should be.  It cannot read an HTTP answer:
  * it gets the fatal alert protocol_version, the closest TLS has to "no TLS
- * here" (curl prints "tlsv1 alert protocol version", Chromium
- * ERR_SSL_VERSION_OR_CIPHER_MISMATCH), and the error log says what to
- * change. */
+ * here" (curl prints "tlsv1 alert protocol version", Chromium shows
+ * ERR_PROXY_CONNECTION_FAILED after ERR_SSL_VERSION_OR_CIPHER_MISMATCH),
+ * and the error log says what to change. */
 int client_tls_misdirected(struct conn *c)
 {
 	static const char alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 70 };
