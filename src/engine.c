@@ -56,9 +56,12 @@ static atomic_bool stopping;
 
 /* Answers 503 on a socket pinhole will not serve, without keeping any
  * state: what the client already sent is read first, so that closing does
- * not reset the connection before the answer is read. */
-static void refuse(int fd, const struct sockaddr_storage *client, int status, const char *why)
+ * not reset the connection before the answer is read.  A client of an
+ * HTTPS proxy listener cannot read an HTTP answer before its handshake:
+ * it gets the TLS alert internal_error, the closest TLS has to "busy". */
+static void refuse(int fd, const struct sockaddr_storage *client, bool tls, int status, const char *why)
 {
+	static const char alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 80 };
 	char sink[4096], msg[512];
 	ssize_t sent;
 	int n;
@@ -69,7 +72,10 @@ static void refuse(int fd, const struct sockaddr_storage *client, int status, co
 	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
 	             "Connection: close\r\nRetry-After: 1\r\n\r\n%s\n",
 	             status, status == 503 ? "Service Unavailable" : "Error", strlen(why) + 1, why);
-	sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (tls)
+		sent = send(fd, alert, sizeof(alert), MSG_NOSIGNAL | MSG_DONTWAIT);
+	else
+		sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	struct access_entry e = {
@@ -138,7 +144,7 @@ static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 				close(w->reserve_fd);
 				fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 				if (fd >= 0)
-					refuse(fd, &ss, 503,
+					refuse(fd, &ss, l->started->tls != NULL, 503,
 					       "Too many connections: pinhole is out of file descriptors.");
 				w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 				log_error("out of file descriptors (%s): refusing new clients", strerror(EMFILE));
@@ -156,7 +162,8 @@ static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 			atomic_fetch_sub(&nconns, 1);
 			stats_add(&w->stats->denials[STATS_DENY_LIMIT], 1);
 			stats_status(w->stats, 503);
-			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
+			refuse(fd, &ss, l->started->tls != NULL, 503,
+			       "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
 		handlers->accept(w, fd, &ss, listener_wants_header(l, &ss), listener_settings(w, l));
