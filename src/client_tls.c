@@ -97,8 +97,7 @@ static int not_tls(struct conn *c)
 		                 "not http://.",
 		                 port);
 	}
-	snprintf(a, sizeof(a), "the client's first byte is 0x%02x, not a TLS handshake record",
-	         (unsigned char)p[0]);
+	snprintf(a, sizeof(a), "the client's first byte is 0x%02x, not a TLS handshake record", (unsigned char)p[0]);
 	handshake_failed(c, a);
 	return PH_ERROR;
 }

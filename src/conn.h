@@ -97,8 +97,6 @@ struct conn {
 	struct txn txn;     /* the current transaction */
 	bool proxy_protocol;
 	bool pp_untrusted; /* a proxy-protocol listener, but this peer is not in its from list */
-	bool client_tls;   /* came to an HTTPS proxy listener: c.ssl (or c.lower) is its session */
-	const struct listen_tls *listen_tls; /* its certificate, until the handshake starts */
 	bool keepalive;    /* the client connection survives this request */
 	bool auth_woken;   /* CS_AUTH_WAIT: the helper answered */
 	bool auth_resumed; /* the head being handled again is the one that waited */
@@ -130,6 +128,11 @@ struct conn {
 	bool tls_refusing;           /* the origin's certificate failed: the client gets an alert */
 	unsigned inspected_requests; /* requests seen inside the inspected session */
 	struct conn_tls *tls;        /* allocated when a tunnel is inspected */
+
+	/* A client of an HTTPS proxy listener (client_tls.c): c.ssl is its
+	 * session, c.lower when an inspected one runs inside it. */
+	bool client_tls;
+	const struct listen_tls *listen_tls; /* its certificate, until the handshake starts */
 };
 
 /* What the engine calls: accept, abort, close if idle (engine.h). */

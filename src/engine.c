@@ -117,8 +117,7 @@ static const struct listen_cfg *listener_settings(const struct worker *w, const 
 	const struct server_settings *s = w->cfg->server;
 
 	for (size_t i = 0; i < s->nlistens; i++)
-		if (server_addr_equal(&s->listens[i].addr, &l->started->addr) &&
-		    !s->listens[i].tls == !l->started->tls)
+		if (server_addr_equal(&s->listens[i].addr, &l->started->addr) && !s->listens[i].tls == !l->started->tls)
 			return &s->listens[i];
 	return l->started;
 }
@@ -542,7 +541,8 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 		if (lc->tls) {
 			char what[224];
 
-			snprintf(tls, sizeof(tls), " as an HTTPS proxy (%s)", listen_tls_describe(lc->tls, what, sizeof(what)));
+			snprintf(tls, sizeof(tls), " as an HTTPS proxy (%s)",
+			         listen_tls_describe(lc->tls, what, sizeof(what)));
 		}
 		log_always("pinhole %s listening on %s%s%s (%d workers)", PACKAGE_VERSION, lc->text, tls,
 		           lc->proxy_protocol ? " with PROXY protocol" : "", nworkers);

@@ -105,7 +105,7 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 }
 
 /* The certificate and what follows it in the file (the chain). */
-static int read_chain(const char *path, X509 **leaf, STACK_OF(X509) **chain, char *err, size_t errlen)
+static int read_chain(const char *path, X509 **leaf, STACK_OF(X509) * *chain, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
 	X509 *x;
@@ -165,7 +165,8 @@ struct listen_tls *listen_tls_load(const char *cert_path, const char *key_path, 
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
 		time_str(X509_get0_notAfter(leaf), when, sizeof(when));
-		set_err(err, errlen, "certificate %s expired on %s: clients would refuse it; renew it", cert_path, when);
+		set_err(err, errlen, "certificate %s expired on %s: clients would refuse it; renew it", cert_path,
+		        when);
 		goto out;
 	}
 	if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0) {

@@ -583,10 +583,10 @@ ssize_t side_peek(struct side *s, void *p, size_t len)
  */
 struct side_bio {
 	int fd;
-	SSL *lower;     /* NULL: the socket */
-	char *pre;      /* bytes read before the session started */
+	SSL *lower; /* NULL: the socket */
+	char *pre;  /* bytes read before the session started */
 	size_t npre, pre_off;
-	bool eof;       /* a read found the end: BIO_eof says so, as OpenSSL asks */
+	bool eof; /* a read found the end: BIO_eof says so, as OpenSSL asks */
 };
 
 static BIO_METHOD *side_bio_meth;

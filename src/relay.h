@@ -28,11 +28,13 @@ struct side {
 	bool shut_wr;       /* shutdown(SHUT_WR) done */
 	bool failed;        /* epoll reported EPOLLERR */
 	bool rdhup;         /* epoll reported the peer closing: read to the end */
-	struct ssl_st *ssl; /* bytes go through this TLS session (never spliced): a TLS listener's,
-	                       or an inspected one's */
-	struct ssl_st *lower; /* TLS inside TLS: ssl runs over this session (the listener's) */
+	struct ssl_st *ssl; /* bytes go through this TLS session (never spliced) */
 	int pipe[2];        /* splice mode: bytes read from this side wait here */
 	uint32_t piped;     /* bytes in pipe */
+
+	/* TLS inside TLS: ssl (an inspected session) runs over this one, an
+	 * HTTPS proxy listener's; NULL when ssl is the only one. */
+	struct ssl_st *lower;
 };
 
 /* Where the bytes of one direction end. */

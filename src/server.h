@@ -25,7 +25,7 @@ struct listen_cfg {
 	bool proxy_protocol;
 	struct cidr *pp_from; /* proxy-protocol from CIDR...: only these peers may send a header */
 	size_t npp_from;
-	char *pp_from_text; /* as written, for /config */
+	char *pp_from_text;       /* as written, for /config */
 	char *tls_cert, *tls_key; /* tls CERT KEY: absolute paths; NULL = plain HTTP */
 	struct listen_tls *tls;   /* loaded from them once the configuration is whole */
 	char text[80];            /* as written, e.g. "[::1]:3128" */

@@ -474,7 +474,8 @@ struct tlsca *tlsca_load(const char *cert_path, const char *key_path, char *err,
 		return NULL;
 	}
 	atomic_init(&ca->minted, 0);
-	if (!(ca->key = tlsca_read_key(key_path, "CA key", "can impersonate any site to your users", err, errlen)) || !(ca->cert = load_cert(cert_path, err, errlen)))
+	if (!(ca->key = tlsca_read_key(key_path, "CA key", "can impersonate any site to your users", err, errlen)) ||
+	    !(ca->cert = load_cert(cert_path, err, errlen)))
 		goto fail;
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
 		ERR_clear_error();
