@@ -134,6 +134,7 @@ struct totals {
 	uint64_t connect_ms[STATS_LAT_BUCKETS], connect_ms_sum;
 	uint64_t inspect[TLS_NDECISIONS];
 	uint64_t pinning_failures, sni_mismatches;
+	uint64_t listener_tls_failures, wrong_protocol[2];
 	int workers;
 };
 
@@ -167,6 +168,9 @@ static void sum_counters(struct totals *t)
 			t->inspect[i] += stats_get(&s->inspect[i]);
 		t->pinning_failures += stats_get(&s->pinning_failures);
 		t->sni_mismatches += stats_get(&s->sni_mismatches);
+		t->listener_tls_failures += stats_get(&s->listener_tls_failures);
+		for (int i = 0; i < 2; i++)
+			t->wrong_protocol[i] += stats_get(&s->wrong_protocol[i]);
 		t->dns_ms_sum += stats_get(&s->dns_ms_sum);
 		t->connect_ms_sum += stats_get(&s->connect_ms_sum);
 	}
@@ -411,6 +415,16 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	           "Clients that refused a minted certificate or left right after the handshake.", t.pinning_failures);
 	metric_one(&b, "pinhole_tls_sni_mismatches_total", "counter",
 	           "TLS tunnels whose SNI named another host than their CONNECT.", t.sni_mismatches);
+	metric_one(&b, "pinhole_listener_tls_handshake_failures_total", "counter",
+	           "TLS handshakes with clients of an HTTPS proxy listener that failed (timeouts included).",
+	           t.listener_tls_failures);
+	metric_head(&b, "pinhole_listener_wrong_protocol_total", "counter",
+	            "Clients that spoke plain HTTP to an HTTPS proxy listener (listener=\"tls\") or TLS to a "
+	            "plain one (listener=\"plain\").");
+	strbuf_printf(&b, "pinhole_listener_wrong_protocol_total{listener=\"tls\"} %llu\n",
+	              (unsigned long long)t.wrong_protocol[0]);
+	strbuf_printf(&b, "pinhole_listener_wrong_protocol_total{listener=\"plain\"} %llu\n",
+	              (unsigned long long)t.wrong_protocol[1]);
 	metric_one(&b, "pinhole_tls_learned_pinned_domains", "gauge", "Domains learned as certificate-pinned.",
 	           (uint64_t)tls_learned_count());
 	unsigned long mint_hits, mint_misses;
@@ -778,7 +792,10 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	for (size_t i = 0; i < cfg->server->nlistens; i++) {
 		const struct listen_cfg *l = &cfg->server->listens[i];
 
-		row_listener(&b, l->text, l->proxy_protocol ? "proxy (PROXY protocol)" : "proxy", l->file, l->line);
+		row_listener(&b, l->text,
+		             l->tls ? (l->proxy_protocol ? "HTTPS proxy (PROXY protocol)" : "HTTPS proxy")
+		                    : (l->proxy_protocol ? "proxy (PROXY protocol)" : "proxy"),
+		             l->file, l->line);
 	}
 	/* The admin address served is the one of the start-up configuration. */
 	bool same = cfg->admin->enabled && strcmp(cfg->admin->listen.text, running.text) == 0;

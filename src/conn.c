@@ -120,6 +120,7 @@ void conn_log(struct conn *c, const char *result, int status, const char *error)
 		.error = error,
 		.auth = c->txn.user[0] ? c->txn.auth : NULL,
 		.webrtc = c->txn.webrtc,
+		.client_tls = c->client_tls,
 	};
 
 	log_access(&e);
@@ -162,6 +163,7 @@ static void conn_free(struct loop *loop, struct loop_defer *d)
 	free(c->txn.error);
 	free(c->addrs);
 	free(c->tls);
+	config_unref(c->listen_cfg);
 	free(c);
 }
 
@@ -284,8 +286,7 @@ static int st_respond(struct conn *c)
 	/* Close for writing, and read what the client still sends, so that
 	 * its unread request bytes do not turn the close into a reset that
 	 * would destroy the answer before it is read. */
-	shutdown(c->c.io.fd, SHUT_WR);
-	c->c.shut_wr = true;
+	side_shut_write(&c->c);
 	c->state = CS_LINGER;
 	conn_deadline(c, LINGER_MS);
 	return PH_OK;
@@ -319,7 +320,7 @@ static int st_proxy_header(struct conn *c)
 			buf_consume(&c->c.in, (size_t)n);
 			if (pp.has_addr)
 				c->client_addr = pp.src;
-			c->state = CS_HEAD;
+			c->state = c->client_tls ? CS_TLS_ACCEPT : CS_HEAD;
 			conn_txn_begin(c);
 			return PH_OK;
 		}
@@ -358,6 +359,8 @@ static int st_head(struct conn *c)
 	for (;;) {
 		size_t len = buf_len(&c->c.in);
 
+		if (len && !c->c.ssl && client_tls_is_hello(buf_data(&c->c.in), len))
+			return client_tls_misdirected(c);
 		if (len) {
 			struct http_request req;
 			const char *why = NULL;
@@ -679,6 +682,9 @@ void conn_run(struct conn *c)
 		case CS_PROXY_HEADER:
 			r = st_proxy_header(c);
 			break;
+		case CS_TLS_ACCEPT:
+			r = client_tls_step(c);
+			break;
 		case CS_HEAD:
 			r = st_head(c);
 			break;
@@ -778,6 +784,9 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 		/* Slow or idle client: no answer is owed. */
 		conn_close(c);
 		return;
+	case CS_TLS_ACCEPT:
+		client_tls_timeout(c);
+		return;
 	case CS_CONNECT:
 		if (c->connecting) {
 			c->connect_errno = ETIMEDOUT;
@@ -803,7 +812,8 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 	conn_close(c);
 }
 
-static void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum listener_pp pp)
+static void conn_accept(struct worker *w, int fd, const struct sockaddr_storage *addr, enum listener_pp pp,
+                        struct config *lcfg, const struct listen_cfg *lc)
 {
 	struct conn *c = ph_calloc(1, sizeof(*c));
 
@@ -821,7 +831,8 @@ static void conn_accept(struct worker *w, int fd, const struct sockaddr_storage 
 	c->cfg = config_ref(w->cfg);
 	c->proxy_protocol = pp == LISTENER_PP_REQUIRED;
 	c->pp_untrusted = pp == LISTENER_PP_UNTRUSTED;
-	c->state = c->proxy_protocol ? CS_PROXY_HEADER : CS_HEAD;
+	client_tls_accept(c, lcfg, lc);
+	c->state = c->proxy_protocol ? CS_PROXY_HEADER : c->client_tls ? CS_TLS_ACCEPT : CS_HEAD;
 	engine_conn_add(w, &c->link);
 	stats_add(&w->stats->connections_total, 1);
 	stats_add(&w->stats->connections_active, 1);

@@ -28,6 +28,7 @@ struct config;
 
 enum conn_state {
 	CS_PROXY_HEADER, /* waiting for the PROXY protocol header */
+	CS_TLS_ACCEPT,   /* an HTTPS proxy listener: the TLS handshake with the client */
 	CS_HEAD,         /* reading a request head */
 	CS_RESOLVE,      /* origin name lookup */
 	CS_CONNECT,      /* connecting to the origin, address by address */
@@ -130,6 +131,12 @@ struct conn {
 	bool tls_refusing;           /* the origin's certificate failed: the client gets an alert */
 	unsigned inspected_requests; /* requests seen inside the inspected session */
 	struct conn_tls *tls;        /* allocated when a tunnel is inspected */
+
+	/* A client of an HTTPS proxy listener (client_tls.c): c.ssl is its
+	 * session, c.lower when an inspected one runs inside it. */
+	bool client_tls;
+	const struct listen_tls *listen_tls; /* its certificate, until the handshake starts */
+	struct config *listen_cfg;           /* the configuration listen_tls belongs to (a reference) */
 };
 
 /* What the engine calls: accept, abort, close if idle (engine.h). */
@@ -221,6 +228,19 @@ uint64_t tunnel_idle_ms(const struct conn *c);
 int forward_request(struct conn *c, const struct http_request *req);
 int forward_step(struct conn *c); /* CS_FORWARD */
 void forward_timeout(struct conn *c, uint64_t now);
+
+/* client_tls.c: the client's TLS on an HTTPS proxy listener. */
+struct listen_cfg;
+/* A connection accepted by lc: a TLS listener's starts with the handshake
+ * (after a PROXY protocol header when there is one). */
+void client_tls_accept(struct conn *c, struct config *cfg, const struct listen_cfg *lc);
+int client_tls_step(struct conn *c); /* CS_TLS_ACCEPT */
+/* timeout header ran out during the handshake. */
+void client_tls_timeout(struct conn *c);
+/* Whether a plain listener's first bytes are a TLS handshake record. */
+bool client_tls_is_hello(const char *p, size_t len);
+/* Answers them: a TLS alert, and an error-log line saying why. */
+int client_tls_misdirected(struct conn *c);
 
 /* inspect.c: TLS inspection of a tunnel. */
 struct sniff_result;

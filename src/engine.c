@@ -15,6 +15,7 @@
 #include "tls.h"
 #include "admin_cfg.h"
 #include "server.h"
+#include "listen_tls.h"
 #include "running.h"
 #include "dns.h"
 #include "log.h"
@@ -64,9 +65,12 @@ static atomic_bool stopping;
 
 /* Answers 503 on a socket pinhole will not serve, without keeping any
  * state: what the client already sent is read first, so that closing does
- * not reset the connection before the answer is read. */
-static void refuse(int fd, const struct sockaddr_storage *client, int status, const char *why)
+ * not reset the connection before the answer is read.  A client of an
+ * HTTPS proxy listener cannot read an HTTP answer before its handshake:
+ * it gets the TLS alert internal_error, the closest TLS has to "busy". */
+static void refuse(int fd, const struct sockaddr_storage *client, bool tls, int status, const char *why)
 {
+	static const char alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 80 };
 	char sink[4096], msg[512];
 	ssize_t sent;
 	int n;
@@ -77,7 +81,10 @@ static void refuse(int fd, const struct sockaddr_storage *client, int status, co
 	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
 	             "Connection: close\r\nRetry-After: 1\r\n\r\n%s\n",
 	             status, status == 503 ? "Service Unavailable" : "Error", strlen(why) + 1, why);
-	sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (tls)
+		sent = send(fd, alert, sizeof(alert), MSG_NOSIGNAL | MSG_DONTWAIT);
+	else
+		sent = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	struct access_entry e = {
@@ -132,7 +139,7 @@ static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 				close(w->reserve_fd);
 				fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 				if (fd >= 0)
-					refuse(fd, &ss, 503,
+					refuse(fd, &ss, l->lc->tls != NULL, 503,
 					       "Too many connections: pinhole is out of file descriptors.");
 				w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 				log_error("out of file descriptors (%s): refusing new clients", strerror(EMFILE));
@@ -150,10 +157,11 @@ static void on_accept(struct loop *loop, struct loop_io *io, uint32_t revents)
 			atomic_fetch_sub(&nconns, 1);
 			stats_add(&w->stats->denials[STATS_DENY_LIMIT], 1);
 			stats_status(w->stats, 503);
-			refuse(fd, &ss, 503, "Too many connections: the proxy is at its max-connections limit.");
+			refuse(fd, &ss, l->lc->tls != NULL, 503,
+			       "Too many connections: the proxy is at its max-connections limit.");
 			continue;
 		}
-		handlers->accept(w, fd, &ss, listener_wants_header(l, &ss));
+		handlers->accept(w, fd, &ss, listener_wants_header(l, &ss), l->cfg, l->lc);
 	}
 }
 
@@ -206,6 +214,7 @@ static void listener_array_free(struct listener *a, size_t n, bool close_fds)
 		if (close_fds && a[i].io.fd >= 0)
 			close(a[i].io.fd);
 		free(a[i].pp_from);
+		config_unref(a[i].cfg);
 	}
 	free(a);
 }
@@ -266,7 +275,7 @@ static void plan_free(struct listen_plan *p)
 	free(p);
 }
 
-static struct listen_plan *plan_listeners(const struct config *next, const struct config *cur, char *why, size_t whylen)
+static struct listen_plan *plan_listeners(struct config *next, const struct config *cur, char *why, size_t whylen)
 {
 	struct listen_plan *p = ph_calloc(1, sizeof(*p));
 	const struct server_settings *s = next->server;
@@ -303,6 +312,8 @@ static struct listen_plan *plan_listeners(const struct config *next, const struc
 			l->addr = lc->addr;
 			l->addrlen = lc->addrlen;
 			l->reuse = reuse;
+			l->cfg = config_ref(next);
+			l->lc = lc;
 			l->proxy_protocol = lc->proxy_protocol;
 			if (lc->npp_from) {
 				l->pp_from = ph_calloc(lc->npp_from, sizeof(*l->pp_from));
@@ -1001,9 +1012,19 @@ int engine_run(struct config *cfg, const struct engine_handlers *h)
 		log_fatal("%s", err);
 		return fail_start();
 	}
-	for (size_t i = 0; i < cfg->server->nlistens; i++)
-		log_always("pinhole %s listening on %s%s (%d workers)", PACKAGE_VERSION, cfg->server->listens[i].text,
-		           cfg->server->listens[i].proxy_protocol ? " with PROXY protocol" : "", nworkers);
+	for (size_t i = 0; i < cfg->server->nlistens; i++) {
+		const struct listen_cfg *lc = &cfg->server->listens[i];
+		char tls[256] = "";
+
+		if (lc->tls) {
+			char what[224];
+
+			snprintf(tls, sizeof(tls), " as an HTTPS proxy (%s)",
+			         listen_tls_describe(lc->tls, what, sizeof(what)));
+		}
+		log_always("pinhole %s listening on %s%s%s (%d workers)", PACKAGE_VERSION, lc->text, tls,
+		           lc->proxy_protocol ? " with PROXY protocol" : "", nworkers);
+	}
 	notify_status("READY=1\n");
 
 	main_loop();

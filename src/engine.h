@@ -21,6 +21,7 @@
 #include "list.h"
 
 struct config;
+struct listen_cfg;
 struct stats;
 
 /* What a new connection's first bytes may be. */
@@ -36,8 +37,10 @@ struct worker;
  * engine_run wires them (main.c: conn.c's conn_handlers), so the engine
  * knows no protocol. */
 struct engine_handlers {
-	/* Takes over an accepted socket. */
-	void (*accept)(struct worker *w, int fd, const struct sockaddr_storage *peer, enum listener_pp pp);
+	/* Takes over an accepted socket, from the listener lc, which points
+	 * into cfg: a connection that keeps lc takes a reference on cfg. */
+	void (*accept)(struct worker *w, int fd, const struct sockaddr_storage *peer, enum listener_pp pp,
+	               struct config *cfg, const struct listen_cfg *lc);
 	/* Closes a connection now (drain deadline, stop). */
 	void (*abort)(struct list *link);
 	/* Closes it if it is idle between requests (drain start). */
@@ -50,6 +53,8 @@ struct listener {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool reuse; /* a reload's: take the socket of the listener on the same address */
+	struct config *cfg;          /* the configuration it was made from (a reference) */
+	const struct listen_cfg *lc; /* its settings there */
 	bool proxy_protocol;
 	struct cidr *pp_from; /* peers allowed to send a PROXY header (none: every peer must) */
 	size_t npp_from;

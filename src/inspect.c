@@ -113,6 +113,7 @@ static const char *ssl_why(SSL *ssl, int r, char *buf, size_t len)
 int inspect_origin_step(struct conn *c)
 {
 	char buf[256], err[256];
+	SSL *ssl;
 	int r = SSL_do_handshake(c->o.ssl);
 
 	if (r != 1) {
@@ -137,14 +138,16 @@ int inspect_origin_step(struct conn *c)
 		c->txn.error = ph_strdup(err);
 		c->tls_refusing = true;
 		snprintf(c->txn.mime, sizeof(c->txn.mime), "tls-refused");
-		c->c.ssl = tls_client_refuse(c->cfg->tls, c->c.io.fd);
+		ssl = tls_client_refuse(c->cfg->tls);
 	} else {
-		c->c.ssl = tls_client_new(c->cfg->tls, c->c.io.fd, SSL_get0_peer_certificate(c->o.ssl), c->tls->sni,
-		                          err, sizeof(err));
-		if (!c->c.ssl)
+		ssl = tls_client_new(c->cfg->tls, SSL_get0_peer_certificate(c->o.ssl), c->tls->sni, err, sizeof(err));
+		if (!ssl)
 			log_error("inspection of %s: %s", c->tls->sni, err);
 	}
-	if (!c->c.ssl) {
+	/* Over the socket, or inside the client's TLS to an HTTPS proxy
+	 * listener. */
+	if (!ssl || side_tls_start(&c->c, ssl) != PH_OK) {
+		SSL_free(ssl);
 		conn_log(c, "TCP_TUNNEL", c->txn.status, "cannot start the TLS session with the client");
 		return PH_ERROR;
 	}

@@ -243,7 +243,8 @@ size_t log_format_access(const struct access_entry *e, enum access_log_format fo
 		put_json(&l, e->error, FIELD_MAX * 2);
 		put_str(&l, ",\"auth\":");
 		put_json(&l, e->auth, FIELD_MAX);
-		put_str(&l, e->webrtc ? ",\"webrtc\":true}" : ",\"webrtc\":false}");
+		put_str(&l, e->webrtc ? ",\"webrtc\":true" : ",\"webrtc\":false");
+		put_str(&l, e->client_tls ? ",\"client_tls\":true}" : ",\"client_tls\":false}");
 	} else {
 		put_fmt(&l, "%llu.%03llu %6llu %s ", (unsigned long long)(e->end_ms / 1000),
 		        (unsigned long long)(e->end_ms % 1000), (unsigned long long)e->elapsed_ms, client);

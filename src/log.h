@@ -7,6 +7,7 @@
 #ifndef PINHOLE_LOG_H
 #define PINHOLE_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -53,6 +54,7 @@ struct access_entry {
 	const char *error;                   /* cause sentence (JSON only), NULL = none */
 	const char *auth;                    /* how the user was authenticated (JSON only), NULL = not */
 	bool webrtc;                         /* a WebRTC media tunnel (JSON "webrtc") */
+	bool client_tls;                     /* the client spoke TLS to an HTTPS proxy listener (JSON only) */
 };
 
 /* Opens (or reopens, on reload) the files the settings name.  0 or -1 with

@@ -4,13 +4,18 @@
  * an idle tunnel holds no memory.  Framing only ever looks at chunk-size
  * lines: chunk data is skipped by count.
  */
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include "relay.h"
 #include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -133,7 +138,11 @@ static size_t throttle_allow(struct relay_frame *f, size_t want)
  * for more bytes. */
 static int ssl_read(struct side *s, size_t room)
 {
-	int n = SSL_read(s->ssl, s->in.base + s->in.end, (int)PH_MIN(room, (size_t)INT32_MAX));
+	int n;
+
+	/* SSL_get_error reads the thread's error queue: nothing stale in it. */
+	ERR_clear_error();
+	n = SSL_read(s->ssl, s->in.base + s->in.end, (int)PH_MIN(room, (size_t)INT32_MAX));
 
 	if (n > 0) {
 		s->in.end += (uint32_t)n;
@@ -220,7 +229,10 @@ static ssize_t ssl_writev(struct side *s, struct iovec *iov, int iovcnt)
 
 		while (off < iov[i].iov_len) {
 			size_t len = PH_MIN(iov[i].iov_len - off, (size_t)INT32_MAX);
-			int n = SSL_write(s->ssl, (char *)iov[i].iov_base + off, (int)len);
+			int n;
+
+			ERR_clear_error();
+			n = SSL_write(s->ssl, (char *)iov[i].iov_base + off, (int)len);
 
 			if (n > 0) {
 				off += (size_t)n;
@@ -321,6 +333,14 @@ static int frame_take(struct relay_frame *f, const char *p, size_t len, size_t *
 
 /* The splice(2) path of a stream: socket -> pipe -> socket, no copy
  * through user space.  The pipe is held only while bytes are in it. */
+/* A close_notify: a clean end of the TLS stream (none on a session whose
+ * handshake never ended). */
+static void close_notify(SSL *ssl)
+{
+	if (ssl && SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl);
+}
+
 /* src ended: dst learns it by a FIN.  When the other direction has ended
  * too, the connection is about to be closed and close() sends that FIN:
  * one syscall less per tunnel. */
@@ -328,8 +348,8 @@ static void propagate_eof(struct side *src, struct side *dst)
 {
 	if (dst->shut_wr)
 		return;
-	if (dst->ssl)
-		SSL_shutdown(dst->ssl); /* close_notify: a clean end of the TLS stream */
+	close_notify(dst->ssl);
+	close_notify(dst->lower);
 	if (!(dst->eof && src->shut_wr && buf_len(&dst->in) == 0))
 		shutdown(dst->io.fd, SHUT_WR);
 	dst->shut_wr = true;
@@ -500,10 +520,10 @@ void side_close(struct loop *loop, struct side *s)
 {
 	int fd = s->io.fd;
 
-	if (s->ssl) {
-		SSL_free(s->ssl);
-		s->ssl = NULL;
-	}
+	/* The inner session first: its BIO reads through the lower one. */
+	SSL_free(s->ssl);
+	SSL_free(s->lower);
+	s->ssl = s->lower = NULL;
 	loop_io_forget(&s->io);
 	if (fd >= 0)
 		close(fd);
@@ -517,4 +537,222 @@ void side_open(struct loop *loop, struct side *s, int fd, loop_io_cb cb, void *d
 	s->io.data = data;
 	s->readable = s->writable = s->eof = s->shut_wr = s->failed = s->rdhup = false;
 	loop_io_start(loop, &s->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+}
+
+void side_shut_write(struct side *s)
+{
+	if (s->shut_wr)
+		return;
+	close_notify(s->ssl);
+	close_notify(s->lower);
+	shutdown(s->io.fd, SHUT_WR);
+	s->shut_wr = true;
+}
+
+ssize_t side_peek(struct side *s, void *p, size_t len)
+{
+	int n;
+
+	if (!s->ssl)
+		return recv(s->io.fd, p, len, MSG_PEEK | MSG_DONTWAIT);
+	ERR_clear_error();
+	n = SSL_peek(s->ssl, p, (int)PH_MIN(len, (size_t)INT_MAX));
+	if (n > 0)
+		return n;
+	switch (SSL_get_error(s->ssl, n)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	default:
+		errno = EIO;
+		return -1;
+	}
+}
+
+/* ---- a TLS session over a side ----
+ *
+ * The BIO under a side's TLS session: it hands out first the bytes read
+ * from the side before the session started (those after a PROXY protocol
+ * header), then reads and writes the socket, or, for a session inside
+ * another (an inspected tunnel through the HTTPS proxy's TLS), the session
+ * beneath.  OpenSSL's socket BIO could do the socket alone; one BIO for
+ * every case keeps the retry and EOF rules in one place.
+ */
+struct side_bio {
+	int fd;
+	SSL *lower; /* NULL: the socket */
+	char *pre;  /* bytes read before the session started */
+	size_t npre, pre_off;
+	bool eof; /* a read found the end: BIO_eof says so, as OpenSSL asks */
+};
+
+static BIO_METHOD *side_bio_meth;
+
+/* SSL_get_error for the session beneath, which looks first at the thread's
+ * error queue: when the upper session failed, its reason is there (the
+ * log wants it) while it sends its alert down, and is left alone. */
+static int lower_error(SSL *lower, int n)
+{
+	if (ERR_peek_error() == 0)
+		return SSL_get_error(lower, n);
+	if (SSL_want_read(lower))
+		return SSL_ERROR_WANT_READ;
+	if (SSL_want_write(lower))
+		return SSL_ERROR_WANT_WRITE;
+	return SSL_ERROR_SSL;
+}
+static pthread_once_t side_bio_once = PTHREAD_ONCE_INIT;
+
+static int side_bio_read(BIO *b, char *out, int len)
+{
+	struct side_bio *sb = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (sb->pre_off < sb->npre) {
+		size_t n = PH_MIN((size_t)len, sb->npre - sb->pre_off);
+
+		memcpy(out, sb->pre + sb->pre_off, n);
+		sb->pre_off += n;
+		if (sb->pre_off == sb->npre) {
+			free(sb->pre);
+			sb->pre = NULL;
+			sb->npre = sb->pre_off = 0;
+		}
+		return (int)n;
+	}
+	if (sb->lower) {
+		int n = SSL_read(sb->lower, out, len);
+
+		if (n > 0)
+			return n;
+		switch (lower_error(sb->lower, n)) {
+		case SSL_ERROR_ZERO_RETURN:
+			sb->eof = true;
+			return 0;
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			BIO_set_retry_read(b);
+			return -1;
+		default:
+			return -1;
+		}
+	}
+	for (;;) {
+		ssize_t n = read(sb->fd, out, (size_t)len);
+
+		if (n == 0)
+			sb->eof = true;
+		if (n >= 0)
+			return (int)n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			BIO_set_retry_read(b);
+		return -1;
+	}
+}
+
+static int side_bio_write(BIO *b, const char *in, int len)
+{
+	struct side_bio *sb = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (sb->lower) {
+		int n = SSL_write(sb->lower, in, len);
+
+		if (n > 0)
+			return n;
+		switch (lower_error(sb->lower, n)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			BIO_set_retry_write(b);
+			return -1;
+		default:
+			return -1;
+		}
+	}
+	for (;;) {
+		ssize_t n = send(sb->fd, in, (size_t)len, MSG_NOSIGNAL);
+
+		if (n >= 0)
+			return (int)n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			BIO_set_retry_write(b);
+		return -1;
+	}
+}
+
+static long side_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct side_bio *sb = BIO_get_data(b);
+
+	PH_UNUSED(num);
+	PH_UNUSED(ptr);
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return sb && sb->eof;
+	case BIO_CTRL_PENDING:
+		return sb ? (long)(sb->npre - sb->pre_off) : 0;
+	default:
+		return 0;
+	}
+}
+
+static int side_bio_destroy(BIO *b)
+{
+	struct side_bio *sb = BIO_get_data(b);
+
+	if (sb) {
+		free(sb->pre);
+		free(sb);
+	}
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+static void side_bio_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "pinhole side");
+
+	if (m && BIO_meth_set_read(m, side_bio_read) && BIO_meth_set_write(m, side_bio_write) &&
+	    BIO_meth_set_ctrl(m, side_bio_ctrl) && BIO_meth_set_destroy(m, side_bio_destroy))
+		side_bio_meth = m;
+	else
+		BIO_meth_free(m);
+}
+
+int side_tls_start(struct side *s, SSL *ssl)
+{
+	struct side_bio *sb;
+	BIO *b;
+
+	pthread_once(&side_bio_once, side_bio_init);
+	if (!side_bio_meth || !(b = BIO_new(side_bio_meth)))
+		return PH_ERROR;
+	sb = ph_calloc(1, sizeof(*sb));
+	sb->fd = s->io.fd;
+	sb->lower = s->ssl;
+	if (buf_len(&s->in)) {
+		sb->npre = buf_len(&s->in);
+		sb->pre = ph_malloc(sb->npre);
+		memcpy(sb->pre, buf_data(&s->in), sb->npre);
+		buf_release(&s->in);
+	}
+	BIO_set_data(b, sb);
+	BIO_set_init(b, 1);
+	SSL_set_bio(ssl, b, b);
+	s->lower = s->ssl;
+	s->ssl = ssl;
+	return PH_OK;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "loop.h"
@@ -27,9 +28,13 @@ struct side {
 	bool shut_wr;       /* shutdown(SHUT_WR) done */
 	bool failed;        /* epoll reported EPOLLERR */
 	bool rdhup;         /* epoll reported the peer closing: read to the end */
-	struct ssl_st *ssl; /* TLS inspection: bytes go through this TLS session (never spliced) */
+	struct ssl_st *ssl; /* bytes go through this TLS session (never spliced) */
 	int pipe[2];        /* splice mode: bytes read from this side wait here */
 	uint32_t piped;     /* bytes in pipe */
+
+	/* TLS inside TLS: ssl (an inspected session) runs over this one, an
+	 * HTTPS proxy listener's; NULL when ssl is the only one. */
+	struct ssl_st *lower;
 };
 
 /* Where the bytes of one direction end. */
@@ -81,6 +86,20 @@ void side_open(struct loop *loop, struct side *s, int fd, loop_io_cb cb, void *d
 /* Closes the side's socket (and its TLS session) and gives back what it
  * holds. */
 void side_close(struct loop *loop, struct side *s);
+/* The side's bytes go through ssl (taken over) from now on: over the
+ * socket, or, when the side already speaks TLS (a TLS listener's client),
+ * over that session, which becomes s->lower (an inspected session inside
+ * the HTTPS proxy's).  Bytes already read from the side and still in s->in
+ * are the new session's first.  PH_OK, or PH_ERROR when OpenSSL cannot
+ * (ssl is then still the caller's).  One session inside another at most. */
+int side_tls_start(struct side *s, struct ssl_st *ssl);
+/* Looks at what the side has to read without taking it (recv MSG_PEEK, or
+ * SSL_peek through TLS: what the client sent inside it).  As recv: > 0
+ * bytes, 0 at EOF, -1 with errno (EAGAIN: nothing yet). */
+ssize_t side_peek(struct side *s, void *p, size_t len);
+/* Ends the writing direction: close_notify for each TLS session of the
+ * side (the inner one first), then a FIN. */
+void side_shut_write(struct side *s);
 
 void relay_frame_init(struct relay_frame *f, enum relay_kind kind, uint64_t length);
 

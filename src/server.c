@@ -1,7 +1,8 @@
 /*
- * server.c - the server section of the configuration (server.h): listen,
- * workers, user, pid-file, timeout, max-connections, max-header-size, and
- * the listening addresses' syntax.
+ * server.c - the server section of the configuration (server.h): listen
+ * (with a TLS listener's certificate, loaded by listen_tls.c), workers,
+ * user, pid-file, timeout, max-connections, max-header-size, and the
+ * listening addresses' syntax.
  */
 #include "server.h"
 
@@ -18,6 +19,7 @@
 
 #include "common.h"
 #include "pidfile.h"
+#include "listen_tls.h"
 #include "strbuf.h"
 
 /* "fe80::1%eth0" or "fe80::1%2": the scope of a link-local address. */
@@ -209,9 +211,14 @@ void server_listen_free(struct listen_cfg *l)
 {
 	free(l->pp_from);
 	free(l->pp_from_text);
+	free(l->tls_cert);
+	free(l->tls_key);
+	listen_tls_free(l->tls);
 	l->pp_from = NULL;
 	l->pp_from_text = NULL;
 	l->npp_from = 0;
+	l->tls_cert = l->tls_key = NULL;
+	l->tls = NULL;
 }
 
 /* Adds a listener; takes l (its options already filled). */
@@ -240,19 +247,38 @@ static void listen_add(struct server_settings *s, const struct cfg_line *ln, str
 	s->listens[s->nlistens++] = l;
 }
 
-/* listen ADDR:PORT [proxy-protocol [from CIDR...]] */
+/* listen ADDR:PORT [tls CERT KEY] [proxy-protocol [from CIDR...]] */
 static void d_listen(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
 {
-	static const char *const opts[] = { "proxy-protocol" };
+	static const char *const opts[] = { "tls", "proxy-protocol" };
 	struct listen_cfg l;
 	int i = 2;
 
 	memset(&l, 0, sizeof(l));
 	while (i < ln->argc) {
-		if (strcmp(ln->argv[i], "proxy-protocol") != 0) {
-			cfg_unknown(ctx, ln, "listen option", ln->argv[i], opts, PH_ARRAY_LEN(opts));
+		int opt = cfg_keyword(ln->argv[i], opts, PH_ARRAY_LEN(opts));
+
+		if (opt < 0 || (opt == 0 && l.tls_cert) || (opt == 1 && l.proxy_protocol)) {
+			if (opt < 0)
+				cfg_unknown(ctx, ln, "listen option", ln->argv[i], opts, PH_ARRAY_LEN(opts));
+			else
+				cfg_err(ctx, ln, "listen: %s is given twice", opts[opt]);
 			server_listen_free(&l);
 			return;
+		}
+		if (opt == 0) {
+			if (i + 2 >= ln->argc || cfg_keyword(ln->argv[i + 1], opts, PH_ARRAY_LEN(opts)) >= 0 ||
+			    cfg_keyword(ln->argv[i + 2], opts, PH_ARRAY_LEN(opts)) >= 0) {
+				cfg_err(ctx, ln,
+				        "listen ... tls needs the certificate and key files: tls CERT KEY (PEM; the "
+				        "certificate file may hold the chain after the certificate)");
+				server_listen_free(&l);
+				return;
+			}
+			l.tls_cert = cfg_path(ln->file, ln->argv[i + 1]);
+			l.tls_key = cfg_path(ln->file, ln->argv[i + 2]);
+			i += 3;
+			continue;
 		}
 		l.proxy_protocol = true;
 		i++;
@@ -262,9 +288,10 @@ static void d_listen(void *settings, const struct cfg_line *ln, struct cfg_ctx *
 			if (++i == ln->argc) {
 				cfg_err(ctx, ln,
 				        "proxy-protocol from needs at least one address or CIDR (e.g. 10.0.0.5/32)");
+				server_listen_free(&l);
 				return;
 			}
-			for (; i < ln->argc && strcmp(ln->argv[i], "proxy-protocol") != 0; i++) {
+			for (; i < ln->argc && cfg_keyword(ln->argv[i], opts, PH_ARRAY_LEN(opts)) < 0; i++) {
 				struct cidr c;
 
 				if (acl_cidr_parse(&c, ln->argv[i]) < 0) {
@@ -450,6 +477,16 @@ static void server_finish(void *settings, const char *mainfile, struct cfg_ctx *
 
 		listen_add(s, &ln, ctx, SERVER_DEFAULT_LISTEN, (struct listen_cfg){ .proxy_protocol = false });
 	}
+	/* The certificates are read only when every line parsed (a key is not
+	 * read for a configuration refused anyway), and at every reload: a
+	 * renewed certificate is taken by the next handshake. */
+	for (size_t i = 0, parse_errors = ctx->errs->n; i < s->nlistens && parse_errors == 0; i++) {
+		struct listen_cfg *l = &s->listens[i];
+		char err[1024];
+
+		if (l->tls_cert && !(l->tls = listen_tls_load(l->tls_cert, l->tls_key, err, sizeof(err))))
+			cfg_error(ctx->errs, l->file, l->line, "listen %s tls: %s", l->text, err);
+	}
 }
 
 static void server_dump(const void *settings, struct strbuf *sb)
@@ -459,6 +496,12 @@ static void server_dump(const void *settings, struct strbuf *sb)
 	for (size_t i = 0; i < s->nlistens; i++) {
 		strbuf_printf(sb, "listen ");
 		cfg_dump_word(sb, s->listens[i].text);
+		if (s->listens[i].tls_cert) {
+			strbuf_puts(sb, " tls ");
+			cfg_dump_word(sb, s->listens[i].tls_cert);
+			strbuf_puts(sb, " ");
+			cfg_dump_word(sb, s->listens[i].tls_key);
+		}
 		strbuf_printf(sb, "%s", s->listens[i].proxy_protocol ? " proxy-protocol" : "");
 		if (s->listens[i].pp_from_text)
 			strbuf_printf(sb, " from %s", s->listens[i].pp_from_text);
@@ -501,7 +544,7 @@ static void server_destroy(void *settings)
 }
 
 static const struct cfg_directive server_directives[] = {
-	{ "listen", 1, 64, false, "listen ADDR:PORT [proxy-protocol [from CIDR...]]", d_listen },
+	{ "listen", 1, 64, false, "listen ADDR:PORT [tls CERT KEY] [proxy-protocol [from CIDR...]]", d_listen },
 	{ "workers", 1, 1, true, "workers N|auto", d_workers },
 	{ "user", 1, 1, true, "user NAME", d_user },
 	{ "pid-file", 1, 1, true, "pid-file FILE", d_pid_file },

@@ -1,9 +1,10 @@
 /*
- * server.h - the proxy server's own settings: its listeners, worker
- * threads, the user it runs as, its pid file, its timeouts and limits.
- * The directives listen, workers, user, pid-file, timeout, max-connections
- * and max-header-size are parsed here (server_section); the engine and the
- * request path read them.
+ * server.h - the proxy server's own settings: its listeners (plain HTTP,
+ * or TLS with a certificate: listen_tls.h), worker threads, the user it
+ * runs as, its pid file, its timeouts and limits.  The directives listen,
+ * workers, user, pid-file, timeout, max-connections and max-header-size
+ * are parsed here (server_section); the engine and the request path read
+ * them.
  */
 #ifndef PINHOLE_SERVER_H
 #define PINHOLE_SERVER_H
@@ -17,14 +18,18 @@
 #include "cfgparse.h"
 
 /* A listening address: a proxy listener, or the admin interface. */
+struct listen_tls;
+
 struct listen_cfg {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool proxy_protocol;
 	struct cidr *pp_from; /* proxy-protocol from CIDR...: only these peers may send a header */
 	size_t npp_from;
-	char *pp_from_text; /* as written, for /config */
-	char text[80];      /* as written, e.g. "[::1]:3128" */
+	char *pp_from_text;       /* as written, for /config */
+	char *tls_cert, *tls_key; /* tls CERT KEY: absolute paths; NULL = plain HTTP */
+	struct listen_tls *tls;   /* loaded from them once the configuration is whole */
+	char text[80];            /* as written, e.g. "[::1]:3128" */
 	const char *file;
 	int line;
 };

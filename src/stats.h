@@ -63,7 +63,9 @@ struct stats {
 	atomic_uint_fast64_t auth_surrogate; /* requests accepted by auth-surrogate */
 	atomic_uint_fast64_t inspect[8];     /* tunnels by TLS decision (enum tls_decision, < 8) */
 	atomic_uint_fast64_t pinning_failures;
-	atomic_uint_fast64_t sni_mismatches; /* TLS tunnels whose SNI named another host than the CONNECT */
+	atomic_uint_fast64_t sni_mismatches;        /* TLS tunnels whose SNI named another host than the CONNECT */
+	atomic_uint_fast64_t listener_tls_failures; /* handshakes an HTTPS proxy listener's clients failed */
+	atomic_uint_fast64_t wrong_protocol[2];     /* plain HTTP to a TLS listener [0], TLS to a plain one [1] */
 	atomic_uint_fast64_t dns_ms[STATS_LAT_BUCKETS];
 	atomic_uint_fast64_t dns_ms_sum;
 	atomic_uint_fast64_t connect_ms[STATS_LAT_BUCKETS];

@@ -484,7 +484,10 @@ void tls_learned_configure(const struct tls_settings *cfg)
 /* The alert a peer sent, kept as its code plus one (0: none). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL)
+	/* SSL_CB_READ_ALERT is two bits, one of them shared with
+	 * SSL_CB_WRITE_ALERT: both must be set, or pinhole's own alerts would
+	 * pass for the peer's. */
+	if ((where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT && (ret >> 8) == SSL3_AL_FATAL)
 		SSL_set_ex_data((SSL *)ssl, alert_idx, (void *)(intptr_t)((ret & 0xff) + 1));
 }
 
@@ -511,9 +514,12 @@ static int refuse_hello(SSL *ssl, int *al, void *arg)
 	return SSL_CLIENT_HELLO_ERROR;
 }
 
-static SSL_CTX *ctx_new(const SSL_METHOD *m)
+SSL_CTX *tls_ctx_new(const SSL_METHOD *m)
 {
-	SSL_CTX *ctx = SSL_CTX_new(m);
+	SSL_CTX *ctx;
+
+	pthread_once(&once, init_once);
+	ctx = SSL_CTX_new(m);
 
 	if (!ctx)
 		return NULL;
@@ -560,9 +566,9 @@ static int tls_build(struct tls_settings *s, const char *file, int line, struct 
 		tls_ctx_free(t);
 		return -1;
 	}
-	t->origin_ctx = ctx_new(TLS_client_method());
-	t->client_ctx = ctx_new(TLS_server_method());
-	t->refuse_ctx = ctx_new(TLS_server_method());
+	t->origin_ctx = tls_ctx_new(TLS_client_method());
+	t->client_ctx = tls_ctx_new(TLS_server_method());
+	t->refuse_ctx = tls_ctx_new(TLS_server_method());
 	if (!t->origin_ctx || !t->client_ctx || !t->refuse_ctx) {
 		cfg_error(errs, file, line, "tls-inspect: OpenSSL cannot make a TLS context");
 		tls_ctx_free(t);
@@ -688,7 +694,7 @@ const char *tls_origin_verify_error(SSL *ssl)
 	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
 }
 
-SSL *tls_client_new(const struct tls_settings *t, int fd, X509 *origin, const char *sni, char *err, size_t errlen)
+SSL *tls_client_new(const struct tls_settings *t, X509 *origin, const char *sni, char *err, size_t errlen)
 {
 	X509 *leaf = NULL;
 	EVP_PKEY *key = NULL;
@@ -706,21 +712,17 @@ SSL *tls_client_new(const struct tls_settings *t, int fd, X509 *origin, const ch
 	}
 	X509_free(leaf);
 	EVP_PKEY_free(key);
-	if (ssl) {
-		SSL_set_fd(ssl, fd);
+	if (ssl)
 		SSL_set_accept_state(ssl);
-	}
 	return ssl;
 }
 
-SSL *tls_client_refuse(const struct tls_settings *t, int fd)
+SSL *tls_client_refuse(const struct tls_settings *t)
 {
 	SSL *ssl = SSL_new(t->ctx->refuse_ctx);
 
-	if (ssl) {
-		SSL_set_fd(ssl, fd);
+	if (ssl)
 		SSL_set_accept_state(ssl);
-	}
 	return ssl;
 }
 

@@ -86,13 +86,20 @@ SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool
  * chain and name are good, else why ("certificate has expired"). */
 const char *tls_origin_verify_error(SSL *ssl);
 
-/* A server-role SSL on fd towards the client presenting a leaf minted for
- * the origin's certificate and sni (from a cache shared by the workers).
- * NULL with err when minting fails. */
-SSL *tls_client_new(const struct tls_settings *t, int fd, X509 *origin, const char *sni, char *err, size_t errlen);
+/* A server-role SSL towards the client presenting a leaf minted for the
+ * origin's certificate and sni (from a cache shared by the workers); the
+ * caller gives it its transport (side_tls_start).  NULL with err when
+ * minting fails. */
+SSL *tls_client_new(const struct tls_settings *t, X509 *origin, const char *sni, char *err, size_t errlen);
 /* A server-role SSL that refuses the ClientHello with a fatal alert: what
- * a client gets when the origin's certificate failed verification. */
-SSL *tls_client_refuse(const struct tls_settings *t, int fd);
+ * a client gets when the origin's certificate failed verification.  No
+ * transport yet, as tls_client_new. */
+SSL *tls_client_refuse(const struct tls_settings *t);
+/* A context with pinhole's settings for every TLS it speaks: TLS 1.2 at
+ * least, partial writes from a buffer that may move, buffers released
+ * while idle, no renegotiation, a peer's EOF without close_notify an
+ * ordinary end, and the peer's fatal alert kept for tls_client_alert. */
+SSL_CTX *tls_ctx_new(const SSL_METHOD *m);
 /* The fatal alert the client sent during the handshake (its code, e.g. 48
  * for unknown_ca), or -1. */
 int tls_client_alert(SSL *ssl);

@@ -364,7 +364,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return 0;
 }
 
-static EVP_PKEY *load_key(const char *path, char *err, size_t errlen)
+EVP_PKEY *tlsca_read_key(const char *path, const char *what, const char *risk, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -373,25 +373,25 @@ static EVP_PKEY *load_key(const char *path, char *err, size_t errlen)
 	int asked = 0;
 
 	if (fd < 0) {
-		set_err(err, errlen, "cannot open CA key %s: %s", path, strerror(errno));
+		set_err(err, errlen, "cannot open %s %s: %s", what, path, strerror(errno));
 		return NULL;
 	}
 	/* fstat on the open file: the mode checked is that of what is read. */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "CA key %s is not a regular file", path);
+		set_err(err, errlen, "%s %s is not a regular file", what, path);
 		close(fd);
 		return NULL;
 	}
 	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
 		set_err(err, errlen,
-		        "CA key %s is readable or writable by group or others (mode %04o); whoever reads it can "
-		        "impersonate any site to your users: run chmod 600 %s",
-		        path, (unsigned)(st.st_mode & 07777), path);
+		        "%s %s is readable or writable by group or others (mode %04o); whoever reads it %s: run "
+		        "chmod 600 %s",
+		        what, path, (unsigned)(st.st_mode & 07777), risk, path);
 		close(fd);
 		return NULL;
 	}
 	if (!(f = fdopen(fd, "r"))) {
-		set_err(err, errlen, "cannot read CA key %s: %s", path, strerror(errno));
+		set_err(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -400,11 +400,11 @@ static EVP_PKEY *load_key(const char *path, char *err, size_t errlen)
 	if (!key) {
 		if (asked)
 			set_err(err, errlen,
-			        "CA key %s is encrypted; pinhole needs it unencrypted (umask 077; openssl pkey -in %s "
+			        "%s %s is encrypted; pinhole needs it unencrypted (umask 077; openssl pkey -in %s "
 			        "-out NEWFILE)",
-			        path, path);
+			        what, path, path);
 		else
-			set_err(err, errlen, "CA key %s holds no PEM private key: %s", path, ssl_reason());
+			set_err(err, errlen, "%s %s holds no PEM private key: %s", what, path, ssl_reason());
 		ERR_clear_error();
 	}
 	return key;
@@ -475,7 +475,8 @@ struct tlsca *tlsca_load(const char *cert_path, const char *key_path, char *err,
 		return NULL;
 	}
 	atomic_init(&ca->minted, 0);
-	if (!(ca->key = load_key(key_path, err, errlen)) || !(ca->cert = load_cert(cert_path, err, errlen)))
+	if (!(ca->key = tlsca_read_key(key_path, "CA key", "can impersonate any site to your users", err, errlen)) ||
+	    !(ca->cert = load_cert(cert_path, err, errlen)))
 		goto fail;
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
 		ERR_clear_error();

@@ -29,6 +29,11 @@ int tlsca_create(const char *dir, char *err, size_t errlen);
  * Returns NULL with a sentence in err on refusal. */
 struct tlsca *tlsca_load(const char *cert, const char *key, char *err, size_t errlen);
 void tlsca_free(struct tlsca *ca);
+/* Reads an unencrypted PEM private key that only its owner may read or
+ * write (fstat of the file opened): a key of the inspection CA or of a TLS
+ * listener.  what names it in errors ("CA key"), risk says what whoever
+ * reads it can do.  NULL with a sentence in err. */
+EVP_PKEY *tlsca_read_key(const char *path, const char *what, const char *risk, char *err, size_t errlen);
 /* The CA certificate (borrowed; lives as long as ca). */
 X509 *tlsca_cert(const struct tlsca *ca);
 /* How many leaves this CA has signed: each is one ECDSA/RSA signature. */

@@ -151,7 +151,7 @@ static int sniff_tunnel(struct conn *c)
 		if (!c->c.readable)
 			return hold ? PH_AGAIN : PH_OK;
 		/* MSG_PEEK: the relay still reads (or splices) every byte. */
-		n = recv(c->c.io.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+		n = side_peek(&c->c, peek, sizeof(peek));
 		if (n <= 0) {
 			/* Nothing yet, or EOF or an error the relay will see. */
 			if (n < 0 && errno == EAGAIN)

@@ -693,6 +693,20 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocl\n",
 	              "main.conf:1: unknown listen option 'proxy-protocl' (did you mean "
 	              "'proxy-protocol'?)");
+	EXPECT_ERRORS("listen 127.0.0.1:3128 tsl a.pem a.key\n",
+	              "main.conf:1: unknown listen option 'tsl' (did you mean 'tls'?)");
+	EXPECT_ERRORS("listen 127.0.0.1:3128 tls a.pem\nlisten 127.0.0.1:3129 tls a.pem proxy-protocol\n",
+	              "main.conf:1: listen ... tls needs the certificate and key files: tls CERT KEY (PEM; the "
+	              "certificate file may hold the chain after the certificate)",
+	              "main.conf:2: listen ... tls needs the certificate and key files: tls CERT KEY (PEM; the "
+	              "certificate file may hold the chain after the certificate)");
+	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocol proxy-protocol\n",
+	              "main.conf:1: listen: proxy-protocol is given twice");
+	EXPECT_ERRORS("listen 127.0.0.1:3128 proxy-protocol from\n",
+	              "main.conf:1: proxy-protocol from needs at least one address or CIDR (e.g. 10.0.0.5/32)");
+	EXPECT_ERRORS("listen 127.0.0.1:3128 tls /nonexistent/a.pem /nonexistent/a.key\n",
+	              "main.conf:1: listen 127.0.0.1:3128 tls: cannot open certificate /nonexistent/a.pem: No such "
+	              "file or directory");
 	EXPECT_ERRORS("listen 127.0.0.1\n", "main.conf:1: bad listen address '127.0.0.1': it has no port: write "
 	                                    "ADDRESS:PORT, e.g. 127.0.0.1:3128, or *:PORT for every address");
 	EXPECT_ERRORS("listen localhost:3128\n",
