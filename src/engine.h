@@ -52,7 +52,7 @@ struct listener {
 	struct worker *w;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	bool reuse; /* a reload's: take the socket of the listener on the same address */
+	bool reuse;                  /* a reload's: take the socket of the listener on the same address */
 	struct config *cfg;          /* the configuration it was made from (a reference) */
 	const struct listen_cfg *lc; /* its settings there */
 	bool proxy_protocol;

@@ -45,7 +45,7 @@ struct tls_settings {
 	uint64_t pinning_expire_ms; /* forgotten this long after its last evidence (0 = never) */
 	const char *trust_file;     /* where tls-trust is */
 	int trust_line;
-	const char *pinning_file;   /* where pinning-learn on is */
+	const char *pinning_file; /* where pinning-learn on is */
 	int pinning_line;
 	bool sni_mismatch_deny; /* sni-mismatch deny: close tunnels whose SNI names another host */
 	char *state_dir;
