@@ -144,6 +144,21 @@ int access_wait_step(struct conn *c)
 	return PH_OK;
 }
 
+/* A 407 for a request without credentials challenges with every
+ * configured scheme: each counts one. */
+static void count_challenges(struct conn *c)
+{
+	char names[64], *save = NULL;
+
+	auth_config_schemes(c->cfg->auth, names, sizeof(names));
+	for (char *w = strtok_r(names, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		int i = stats_scheme_index(w);
+
+		if (i >= 0)
+			stats_add(&c->w->stats->auth[i][STATS_AUTH_CHALLENGE], 1);
+	}
+}
+
 /* The scheme's name for the JSON log's "auth". */
 static const char *auth_log_name(const char *scheme)
 {
@@ -207,12 +222,14 @@ int access_authenticate(struct conn *c, const struct http_request *req, const st
 	enum auth_status st = auth_check(cfg->auth, c->auth, &ar, &res);
 	int scheme = stats_scheme_index(res.scheme);
 
-	if (scheme >= 0 && st != AUTH_PENDING)
-		stats_add(&c->w->stats->auth[scheme][st], 1);
 	if (st == AUTH_CHALLENGE && !h && surrogate_accept(c, a)) {
 		buf_release(&res.headers);
 		return PH_OK;
 	}
+	if (scheme >= 0 && st != AUTH_PENDING)
+		stats_add(&c->w->stats->auth[scheme][st], 1);
+	else if (st == AUTH_CHALLENGE)
+		count_challenges(c);
 	switch (st) {
 	case AUTH_PENDING:
 		buf_release(&res.headers);
