@@ -190,6 +190,10 @@ static void d_auth_surrogate(void *settings, const struct cfg_line *ln, struct c
 		        ln->argv[1]);
 		return;
 	}
+	/* A duplicate line (reported by the parser) replaces the first. */
+	acl_matchset_free(&s->rule.set);
+	free(s->rule.text);
+	s->rule.text = NULL;
 	if (acl_matchset_parse(&s->rule.set, argv, argc, ln->file, ln->line, ctx->errs) != PH_OK)
 		return;
 	s->duration_ms = ms;
