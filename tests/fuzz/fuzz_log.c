@@ -273,7 +273,7 @@ static void take_addr(struct reader *r, struct sockaddr_storage *ss)
 	}
 }
 
-enum { F_RESULT, F_METHOD, F_URL, F_USER, F_HIER, F_MIME, F_ERROR, F_COUNT };
+enum { F_RESULT, F_METHOD, F_URL, F_USER, F_HIER, F_MIME, F_ERROR, F_AUTH, F_COUNT };
 
 struct entry {
 	struct access_entry e;
@@ -286,7 +286,7 @@ struct entry {
 static void entry_read(struct entry *x, const uint8_t *data, size_t size)
 {
 	struct reader r = { data, size };
-	unsigned nulls, long_field, rep;
+	unsigned nulls, long_field, rep, flags;
 	size_t off = 0, rest;
 
 	memset(&x->e, 0, sizeof(x->e));
@@ -302,6 +302,9 @@ static void entry_read(struct entry *x, const uint8_t *data, size_t size)
 	nulls = (unsigned)take(&r, 1);
 	long_field = (unsigned)take(&r, 1);
 	rep = (unsigned)take(&r, 2);
+	flags = (unsigned)take(&r, 1);
+	x->e.webrtc = flags & 1;
+	x->e.client_tls = flags & 2;
 
 	rest = r.n;
 	x->text = malloc(rest + 1);
@@ -330,6 +333,7 @@ static void entry_read(struct entry *x, const uint8_t *data, size_t size)
 	x->e.hierarchy = x->field[F_HIER];
 	x->e.mime = x->field[F_MIME];
 	x->e.error = x->field[F_ERROR];
+	x->e.auth = x->field[F_AUTH];
 }
 
 static void entry_free(struct entry *x)
@@ -384,7 +388,8 @@ static void check_json_line(const char *line, size_t n, const struct entry *x)
 {
 	static const char *const keys[] = { "ts",        "elapsed_ms", "client", "result", "status",
 		                            "bytes_out", "bytes_in",   "method", "url",    "user",
-		                            "hierarchy", "peer",       "mime",   "error" };
+		                            "hierarchy", "peer",       "mime",   "error",  "auth",
+		                            "webrtc",    "client_tls" };
 	static struct strbuf key, val;
 	const char *p = line, *end = line + n;
 	char addr[64];
@@ -408,6 +413,10 @@ static void check_json_line(const char *line, size_t n, const struct entry *x)
 			p++;
 		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
 			p += 4;
+		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+			p += 4;
+		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+			p += 5;
 		} else {
 			p = skip_number(p, end);
 			FUZZ_ASSERT(p != NULL);
@@ -462,8 +471,17 @@ static void check_json_line(const char *line, size_t n, const struct entry *x)
 		case 12:
 			check_json_field(v, vend, is_string, &val, x->e.mime, 80);
 			break;
-		default:
+		case 13:
 			check_json_field(v, vend, is_string, &val, x->e.error, 160);
+			break;
+		case 14:
+			check_json_field(v, vend, is_string, &val, x->e.auth, 80);
+			break;
+		case 15:
+			FUZZ_ASSERT(vend - v == (x->e.webrtc ? 4 : 5) && *v == (x->e.webrtc ? 't' : 'f'));
+			break;
+		default:
+			FUZZ_ASSERT(vend - v == (x->e.client_tls ? 4 : 5) && *v == (x->e.client_tls ? 't' : 'f'));
 			break;
 		}
 		FUZZ_ASSERT(p < end);
