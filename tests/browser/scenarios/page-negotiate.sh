@@ -62,7 +62,7 @@ EOF
 	expect_eq "hello from the origin" "$(dv steps.1.text | tr -d '\n')" "the http:// page's text in $B"
 	expect_step_ok 2 "the https:// page with Negotiate"
 	expect_relay_tcp 3
-	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN alice@TEST\.PINHOLE HIER_DIRECT/127\.0\.0\.1 stun$"
+	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN alice@TEST\.PINHOLE HIER_DIRECT/127\.0\.0\.1 webrtc-stun$"
 	log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello\?negotiate alice@TEST\.PINHOLE "
 	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT www\.secure\.test:$TLS alice@TEST\.PINHOLE "
 	# Past the retry window of the 407s the browser answered.

@@ -57,7 +57,7 @@ EOF
 	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT www\.pinned\.test:$TLS - HIER_DIRECT/127\.0\.0\.1 tls-spliced-no-inspect$"
 	no_log_line_matching " https://www\.pinned\.test"
 	expect_relay_tcp 4
-	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN - HIER_DIRECT/127\.0\.0\.1 stun$"
+	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN - HIER_DIRECT/127\.0\.0\.1 webrtc-stun$"
 	no_log_line_matching "CONNECT turn\.pinhole\.test:$TURN .*tls-inspected"
 	sleep 0.5
 	report_no_finding 127.0.0.1 pinning-failure-observed ""

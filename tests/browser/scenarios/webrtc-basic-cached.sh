@@ -32,7 +32,7 @@ EOF
 	record 1 what=webrtc scheme=basic inspection=off credentials=cached
 	expect_step_ok 0 "the page, as alice"
 	expect_relay_tcp 1
-	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN alice HIER_DIRECT/127\.0\.0\.1 stun$"
+	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN alice HIER_DIRECT/127\.0\.0\.1 webrtc-stun$"
 	t_end=$(date +%s)
 	while [ "$(date +%s)" -lt $((t_end + 6)) ]; do
 		sleep 0.2

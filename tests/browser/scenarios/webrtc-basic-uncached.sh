@@ -52,7 +52,7 @@ EOF
 			"$F_EVIDENCE" "evidence of turn-auth-not-retried"
 	else
 		expect_relay_tcp 1
-		log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN alice HIER_DIRECT/127\.0\.0\.1 stun$"
+		log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN alice HIER_DIRECT/127\.0\.0\.1 webrtc-stun$"
 		while [ "$(date +%s)" -lt $((t_call + 6)) ]; do
 			sleep 0.2
 		done

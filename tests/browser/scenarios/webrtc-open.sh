@@ -30,7 +30,7 @@ EOF
 	record 1 what=webrtc scheme=none inspection=off
 	expect_step_ok 0 "the page"
 	expect_relay_tcp 1
-	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN - HIER_DIRECT/127\.0\.0\.1 stun$"
+	log_line_matching " TCP_TUNNEL/200 [0-9]+ CONNECT turn\.pinhole\.test:$TURN - HIER_DIRECT/127\.0\.0\.1 webrtc-stun$"
 	report_finding 127.0.0.1 turn-over-tcp ""
 	expect_eq degraded "$F_SEVERITY" "severity of turn-over-tcp for $B"
 	report_no_finding 127.0.0.1 turn-auth-not-retried ""
