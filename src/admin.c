@@ -18,6 +18,8 @@
 #include "base64.h"
 #include "stats.h"
 #include "strbuf.h"
+#include "escape.h"
+#include "selfcheck.h"
 #include "surrogate.h"
 #include "tls.h"
 #include "webrtc.h"
@@ -678,6 +680,38 @@ static void script_hash(void)
 	         b64);
 }
 
+/* The latest self-check results browsers posted (selfcheck.h). */
+static void append_selfchecks(struct strbuf *b, const struct config *cfg)
+{
+	struct selfcheck_result *r = ph_calloc(10, sizeof(*r));
+	char(*addr)[64] = ph_calloc(10, sizeof(*addr));
+	size_t n = selfcheck_recent(r, addr, 10);
+
+	strbuf_puts(b, "<h2>Self-checks</h2>\n");
+	if (!cfg->selfcheck->host)
+		strbuf_puts(b, "<p>The self-check page is off (<code>self-check off</code>).</p>\n");
+	else if (n == 0) {
+		strbuf_puts(b, "<p>No one has run the self-check page yet: ask a user to open <code>http://");
+		esc_html(b, cfg->selfcheck->host);
+		strbuf_puts(b, "/</code> through the proxy.</p>\n");
+	} else {
+		strbuf_puts(b, "<table class=\"selfchecks\">\n<thead><tr><th>client</th><th>user</th><th>result</th>"
+		               "</tr></thead>\n<tbody>\n");
+		for (size_t i = 0; i < n; i++) {
+			strbuf_puts(b, "<tr><td>");
+			esc_html(b, addr[i]);
+			strbuf_puts(b, "</td><td>");
+			esc_html(b, r[i].user[0] ? r[i].user : "-");
+			strbuf_puts(b, "</td><td>");
+			selfcheck_html(&r[i], b);
+			strbuf_puts(b, "</td></tr>\n");
+		}
+		strbuf_puts(b, "</tbody>\n</table>\n");
+	}
+	free(r);
+	free(addr);
+}
+
 static void row_live(struct strbuf *b, const char *what, const char *key, const char *fmt, const char *text)
 {
 	strbuf_puts(b, "<tr><th scope=\"row\">");
@@ -845,6 +879,7 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	}
 	strbuf_puts(&b, "</tbody>\n</table>\n");
 
+	append_selfchecks(&b, cfg);
 	strbuf_puts(&b, "<h2>WebRTC report</h2>\n");
 	append_report(&b, cfg, NULL);
 	strbuf_puts(&b, "<script>");

@@ -22,6 +22,7 @@
 #include "server.h"
 #include "turn.h"
 #include "quirks.h"
+#include "surrogate.h"
 #include "tls.h"
 #include "vendors.h"
 
@@ -68,6 +69,7 @@ struct finding {
 struct check {
 	const struct config *cfg;
 	struct sockaddr_storage src;
+	const char *user; /* the client's, when it authenticated (the self-check page); NULL */
 	struct finding *f;
 	size_t n, cap;
 	bool auth_on;
@@ -175,7 +177,9 @@ static void subject_of(const struct check *ck, const struct probe *p, struct acl
 		.dst_ip = p->is_ip ? &p->ip : NULL,
 		.src = &ck->src,
 		.method = p->method,
-		.user = NULL,
+		.user = ck->user,
+		/* Chromium's TURN CONNECT: no ALPN header, a declared server. */
+		.webrtc = turn_declared(ck->cfg->turn, p->host, p->port),
 	};
 }
 
@@ -189,13 +193,36 @@ static void probe_text(const struct probe *p, char *out, size_t outlen)
 		snprintf(out, outlen, "CONNECT %s%s%s:%u", v6 ? "[" : "", p->host, v6 ? "]" : "", p->port);
 }
 
+/* auth-surrogate, when it lets s pass as the user who last authenticated
+ * from the client's address; NULL otherwise. */
+static const struct rule *surrogate_for(const struct check *ck, const struct acl_subject *s)
+{
+	const struct surrogate_settings *sg = ck->cfg->surrogate;
+
+	if (!ck->auth_on || !sg->duration_ms || !acl_matchset_match(&sg->rule.set, s))
+		return NULL;
+	return &sg->rule;
+}
+
 static bool needs_auth(const struct check *ck, const struct acl_subject *s)
 {
 	if (!ck->auth_on)
 		return false;
 	if (ck->cfg->quirks->auth_everything)
 		return true;
-	return acl_check(ck->cfg->acl->noauth.r, ck->cfg->acl->noauth.n, s) == NULL;
+	return acl_check(ck->cfg->acl->noauth.r, ck->cfg->acl->noauth.n, s) == NULL && !surrogate_for(ck, s);
+}
+
+/* What the detail of a finding about credentials on a TURN CONNECT adds:
+ * auth-surrogate would keep authentication and still let Chromium through. */
+static void suggest_surrogate(const struct check *ck, const struct acl_subject *s, char *detail, size_t cap)
+{
+	size_t len = strlen(detail);
+
+	if (s->webrtc && !ck->cfg->surrogate->duration_ms && !ck->cfg->quirks->auth_everything)
+		snprintf(detail + len, cap - len,
+		         "; to keep authentication there, `auth-surrogate 8h` lets it pass as the user who last "
+		         "authenticated from the same address");
 }
 
 static const char *cms_host(const struct config *cfg)
@@ -227,7 +254,8 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 	const char *pattern = d->host; /* what a fix names */
 	const struct rule *deny = NULL, *allowed_by[3] = { 0 };
 	size_t nallowed = 0;
-	const struct rule *exempt_by = NULL;
+	const struct rule *exempt_by = NULL, *surrogate_by = NULL;
+	struct acl_subject auth_subject = { 0 };
 	bool asks = false;
 	struct probe bad = { 0 }, authp = { 0 }, turnp = { 0 };
 	bool denied = false, auth_breaks = false, turn_auth = false;
@@ -311,6 +339,8 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 			}
 			if (ck->auth_on && !needs_auth(ck, &s) && !exempt_by)
 				exempt_by = acl_check(ck->cfg->acl->noauth.r, ck->cfg->acl->noauth.n, &s);
+			if (ck->auth_on && !needs_auth(ck, &s) && !exempt_by && !surrogate_by)
+				surrogate_by = surrogate_for(ck, &s);
 			if (needs_auth(ck, &s)) {
 				bool turn = vendor_is_turn(ck->cfg, p.host, p.port);
 
@@ -319,10 +349,12 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 				if (v->auth_breaks && !auth_breaks && (turn || dest_is_media(d))) {
 					auth_breaks = true;
 					authp = p;
+					auth_subject = s;
 				}
 				if (!v->auth_breaks && !turn_auth && turn) {
 					turn_auth = true;
 					turnp = p;
+					auth_subject = s;
 				}
 			}
 		}
@@ -368,6 +400,7 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 			         "%s goes to a TURN server and needs proxy authentication: Chromium never answers "
 			         "a 407 there and sends credentials only when it already holds them",
 			         pt);
+		suggest_surrogate(ck, &auth_subject, f->detail, sizeof(f->detail));
 		if (ck->cfg->quirks->auth_everything) {
 			f->fix.kind = FIX_LINE;
 			snprintf(f->fix.text, sizeof(f->fix.text),
@@ -395,6 +428,11 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 		else if (exempt_by)
 			snprintf(f->detail + len, sizeof(f->detail) - len, "; no credentials (noauth at %s:%d)",
 			         exempt_by->file, exempt_by->line);
+		else if (surrogate_by)
+			snprintf(f->detail + len, sizeof(f->detail) - len,
+			         "; no credentials once the user has authenticated from the same address "
+			         "(auth-surrogate at %s:%d)",
+			         surrogate_by->file, surrogate_by->line);
 	}
 }
 
@@ -614,6 +652,7 @@ static void check_turn_servers(struct check *ck)
 				         "%s needs proxy authentication: Chromium never answers a 407 there and sends "
 				         "credentials only when it already holds them (no media, ICE error 701)",
 				         pt);
+				suggest_surrogate(ck, &s, f->detail, sizeof(f->detail));
 				if (cfg->quirks->auth_everything) {
 					f->fix.kind = FIX_LINE;
 					snprintf(f->fix.text, sizeof(f->fix.text),
@@ -626,6 +665,7 @@ static void check_turn_servers(struct check *ck)
 			} else if (r && r->action == RULE_ALLOW) {
 				const struct rule *ex =
 				        ck->auth_on ? acl_check(cfg->acl->noauth.r, cfg->acl->noauth.n, &s) : NULL;
+				const struct rule *sg = ex ? NULL : surrogate_for(ck, &s);
 
 				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
 				snprintf(f->requirement, sizeof(f->requirement),
@@ -635,6 +675,12 @@ static void check_turn_servers(struct check *ck)
 					snprintf(f->detail, sizeof(f->detail),
 					         "allowed by %s:%d; no credentials (noauth at %s:%d)", r->file, r->line,
 					         ex->file, ex->line);
+				else if (sg)
+					snprintf(
+					        f->detail, sizeof(f->detail),
+					        "allowed by %s:%d; no credentials once the user has authenticated from "
+					        "the same address (auth-surrogate at %s:%d)",
+					        r->file, r->line, sg->file, sg->line);
 				else
 					snprintf(f->detail, sizeof(f->detail), "allowed by %s:%d", r->file, r->line);
 			}
@@ -853,6 +899,72 @@ static void print_json(const struct check *ck, const char *path, const char *src
 
 /* ---- the command ---- */
 
+/* The checks of vs[0..*nv) and of the configuration's own TURN servers
+ * (added to vs when it has some). */
+static void run_checks(struct check *ck, const struct vendor **vs, size_t *nv)
+{
+	const struct config *cfg = ck->cfg;
+
+	ck->auth_on = auth_config_enabled(cfg->auth);
+	if (ck->auth_on) {
+		ck->has_basic = auth_config_has_scheme(cfg->auth, "basic");
+		ck->has_digest = auth_config_has_scheme(cfg->auth, "digest");
+		ck->has_ntlm = auth_config_has_scheme(cfg->auth, "ntlm");
+		ck->has_negotiate = auth_config_has_scheme(cfg->auth, "negotiate");
+	}
+	for (size_t i = 0; i < *nv; i++) {
+		struct dest_state st = { 0 };
+
+		for (size_t j = 0; j < vs[i]->ndests; j++)
+			check_dest(ck, vs[i], &vs[i]->dests[j], &st);
+		check_vendor_wide(ck, vs[i], &st);
+		check_pinned(ck, vs[i]);
+	}
+	if (own_turn_count(cfg)) {
+		vs[(*nv)++] = &own_turn;
+		check_turn_servers(ck);
+	}
+}
+
+void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage *src, const char *user,
+                         void (*each)(const struct check_webrtc_row *row, void *arg), void *arg)
+{
+	const struct vendor *vs[8];
+	size_t nv = 0;
+	struct check ck;
+
+	memset(&ck, 0, sizeof(ck));
+	ck.cfg = cfg;
+	ck.src = *src;
+	ck.user = user && user[0] ? user : NULL;
+	for (size_t i = 0; i < cfg->npresets && nv + 1 < PH_ARRAY_LEN(vs); i++) {
+		const struct vendor *v = vendor_find(cfg->presets[i].name);
+		bool dup = false;
+
+		for (size_t j = 0; j < nv; j++)
+			dup |= vs[j] == v;
+		if (v && !dup)
+			vs[nv++] = v;
+	}
+	run_checks(&ck, vs, &nv);
+	for (size_t i = 0; i < ck.n; i++) {
+		const struct finding *f = &ck.f[i];
+		char fix[300];
+		struct check_webrtc_row row = {
+			.vendor = f->vendor->name,
+			.title = f->vendor->title,
+			.requirement = f->requirement,
+			.result = result_names[f->result],
+			.detail = f->detail,
+			.fix = fix,
+		};
+
+		fix_render(&f->fix, fix, sizeof(fix));
+		each(&row, arg);
+	}
+	free(ck.f);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinhole check-webrtc -c FILE [--src ADDR] [--json] [VENDOR...]\n"
@@ -961,25 +1073,7 @@ int check_webrtc_main(int argc, char **argv)
 	}
 
 	ck.cfg = cfg;
-	ck.auth_on = auth_config_enabled(cfg->auth);
-	if (ck.auth_on) {
-		ck.has_basic = auth_config_has_scheme(cfg->auth, "basic");
-		ck.has_digest = auth_config_has_scheme(cfg->auth, "digest");
-		ck.has_ntlm = auth_config_has_scheme(cfg->auth, "ntlm");
-		ck.has_negotiate = auth_config_has_scheme(cfg->auth, "negotiate");
-	}
-	for (size_t i = 0; i < nv; i++) {
-		struct dest_state st = { 0 };
-
-		for (size_t j = 0; j < vs[i]->ndests; j++)
-			check_dest(&ck, vs[i], &vs[i]->dests[j], &st);
-		check_vendor_wide(&ck, vs[i], &st);
-		check_pinned(&ck, vs[i]);
-	}
-	if (own_turn_count(cfg)) {
-		vs[nv++] = &own_turn;
-		check_turn_servers(&ck);
-	}
+	run_checks(&ck, vs, &nv);
 	if (json)
 		print_json(&ck, path, srctext, vs, nv);
 	else

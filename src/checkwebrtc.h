@@ -12,4 +12,23 @@
  * error (printed as FILE:LINE: message). */
 int check_webrtc_main(int argc, char **argv);
 
+struct config;
+struct sockaddr_storage;
+
+/* One requirement as judged for one client. */
+struct check_webrtc_row {
+	const char *vendor; /* "webex", "tokbox", "cms", "turn" (the turn-server lines) */
+	const char *title;  /* what the vendor is, in words */
+	const char *requirement;
+	const char *result; /* "ok", "degraded", "breaks" */
+	const char *detail;
+	const char *fix; /* the line to add or change, "" for none */
+};
+
+/* The same checks for one client (the self-check page): the vendors of
+ * the configuration's presets and its own turn-server lines, for a client
+ * at src, authenticated as user (NULL: not).  each gets every row. */
+void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage *src, const char *user,
+                         void (*each)(const struct check_webrtc_row *row, void *arg), void *arg);
+
 #endif

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "quirks.h"
 #include "server.h"
+#include "selfcheck.h"
 #include "strbuf.h"
 #include "surrogate.h"
 #include "tls.h"
@@ -76,6 +77,7 @@ static const struct {
 	{ &turn_section, offsetof(struct config, turn) },
 	{ &tls_section, offsetof(struct config, tls) },
 	{ &surrogate_section, offsetof(struct config, surrogate) },
+	{ &selfcheck_section, offsetof(struct config, selfcheck) },
 };
 
 static void **settings_of(const struct config *cfg, size_t i)
@@ -754,6 +756,12 @@ char *config_dump(const struct config *cfg)
 		strbuf_printf(&sb, "%sturn-server %s%s%s", u ? "# " : "", v6 ? "[" : "", t->host, v6 ? "]" : "");
 		if (t->port)
 			strbuf_printf(&sb, ":%u", t->port);
+		/* The password is for the self-check page, not for /config. */
+		if (t->user) {
+			strbuf_printf(&sb, " credentials ");
+			cfg_dump_word(&sb, t->user);
+			strbuf_printf(&sb, " (password not shown)");
+		}
 		dump_origin(&sb, t->file, t->line, u);
 	}
 	for (size_t i = 0; i < noauth->n; i++) {

@@ -413,7 +413,8 @@ static int st_head(struct conn *c)
 				conn_deadline(c, c->cfg->server->timeout_connect_ms + c->cfg->server->timeout_idle_ms);
 				if (c->w->draining)
 					c->keepalive = false;
-				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0 && !c->inspecting)
+				if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0 && !c->inspecting &&
+				    !c->local)
 					return tunnel_request(c, &req);
 				return forward_request(c, &req);
 			}
@@ -717,6 +718,12 @@ void conn_run(struct conn *c)
 			break;
 		case CS_LINGER:
 			r = st_linger(c);
+			break;
+		case CS_LOCAL:
+			r = local_step(c);
+			break;
+		case CS_LOCAL_WS:
+			r = local_ws_step(c);
 			break;
 		case CS_CLOSED:
 		default:

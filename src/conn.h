@@ -40,6 +40,8 @@ enum conn_state {
 	CS_TLS_CLIENT,   /* inspection: TLS handshake with the client, minted certificate */
 	CS_AUTH_WAIT,    /* an auth helper is thinking; the request head waits in c.in */
 	CS_LINGER,       /* closed for writing, discarding what the client still sends */
+	CS_LOCAL,        /* a request pinhole answers itself (the self-check page): its body, its answer */
+	CS_LOCAL_WS,     /* the self-check page's WebSocket echo */
 	CS_CLOSED,
 };
 
@@ -78,6 +80,8 @@ struct txn {
 	bool head_timer;       /* timeout header armed for the current head */
 	bool sniffed;          /* the tunnel's first client bytes were classified */
 	uint8_t fwd_phase;
+	uint8_t local_phase;   /* CS_LOCAL (local.c) */
+	uint32_t local_body;   /* CS_LOCAL: the posted body's length */
 	struct buf auth_extra; /* headers for the success answer (Negotiate mutual auth) */
 	/* pinhole's own answer, logged once it is sent */
 	bool pending_log;
@@ -105,6 +109,11 @@ struct conn {
 	bool auth_resumed; /* the head being handled again is the one that waited */
 	struct sockaddr_storage client_addr;
 	struct auth_conn *auth; /* handshakes of this connection (NULL until needed) */
+	/* A CONNECT to the self-check host: its requests are pinhole's to
+	 * answer, as the user who authenticated the CONNECT. */
+	bool local;
+	const char *local_auth;
+	char local_user[256];
 
 	/* The origin side. */
 	bool connecting;
@@ -228,6 +237,15 @@ uint64_t tunnel_idle_ms(const struct conn *c);
 int forward_request(struct conn *c, const struct http_request *req);
 int forward_step(struct conn *c); /* CS_FORWARD */
 void forward_timeout(struct conn *c, uint64_t now);
+
+/* local.c: requests to the self-check host, answered by pinhole. */
+struct http_uri;
+/* A request to it (uri: its absolute URI; NULL inside a CONNECT to it). */
+int local_request(struct conn *c, const struct http_request *req, const struct http_uri *uri);
+/* A CONNECT to it (browsers open ws:// so). */
+int local_connect(struct conn *c, const struct http_authority *a);
+int local_step(struct conn *c);    /* CS_LOCAL */
+int local_ws_step(struct conn *c); /* CS_LOCAL_WS */
 
 /* client_tls.c: the client's TLS on an HTTPS proxy listener. */
 struct listen_cfg;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "pool.h"
 #include "quirks.h"
+#include "selfcheck.h"
 #include "server.h"
 #include "stats.h"
 #include "wr_event.h"
@@ -149,6 +150,8 @@ int forward_request(struct conn *c, const struct http_request *req)
 
 	if (c->inspecting)
 		return inspect_request(c, req);
+	if (c->local)
+		return local_request(c, req, NULL);
 
 	c->txn.url = ph_strndup(req->target, req->target_len);
 	if (req->target_len == 0 || req->target[0] == '/' || req->target[0] == '*')
@@ -186,6 +189,8 @@ int forward_request(struct conn *c, const struct http_request *req)
 		buf_consume(&c->c.in, req->head_len);
 		return PH_OK;
 	}
+	if (selfcheck_is_host(c->cfg, uri.authority.host))
+		return local_request(c, req, &uri);
 	if (!access_allowed(c, &uri.authority))
 		return PH_OK;
 

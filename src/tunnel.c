@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "quirks.h"
+#include "selfcheck.h"
 #include "server.h"
 #include "sniff.h"
 #include "stats.h"
@@ -84,7 +85,11 @@ int tunnel_request(struct conn *c, const struct http_request *req)
 	if (ao == PH_AGAIN)
 		return PH_AGAIN;
 	buf_consume(&c->c.in, req->head_len);
-	if (ao == PH_DONE || !access_allowed(c, &a))
+	if (ao == PH_DONE)
+		return PH_OK;
+	if (selfcheck_is_host(c->cfg, a.host))
+		return local_connect(c, &a);
+	if (!access_allowed(c, &a))
 		return PH_OK;
 	c->state = CS_RESOLVE;
 	return PH_OK;

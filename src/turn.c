@@ -13,7 +13,8 @@
 
 /* "turn.example.com", "turn.example.com:3478", "192.0.2.7:443", "[2001:db8::7]:3478"
  * or "[2001:db8::7]"; no port means any port. */
-static void turn_server_add(struct turn_settings *s, const struct cfg_line *ln, struct cfg_ctx *ctx, const char *text)
+static void turn_server_add(struct turn_settings *s, const struct cfg_line *ln, struct cfg_ctx *ctx, const char *text,
+                            const char *user, const char *password)
 {
 	const char *portstr = NULL;
 	struct turn_server t = { 0 };
@@ -76,11 +77,18 @@ static void turn_server_add(struct turn_settings *s, const struct cfg_line *ln, 
 	/* The same server from a preset and from the admin is one server. */
 	for (size_t i = 0; i < s->n; i++) {
 		if (strcmp(s->servers[i].host, host) == 0 && s->servers[i].port == t.port) {
+			/* The admin's credentials for a preset's server count. */
+			if (user && !s->servers[i].user) {
+				s->servers[i].user = ph_strdup(user);
+				s->servers[i].password = ph_strdup(password);
+			}
 			free(host);
 			return;
 		}
 	}
 	t.host = host;
+	t.user = user ? ph_strdup(user) : NULL;
+	t.password = password ? ph_strdup(password) : NULL;
 	t.file = ln->file;
 	t.line = ln->line;
 	s->servers = ph_realloc(s->servers, (s->n + 1) * sizeof(*s->servers));
@@ -107,8 +115,23 @@ bool turn_declared(const struct turn_settings *t, const char *host, uint16_t por
 
 static void d_turn_server(void *settings, const struct cfg_line *ln, struct cfg_ctx *ctx)
 {
-	for (int i = 1; i < ln->argc; i++)
-		turn_server_add(settings, ln, ctx, ln->argv[i]);
+	int n = ln->argc;
+	const char *user = NULL, *password = NULL;
+
+	for (int i = 1; i < ln->argc; i++) {
+		if (strcmp(ln->argv[i], "credentials") != 0)
+			continue;
+		if (i == 1 || ln->argc - i != 3) {
+			cfg_err(ctx, ln, "turn-server: write the servers, then 'credentials USER PASSWORD' last");
+			return;
+		}
+		user = ln->argv[i + 1];
+		password = ln->argv[i + 2];
+		n = i;
+		break;
+	}
+	for (int i = 1; i < n; i++)
+		turn_server_add(settings, ln, ctx, ln->argv[i], user, password);
 }
 
 static void *turn_create(void)
@@ -120,14 +143,17 @@ static void turn_destroy(void *settings)
 {
 	struct turn_settings *s = settings;
 
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->servers[i].host);
+		free(s->servers[i].user);
+		free(s->servers[i].password);
+	}
 	free(s->servers);
 	free(s);
 }
 
 static const struct cfg_directive turn_directives[] = {
-	{ "turn-server", 1, -1, false, "turn-server HOST[:PORT]...", d_turn_server },
+	{ "turn-server", 1, -1, false, "turn-server HOST[:PORT]... [credentials USER PASSWORD]", d_turn_server },
 };
 
 /* No dump: config.c writes the servers back, commented out when a preset

@@ -1,7 +1,9 @@
 /*
  * turn.h - the TURN servers of the admin's own and of the presets
- * (turn-server HOST[:PORT]...; turn_section), so that the report and the
- * policy recognise WebRTC media tunnels to them.
+ * (turn-server HOST[:PORT]... [credentials USER PASSWORD]; turn_section),
+ * so that the report and the policy recognise WebRTC media tunnels to them,
+ * and the self-check page can test a relay through the proxy with the
+ * credentials given.
  */
 #ifndef PINHOLE_TURN_H
 #define PINHOLE_TURN_H
@@ -15,6 +17,8 @@
 struct turn_server {
 	char *host;    /* normalised (acl_host_normalise); an IPv6 address without brackets */
 	uint16_t port; /* 0 = any port */
+	char *user;    /* credentials USER PASSWORD: for the self-check page's relay test, or NULL */
+	char *password;
 	const char *file;
 	int line;
 };

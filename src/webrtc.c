@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "selfcheck.h"
 #include "webrtc.h"
 #include "strbuf.h"
 #include "webrtc_rules.h"
@@ -534,7 +535,7 @@ static void judge(const struct config *cfg, struct client *c, const struct clien
 
 	/* A 407 away from WebRTC destinations (a browser's background
 	 * traffic: update and account checks) says nothing of calls. */
-	if (on_407 && !wr_dest_is_webrtc(&ctx, ev->host, ev->port))
+	if (on_407 && !(ev->flags & WR_FLAG_WEBRTC) && !wr_dest_is_webrtc(&ctx, ev->host, ev->port))
 		return;
 	for (size_t i = 0; i < WR_RULE_COUNT; i++) {
 		struct wr_hit hit;
@@ -1235,6 +1236,7 @@ static char *render_json(const struct config *cfg, uint64_t now_ms, size_t *len)
 	for (size_t r = 0; r < nrows; r++) {
 		const struct client *c = rows[r].c;
 		size_t nf = sorted_findings(c, order);
+		struct selfcheck_result sc;
 
 		strbuf_puts(&b, r ? ",{\"client\":" : "{\"client\":");
 		json_str(&b, rows[r].addr);
@@ -1293,7 +1295,12 @@ static char *render_json(const struct config *cfg, uint64_t now_ms, size_t *len)
 			json_str(&b, t);
 			strbuf_puts(&b, "}");
 		}
-		strbuf_puts(&b, "]}");
+		strbuf_puts(&b, "],\"self_check\":");
+		if (selfcheck_lookup(c->key.family, c->key.addr, c->key.user, &sc))
+			selfcheck_json(&sc, &b);
+		else
+			strbuf_puts(&b, "null");
+		strbuf_puts(&b, "}");
 	}
 	strbuf_puts(&b, "],\"rules\":[");
 	for (size_t i = 0; i < WR_RULE_COUNT; i++) {
@@ -1473,6 +1480,13 @@ static void html_client_row(struct strbuf *b, const struct row *row)
 	}
 	if (nf)
 		strbuf_puts(b, "</ul>");
+	struct selfcheck_result sc;
+
+	if (selfcheck_lookup(c->key.family, c->key.addr, c->key.user, &sc)) {
+		strbuf_puts(b, "<p class=\"wr-selfcheck\">");
+		selfcheck_html(&sc, b);
+		strbuf_puts(b, "</p>");
+	}
 	strbuf_puts(b, "</td></tr>\n");
 }
 

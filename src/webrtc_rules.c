@@ -324,6 +324,13 @@ static bool is_turn(const struct wr_ctx *ctx, const char *host, uint16_t port)
 	return vendor_is_turn(ctx->cfg, host, port) || (ctx->stun_seen && ctx->stun_seen(ctx->stun_arg, host, port));
 }
 
+/* A media tunnel: one the request path recognised (an ALPN header naming
+ * webrtc, a declared TURN server: WR_FLAG_WEBRTC), or a TURN destination. */
+static bool ev_is_turn(const struct wr_ctx *ctx, const struct wr_event *ev)
+{
+	return (ev->flags & WR_FLAG_WEBRTC) || is_turn(ctx, ev->host, ev->port);
+}
+
 bool wr_dest_is_webrtc(const struct wr_ctx *ctx, const char *host, uint16_t port)
 {
 	if (!host || !host[0])
@@ -400,7 +407,7 @@ bool wr_rule_auth_required(const struct wr_ctx *ctx, const struct wr_event *ev, 
 		noauth_advice(ctx, ev, hit, false);
 		return true;
 	}
-	if (!is_turn(ctx, ev->host, ev->port))
+	if (!ev_is_turn(ctx, ev))
 		return false;
 	/* A TURN server of no vendor: the fact is the measured one. */
 	hit_init(hit, WR_SEV_BREAKS, "MEASURED", bits);
@@ -416,7 +423,7 @@ bool wr_rule_turn_auth_not_retried(const struct wr_ctx *ctx, const struct wr_eve
 {
 	if (!is_407(ev) || !is_connect(ev) || !ctx->ua || !ctx->ua->chromium)
 		return false;
-	if (!is_turn(ctx, ev->host, ev->port))
+	if (!ev_is_turn(ctx, ev))
 		return false;
 	hit_init(hit, WR_SEV_BREAKS, "MEASURED", vendor_match(ctx->cfg, ev->host));
 	status_evidence(ev, hit);
@@ -438,7 +445,7 @@ bool wr_rule_kerberos_chrome(const struct wr_ctx *ctx, const struct wr_event *ev
 	/* The Webex app has no Kerberos at all: auth-scheme-unsupported. */
 	if (!is_407(ev) || !offers(ev->offered, "Negotiate") || !ctx->ua || !ctx->ua->chromium || ctx->ua->webex_app)
 		return false;
-	if (!wr_dest_is_webrtc(ctx, ev->host, ev->port))
+	if (!(ev->flags & WR_FLAG_WEBRTC) && !wr_dest_is_webrtc(ctx, ev->host, ev->port))
 		return false;
 	hit_init(hit, WR_SEV_BREAKS, "MEASURED", vendor_match(ctx->cfg, ev->host));
 	status_evidence(ev, hit);
@@ -506,7 +513,7 @@ bool wr_rule_auth_scheme_unsupported(const struct wr_ctx *ctx, const struct wr_e
 		source = "TOKBOX";
 	else
 		return false;
-	if (!wr_dest_is_webrtc(ctx, ev->host, ev->port) && !ctx->ua->webex_app)
+	if (!(ev->flags & WR_FLAG_WEBRTC) && !wr_dest_is_webrtc(ctx, ev->host, ev->port) && !ctx->ua->webex_app)
 		return false;
 	hit_init(hit, WR_SEV_BREAKS, source, vendor_match(ctx->cfg, ev->host));
 	status_evidence(ev, hit);
@@ -636,7 +643,7 @@ bool wr_rule_port_blocked(const struct wr_ctx *ctx, const struct wr_event *ev, s
 		}
 		return true;
 	}
-	if (!is_turn(ctx, ev->host, ev->port))
+	if (!ev_is_turn(ctx, ev))
 		return false;
 	/* On 80 and 443 a vendor's TURN host is domain-blocked's. */
 	if (!media_port(ev->port)) {
