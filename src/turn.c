@@ -74,6 +74,14 @@ static void turn_server_add(struct turn_settings *s, const struct cfg_line *ln, 
 		free(host);
 		return;
 	}
+	if (user && !t.port) {
+		cfg_err(ctx, ln,
+		        "turn-server '%s' with credentials needs a port: the self-check page calls through it, e.g. "
+		        "%s:3478",
+		        text, text);
+		free(host);
+		return;
+	}
 	/* The same server from a preset and from the admin is one server. */
 	for (size_t i = 0; i < s->n; i++) {
 		if (strcmp(s->servers[i].host, host) == 0 && s->servers[i].port == t.port) {

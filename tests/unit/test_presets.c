@@ -53,7 +53,8 @@ static void test_turn_server(void)
 	}
 	config_unref(cfg);
 
-	EXPECT_ERRORS("turn-server\n", "main.conf:1: turn-server needs a value (usage: turn-server HOST[:PORT]...)");
+	EXPECT_ERRORS("turn-server\n", "main.conf:1: turn-server needs a value (usage: turn-server HOST[:PORT]... "
+	                                "[credentials USER PASSWORD])");
 	EXPECT_ERRORS("turn-server a.example:0 a.example:65536 a.example:\n",
 	              "main.conf:1: bad turn-server 'a.example:0': the port must be a number from 1 to 65535",
 	              "main.conf:1: bad turn-server 'a.example:65536': the port must be a number from 1 to 65535",
@@ -65,6 +66,22 @@ static void test_turn_server(void)
 	              "main.conf:1: bad turn-server '[::1]3478': write an IPv6 address as [ADDRESS] or "
 	              "[ADDRESS]:PORT",
 	              "main.conf:1: bad turn-server '[nope]:3478': 'nope' is not an IPv6 address");
+	/* Test credentials (for the self-check page) apply to every server
+	 * of their line, which needs a port to be called through. */
+	cfg = PARSE_OK("turn-server a.example:3478 b.example:443 credentials u p\nturn-server a.example:3478\n");
+	if (cfg) {
+		CHECK_INT(cfg->turn->n, 2);
+		CHECK_STR(cfg->turn->servers[0].user, "u");
+		CHECK_STR(cfg->turn->servers[1].password, "p");
+		config_unref(cfg);
+	}
+	EXPECT_ERRORS("turn-server credentials u p\n",
+	              "main.conf:1: turn-server: write the servers, then 'credentials USER PASSWORD' last");
+	EXPECT_ERRORS("turn-server a.example:3478 credentials u\n",
+	              "main.conf:1: turn-server: write the servers, then 'credentials USER PASSWORD' last");
+	EXPECT_ERRORS("turn-server a.example credentials u p\n",
+	              "main.conf:1: turn-server 'a.example' with credentials needs a port: the self-check page calls "
+	              "through it, e.g. a.example:3478");
 	EXPECT_ERRORS("turn-server *.example.com .example.com 10.0.0.0/8 bad_name!:3478\n",
 	              "main.conf:1: bad turn-server '*.example.com': name one server, not a pattern",
 	              "main.conf:1: bad turn-server '.example.com': name one server, not a pattern",
