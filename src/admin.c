@@ -73,33 +73,7 @@ static struct listen_cfg running; /* the address being served (set before the th
 static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct admin_users *users; /* NULL: no admin-auth */
 
-/* ---- a growing text buffer for response bodies ---- */
-
-/* Text for HTML element content and attribute values. */
-static void abuf_html(struct strbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			strbuf_puts(b, "&amp;");
-			break;
-		case '<':
-			strbuf_puts(b, "&lt;");
-			break;
-		case '>':
-			strbuf_puts(b, "&gt;");
-			break;
-		case '"':
-			strbuf_puts(b, "&quot;");
-			break;
-		case '\'':
-			strbuf_puts(b, "&#39;");
-			break;
-		default:
-			strbuf_add(b, s, 1);
-		}
-	}
-}
+/* ---- untrusted text in answers ---- */
 
 /* Untrusted bytes (a request path) for a text/plain answer or a log line:
  * printable ASCII as is, the rest as \xNN, at most max bytes of input. */
@@ -469,19 +443,19 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 static void row_num(struct strbuf *b, const char *what, uint64_t v)
 {
 	strbuf_puts(b, "<tr><th scope=\"row\">");
-	abuf_html(b, what);
+	esc_html(b, what);
 	strbuf_printf(b, "</th><td>%llu</td></tr>\n", (unsigned long long)v);
 }
 
 static void row_listener(struct strbuf *b, const char *addr, const char *kind, const char *file, int line)
 {
 	strbuf_puts(b, "<tr><td><code>");
-	abuf_html(b, addr);
+	esc_html(b, addr);
 	strbuf_puts(b, "</code></td><td>");
-	abuf_html(b, kind);
+	esc_html(b, kind);
 	strbuf_puts(b, "</td><td>");
 	if (file && line > 0) {
-		abuf_html(b, file);
+		esc_html(b, file);
 		strbuf_printf(b, ":%d", line);
 	} else {
 		strbuf_puts(b, "default");
@@ -715,9 +689,9 @@ static void append_selfchecks(struct strbuf *b, const struct config *cfg)
 static void row_live(struct strbuf *b, const char *what, const char *key, const char *fmt, const char *text)
 {
 	strbuf_puts(b, "<tr><th scope=\"row\">");
-	abuf_html(b, what);
+	esc_html(b, what);
 	strbuf_printf(b, "</th><td data-k=\"%s\" data-f=\"%s\">", key, fmt);
-	abuf_html(b, text);
+	esc_html(b, text);
 	strbuf_puts(b, "</td></tr>\n");
 }
 
@@ -765,7 +739,7 @@ static void append_status(struct strbuf *b, const struct totals *t)
 	strbuf_puts(b, "</td></tr>\n");
 	if (!st.last_reload_ok) {
 		strbuf_puts(b, "<tr><th scope=\"row\">why</th><td class=\"why\">");
-		abuf_html(b, st.last_error);
+		esc_html(b, st.last_error);
 		strbuf_puts(b, "</td></tr>\n<tr><th scope=\"row\">in force since</th><td>");
 		abuf_iso(b, st.last_success);
 		strbuf_puts(b, "</td></tr>\n");
@@ -810,9 +784,9 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	                ".cards table { width: 100%; }\n"
 	                ".meta { color: #555; }\n" REPORT_STYLE "</style>\n</head>\n<body>\n<h1>pinhole</h1>\n"
 	                "<p class=\"meta\">version ");
-	abuf_html(&b, PACKAGE_VERSION);
+	esc_html(&b, PACKAGE_VERSION);
 	strbuf_printf(&b, ", configuration generation %llu from ", (unsigned long long)cfg->generation);
-	abuf_html(&b, cfg->path ? cfg->path : "the embedded default");
+	esc_html(&b, cfg->path ? cfg->path : "the embedded default");
 	strbuf_printf(&b, ", %d worker%s</p>\n", t.workers, t.workers == 1 ? "" : "s");
 	strbuf_puts(&b, "<nav><p><a href=\"/metrics\">/metrics</a> &middot;\n"
 	                "<a href=\"/config\">/config</a> &middot;\n"
@@ -865,13 +839,13 @@ static char *render_dashboard(const struct config *cfg, size_t *len)
 	strbuf_puts(&b, "<h2>Authentication</h2>\n<table>\n<thead><tr><th>scheme</th>");
 	for (int j = 0; j < STATS_NAUTH_RESULT; j++) {
 		strbuf_puts(&b, "<th>");
-		abuf_html(&b, auth_result_names[j]);
+		esc_html(&b, auth_result_names[j]);
 		strbuf_puts(&b, "</th>");
 	}
 	strbuf_puts(&b, "</tr></thead>\n<tbody>\n");
 	for (int i = 0; i < STATS_NSCHEMES; i++) {
 		strbuf_puts(&b, "<tr><th scope=\"row\">");
-		abuf_html(&b, stats_scheme_names[i]);
+		esc_html(&b, stats_scheme_names[i]);
 		strbuf_puts(&b, "</th>");
 		for (int j = 0; j < STATS_NAUTH_RESULT; j++)
 			strbuf_printf(&b, "<td>%llu</td>", (unsigned long long)t.auth[i][j]);

@@ -19,7 +19,9 @@
 #include "auth.h"
 #include "common.h"
 #include "config.h"
+#include "escape.h"
 #include "server.h"
+#include "strbuf.h"
 #include "turn.h"
 #include "quirks.h"
 #include "surrogate.h"
@@ -700,20 +702,14 @@ static void check_turn_servers(struct check *ck)
 
 /* ---- output ---- */
 
+/* Valid JSON in valid UTF-8, whatever the configuration's bytes (escape.h). */
 static void json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct strbuf b = { 0 };
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	esc_json_str(&b, s ? s : "");
+	fwrite(b.p, 1, b.len, out);
+	free(b.p);
 }
 
 /* The fixes of all findings, one config line each: allow lines with the

@@ -4,6 +4,7 @@
 #include "escape.h"
 #include "strbuf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,12 @@ size_t esc_utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+bool esc_invisible(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 size_t esc_json(char *dst, size_t cap, const char *s, size_t len, size_t *used)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -54,7 +61,7 @@ size_t esc_json(char *dst, size_t cap, const char *s, size_t len, size_t *used)
 		} else if (cp == '"' || cp == '\\') {
 			esc[0] = '\\', esc[1] = (char)cp;
 			out = esc, olen = 2;
-		} else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
+		} else if (esc_invisible(cp)) {
 			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
 			out = esc, olen = 6;
 		} else {

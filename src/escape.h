@@ -7,6 +7,7 @@
 #ifndef PINHOLE_ESCAPE_H
 #define PINHOLE_ESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,8 +18,15 @@ struct strbuf;
  * U+10FFFF included). */
 size_t esc_utf8_len(const unsigned char *s, size_t n, uint32_t *cp);
 
+/* Whether code point cp is one a reader does not see, or that changes
+ * what the text around it looks like: C0 and C1 controls, DEL, the line
+ * and paragraph separators (they end a line in JavaScript), and the
+ * bidirectional marks, embeddings, overrides and isolates (a User-Agent
+ * could display as something it is not). */
+bool esc_invisible(uint32_t cp);
+
 /* Escapes s[0..len) as the inside of a JSON string into dst (at most cap
- * bytes, no NUL): quotes, backslashes, control characters and U+2028/2029
+ * bytes, no NUL): quotes, backslashes and invisible characters (above)
  * escaped, bytes that are not UTF-8 written as U+FFFD.  Stops before a
  * character whose escape would not fit.  Returns the bytes written; *used
  * (if not NULL) is how much of s was consumed. */

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "escape.h"
 #include "selfcheck.h"
 #include "webrtc.h"
 #include "strbuf.h"
@@ -878,101 +879,11 @@ void webrtc_stop(void)
 
 /* ---- output ---- */
 
-/* One code point from s (at most n bytes): its length, or 0 when the bytes
- * are not well-formed UTF-8 (overlong forms, surrogates and values past
- * U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t v, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, v = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, v = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, v = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /* User-Agents and user names come from clients: whatever their bytes, the
- * answer is valid JSON in valid UTF-8. */
+ * answer is valid JSON in valid UTF-8 (escape.h).  A missing text is "". */
 static void json_str(struct strbuf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
-
-	strbuf_add(b, "\"", 1);
-	while (n > 0) {
-		uint32_t cp;
-		size_t l = utf8_len(p, n, &cp);
-		char esc[8];
-
-		if (l == 0) {
-			strbuf_puts(b, "\\ufffd");
-			l = 1;
-		} else if (cp == '"' || cp == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)cp;
-			strbuf_add(b, esc, 2);
-		} else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
-			strbuf_puts(b, esc);
-		} else {
-			strbuf_add(b, (const char *)p, l);
-		}
-		p += l;
-		n -= l;
-	}
-	strbuf_add(b, "\"", 1);
-}
-
-static void html_str(struct strbuf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
-
-	while (n > 0) {
-		uint32_t cp;
-		size_t l = utf8_len(p, n, &cp);
-
-		if (l == 0) {
-			strbuf_puts(b, "&#xfffd;");
-			l = 1;
-		} else if (cp == '&') {
-			strbuf_puts(b, "&amp;");
-		} else if (cp == '<') {
-			strbuf_puts(b, "&lt;");
-		} else if (cp == '>') {
-			strbuf_puts(b, "&gt;");
-		} else if (cp == '"') {
-			strbuf_puts(b, "&quot;");
-		} else if (cp == '\'') {
-			strbuf_puts(b, "&#39;");
-		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f) {
-			strbuf_puts(b, "&#xfffd;");
-		} else {
-			strbuf_add(b, (const char *)p, l);
-		}
-		p += l;
-		n -= l;
-	}
+	esc_json_str(b, s ? s : "");
 }
 
 /* How /report orders its clients (?sort=). */
@@ -1339,7 +1250,7 @@ static void html_advice(struct strbuf *b, const char *advice, enum wr_advice_kin
 
 	if (kind != WR_ADVICE_CONFIG) {
 		strbuf_puts(b, "<span class=\"wr-outside\">");
-		html_str(b, advice);
+		esc_html(b, advice);
 		strbuf_puts(b, "</span>");
 		return;
 	}
@@ -1348,7 +1259,7 @@ static void html_advice(struct strbuf *b, const char *advice, enum wr_advice_kin
 
 		snprintf(line, sizeof(line), "%.*s", (int)n, p);
 		strbuf_puts(b, "<code class=\"wr-line\">");
-		html_str(b, line);
+		esc_html(b, line);
 		strbuf_puts(b, "</code>");
 		p += n;
 		if (*p)
@@ -1394,7 +1305,7 @@ static void html_summary(struct strbuf *b, const struct summary *sum, size_t nro
 			const struct top *tp = &sum->top[i];
 
 			strbuf_puts(b, "<tr><td class=\"wr-rule\">");
-			html_str(b, wr_rules[tp->rule].id);
+			esc_html(b, wr_rules[tp->rule].id);
 			strbuf_puts(b, "</td><td>");
 			html_badge(b, "severity", tp->severity);
 			strbuf_printf(
@@ -1413,7 +1324,7 @@ static void html_summary(struct strbuf *b, const struct summary *sum, size_t nro
 		            "lines before the first allow or deny rule");
 		if (sum->where[0]) {
 			strbuf_puts(b, " (");
-			html_str(b, sum->where);
+			esc_html(b, sum->where);
 			strbuf_puts(b, ")");
 		}
 		strbuf_puts(b, ", take out the lines after <code>remove</code>, then reload.</p>\n");
@@ -1430,19 +1341,19 @@ static void html_client_row(struct strbuf *b, const struct row *row)
 	strbuf_printf(b, "<tr class=\"%s\"><td>", wr_severity_name(row->verdict));
 	html_badge(b, "verdict", row->verdict);
 	strbuf_puts(b, "</td><td class=\"wr-client\">");
-	html_str(b, row->addr);
+	esc_html(b, row->addr);
 	strbuf_puts(b, "</td><td>");
-	html_str(b, c->key.user[0] ? c->key.user : "-");
+	esc_html(b, c->key.user[0] ? c->key.user : "-");
 	strbuf_puts(b, "</td><td>");
 	if (!c->nuas)
 		strbuf_puts(b, "unknown");
 	for (size_t u = 0; u < c->nuas; u++) {
 		strbuf_puts(b, u ? "<br><span class=\"wr-agent\" title=\"" : "<span class=\"wr-agent\" title=\"");
-		html_str(b, c->uas[u].ua);
+		esc_html(b, c->uas[u].ua);
 		strbuf_puts(b, "\">");
-		html_str(b, c->uas[u].info.display[0] ? c->uas[u].info.display : "unknown");
+		esc_html(b, c->uas[u].info.display[0] ? c->uas[u].info.display : "unknown");
 		strbuf_puts(b, " on ");
-		html_str(b, ua_os_name(c->uas[u].info.os));
+		esc_html(b, ua_os_name(c->uas[u].info.os));
 		strbuf_puts(b, "</span>");
 	}
 	wr_format_iso(c->last_ms, t, sizeof(t));
@@ -1460,20 +1371,20 @@ static void html_client_row(struct strbuf *b, const struct row *row)
 		bool first = true;
 
 		strbuf_puts(b, "<li><span class=\"wr-rule\">");
-		html_str(b, wr_rules[order[k]].id);
+		esc_html(b, wr_rules[order[k]].id);
 		strbuf_puts(b, "</span> ");
 		html_badge(b, "severity", f->severity);
 		strbuf_printf(b, " <span class=\"wr-meta\">&times;%llu", (unsigned long long)f->count);
 		for (size_t i = 0; i < vendor_count; i++)
 			if (f->vendors & (1u << i)) {
 				strbuf_puts(b, first ? " &middot; " : ", ");
-				html_str(b, vendor_table[i].name);
+				esc_html(b, vendor_table[i].name);
 				first = false;
 			}
 		strbuf_puts(b, " &middot; ");
-		html_str(b, f->source);
+		esc_html(b, f->source);
 		strbuf_puts(b, "</span><br><span class=\"wr-evidence\">");
-		html_str(b, f->evidence);
+		esc_html(b, f->evidence);
 		strbuf_puts(b, "</span><br><span class=\"wr-fix\">Fix: ");
 		html_advice(b, f->advice, f->advice_kind);
 		strbuf_puts(b, "</span></li>");

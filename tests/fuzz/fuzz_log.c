@@ -386,10 +386,9 @@ static void check_json_field(const char *v, const char *vend, bool is_string, co
 
 static void check_json_line(const char *line, size_t n, const struct entry *x)
 {
-	static const char *const keys[] = { "ts",        "elapsed_ms", "client", "result", "status",
-		                            "bytes_out", "bytes_in",   "method", "url",    "user",
-		                            "hierarchy", "peer",       "mime",   "error",  "auth",
-		                            "webrtc",    "client_tls" };
+	static const char *const keys[] = { "ts",       "elapsed_ms", "client", "result", "status",    "bytes_out",
+		                            "bytes_in", "method",     "url",    "user",   "hierarchy", "peer",
+		                            "mime",     "error",      "auth",   "webrtc", "client_tls" };
 	static struct strbuf key, val;
 	const char *p = line, *end = line + n;
 	char addr[64];
@@ -619,7 +618,9 @@ static size_t json_escaped_len(const char *s, size_t n)
 		return 6;
 	if (cp == '"' || cp == '\\')
 		return 2;
-	if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029)
+	/* Controls, C1, the line separators and the bidirectional marks. */
+	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
 		return 6;
 	return l;
 }
