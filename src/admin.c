@@ -20,6 +20,7 @@
 #include "strbuf.h"
 #include "escape.h"
 #include "selfcheck.h"
+#include "selfcheck_cfg.h"
 #include "surrogate.h"
 #include "tls.h"
 #include "webrtc.h"

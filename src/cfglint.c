@@ -8,9 +8,7 @@
 #include <string.h>
 
 #include "acl.h"
-#include "auth.h"
 #include "common.h"
-#include "config.h"
 #include "tls.h"
 
 /* Methods of RFC 9110, PATCH (RFC 5789) and WebDAV (RFC 4918, 3253,
@@ -183,12 +181,12 @@ static bool has_user_matcher(const struct rule *r)
 	return false;
 }
 
-static void check_users(const struct config *cfg, struct cfg_errors *errs)
+static void check_users(const struct cfglint_input *in, struct cfg_errors *errs)
 {
-	if (auth_config_enabled(cfg->auth))
+	if (in->auth)
 		return;
-	for (size_t i = 0; i < cfg->acl->rules.n; i++) {
-		const struct rule *r = &cfg->acl->rules.r[i];
+	for (size_t i = 0; i < in->acl->rules.n; i++) {
+		const struct rule *r = &in->acl->rules.r[i];
 
 		if (has_user_matcher(r))
 			cfg_error(
@@ -199,15 +197,15 @@ static void check_users(const struct config *cfg, struct cfg_errors *errs)
 	}
 }
 
-static bool in_preset(const struct config *cfg, const char *file)
+static bool in_preset(const struct cfglint_input *in, const char *file)
 {
-	for (size_t i = 0; i < cfg->npresets; i++)
-		if (cfg->presets[i].preset_file && file && strcmp(cfg->presets[i].preset_file, file) == 0)
+	for (size_t i = 0; i < in->npreset_files; i++)
+		if (in->preset_files[i] && file && strcmp(in->preset_files[i], file) == 0)
 			return true;
 	return false;
 }
 
-static void check_shadowed(const struct config *cfg, const struct rule_list *list, const char *what,
+static void check_shadowed(const struct cfglint_input *in, const struct rule_list *list, const char *what,
                            struct cfg_errors *errs)
 {
 	for (size_t j = 1; j < list->n; j++) {
@@ -218,7 +216,7 @@ static void check_shadowed(const struct config *cfg, const struct rule_list *lis
 				continue;
 			/* A preset spells out rules it covers on purpose, and the
 			 * admin cannot edit it. */
-			if (a->file == b->file && in_preset(cfg, a->file))
+			if (a->file == b->file && in_preset(in, a->file))
 				continue;
 			cfg_warning(errs, b->file, b->line,
 			            "'%s' can never match: '%s' at %s:%d matches every request it would, and the "
@@ -229,11 +227,11 @@ static void check_shadowed(const struct config *cfg, const struct rule_list *lis
 	}
 }
 
-void cfglint_check(const struct config *cfg, struct cfg_errors *errs)
+void cfglint_check(const struct cfglint_input *in, struct cfg_errors *errs)
 {
-	check_users(cfg, errs);
-	check_methods(&cfg->acl->rules, errs);
-	check_methods(&cfg->acl->noauth, errs);
-	check_methods(&cfg->tls->inspect, errs);
-	check_shadowed(cfg, &cfg->acl->rules, "rule", errs);
+	check_users(in, errs);
+	check_methods(&in->acl->rules, errs);
+	check_methods(&in->acl->noauth, errs);
+	check_methods(&in->tls->inspect, errs);
+	check_shadowed(in, &in->acl->rules, "rule", errs);
 }

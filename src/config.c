@@ -27,7 +27,7 @@
 #include "log.h"
 #include "quirks.h"
 #include "server.h"
-#include "selfcheck.h"
+#include "selfcheck_cfg.h"
 #include "strbuf.h"
 #include "surrogate.h"
 #include "tls.h"
@@ -590,7 +590,17 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	for (size_t i = 0; i < PH_ARRAY_LEN(sections); i++)
 		if (sections[i].s->finish)
 			sections[i].s->finish(*settings_of(cfg, i), mainfile, &ctx->c);
-	cfglint_check(cfg, ctx->c.errs);
+	const char **preset_files = ph_calloc(cfg->npresets + 1, sizeof(*preset_files));
+
+	for (size_t i = 0; i < cfg->npresets; i++)
+		preset_files[i] = cfg->presets[i].preset_file;
+	cfglint_check(&(struct cfglint_input){ .acl = cfg->acl,
+	                                       .tls = cfg->tls,
+	                                       .auth = auth_config_enabled(cfg->auth),
+	                                       .preset_files = preset_files,
+	                                       .npreset_files = cfg->npresets },
+	              ctx->c.errs);
+	free(preset_files);
 	if (cfg->quirks->inspect_all && !cfg->tls->ca_cert)
 		cfg_error(ctx->c.errs, cfg->quirks->inspect_all_file, cfg->quirks->inspect_all_line,
 		          "quirk inspect-all needs tls-inspect ca CERT KEY");

@@ -43,7 +43,7 @@ struct config {
 	struct turn_settings *turn;           /* turn-server: turn.h */
 	struct tls_settings *tls;             /* tls-inspect, inspect, no-inspect, pinning-learn, ...: tls.h */
 	struct surrogate_settings *surrogate; /* auth-surrogate: surrogate.h */
-	struct selfcheck_settings *selfcheck; /* self-check: selfcheck.h */
+	struct selfcheck_settings *selfcheck; /* self-check: selfcheck_cfg.h */
 
 	struct preset_use *presets;
 	size_t npresets;

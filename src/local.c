@@ -19,6 +19,7 @@
 #include "escape.h"
 #include "forward.h"
 #include "selfcheck.h"
+#include "selfcheck_cfg.h"
 #include "server.h"
 #include "strbuf.h"
 #include "websocket.h"

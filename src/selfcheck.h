@@ -21,17 +21,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "cfgparse.h"
-
 struct config;
 struct strbuf;
-
-#define SELFCHECK_DEFAULT_HOST "pinhole.check"
-
-struct selfcheck_settings {
-	char *host; /* lower-case; NULL: self-check off */
-};
-extern const struct cfg_section selfcheck_section;
 
 /* Whether host (normalised, as a request names it) is the self-check's. */
 bool selfcheck_is_host(const struct config *cfg, const char *host);
