@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "common.h"
 #include "config.h"
 #include "escape.h"
+#include "lru.h"
 #include "selfcheck.h"
 #include "webrtc.h"
 #include "strbuf.h"
@@ -70,9 +72,7 @@ struct client_key {
 };
 
 struct client {
-	struct client *hnext;
-	struct client *prev, *next; /* recency: W.lru_head is the most recent */
-	uint64_t hash;
+	struct lru_node node; /* in W.clients: hashed by key, most recently seen first */
 	struct client_key key;
 	struct client_ua uas[CLIENT_UAS]; /* the most recent first */
 	size_t nuas;
@@ -119,9 +119,7 @@ static struct {
 	int nrings;
 	struct config *cfg; /* what the drain thread judges by */
 
-	struct client **buckets;
-	size_t nbuckets, nclients, max_clients;
-	struct client *lru_head, *lru_tail;
+	struct lru clients; /* buckets == NULL: not started */
 	uint64_t evicted;
 
 	struct pending pending[PENDING_MAX];
@@ -182,19 +180,6 @@ static uint64_t dropped_total(void)
 
 /* ---- the client table ---- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-#define FNV_INIT 14695981039346656037ull
-
 static void key_from_addr(const struct sockaddr_storage *ss, int *family, uint8_t addr[16])
 {
 	memset(addr, 0, 16);
@@ -224,10 +209,31 @@ static void key_from_event(const struct wr_event *ev, struct client_key *k)
 
 static uint64_t key_hash(const struct client_key *k)
 {
-	uint64_t h = fnv(FNV_INIT, &k->family, sizeof(k->family));
+	uint64_t h = lru_hash(LRU_HASH_INIT, &k->family, sizeof(k->family));
 
-	h = fnv(h, k->addr, sizeof(k->addr));
-	return fnv(h, k->user, strlen(k->user));
+	h = lru_hash(h, k->addr, sizeof(k->addr));
+	return lru_hash(h, k->user, strlen(k->user));
+}
+
+static struct client *client_of(const struct lru_node *n)
+{
+	return n ? (struct client *)((char *)n - offsetof(struct client, node)) : NULL;
+}
+
+/* The clients, most recently seen first: for (c = first_client(); c; c = next_client(c)). */
+static struct client *first_client(void)
+{
+	struct list *l = list_first(&W.clients.recency);
+
+	return l ? client_of((struct lru_node *)((char *)l - offsetof(struct lru_node, recency))) : NULL;
+}
+
+static struct client *next_client(const struct client *c)
+{
+	struct list *l = c->node.recency.next;
+
+	return l == &W.clients.recency ? NULL
+	                               : client_of((struct lru_node *)((char *)l - offsetof(struct lru_node, recency)));
 }
 
 static bool key_eq(const struct client_key *a, const struct client_key *b)
@@ -235,39 +241,9 @@ static bool key_eq(const struct client_key *a, const struct client_key *b)
 	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0 && strcmp(a->user, b->user) == 0;
 }
 
-static void lru_unlink(struct client *c)
+static bool node_key_eq(const struct lru_node *n, const void *key)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		W.lru_head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		W.lru_tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void lru_push_front(struct client *c)
-{
-	c->prev = NULL;
-	c->next = W.lru_head;
-	if (W.lru_head)
-		W.lru_head->prev = c;
-	W.lru_head = c;
-	if (!W.lru_tail)
-		W.lru_tail = c;
-}
-
-static void hash_unlink(struct client *c)
-{
-	struct client **pp = &W.buckets[c->hash & (W.nbuckets - 1)];
-
-	while (*pp && *pp != c)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = c->hnext;
-	c->hnext = NULL;
+	return key_eq(&client_of(n)->key, key);
 }
 
 static void client_clear_findings(struct client *c)
@@ -280,12 +256,9 @@ static void client_clear_findings(struct client *c)
 
 static struct client *client_find(const struct client_key *k, uint64_t h)
 {
-	if (!W.buckets)
+	if (!W.clients.buckets)
 		return NULL;
-	for (struct client *c = W.buckets[h & (W.nbuckets - 1)]; c; c = c->hnext)
-		if (c->hash == h && key_eq(&c->key, k))
-			return c;
-	return NULL;
+	return client_of(lru_find(&W.clients, h, node_key_eq, k));
 }
 
 /* The client for k, made (evicting the least recently seen one when the
@@ -296,28 +269,21 @@ static struct client *client_get(const struct client_key *k, uint64_t when)
 	struct client *c = client_find(k, h);
 
 	if (c) {
-		lru_unlink(c);
-		lru_push_front(c);
+		lru_touch(&W.clients, &c->node);
 		return c;
 	}
-	if (W.nclients >= W.max_clients && W.lru_tail) {
-		c = W.lru_tail;
-		lru_unlink(c);
-		hash_unlink(c);
+	if (lru_full(&W.clients)) {
+		c = client_of(lru_oldest(&W.clients));
+		lru_remove(&W.clients, &c->node);
 		client_clear_findings(c);
 		memset(c, 0, sizeof(*c));
-		W.nclients--;
 		W.evicted++;
 	} else {
 		c = ph_calloc(1, sizeof(*c));
 	}
 	c->key = *k;
-	c->hash = h;
 	c->first_ms = c->last_ms = when;
-	c->hnext = W.buckets[h & (W.nbuckets - 1)];
-	W.buckets[h & (W.nbuckets - 1)] = c;
-	lru_push_front(c);
-	W.nclients++;
+	lru_insert(&W.clients, &c->node, h);
 	return c;
 }
 
@@ -416,7 +382,7 @@ static bool in_window(uint64_t t407, uint64_t ms)
 
 static void note_retry(const struct wr_event *ev, const struct client_key *k)
 {
-	uint64_t hh = fnv(FNV_INIT, ev->host, strlen(ev->host));
+	uint64_t hh = lru_hash(LRU_HASH_INIT, ev->host, strlen(ev->host));
 	struct recent *r = &W.recent[W.recent_next++ % RECENT_MAX];
 
 	/* Matched by address, not user: the 407 came before the client
@@ -437,7 +403,7 @@ static void note_retry(const struct wr_event *ev, const struct client_key *k)
 
 static bool retried_already(const struct wr_event *ev, const struct client_key *k)
 {
-	uint64_t hh = fnv(FNV_INIT, ev->host, strlen(ev->host));
+	uint64_t hh = lru_hash(LRU_HASH_INIT, ev->host, strlen(ev->host));
 
 	for (size_t i = 0; i < RECENT_MAX; i++) {
 		const struct recent *r = &W.recent[i];
@@ -580,7 +546,7 @@ static void ingest_locked(const struct config *cfg, const struct wr_event *in, u
 	const struct ua_info *ua;
 	static const struct ua_info none = { .display = "" };
 
-	if (!W.buckets)
+	if (!W.clients.buckets)
 		return;
 	/* The ring copied whatever the worker wrote: make every string end. */
 	ev.user[sizeof(ev.user) - 1] = '\0';
@@ -691,7 +657,7 @@ static void rejudge_locked(const struct config *cfg)
 	W.judged_generation = cfg->generation;
 	/* A reference changes only the count, which is atomic. */
 	W.judged_cfg = config_ref((struct config *)cfg);
-	for (struct client *c = W.lru_head; c; c = c->next)
+	for (struct client *c = first_client(); c; c = next_client(c))
 		for (size_t i = 0; i < WR_RULE_COUNT; i++)
 			if (c->f[i] && !still_happens(cfg, old, c, i, c->f[i])) {
 				free(c->f[i]);
@@ -777,17 +743,19 @@ void webrtc_set_config(struct config *cfg)
 
 /* ---- start and stop ---- */
 
+static void client_free(struct lru_node *n)
+{
+	struct client *c = client_of(n);
+
+	client_clear_findings(c);
+	free(c);
+}
+
 static void free_all(void)
 {
-	for (struct client *c = W.lru_head, *next; c; c = next) {
-		next = c->next;
-		client_clear_findings(c);
-		free(c);
-	}
-	W.lru_head = W.lru_tail = NULL;
-	free(W.buckets);
-	W.buckets = NULL;
-	W.nbuckets = W.nclients = 0;
+	if (W.clients.buckets)
+		lru_free(&W.clients, client_free);
+	memset(&W.clients, 0, sizeof(W.clients));
 	for (int i = 0; i < W.nrings; i++)
 		free(W.rings[i]);
 	free(W.rings);
@@ -815,10 +783,10 @@ static int start(int nworkers, size_t max_clients, bool thread)
 		pthread_mutex_unlock(&W.lock);
 		return -1;
 	}
-	W.max_clients = max_clients ? max_clients : DEFAULT_MAX_CLIENTS;
-	for (W.nbuckets = 64; W.nbuckets < W.max_clients * 2 && W.nbuckets < (1u << 20);)
-		W.nbuckets *= 2;
-	W.buckets = ph_calloc(W.nbuckets, sizeof(*W.buckets));
+	if (lru_init(&W.clients, max_clients ? max_clients : DEFAULT_MAX_CLIENTS) < 0) {
+		pthread_mutex_unlock(&W.lock);
+		return -1;
+	}
 	W.rings = ph_calloc((size_t)nworkers, sizeof(*W.rings));
 	for (W.nrings = 0; W.nrings < nworkers; W.nrings++) {
 		W.rings[W.nrings] = ring_new();
@@ -980,10 +948,10 @@ static int row_cmp(const void *a, const void *b)
 /* The clients in the order asked for. */
 static struct row *sorted_rows(enum sort_key key, size_t *n)
 {
-	struct row *rows = ph_calloc(W.nclients ? W.nclients : 1, sizeof(*rows));
+	struct row *rows = ph_calloc(W.clients.n ? W.clients.n : 1, sizeof(*rows));
 	size_t i = 0;
 
-	for (struct client *c = W.lru_head; c && i < W.nclients; c = c->next, i++) {
+	for (struct client *c = first_client(); c && i < W.clients.n; c = next_client(c), i++) {
 		struct sockaddr_storage ss;
 
 		memset(&ss, 0, sizeof(ss));
@@ -1473,7 +1441,7 @@ void webrtc_counts(const struct config *cfg, struct webrtc_counts *out)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&W.lock);
 	drain_locked(cfg, ph_wall_ms());
-	for (struct client *c = W.lru_head; c; c = c->next) {
+	for (struct client *c = first_client(); c; c = next_client(c)) {
 		switch (client_verdict(c)) {
 		case WR_SEV_BREAKS:
 			out->breaks++;
@@ -1489,7 +1457,7 @@ void webrtc_counts(const struct config *cfg, struct webrtc_counts *out)
 			if (c->f[i])
 				out->findings_by_rule[i]++;
 	}
-	out->clients = W.nclients;
+	out->clients = W.clients.n;
 	out->evicted = W.evicted;
 	out->dropped = dropped_total();
 	pthread_mutex_unlock(&W.lock);
