@@ -7,6 +7,7 @@
 #include "helper.h"
 #include "buf.h"
 #include "common.h"
+#include "list.h"
 #include "loop.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ enum req_state {
 };
 
 struct helper_req {
-	struct helper_req *next, *prev; /* queue, deferred list, or a list being answered */
+	struct list link; /* in the queue, the deferred list, or a list being answered */
 	struct helper_pool *pool;
 	struct helper_child *child; /* REQ_SENT */
 	struct helper_lease *lease; /* NULL once released */
@@ -78,7 +79,7 @@ struct helper_child {
 };
 
 struct helper_lease {
-	struct helper_lease *next, *prev;
+	struct list link;           /* in the pool's leases; unlinked once the pool is freed */
 	struct helper_pool *pool;   /* NULL once the pool is freed */
 	struct helper_child *child; /* NULL once it lost it */
 	struct helper_req *req;     /* in flight */
@@ -102,9 +103,9 @@ struct helper_pool {
 	unsigned queue_max;
 	unsigned queued;
 	struct helper_child *children;
-	struct helper_req *qhead, *qtail;
-	struct helper_req *deferred;
-	struct helper_lease *leases;
+	struct list queue;    /* REQ_QUEUED, oldest first */
+	struct list deferred; /* REQ_DEFERRED */
+	struct list leases;
 	struct grave *graves;
 	size_t ngraves, graves_cap;
 	struct loop_timer grave_timer;
@@ -217,6 +218,7 @@ static struct helper_req *req_new(struct helper_pool *p, const char *line, helpe
 	r->arg = arg;
 	r->len = len;
 	memcpy(r->line, line, len);
+	list_init(&r->link);
 	r->timer.data = r;
 	p->st.requests++;
 	return r;
@@ -246,27 +248,15 @@ static void req_finish(struct helper_req *r, const struct helper_reply *reply, c
 
 static void queue_unlink(struct helper_pool *p, struct helper_req *r)
 {
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		p->qhead = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	else
-		p->qtail = r->prev;
-	r->next = r->prev = NULL;
+	list_del(&r->link);
 	p->queued--;
 }
 
-static void deferred_unlink(struct helper_pool *p, struct helper_req *r)
+static struct helper_req *first_req(const struct list *head)
 {
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		p->deferred = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	r->next = r->prev = NULL;
+	struct list *l = list_first(head);
+
+	return l ? list_entry(l, struct helper_req, link) : NULL;
 }
 
 static void req_timer(struct loop *loop, struct loop_timer *t)
@@ -277,7 +267,7 @@ static void req_timer(struct loop *loop, struct loop_timer *t)
 
 	switch (r->state) {
 	case REQ_DEFERRED:
-		deferred_unlink(p, r);
+		list_del(&r->link);
 		snprintf(why, sizeof(why), "helper queue full (%u requests waiting)", p->queue_max);
 		r->state = REQ_FINISHING;
 		req_finish(r, NULL, why);
@@ -380,12 +370,12 @@ static struct helper_child *pool_free_child(struct helper_pool *p)
 
 static void pool_dispatch(struct helper_pool *p)
 {
-	while (p->qhead) {
+	while (!list_empty(&p->queue)) {
 		struct helper_child *best = pool_free_child(p);
 
 		if (!best)
 			return;
-		struct helper_req *r = p->qhead;
+		struct helper_req *r = first_req(&p->queue);
 
 		queue_unlink(p, r);
 		child_send(best, r);
@@ -457,25 +447,24 @@ static void child_close_fds(struct helper_child *c)
 static void child_down(struct helper_child *c, const char *why_in)
 {
 	struct helper_pool *p = c->pool;
-	struct helper_req *head = NULL, **tail = &head;
+	struct list answer;
+	struct helper_req *r;
 	char why[WHY_MAX];
 	uint64_t now = loop_now(p->loop), delay = 0;
 
 	snprintf(why, sizeof(why), "%s", why_in);
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	c->state = CHILD_DOWN;
+	list_init(&answer);
 	for (unsigned i = 0; i < p->width; i++) {
-		struct helper_req *r = c->slots[i];
-
+		r = c->slots[i];
 		if (!r)
 			continue;
 		c->slots[i] = NULL;
 		loop_timer_stop(p->loop, &r->timer);
 		r->state = REQ_FINISHING;
 		r->child = NULL;
-		r->next = NULL;
-		*tail = r;
-		tail = &r->next;
+		list_add_back(&answer, &r->link);
 	}
 	c->nbusy = 0;
 	if (c->lease) {
@@ -486,10 +475,8 @@ static void child_down(struct helper_child *c, const char *why_in)
 	if (c->spawned_at + HELPER_RESTART_INTERVAL_MS > now)
 		delay = c->spawned_at + HELPER_RESTART_INTERVAL_MS - now;
 	loop_timer_start(p->loop, &c->timer, delay);
-	while (head) {
-		struct helper_req *r = head;
-
-		head = r->next;
+	while ((r = first_req(&answer))) {
+		list_del(&r->link);
 		req_finish(r, NULL, why);
 	}
 }
@@ -773,6 +760,9 @@ struct helper_pool *helper_pool_new(struct loop *loop, const char *cmd, int chil
 	}
 	struct helper_pool *p = ph_calloc(1, sizeof(*p));
 
+	list_init(&p->queue);
+	list_init(&p->deferred);
+	list_init(&p->leases);
 	p->loop = loop;
 	p->shell_cmd = ph_malloc(strlen(cmd) + 6);
 	snprintf(p->shell_cmd, strlen(cmd) + 6, "%s%s", simple_command(cmd) ? "exec " : "", cmd);
@@ -855,19 +845,19 @@ void helper_pool_free(struct helper_pool *p)
 		fprintf(stderr, "pinhole: helper_pool_free called from a helper callback\n");
 		abort();
 	}
-	while (p->qhead) {
-		struct helper_req *r = p->qhead;
-
+	for (struct helper_req *r; (r = first_req(&p->queue));) {
 		queue_unlink(p, r);
 		free_req(p, r);
 	}
-	while (p->deferred) {
-		struct helper_req *r = p->deferred;
-
-		deferred_unlink(p, r);
+	for (struct helper_req *r; (r = first_req(&p->deferred));) {
+		list_del(&r->link);
 		free_req(p, r);
 	}
-	for (struct helper_lease *l = p->leases; l; l = l->next) {
+	/* A lease outlives the pool until its owner releases it. */
+	while (!list_empty(&p->leases)) {
+		struct helper_lease *l = list_entry(list_first(&p->leases), struct helper_lease, link);
+
+		list_del(&l->link);
 		loop_timer_stop(p->loop, &l->timer);
 		l->pool = NULL;
 		l->child = NULL;
@@ -924,20 +914,12 @@ struct helper_req *helper_submit(struct helper_pool *p, const char *line, helper
 	r->timer.cb = req_timer;
 	if (p->queued >= p->queue_max && !pool_free_child(p)) {
 		r->state = REQ_DEFERRED;
-		r->next = p->deferred;
-		if (p->deferred)
-			p->deferred->prev = r;
-		p->deferred = r;
+		list_add_front(&p->deferred, &r->link);
 		loop_timer_start(p->loop, &r->timer, 0);
 		return r;
 	}
 	r->state = REQ_QUEUED;
-	r->prev = p->qtail;
-	if (p->qtail)
-		p->qtail->next = r;
-	else
-		p->qhead = r;
-	p->qtail = r;
+	list_add_back(&p->queue, &r->link);
 	p->queued++;
 	if (p->timeout_ms)
 		loop_timer_start(p->loop, &r->timer, p->timeout_ms);
@@ -958,7 +940,7 @@ void helper_cancel(struct helper_req *r)
 		free_req(p, r);
 		break;
 	case REQ_DEFERRED:
-		deferred_unlink(p, r);
+		list_del(&r->link);
 		free_req(p, r);
 		break;
 	case REQ_SENT:
@@ -997,10 +979,7 @@ struct helper_lease *helper_reserve(struct helper_pool *p, uint64_t reservation_
 	l->timeout_ms = reservation_timeout_ms;
 	l->timer.cb = lease_timer;
 	l->timer.data = l;
-	l->next = p->leases;
-	if (p->leases)
-		p->leases->prev = l;
-	p->leases = l;
+	list_add_front(&p->leases, &l->link);
 	c->lease = l;
 	if (l->timeout_ms)
 		loop_timer_start(p->loop, &l->timer, l->timeout_ms);
@@ -1043,12 +1022,7 @@ void helper_release(struct helper_lease *l)
 	}
 	if (p) {
 		loop_timer_stop(p->loop, &l->timer);
-		if (l->prev)
-			l->prev->next = l->next;
-		else
-			p->leases = l->next;
-		if (l->next)
-			l->next->prev = l->prev;
+		list_del(&l->link);
 		if (l->child) {
 			l->child->lease = NULL;
 			l->child = NULL;
