@@ -150,18 +150,31 @@ static int sniff_tunnel(struct conn *c)
 	bool strict = c->cfg->quirks->strict_tls;
 	bool hold = sniff_holds(c);
 
-	if (len == 0) {
-		ssize_t n;
+	if (len == 0 && !c->c.readable)
+		return hold ? PH_AGAIN : PH_OK;
+	if (len == 0 && !hold) {
+		/* Nothing needs the bytes left in the kernel: read them into the
+		 * buffer the relay sends from, one system call instead of a peek
+		 * and a read. */
+		if (side_read(&c->c, BUF_SIZE) == PH_ERROR) {
+			conn_log(c, "TCP_TUNNEL", c->txn.status, "read failed");
+			return PH_ERROR;
+		}
+		if (buf_len(&c->c.in) == 0)
+			return PH_OK; /* nothing yet, or EOF: the relay sees it */
+		data = buf_data(&c->c.in);
+		len = buf_len(&c->c.in);
+	} else if (len == 0) {
+		/* MSG_PEEK: inspection's TLS session reads the ClientHello from
+		 * the socket, and the relay still reads (or splices) every
+		 * byte. */
+		ssize_t n = side_peek(&c->c, peek, sizeof(peek));
 
-		if (!c->c.readable)
-			return hold ? PH_AGAIN : PH_OK;
-		/* MSG_PEEK: the relay still reads (or splices) every byte. */
-		n = side_peek(&c->c, peek, sizeof(peek));
 		if (n <= 0) {
 			/* Nothing yet, or EOF or an error the relay will see. */
 			if (n < 0 && errno == EAGAIN)
 				c->c.readable = false;
-			return n < 0 && errno == EAGAIN && hold ? PH_AGAIN : PH_OK;
+			return n < 0 && errno == EAGAIN ? PH_AGAIN : PH_OK;
 		}
 		data = peek;
 		len = (size_t)n;
