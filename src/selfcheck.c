@@ -109,6 +109,9 @@ static const char page_script[] =
         "      if (errors.length && /^701/.test(errors[0]))\n"
         "        why += ' (the TURN server could not be reached through the proxy; a 407 the browser did'\n"
         "            + ' not answer is the usual cause)';\n"
+        "      else if (errors.length && /^401/.test(errors[0]))\n"
+        "        why += ' (the TURN server was reached through the proxy but refused the test credentials: the'\n"
+        "            + ' user or password of this turn-server line in the proxy configuration is wrong)';\n"
         "      end(false, why);\n"
         "    }, 15000);\n"
         "  });\n"
@@ -158,7 +161,9 @@ static void hash_into(const char *text, char *out, size_t cap)
 }
 
 /* The page's script and style by their hashes, and nothing from outside:
- * it must work with no network but the proxy. */
+ * it must work with no network but the proxy.  Its icon is the empty
+ * data: URL of the page's head (img-src data:), so that no browser asks
+ * for /favicon.ico and logs that the policy refused it. */
 static void make_csp(void)
 {
 	char script[64], style[64];
@@ -167,7 +172,7 @@ static void make_csp(void)
 	hash_into(page_style, style, sizeof(style));
 	snprintf(page_csp, sizeof(page_csp),
 	         "default-src 'none'; script-src 'sha256-%s'; style-src 'sha256-%s'; connect-src 'self' ws:; "
-	         "frame-ancestors 'none'; form-action 'none'",
+	         "img-src data:; frame-ancestors 'none'; form-action 'none'",
 	         script, style);
 }
 
@@ -246,6 +251,7 @@ void selfcheck_page(const struct config *cfg, const struct selfcheck_client *cl,
 	strbuf_printf(out,
 	              "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	              "<link rel=\"icon\" href=\"data:,\">\n"
 	              "<title>pinhole self-check</title>\n<style>%s</style>\n</head>\n<body>\n",
 	              page_style);
 	strbuf_puts(out, "<h1>Will a video call work through this proxy?</h1>\n"

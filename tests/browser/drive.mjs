@@ -25,6 +25,12 @@
 //                     states, candidate errors, the selected pair, whether a
 //                     data channel message went through
 //   ws=URL            a WebSocket from the current page: open, echo, close
+//   selfcheck=URL     load pinhole's self-check page at URL and wait (up to
+//                     --timeout) for its checks to end (the body's
+//                     data-done="1"); records HTTP status, the whole page
+//                     text, the marker, each check the page shows ({id,
+//                     class, text} of its result cells), the line about
+//                     the results it posted back and the page's console
 //   screenshot=FILE   a full-page PNG of the current page
 //
 // Output: {"browser":"chromium","version":"156.0...","user_agent":"...",
@@ -58,7 +64,7 @@ for (let i = 0; i < args.length; i++) {
 	else if (a === '--profile') opt.profile = val();
 	else if (a === '--user-agent') opt.userAgent = val();
 	else if (a === '--timeout') opt.timeout = Number(val());
-	else if (/^(page|content|webrtc|ws|screenshot)=/.test(a)) {
+	else if (/^(page|content|webrtc|ws|selfcheck|screenshot)=/.test(a)) {
 		const eq = a.indexOf('=');
 		opt.steps.push({ kind: a.slice(0, eq), arg: a.slice(eq + 1) });
 	} else usage(`unknown argument '${a}'`);
@@ -69,6 +75,14 @@ if (!opt.profile)
 	opt.profile = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'pinhole-browser-'));
 
 const timeoutMs = opt.timeout * 1000;
+// What the pages said on their console and the errors they threw (the
+// selfcheck step reports those of its page: a policy that blocked the
+// script, an exception).
+const consoleLog = [];
+function listen(page) {
+	page.on('console', (m) => consoleLog.push(`${m.type()}: ${m.text()}`.slice(0, 500)));
+	page.on('pageerror', (e) => consoleLog.push(`error: ${e && e.message ? e.message : e}`.slice(0, 500)));
+}
 const chromiumPath = process.env.PH_CHROMIUM || '/usr/bin/chromium';
 const firefoxPath = process.env.PH_FIREFOX || '/usr/bin/firefox-esr';
 
@@ -102,6 +116,7 @@ async function openChromium() {
 	const context = await browser.newContext(opt.userAgent ? { userAgent: opt.userAgent } : {});
 	const page = await context.newPage();
 	page.setDefaultTimeout(timeoutMs);
+	listen(page);
 	return {
 		version: browser.version(),
 		async goto(url) {
@@ -115,6 +130,7 @@ async function openChromium() {
 		},
 		setContent: (html) => page.setContent(html, { timeout: timeoutMs }),
 		evaluate: (fn, arg) => page.evaluate(fn, arg),
+		text: (max) => pageText(page, max),
 		screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
 		close: () => browser.close(),
 	};
@@ -171,6 +187,7 @@ async function openFirefox() {
 	});
 	const page = await browser.newPage();
 	page.setDefaultTimeout(timeoutMs);
+	listen(page);
 	page.setDefaultNavigationTimeout(timeoutMs);
 	if (opt.proxyUser !== null)
 		await page.authenticate({ username: opt.proxyUser, password: opt.proxyPassword ?? '' });
@@ -192,15 +209,16 @@ async function openFirefox() {
 		},
 		setContent: (html) => page.setContent(html, { timeout: timeoutMs }),
 		evaluate: (fn, arg) => page.evaluate(fn, arg),
+		text: (max) => pageText(page, max),
 		screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
 		close: () => browser.close(),
 	};
 }
 
-async function pageText(page) {
+async function pageText(page, max = 2000) {
 	try {
 		const t = await page.evaluate(() => (document.body ? document.body.innerText : document.documentElement.textContent) || '');
-		return t.length > 2000 ? t.slice(0, 2000) : t;
+		return t.length > max ? t.slice(0, max) : t;
 	} catch (e) {
 		return null;
 	}
@@ -337,6 +355,42 @@ async function wsInPage(url) {
 	});
 }
 
+// Runs in the self-check page: its completion marker, its checks (the
+// result cells, by id) and the line about the results it posted.
+function selfcheckState() {
+	const sent = document.getElementById('sent');
+	return {
+		done: document.body ? document.body.getAttribute('data-done') : null,
+		checks: Array.from(document.querySelectorAll('td[id]')).map((td) => ({
+			id: td.id, class: td.className, text: td.textContent })),
+		sent: sent ? sent.textContent : null,
+	};
+}
+
+// Loads the self-check page, then polls it until its marker or the
+// deadline; what a user sees when the checks are over (or when the wait
+// gave up).
+async function selfcheckStep(b, url, r) {
+	r.url = url;
+	const seen = consoleLog.length;
+	Object.assign(r, await b.goto(url));
+	const start = Date.now(), deadline = start + timeoutMs;
+	let st = await b.evaluate(selfcheckState);
+	while (st.done !== '1' && Date.now() < deadline) {
+		await new Promise((res) => setTimeout(res, 250));
+		st = await b.evaluate(selfcheckState);
+	}
+	Object.assign(r, st);
+	r.waited_ms = Date.now() - start;
+	r.text = await b.text(20000);
+	r.console = consoleLog.slice(seen, seen + 20);
+	r.ok = r.status === 200 && r.done === '1';
+	if (r.status !== 200)
+		r.error = `HTTP ${r.status}`;
+	else if (r.done !== '1')
+		r.error = `the page's checks did not end within ${opt.timeout} s`;
+}
+
 function errorText(e) {
 	const m = String(e && e.message ? e.message : e);
 	// The browser's own error, not the driver's call log.
@@ -385,6 +439,10 @@ for (const s of opt.steps) {
 			r.ok = r.opened && r.echo === 'ping through pinhole';
 			if (!r.ok)
 				r.error = r.error || 'no echo';
+		} else if (s.kind === 'selfcheck') {
+			await selfcheckStep(b, s.arg, r);
+			if (!result.user_agent)
+				result.user_agent = await b.evaluate(() => navigator.userAgent).catch(() => null);
 		} else if (s.kind === 'screenshot') {
 			r.file = s.arg;
 			await b.screenshot(s.arg);

@@ -161,7 +161,8 @@ print("" if v is None else v if isinstance(v, str) else json.dumps(v))
 # record STEP_INDEX KEY=VALUE...: one line of the compatibility matrix
 # from step STEP_INDEX of the last drive: what was tried (the KEY=VALUEs:
 # scheme, inspection, quirk, what, credentials...) and what the browser
-# showed (works, or fails with the error the page saw).
+# showed (works, or fails with the error the page saw; for the self-check
+# page, each of its checks).
 record() {
 	local i=$1
 	shift
@@ -190,6 +191,10 @@ if step.get("step") == "webrtc":
         row["ice_errors"] = codes
 if step.get("step") == "page":
     row["status"] = step.get("status")
+if step.get("step") == "selfcheck":
+    row["status"] = step.get("status")
+    row["checks"] = [{"id": c.get("id"), "ok": c.get("class") == "ok", "text": c.get("text")}
+                     for c in step.get("checks") or []]
 with open(out, "a") as f:
     f.write(json.dumps(row) + "\n")
 PYEOF

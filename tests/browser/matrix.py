@@ -31,10 +31,17 @@ def load(results):
     return rows
 
 
+CHECK_NAMES = {"ws": "WebSocket"}
+
+
 def cell(r):
     if r["works"]:
         if r.get("what") == "webrtc":
             return "connects (%s)" % (r.get("pair") or "relay")
+        if r.get("what") == "self-check" and r.get("checks"):
+            return "; ".join("%s %s" % (CHECK_NAMES.get(c["id"], "TURN call"),
+                                        "works" if c["ok"] else "fails: `%s`" % (c["text"] or "").split(" (")[0].replace("|", "/"))
+                             for c in r["checks"])
         return "works"
     err = r.get("error") or "fails"
     if err.startswith("Navigation timeout"):
@@ -42,10 +49,12 @@ def cell(r):
     return "fails: `%s`" % err.replace("|", "/")
 
 
+WHATS = ["page", "websocket", "webrtc", "self-check", "report-page"]
+
+
 def order(key):
     what, scheme, cred, insp, quirk, url, scen = key
-    return (["page", "websocket", "webrtc", "report-page"].index(what) if what in
-            ["page", "websocket", "webrtc", "report-page"] else 9,
+    return (WHATS.index(what) if what in WHATS else 9,
             SCHEMES.index(scheme) if scheme in SCHEMES else 9, quirk, url, insp, cred, scen)
 
 
@@ -134,10 +143,16 @@ def main():
         "means the page needed no authentication (`noauth`) so the browser held none when",
         "its TURN CONNECT got 407; `ticket` is a Kerberos ticket in KRB5CCNAME.",
         "",
+        "The self-check page (`http://pinhole.check/`) is loaded with the proxy credentials;",
+        "its cell says what each of its checks showed once they were over (the WebSocket",
+        "through the proxy, the call through each `turn-server` with test credentials, right",
+        "or wrong as the credentials column says).",
+        "",
     ]
     table(rows, browsers, {"page"}, "Page loads", out)
     table(rows, browsers, {"websocket"}, "WebSocket", out)
     table(rows, browsers, {"webrtc"}, "WebRTC calls", out)
+    table(rows, browsers, {"self-check"}, "The self-check page", out)
     table(rows, browsers, {"report-page"}, "The report page", out)
     with open(sys.argv[2], "w", encoding="utf-8") as f:
         f.write("\n".join(out).rstrip() + "\n")
