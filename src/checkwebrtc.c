@@ -23,6 +23,7 @@
 #include "server.h"
 #include "strbuf.h"
 #include "turn.h"
+#include "useragent.h"
 #include "quirks.h"
 #include "surrogate.h"
 #include "tls.h"
@@ -77,7 +78,21 @@ struct check {
 	bool auth_on;
 	bool all_vendors; /* no vendor named, on the command line or by a preset */
 	bool has_basic, has_digest, has_ntlm, has_negotiate;
+	bool short_names; /* name files without their directories (the self-check page) */
+	bool firefox;     /* the client is Firefox, which answers a 407 on its TURN CONNECT */
 };
+
+/* Where a line is, for a detail: the people behind the proxy (the
+ * self-check page) see the file's name, not the admin's directories. */
+static const char *where(const struct check *ck, const char *file)
+{
+	const char *slash;
+
+	if (!file)
+		return "?";
+	slash = strrchr(file, '/');
+	return ck->short_names && slash ? slash + 1 : file;
+}
 
 static struct finding *finding_add(struct check *ck, const struct vendor *v, enum result r, const char *source)
 {
@@ -369,8 +384,8 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 		probe_text(&bad, pt, sizeof(pt));
 		snprintf(f->requirement, sizeof(f->requirement), "%s", req);
 		if (deny)
-			snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt, deny->file, deny->line,
-			         deny->text);
+			snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt, where(ck, deny->file),
+			         deny->line, deny->text);
 		else
 			snprintf(f->detail, sizeof(f->detail), "%s matches no rule, so it is denied", pt);
 		if (!d->required)
@@ -392,12 +407,20 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 
 		probe_text(p, pt, sizeof(pt));
 		snprintf(f->requirement, sizeof(f->requirement), "%s", req);
-		if (auth_breaks)
+		if (auth_breaks) {
 			snprintf(f->detail, sizeof(f->detail),
 			         "%s needs proxy authentication, and %s's WebRTC does not work with proxies that "
 			         "require it",
 			         pt, v->name);
-		else
+		} else if (ck->firefox) {
+			/* The self-check page of a Firefox: it answers the 407. */
+			f->result = RES_OK;
+			snprintf(f->detail, sizeof(f->detail),
+			         "%s goes to a TURN server and needs proxy authentication: Firefox answers the 407 "
+			         "there (Chromium would not)",
+			         pt);
+			return;
+		} else
 			snprintf(f->detail, sizeof(f->detail),
 			         "%s goes to a TURN server and needs proxy authentication: Chromium never answers "
 			         "a 407 there and sends credentials only when it already holds them",
@@ -422,19 +445,19 @@ static void check_dest(struct check *ck, const struct vendor *v, const struct ve
 		for (size_t k = 0; k < nallowed; k++) {
 			len = strlen(f->detail);
 			snprintf(f->detail + len, sizeof(f->detail) - len, "%s %s:%d", k ? "," : "",
-			         allowed_by[k]->file, allowed_by[k]->line);
+			         where(ck, allowed_by[k]->file), allowed_by[k]->line);
 		}
 		len = strlen(f->detail);
 		if (asks)
 			snprintf(f->detail + len, sizeof(f->detail) - len, "; asks for credentials");
 		else if (exempt_by)
 			snprintf(f->detail + len, sizeof(f->detail) - len, "; no credentials (noauth at %s:%d)",
-			         exempt_by->file, exempt_by->line);
+			         where(ck, exempt_by->file), exempt_by->line);
 		else if (surrogate_by)
 			snprintf(f->detail + len, sizeof(f->detail) - len,
 			         "; no credentials once the user has authenticated from the same address "
 			         "(auth-surrogate at %s:%d)",
-			         surrogate_by->file, surrogate_by->line);
+			         where(ck, surrogate_by->file), surrogate_by->line);
 	}
 }
 
@@ -630,10 +653,10 @@ static void check_turn_servers(struct check *ck)
 				f = finding_add(ck, &own_turn, RES_BREAKS, "MEASURED");
 				snprintf(f->requirement, sizeof(f->requirement),
 				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         t->file ? t->file : "?", t->line);
+				         where(ck, t->file), t->line);
 				if (r)
 					snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt,
-					         r->file, r->line, r->text);
+					         where(ck, r->file), r->line, r->text);
 				else
 					snprintf(f->detail, sizeof(f->detail), "%s matches no rule, so it is denied",
 					         pt);
@@ -645,11 +668,20 @@ static void check_turn_servers(struct check *ck)
 					f->fix.before_line = r->line;
 				}
 			}
-			if (needs_auth(ck, &s)) {
+			if (needs_auth(ck, &s) && ck->firefox) {
+				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
+				snprintf(f->requirement, sizeof(f->requirement),
+				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
+				         where(ck, t->file), t->line);
+				snprintf(f->detail, sizeof(f->detail),
+				         "%s needs proxy authentication: Firefox answers the 407 there (Chromium would "
+				         "not)",
+				         pt);
+			} else if (needs_auth(ck, &s)) {
 				f = finding_add(ck, &own_turn, RES_DEGRADED, "MEASURED");
 				snprintf(f->requirement, sizeof(f->requirement),
 				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         t->file ? t->file : "?", t->line);
+				         where(ck, t->file), t->line);
 				snprintf(f->detail, sizeof(f->detail),
 				         "%s needs proxy authentication: Chromium never answers a 407 there and sends "
 				         "credentials only when it already holds them (no media, ICE error 701)",
@@ -672,19 +704,20 @@ static void check_turn_servers(struct check *ck)
 				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
 				snprintf(f->requirement, sizeof(f->requirement),
 				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         t->file ? t->file : "?", t->line);
+				         where(ck, t->file), t->line);
 				if (ex)
 					snprintf(f->detail, sizeof(f->detail),
-					         "allowed by %s:%d; no credentials (noauth at %s:%d)", r->file, r->line,
-					         ex->file, ex->line);
+					         "allowed by %s:%d; no credentials (noauth at %s:%d)",
+					         where(ck, r->file), r->line, where(ck, ex->file), ex->line);
 				else if (sg)
 					snprintf(
 					        f->detail, sizeof(f->detail),
 					        "allowed by %s:%d; no credentials once the user has authenticated from "
 					        "the same address (auth-surrogate at %s:%d)",
-					        r->file, r->line, sg->file, sg->line);
+					        where(ck, r->file), r->line, where(ck, sg->file), sg->line);
 				else
-					snprintf(f->detail, sizeof(f->detail), "allowed by %s:%d", r->file, r->line);
+					snprintf(f->detail, sizeof(f->detail), "allowed by %s:%d", where(ck, r->file),
+					         r->line);
 			}
 		}
 	}
@@ -923,7 +956,7 @@ static void run_checks(struct check *ck, const struct vendor **vs, size_t *nv)
 }
 
 void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage *src, const char *user,
-                         void (*each)(const struct check_webrtc_row *row, void *arg), void *arg)
+                         const char *user_agent, void (*each)(const struct check_webrtc_row *row, void *arg), void *arg)
 {
 	const struct vendor *vs[8];
 	size_t nv = 0;
@@ -933,6 +966,13 @@ void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage
 	ck.cfg = cfg;
 	ck.src = *src;
 	ck.user = user && user[0] ? user : NULL;
+	ck.short_names = true;
+	if (user_agent) {
+		struct ua_info ua;
+
+		ua_parse(user_agent, &ua);
+		ck.firefox = ua.firefox;
+	}
 	for (size_t i = 0; i < cfg->npresets && nv + 1 < PH_ARRAY_LEN(vs); i++) {
 		const struct vendor *v = vendor_find(cfg->presets[i].name);
 		bool dup = false;

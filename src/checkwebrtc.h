@@ -27,8 +27,11 @@ struct check_webrtc_row {
 
 /* The same checks for one client (the self-check page): the vendors of
  * the configuration's presets and its own turn-server lines, for a client
- * at src, authenticated as user (NULL: not).  each gets every row. */
+ * at src, authenticated as user (NULL: not), with this User-Agent (NULL:
+ * unknown; a Firefox answers a 407 where Chromium does not).  Files are
+ * named without their directories.  each gets every row. */
 void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage *src, const char *user,
-                         void (*each)(const struct check_webrtc_row *row, void *arg), void *arg);
+                         const char *user_agent, void (*each)(const struct check_webrtc_row *row, void *arg),
+                         void *arg);
 
 #endif

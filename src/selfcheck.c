@@ -280,7 +280,7 @@ void selfcheck_page(const struct config *cfg, const struct selfcheck_client *cl,
 		struct strbuf rows = { 0 };
 		struct rows r = { .out = &rows };
 
-		check_webrtc_client(cfg, cl->addr, cl->user, vendor_row, &r);
+		check_webrtc_client(cfg, cl->addr, cl->user, cl->user_agent, vendor_row, &r);
 		if (r.n) {
 			strbuf_puts(out, "<table>\n<tr><th>What a call needs</th><th>Result</th><th>Why</th></tr>\n");
 			strbuf_add(out, rows.p, rows.len);
@@ -310,7 +310,9 @@ void selfcheck_page(const struct config *cfg, const struct selfcheck_client *cl,
 	if (nturn == 0)
 		strbuf_puts(out, "<tr><th scope=\"row\">A call through a TURN server</th><td>not checked: no "
 		                 "<code>turn-server</code> line of the proxy gives test credentials</td></tr>\n");
-	strbuf_puts(out, "</table>\n<p id=\"sent\"></p>\n");
+	strbuf_puts(out, "</table>\n<p id=\"sent\">The checks take up to half a minute. If these lines still say "
+	                 "checking... after that, the page's script did not run: a browser extension or a policy "
+	                 "of your browser may block it.</p>\n");
 
 	/* The facts the script needs. */
 	strbuf_puts(out, "<script type=\"application/json\" id=\"facts\">{\"echo\":");

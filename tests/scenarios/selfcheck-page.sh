@@ -42,6 +42,16 @@ expect_match 'A call through TURN server turn\.office\.test:3478' "$BODY" "the T
 expect_no_match 'A call through TURN server turn2' "$BODY" "a TURN server without credentials is not"
 expect_match '"echo":"ws://pinhole\.check/echo"' "$BODY" "the echo's URL for the script"
 expect_match '"user":"turnuser","password":"Tp-9f3k"' "$BODY" "the test credentials for the script"
+expect_no_match "$T/" "$BODY" "the page names configuration files without the admin's directories"
+expect_match 'turn-server at pinhole\.conf:[0-9]+' "$BODY" "the page names the line by its file's name"
+# Judged for this browser: Chromium never answers a 407 on its TURN
+# connection, Firefox does.
+expect_status 200 -U alice:secret -A "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36" http://pinhole.check/
+expect_match 'degraded</td><td>CONNECT turn\.office\.test:3478 needs proxy authentication: Chromium never answers' "$BODY" \
+	"a Chromium is told its calls need the login first"
+expect_status 200 -U alice:secret -A "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0" http://pinhole.check/
+expect_match 'ok</td><td>CONNECT turn\.office\.test:3478 needs proxy authentication: Firefox answers the 407' "$BODY" \
+	"a Firefox is told it answers the 407"
 [ "$(origin_count WEB)" = 0 ] || fail "a self-check request reached an origin"
 log_line_matching " NONE_NONE/200 [0-9]+ GET http://pinhole\.check/ alice HIER_NONE/- text/html$"
 
