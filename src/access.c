@@ -326,9 +326,11 @@ enum addr_verdict access_address(struct conn *c, const struct sockaddr_storage *
 	struct sockaddr_storage dst;
 	const struct rule *r;
 
-	snprintf(a.host, sizeof(a.host), "%s", c->txn.host);
-	a.is_ipv6 = inet_pton(AF_INET6, a.host, &ip) == 1;
-	a.is_ip = a.is_ipv6 || inet_pton(AF_INET, a.host, &ip) == 1;
+	ph_strlcpy(a.host, c->txn.host, sizeof(a.host));
+	/* The same answers as inet_pton alone: an IPv6 literal has a colon,
+	 * an IPv4 one starts with a digit. */
+	a.is_ipv6 = strchr(a.host, ':') && inet_pton(AF_INET6, a.host, &ip) == 1;
+	a.is_ip = a.is_ipv6 || (a.host[0] >= '0' && a.host[0] <= '9' && inet_pton(AF_INET, a.host, &ip) == 1);
 	access_subject(c, &a, &s, &dst);
 	s.dst_ip = addr;
 	s.resolved = !a.is_ip;

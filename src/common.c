@@ -55,6 +55,14 @@ void *ph_realloc(void *p, size_t n)
 	return q ? q : oom(n);
 }
 
+void ph_strlcpy(char *dst, const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap - 1);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 char *ph_strdup(const char *s)
 {
 	return ph_strndup(s, strlen(s));

@@ -42,6 +42,10 @@ void *ph_calloc(size_t n, size_t size);
 void *ph_realloc(void *p, size_t n);
 char *ph_strdup(const char *s);
 char *ph_strndup(const char *s, size_t n);
+/* Copies s into dst (cap bytes, cap > 0), cut to fit, always terminated:
+ * snprintf(dst, cap, "%s", s) without the format interpreter, for the
+ * request path. */
+void ph_strlcpy(char *dst, const char *s, size_t cap);
 
 /* ASCII case-insensitive helpers (locale-independent). */
 bool ph_strcaseeq(const char *a, const char *b);

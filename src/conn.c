@@ -95,13 +95,14 @@ void conn_report(struct conn *c, enum wr_kind kind, const char *detail, const ch
 
 void conn_log(struct conn *c, const char *result, int status, const char *error)
 {
-	char mime[sizeof(c->txn.mime) + 8];
+	char webrtc_mime[sizeof(c->txn.mime) + 8];
+	const char *mime = c->txn.mime;
 
 	/* A media tunnel says so in the type column: webrtc-stun, webrtc-tls. */
-	if (c->txn.webrtc && c->txn.sniffed)
-		snprintf(mime, sizeof(mime), "webrtc-%s", c->txn.mime);
-	else
-		snprintf(mime, sizeof(mime), "%s", c->txn.mime);
+	if (c->txn.webrtc && c->txn.sniffed) {
+		snprintf(webrtc_mime, sizeof(webrtc_mime), "webrtc-%s", c->txn.mime);
+		mime = webrtc_mime;
+	}
 
 	struct access_entry e = {
 		.end_ms = ph_wall_ms(),

@@ -166,7 +166,7 @@ int forward_request(struct conn *c, const struct http_request *req)
 		return conn_fail(c, 400, "NONE_NONE", "Refused: %s.", why);
 	c->txn.head_request = strcmp(c->txn.method, "HEAD") == 0;
 	c->txn.upgrade = forward_wants_upgrade(req) && !c->cfg->quirks->no_websocket;
-	snprintf(c->txn.host, sizeof(c->txn.host), "%s", uri.authority.host);
+	ph_strlcpy(c->txn.host, uri.authority.host, sizeof(c->txn.host));
 	c->txn.port = uri.authority.port;
 	if (forward_wants_upgrade(req) && c->cfg->quirks->no_websocket)
 		conn_report(c, WR_UPGRADE_REFUSED, NULL, NULL);
@@ -215,7 +215,7 @@ int forward_request(struct conn *c, const struct http_request *req)
 			c->has_peer = true;
 		}
 	}
-	snprintf(c->origin_key, sizeof(c->origin_key), "%s", key);
+	ph_strlcpy(c->origin_key, key, sizeof(c->origin_key));
 	if (c->o.io.fd >= 0) {
 		/* A kept or pooled connection: its address meets the rules
 		 * as a new one's would. */

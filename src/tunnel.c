@@ -54,7 +54,7 @@ static void url_set_authority(struct conn *c, const struct http_authority *a)
 	free(c->txn.url);
 	c->txn.url = ph_malloc(len);
 	snprintf(c->txn.url, len, a->is_ipv6 ? "[%s]:%u" : "%s:%u", a->host, a->port);
-	snprintf(c->txn.host, sizeof(c->txn.host), "%s", a->host);
+	ph_strlcpy(c->txn.host, a->host, sizeof(c->txn.host));
 	c->txn.port = a->port;
 	snprintf(c->origin_key, sizeof(c->origin_key), "%s", c->txn.url);
 }
