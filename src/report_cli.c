@@ -6,10 +6,11 @@
  */
 #include "report_cli.h"
 #include "common.h"
+#include "escape.h"
 #include "strbuf.h"
 
 #include <errno.h>
-#include <math.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -29,10 +30,6 @@
 #define REPORT_MAX_BODY (32u << 20)
 /* Bytes read off the wire: the body plus its chunk framing. */
 #define REPORT_MAX_RAW (REPORT_MAX_HEAD + REPORT_MAX_BODY + REPORT_MAX_BODY / 4)
-/* Longer numbers are refused rather than handed to strtod. */
-#define REPORT_JSON_MAX_NUMBER 1024
-/* Counts above this are not exact in a JSON number (2^53). */
-#define REPORT_MAX_COUNT 9007199254740992.0
 
 /* Grows an array of elements of size sz to hold one more. */
 static void *grow(void *v, size_t *cap, size_t n, size_t sz)
@@ -51,499 +48,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whylen, 
 	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* ---- UTF-8 ---- */
-
-/* Length of the valid UTF-8 sequence at s (avail bytes there), 0 if it is
- * not one: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-static uint32_t utf8_decode(const unsigned char *s, size_t n)
-{
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	uint32_t cp = s[0] & lead_mask[n];
-
-	for (size_t i = 1; i < n; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	return cp;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Code points a terminal may act on rather than show: C0 and C1 controls,
- * DEL, and the bidirectional marks and overrides that can make a user agent
- * display as something it is not. */
-static bool invisible(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* ---- strict JSON ---- */
-
-struct jp {
-	const char *start, *p, *end;
-	const char *why, *err;
-	size_t values;
-};
-
-static bool jp_fail(struct jp *ps, const char *at, const char *why)
-{
-	if (!ps->why) {
-		ps->why = why;
-		ps->err = at;
-	}
-	return false;
-}
-
-static void jp_ws(struct jp *ps)
-{
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
-}
-
-static void json_clear(struct report_json *v)
-{
-	switch (v->type) {
-	case RJ_STRING:
-		free(v->u.str);
-		break;
-	case RJ_ARRAY:
-		for (size_t i = 0; i < v->n; i++)
-			json_clear(&v->u.items[i]);
-		free(v->u.items);
-		break;
-	case RJ_OBJECT:
-		for (size_t i = 0; i < v->n; i++) {
-			free(v->u.members[i].key);
-			json_clear(&v->u.members[i].value);
-		}
-		free(v->u.members);
-		break;
-	default:
-		break;
-	}
-	v->type = RJ_NULL;
-	v->n = 0;
-}
-
-/* The four hex digits of a \u escape at s (before end), or -1. */
-static long hex4(const char *s, const char *end)
-{
-	long v = 0;
-
-	if (end - s < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		int h = ph_hexval(s[i]);
-
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
-}
-
-/* A string at ps->p (the opening quote).  Escapes never lengthen the text,
- * so the raw span bounds the decoded size. */
-static bool jp_string(struct jp *ps, char **out, size_t *outlen)
-{
-	const char *q = ps->p + 1, *e = q;
-
-	while (e < ps->end && *e != '"')
-		e += (*e == '\\' && ps->end - e >= 2) ? 2 : 1;
-	if (e >= ps->end)
-		return jp_fail(ps, ps->p, "unterminated string");
-
-	char *buf = ph_realloc(NULL, (size_t)(e - q) + 1);
-	size_t o = 0;
-	const char *s = q;
-
-	while (s < e) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\\') {
-			char x = s[1];
-			long cp;
-
-			switch (x) {
-			case '"':
-			case '\\':
-			case '/':
-				buf[o++] = x;
-				break;
-			case 'b':
-				buf[o++] = '\b';
-				break;
-			case 'f':
-				buf[o++] = '\f';
-				break;
-			case 'n':
-				buf[o++] = '\n';
-				break;
-			case 'r':
-				buf[o++] = '\r';
-				break;
-			case 't':
-				buf[o++] = '\t';
-				break;
-			case 'u':
-				cp = hex4(s + 2, e);
-				if (cp < 0) {
-					free(buf);
-					return jp_fail(ps, s, "bad \\u escape (four hex digits expected)");
-				}
-				if (cp >= 0xdc00 && cp <= 0xdfff) {
-					free(buf);
-					return jp_fail(ps, s, "lone low surrogate in \\u escape");
-				}
-				if (cp >= 0xd800 && cp <= 0xdbff) {
-					long lo = (e - s >= 12 && s[6] == '\\' && s[7] == 'u') ? hex4(s + 8, e) : -1;
-
-					if (lo < 0xdc00 || lo > 0xdfff) {
-						free(buf);
-						return jp_fail(ps, s, "lone high surrogate in \\u escape");
-					}
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-					s += 6;
-				}
-				o += utf8_put(buf + o, (uint32_t)cp);
-				s += 4;
-				break;
-			default:
-				free(buf);
-				return jp_fail(ps, s, "unknown escape in string");
-			}
-			s += 2;
-		} else if (c < 0x20) {
-			free(buf);
-			return jp_fail(ps, s, "control character in string (must be escaped)");
-		} else {
-			size_t n = utf8_seq((const unsigned char *)s, (size_t)(e - s));
-
-			if (n == 0) {
-				free(buf);
-				return jp_fail(ps, s, "invalid UTF-8 in string");
-			}
-			memcpy(buf + o, s, n);
-			o += n;
-			s += n;
-		}
-	}
-	buf[o] = '\0';
-	*out = buf;
-	*outlen = o;
-	ps->p = e + 1;
-	return true;
-}
-
-static bool is_digit(const char *q, const char *end)
-{
-	return q < end && *q >= '0' && *q <= '9';
-}
-
-static bool jp_number(struct jp *ps, struct report_json *out)
-{
-	const char *s = ps->p, *q = s;
-
-	if (q < ps->end && *q == '-')
-		q++;
-	if (!is_digit(q, ps->end))
-		return jp_fail(ps, q, "bad number (digit expected)");
-	if (*q == '0') {
-		q++;
-		if (is_digit(q, ps->end))
-			return jp_fail(ps, q, "leading zero in number");
-	} else {
-		while (is_digit(q, ps->end))
-			q++;
-	}
-	if (q < ps->end && *q == '.') {
-		q++;
-		if (!is_digit(q, ps->end))
-			return jp_fail(ps, q, "bad number (digit expected after '.')");
-		while (is_digit(q, ps->end))
-			q++;
-	}
-	if (q < ps->end && (*q == 'e' || *q == 'E')) {
-		q++;
-		if (q < ps->end && (*q == '+' || *q == '-'))
-			q++;
-		if (!is_digit(q, ps->end))
-			return jp_fail(ps, q, "bad number (digit expected in exponent)");
-		while (is_digit(q, ps->end))
-			q++;
-	}
-	size_t n = (size_t)(q - s);
-
-	if (n > REPORT_JSON_MAX_NUMBER)
-		return jp_fail(ps, s, "number longer than 1024 characters");
-
-	char tmp[REPORT_JSON_MAX_NUMBER + 1];
-
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	double d = strtod(tmp, NULL);
-
-	if (!isfinite(d))
-		return jp_fail(ps, s, "number out of range");
-	out->type = RJ_NUMBER;
-	out->u.num = d;
-	ps->p = q;
-	return true;
-}
-
-static bool jp_literal(struct jp *ps, const char *word, enum report_json_type type, struct report_json *out)
-{
-	size_t n = strlen(word);
-
-	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-		return jp_fail(ps, ps->p, "unexpected character");
-	ps->p += n;
-	out->type = type;
-	return true;
-}
-
-static bool jp_value(struct jp *ps, struct report_json *out, int depth);
-
-static bool jp_array(struct jp *ps, struct report_json *out, int depth)
-{
-	struct report_json *items = NULL;
-	size_t n = 0, cap = 0;
-
-	if (depth >= REPORT_JSON_MAX_DEPTH)
-		return jp_fail(ps, ps->p, "nested deeper than 64 levels");
-	ps->p++;
-	jp_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-	} else {
-		for (;;) {
-			items = grow(items, &cap, n, sizeof(*items));
-			if (!jp_value(ps, &items[n], depth + 1))
-				goto fail;
-			n++;
-			jp_ws(ps);
-			if (ps->p >= ps->end) {
-				jp_fail(ps, ps->p, "unterminated array");
-				goto fail;
-			}
-			if (*ps->p == ']') {
-				ps->p++;
-				break;
-			}
-			if (*ps->p != ',') {
-				jp_fail(ps, ps->p, "',' or ']' expected in array");
-				goto fail;
-			}
-			ps->p++;
-		}
-	}
-	out->type = RJ_ARRAY;
-	out->n = n;
-	out->u.items = items;
-	return true;
-fail:
-	for (size_t i = 0; i < n; i++)
-		json_clear(&items[i]);
-	free(items);
-	return false;
-}
-
-static bool jp_object(struct jp *ps, struct report_json *out, int depth)
-{
-	struct report_json_member *m = NULL;
-	size_t n = 0, cap = 0;
-
-	if (depth >= REPORT_JSON_MAX_DEPTH)
-		return jp_fail(ps, ps->p, "nested deeper than 64 levels");
-	ps->p++;
-	jp_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
-	} else {
-		for (;;) {
-			jp_ws(ps);
-			if (ps->p >= ps->end || *ps->p != '"') {
-				jp_fail(ps, ps->p,
-				        ps->p >= ps->end ? "unterminated object" : "string key expected in object");
-				goto fail;
-			}
-			m = grow(m, &cap, n, sizeof(*m));
-			if (!jp_string(ps, &m[n].key, &m[n].keylen))
-				goto fail;
-			jp_ws(ps);
-			if (ps->p >= ps->end || *ps->p != ':') {
-				free(m[n].key);
-				jp_fail(ps, ps->p, "':' expected after key");
-				goto fail;
-			}
-			ps->p++;
-			if (!jp_value(ps, &m[n].value, depth + 1)) {
-				free(m[n].key);
-				goto fail;
-			}
-			n++;
-			jp_ws(ps);
-			if (ps->p >= ps->end) {
-				jp_fail(ps, ps->p, "unterminated object");
-				goto fail;
-			}
-			if (*ps->p == '}') {
-				ps->p++;
-				break;
-			}
-			if (*ps->p != ',') {
-				jp_fail(ps, ps->p, "',' or '}' expected in object");
-				goto fail;
-			}
-			ps->p++;
-		}
-	}
-	out->type = RJ_OBJECT;
-	out->n = n;
-	out->u.members = m;
-	return true;
-fail:
-	for (size_t i = 0; i < n; i++) {
-		free(m[i].key);
-		json_clear(&m[i].value);
-	}
-	free(m);
-	return false;
-}
-
-/* Recursion is bounded: arrays and objects refuse to open past
- * REPORT_JSON_MAX_DEPTH. */
-static bool jp_value(struct jp *ps, struct report_json *out, int depth)
-{
-	memset(out, 0, sizeof(*out));
-	out->type = RJ_NULL;
-	jp_ws(ps);
-	if (ps->p >= ps->end)
-		return jp_fail(ps, ps->p, "unexpected end of input");
-	if (++ps->values > REPORT_JSON_MAX_VALUES)
-		return jp_fail(ps, ps->p, "more than 2097152 values");
-	switch (*ps->p) {
-	case '{':
-		return jp_object(ps, out, depth);
-	case '[':
-		return jp_array(ps, out, depth);
-	case '"':
-		if (!jp_string(ps, &out->u.str, &out->n))
-			return false;
-		out->type = RJ_STRING;
-		return true;
-	case 't':
-		return jp_literal(ps, "true", RJ_TRUE, out);
-	case 'f':
-		return jp_literal(ps, "false", RJ_FALSE, out);
-	case 'n':
-		return jp_literal(ps, "null", RJ_NULL, out);
-	case ']':
-	case '}':
-		return jp_fail(ps, ps->p, "value expected (trailing comma?)");
-	default:
-		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
-			return jp_number(ps, out);
-		return jp_fail(ps, ps->p, "unexpected character");
-	}
-}
-
-struct report_json *report_parse_json(const char *text, size_t len, size_t *err_at, const char **why)
-{
-	if (!text)
-		text = "";
-
-	struct jp ps = { .start = text, .p = text, .end = text + len };
-	struct report_json *v = ph_calloc(1, sizeof(*v));
-
-	if (jp_value(&ps, v, 0)) {
-		jp_ws(&ps);
-		if (ps.p == ps.end)
-			return v;
-		jp_fail(&ps, ps.p, "more text after the JSON value");
-		json_clear(v);
-	}
-	free(v);
-	if (err_at)
-		*err_at = (size_t)(ps.err - text);
-	if (why)
-		*why = ps.why;
-	return NULL;
-}
-
-void report_json_free(struct report_json *v)
-{
-	if (!v)
-		return;
-	json_clear(v);
-	free(v);
-}
-
-const struct report_json *report_json_get(const struct report_json *obj, const char *key)
-{
-	if (!obj || obj->type != RJ_OBJECT)
-		return NULL;
-	size_t klen = strlen(key);
-
-	for (size_t i = obj->n; i-- > 0;)
-		if (obj->u.members[i].keylen == klen && memcmp(obj->u.members[i].key, key, klen) == 0)
-			return &obj->u.members[i].value;
-	return NULL;
 }
 
 /* ---- timestamps ---- */
@@ -700,53 +204,58 @@ void report_free(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* A JSON string as a C string: a NUL from \u0000 would cut it short, so
- * such bytes are dropped. */
-static char *str_no_nul(const char *s, size_t n)
+/* An optional string member: absent or null reads as "".  jansson's
+ * strings are valid UTF-8 without NUL (JSON_ALLOW_NUL is not given). */
+static int get_str(const json_t *obj, const char *key, bool required, char **out, const char *where, char *why,
+                   size_t whylen)
 {
-	char *p = ph_realloc(NULL, n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (s[i])
-			p[o++] = s[i];
-	p[o] = '\0';
-	return p;
-}
-
-/* An optional string member: absent or null reads as "". */
-static int get_str(const struct report_json *obj, const char *key, bool required, char **out, const char *where,
-                   char *why, size_t whylen)
-{
-	const struct report_json *v = report_json_get(obj, key);
+	const json_t *v = json_object_get(obj, key);
 
 	*out = NULL;
-	if (!v || v->type == RJ_NULL) {
+	if (!v || json_is_null(v)) {
 		if (required)
 			return fail(why, whylen, "%s: no \"%s\"", where, key);
 		*out = ph_strdup("");
 		return 0;
 	}
-	if (v->type != RJ_STRING)
+	if (!json_is_string(v))
 		return fail(why, whylen, "%s: \"%s\" is not a string", where, key);
-	*out = str_no_nul(v->u.str, v->n);
+	*out = ph_strdup(json_string_value(v));
 	if (required && !**out)
 		return fail(why, whylen, "%s: \"%s\" is empty", where, key);
 	return 0;
 }
 
-static int get_count(const struct report_json *obj, const char *key, uint64_t *out, const char *where, char *why,
-                     size_t whylen)
+static int get_count(const json_t *obj, const char *key, uint64_t *out, const char *where, char *why, size_t whylen)
 {
-	const struct report_json *v = report_json_get(obj, key);
+	const json_t *v = json_object_get(obj, key);
 
 	*out = 0;
-	if (!v || v->type == RJ_NULL)
+	if (!v || json_is_null(v))
 		return 0;
-	if (v->type != RJ_NUMBER || !(v->u.num >= 0 && v->u.num <= REPORT_MAX_COUNT) ||
-	    (double)(uint64_t)v->u.num != v->u.num)
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return fail(why, whylen, "%s: \"%s\" is not a whole number >= 0", where, key);
-	*out = (uint64_t)v->u.num;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* An optional array of strings, each added once to *v. */
+static int get_strv(const json_t *obj, const char *key, char ***v, size_t *n, const char *where, char *why,
+                    size_t whylen)
+{
+	const json_t *a = json_object_get(obj, key);
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return fail(why, whylen, "%s: \"%s\" is not an array", where, key);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const json_t *s = json_array_get(a, i);
+
+		if (!json_is_string(s))
+			return fail(why, whylen, "%s: %s[%zu] is not a string", where, key, i);
+		strv_add_unique(v, n, json_string_value(s));
+	}
 	return 0;
 }
 
@@ -757,12 +266,11 @@ static const char *quoted(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static int read_finding(const struct report_json *fj, struct report_finding *f, const char *where, char *why,
-                        size_t whylen)
+static int read_finding(const json_t *fj, struct report_finding *f, const char *where, char *why, size_t whylen)
 {
 	char q[200];
 
-	if (fj->type != RJ_OBJECT)
+	if (!json_is_object(fj))
 		return fail(why, whylen, "%s is not an object", where);
 	if (get_str(fj, "rule", true, &f->rule, where, why, whylen) ||
 	    get_str(fj, "severity", false, &f->severity, where, why, whylen) ||
@@ -774,30 +282,15 @@ static int read_finding(const struct report_json *fj, struct report_finding *f, 
 	if (f->severity[0] && verdict_rank(f->severity) < 0)
 		return fail(why, whylen, "%s: severity '%s' is not breaks, degraded or ok", where,
 		            quoted(f->severity, q, sizeof(q)));
-
-	const struct report_json *vj = report_json_get(fj, "vendors");
-
-	if (!vj || vj->type == RJ_NULL)
-		return 0;
-	if (vj->type != RJ_ARRAY)
-		return fail(why, whylen, "%s: \"vendors\" is not an array", where);
-	for (size_t i = 0; i < vj->n; i++) {
-		if (vj->u.items[i].type != RJ_STRING)
-			return fail(why, whylen, "%s: vendors[%zu] is not a string", where, i);
-		char *s = str_no_nul(vj->u.items[i].u.str, vj->u.items[i].n);
-
-		strv_add_unique(&f->vendors, &f->nvendors, s);
-		free(s);
-	}
-	return 0;
+	return get_strv(fj, "vendors", &f->vendors, &f->nvendors, where, why, whylen);
 }
 
-static int read_client(const struct report_json *cj, struct report_client *c, const char *instance, const char *where,
-                       char *why, size_t whylen)
+static int read_client(const json_t *cj, struct report_client *c, const char *instance, const char *where, char *why,
+                       size_t whylen)
 {
 	char *verdict = NULL, q[200];
 
-	if (cj->type != RJ_OBJECT)
+	if (!json_is_object(cj))
 		return fail(why, whylen, "%s is not an object", where);
 	if (get_str(cj, "client", true, &c->client, where, why, whylen) ||
 	    get_str(cj, "user", false, &c->user, where, why, whylen) ||
@@ -823,36 +316,23 @@ static int read_client(const struct report_json *cj, struct report_client *c, co
 	c->verdict = (enum report_verdict)rank;
 	if (instance)
 		strv_add_unique(&c->instances, &c->ninstances, instance);
-
 	/* A report this command wrote (--json) names its instances too. */
-	const struct report_json *ij = report_json_get(cj, "instances");
+	if (get_strv(cj, "instances", &c->instances, &c->ninstances, where, why, whylen))
+		return -1;
 
-	if (ij && ij->type != RJ_NULL) {
-		if (ij->type != RJ_ARRAY)
-			return fail(why, whylen, "%s: \"instances\" is not an array", where);
-		for (size_t i = 0; i < ij->n; i++) {
-			if (ij->u.items[i].type != RJ_STRING)
-				return fail(why, whylen, "%s: instances[%zu] is not a string", where, i);
-			char *s = str_no_nul(ij->u.items[i].u.str, ij->u.items[i].n);
+	const json_t *fs = json_object_get(cj, "findings");
 
-			strv_add_unique(&c->instances, &c->ninstances, s);
-			free(s);
-		}
-	}
-
-	const struct report_json *fs = report_json_get(cj, "findings");
-
-	if (!fs || fs->type == RJ_NULL)
+	if (!fs || json_is_null(fs))
 		return 0;
-	if (fs->type != RJ_ARRAY)
+	if (!json_is_array(fs))
 		return fail(why, whylen, "%s: \"findings\" is not an array", where);
-	c->findings = ph_calloc(fs->n, sizeof(*c->findings));
-	for (size_t i = 0; i < fs->n; i++) {
+	c->findings = ph_calloc(json_array_size(fs), sizeof(*c->findings));
+	for (size_t i = 0; i < json_array_size(fs); i++) {
 		char fwhere[96];
 
 		snprintf(fwhere, sizeof(fwhere), "%s.findings[%zu]", where, i);
 		c->nfindings++;
-		if (read_finding(&fs->u.items[i], &c->findings[i], fwhere, why, whylen))
+		if (read_finding(json_array_get(fs, i), &c->findings[i], fwhere, why, whylen))
 			return -1;
 	}
 	return 0;
@@ -860,31 +340,96 @@ static int read_client(const struct report_json *cj, struct report_client *c, co
 
 /* A failed read frees what it made so far (the free functions take the
  * NULL strings it may leave). */
-int report_from_json(const struct report_json *doc, const char *instance, struct report *out, char *why, size_t whylen)
+static int read_report(const json_t *doc, const char *instance, struct report *out, char *why, size_t whylen)
 {
-	memset(out, 0, sizeof(*out));
-	if (!doc || doc->type != RJ_OBJECT)
+	if (!json_is_object(doc))
 		return fail(why, whylen, "the answer is not a JSON object");
 
-	const struct report_json *cs = report_json_get(doc, "clients");
+	const json_t *cs = json_object_get(doc, "clients");
 
-	if (!cs || cs->type != RJ_ARRAY)
+	if (!json_is_array(cs))
 		return fail(why, whylen, "no \"clients\" array");
 	if (get_str(doc, "generated", false, &out->generated, "the report", why, whylen))
 		goto fail;
-	out->clients = ph_calloc(cs->n, sizeof(*out->clients));
-	for (size_t i = 0; i < cs->n; i++) {
+	out->clients = ph_calloc(json_array_size(cs), sizeof(*out->clients));
+	for (size_t i = 0; i < json_array_size(cs); i++) {
 		char where[32];
 
 		snprintf(where, sizeof(where), "clients[%zu]", i);
 		out->nclients++;
-		if (read_client(&cs->u.items[i], &out->clients[i], instance, where, why, whylen))
+		if (read_client(json_array_get(cs, i), &out->clients[i], instance, where, why, whylen))
 			goto fail;
 	}
 	return 0;
 fail:
 	report_free(out);
 	return -1;
+}
+
+/* jansson's allocations, counted, so that a document whose values would
+ * take more than REPORT_JSON_MAX_MEMORY is refused while it is parsed
+ * (jansson gives up cleanly when an allocation fails).  Each block starts
+ * with its size; the header keeps malloc's alignment. */
+static size_t json_mem;
+static bool json_mem_refused;
+
+static void *json_mem_alloc(size_t n)
+{
+	size_t hdr = sizeof(max_align_t);
+
+	if (n > REPORT_JSON_MAX_MEMORY - json_mem) {
+		json_mem_refused = true;
+		return NULL;
+	}
+
+	size_t *p = malloc(hdr + n);
+
+	if (!p)
+		return NULL;
+	*p = n;
+	json_mem += n;
+	return (char *)p + hdr;
+}
+
+static void json_mem_free(void *ptr)
+{
+	if (!ptr)
+		return;
+
+	size_t *p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+
+	json_mem -= *p;
+	free(p);
+}
+
+int report_read(const char *text, size_t len, const char *instance, struct report *out, char *why, size_t whylen)
+{
+	json_error_t err;
+	json_t *doc;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		return fail(why, whylen, "the answer is empty");
+	/* Only this module uses jansson: nothing was allocated by other
+	 * functions before the first call. */
+	json_set_alloc_funcs(json_mem_alloc, json_mem_free);
+	json_mem_refused = false;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (!doc) {
+		char shown[200];
+
+		/* jansson does not always say that an allocation failed. */
+		if (json_mem_refused || json_error_code(&err) == json_error_out_of_memory)
+			return fail(why, whylen, "its JSON would take more than %zu MiB of memory",
+			            REPORT_JSON_MAX_MEMORY >> 20);
+		/* jansson quotes the bytes near the error: from the network. */
+		report_term_safe(err.text, 100, shown, sizeof(shown));
+		return fail(why, whylen, "bad JSON at line %d, column %d: %s", err.line, err.column, shown);
+	}
+	rc = read_report(doc, instance, out, why, whylen);
+	json_decref(doc);
+	return rc;
 }
 
 static void finding_copy(struct report_finding *d, const struct report_finding *s)
@@ -921,9 +466,10 @@ static void client_copy(struct report_client *d, const struct report_client *s)
 		strv_add_unique(&d->instances, &d->ninstances, s->instances[i]);
 }
 
+/* Stops at REPORT_MAX_COUNT, the largest count a report can carry. */
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+	return a > REPORT_MAX_COUNT || b > REPORT_MAX_COUNT - a ? REPORT_MAX_COUNT : a + b;
 }
 
 /* Takes src into *dst when it says more: dst unknown, or src newer and
@@ -1052,44 +598,13 @@ void report_sort(struct report *r)
 
 /* ---- output ---- */
 
-/* Escapes for JSON; controls, C1 and bidirectional marks as \u so that
- * the output is safe to cat to a terminal too.  s is valid UTF-8 (it came
- * through the parser); a stray invalid byte becomes U+FFFD. */
-static void sb_json_str(struct strbuf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	strbuf_add(b, "\"", 1);
-	while (*p) {
-		size_t n = utf8_seq(p, strnlen((const char *)p, 4));
-		uint32_t cp = n ? utf8_decode(p, n) : 0xfffd;
-
-		if (cp == '"' || cp == '\\') {
-			strbuf_add(b, "\\", 1);
-			strbuf_add(b, (const char *)p, 1);
-		} else if (cp == '\n') {
-			strbuf_puts(b, "\\n");
-		} else if (cp == '\t') {
-			strbuf_puts(b, "\\t");
-		} else if (cp == '\r') {
-			strbuf_puts(b, "\\r");
-		} else if (invisible(cp)) {
-			strbuf_printf(b, "\\u%04x", (unsigned)cp);
-		} else if (n == 0) {
-			strbuf_puts(b, "\xef\xbf\xbd");
-		} else {
-			strbuf_add(b, (const char *)p, n);
-		}
-		p += n ? n : 1;
-	}
-	strbuf_add(b, "\"", 1);
-}
-
-/* "" (not known) is written as null. */
+/* "" (not known) is written as null.  escape.h's JSON strings escape
+ * controls, C1 and bidirectional marks as \u, so that the output is safe
+ * to cat to a terminal too. */
 static void sb_json_opt(struct strbuf *b, const char *s)
 {
 	if (s && s[0])
-		sb_json_str(b, s);
+		esc_json_str(b, s);
 	else
 		strbuf_puts(b, "null");
 }
@@ -1100,7 +615,7 @@ static void sb_json_strv(struct strbuf *b, char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			strbuf_add(b, ",", 1);
-		sb_json_str(b, v[i]);
+		esc_json_str(b, v[i]);
 	}
 	strbuf_add(b, "]", 1);
 }
@@ -1114,10 +629,10 @@ char *report_to_json(const struct report *r, const struct report_instance *inst,
 	strbuf_puts(&b, ",\"instances\":[");
 	for (size_t i = 0; i < ninst; i++) {
 		strbuf_puts(&b, i ? ",\n{\"instance\":" : "\n{\"instance\":");
-		sb_json_str(&b, inst[i].name);
+		esc_json_str(&b, inst[i].name);
 		if (inst[i].error) {
 			strbuf_puts(&b, ",\"error\":");
-			sb_json_str(&b, inst[i].error);
+			esc_json_str(&b, inst[i].error);
 		} else {
 			strbuf_puts(&b, ",\"generated\":");
 			sb_json_opt(&b, inst[i].generated);
@@ -1130,7 +645,7 @@ char *report_to_json(const struct report *r, const struct report_instance *inst,
 		const struct report_client *c = &r->clients[i];
 
 		strbuf_puts(&b, i ? ",\n{\"client\":" : "\n{\"client\":");
-		sb_json_str(&b, c->client);
+		esc_json_str(&b, c->client);
 		strbuf_puts(&b, ",\"user\":");
 		sb_json_opt(&b, c->user);
 		strbuf_puts(&b, ",\"user_agent\":");
@@ -1149,7 +664,7 @@ char *report_to_json(const struct report *r, const struct report_instance *inst,
 			const struct report_finding *f = &c->findings[j];
 
 			strbuf_puts(&b, j ? ",{\"rule\":" : "{\"rule\":");
-			sb_json_str(&b, f->rule);
+			esc_json_str(&b, f->rule);
 			strbuf_puts(&b, ",\"severity\":");
 			sb_json_opt(&b, f->severity);
 			strbuf_puts(&b, ",\"vendors\":");
@@ -1180,22 +695,21 @@ static size_t next_visible(const unsigned char **ps, char out[4])
 	const unsigned char *s = *ps;
 
 	while (*s) {
-		size_t n = utf8_seq(s, strnlen((const char *)s, 4));
+		uint32_t cp;
+		size_t n = esc_utf8_len(s, strnlen((const char *)s, 4), &cp);
 
 		if (n == 0) {
 			*ps = s + 1;
 			out[0] = '?';
 			return 1;
 		}
-		uint32_t cp = utf8_decode(s, n);
-
 		s += n;
 		if (cp == '\t' || cp == '\n' || cp == '\r') {
 			*ps = s;
 			out[0] = ' ';
 			return 1;
 		}
-		if (invisible(cp))
+		if (esc_invisible(cp))
 			continue;
 		memcpy(out, s - n, n);
 		*ps = s;
@@ -2063,20 +1577,13 @@ static void ask(struct instance_state *st)
 		free(body.p);
 		return;
 	}
-	size_t at = 0;
-	const char *jwhy = NULL;
-	struct report_json *doc = report_parse_json(body.p, body.len, &at, &jwhy);
+	int rc = report_read(body.p, body.len, st->url.name, &st->rep, why, sizeof(why));
 
 	free(body.p);
-	if (!doc) {
-		snprintf(st->error, sizeof(st->error), "not a pinhole report (bad JSON at byte %zu: %s)", at, jwhy);
-		return;
-	}
-	if (report_from_json(doc, st->url.name, &st->rep, why, sizeof(why)) < 0)
+	if (rc < 0)
 		snprintf(st->error, sizeof(st->error), "not a pinhole report (%s)", why);
 	else
 		st->ok = true;
-	report_json_free(doc);
 }
 
 int report_main(int argc, char **argv)

@@ -160,7 +160,7 @@ expect_eq "" "$OUT" "stdout when no instance answered"
 expect_match "^pinhole report: 127\.0\.0\.1:$B/pinhole: HTTP 401 \(admin-auth: the user name or password is wrong\)$" \
 	"$ERR" "wrong password"
 expect_match "^pinhole report: 127\.0\.0\.1:$DEAD: connection refused$" "$ERR" "refused"
-expect_match "^pinhole report: 127\.0\.0\.1:$A/bad: not a pinhole report \(bad JSON at byte 0: unexpected character\)$" \
+expect_match "^pinhole report: 127\.0\.0\.1:$A/bad: not a pinhole report \(bad JSON at line 1, column 1: '\[' or '\{' expected near '<'\)$" \
 	"$ERR" "not JSON"
 expect_match '^pinhole report: no instance answered$' "$ERR" "final line"
 expect_no_match 'wrong' "$(grep -v 'is wrong' <<<"$ERR")" "the password"
