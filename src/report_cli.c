@@ -1,35 +1,30 @@
 /*
  * report_cli.c - `pinhole report`: asks running instances for their WebRTC
- * report over their admin interfaces (plain HTTP/1.1, one blocking request
- * each), merges the clients and prints them.  The report itself is built
- * by the daemon (webrtc.h); this file only reads, merges and shows it.
+ * report over their admin interfaces (libcurl: http or https, one request
+ * each), reads it (jansson), merges the clients and prints them.  The
+ * report itself is built by the daemon (webrtc.h); this file only reads,
+ * merges and shows it.
  */
 #include "report_cli.h"
 #include "common.h"
 #include "escape.h"
 #include "strbuf.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #define REPORT_DEFAULT_ADMIN "http://127.0.0.1:3129"
 #define REPORT_DEFAULT_PORT "3129"
 #define REPORT_CONNECT_TIMEOUT_MS 5000
-/* Longest wait for the next bytes of an answer once connected. */
-#define REPORT_IO_TIMEOUT_MS 15000
+/* The whole exchange: a 32 MiB report takes well under a second on a LAN. */
+#define REPORT_TIMEOUT_MS 30000
 #define REPORT_MAX_HEAD (64u << 10)
 #define REPORT_MAX_BODY (32u << 20)
-/* Bytes read off the wire: the body plus its chunk framing. */
-#define REPORT_MAX_RAW (REPORT_MAX_HEAD + REPORT_MAX_BODY + REPORT_MAX_BODY / 4)
 
 /* Grows an array of elements of size sz to hold one more. */
 static void *grow(void *v, size_t *cap, size_t n, size_t sz)
@@ -924,12 +919,12 @@ void report_print_table(FILE *f, const struct report *r, size_t ninstances_answe
 /* ---- admin URLs ---- */
 
 struct admin_url {
-	char *host;        /* without brackets */
-	char port[6];      /* decimal */
+	CURLU *url;        /* what is asked: scheme, host, port, PREFIX/report.json */
+	char *host;        /* as curl has it ("[::1]" for IPv6) */
 	char *prefix;      /* "" or "/path", no trailing '/' */
 	char *user, *pass; /* NULL when not given */
-	char *name;        /* "host:port/prefix": what messages show */
-	char *hostport;    /* for the Host header */
+	char *name;        /* "host:port/prefix", "https://" before it for https:
+	                    * what messages show, never the credentials */
 };
 
 static void wipe_free(char *s)
@@ -942,12 +937,12 @@ static void wipe_free(char *s)
 
 static void admin_url_free(struct admin_url *u)
 {
+	curl_url_cleanup(u->url);
 	free(u->host);
 	free(u->prefix);
 	wipe_free(u->user);
 	wipe_free(u->pass);
 	free(u->name);
-	free(u->hostport);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -969,140 +964,170 @@ static char *url_redacted(const char *url)
 	return b.p;
 }
 
-/* Percent-decodes n bytes of s; NULL on a bad escape or an encoded NUL. */
-static char *pct_decode(const char *s, size_t n)
+/* What curl's URL parser refused, in words for the admin. */
+static const char *url_error(CURLUcode rc, const char *url)
 {
-	char *out = ph_realloc(NULL, n + 1);
-	size_t o = 0;
+	const char *s = strstr(url, "://");
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		int hi = i + 2 < n ? ph_hexval(s[i + 1]) : -1;
-		int lo = hi >= 0 ? ph_hexval(s[i + 2]) : -1;
+	s = s ? s + 3 : url;
+	size_t alen = strcspn(s, "/?#");
+	const char *colon = memchr(s, ':', alen);
 
-		if (lo < 0 || (hi == 0 && lo == 0)) {
-			explicit_bzero(out, n + 1);
-			free(out);
-			return NULL;
-		}
-		out[o++] = (char)(hi << 4 | lo);
-		i += 2;
+	switch (rc) {
+	case CURLUE_BAD_PORT_NUMBER:
+		/* "http://::1:3129" reads as host "" and a bad port. */
+		if (!memchr(s, '[', alen) && colon && memchr(colon + 1, ':', alen - (size_t)(colon + 1 - s)))
+			return "an IPv6 address goes in brackets: http://[::1]:3129";
+		return "the port must be a number from 1 to 65535";
+	case CURLUE_BAD_IPV6:
+		return "bad IPv6 address (it goes in brackets: http://[::1]:3129)";
+	case CURLUE_NO_HOST:
+		return "no host name";
+	case CURLUE_BAD_HOSTNAME:
+		return "bad character in the host name";
+	case CURLUE_BAD_PATH:
+		return "bad character in the path";
+	case CURLUE_BAD_LOGIN:
+	case CURLUE_BAD_USER:
+	case CURLUE_BAD_PASSWORD:
+		return "bad user name or password";
+	default:
+		return curl_url_strerror(rc);
 	}
-	out[o] = '\0';
+}
+
+/* A part of the URL as a string of ours, or NULL with *rc set. */
+static char *url_part(CURLU *url, CURLUPart what, unsigned flags, CURLUcode *rc)
+{
+	char *p = NULL, *out;
+
+	*rc = curl_url_get(url, what, &p, flags);
+	if (*rc != CURLUE_OK)
+		return NULL;
+	out = ph_strdup(p);
+	explicit_bzero(p, strlen(p));
+	curl_free(p);
 	return out;
 }
 
-static bool host_char(char c, bool bracketed)
+/* Printable ASCII only: what a name shown in messages may hold. */
+static bool printable(const char *s)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-	       c == '_' || (bracketed && (c == ':' || c == '%'));
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
 }
 
-/* http://[user:pass@]host[:port][/prefix]; the scheme may be left out. */
+/* http[s]://[user:pass@]host[:port][/prefix]; the scheme may be left out
+ * (http), the port too (3129).  Parsed by curl's URL parser; the
+ * credentials are taken out of the URL (they go to curl as Basic's user
+ * and password, and never into a message). */
 static int admin_url_parse(const char *url, struct admin_url *u, char *why, size_t whylen)
 {
-	const char *s = url;
+	struct strbuf b = { 0 };
+	CURLUcode rc;
+	char *scheme = NULL, *port = NULL, *path = NULL, *extra = NULL;
+	int ret = -1;
 
 	memset(u, 0, sizeof(*u));
-	if (strncasecmp(s, "https://", 8) == 0)
-		return fail(why, whylen,
-		            "the admin interface speaks plain HTTP, not HTTPS: use http://HOST:PORT (reach a remote "
-		            "one through an SSH tunnel or a TLS-terminating proxy)");
-	if (strncasecmp(s, "http://", 7) == 0)
-		s += 7;
-	else if (strstr(s, "://"))
-		return fail(why, whylen, "only http:// URLs are understood");
+	u->url = curl_url();
+	if (!u->url)
+		return fail(why, whylen, "out of memory");
+	if (!strstr(url, "://"))
+		strbuf_puts(&b, "http://");
+	strbuf_puts(&b, url);
+	rc = curl_url_set(u->url, CURLUPART_URL, b.p, 0);
+	wipe_free(b.p);
+	memset(&b, 0, sizeof(b));
+	if (rc != CURLUE_OK)
+		return fail(why, whylen, "%s", url_error(rc, url));
 
-	const char *aend = s + strcspn(s, "/?#");
-	const char *at = memrchr(s, '@', (size_t)(aend - s));
-	const char *h = s;
-
-	if (at) {
-		const char *colon = memchr(s, ':', (size_t)(at - s));
-		const char *uend = colon ? colon : at;
-
-		u->user = pct_decode(s, (size_t)(uend - s));
-		u->pass = colon ? pct_decode(colon + 1, (size_t)(at - colon - 1)) : NULL;
-		if (!u->user || (colon && !u->pass))
-			return fail(why, whylen, "bad %%-escape in the user name or password (%%XX, not %%00)");
-		if (strchr(u->user, ':'))
-			return fail(why, whylen, "the user name must not contain ':'");
-		if (!u->user[0])
-			return fail(why, whylen, "empty user name before '@'");
-		h = at + 1;
+	scheme = url_part(u->url, CURLUPART_SCHEME, 0, &rc);
+	if (!scheme || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		fail(why, whylen, "only http:// and https:// URLs are understood");
+		goto out;
+	}
+	if ((extra = url_part(u->url, CURLUPART_QUERY, 0, &rc)) != NULL ||
+	    (extra = url_part(u->url, CURLUPART_FRAGMENT, 0, &rc)) != NULL) {
+		fail(why, whylen, "a query or fragment has no place in an admin URL");
+		goto out;
+	}
+	port = url_part(u->url, CURLUPART_PORT, 0, &rc);
+	if (!port) {
+		port = ph_strdup(REPORT_DEFAULT_PORT);
+		curl_url_set(u->url, CURLUPART_PORT, port, 0);
+	} else if (strcmp(port, "0") == 0) {
+		fail(why, whylen, "the port must be a number from 1 to 65535");
+		goto out;
 	}
 
-	const char *rest;
-	bool bracketed = *h == '[';
-
-	if (bracketed) {
-		const char *close = memchr(h, ']', (size_t)(aend - h));
-
-		if (!close)
-			return fail(why, whylen, "missing ']' after the IPv6 address");
-		u->host = ph_strndup(h + 1, (size_t)(close - h - 1));
-		rest = close + 1;
-		if (rest < aend && *rest != ':')
-			return fail(why, whylen, "':PORT' or '/' expected after ']'");
-	} else {
-		const char *colon = memchr(h, ':', (size_t)(aend - h));
-
-		if (colon && memchr(colon + 1, ':', (size_t)(aend - colon - 1)))
-			return fail(why, whylen, "an IPv6 address goes in brackets: http://[::1]:3129");
-		rest = colon ? colon : aend;
-		u->host = ph_strndup(h, (size_t)(rest - h));
+	u->user = url_part(u->url, CURLUPART_USER, CURLU_URLDECODE, &rc);
+	if (rc == CURLUE_OK || rc == CURLUE_NO_USER)
+		u->pass = url_part(u->url, CURLUPART_PASSWORD, CURLU_URLDECODE, &rc);
+	if (rc != CURLUE_OK && rc != CURLUE_NO_USER && rc != CURLUE_NO_PASSWORD) {
+		fail(why, whylen, "the user name or password holds %%00 or a control character");
+		goto out;
 	}
-	if (!u->host[0])
-		return fail(why, whylen, "no host name");
-	for (const char *c = u->host; *c; c++)
-		if (!host_char(*c, bracketed))
-			return fail(why, whylen, "bad character in the host name");
-
-	if (rest < aend) {
-		const char *p = rest + 1;
-		size_t n = (size_t)(aend - p);
-		long port = 0;
-
-		if (n == 0 || n > 5)
-			return fail(why, whylen, "the port must be a number from 1 to 65535");
-		for (size_t i = 0; i < n; i++) {
-			if (p[i] < '0' || p[i] > '9')
-				return fail(why, whylen, "the port must be a number from 1 to 65535");
-			port = port * 10 + (p[i] - '0');
-		}
-		if (port < 1 || port > 65535)
-			return fail(why, whylen, "the port must be a number from 1 to 65535");
-		snprintf(u->port, sizeof(u->port), "%ld", port);
-	} else {
-		snprintf(u->port, sizeof(u->port), "%s", REPORT_DEFAULT_PORT);
+	if (u->user && !u->user[0]) {
+		fail(why, whylen, "empty user name before '@'");
+		goto out;
 	}
+	if (u->user && strchr(u->user, ':')) {
+		fail(why, whylen, "the user name must not contain ':'");
+		goto out;
+	}
+	curl_url_set(u->url, CURLUPART_USER, NULL, 0);
+	curl_url_set(u->url, CURLUPART_PASSWORD, NULL, 0);
 
-	size_t plen = strlen(aend);
+	u->host = url_part(u->url, CURLUPART_HOST, 0, &rc);
+	path = url_part(u->url, CURLUPART_PATH, 0, &rc);
+	if (!u->host || !printable(u->host)) {
+		fail(why, whylen, "bad character in the host name");
+		goto out;
+	}
+	if (!path || !printable(path)) {
+		fail(why, whylen, "bad character in the path (give it %%-encoded)");
+		goto out;
+	}
+	size_t plen = strlen(path);
 
-	if (strpbrk(aend, "?#"))
-		return fail(why, whylen, "a query or fragment has no place in an admin URL");
-	for (size_t i = 0; i < plen; i++)
-		if ((unsigned char)aend[i] <= 0x20 || (unsigned char)aend[i] >= 0x7f)
-			return fail(why, whylen, "bad character in the path");
-	while (plen && aend[plen - 1] == '/')
+	while (plen && path[plen - 1] == '/')
 		plen--;
-	u->prefix = ph_strndup(aend, plen);
-
-	struct strbuf b = { 0 };
-
-	strbuf_printf(&b, bracketed ? "[%s]:%s" : "%s:%s", u->host, u->port);
-	u->hostport = ph_strdup(b.p);
-	strbuf_puts(&b, u->prefix);
+	u->prefix = ph_strndup(path, plen);
+	strbuf_printf(&b, "%s/report.json", u->prefix);
+	rc = curl_url_set(u->url, CURLUPART_PATH, b.p, 0);
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	if (rc != CURLUE_OK) {
+		fail(why, whylen, "%s", url_error(rc, url));
+		goto out;
+	}
+	strbuf_printf(&b, "%s%s:%s%s", strcmp(scheme, "https") == 0 ? "https://" : "", u->host, port, u->prefix);
 	u->name = b.p;
-	return 0;
+	ret = 0;
+out:
+	free(scheme);
+	free(port);
+	free(path);
+	free(extra);
+	return ret;
 }
 
-/* ---- a small blocking HTTP/1.1 client ---- */
+int report_admin_name(const char *url, char *name, size_t namelen, char *why, size_t whylen)
+{
+	struct admin_url u;
+	int rc = admin_url_parse(url, &u, why, whylen);
 
-static void errno_phrase(int err, char *why, size_t whylen)
+	if (rc == 0)
+		snprintf(name, namelen, "%s", u.name);
+	admin_url_free(&u);
+	return rc;
+}
+
+/* ---- fetching, with libcurl ---- */
+
+static void errno_phrase(long err, char *why, size_t whylen)
 {
 	switch (err) {
 	case ECONNREFUSED:
@@ -1121,321 +1146,113 @@ static void errno_phrase(int err, char *why, size_t whylen)
 		snprintf(why, whylen, "network unreachable");
 		break;
 	default:
-		snprintf(why, whylen, "%s", strerror(err));
+		snprintf(why, whylen, "%s", strerror((int)err));
 		if (why[0] >= 'A' && why[0] <= 'Z')
 			why[0] = (char)(why[0] + 32);
 		break;
 	}
 }
 
-static int wait_fd(int fd, short events, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do
-		n = poll(&p, 1, ms);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		errno = ETIMEDOUT;
-	return n > 0 ? 0 : -1;
-}
-
-static int dial(const struct admin_url *u, char *why, size_t whylen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
-	int rc = getaddrinfo(u->host, u->port, &hints, &res), err = 0, fd = -1;
-
-	if (rc)
-		return fail(why, whylen, "cannot resolve %s: %s", u->host,
-		            rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		err = errno;
-		if (err == EINPROGRESS) {
-			socklen_t l = sizeof(err);
-
-			if (wait_fd(fd, POLLOUT, REPORT_CONNECT_TIMEOUT_MS) < 0)
-				err = errno;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-				err = errno;
-			if (err == 0)
-				break;
-		}
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		errno_phrase(err ? err : ECONNREFUSED, why, whylen);
-	return fd;
-}
-
-struct http_answer {
-	int status;
-	char reason[128]; /* terminal-safe */
-	size_t head_len;  /* bytes before the body */
-	bool chunked, has_length;
-	uint64_t length;
+/* One transfer's answer as the callbacks gather it. */
+struct fetch {
+	struct strbuf body;
+	size_t head;         /* bytes of the current header */
+	char reason[128];    /* its status line's reason phrase, terminal-safe */
+	const char *stopped; /* why a callback stopped the transfer */
 };
 
-static bool header_is(const char *line, size_t n, const char *name)
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	size_t k = strlen(name);
+	struct fetch *f = arg;
+	size_t len = size * n;
 
-	return n > k && line[k] == ':' && strncasecmp(line, name, k) == 0;
-}
+	/* "HTTP/1.1 404 Not Found": a new header (1xx ones come first). */
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		const char *sp = memchr(p, ' ', len);
+		const char *r = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - p)) : NULL;
+		size_t rl = r ? len - (size_t)(r + 1 - p) : 0;
+		char tmp[128];
 
-static void trim(const char **s, size_t *n)
-{
-	while (*n && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
+		while (rl && (r[rl] == '\r' || r[rl] == '\n'))
+			rl--;
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(rl < 100 ? rl : 100), r ? r + 1 : "");
+		report_term_safe(tmp, 60, f->reason, sizeof(f->reason));
+		f->head = 0;
 	}
-	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-		(*n)--;
-}
-
-/* What the peer sent instead of an HTTP answer, made safe to show. */
-static int not_http(const char *p, size_t n, char *why, size_t whylen)
-{
-	char tmp[64], shown[80];
-
-	size_t k = 0;
-
-	while (k < n && k < 40 && p[k] && p[k] != '\r' && p[k] != '\n')
-		k++;
-	snprintf(tmp, sizeof(tmp), "%.*s", (int)k, p);
-	report_term_safe(tmp, 40, shown, sizeof(shown));
-	return fail(why, whylen, "not an HTTP answer (it starts with '%s'): is this the admin address?", shown);
-}
-
-/* The head of the answer in buf: 1 parsed, 0 incomplete, -1 not HTTP or
- * not usable.  Interim 1xx answers are skipped. */
-static int parse_head(const char *buf, size_t len, struct http_answer *a, char *why, size_t whylen)
-{
-	size_t off = 0;
-
-	for (;;) {
-		size_t pos = off, end = 0;
-
-		/* Something else on that port (SSH, a TLS server) shows at once. */
-		if (memcmp(buf + off, "HTTP/", len - off < 5 ? len - off : 5) != 0)
-			return not_http(buf + off, len - off, why, whylen);
-
-		memset(a, 0, sizeof(*a));
-		for (bool first = true;; first = false) {
-			const char *nl = memchr(buf + pos, '\n', len - pos);
-
-			if (!nl)
-				return len - off > REPORT_MAX_HEAD
-				               ? fail(why, whylen, "answer header larger than 64 KiB")
-				               : 0;
-			size_t ll = (size_t)(nl - (buf + pos));
-			bool blank = ll == 0 || (ll == 1 && buf[pos] == '\r');
-
-			pos = (size_t)(nl - buf) + 1;
-			if (pos - off > REPORT_MAX_HEAD)
-				return fail(why, whylen, "answer header larger than 64 KiB");
-			if (blank && first)
-				return fail(why, whylen, "not an HTTP answer (it starts with an empty line)");
-			if (blank) {
-				end = pos;
-				break;
-			}
-		}
-
-		const char *line = buf + off, *snl = memchr(line, '\n', end - off);
-		size_t ll = (size_t)(snl - line);
-
-		if (ll && line[ll - 1] == '\r')
-			ll--;
-		if (ll < 12 || memcmp(line, "HTTP/1.", 7) != 0 || line[7] < '0' || line[7] > '9' || line[8] != ' ' ||
-		    line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' ||
-		    line[11] > '9' || (ll > 12 && line[12] != ' '))
-			return not_http(line, ll, why, whylen);
-		a->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-		if (ll > 13) {
-			char tmp[128];
-
-			snprintf(tmp, sizeof(tmp), "%.*s", (int)(ll - 13 < 100 ? ll - 13 : 100), line + 13);
-			report_term_safe(tmp, 60, a->reason, sizeof(a->reason));
-		}
-		if (a->status == 101)
-			return fail(why, whylen, "unexpected HTTP 101 (protocol switch)");
-		if (a->status < 200) {
-			off = end;
-			continue;
-		}
-		for (size_t p = (size_t)(snl - buf) + 1; p < end;) {
-			const char *h = buf + p, *nl = memchr(h, '\n', end - p);
-			size_t hl = (size_t)(nl - h);
-
-			p += hl + 1;
-			if (hl && h[hl - 1] == '\r')
-				hl--;
-			if (header_is(h, hl, "content-length")) {
-				const char *v = h + 15;
-				size_t vn = hl - 15;
-				uint64_t n = 0;
-
-				trim(&v, &vn);
-				if (vn == 0 || vn > 19)
-					return fail(why, whylen, "bad Content-Length in the answer");
-				for (size_t i = 0; i < vn; i++) {
-					if (v[i] < '0' || v[i] > '9')
-						return fail(why, whylen, "bad Content-Length in the answer");
-					n = n * 10 + (uint64_t)(v[i] - '0');
-				}
-				if (a->has_length && a->length != n)
-					return fail(why, whylen, "two different Content-Length in the answer");
-				a->has_length = true;
-				a->length = n;
-			} else if (header_is(h, hl, "transfer-encoding")) {
-				const char *v = h + 18;
-				size_t vn = hl - 18;
-
-				trim(&v, &vn);
-				if (vn != 7 || strncasecmp(v, "chunked", 7) != 0)
-					return fail(why, whylen, "unsupported Transfer-Encoding in the answer");
-				a->chunked = true;
-			}
-		}
-		/* As RFC 9112 6.3 says: chunked framing wins over a length. */
-		if (a->chunked)
-			a->has_length = false;
-		if (a->has_length && a->length > REPORT_MAX_BODY)
-			return fail(why, whylen, "answer larger than 32 MiB");
-		a->head_len = end;
-		return 1;
+	f->head += len;
+	if (f->head > REPORT_MAX_HEAD) {
+		f->stopped = "answer header larger than 64 KiB";
+		return 0;
 	}
+	return len;
 }
 
-static int dechunk(const char *p, size_t len, struct strbuf *out, char *why, size_t whylen)
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	size_t i = 0;
+	struct fetch *f = arg;
+	size_t len = size * n;
 
-	for (;;) {
-		const char *nl = memchr(p + i, '\n', len - i);
-		uint64_t size = 0;
-		size_t k = i;
-
-		if (!nl)
-			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		for (; k < (size_t)(nl - p) && ph_hexval(p[k]) >= 0; k++) {
-			size = size * 16 + (uint64_t)ph_hexval(p[k]);
-			if (size > REPORT_MAX_BODY)
-				return fail(why, whylen, "answer larger than 32 MiB");
-		}
-		if (k == i || (p[k] != ';' && p[k] != '\r' && p[k] != '\n' && p[k] != ' ' && p[k] != '\t'))
-			return fail(why, whylen, "bad chunk size in the answer");
-		i = (size_t)(nl - p) + 1;
-		if (size == 0)
-			return 0;
-		if (len - i < size)
-			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		if (out->len + size > REPORT_MAX_BODY)
-			return fail(why, whylen, "answer larger than 32 MiB");
-		strbuf_add(out, p + i, (size_t)size);
-		i += (size_t)size;
-		if (i < len && p[i] == '\r')
-			i++;
-		if (i >= len)
-			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		if (p[i] != '\n')
-			return fail(why, whylen, "bad chunk framing in the answer");
-		i++;
+	/* Chunked or without a length: CURLOPT_MAXFILESIZE cannot tell. */
+	if (len > REPORT_MAX_BODY - f->body.len) {
+		f->stopped = "answer larger than 32 MiB";
+		return 0;
 	}
+	strbuf_add(&f->body, p, len);
+	return len;
 }
 
-static char *base64(const char *s, size_t n)
+/* Why curl_easy_perform failed, for the admin. */
+static int transfer_failed(CURL *h, CURLcode rc, const char *errbuf, const struct fetch *f, const struct admin_url *u,
+                           char *why, size_t whylen)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = ph_realloc(NULL, (n + 2) / 3 * 4 + 1), *o = out;
+	long os_errno = 0;
+	curl_off_t connected = 0;
+	char detail[200], e[96];
 
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	if (f->stopped)
+		return fail(why, whylen, "%s", f->stopped);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	report_term_safe(errbuf[0] ? errbuf : curl_easy_strerror(rc), 120, detail, sizeof(detail));
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return fail(why, whylen, "cannot resolve %s", u->host);
+	case CURLE_COULDNT_CONNECT:
+		if (os_errno == 0)
+			return fail(why, whylen, "cannot connect (%s)", detail);
+		errno_phrase(os_errno, e, sizeof(e));
+		return fail(why, whylen, "%s", e);
+	case CURLE_OPERATION_TIMEDOUT:
+		curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+		if (connected == 0)
+			return fail(why, whylen, "no answer within %d s", REPORT_CONNECT_TIMEOUT_MS / 1000);
+		return fail(why, whylen, "no complete answer within %d s", REPORT_TIMEOUT_MS / 1000);
+	case CURLE_GOT_NOTHING:
+		return fail(why, whylen, "the connection was closed without an answer");
+	case CURLE_PARTIAL_FILE:
+		return fail(why, whylen, "answer cut short (%s)", detail);
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		if (os_errno)
+			errno_phrase(os_errno, e, sizeof(e));
+		return fail(why, whylen, "%s: %s",
+		            rc == CURLE_SEND_ERROR ? "sending the request" : "reading the answer",
+		            os_errno ? e : detail);
+	case CURLE_FILESIZE_EXCEEDED:
+		return fail(why, whylen, "answer larger than 32 MiB");
+	case CURLE_UNSUPPORTED_PROTOCOL: /* "Received HTTP/0.9 when not allowed" */
+	case CURLE_WEIRD_SERVER_REPLY:
+		return fail(why, whylen, "not an HTTP answer (%s): is this the admin address?", detail);
+	case CURLE_SSL_CONNECT_ERROR:
+		return fail(why, whylen, "TLS handshake failed (%s): is this an https:// port?", detail);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return fail(why, whylen,
+		            "its certificate is not trusted (%s): give the CA that signed it with --cacert FILE",
+		            detail);
+	case CURLE_SSL_CACERT_BADFILE:
+		return fail(why, whylen, "cannot use the CA certificates of --cacert (%s)", detail);
+	default:
+		return fail(why, whylen, "%s", detail);
 	}
-	*o = '\0';
-	return out;
-}
-
-static int send_all(int fd, const char *p, size_t n, char *why, size_t whylen)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    wait_fd(fd, POLLOUT, REPORT_IO_TIMEOUT_MS) == 0)
-			continue;
-		char e[96];
-
-		errno_phrase(errno, e, sizeof(e));
-		return fail(why, whylen, "sending the request: %s", e);
-	}
-	return 0;
-}
-
-/* Reads the answer until the server closes (or its Content-Length is in). */
-static int read_answer(int fd, struct strbuf *in, struct http_answer *a, char *why, size_t whylen)
-{
-	int head = 0;
-
-	for (;;) {
-		if (wait_fd(fd, POLLIN, REPORT_IO_TIMEOUT_MS) < 0) {
-			if (errno == ETIMEDOUT)
-				return fail(why, whylen, "no complete answer within %d s", REPORT_IO_TIMEOUT_MS / 1000);
-			return fail(why, whylen, "waiting for the answer: %s", strerror(errno));
-		}
-		strbuf_reserve(in, 64 << 10);
-		ssize_t r = recv(fd, in->p + in->len, in->cap - in->len - 1, 0);
-
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			char e[96];
-
-			errno_phrase(errno, e, sizeof(e));
-			return fail(why, whylen, "reading the answer: %s", e);
-		}
-		in->len += (size_t)r;
-		in->p[in->len] = '\0';
-		if (in->len > REPORT_MAX_RAW)
-			return fail(why, whylen, "answer larger than 32 MiB");
-		if (head == 0 && (head = parse_head(in->p, in->len, a, why, whylen)) < 0)
-			return -1;
-		if (head == 1 && a->has_length && in->len - a->head_len >= a->length)
-			return 0;
-	}
-	if (head == 0 && (head = parse_head(in->p ? in->p : "", in->len, a, why, whylen)) <= 0)
-		return head < 0  ? -1
-		       : in->len ? fail(why, whylen, "answer cut short in its header")
-		                 : fail(why, whylen, "the connection was closed without an answer");
-	return 0;
 }
 
 /* The first line of a body, terminal-safe, for error messages. */
@@ -1453,81 +1270,99 @@ static void first_line(const char *body, size_t n, char *out, size_t outlen)
 		out[strlen(out) - 1] = '\0';
 }
 
-/* GET prefix/report.json; on 200 the body is in *body. */
-static int fetch_report(const struct admin_url *u, struct strbuf *body, char *why, size_t whylen)
+/* What an answer other than 200 says, for the admin. */
+static int status_failed(CURL *h, long status, const struct fetch *f, const struct admin_url *u, char *why,
+                         size_t whylen)
 {
-	struct strbuf req = { 0 }, in = { 0 };
-	struct http_answer a;
-	bool creds = u->user != NULL;
+	char line[160] = "";
+	const char *sp = f->reason[0] ? " " : "";
+
+	if (f->body.len)
+		first_line(f->body.p, f->body.len, line, sizeof(line));
+	if (status == 401)
+		return fail(why, whylen, "HTTP 401 (admin-auth: %s)",
+		            u->user ? "the user name or password is wrong"
+		                    : "give user:pass@ in the URL, or set PINHOLE_ADMIN_USER and "
+		                      "PINHOLE_ADMIN_PASSWORD");
+	if (status == 404)
+		return fail(why, whylen, "HTTP 404 (no report at %s/report.json%s%s)", u->prefix, line[0] ? ": " : "",
+		            line);
+	if (status >= 300 && status < 400) {
+		char *to = NULL, shown[200];
+
+		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &to);
+		if (to) {
+			char *redacted = url_redacted(to);
+
+			report_term_safe(redacted, 100, shown, sizeof(shown));
+			free(redacted);
+		}
+		return fail(why, whylen, "HTTP %ld%s%s (redirects are not followed%s%s)", status, sp, f->reason,
+		            to ? "; it points to " : "", to ? shown : "");
+	}
+	return fail(why, whylen, "HTTP %ld%s%s%s%s", status, sp, f->reason, line[0] ? ": " : "", line);
+}
+
+/* GET prefix/report.json; on 200 the body is in *body.  cacert: the CA
+ * certificates for https (NULL: the system's). */
+static int fetch_report(const struct admin_url *u, const char *cacert, struct strbuf *body, char *why, size_t whylen)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct fetch f = { 0 };
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+	CURL *h = curl_easy_init();
+	long status = 0;
 	int rc = -1;
 
-	int fd = dial(u, why, whylen);
-
-	if (fd < 0)
-		return -1;
-	strbuf_printf(&req,
-	              "GET %s/report.json HTTP/1.1\r\nHost: %s\r\nUser-Agent: pinhole-report\r\n"
-	              "Accept: application/json\r\nConnection: close\r\n",
-	              u->prefix, u->hostport);
-	if (creds) {
-		struct strbuf up = { 0 };
-
-		strbuf_printf(&up, "%s:%s", u->user, u->pass ? u->pass : "");
-		char *b64 = base64(up.p, up.len);
-
-		strbuf_printf(&req, "Authorization: Basic %s\r\n", b64);
-		wipe_free(b64);
-		wipe_free(up.p);
-	}
-	strbuf_puts(&req, "\r\n");
-	rc = send_all(fd, req.p, req.len, why, whylen);
-	wipe_free(req.p);
-	if (rc == 0)
-		rc = read_answer(fd, &in, &a, why, whylen);
-	close(fd);
-	if (rc < 0)
-		goto out;
-
-	const char *raw = in.p + a.head_len;
-	size_t rawlen = in.len - a.head_len;
-
-	rc = -1;
-	if (a.chunked) {
-		if (dechunk(raw, rawlen, body, why, whylen) < 0)
-			goto out;
-	} else if (a.has_length) {
-		if (rawlen < a.length) {
-			fail(why, whylen, "answer cut short (%zu of %llu bytes)", rawlen, (unsigned long long)a.length);
-			goto out;
-		}
-		strbuf_add(body, raw, (size_t)a.length);
-	} else {
-		if (rawlen > REPORT_MAX_BODY) {
-			fail(why, whylen, "answer larger than 32 MiB");
-			goto out;
-		}
-		strbuf_add(body, raw, rawlen);
-	}
-	if (a.status != 200) {
-		char line[160] = "";
-
-		if (body->len)
-			first_line(body->p, body->len, line, sizeof(line));
-		if (a.status == 401)
-			fail(why, whylen, "HTTP 401 (admin-auth: %s)",
-			     creds ? "the user name or password is wrong"
-			           : "give user:pass@ in the URL, or set PINHOLE_ADMIN_USER and "
-			             "PINHOLE_ADMIN_PASSWORD");
-		else if (a.status == 404)
-			fail(why, whylen, "HTTP 404 (no report at %s/report.json%s%s)", u->prefix[0] ? u->prefix : "",
-			     line[0] ? ": " : "", line);
-		else
-			fail(why, whylen, "HTTP %d %s%s%s", a.status, a.reason, line[0] ? ": " : "", line);
+	if (!h || !hdrs) {
+		fail(why, whylen, "cannot start libcurl");
 		goto out;
 	}
+	curl_easy_setopt(h, CURLOPT_CURLU, u->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Straight to the admin interface: a proxy from the environment
+	 * (http_proxy is often this very pinhole) is not used. */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)REPORT_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)REPORT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)REPORT_MAX_BODY);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "pinhole-report");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (u->user) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, u->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, u->pass ? u->pass : "");
+	}
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &f);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &f);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+
+	CURLcode res = curl_easy_perform(h);
+
+	if (res != CURLE_OK) {
+		transfer_failed(h, res, errbuf, &f, u, why, whylen);
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		status_failed(h, status, &f, u, why, whylen);
+		goto out;
+	}
+	*body = f.body;
+	f.body.p = NULL;
 	rc = 0;
 out:
-	free(in.p);
+	free(f.body.p);
+	curl_slist_free_all(hdrs);
+	if (h)
+		curl_easy_cleanup(h);
 	return rc;
 }
 
@@ -1536,21 +1371,25 @@ out:
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: pinhole report [--admin URL]... [--json]\n"
+	        "usage: pinhole report [--admin URL]... [--cacert FILE] [--json]\n"
 	        "Fetches the WebRTC report (GET /report.json) from running pinhole instances and\n"
 	        "prints one block per client, worst verdict first, with its findings and the fix.\n"
 	        "With several --admin the reports merge: a client (address and user) seen by several\n"
 	        "instances is one client, its requests and finding counts summed.\n"
 	        "\n"
-	        "  --admin URL  an admin interface: http://[USER:PASS@]HOST[:PORT][/PREFIX]\n"
-	        "               (default %s; PORT defaults to %s; IPv6 as\n"
-	        "               http://[::1]:3129).  Repeat it for several instances.\n"
-	        "               USER and PASS (%%-encoded) answer `admin-auth`; without them\n"
-	        "               PINHOLE_ADMIN_USER and PINHOLE_ADMIN_PASSWORD are used, which\n"
-	        "               keeps the password out of the process list.\n"
-	        "  --json       print the merged report as JSON (the /report.json shape, plus\n"
-	        "               \"instances\": who answered, and who saw each client)\n"
-	        "  -h, --help   this text\n"
+	        "  --admin URL    an admin interface: http://[USER:PASS@]HOST[:PORT][/PREFIX]\n"
+	        "                 (default %s; PORT defaults to %s; IPv6 as\n"
+	        "                 http://[::1]:3129), or https:// for one behind a TLS proxy.\n"
+	        "                 Repeat it for several instances.  USER and PASS (%%-encoded)\n"
+	        "                 answer `admin-auth`; without them PINHOLE_ADMIN_USER and\n"
+	        "                 PINHOLE_ADMIN_PASSWORD are used, which keeps the password out\n"
+	        "                 of the process list.  Proxy variables (http_proxy...) are not\n"
+	        "                 used, and redirects are not followed.\n"
+	        "  --cacert FILE  the CA certificates (PEM) that https:// admin interfaces'\n"
+	        "                 certificates are checked against, instead of the system's\n"
+	        "  --json         print the merged report as JSON (the /report.json shape, plus\n"
+	        "                 \"instances\": who answered, and who saw each client)\n"
+	        "  -h, --help     this text\n"
 	        "\n"
 	        "Exit status: 0 no client breaks (some may be degraded), 1 at least one client\n"
 	        "breaks, 2 no instance answered or the command line is wrong.  When some instances\n"
@@ -1567,12 +1406,12 @@ struct instance_state {
 };
 
 /* Fetches and reads one instance's report into st->rep. */
-static void ask(struct instance_state *st)
+static void ask(struct instance_state *st, const char *cacert)
 {
 	struct strbuf body = { 0 };
 	char why[400];
 
-	if (fetch_report(&st->url, &body, why, sizeof(why)) < 0) {
+	if (fetch_report(&st->url, cacert, &body, why, sizeof(why)) < 0) {
 		snprintf(st->error, sizeof(st->error), "%s", why);
 		free(body.p);
 		return;
@@ -1589,6 +1428,7 @@ static void ask(struct instance_state *st)
 int report_main(int argc, char **argv)
 {
 	const char **urls = ph_calloc((size_t)argc + 1, sizeof(*urls));
+	const char *cacert = NULL;
 	size_t nurls = 0, nst = 0, nok = 0;
 	bool json = false;
 	int status = 2;
@@ -1604,6 +1444,14 @@ int report_main(int argc, char **argv)
 			urls[nurls++] = argv[++i];
 		} else if (strncmp(a, "--admin=", 8) == 0) {
 			urls[nurls++] = a + 8;
+		} else if (strcmp(a, "--cacert") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pinhole report: --cacert needs a file of CA certificates (PEM)\n");
+				goto out_urls;
+			}
+			cacert = argv[++i];
+		} else if (strncmp(a, "--cacert=", 9) == 0) {
+			cacert = a + 9;
 		} else if (strcmp(a, "--json") == 0) {
 			json = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -1620,10 +1468,18 @@ int report_main(int argc, char **argv)
 			goto out_urls;
 		}
 	}
+	if (cacert && access(cacert, R_OK) != 0) {
+		fprintf(stderr, "pinhole report: --cacert %s: %s\n", cacert, strerror(errno));
+		goto out_urls;
+	}
 	bool asked_default = nurls == 0;
 
 	if (asked_default)
 		urls[nurls++] = REPORT_DEFAULT_ADMIN;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "pinhole report: cannot initialise libcurl\n");
+		goto out_urls;
+	}
 
 	struct instance_state *st = ph_calloc(nurls, sizeof(*st));
 
@@ -1658,7 +1514,7 @@ int report_main(int argc, char **argv)
 	struct report_instance *inst = ph_calloc(nst, sizeof(*inst));
 
 	for (size_t i = 0; i < nst; i++) {
-		ask(&st[i]);
+		ask(&st[i], cacert);
 		inst[i].name = st[i].url.name;
 		if (st[i].ok) {
 			report_merge(&merged, &st[i].rep);
@@ -1705,6 +1561,7 @@ out:
 		admin_url_free(&st[i].url);
 	}
 	free(st);
+	curl_global_cleanup();
 out_urls:
 	free(urls);
 	return status;

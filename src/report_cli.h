@@ -1,8 +1,8 @@
 /*
  * report_cli.h - `pinhole report`: fetches /report.json from one or more
- * running instances' admin interfaces, reads it (jansson),
+ * running instances' admin interfaces (libcurl), reads it (jansson),
  * merges the clients they saw and prints a table or JSON.  It never starts
- * the engine; only this module needs jansson.
+ * the engine; only this module needs libcurl and jansson.
  */
 #ifndef PINHOLE_REPORT_CLI_H
 #define PINHOLE_REPORT_CLI_H
@@ -91,9 +91,15 @@ void report_print_table(FILE *f, const struct report *r, size_t ninstances_answe
  * points ("..." marks a cut; 0 = no limit).  Returns the code points written. */
 size_t report_term_safe(const char *s, size_t maxcols, char *out, size_t outlen);
 
-/* `pinhole report [--admin URL]... [--json]`; argv[0] is "report".  Exit
- * status: 0 no client breaks, 1 some client breaks, 2 nothing fetched or a
- * usage error. */
+/* An --admin URL as the command takes it (http:// or https://, the scheme
+ * and the port 3129 may be left out): 0 with the name messages show for
+ * it in name ("127.0.0.1:3129/pinhole", "https://[::1]:3129"; never the
+ * credentials), or -1 with why set. */
+int report_admin_name(const char *url, char *name, size_t namelen, char *why, size_t whylen);
+
+/* `pinhole report [--admin URL]... [--cacert FILE] [--json]`; argv[0] is
+ * "report".  Exit status: 0 no client breaks, 1 some client breaks, 2
+ * nothing fetched or a usage error. */
 int report_main(int argc, char **argv);
 
 #endif
