@@ -1368,6 +1368,16 @@ out:
 
 /* ---- the command ---- */
 
+const char *report_lib_versions(void)
+{
+	static char v[64];
+
+	if (!v[0])
+		snprintf(v, sizeof(v), "libcurl %s, jansson %s", curl_version_info(CURLVERSION_NOW)->version,
+		         jansson_version_str());
+	return v;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,

@@ -97,6 +97,10 @@ size_t report_term_safe(const char *s, size_t maxcols, char *out, size_t outlen)
  * credentials), or -1 with why set. */
 int report_admin_name(const char *url, char *name, size_t namelen, char *why, size_t whylen);
 
+/* "libcurl 7.88.1, jansson 2.14": what `pinhole version` names for this
+ * command (a static string). */
+const char *report_lib_versions(void);
+
 /* `pinhole report [--admin URL]... [--cacert FILE] [--json]`; argv[0] is
  * "report".  Exit status: 0 no client breaks, 1 some client breaks, 2
  * nothing fetched or a usage error. */
