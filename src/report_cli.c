@@ -1157,8 +1157,11 @@ static void errno_phrase(long err, char *why, size_t whylen)
 struct fetch {
 	struct strbuf body;
 	size_t head;         /* bytes of the current header */
+	bool status_seen;    /* an HTTP status line came */
 	char reason[128];    /* its status line's reason phrase, terminal-safe */
 	const char *stopped; /* why a callback stopped the transfer */
+	bool not_http;       /* it stopped at bytes that are not HTTP, */
+	char first[80];      /* whose first line is this, terminal-safe */
 };
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
@@ -1177,6 +1180,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 			rl--;
 		snprintf(tmp, sizeof(tmp), "%.*s", (int)(rl < 100 ? rl : 100), r ? r + 1 : "");
 		report_term_safe(tmp, 60, f->reason, sizeof(f->reason));
+		f->status_seen = true;
 		f->head = 0;
 	}
 	f->head += len;
@@ -1192,6 +1196,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	struct fetch *f = arg;
 	size_t len = size * n;
 
+	/* Bytes before any status line: curl's HTTP/0.9, which is how
+	 * something else on that port (SSH, SMTP) shows.  Its first line, for
+	 * the message, and no more. */
+	if (!f->status_seen) {
+		char tmp[64];
+		size_t k = 0;
+
+		while (k < len && k < 40 && p[k] != '\r' && p[k] != '\n' && p[k] != '\0')
+			k++;
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)k, p);
+		report_term_safe(tmp, 40, f->first, sizeof(f->first));
+		f->not_http = true;
+		return 0;
+	}
 	/* Chunked or without a length: CURLOPT_MAXFILESIZE cannot tell. */
 	if (len > REPORT_MAX_BODY - f->body.len) {
 		f->stopped = "answer larger than 32 MiB";
@@ -1209,6 +1227,9 @@ static int transfer_failed(CURL *h, CURLcode rc, const char *errbuf, const struc
 	curl_off_t connected = 0;
 	char detail[200], e[96];
 
+	if (f->not_http)
+		return fail(why, whylen, "not an HTTP answer (it starts with '%s'): is this the admin address?",
+		            f->first);
 	if (f->stopped)
 		return fail(why, whylen, "%s", f->stopped);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
@@ -1239,7 +1260,6 @@ static int transfer_failed(CURL *h, CURLcode rc, const char *errbuf, const struc
 		            os_errno ? e : detail);
 	case CURLE_FILESIZE_EXCEEDED:
 		return fail(why, whylen, "answer larger than 32 MiB");
-	case CURLE_UNSUPPORTED_PROTOCOL: /* "Received HTTP/0.9 when not allowed" */
 	case CURLE_WEIRD_SERVER_REPLY:
 		return fail(why, whylen, "not an HTTP answer (%s): is this the admin address?", detail);
 	case CURLE_SSL_CONNECT_ERROR:
@@ -1324,6 +1344,8 @@ static int fetch_report(const struct admin_url *u, const char *cacert, struct st
 	 * (http_proxy is often this very pinhole) is not used. */
 	curl_easy_setopt(h, CURLOPT_PROXY, "");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Taken to say what answered instead (on_body), never as a report. */
+	curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 1L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)REPORT_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)REPORT_TIMEOUT_MS);

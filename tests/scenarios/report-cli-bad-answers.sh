@@ -99,7 +99,7 @@ expect_no_match '/elsewhere/' "$(cat "$T/bad.err")" "the redirect was not follow
 expect_match "^pinhole report: 127\.0\.0\.1:$P/big: answer larger than 32 MiB$" "$ERR" "Content-Length over 32 MiB"
 expect_match "^pinhole report: 127\.0\.0\.1:$P/bigchunked: answer larger than 32 MiB$" "$ERR" "chunked over 32 MiB"
 expect_match "^pinhole report: 127\.0\.0\.1:$P/bighead: answer header larger than 64 KiB$" "$ERR" "a header over 64 KiB"
-expect_match "^pinhole report: 127\.0\.0\.1:$SSH: not an HTTP answer \(.+\): is this the admin address\?$" \
+expect_match "^pinhole report: 127\.0\.0\.1:$SSH: not an HTTP answer \(it starts with 'SSH-2\.0-OpenSSH_9\.2p1 Debian-2'\): is this the admin address\?$" \
 	"$ERR" "an SSH server"
 expect_match "^pinhole report: 127\.0\.0\.1:$CLOSE: the connection was closed without an answer$" "$ERR" \
 	"closed without an answer"
