@@ -22,7 +22,7 @@ else
 fi
 
 build_pkgs="build-essential autoconf automake pkg-config libssl-dev libc-ares-dev
-	libmicrohttpd-dev libkrb5-dev libntlm0-dev libcrypt-dev"
+	libmicrohttpd-dev libkrb5-dev libntlm0-dev libcrypt-dev libcurl4-openssl-dev libjansson-dev"
 # Real clients and servers the tests drive: curl, Python, haproxy (PROXY
 # protocol v2), dnsmasq (DNS), Apache's htpasswd/htdigest, mkpasswd, an MIT
 # Kerberos KDC and client, cntlm (NTLM client), promtool, Chromium, and

@@ -331,8 +331,8 @@ static int cmd_passwd(int argc, char **argv)
 static int cmd_version(void)
 {
 	printf("pinhole %s\n", PACKAGE_VERSION);
-	printf("built with: %s, c-ares %s, libmicrohttpd %s, libntlm %s\n", OpenSSL_version(OPENSSL_VERSION),
-	       ares_version(NULL), MHD_get_version(), ntlm_check_version(NULL));
+	printf("built with: %s, c-ares %s, libmicrohttpd %s, libntlm %s, %s\n", OpenSSL_version(OPENSSL_VERSION),
+	       ares_version(NULL), MHD_get_version(), ntlm_check_version(NULL), report_lib_versions());
 	return 0;
 }
 

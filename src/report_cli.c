@@ -1,38 +1,30 @@
 /*
  * report_cli.c - `pinhole report`: asks running instances for their WebRTC
- * report over their admin interfaces (plain HTTP/1.1, one blocking request
- * each), merges the clients and prints them.  The report itself is built
- * by the daemon (webrtc.h); this file only reads, merges and shows it.
+ * report over their admin interfaces (libcurl: http or https, one request
+ * each), reads it (jansson), merges the clients and prints them.  The
+ * report itself is built by the daemon (webrtc.h); this file only reads,
+ * merges and shows it.
  */
 #include "report_cli.h"
 #include "common.h"
+#include "escape.h"
 #include "strbuf.h"
 
+#include <curl/curl.h>
 #include <errno.h>
-#include <math.h>
-#include <netdb.h>
-#include <poll.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #define REPORT_DEFAULT_ADMIN "http://127.0.0.1:3129"
 #define REPORT_DEFAULT_PORT "3129"
 #define REPORT_CONNECT_TIMEOUT_MS 5000
-/* Longest wait for the next bytes of an answer once connected. */
-#define REPORT_IO_TIMEOUT_MS 15000
+/* The whole exchange: a 32 MiB report takes well under a second on a LAN. */
+#define REPORT_TIMEOUT_MS 30000
 #define REPORT_MAX_HEAD (64u << 10)
 #define REPORT_MAX_BODY (32u << 20)
-/* Bytes read off the wire: the body plus its chunk framing. */
-#define REPORT_MAX_RAW (REPORT_MAX_HEAD + REPORT_MAX_BODY + REPORT_MAX_BODY / 4)
-/* Longer numbers are refused rather than handed to strtod. */
-#define REPORT_JSON_MAX_NUMBER 1024
-/* Counts above this are not exact in a JSON number (2^53). */
-#define REPORT_MAX_COUNT 9007199254740992.0
 
 /* Grows an array of elements of size sz to hold one more. */
 static void *grow(void *v, size_t *cap, size_t n, size_t sz)
@@ -51,499 +43,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whylen, 
 	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* ---- UTF-8 ---- */
-
-/* Length of the valid UTF-8 sequence at s (avail bytes there), 0 if it is
- * not one: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-static uint32_t utf8_decode(const unsigned char *s, size_t n)
-{
-	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	uint32_t cp = s[0] & lead_mask[n];
-
-	for (size_t i = 1; i < n; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	return cp;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Code points a terminal may act on rather than show: C0 and C1 controls,
- * DEL, and the bidirectional marks and overrides that can make a user agent
- * display as something it is not. */
-static bool invisible(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* ---- strict JSON ---- */
-
-struct jp {
-	const char *start, *p, *end;
-	const char *why, *err;
-	size_t values;
-};
-
-static bool jp_fail(struct jp *ps, const char *at, const char *why)
-{
-	if (!ps->why) {
-		ps->why = why;
-		ps->err = at;
-	}
-	return false;
-}
-
-static void jp_ws(struct jp *ps)
-{
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
-}
-
-static void json_clear(struct report_json *v)
-{
-	switch (v->type) {
-	case RJ_STRING:
-		free(v->u.str);
-		break;
-	case RJ_ARRAY:
-		for (size_t i = 0; i < v->n; i++)
-			json_clear(&v->u.items[i]);
-		free(v->u.items);
-		break;
-	case RJ_OBJECT:
-		for (size_t i = 0; i < v->n; i++) {
-			free(v->u.members[i].key);
-			json_clear(&v->u.members[i].value);
-		}
-		free(v->u.members);
-		break;
-	default:
-		break;
-	}
-	v->type = RJ_NULL;
-	v->n = 0;
-}
-
-/* The four hex digits of a \u escape at s (before end), or -1. */
-static long hex4(const char *s, const char *end)
-{
-	long v = 0;
-
-	if (end - s < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		int h = ph_hexval(s[i]);
-
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
-}
-
-/* A string at ps->p (the opening quote).  Escapes never lengthen the text,
- * so the raw span bounds the decoded size. */
-static bool jp_string(struct jp *ps, char **out, size_t *outlen)
-{
-	const char *q = ps->p + 1, *e = q;
-
-	while (e < ps->end && *e != '"')
-		e += (*e == '\\' && ps->end - e >= 2) ? 2 : 1;
-	if (e >= ps->end)
-		return jp_fail(ps, ps->p, "unterminated string");
-
-	char *buf = ph_realloc(NULL, (size_t)(e - q) + 1);
-	size_t o = 0;
-	const char *s = q;
-
-	while (s < e) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\\') {
-			char x = s[1];
-			long cp;
-
-			switch (x) {
-			case '"':
-			case '\\':
-			case '/':
-				buf[o++] = x;
-				break;
-			case 'b':
-				buf[o++] = '\b';
-				break;
-			case 'f':
-				buf[o++] = '\f';
-				break;
-			case 'n':
-				buf[o++] = '\n';
-				break;
-			case 'r':
-				buf[o++] = '\r';
-				break;
-			case 't':
-				buf[o++] = '\t';
-				break;
-			case 'u':
-				cp = hex4(s + 2, e);
-				if (cp < 0) {
-					free(buf);
-					return jp_fail(ps, s, "bad \\u escape (four hex digits expected)");
-				}
-				if (cp >= 0xdc00 && cp <= 0xdfff) {
-					free(buf);
-					return jp_fail(ps, s, "lone low surrogate in \\u escape");
-				}
-				if (cp >= 0xd800 && cp <= 0xdbff) {
-					long lo = (e - s >= 12 && s[6] == '\\' && s[7] == 'u') ? hex4(s + 8, e) : -1;
-
-					if (lo < 0xdc00 || lo > 0xdfff) {
-						free(buf);
-						return jp_fail(ps, s, "lone high surrogate in \\u escape");
-					}
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-					s += 6;
-				}
-				o += utf8_put(buf + o, (uint32_t)cp);
-				s += 4;
-				break;
-			default:
-				free(buf);
-				return jp_fail(ps, s, "unknown escape in string");
-			}
-			s += 2;
-		} else if (c < 0x20) {
-			free(buf);
-			return jp_fail(ps, s, "control character in string (must be escaped)");
-		} else {
-			size_t n = utf8_seq((const unsigned char *)s, (size_t)(e - s));
-
-			if (n == 0) {
-				free(buf);
-				return jp_fail(ps, s, "invalid UTF-8 in string");
-			}
-			memcpy(buf + o, s, n);
-			o += n;
-			s += n;
-		}
-	}
-	buf[o] = '\0';
-	*out = buf;
-	*outlen = o;
-	ps->p = e + 1;
-	return true;
-}
-
-static bool is_digit(const char *q, const char *end)
-{
-	return q < end && *q >= '0' && *q <= '9';
-}
-
-static bool jp_number(struct jp *ps, struct report_json *out)
-{
-	const char *s = ps->p, *q = s;
-
-	if (q < ps->end && *q == '-')
-		q++;
-	if (!is_digit(q, ps->end))
-		return jp_fail(ps, q, "bad number (digit expected)");
-	if (*q == '0') {
-		q++;
-		if (is_digit(q, ps->end))
-			return jp_fail(ps, q, "leading zero in number");
-	} else {
-		while (is_digit(q, ps->end))
-			q++;
-	}
-	if (q < ps->end && *q == '.') {
-		q++;
-		if (!is_digit(q, ps->end))
-			return jp_fail(ps, q, "bad number (digit expected after '.')");
-		while (is_digit(q, ps->end))
-			q++;
-	}
-	if (q < ps->end && (*q == 'e' || *q == 'E')) {
-		q++;
-		if (q < ps->end && (*q == '+' || *q == '-'))
-			q++;
-		if (!is_digit(q, ps->end))
-			return jp_fail(ps, q, "bad number (digit expected in exponent)");
-		while (is_digit(q, ps->end))
-			q++;
-	}
-	size_t n = (size_t)(q - s);
-
-	if (n > REPORT_JSON_MAX_NUMBER)
-		return jp_fail(ps, s, "number longer than 1024 characters");
-
-	char tmp[REPORT_JSON_MAX_NUMBER + 1];
-
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	double d = strtod(tmp, NULL);
-
-	if (!isfinite(d))
-		return jp_fail(ps, s, "number out of range");
-	out->type = RJ_NUMBER;
-	out->u.num = d;
-	ps->p = q;
-	return true;
-}
-
-static bool jp_literal(struct jp *ps, const char *word, enum report_json_type type, struct report_json *out)
-{
-	size_t n = strlen(word);
-
-	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-		return jp_fail(ps, ps->p, "unexpected character");
-	ps->p += n;
-	out->type = type;
-	return true;
-}
-
-static bool jp_value(struct jp *ps, struct report_json *out, int depth);
-
-static bool jp_array(struct jp *ps, struct report_json *out, int depth)
-{
-	struct report_json *items = NULL;
-	size_t n = 0, cap = 0;
-
-	if (depth >= REPORT_JSON_MAX_DEPTH)
-		return jp_fail(ps, ps->p, "nested deeper than 64 levels");
-	ps->p++;
-	jp_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-	} else {
-		for (;;) {
-			items = grow(items, &cap, n, sizeof(*items));
-			if (!jp_value(ps, &items[n], depth + 1))
-				goto fail;
-			n++;
-			jp_ws(ps);
-			if (ps->p >= ps->end) {
-				jp_fail(ps, ps->p, "unterminated array");
-				goto fail;
-			}
-			if (*ps->p == ']') {
-				ps->p++;
-				break;
-			}
-			if (*ps->p != ',') {
-				jp_fail(ps, ps->p, "',' or ']' expected in array");
-				goto fail;
-			}
-			ps->p++;
-		}
-	}
-	out->type = RJ_ARRAY;
-	out->n = n;
-	out->u.items = items;
-	return true;
-fail:
-	for (size_t i = 0; i < n; i++)
-		json_clear(&items[i]);
-	free(items);
-	return false;
-}
-
-static bool jp_object(struct jp *ps, struct report_json *out, int depth)
-{
-	struct report_json_member *m = NULL;
-	size_t n = 0, cap = 0;
-
-	if (depth >= REPORT_JSON_MAX_DEPTH)
-		return jp_fail(ps, ps->p, "nested deeper than 64 levels");
-	ps->p++;
-	jp_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
-	} else {
-		for (;;) {
-			jp_ws(ps);
-			if (ps->p >= ps->end || *ps->p != '"') {
-				jp_fail(ps, ps->p,
-				        ps->p >= ps->end ? "unterminated object" : "string key expected in object");
-				goto fail;
-			}
-			m = grow(m, &cap, n, sizeof(*m));
-			if (!jp_string(ps, &m[n].key, &m[n].keylen))
-				goto fail;
-			jp_ws(ps);
-			if (ps->p >= ps->end || *ps->p != ':') {
-				free(m[n].key);
-				jp_fail(ps, ps->p, "':' expected after key");
-				goto fail;
-			}
-			ps->p++;
-			if (!jp_value(ps, &m[n].value, depth + 1)) {
-				free(m[n].key);
-				goto fail;
-			}
-			n++;
-			jp_ws(ps);
-			if (ps->p >= ps->end) {
-				jp_fail(ps, ps->p, "unterminated object");
-				goto fail;
-			}
-			if (*ps->p == '}') {
-				ps->p++;
-				break;
-			}
-			if (*ps->p != ',') {
-				jp_fail(ps, ps->p, "',' or '}' expected in object");
-				goto fail;
-			}
-			ps->p++;
-		}
-	}
-	out->type = RJ_OBJECT;
-	out->n = n;
-	out->u.members = m;
-	return true;
-fail:
-	for (size_t i = 0; i < n; i++) {
-		free(m[i].key);
-		json_clear(&m[i].value);
-	}
-	free(m);
-	return false;
-}
-
-/* Recursion is bounded: arrays and objects refuse to open past
- * REPORT_JSON_MAX_DEPTH. */
-static bool jp_value(struct jp *ps, struct report_json *out, int depth)
-{
-	memset(out, 0, sizeof(*out));
-	out->type = RJ_NULL;
-	jp_ws(ps);
-	if (ps->p >= ps->end)
-		return jp_fail(ps, ps->p, "unexpected end of input");
-	if (++ps->values > REPORT_JSON_MAX_VALUES)
-		return jp_fail(ps, ps->p, "more than 2097152 values");
-	switch (*ps->p) {
-	case '{':
-		return jp_object(ps, out, depth);
-	case '[':
-		return jp_array(ps, out, depth);
-	case '"':
-		if (!jp_string(ps, &out->u.str, &out->n))
-			return false;
-		out->type = RJ_STRING;
-		return true;
-	case 't':
-		return jp_literal(ps, "true", RJ_TRUE, out);
-	case 'f':
-		return jp_literal(ps, "false", RJ_FALSE, out);
-	case 'n':
-		return jp_literal(ps, "null", RJ_NULL, out);
-	case ']':
-	case '}':
-		return jp_fail(ps, ps->p, "value expected (trailing comma?)");
-	default:
-		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
-			return jp_number(ps, out);
-		return jp_fail(ps, ps->p, "unexpected character");
-	}
-}
-
-struct report_json *report_parse_json(const char *text, size_t len, size_t *err_at, const char **why)
-{
-	if (!text)
-		text = "";
-
-	struct jp ps = { .start = text, .p = text, .end = text + len };
-	struct report_json *v = ph_calloc(1, sizeof(*v));
-
-	if (jp_value(&ps, v, 0)) {
-		jp_ws(&ps);
-		if (ps.p == ps.end)
-			return v;
-		jp_fail(&ps, ps.p, "more text after the JSON value");
-		json_clear(v);
-	}
-	free(v);
-	if (err_at)
-		*err_at = (size_t)(ps.err - text);
-	if (why)
-		*why = ps.why;
-	return NULL;
-}
-
-void report_json_free(struct report_json *v)
-{
-	if (!v)
-		return;
-	json_clear(v);
-	free(v);
-}
-
-const struct report_json *report_json_get(const struct report_json *obj, const char *key)
-{
-	if (!obj || obj->type != RJ_OBJECT)
-		return NULL;
-	size_t klen = strlen(key);
-
-	for (size_t i = obj->n; i-- > 0;)
-		if (obj->u.members[i].keylen == klen && memcmp(obj->u.members[i].key, key, klen) == 0)
-			return &obj->u.members[i].value;
-	return NULL;
 }
 
 /* ---- timestamps ---- */
@@ -700,53 +199,58 @@ void report_free(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* A JSON string as a C string: a NUL from \u0000 would cut it short, so
- * such bytes are dropped. */
-static char *str_no_nul(const char *s, size_t n)
+/* An optional string member: absent or null reads as "".  jansson's
+ * strings are valid UTF-8 without NUL (JSON_ALLOW_NUL is not given). */
+static int get_str(const json_t *obj, const char *key, bool required, char **out, const char *where, char *why,
+                   size_t whylen)
 {
-	char *p = ph_realloc(NULL, n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (s[i])
-			p[o++] = s[i];
-	p[o] = '\0';
-	return p;
-}
-
-/* An optional string member: absent or null reads as "". */
-static int get_str(const struct report_json *obj, const char *key, bool required, char **out, const char *where,
-                   char *why, size_t whylen)
-{
-	const struct report_json *v = report_json_get(obj, key);
+	const json_t *v = json_object_get(obj, key);
 
 	*out = NULL;
-	if (!v || v->type == RJ_NULL) {
+	if (!v || json_is_null(v)) {
 		if (required)
 			return fail(why, whylen, "%s: no \"%s\"", where, key);
 		*out = ph_strdup("");
 		return 0;
 	}
-	if (v->type != RJ_STRING)
+	if (!json_is_string(v))
 		return fail(why, whylen, "%s: \"%s\" is not a string", where, key);
-	*out = str_no_nul(v->u.str, v->n);
+	*out = ph_strdup(json_string_value(v));
 	if (required && !**out)
 		return fail(why, whylen, "%s: \"%s\" is empty", where, key);
 	return 0;
 }
 
-static int get_count(const struct report_json *obj, const char *key, uint64_t *out, const char *where, char *why,
-                     size_t whylen)
+static int get_count(const json_t *obj, const char *key, uint64_t *out, const char *where, char *why, size_t whylen)
 {
-	const struct report_json *v = report_json_get(obj, key);
+	const json_t *v = json_object_get(obj, key);
 
 	*out = 0;
-	if (!v || v->type == RJ_NULL)
+	if (!v || json_is_null(v))
 		return 0;
-	if (v->type != RJ_NUMBER || !(v->u.num >= 0 && v->u.num <= REPORT_MAX_COUNT) ||
-	    (double)(uint64_t)v->u.num != v->u.num)
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return fail(why, whylen, "%s: \"%s\" is not a whole number >= 0", where, key);
-	*out = (uint64_t)v->u.num;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* An optional array of strings, each added once to *v. */
+static int get_strv(const json_t *obj, const char *key, char ***v, size_t *n, const char *where, char *why,
+                    size_t whylen)
+{
+	const json_t *a = json_object_get(obj, key);
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return fail(why, whylen, "%s: \"%s\" is not an array", where, key);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const json_t *s = json_array_get(a, i);
+
+		if (!json_is_string(s))
+			return fail(why, whylen, "%s: %s[%zu] is not a string", where, key, i);
+		strv_add_unique(v, n, json_string_value(s));
+	}
 	return 0;
 }
 
@@ -757,12 +261,11 @@ static const char *quoted(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static int read_finding(const struct report_json *fj, struct report_finding *f, const char *where, char *why,
-                        size_t whylen)
+static int read_finding(const json_t *fj, struct report_finding *f, const char *where, char *why, size_t whylen)
 {
 	char q[200];
 
-	if (fj->type != RJ_OBJECT)
+	if (!json_is_object(fj))
 		return fail(why, whylen, "%s is not an object", where);
 	if (get_str(fj, "rule", true, &f->rule, where, why, whylen) ||
 	    get_str(fj, "severity", false, &f->severity, where, why, whylen) ||
@@ -774,30 +277,15 @@ static int read_finding(const struct report_json *fj, struct report_finding *f, 
 	if (f->severity[0] && verdict_rank(f->severity) < 0)
 		return fail(why, whylen, "%s: severity '%s' is not breaks, degraded or ok", where,
 		            quoted(f->severity, q, sizeof(q)));
-
-	const struct report_json *vj = report_json_get(fj, "vendors");
-
-	if (!vj || vj->type == RJ_NULL)
-		return 0;
-	if (vj->type != RJ_ARRAY)
-		return fail(why, whylen, "%s: \"vendors\" is not an array", where);
-	for (size_t i = 0; i < vj->n; i++) {
-		if (vj->u.items[i].type != RJ_STRING)
-			return fail(why, whylen, "%s: vendors[%zu] is not a string", where, i);
-		char *s = str_no_nul(vj->u.items[i].u.str, vj->u.items[i].n);
-
-		strv_add_unique(&f->vendors, &f->nvendors, s);
-		free(s);
-	}
-	return 0;
+	return get_strv(fj, "vendors", &f->vendors, &f->nvendors, where, why, whylen);
 }
 
-static int read_client(const struct report_json *cj, struct report_client *c, const char *instance, const char *where,
-                       char *why, size_t whylen)
+static int read_client(const json_t *cj, struct report_client *c, const char *instance, const char *where, char *why,
+                       size_t whylen)
 {
 	char *verdict = NULL, q[200];
 
-	if (cj->type != RJ_OBJECT)
+	if (!json_is_object(cj))
 		return fail(why, whylen, "%s is not an object", where);
 	if (get_str(cj, "client", true, &c->client, where, why, whylen) ||
 	    get_str(cj, "user", false, &c->user, where, why, whylen) ||
@@ -823,36 +311,23 @@ static int read_client(const struct report_json *cj, struct report_client *c, co
 	c->verdict = (enum report_verdict)rank;
 	if (instance)
 		strv_add_unique(&c->instances, &c->ninstances, instance);
-
 	/* A report this command wrote (--json) names its instances too. */
-	const struct report_json *ij = report_json_get(cj, "instances");
+	if (get_strv(cj, "instances", &c->instances, &c->ninstances, where, why, whylen))
+		return -1;
 
-	if (ij && ij->type != RJ_NULL) {
-		if (ij->type != RJ_ARRAY)
-			return fail(why, whylen, "%s: \"instances\" is not an array", where);
-		for (size_t i = 0; i < ij->n; i++) {
-			if (ij->u.items[i].type != RJ_STRING)
-				return fail(why, whylen, "%s: instances[%zu] is not a string", where, i);
-			char *s = str_no_nul(ij->u.items[i].u.str, ij->u.items[i].n);
+	const json_t *fs = json_object_get(cj, "findings");
 
-			strv_add_unique(&c->instances, &c->ninstances, s);
-			free(s);
-		}
-	}
-
-	const struct report_json *fs = report_json_get(cj, "findings");
-
-	if (!fs || fs->type == RJ_NULL)
+	if (!fs || json_is_null(fs))
 		return 0;
-	if (fs->type != RJ_ARRAY)
+	if (!json_is_array(fs))
 		return fail(why, whylen, "%s: \"findings\" is not an array", where);
-	c->findings = ph_calloc(fs->n, sizeof(*c->findings));
-	for (size_t i = 0; i < fs->n; i++) {
+	c->findings = ph_calloc(json_array_size(fs), sizeof(*c->findings));
+	for (size_t i = 0; i < json_array_size(fs); i++) {
 		char fwhere[96];
 
 		snprintf(fwhere, sizeof(fwhere), "%s.findings[%zu]", where, i);
 		c->nfindings++;
-		if (read_finding(&fs->u.items[i], &c->findings[i], fwhere, why, whylen))
+		if (read_finding(json_array_get(fs, i), &c->findings[i], fwhere, why, whylen))
 			return -1;
 	}
 	return 0;
@@ -860,31 +335,96 @@ static int read_client(const struct report_json *cj, struct report_client *c, co
 
 /* A failed read frees what it made so far (the free functions take the
  * NULL strings it may leave). */
-int report_from_json(const struct report_json *doc, const char *instance, struct report *out, char *why, size_t whylen)
+static int read_report(const json_t *doc, const char *instance, struct report *out, char *why, size_t whylen)
 {
-	memset(out, 0, sizeof(*out));
-	if (!doc || doc->type != RJ_OBJECT)
+	if (!json_is_object(doc))
 		return fail(why, whylen, "the answer is not a JSON object");
 
-	const struct report_json *cs = report_json_get(doc, "clients");
+	const json_t *cs = json_object_get(doc, "clients");
 
-	if (!cs || cs->type != RJ_ARRAY)
+	if (!json_is_array(cs))
 		return fail(why, whylen, "no \"clients\" array");
 	if (get_str(doc, "generated", false, &out->generated, "the report", why, whylen))
 		goto fail;
-	out->clients = ph_calloc(cs->n, sizeof(*out->clients));
-	for (size_t i = 0; i < cs->n; i++) {
+	out->clients = ph_calloc(json_array_size(cs), sizeof(*out->clients));
+	for (size_t i = 0; i < json_array_size(cs); i++) {
 		char where[32];
 
 		snprintf(where, sizeof(where), "clients[%zu]", i);
 		out->nclients++;
-		if (read_client(&cs->u.items[i], &out->clients[i], instance, where, why, whylen))
+		if (read_client(json_array_get(cs, i), &out->clients[i], instance, where, why, whylen))
 			goto fail;
 	}
 	return 0;
 fail:
 	report_free(out);
 	return -1;
+}
+
+/* jansson's allocations, counted, so that a document whose values would
+ * take more than REPORT_JSON_MAX_MEMORY is refused while it is parsed
+ * (jansson gives up cleanly when an allocation fails).  Each block starts
+ * with its size; the header keeps malloc's alignment. */
+static size_t json_mem;
+static bool json_mem_refused;
+
+static void *json_mem_alloc(size_t n)
+{
+	size_t hdr = sizeof(max_align_t);
+
+	if (n > REPORT_JSON_MAX_MEMORY - json_mem) {
+		json_mem_refused = true;
+		return NULL;
+	}
+
+	size_t *p = malloc(hdr + n);
+
+	if (!p)
+		return NULL;
+	*p = n;
+	json_mem += n;
+	return (char *)p + hdr;
+}
+
+static void json_mem_free(void *ptr)
+{
+	if (!ptr)
+		return;
+
+	size_t *p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+
+	json_mem -= *p;
+	free(p);
+}
+
+int report_read(const char *text, size_t len, const char *instance, struct report *out, char *why, size_t whylen)
+{
+	json_error_t err;
+	json_t *doc;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		return fail(why, whylen, "the answer is empty");
+	/* Only this module uses jansson: nothing was allocated by other
+	 * functions before the first call. */
+	json_set_alloc_funcs(json_mem_alloc, json_mem_free);
+	json_mem_refused = false;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (!doc) {
+		char shown[200];
+
+		/* jansson does not always say that an allocation failed. */
+		if (json_mem_refused || json_error_code(&err) == json_error_out_of_memory)
+			return fail(why, whylen, "its JSON would take more than %zu MiB of memory",
+			            REPORT_JSON_MAX_MEMORY >> 20);
+		/* jansson quotes the bytes near the error: from the network. */
+		report_term_safe(err.text, 100, shown, sizeof(shown));
+		return fail(why, whylen, "bad JSON at line %d, column %d: %s", err.line, err.column, shown);
+	}
+	rc = read_report(doc, instance, out, why, whylen);
+	json_decref(doc);
+	return rc;
 }
 
 static void finding_copy(struct report_finding *d, const struct report_finding *s)
@@ -921,9 +461,10 @@ static void client_copy(struct report_client *d, const struct report_client *s)
 		strv_add_unique(&d->instances, &d->ninstances, s->instances[i]);
 }
 
+/* Stops at REPORT_MAX_COUNT, the largest count a report can carry. */
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+	return a > REPORT_MAX_COUNT || b > REPORT_MAX_COUNT - a ? REPORT_MAX_COUNT : a + b;
 }
 
 /* Takes src into *dst when it says more: dst unknown, or src newer and
@@ -1052,44 +593,13 @@ void report_sort(struct report *r)
 
 /* ---- output ---- */
 
-/* Escapes for JSON; controls, C1 and bidirectional marks as \u so that
- * the output is safe to cat to a terminal too.  s is valid UTF-8 (it came
- * through the parser); a stray invalid byte becomes U+FFFD. */
-static void sb_json_str(struct strbuf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	strbuf_add(b, "\"", 1);
-	while (*p) {
-		size_t n = utf8_seq(p, strnlen((const char *)p, 4));
-		uint32_t cp = n ? utf8_decode(p, n) : 0xfffd;
-
-		if (cp == '"' || cp == '\\') {
-			strbuf_add(b, "\\", 1);
-			strbuf_add(b, (const char *)p, 1);
-		} else if (cp == '\n') {
-			strbuf_puts(b, "\\n");
-		} else if (cp == '\t') {
-			strbuf_puts(b, "\\t");
-		} else if (cp == '\r') {
-			strbuf_puts(b, "\\r");
-		} else if (invisible(cp)) {
-			strbuf_printf(b, "\\u%04x", (unsigned)cp);
-		} else if (n == 0) {
-			strbuf_puts(b, "\xef\xbf\xbd");
-		} else {
-			strbuf_add(b, (const char *)p, n);
-		}
-		p += n ? n : 1;
-	}
-	strbuf_add(b, "\"", 1);
-}
-
-/* "" (not known) is written as null. */
+/* "" (not known) is written as null.  escape.h's JSON strings escape
+ * controls, C1 and bidirectional marks as \u, so that the output is safe
+ * to cat to a terminal too. */
 static void sb_json_opt(struct strbuf *b, const char *s)
 {
 	if (s && s[0])
-		sb_json_str(b, s);
+		esc_json_str(b, s);
 	else
 		strbuf_puts(b, "null");
 }
@@ -1100,7 +610,7 @@ static void sb_json_strv(struct strbuf *b, char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			strbuf_add(b, ",", 1);
-		sb_json_str(b, v[i]);
+		esc_json_str(b, v[i]);
 	}
 	strbuf_add(b, "]", 1);
 }
@@ -1114,10 +624,10 @@ char *report_to_json(const struct report *r, const struct report_instance *inst,
 	strbuf_puts(&b, ",\"instances\":[");
 	for (size_t i = 0; i < ninst; i++) {
 		strbuf_puts(&b, i ? ",\n{\"instance\":" : "\n{\"instance\":");
-		sb_json_str(&b, inst[i].name);
+		esc_json_str(&b, inst[i].name);
 		if (inst[i].error) {
 			strbuf_puts(&b, ",\"error\":");
-			sb_json_str(&b, inst[i].error);
+			esc_json_str(&b, inst[i].error);
 		} else {
 			strbuf_puts(&b, ",\"generated\":");
 			sb_json_opt(&b, inst[i].generated);
@@ -1130,7 +640,7 @@ char *report_to_json(const struct report *r, const struct report_instance *inst,
 		const struct report_client *c = &r->clients[i];
 
 		strbuf_puts(&b, i ? ",\n{\"client\":" : "\n{\"client\":");
-		sb_json_str(&b, c->client);
+		esc_json_str(&b, c->client);
 		strbuf_puts(&b, ",\"user\":");
 		sb_json_opt(&b, c->user);
 		strbuf_puts(&b, ",\"user_agent\":");
@@ -1149,7 +659,7 @@ char *report_to_json(const struct report *r, const struct report_instance *inst,
 			const struct report_finding *f = &c->findings[j];
 
 			strbuf_puts(&b, j ? ",{\"rule\":" : "{\"rule\":");
-			sb_json_str(&b, f->rule);
+			esc_json_str(&b, f->rule);
 			strbuf_puts(&b, ",\"severity\":");
 			sb_json_opt(&b, f->severity);
 			strbuf_puts(&b, ",\"vendors\":");
@@ -1180,22 +690,21 @@ static size_t next_visible(const unsigned char **ps, char out[4])
 	const unsigned char *s = *ps;
 
 	while (*s) {
-		size_t n = utf8_seq(s, strnlen((const char *)s, 4));
+		uint32_t cp;
+		size_t n = esc_utf8_len(s, strnlen((const char *)s, 4), &cp);
 
 		if (n == 0) {
 			*ps = s + 1;
 			out[0] = '?';
 			return 1;
 		}
-		uint32_t cp = utf8_decode(s, n);
-
 		s += n;
 		if (cp == '\t' || cp == '\n' || cp == '\r') {
 			*ps = s;
 			out[0] = ' ';
 			return 1;
 		}
-		if (invisible(cp))
+		if (esc_invisible(cp))
 			continue;
 		memcpy(out, s - n, n);
 		*ps = s;
@@ -1410,12 +919,12 @@ void report_print_table(FILE *f, const struct report *r, size_t ninstances_answe
 /* ---- admin URLs ---- */
 
 struct admin_url {
-	char *host;        /* without brackets */
-	char port[6];      /* decimal */
+	CURLU *url;        /* what is asked: scheme, host, port, PREFIX/report.json */
+	char *host;        /* as curl has it ("[::1]" for IPv6) */
 	char *prefix;      /* "" or "/path", no trailing '/' */
 	char *user, *pass; /* NULL when not given */
-	char *name;        /* "host:port/prefix": what messages show */
-	char *hostport;    /* for the Host header */
+	char *name;        /* "host:port/prefix", "https://" before it for https:
+	                    * what messages show, never the credentials */
 };
 
 static void wipe_free(char *s)
@@ -1428,12 +937,12 @@ static void wipe_free(char *s)
 
 static void admin_url_free(struct admin_url *u)
 {
+	curl_url_cleanup(u->url);
 	free(u->host);
 	free(u->prefix);
 	wipe_free(u->user);
 	wipe_free(u->pass);
 	free(u->name);
-	free(u->hostport);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -1455,140 +964,170 @@ static char *url_redacted(const char *url)
 	return b.p;
 }
 
-/* Percent-decodes n bytes of s; NULL on a bad escape or an encoded NUL. */
-static char *pct_decode(const char *s, size_t n)
+/* What curl's URL parser refused, in words for the admin. */
+static const char *url_error(CURLUcode rc, const char *url)
 {
-	char *out = ph_realloc(NULL, n + 1);
-	size_t o = 0;
+	const char *s = strstr(url, "://");
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		int hi = i + 2 < n ? ph_hexval(s[i + 1]) : -1;
-		int lo = hi >= 0 ? ph_hexval(s[i + 2]) : -1;
+	s = s ? s + 3 : url;
+	size_t alen = strcspn(s, "/?#");
+	const char *colon = memchr(s, ':', alen);
 
-		if (lo < 0 || (hi == 0 && lo == 0)) {
-			explicit_bzero(out, n + 1);
-			free(out);
-			return NULL;
-		}
-		out[o++] = (char)(hi << 4 | lo);
-		i += 2;
+	switch (rc) {
+	case CURLUE_BAD_PORT_NUMBER:
+		/* "http://::1:3129" reads as host "" and a bad port. */
+		if (!memchr(s, '[', alen) && colon && memchr(colon + 1, ':', alen - (size_t)(colon + 1 - s)))
+			return "an IPv6 address goes in brackets: http://[::1]:3129";
+		return "the port must be a number from 1 to 65535";
+	case CURLUE_BAD_IPV6:
+		return "bad IPv6 address (it goes in brackets: http://[::1]:3129)";
+	case CURLUE_NO_HOST:
+		return "no host name";
+	case CURLUE_BAD_HOSTNAME:
+		return "bad character in the host name";
+	case CURLUE_BAD_PATH:
+		return "bad character in the path";
+	case CURLUE_BAD_LOGIN:
+	case CURLUE_BAD_USER:
+	case CURLUE_BAD_PASSWORD:
+		return "bad user name or password";
+	default:
+		return curl_url_strerror(rc);
 	}
-	out[o] = '\0';
+}
+
+/* A part of the URL as a string of ours, or NULL with *rc set. */
+static char *url_part(CURLU *url, CURLUPart what, unsigned flags, CURLUcode *rc)
+{
+	char *p = NULL, *out;
+
+	*rc = curl_url_get(url, what, &p, flags);
+	if (*rc != CURLUE_OK)
+		return NULL;
+	out = ph_strdup(p);
+	explicit_bzero(p, strlen(p));
+	curl_free(p);
 	return out;
 }
 
-static bool host_char(char c, bool bracketed)
+/* Printable ASCII only: what a name shown in messages may hold. */
+static bool printable(const char *s)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-	       c == '_' || (bracketed && (c == ':' || c == '%'));
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
 }
 
-/* http://[user:pass@]host[:port][/prefix]; the scheme may be left out. */
+/* http[s]://[user:pass@]host[:port][/prefix]; the scheme may be left out
+ * (http), the port too (3129).  Parsed by curl's URL parser; the
+ * credentials are taken out of the URL (they go to curl as Basic's user
+ * and password, and never into a message). */
 static int admin_url_parse(const char *url, struct admin_url *u, char *why, size_t whylen)
 {
-	const char *s = url;
+	struct strbuf b = { 0 };
+	CURLUcode rc;
+	char *scheme = NULL, *port = NULL, *path = NULL, *extra = NULL;
+	int ret = -1;
 
 	memset(u, 0, sizeof(*u));
-	if (strncasecmp(s, "https://", 8) == 0)
-		return fail(why, whylen,
-		            "the admin interface speaks plain HTTP, not HTTPS: use http://HOST:PORT (reach a remote "
-		            "one through an SSH tunnel or a TLS-terminating proxy)");
-	if (strncasecmp(s, "http://", 7) == 0)
-		s += 7;
-	else if (strstr(s, "://"))
-		return fail(why, whylen, "only http:// URLs are understood");
+	u->url = curl_url();
+	if (!u->url)
+		return fail(why, whylen, "out of memory");
+	if (!strstr(url, "://"))
+		strbuf_puts(&b, "http://");
+	strbuf_puts(&b, url);
+	rc = curl_url_set(u->url, CURLUPART_URL, b.p, 0);
+	wipe_free(b.p);
+	memset(&b, 0, sizeof(b));
+	if (rc != CURLUE_OK)
+		return fail(why, whylen, "%s", url_error(rc, url));
 
-	const char *aend = s + strcspn(s, "/?#");
-	const char *at = memrchr(s, '@', (size_t)(aend - s));
-	const char *h = s;
-
-	if (at) {
-		const char *colon = memchr(s, ':', (size_t)(at - s));
-		const char *uend = colon ? colon : at;
-
-		u->user = pct_decode(s, (size_t)(uend - s));
-		u->pass = colon ? pct_decode(colon + 1, (size_t)(at - colon - 1)) : NULL;
-		if (!u->user || (colon && !u->pass))
-			return fail(why, whylen, "bad %%-escape in the user name or password (%%XX, not %%00)");
-		if (strchr(u->user, ':'))
-			return fail(why, whylen, "the user name must not contain ':'");
-		if (!u->user[0])
-			return fail(why, whylen, "empty user name before '@'");
-		h = at + 1;
+	scheme = url_part(u->url, CURLUPART_SCHEME, 0, &rc);
+	if (!scheme || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		fail(why, whylen, "only http:// and https:// URLs are understood");
+		goto out;
+	}
+	if ((extra = url_part(u->url, CURLUPART_QUERY, 0, &rc)) != NULL ||
+	    (extra = url_part(u->url, CURLUPART_FRAGMENT, 0, &rc)) != NULL) {
+		fail(why, whylen, "a query or fragment has no place in an admin URL");
+		goto out;
+	}
+	port = url_part(u->url, CURLUPART_PORT, 0, &rc);
+	if (!port) {
+		port = ph_strdup(REPORT_DEFAULT_PORT);
+		curl_url_set(u->url, CURLUPART_PORT, port, 0);
+	} else if (strcmp(port, "0") == 0) {
+		fail(why, whylen, "the port must be a number from 1 to 65535");
+		goto out;
 	}
 
-	const char *rest;
-	bool bracketed = *h == '[';
-
-	if (bracketed) {
-		const char *close = memchr(h, ']', (size_t)(aend - h));
-
-		if (!close)
-			return fail(why, whylen, "missing ']' after the IPv6 address");
-		u->host = ph_strndup(h + 1, (size_t)(close - h - 1));
-		rest = close + 1;
-		if (rest < aend && *rest != ':')
-			return fail(why, whylen, "':PORT' or '/' expected after ']'");
-	} else {
-		const char *colon = memchr(h, ':', (size_t)(aend - h));
-
-		if (colon && memchr(colon + 1, ':', (size_t)(aend - colon - 1)))
-			return fail(why, whylen, "an IPv6 address goes in brackets: http://[::1]:3129");
-		rest = colon ? colon : aend;
-		u->host = ph_strndup(h, (size_t)(rest - h));
+	u->user = url_part(u->url, CURLUPART_USER, CURLU_URLDECODE, &rc);
+	if (rc == CURLUE_OK || rc == CURLUE_NO_USER)
+		u->pass = url_part(u->url, CURLUPART_PASSWORD, CURLU_URLDECODE, &rc);
+	if (rc != CURLUE_OK && rc != CURLUE_NO_USER && rc != CURLUE_NO_PASSWORD) {
+		fail(why, whylen, "the user name or password holds %%00 or a control character");
+		goto out;
 	}
-	if (!u->host[0])
-		return fail(why, whylen, "no host name");
-	for (const char *c = u->host; *c; c++)
-		if (!host_char(*c, bracketed))
-			return fail(why, whylen, "bad character in the host name");
-
-	if (rest < aend) {
-		const char *p = rest + 1;
-		size_t n = (size_t)(aend - p);
-		long port = 0;
-
-		if (n == 0 || n > 5)
-			return fail(why, whylen, "the port must be a number from 1 to 65535");
-		for (size_t i = 0; i < n; i++) {
-			if (p[i] < '0' || p[i] > '9')
-				return fail(why, whylen, "the port must be a number from 1 to 65535");
-			port = port * 10 + (p[i] - '0');
-		}
-		if (port < 1 || port > 65535)
-			return fail(why, whylen, "the port must be a number from 1 to 65535");
-		snprintf(u->port, sizeof(u->port), "%ld", port);
-	} else {
-		snprintf(u->port, sizeof(u->port), "%s", REPORT_DEFAULT_PORT);
+	if (u->user && !u->user[0]) {
+		fail(why, whylen, "empty user name before '@'");
+		goto out;
 	}
+	if (u->user && strchr(u->user, ':')) {
+		fail(why, whylen, "the user name must not contain ':'");
+		goto out;
+	}
+	curl_url_set(u->url, CURLUPART_USER, NULL, 0);
+	curl_url_set(u->url, CURLUPART_PASSWORD, NULL, 0);
 
-	size_t plen = strlen(aend);
+	u->host = url_part(u->url, CURLUPART_HOST, 0, &rc);
+	path = url_part(u->url, CURLUPART_PATH, 0, &rc);
+	if (!u->host || !printable(u->host)) {
+		fail(why, whylen, "bad character in the host name");
+		goto out;
+	}
+	if (!path || !printable(path)) {
+		fail(why, whylen, "bad character in the path (give it %%-encoded)");
+		goto out;
+	}
+	size_t plen = strlen(path);
 
-	if (strpbrk(aend, "?#"))
-		return fail(why, whylen, "a query or fragment has no place in an admin URL");
-	for (size_t i = 0; i < plen; i++)
-		if ((unsigned char)aend[i] <= 0x20 || (unsigned char)aend[i] >= 0x7f)
-			return fail(why, whylen, "bad character in the path");
-	while (plen && aend[plen - 1] == '/')
+	while (plen && path[plen - 1] == '/')
 		plen--;
-	u->prefix = ph_strndup(aend, plen);
-
-	struct strbuf b = { 0 };
-
-	strbuf_printf(&b, bracketed ? "[%s]:%s" : "%s:%s", u->host, u->port);
-	u->hostport = ph_strdup(b.p);
-	strbuf_puts(&b, u->prefix);
+	u->prefix = ph_strndup(path, plen);
+	strbuf_printf(&b, "%s/report.json", u->prefix);
+	rc = curl_url_set(u->url, CURLUPART_PATH, b.p, 0);
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	if (rc != CURLUE_OK) {
+		fail(why, whylen, "%s", url_error(rc, url));
+		goto out;
+	}
+	strbuf_printf(&b, "%s%s:%s%s", strcmp(scheme, "https") == 0 ? "https://" : "", u->host, port, u->prefix);
 	u->name = b.p;
-	return 0;
+	ret = 0;
+out:
+	free(scheme);
+	free(port);
+	free(path);
+	free(extra);
+	return ret;
 }
 
-/* ---- a small blocking HTTP/1.1 client ---- */
+int report_admin_name(const char *url, char *name, size_t namelen, char *why, size_t whylen)
+{
+	struct admin_url u;
+	int rc = admin_url_parse(url, &u, why, whylen);
 
-static void errno_phrase(int err, char *why, size_t whylen)
+	if (rc == 0)
+		snprintf(name, namelen, "%s", u.name);
+	admin_url_free(&u);
+	return rc;
+}
+
+/* ---- fetching, with libcurl ---- */
+
+static void errno_phrase(long err, char *why, size_t whylen)
 {
 	switch (err) {
 	case ECONNREFUSED:
@@ -1607,321 +1146,133 @@ static void errno_phrase(int err, char *why, size_t whylen)
 		snprintf(why, whylen, "network unreachable");
 		break;
 	default:
-		snprintf(why, whylen, "%s", strerror(err));
+		snprintf(why, whylen, "%s", strerror((int)err));
 		if (why[0] >= 'A' && why[0] <= 'Z')
 			why[0] = (char)(why[0] + 32);
 		break;
 	}
 }
 
-static int wait_fd(int fd, short events, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do
-		n = poll(&p, 1, ms);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		errno = ETIMEDOUT;
-	return n > 0 ? 0 : -1;
-}
-
-static int dial(const struct admin_url *u, char *why, size_t whylen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
-	int rc = getaddrinfo(u->host, u->port, &hints, &res), err = 0, fd = -1;
-
-	if (rc)
-		return fail(why, whylen, "cannot resolve %s: %s", u->host,
-		            rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		err = errno;
-		if (err == EINPROGRESS) {
-			socklen_t l = sizeof(err);
-
-			if (wait_fd(fd, POLLOUT, REPORT_CONNECT_TIMEOUT_MS) < 0)
-				err = errno;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-				err = errno;
-			if (err == 0)
-				break;
-		}
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		errno_phrase(err ? err : ECONNREFUSED, why, whylen);
-	return fd;
-}
-
-struct http_answer {
-	int status;
-	char reason[128]; /* terminal-safe */
-	size_t head_len;  /* bytes before the body */
-	bool chunked, has_length;
-	uint64_t length;
+/* One transfer's answer as the callbacks gather it. */
+struct fetch {
+	struct strbuf body;
+	size_t head;         /* bytes of the current header */
+	bool status_seen;    /* an HTTP status line came */
+	char reason[128];    /* its status line's reason phrase, terminal-safe */
+	const char *stopped; /* why a callback stopped the transfer */
+	bool not_http;       /* it stopped at bytes that are not HTTP, */
+	char first[80];      /* whose first line is this, terminal-safe */
 };
 
-static bool header_is(const char *line, size_t n, const char *name)
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	size_t k = strlen(name);
+	struct fetch *f = arg;
+	size_t len = size * n;
 
-	return n > k && line[k] == ':' && strncasecmp(line, name, k) == 0;
-}
+	/* "HTTP/1.1 404 Not Found": a new header (1xx ones come first). */
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		const char *sp = memchr(p, ' ', len);
+		const char *r = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - p)) : NULL;
+		size_t rl = r ? len - (size_t)(r + 1 - p) : 0;
+		char tmp[128];
 
-static void trim(const char **s, size_t *n)
-{
-	while (*n && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
+		while (rl && (r[rl] == '\r' || r[rl] == '\n'))
+			rl--;
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(rl < 100 ? rl : 100), r ? r + 1 : "");
+		report_term_safe(tmp, 60, f->reason, sizeof(f->reason));
+		f->status_seen = true;
+		f->head = 0;
 	}
-	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-		(*n)--;
-}
-
-/* What the peer sent instead of an HTTP answer, made safe to show. */
-static int not_http(const char *p, size_t n, char *why, size_t whylen)
-{
-	char tmp[64], shown[80];
-
-	size_t k = 0;
-
-	while (k < n && k < 40 && p[k] && p[k] != '\r' && p[k] != '\n')
-		k++;
-	snprintf(tmp, sizeof(tmp), "%.*s", (int)k, p);
-	report_term_safe(tmp, 40, shown, sizeof(shown));
-	return fail(why, whylen, "not an HTTP answer (it starts with '%s'): is this the admin address?", shown);
-}
-
-/* The head of the answer in buf: 1 parsed, 0 incomplete, -1 not HTTP or
- * not usable.  Interim 1xx answers are skipped. */
-static int parse_head(const char *buf, size_t len, struct http_answer *a, char *why, size_t whylen)
-{
-	size_t off = 0;
-
-	for (;;) {
-		size_t pos = off, end = 0;
-
-		/* Something else on that port (SSH, a TLS server) shows at once. */
-		if (memcmp(buf + off, "HTTP/", len - off < 5 ? len - off : 5) != 0)
-			return not_http(buf + off, len - off, why, whylen);
-
-		memset(a, 0, sizeof(*a));
-		for (bool first = true;; first = false) {
-			const char *nl = memchr(buf + pos, '\n', len - pos);
-
-			if (!nl)
-				return len - off > REPORT_MAX_HEAD
-				               ? fail(why, whylen, "answer header larger than 64 KiB")
-				               : 0;
-			size_t ll = (size_t)(nl - (buf + pos));
-			bool blank = ll == 0 || (ll == 1 && buf[pos] == '\r');
-
-			pos = (size_t)(nl - buf) + 1;
-			if (pos - off > REPORT_MAX_HEAD)
-				return fail(why, whylen, "answer header larger than 64 KiB");
-			if (blank && first)
-				return fail(why, whylen, "not an HTTP answer (it starts with an empty line)");
-			if (blank) {
-				end = pos;
-				break;
-			}
-		}
-
-		const char *line = buf + off, *snl = memchr(line, '\n', end - off);
-		size_t ll = (size_t)(snl - line);
-
-		if (ll && line[ll - 1] == '\r')
-			ll--;
-		if (ll < 12 || memcmp(line, "HTTP/1.", 7) != 0 || line[7] < '0' || line[7] > '9' || line[8] != ' ' ||
-		    line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' ||
-		    line[11] > '9' || (ll > 12 && line[12] != ' '))
-			return not_http(line, ll, why, whylen);
-		a->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-		if (ll > 13) {
-			char tmp[128];
-
-			snprintf(tmp, sizeof(tmp), "%.*s", (int)(ll - 13 < 100 ? ll - 13 : 100), line + 13);
-			report_term_safe(tmp, 60, a->reason, sizeof(a->reason));
-		}
-		if (a->status == 101)
-			return fail(why, whylen, "unexpected HTTP 101 (protocol switch)");
-		if (a->status < 200) {
-			off = end;
-			continue;
-		}
-		for (size_t p = (size_t)(snl - buf) + 1; p < end;) {
-			const char *h = buf + p, *nl = memchr(h, '\n', end - p);
-			size_t hl = (size_t)(nl - h);
-
-			p += hl + 1;
-			if (hl && h[hl - 1] == '\r')
-				hl--;
-			if (header_is(h, hl, "content-length")) {
-				const char *v = h + 15;
-				size_t vn = hl - 15;
-				uint64_t n = 0;
-
-				trim(&v, &vn);
-				if (vn == 0 || vn > 19)
-					return fail(why, whylen, "bad Content-Length in the answer");
-				for (size_t i = 0; i < vn; i++) {
-					if (v[i] < '0' || v[i] > '9')
-						return fail(why, whylen, "bad Content-Length in the answer");
-					n = n * 10 + (uint64_t)(v[i] - '0');
-				}
-				if (a->has_length && a->length != n)
-					return fail(why, whylen, "two different Content-Length in the answer");
-				a->has_length = true;
-				a->length = n;
-			} else if (header_is(h, hl, "transfer-encoding")) {
-				const char *v = h + 18;
-				size_t vn = hl - 18;
-
-				trim(&v, &vn);
-				if (vn != 7 || strncasecmp(v, "chunked", 7) != 0)
-					return fail(why, whylen, "unsupported Transfer-Encoding in the answer");
-				a->chunked = true;
-			}
-		}
-		/* As RFC 9112 6.3 says: chunked framing wins over a length. */
-		if (a->chunked)
-			a->has_length = false;
-		if (a->has_length && a->length > REPORT_MAX_BODY)
-			return fail(why, whylen, "answer larger than 32 MiB");
-		a->head_len = end;
-		return 1;
+	f->head += len;
+	if (f->head > REPORT_MAX_HEAD) {
+		f->stopped = "answer header larger than 64 KiB";
+		return 0;
 	}
+	return len;
 }
 
-static int dechunk(const char *p, size_t len, struct strbuf *out, char *why, size_t whylen)
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	size_t i = 0;
+	struct fetch *f = arg;
+	size_t len = size * n;
 
-	for (;;) {
-		const char *nl = memchr(p + i, '\n', len - i);
-		uint64_t size = 0;
-		size_t k = i;
+	/* Bytes before any status line: curl's HTTP/0.9, which is how
+	 * something else on that port (SSH, SMTP) shows.  Its first line, for
+	 * the message, and no more. */
+	if (!f->status_seen) {
+		char tmp[64];
+		size_t k = 0;
 
-		if (!nl)
-			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		for (; k < (size_t)(nl - p) && ph_hexval(p[k]) >= 0; k++) {
-			size = size * 16 + (uint64_t)ph_hexval(p[k]);
-			if (size > REPORT_MAX_BODY)
-				return fail(why, whylen, "answer larger than 32 MiB");
-		}
-		if (k == i || (p[k] != ';' && p[k] != '\r' && p[k] != '\n' && p[k] != ' ' && p[k] != '\t'))
-			return fail(why, whylen, "bad chunk size in the answer");
-		i = (size_t)(nl - p) + 1;
-		if (size == 0)
-			return 0;
-		if (len - i < size)
-			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		if (out->len + size > REPORT_MAX_BODY)
-			return fail(why, whylen, "answer larger than 32 MiB");
-		strbuf_add(out, p + i, (size_t)size);
-		i += (size_t)size;
-		if (i < len && p[i] == '\r')
-			i++;
-		if (i >= len)
-			return fail(why, whylen, "answer cut short (chunked body incomplete)");
-		if (p[i] != '\n')
-			return fail(why, whylen, "bad chunk framing in the answer");
-		i++;
+		while (k < len && k < 40 && p[k] != '\r' && p[k] != '\n' && p[k] != '\0')
+			k++;
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)k, p);
+		report_term_safe(tmp, 40, f->first, sizeof(f->first));
+		f->not_http = true;
+		return 0;
 	}
+	/* Chunked or without a length: CURLOPT_MAXFILESIZE cannot tell. */
+	if (len > REPORT_MAX_BODY - f->body.len) {
+		f->stopped = "answer larger than 32 MiB";
+		return 0;
+	}
+	strbuf_add(&f->body, p, len);
+	return len;
 }
 
-static char *base64(const char *s, size_t n)
+/* Why curl_easy_perform failed, for the admin. */
+static int transfer_failed(CURL *h, CURLcode rc, const char *errbuf, const struct fetch *f, const struct admin_url *u,
+                           char *why, size_t whylen)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = ph_realloc(NULL, (n + 2) / 3 * 4 + 1), *o = out;
+	long os_errno = 0;
+	curl_off_t connected = 0;
+	char detail[200], e[96];
 
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	if (f->not_http)
+		return fail(why, whylen, "not an HTTP answer (it starts with '%s'): is this the admin address?",
+		            f->first);
+	if (f->stopped)
+		return fail(why, whylen, "%s", f->stopped);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	report_term_safe(errbuf[0] ? errbuf : curl_easy_strerror(rc), 120, detail, sizeof(detail));
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return fail(why, whylen, "cannot resolve %s", u->host);
+	case CURLE_COULDNT_CONNECT:
+		if (os_errno == 0)
+			return fail(why, whylen, "cannot connect (%s)", detail);
+		errno_phrase(os_errno, e, sizeof(e));
+		return fail(why, whylen, "%s", e);
+	case CURLE_OPERATION_TIMEDOUT:
+		curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+		if (connected == 0)
+			return fail(why, whylen, "no answer within %d s", REPORT_CONNECT_TIMEOUT_MS / 1000);
+		return fail(why, whylen, "no complete answer within %d s", REPORT_TIMEOUT_MS / 1000);
+	case CURLE_GOT_NOTHING:
+		return fail(why, whylen, "the connection was closed without an answer");
+	case CURLE_PARTIAL_FILE:
+		return fail(why, whylen, "answer cut short (%s)", detail);
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		if (os_errno)
+			errno_phrase(os_errno, e, sizeof(e));
+		return fail(why, whylen, "%s: %s",
+		            rc == CURLE_SEND_ERROR ? "sending the request" : "reading the answer",
+		            os_errno ? e : detail);
+	case CURLE_FILESIZE_EXCEEDED:
+		return fail(why, whylen, "answer larger than 32 MiB");
+	case CURLE_WEIRD_SERVER_REPLY:
+		return fail(why, whylen, "not an HTTP answer (%s): is this the admin address?", detail);
+	case CURLE_SSL_CONNECT_ERROR:
+		return fail(why, whylen, "TLS handshake failed (%s): is this an https:// port?", detail);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return fail(why, whylen,
+		            "its certificate is not trusted (%s): give the CA that signed it with --cacert FILE",
+		            detail);
+	case CURLE_SSL_CACERT_BADFILE:
+		return fail(why, whylen, "cannot use the CA certificates of --cacert (%s)", detail);
+	default:
+		return fail(why, whylen, "%s", detail);
 	}
-	*o = '\0';
-	return out;
-}
-
-static int send_all(int fd, const char *p, size_t n, char *why, size_t whylen)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    wait_fd(fd, POLLOUT, REPORT_IO_TIMEOUT_MS) == 0)
-			continue;
-		char e[96];
-
-		errno_phrase(errno, e, sizeof(e));
-		return fail(why, whylen, "sending the request: %s", e);
-	}
-	return 0;
-}
-
-/* Reads the answer until the server closes (or its Content-Length is in). */
-static int read_answer(int fd, struct strbuf *in, struct http_answer *a, char *why, size_t whylen)
-{
-	int head = 0;
-
-	for (;;) {
-		if (wait_fd(fd, POLLIN, REPORT_IO_TIMEOUT_MS) < 0) {
-			if (errno == ETIMEDOUT)
-				return fail(why, whylen, "no complete answer within %d s", REPORT_IO_TIMEOUT_MS / 1000);
-			return fail(why, whylen, "waiting for the answer: %s", strerror(errno));
-		}
-		strbuf_reserve(in, 64 << 10);
-		ssize_t r = recv(fd, in->p + in->len, in->cap - in->len - 1, 0);
-
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			char e[96];
-
-			errno_phrase(errno, e, sizeof(e));
-			return fail(why, whylen, "reading the answer: %s", e);
-		}
-		in->len += (size_t)r;
-		in->p[in->len] = '\0';
-		if (in->len > REPORT_MAX_RAW)
-			return fail(why, whylen, "answer larger than 32 MiB");
-		if (head == 0 && (head = parse_head(in->p, in->len, a, why, whylen)) < 0)
-			return -1;
-		if (head == 1 && a->has_length && in->len - a->head_len >= a->length)
-			return 0;
-	}
-	if (head == 0 && (head = parse_head(in->p ? in->p : "", in->len, a, why, whylen)) <= 0)
-		return head < 0  ? -1
-		       : in->len ? fail(why, whylen, "answer cut short in its header")
-		                 : fail(why, whylen, "the connection was closed without an answer");
-	return 0;
 }
 
 /* The first line of a body, terminal-safe, for error messages. */
@@ -1939,104 +1290,138 @@ static void first_line(const char *body, size_t n, char *out, size_t outlen)
 		out[strlen(out) - 1] = '\0';
 }
 
-/* GET prefix/report.json; on 200 the body is in *body. */
-static int fetch_report(const struct admin_url *u, struct strbuf *body, char *why, size_t whylen)
+/* What an answer other than 200 says, for the admin. */
+static int status_failed(CURL *h, long status, const struct fetch *f, const struct admin_url *u, char *why,
+                         size_t whylen)
 {
-	struct strbuf req = { 0 }, in = { 0 };
-	struct http_answer a;
-	bool creds = u->user != NULL;
+	char line[160] = "";
+	const char *sp = f->reason[0] ? " " : "";
+
+	if (f->body.len)
+		first_line(f->body.p, f->body.len, line, sizeof(line));
+	if (status == 401)
+		return fail(why, whylen, "HTTP 401 (admin-auth: %s)",
+		            u->user ? "the user name or password is wrong"
+		                    : "give user:pass@ in the URL, or set PINHOLE_ADMIN_USER and "
+		                      "PINHOLE_ADMIN_PASSWORD");
+	if (status == 404)
+		return fail(why, whylen, "HTTP 404 (no report at %s/report.json%s%s)", u->prefix, line[0] ? ": " : "",
+		            line);
+	if (status >= 300 && status < 400) {
+		char *to = NULL, shown[200];
+
+		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &to);
+		if (to) {
+			char *redacted = url_redacted(to);
+
+			report_term_safe(redacted, 100, shown, sizeof(shown));
+			free(redacted);
+		}
+		return fail(why, whylen, "HTTP %ld%s%s (redirects are not followed%s%s)", status, sp, f->reason,
+		            to ? "; it points to " : "", to ? shown : "");
+	}
+	return fail(why, whylen, "HTTP %ld%s%s%s%s", status, sp, f->reason, line[0] ? ": " : "", line);
+}
+
+/* GET prefix/report.json; on 200 the body is in *body.  cacert: the CA
+ * certificates for https (NULL: the system's). */
+static int fetch_report(const struct admin_url *u, const char *cacert, struct strbuf *body, char *why, size_t whylen)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct fetch f = { 0 };
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+	CURL *h = curl_easy_init();
+	long status = 0;
 	int rc = -1;
 
-	int fd = dial(u, why, whylen);
-
-	if (fd < 0)
-		return -1;
-	strbuf_printf(&req,
-	              "GET %s/report.json HTTP/1.1\r\nHost: %s\r\nUser-Agent: pinhole-report\r\n"
-	              "Accept: application/json\r\nConnection: close\r\n",
-	              u->prefix, u->hostport);
-	if (creds) {
-		struct strbuf up = { 0 };
-
-		strbuf_printf(&up, "%s:%s", u->user, u->pass ? u->pass : "");
-		char *b64 = base64(up.p, up.len);
-
-		strbuf_printf(&req, "Authorization: Basic %s\r\n", b64);
-		wipe_free(b64);
-		wipe_free(up.p);
-	}
-	strbuf_puts(&req, "\r\n");
-	rc = send_all(fd, req.p, req.len, why, whylen);
-	wipe_free(req.p);
-	if (rc == 0)
-		rc = read_answer(fd, &in, &a, why, whylen);
-	close(fd);
-	if (rc < 0)
-		goto out;
-
-	const char *raw = in.p + a.head_len;
-	size_t rawlen = in.len - a.head_len;
-
-	rc = -1;
-	if (a.chunked) {
-		if (dechunk(raw, rawlen, body, why, whylen) < 0)
-			goto out;
-	} else if (a.has_length) {
-		if (rawlen < a.length) {
-			fail(why, whylen, "answer cut short (%zu of %llu bytes)", rawlen, (unsigned long long)a.length);
-			goto out;
-		}
-		strbuf_add(body, raw, (size_t)a.length);
-	} else {
-		if (rawlen > REPORT_MAX_BODY) {
-			fail(why, whylen, "answer larger than 32 MiB");
-			goto out;
-		}
-		strbuf_add(body, raw, rawlen);
-	}
-	if (a.status != 200) {
-		char line[160] = "";
-
-		if (body->len)
-			first_line(body->p, body->len, line, sizeof(line));
-		if (a.status == 401)
-			fail(why, whylen, "HTTP 401 (admin-auth: %s)",
-			     creds ? "the user name or password is wrong"
-			           : "give user:pass@ in the URL, or set PINHOLE_ADMIN_USER and "
-			             "PINHOLE_ADMIN_PASSWORD");
-		else if (a.status == 404)
-			fail(why, whylen, "HTTP 404 (no report at %s/report.json%s%s)", u->prefix[0] ? u->prefix : "",
-			     line[0] ? ": " : "", line);
-		else
-			fail(why, whylen, "HTTP %d %s%s%s", a.status, a.reason, line[0] ? ": " : "", line);
+	if (!h || !hdrs) {
+		fail(why, whylen, "cannot start libcurl");
 		goto out;
 	}
+	curl_easy_setopt(h, CURLOPT_CURLU, u->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Straight to the admin interface: a proxy from the environment
+	 * (http_proxy is often this very pinhole) is not used. */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Taken to say what answered instead (on_body), never as a report. */
+	curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)REPORT_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)REPORT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)REPORT_MAX_BODY);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "pinhole-report");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (u->user) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, u->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, u->pass ? u->pass : "");
+	}
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &f);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &f);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+
+	CURLcode res = curl_easy_perform(h);
+
+	if (res != CURLE_OK) {
+		transfer_failed(h, res, errbuf, &f, u, why, whylen);
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		status_failed(h, status, &f, u, why, whylen);
+		goto out;
+	}
+	*body = f.body;
+	f.body.p = NULL;
 	rc = 0;
 out:
-	free(in.p);
+	free(f.body.p);
+	curl_slist_free_all(hdrs);
+	if (h)
+		curl_easy_cleanup(h);
 	return rc;
 }
 
 /* ---- the command ---- */
 
+const char *report_lib_versions(void)
+{
+	static char v[64];
+
+	if (!v[0])
+		snprintf(v, sizeof(v), "libcurl %s, jansson %s", curl_version_info(CURLVERSION_NOW)->version,
+		         jansson_version_str());
+	return v;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: pinhole report [--admin URL]... [--json]\n"
+	        "usage: pinhole report [--admin URL]... [--cacert FILE] [--json]\n"
 	        "Fetches the WebRTC report (GET /report.json) from running pinhole instances and\n"
 	        "prints one block per client, worst verdict first, with its findings and the fix.\n"
 	        "With several --admin the reports merge: a client (address and user) seen by several\n"
 	        "instances is one client, its requests and finding counts summed.\n"
 	        "\n"
-	        "  --admin URL  an admin interface: http://[USER:PASS@]HOST[:PORT][/PREFIX]\n"
-	        "               (default %s; PORT defaults to %s; IPv6 as\n"
-	        "               http://[::1]:3129).  Repeat it for several instances.\n"
-	        "               USER and PASS (%%-encoded) answer `admin-auth`; without them\n"
-	        "               PINHOLE_ADMIN_USER and PINHOLE_ADMIN_PASSWORD are used, which\n"
-	        "               keeps the password out of the process list.\n"
-	        "  --json       print the merged report as JSON (the /report.json shape, plus\n"
-	        "               \"instances\": who answered, and who saw each client)\n"
-	        "  -h, --help   this text\n"
+	        "  --admin URL    an admin interface: http://[USER:PASS@]HOST[:PORT][/PREFIX]\n"
+	        "                 (default %s; PORT defaults to %s; IPv6 as\n"
+	        "                 http://[::1]:3129), or https:// for one behind a TLS proxy.\n"
+	        "                 Repeat it for several instances.  USER and PASS (%%-encoded)\n"
+	        "                 answer `admin-auth`; without them PINHOLE_ADMIN_USER and\n"
+	        "                 PINHOLE_ADMIN_PASSWORD are used, which keeps the password out\n"
+	        "                 of the process list.  Proxy variables (http_proxy...) are not\n"
+	        "                 used, and redirects are not followed.\n"
+	        "  --cacert FILE  the CA certificates (PEM) that https:// admin interfaces'\n"
+	        "                 certificates are checked against, instead of the system's\n"
+	        "  --json         print the merged report as JSON (the /report.json shape, plus\n"
+	        "                 \"instances\": who answered, and who saw each client)\n"
+	        "  -h, --help     this text\n"
 	        "\n"
 	        "Exit status: 0 no client breaks (some may be degraded), 1 at least one client\n"
 	        "breaks, 2 no instance answered or the command line is wrong.  When some instances\n"
@@ -2053,35 +1438,29 @@ struct instance_state {
 };
 
 /* Fetches and reads one instance's report into st->rep. */
-static void ask(struct instance_state *st)
+static void ask(struct instance_state *st, const char *cacert)
 {
 	struct strbuf body = { 0 };
 	char why[400];
 
-	if (fetch_report(&st->url, &body, why, sizeof(why)) < 0) {
+	if (fetch_report(&st->url, cacert, &body, why, sizeof(why)) < 0) {
 		snprintf(st->error, sizeof(st->error), "%s", why);
 		free(body.p);
 		return;
 	}
-	size_t at = 0;
-	const char *jwhy = NULL;
-	struct report_json *doc = report_parse_json(body.p, body.len, &at, &jwhy);
+	int rc = report_read(body.p, body.len, st->url.name, &st->rep, why, sizeof(why));
 
 	free(body.p);
-	if (!doc) {
-		snprintf(st->error, sizeof(st->error), "not a pinhole report (bad JSON at byte %zu: %s)", at, jwhy);
-		return;
-	}
-	if (report_from_json(doc, st->url.name, &st->rep, why, sizeof(why)) < 0)
+	if (rc < 0)
 		snprintf(st->error, sizeof(st->error), "not a pinhole report (%s)", why);
 	else
 		st->ok = true;
-	report_json_free(doc);
 }
 
 int report_main(int argc, char **argv)
 {
 	const char **urls = ph_calloc((size_t)argc + 1, sizeof(*urls));
+	const char *cacert = NULL;
 	size_t nurls = 0, nst = 0, nok = 0;
 	bool json = false;
 	int status = 2;
@@ -2097,6 +1476,14 @@ int report_main(int argc, char **argv)
 			urls[nurls++] = argv[++i];
 		} else if (strncmp(a, "--admin=", 8) == 0) {
 			urls[nurls++] = a + 8;
+		} else if (strcmp(a, "--cacert") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pinhole report: --cacert needs a file of CA certificates (PEM)\n");
+				goto out_urls;
+			}
+			cacert = argv[++i];
+		} else if (strncmp(a, "--cacert=", 9) == 0) {
+			cacert = a + 9;
 		} else if (strcmp(a, "--json") == 0) {
 			json = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -2113,10 +1500,18 @@ int report_main(int argc, char **argv)
 			goto out_urls;
 		}
 	}
+	if (cacert && access(cacert, R_OK) != 0) {
+		fprintf(stderr, "pinhole report: --cacert %s: %s\n", cacert, strerror(errno));
+		goto out_urls;
+	}
 	bool asked_default = nurls == 0;
 
 	if (asked_default)
 		urls[nurls++] = REPORT_DEFAULT_ADMIN;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "pinhole report: cannot initialise libcurl\n");
+		goto out_urls;
+	}
 
 	struct instance_state *st = ph_calloc(nurls, sizeof(*st));
 
@@ -2151,7 +1546,7 @@ int report_main(int argc, char **argv)
 	struct report_instance *inst = ph_calloc(nst, sizeof(*inst));
 
 	for (size_t i = 0; i < nst; i++) {
-		ask(&st[i]);
+		ask(&st[i], cacert);
 		inst[i].name = st[i].url.name;
 		if (st[i].ok) {
 			report_merge(&merged, &st[i].rep);
@@ -2198,6 +1593,7 @@ out:
 		admin_url_free(&st[i].url);
 	}
 	free(st);
+	curl_global_cleanup();
 out_urls:
 	free(urls);
 	return status;

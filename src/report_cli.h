@@ -1,8 +1,8 @@
 /*
  * report_cli.h - `pinhole report`: fetches /report.json from one or more
- * running instances' admin interfaces, merges the clients they saw and
- * prints a table or JSON.  It owns a small blocking HTTP/1.1 client and a
- * strict JSON reader for that purpose; it never starts the engine.
+ * running instances' admin interfaces (libcurl), reads it (jansson),
+ * merges the clients they saw and prints a table or JSON.  It never starts
+ * the engine; only this module needs libcurl and jansson.
  */
 #ifndef PINHOLE_REPORT_CLI_H
 #define PINHOLE_REPORT_CLI_H
@@ -11,55 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* ---- strict JSON (RFC 8259) ---- */
-
-/* Deeper nesting is refused, so neither parsing nor freeing recurses
- * further than this. */
-#define REPORT_JSON_MAX_DEPTH 64
-/* Values in one document: bounds the memory a hostile answer can make us
- * spend (a report of 4096 clients uses under a million). */
-#define REPORT_JSON_MAX_VALUES (1u << 21)
-
-enum report_json_type {
-	RJ_NULL,
-	RJ_FALSE,
-	RJ_TRUE,
-	RJ_NUMBER,
-	RJ_STRING,
-	RJ_ARRAY,
-	RJ_OBJECT,
-};
-
-struct report_json_member;
-
-struct report_json {
-	enum report_json_type type;
-	/* RJ_STRING: bytes (UTF-8, may hold NUL from \u0000); RJ_ARRAY,
-	 * RJ_OBJECT: entries. */
-	size_t n;
-	union {
-		double num;                         /* RJ_NUMBER (finite) */
-		char *str;                          /* RJ_STRING, NUL-terminated too */
-		struct report_json *items;          /* RJ_ARRAY */
-		struct report_json_member *members; /* RJ_OBJECT, in document order */
-	} u;
-};
-
-struct report_json_member {
-	char *key; /* NUL-terminated; keylen bytes */
-	size_t keylen;
-	struct report_json value;
-};
-
-/* Parses exactly one JSON value (surrounding whitespace allowed).  NULL on
- * error, with *err_at = offset of the offending byte and *why = a phrase
- * ("unexpected character", "nested deeper than 64 levels", ...).  Strings
- * must be valid UTF-8; \u escapes (surrogate pairs too) become UTF-8. */
-struct report_json *report_parse_json(const char *text, size_t len, size_t *err_at, const char **why);
-void report_json_free(struct report_json *v);
-/* The value of key in an object (the last one when repeated), or NULL. */
-const struct report_json *report_json_get(const struct report_json *obj, const char *key);
 
 /* ---- the report ---- */
 
@@ -96,10 +47,22 @@ struct report {
 	size_t nclients;
 };
 
-/* Reads a parsed /report.json.  instance names the source (kept in each
- * client's instances; NULL = none).  0, or -1 with why set ("clients[2]:
- * verdict 'x' is not breaks, degraded or ok"); *out is then empty. */
-int report_from_json(const struct report_json *doc, const char *instance, struct report *out, char *why, size_t whylen);
+/* A /report.json whose JSON values would take more memory than this is
+ * refused: jansson spends some 40 bytes per byte of "[[],[],..." and 70 of
+ * "[{},{},...", and an answer may be 32 MiB.  A real report takes about 5
+ * (measured on 4096 clients: 2.4 MB of text, 11.6 MB of values). */
+#define REPORT_JSON_MAX_MEMORY ((size_t)256 << 20)
+/* Counts are JSON integers; sums stop here, so what is written reads back. */
+#define REPORT_MAX_COUNT ((uint64_t)INT64_MAX)
+
+/* Reads a /report.json as an admin interface answered it (len bytes of
+ * text): strict JSON (RFC 8259, UTF-8, no duplicate keys, no \u0000,
+ * nesting bounded by jansson, memory by REPORT_JSON_MAX_MEMORY) in the
+ * report's shape.  instance names the source (kept in each client's
+ * instances; NULL = none).  0, or -1 with why set ("bad JSON at line 1,
+ * column 1: ...", "clients[2]: verdict 'x' is not breaks, degraded or
+ * ok"), made safe for a terminal; *out is then empty. */
+int report_read(const char *text, size_t len, const char *instance, struct report *out, char *why, size_t whylen);
 /* Adds from's clients to into: same (client, user) = one client, requests
  * and finding counts summed, first_seen the earliest, last_seen the latest,
  * the worst verdict and severity; user agent, evidence and advice come from
@@ -128,9 +91,19 @@ void report_print_table(FILE *f, const struct report *r, size_t ninstances_answe
  * points ("..." marks a cut; 0 = no limit).  Returns the code points written. */
 size_t report_term_safe(const char *s, size_t maxcols, char *out, size_t outlen);
 
-/* `pinhole report [--admin URL]... [--json]`; argv[0] is "report".  Exit
- * status: 0 no client breaks, 1 some client breaks, 2 nothing fetched or a
- * usage error. */
+/* An --admin URL as the command takes it (http:// or https://, the scheme
+ * and the port 3129 may be left out): 0 with the name messages show for
+ * it in name ("127.0.0.1:3129/pinhole", "https://[::1]:3129"; never the
+ * credentials), or -1 with why set. */
+int report_admin_name(const char *url, char *name, size_t namelen, char *why, size_t whylen);
+
+/* "libcurl 7.88.1, jansson 2.14": what `pinhole version` names for this
+ * command (a static string). */
+const char *report_lib_versions(void);
+
+/* `pinhole report [--admin URL]... [--cacert FILE] [--json]`; argv[0] is
+ * "report".  Exit status: 0 no client breaks, 1 some client breaks, 2
+ * nothing fetched or a usage error. */
 int report_main(int argc, char **argv);
 
 #endif

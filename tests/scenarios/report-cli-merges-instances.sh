@@ -160,15 +160,17 @@ expect_eq "" "$OUT" "stdout when no instance answered"
 expect_match "^pinhole report: 127\.0\.0\.1:$B/pinhole: HTTP 401 \(admin-auth: the user name or password is wrong\)$" \
 	"$ERR" "wrong password"
 expect_match "^pinhole report: 127\.0\.0\.1:$DEAD: connection refused$" "$ERR" "refused"
-expect_match "^pinhole report: 127\.0\.0\.1:$A/bad: not a pinhole report \(bad JSON at byte 0: unexpected character\)$" \
+expect_match "^pinhole report: 127\.0\.0\.1:$A/bad: not a pinhole report \(bad JSON at line 1, column 1: '\[' or '\{' expected near '<'\)$" \
 	"$ERR" "not JSON"
 expect_match '^pinhole report: no instance answered$' "$ERR" "final line"
 expect_no_match 'wrong' "$(grep -v 'is wrong' <<<"$ERR")" "the password"
 
-# The admin interface is plain HTTP: https:// is refused before connecting.
+# https:// to a port that speaks plain HTTP: the TLS handshake fails, and
+# the message says what to check (https itself: report-cli-https.sh).
 run_pinhole report --admin "https://127.0.0.1:$A"
-expect_eq 2 "$RC" "exit status for https://"
-expect_match 'speaks plain HTTP, not HTTPS' "$ERR" "https refused"
+expect_eq 2 "$RC" "exit status for https:// to a plain HTTP port"
+expect_match "^pinhole report: https://127\.0\.0\.1:$A: TLS handshake failed \(.+\): is this an https:// port\?$" \
+	"$ERR" "https:// to a plain HTTP port"
 
 run_pinhole report --help
 expect_eq 0 "$RC" "exit status of --help"

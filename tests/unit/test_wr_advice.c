@@ -116,9 +116,7 @@ static bool run(const char *text, const struct act *acts, size_t nacts, struct r
 {
 	struct cfg_errors errs = { 0 };
 	struct config *cfg = config_parse_text("main.conf", text, strlen(text), &errs);
-	struct report_json *doc;
-	size_t len, at;
-	const char *why;
+	size_t len;
 	char *json, whybuf[200];
 	uint64_t t = T0;
 
@@ -177,13 +175,10 @@ static bool run(const char *text, const struct act *acts, size_t nacts, struct r
 	json = webrtc_report_json_at(cfg, t + 60000, &len);
 	webrtc_stop();
 	config_unref(cfg);
-	doc = report_parse_json(json, len, &at, &why);
-	CHECK(doc != NULL);
-	if (doc && report_from_json(doc, NULL, rep, whybuf, sizeof(whybuf)) != 0) {
+	if (report_read(json, len, NULL, rep, whybuf, sizeof(whybuf)) != 0) {
 		fprintf(stderr, "report.json: %s\n", whybuf);
 		CHECK(0);
 	}
-	report_json_free(doc);
 	free(json);
 	return true;
 }
