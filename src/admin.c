@@ -19,6 +19,7 @@
 #include "stats.h"
 #include "strbuf.h"
 #include "tls.h"
+#include "upstream.h"
 #include "webrtc.h"
 
 #include <errno.h>
@@ -299,6 +300,8 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	           "Clients dropped from the full report table (least recently seen first).", wc.evicted);
 	metric_one(&b, "pinhole_webrtc_events_dropped_total", "counter",
 	           "Report events lost because a worker's queue was full.", wc.dropped);
+
+	upstream_metrics(cfg->upstream, &b);
 
 	metric_one(&b, "pinhole_workers", "gauge", "Worker threads.", (uint64_t)t.workers);
 	metric_one(&b, "pinhole_config_generation", "gauge", "Generation of the running configuration (one per load).",

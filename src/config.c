@@ -28,6 +28,7 @@
 #include "strbuf.h"
 #include "tls.h"
 #include "turn.h"
+#include "upstream.h"
 
 #define PINHOLE_RELEASE "pinhole 0.3"
 #define LINE_MAX_BYTES (64 * 1024)
@@ -67,7 +68,7 @@ static const struct {
 	{ &log_section, offsetof(struct config, log) },       { &dns_section, offsetof(struct config, dns) },
 	{ &quirks_section, offsetof(struct config, quirks) }, { &acl_section, offsetof(struct config, acl) },
 	{ &auth_section, offsetof(struct config, auth) },     { &turn_section, offsetof(struct config, turn) },
-	{ &tls_section, offsetof(struct config, tls) },
+	{ &upstream_section, offsetof(struct config, upstream) }, { &tls_section, offsetof(struct config, tls) },
 };
 
 static void **settings_of(const struct config *cfg, size_t i)
@@ -102,7 +103,6 @@ static const struct {
 } core_directives[] = {
 	{ "include", 1, 1, "include FILE", d_include },
 	{ "preset", 1, 2, "preset webex|tokbox|cms HOST", d_preset },
-	{ "upstream-proxy", 0, -1, "upstream-proxy URL", NULL },
 };
 
 /* Every directive name, for "did you mean". */
@@ -543,6 +543,25 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	for (size_t i = 0; i < PH_ARRAY_LEN(sections); i++)
 		if (sections[i].s->finish)
 			sections[i].s->finish(*settings_of(cfg, i), mainfile, &ctx->c);
+	if (cfg->upstream->any_tls) {
+		char why[512];
+
+		/* https:// parents are verified against tls-trust, which
+		 * another section owns. */
+		if (upstream_tls_setup(cfg->upstream, cfg->tls->trust, why, sizeof(why)) != 0) {
+			for (size_t i = 0; i < cfg->upstream->n; i++) {
+				const struct upstream_route *r = &cfg->upstream->routes[i];
+				bool tls = false;
+
+				for (size_t k = 0; k < r->nparents; k++)
+					tls |= r->parents[k].tls;
+				if (tls) {
+					cfg_error(ctx->c.errs, r->file, r->line, "%s", why);
+					break;
+				}
+			}
+		}
+	}
 	if (cfg->quirks->inspect_all && !cfg->tls->ca_cert)
 		cfg_error(ctx->c.errs, cfg->quirks->inspect_all_file, cfg->quirks->inspect_all_line,
 		          "quirk inspect-all needs tls-inspect ca CERT KEY");

@@ -42,6 +42,7 @@ struct config {
 	struct auth_config *auth;       /* auth, auth-realm: auth.h */
 	struct turn_settings *turn;     /* turn-server: turn.h */
 	struct tls_settings *tls;       /* tls-inspect, inspect, no-inspect, pinning-learn, ...: tls.h */
+	struct upstream_settings *upstream; /* upstream-proxy: upstream.h */
 
 	struct preset_use *presets;
 	size_t npresets;

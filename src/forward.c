@@ -26,6 +26,7 @@
 #include "quirks.h"
 #include "server.h"
 #include "stats.h"
+#include "upstream.h"
 #include "wr_event.h"
 
 /* Whether name is one of the tokens of the message's Connection headers. */
@@ -110,6 +111,28 @@ void forward_request_head(struct buf *out, const struct http_request *req, const
 	buf_printf(out, "Via: 1.%d pinhole\r\n\r\n", req->version_minor);
 }
 
+void forward_parent_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+{
+	const struct http_authority *a = &uri->authority;
+
+	/* A parent proxy takes the absolute form, as the client sent it. */
+	buf_append(out, req->method, req->method_len);
+	buf_append(out, " ", 1);
+	buf_append(out, req->target, req->target_len);
+	buf_append(out, " HTTP/1.1\r\nHost: ", 17);
+	if (a->is_ipv6)
+		buf_printf(out, "[%s]", a->host);
+	else
+		buf_append(out, a->host, strlen(a->host));
+	if (a->port != 80)
+		buf_printf(out, ":%u", a->port);
+	buf_append(out, "\r\n", 2);
+	copy_headers(out, req->headers, req->nheaders, true);
+	if (upgrade)
+		copy_upgrade(out, req->headers, req->nheaders);
+	buf_printf(out, "Via: 1.%d pinhole\r\n", req->version_minor);
+}
+
 void forward_response_head(struct buf *out, const struct http_response *resp, bool close, bool upgrade)
 {
 	buf_printf(out, "HTTP/1.1 %d ", resp->status);
@@ -171,10 +194,8 @@ int forward_request(struct conn *c, const struct http_request *req)
 		c->keepalive = false;
 
 	char key[sizeof(c->origin_key)];
-	bool same_origin;
-
-	snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host, uri.authority.port);
-	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
+	bool same_origin, answered;
+	const struct upstream_parent *parent;
 	struct relay_frame body;
 
 	relay_frame_init(&body, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
@@ -188,6 +209,16 @@ int forward_request(struct conn *c, const struct http_request *req)
 	}
 	if (!access_allowed(c, &uri.authority))
 		return PH_OK;
+	/* Through a parent proxy, its connections are the ones kept. */
+	parent = parent_choose(c, &uri.authority, &answered);
+	if (answered)
+		return PH_OK;
+	if (parent)
+		snprintf(key, sizeof(key), "%s", parent->key);
+	else
+		snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host,
+		         uri.authority.port);
+	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
 
 	/* An origin connection kept from the previous request, or one from
 	 * the pool, saves a lookup and a handshake. */
@@ -197,10 +228,6 @@ int forward_request(struct conn *c, const struct http_request *req)
 	buf_release(&c->o.out);
 	buf_release(&c->o.in);
 	buf_release(&c->retry_head);
-	forward_request_head(&c->o.out, req, &uri, c->txn.upgrade);
-	buf_consume(&c->c.in, req->head_len);
-	conn_frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
-	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 	if (c->o.io.fd < 0) {
 		int fd = pool_get(c->w->pool, key, &c->peer);
 
@@ -211,7 +238,14 @@ int forward_request(struct conn *c, const struct http_request *req)
 		}
 	}
 	snprintf(c->origin_key, sizeof(c->origin_key), "%s", key);
-	if (c->o.io.fd >= 0) {
+	if (parent)
+		parent_request(c, parent, req, &uri, &fr);
+	else
+		forward_request_head(&c->o.out, req, &uri, c->txn.upgrade);
+	buf_consume(&c->c.in, req->head_len);
+	conn_frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
+	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+	if (c->o.io.fd >= 0 && !parent) {
 		/* A kept or pooled connection: its address meets the rules
 		 * as a new one's would. */
 		const struct rule *rule;
@@ -228,8 +262,10 @@ int forward_request(struct conn *c, const struct http_request *req)
 	if (http_auth_connection_based(req->headers, req->nheaders, "Authorization"))
 		c->origin_pinned = true;
 	c->reused_origin = c->o.io.fd >= 0;
-	c->txn.direct = c->reused_origin;
+	c->txn.direct = c->reused_origin && !parent;
 	if (c->reused_origin) {
+		if (parent)
+			parent_reused(c);
 		/* A kept connection may have been closed by the origin a moment
 		 * ago: keep the head to retry once on a new connection. */
 		if (c->up.done)
@@ -295,6 +331,9 @@ static int read_response_head(struct conn *c)
 						return PH_ERROR;
 					continue;
 				}
+				/* A parent's 407 is pinhole's to answer. */
+				if (c->txn.via_parent && parent_response(c, &resp))
+					return PH_OK;
 				c->txn.status = resp.status;
 				if (http_auth_connection_based(resp.headers, resp.nheaders, "WWW-Authenticate"))
 					c->origin_pinned = true;
@@ -383,6 +422,10 @@ int forward_step(struct conn *c)
 	conn_note_activity(c);
 	if (buf_len(&c->c.out) && side_flush(&c->c) == PH_ERROR)
 		return PH_ERROR;
+	int held = parent_hold_step(c);
+
+	if (held != PH_OK)
+		return held;
 	if (!c->up.done || buf_len(&c->o.out)) {
 		up = relay_pump(&c->c, &c->o, &c->up, &why);
 		if (up == PH_ERROR) {

@@ -545,7 +545,8 @@ enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, con
 
 /* ---- connections ---- */
 
-SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn)
+/* A client-role SSL towards the origin name, not yet on a transport. */
+static SSL *origin_ssl(const struct tls_settings *t, const char *name, bool alpn)
 {
 	SSL *ssl = SSL_new(t->ctx->origin_ctx);
 	struct in6_addr a6;
@@ -562,8 +563,33 @@ SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool
 	}
 	if (alpn)
 		SSL_set_alpn_protos(ssl, (const unsigned char *)"\x08http/1.1", 9);
-	SSL_set_fd(ssl, fd);
 	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn)
+{
+	SSL *ssl = origin_ssl(t, name, alpn);
+
+	if (ssl)
+		SSL_set_fd(ssl, fd);
+	return ssl;
+}
+
+SSL *tls_origin_wrap(const struct tls_settings *t, SSL *outer, const char *name, bool alpn)
+{
+	SSL *ssl = origin_ssl(t, name, alpn);
+	BIO *b = ssl ? BIO_new(BIO_f_ssl()) : NULL;
+
+	if (!b) {
+		SSL_free(ssl);
+		SSL_free(outer);
+		return NULL;
+	}
+	/* The filter reads and writes through the outer session, and frees
+	 * it with the inner one. */
+	BIO_set_ssl(b, outer, BIO_CLOSE);
+	SSL_set_bio(ssl, b, b);
 	return ssl;
 }
 

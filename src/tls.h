@@ -80,6 +80,10 @@ bool tls_sni_mismatch(const struct acl_subject *s, const char *sni);
 /* A client-role SSL on fd towards the origin, verifying its chain against
  * tls-trust and its name against name; offering "http/1.1" when alpn. */
 SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn);
+/* The same inside another TLS session (outer: pinhole's session with an
+ * https:// parent proxy, which carries the tunnel).  The new session owns
+ * outer from now on, and frees it even when it cannot be made (NULL). */
+SSL *tls_origin_wrap(const struct tls_settings *t, SSL *outer, const char *name, bool alpn);
 /* The verification result of a finished origin handshake: NULL when the
  * chain and name are good, else why ("certificate has expired"). */
 const char *tls_origin_verify_error(SSL *ssl);

@@ -53,6 +53,7 @@ struct wr_event {
 	char rule[80];    /* WR_REQUEST with 403: the deny rule's FILE:LINE */
 	char detail[96];
 	char sni[128];
+	char parent[64]; /* "host:port" of the parent proxy it went through, "" = direct */
 };
 
 #endif
