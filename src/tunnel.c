@@ -80,7 +80,12 @@ int tunnel_request(struct conn *c, const struct http_request *req)
 	buf_consume(&c->c.in, req->head_len);
 	if (ao == PH_DONE || !access_allowed(c, &a))
 		return PH_OK;
-	c->state = CS_RESOLVE;
+	bool answered = false;
+
+	/* Through a parent, CS_RESOLVE looks up the parent's name. */
+	parent_choose(c, &a, &answered);
+	if (!answered)
+		c->state = CS_RESOLVE;
 	return PH_OK;
 }
 
