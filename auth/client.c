@@ -319,7 +319,9 @@ int auth_client_parse(struct auth_client_challenges *ch, const char *value, size
 		skip_ows(&s);
 		if (s.p >= s.end || *s.p == ',')
 			continue; /* a bare scheme: "NTLM", "Negotiate", "Basic" */
-		t68 = param_follows(s.p, s.end) ? 0 : token68_len(s.p, s.end);
+		/* A token68 runs to the end of its challenge ("abc==" is no
+		 * auth-param: "=" is no value); anything else is auth-params. */
+		t68 = token68_len(s.p, s.end);
 		if (t68) {
 			struct auth_client_token tok = { s.p, t68 };
 

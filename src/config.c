@@ -562,6 +562,9 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 			}
 		}
 	}
+	/* tls-trust serves inspection and https:// parents. */
+	if (cfg->tls->trust && !cfg->tls->ca_cert && !cfg->upstream->any_tls)
+		cfg_error(ctx->c.errs, mainfile, 0, "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (cfg->quirks->inspect_all && !cfg->tls->ca_cert)
 		cfg_error(ctx->c.errs, cfg->quirks->inspect_all_file, cfg->quirks->inspect_all_line,
 		          "quirk inspect-all needs tls-inspect ca CERT KEY");

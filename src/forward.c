@@ -149,6 +149,23 @@ void forward_response_head(struct buf *out, const struct http_response *resp, bo
 
 /* ---- the request path ---- */
 
+/* Whom the request went to, for pinhole's answers: the origin (with its
+ * host:port when key), or the parent proxy that carried it. */
+static const char *peer_name(const struct conn *c, bool key, bool capital, char *buf, size_t len)
+{
+	const char *via = parent_via(c, NULL);
+
+	if (via)
+		snprintf(buf, len, "the parent proxy %s", via);
+	else if (key)
+		snprintf(buf, len, "the origin %s", c->origin_key);
+	else
+		snprintf(buf, len, "the origin");
+	if (capital)
+		buf[0] = 'T';
+	return buf;
+}
+
 enum {
 	FWD_WAIT_HEAD, /* request going out, waiting for the response head */
 	FWD_BODY,      /* relaying the response body */
@@ -306,6 +323,8 @@ static int forward_done(struct conn *c)
 
 static int read_response_head(struct conn *c)
 {
+	char who[UPSTREAM_LABEL_MAX + 32];
+
 	for (;;) {
 		size_t len = buf_len(&c->o.in);
 
@@ -318,7 +337,8 @@ static int read_response_head(struct conn *c)
 			                            &status, &why);
 
 			if (n == PH_ERROR)
-				return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+				return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.",
+				                 peer_name(c, false, false, who, sizeof(who)), why);
 			if (n == PH_OK) {
 				bool interim = resp.status >= 100 && resp.status < 200 && resp.status != 101;
 
@@ -363,7 +383,8 @@ static int read_response_head(struct conn *c)
 					return PH_OK;
 				}
 				if (http_response_framing(&resp, c->txn.head_request, &fr, &why) != PH_OK)
-					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+					return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.",
+					                 peer_name(c, false, false, who, sizeof(who)), why);
 				bool origin_close =
 				        resp.version_minor == 0 ||
 				        http_headers_have_token(resp.headers, resp.nheaders, "Connection", "close") ||
@@ -403,7 +424,8 @@ static int read_response_head(struct conn *c)
 			return PH_OK;
 		}
 		if (c->o.eof)
-			return conn_fail(c, 502, "TCP_MISS", "The origin closed the connection without answering.");
+			return conn_fail(c, 502, "TCP_MISS", "%s closed the connection without answering.",
+			                 peer_name(c, false, true, who, sizeof(who)));
 		int r = side_read(&c->o, c->cfg->server->max_header_size + 1);
 
 		if (r == PH_ERROR)
@@ -416,6 +438,7 @@ static int read_response_head(struct conn *c)
 
 int forward_step(struct conn *c)
 {
+	char who[UPSTREAM_LABEL_MAX + 32];
 	const char *why = NULL;
 	int up = PH_OK, down;
 
@@ -434,7 +457,8 @@ int forward_step(struct conn *c)
 			if (c->c.eof)
 				return conn_fail(c, 400, "TCP_MISS_ABORTED",
 				                 "The client closed before sending the whole body.");
-			return conn_fail(c, 502, "TCP_MISS", "Sending the request to the origin failed: %s.",
+			return conn_fail(c, 502, "TCP_MISS", "Sending the request to %s failed: %s.",
+			                 peer_name(c, false, false, who, sizeof(who)),
 			                 why ? why : "error");
 		}
 	}
@@ -452,7 +476,8 @@ int forward_step(struct conn *c)
 		 * reached the client: it still gets an answer, a 502. */
 		buf_release(&c->c.out);
 		c->txn.response_started = false;
-		return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+		return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.", peer_name(c, false, false, who, sizeof(who)),
+		                 why);
 	}
 	if (down == PH_ERROR) {
 		conn_log(c, "TCP_MISS_ABORTED", c->txn.status, why);
@@ -466,6 +491,7 @@ int forward_step(struct conn *c)
 
 void forward_timeout(struct conn *c, uint64_t now)
 {
+	char who[sizeof(c->origin_key) + 32];
 	uint64_t idle = c->cfg->server->timeout_idle_ms;
 
 	conn_note_activity(c);
@@ -481,10 +507,10 @@ void forward_timeout(struct conn *c, uint64_t now)
 			conn_fail(c, 408, "TCP_MISS_ABORTED",
 			          "The client sent no more of its request body for %llu ms.", (unsigned long long)idle);
 		else if (!c->up.done)
-			conn_fail(c, 504, "TCP_MISS", "The origin %s stopped reading the request body for %llu ms.",
-			          c->origin_key, (unsigned long long)idle);
+			conn_fail(c, 504, "TCP_MISS", "%s stopped reading the request body for %llu ms.",
+			          peer_name(c, true, true, who, sizeof(who)), (unsigned long long)idle);
 		else
-			conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.", c->origin_key,
+			conn_fail(c, 504, "TCP_MISS", "%s did not answer within %llu ms.", peer_name(c, true, true, who, sizeof(who)),
 			          (unsigned long long)idle);
 		conn_run(c);
 		return;

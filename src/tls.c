@@ -808,9 +808,6 @@ static void tls_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx
 
 	if (ctx->errs->n == 0 && (s->ca_cert || s->state_dir))
 		tls_build(s, s->file ? s->file : mainfile, s->file ? s->line : 0, ctx->errs);
-	if (s->trust && !s->ca_cert)
-		cfg_error(ctx->errs, mainfile, 0,
-		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (s->pinning_learn && !s->ca_cert)
 		cfg_error(
 		        ctx->errs, s->pinning_file, s->pinning_line,

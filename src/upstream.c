@@ -670,11 +670,19 @@ int upstream_tls_setup(struct upstream_settings *u, const char *trust, char *why
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (trust ? SSL_CTX_load_verify_locations(ctx, trust, NULL) != 1 : SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		unsigned long e = ERR_get_error();
+	const char *bad = NULL;
 
+	if (trust && !cfg_file_readable(trust, &bad)) {
+		snprintf(why, whylen, "cannot load the CA bundle %s for https:// parents: %s", trust, bad);
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	if (trust ? SSL_CTX_load_verify_locations(ctx, trust, NULL) != 1 : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		unsigned long e = ERR_peek_last_error();
+
+		bad = e ? ERR_reason_error_string(e) : NULL;
 		snprintf(why, whylen, "cannot load the CA bundle %s for https:// parents: %s",
-		         trust ? trust : "(the system's)", e ? ERR_reason_error_string(e) : "unknown error");
+		         trust ? trust : "(the system's)", bad ? bad : "OpenSSL cannot read it");
 		ERR_clear_error();
 		SSL_CTX_free(ctx);
 		return -1;

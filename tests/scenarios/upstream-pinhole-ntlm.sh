@@ -2,7 +2,7 @@
 # A parent that demands NTLM (a second pinhole with `auth ntlm users FILE`):
 # pinhole answers with NTLMv2 from `credentials FILE` (CORP\bob), the
 # handshake and the request it authorises on one connection, for plain
-# HTTP and CONNECT; the parent logs CORP\bob.  The next request on the
+# HTTP (a request body too) and CONNECT; the parent logs CORP\bob.  The next request on the
 # authenticated parent connection needs no new handshake.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/upstream.sh"
@@ -29,6 +29,14 @@ hosts-file $T/hosts
 upstream-proxy http://parent.pinhole.test:$PARENT credentials $T/parent.cred
 allow all
 EOF
+
+# The first request carries a body: it goes out again with each leg.
+head -c 3000 /dev/zero | tr '\0' x >"$T/upload"
+expect_status 200 --data-binary "@$T/upload" "http://www.origin.test:$WEB/echo"
+expect_eq 3000 "$(json_field "$BODY" body_length)" "body length the origin saw"
+log_line_matching " TCP_MISS/200 [0-9]+ POST http://www\.origin\.test:$WEB/echo CORP\\\\bob HIER_DIRECT/" \
+	"$T/parent-access.log"
+log_line_matching " TCP_DENIED/407 [0-9]+ POST http://www\.origin\.test:$WEB/echo - " "$T/parent-access.log"
 
 expect_status 200 "http://www.origin.test:$WEB/hello"
 expect_eq "hello from the origin" "$BODY" "body through the parent"
