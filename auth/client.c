@@ -34,9 +34,8 @@
 static gss_OID_desc spnego_oid = { 6, (void *)"\x2b\x06\x01\x05\x05\x02" };
 
 static const char *const scheme_names[AUTH_CLIENT_NSCHEMES] = {
-	[AUTH_CLIENT_NONE] = "none",    [AUTH_CLIENT_BASIC] = "Basic",
-	[AUTH_CLIENT_DIGEST] = "Digest", [AUTH_CLIENT_NTLM] = "NTLM",
-	[AUTH_CLIENT_NEGOTIATE] = "Negotiate",
+	[AUTH_CLIENT_NONE] = "none", [AUTH_CLIENT_BASIC] = "Basic",         [AUTH_CLIENT_DIGEST] = "Digest",
+	[AUTH_CLIENT_NTLM] = "NTLM", [AUTH_CLIENT_NEGOTIATE] = "Negotiate",
 };
 
 const char *auth_client_scheme_name(enum auth_client_scheme s)
@@ -59,8 +58,7 @@ static bool is_tchar(unsigned char c)
 
 static bool is_token68(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("-._~+/", c));
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr("-._~+/", c));
 }
 
 static bool is_ows(char c)
@@ -478,8 +476,8 @@ static void put_quoted(struct strbuf *out, const char *name, const char *v)
 }
 
 /* The Digest answer with ac's parameters and its next nonce count. */
-static enum auth_client_status digest(struct auth_client *ac, const struct auth_client_request *rq,
-                                      struct strbuf *out, char *why, size_t whylen)
+static enum auth_client_status digest(struct auth_client *ac, const struct auth_client_request *rq, struct strbuf *out,
+                                      char *why, size_t whylen)
 {
 	const struct auth_client_creds *cr = rq->creds;
 	size_t hlen = htdigest_hash_len(ac->alg);
@@ -546,7 +544,8 @@ static enum auth_client_status digest(struct auth_client *ac, const struct auth_
 	return AUTH_CLIENT_ANSWER;
 broken:
 	OPENSSL_cleanse(ha1, sizeof(ha1));
-	snprintf(why, whylen, "OpenSSL refused the Digest algorithm %s", ac->alg == HTDIGEST_SHA256 ? "SHA-256" : "MD5");
+	snprintf(why, whylen, "OpenSSL refused the Digest algorithm %s",
+	         ac->alg == HTDIGEST_SHA256 ? "SHA-256" : "MD5");
 	return AUTH_CLIENT_FAILED;
 }
 
@@ -606,7 +605,8 @@ static enum auth_client_status ntlm_type3(struct auth_client *ac, const struct a
                                           const struct auth_client_token *tok, struct strbuf *out, char *why,
                                           size_t whylen)
 {
-	uint8_t msg[NTLM_MSG_MAX], blob[NTLM_MSG_MAX], nt[NTLM_MSG_MAX], m2[NTLM_MSG_MAX], ident[1024], udom[512], uuser[512], nthash[16], key[16], proof[16], cc[8];
+	uint8_t msg[NTLM_MSG_MAX], blob[NTLM_MSG_MAX], nt[NTLM_MSG_MAX], m2[NTLM_MSG_MAX], ident[1024], udom[512],
+	        uuser[512], nthash[16], key[16], proof[16], cc[8];
 	uint8_t lm[24];
 	char domain[256], user[256];
 	struct ntlm_type2 t2;
@@ -811,8 +811,8 @@ enum auth_client_status auth_client_answer(struct auth_client *ac, const struct 
 		ac->legs = 0;
 	}
 	if (++ac->legs > MAX_LEGS) {
-		snprintf(why, whylen, "its %s handshake went on for more than %d legs", auth_client_scheme_name(ac->scheme),
-		         MAX_LEGS);
+		snprintf(why, whylen, "its %s handshake went on for more than %d legs",
+		         auth_client_scheme_name(ac->scheme), MAX_LEGS);
 		return AUTH_CLIENT_FAILED;
 	}
 	switch (ac->scheme) {

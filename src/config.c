@@ -64,10 +64,10 @@ static const struct {
 	const struct cfg_section *s;
 	size_t offset;
 } sections[] = {
-	{ &server_section, offsetof(struct config, server) }, { &admin_section, offsetof(struct config, admin) },
-	{ &log_section, offsetof(struct config, log) },       { &dns_section, offsetof(struct config, dns) },
-	{ &quirks_section, offsetof(struct config, quirks) }, { &acl_section, offsetof(struct config, acl) },
-	{ &auth_section, offsetof(struct config, auth) },     { &turn_section, offsetof(struct config, turn) },
+	{ &server_section, offsetof(struct config, server) },     { &admin_section, offsetof(struct config, admin) },
+	{ &log_section, offsetof(struct config, log) },           { &dns_section, offsetof(struct config, dns) },
+	{ &quirks_section, offsetof(struct config, quirks) },     { &acl_section, offsetof(struct config, acl) },
+	{ &auth_section, offsetof(struct config, auth) },         { &turn_section, offsetof(struct config, turn) },
 	{ &upstream_section, offsetof(struct config, upstream) }, { &tls_section, offsetof(struct config, tls) },
 };
 
@@ -564,7 +564,8 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	}
 	/* tls-trust serves inspection and https:// parents. */
 	if (cfg->tls->trust && !cfg->tls->ca_cert && !cfg->upstream->any_tls)
-		cfg_error(ctx->c.errs, mainfile, 0, "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
+		cfg_error(ctx->c.errs, mainfile, 0,
+		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (cfg->quirks->inspect_all && !cfg->tls->ca_cert)
 		cfg_error(ctx->c.errs, cfg->quirks->inspect_all_file, cfg->quirks->inspect_all_line,
 		          "quirk inspect-all needs tls-inspect ca CERT KEY");

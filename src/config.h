@@ -42,7 +42,8 @@ struct config {
 	struct auth_config *auth;       /* auth, auth-realm: auth.h */
 	struct turn_settings *turn;     /* turn-server: turn.h */
 	struct tls_settings *tls;       /* tls-inspect, inspect, no-inspect, pinning-learn, ...: tls.h */
-	struct upstream_settings *upstream; /* upstream-proxy: upstream.h */
+	/* upstream-proxy: upstream.h */
+	struct upstream_settings *upstream;
 
 	struct preset_use *presets;
 	size_t npresets;

@@ -104,7 +104,9 @@ void conn_log(struct conn *c, const char *result, int status, const char *error)
 		.method = c->txn.method[0] ? c->txn.method : NULL,
 		.url = c->txn.url,
 		.user = c->txn.user[0] ? c->txn.user : NULL,
-		.hierarchy = parent ? "FIRSTUP_PARENT" : c->txn.direct ? "HIER_DIRECT" : "HIER_NONE",
+		.hierarchy = parent          ? "FIRSTUP_PARENT"
+		             : c->txn.direct ? "HIER_DIRECT"
+		                             : "HIER_NONE",
 		.peer = !parent && c->txn.direct ? &c->peer : NULL,
 		.parent = parent,
 		.parent_host = parent_host,
@@ -416,9 +418,9 @@ static int st_head(struct conn *c)
 			}
 			if (n == PH_ERROR) {
 				conn_txn_begin(c);
-				return conn_fail(c, status, "NONE_NONE", "%s%s", why,
-				                 status == 431 ? " (raise max-header-size if this request is legitimate)"
-				                           : "");
+				return conn_fail(
+				        c, status, "NONE_NONE", "%s%s", why,
+				        status == 431 ? " (raise max-header-size if this request is legitimate)" : "");
 			}
 		}
 		if (c->c.eof) {

@@ -458,8 +458,7 @@ int forward_step(struct conn *c)
 				return conn_fail(c, 400, "TCP_MISS_ABORTED",
 				                 "The client closed before sending the whole body.");
 			return conn_fail(c, 502, "TCP_MISS", "Sending the request to %s failed: %s.",
-			                 peer_name(c, false, false, who, sizeof(who)),
-			                 why ? why : "error");
+			                 peer_name(c, false, false, who, sizeof(who)), why ? why : "error");
 		}
 	}
 	if (c->txn.fwd_phase == FWD_WAIT_HEAD) {
@@ -476,8 +475,8 @@ int forward_step(struct conn *c)
 		 * reached the client: it still gets an answer, a 502. */
 		buf_release(&c->c.out);
 		c->txn.response_started = false;
-		return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.", peer_name(c, false, false, who, sizeof(who)),
-		                 why);
+		return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.",
+		                 peer_name(c, false, false, who, sizeof(who)), why);
 	}
 	if (down == PH_ERROR) {
 		conn_log(c, "TCP_MISS_ABORTED", c->txn.status, why);
@@ -510,8 +509,8 @@ void forward_timeout(struct conn *c, uint64_t now)
 			conn_fail(c, 504, "TCP_MISS", "%s stopped reading the request body for %llu ms.",
 			          peer_name(c, true, true, who, sizeof(who)), (unsigned long long)idle);
 		else
-			conn_fail(c, 504, "TCP_MISS", "%s did not answer within %llu ms.", peer_name(c, true, true, who, sizeof(who)),
-			          (unsigned long long)idle);
+			conn_fail(c, 504, "TCP_MISS", "%s did not answer within %llu ms.",
+			          peer_name(c, true, true, who, sizeof(who)), (unsigned long long)idle);
 		conn_run(c);
 		return;
 	}

@@ -87,7 +87,8 @@ int inspect_decide(struct conn *c, int kind, const struct sniff_result *sr, bool
 	/* Through an https:// parent the origin's TLS runs inside the
 	 * parent's. */
 	if (c->o.ssl)
-		c->o.ssl = tls_origin_wrap(c->cfg->tls, c->o.ssl, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
+		c->o.ssl = tls_origin_wrap(c->cfg->tls, c->o.ssl, c->tls->sni,
+		                           !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
 	else
 		c->o.ssl = tls_origin_new(c->cfg->tls, c->o.io.fd, c->tls->sni,
 		                          !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));

@@ -334,7 +334,8 @@ int parent_hold_step(struct conn *c)
 		int r;
 
 		if (c->c.eof)
-			return conn_fail(c, 400, "TCP_MISS_ABORTED", "The client closed before sending the whole body.");
+			return conn_fail(c, 400, "TCP_MISS_ABORTED",
+			                 "The client closed before sending the whole body.");
 		r = side_read(&c->c, cp->hold);
 		if (r == PH_ERROR)
 			return conn_fail(c, 400, "TCP_MISS_ABORTED", "Reading the request body failed.");
@@ -458,8 +459,8 @@ int parent_connected(struct conn *c)
 		c->o.ssl = upstream_tls_new(c->cfg->upstream, cp->p, c->o.io.fd);
 		if (!c->o.ssl) {
 			ERR_clear_error();
-			return refuse(c, UPSTREAM_FAIL_TLS, "OpenSSL cannot start a TLS session with the parent proxy %s.",
-			              cp->p->label);
+			return refuse(c, UPSTREAM_FAIL_TLS,
+			              "OpenSSL cannot start a TLS session with the parent proxy %s.", cp->p->label);
 		}
 		cp->phase = PX_TLS;
 		c->state = CS_PARENT;
@@ -577,10 +578,11 @@ static int challenged(struct conn *c, const struct http_response *resp)
 			log_info("parent proxy %s: a malformed Proxy-Authenticate: %s", cp->p->label, why);
 	}
 	if (!cp->replayable)
-		return refuse(c, UPSTREAM_FAIL_AUTH,
-		              "The parent proxy %s demands authentication (%s) for a request whose body pinhole did not "
-		              "keep to send again; send the request again.",
-		              cp->p->label, ch.names[0] ? ch.names : "no scheme named");
+		return refuse(
+		        c, UPSTREAM_FAIL_AUTH,
+		        "The parent proxy %s demands authentication (%s) for a request whose body pinhole did not "
+		        "keep to send again; send the request again.",
+		        cp->p->label, ch.names[0] ? ch.names : "no scheme named");
 	before = auth_client_scheme(cp->auth);
 	cp->answer.len = 0;
 	if (cp->answer.p)
@@ -619,7 +621,8 @@ static int challenged(struct conn *c, const struct http_response *resp)
 		buf_consume(&c->c.in, (size_t)PH_MIN(c->up.ready, (uint64_t)buf_len(&c->c.in)));
 		c->up.ready = 0;
 		if (relay_discard(&c->c, &c->up, &w) != PH_OK)
-			return conn_fail(c, 400, "TCP_MISS_ABORTED", "The client closed before sending the whole body.");
+			return conn_fail(c, 400, "TCP_MISS_ABORTED",
+			                 "The client closed before sending the whole body.");
 		close = true;
 	}
 	if (close)
@@ -662,8 +665,9 @@ static int connect_step(struct conn *c)
 			                            &status, &why);
 
 			if (n == PH_ERROR)
-				return refuse(c, UPSTREAM_FAIL_STATUS, "The parent proxy %s sent a bad answer to the CONNECT: %s.",
-				              cp->p->label, why);
+				return refuse(c, UPSTREAM_FAIL_STATUS,
+				              "The parent proxy %s sent a bad answer to the CONNECT: %s.", cp->p->label,
+				              why);
 			if (n == PH_OK) {
 				if (resp.status >= 100 && resp.status < 200) {
 					buf_consume(&c->o.in, resp.head_len);
@@ -686,8 +690,9 @@ static int connect_step(struct conn *c)
 				}
 				reason[k] = '\0';
 				c->txn.status = resp.status;
-				return refuse(c, UPSTREAM_FAIL_STATUS, "The parent proxy %s answered the CONNECT with %d%s%s.",
-				              cp->p->label, resp.status, k ? " " : "", reason);
+				return refuse(c, UPSTREAM_FAIL_STATUS,
+				              "The parent proxy %s answered the CONNECT with %d%s%s.", cp->p->label,
+				              resp.status, k ? " " : "", reason);
 			}
 		}
 		if (c->o.eof)

@@ -204,7 +204,8 @@ static void pct_encode(struct strbuf *sb, const char *s)
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=", c))
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~!$&'()*+,;=", c))
 			strbuf_add(sb, s, 1);
 		else
 			strbuf_printf(sb, "%%%02X", c);
@@ -266,7 +267,8 @@ int upstream_parse_url(const char *text, struct upstream_parent *p, char *why, s
 			         "bad parent URL '%s': pinhole speaks to parents in http:// or https:// (not %.*s)",
 			         shown, (int)(sep - text), text);
 		else
-			snprintf(why, whylen, "bad parent URL '%s': write http://HOST:PORT or https://HOST:PORT", shown);
+			snprintf(why, whylen, "bad parent URL '%s': write http://HOST:PORT or https://HOST:PORT",
+			         shown);
 		return -1;
 	}
 	end = auth + strlen(auth);
@@ -279,8 +281,8 @@ int upstream_parse_url(const char *text, struct upstream_parent *p, char *why, s
 	hostp = at ? at + 1 : auth;
 	if (memchr(hostp, '/', (size_t)(end - hostp)) || memchr(hostp, '?', (size_t)(end - hostp)) ||
 	    memchr(hostp, '#', (size_t)(end - hostp))) {
-		snprintf(why, whylen, "bad parent URL '%s': a parent proxy is named by its host and port, without a path",
-		         shown);
+		snprintf(why, whylen,
+		         "bad parent URL '%s': a parent proxy is named by its host and port, without a path", shown);
 		return -1;
 	}
 	if (at) {
@@ -329,14 +331,16 @@ int upstream_parse_url(const char *text, struct upstream_parent *p, char *why, s
 
 		hlen = (size_t)((colon ? colon : end) - hostp);
 		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
-			snprintf(why, whylen, "bad parent URL '%s': write an IPv6 address in brackets, e.g. http://[::1]:3128",
+			snprintf(why, whylen,
+			         "bad parent URL '%s': write an IPv6 address in brackets, e.g. http://[::1]:3128",
 			         shown);
 			goto fail;
 		}
 		p->host = ph_strndup(hostp, hlen);
 		acl_host_normalise(p->host);
 		portp = colon ? colon + 1 : NULL;
-		if (!p->host[0] || p->host[0] == '*' || p->host[0] == '.' || acl_domain_pattern_parse(&dp, p->host) != 0 ||
+		if (!p->host[0] || p->host[0] == '*' || p->host[0] == '.' ||
+		    acl_domain_pattern_parse(&dp, p->host) != 0 ||
 		    (dp.kind != DOMAIN_EXACT && dp.kind != DOMAIN_CIDR) ||
 		    (dp.kind == DOMAIN_CIDR && (strchr(p->host, '/') || dp.cidr.family != AF_INET))) {
 			if (p->host[0] && p->host[0] != '*' && p->host[0] != '.')
@@ -405,10 +409,11 @@ static int read_credentials(const char *path, struct upstream_creds *c, char *wh
 		return -1;
 	}
 	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
-		snprintf(why, whylen,
-		         "the credentials file %s is readable or writable by group or others (mode %04o); whoever reads "
-		         "it can use the parent proxy as pinhole: run chmod 600 %s",
-		         path, (unsigned)(st.st_mode & 07777), path);
+		snprintf(
+		        why, whylen,
+		        "the credentials file %s is readable or writable by group or others (mode %04o); whoever reads "
+		        "it can use the parent proxy as pinhole: run chmod 600 %s",
+		        path, (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return -1;
 	}
@@ -425,15 +430,16 @@ static int read_credentials(const char *path, struct upstream_creds *c, char *wh
 	colon = strchr(buf, ':');
 	if (!colon || colon == buf || memchr(buf, '\0', len) != NULL) {
 		OPENSSL_cleanse(buf, sizeof(buf));
-		snprintf(why, whylen, "the credentials file %s must hold one line USER:PASSWORD (USER may be DOMAIN\\user)",
-		         path);
+		snprintf(why, whylen,
+		         "the credentials file %s must hold one line USER:PASSWORD (USER may be DOMAIN\\user)", path);
 		return -1;
 	}
 	*colon = '\0';
 	for (const char *q = buf; *q; q++) {
 		if ((unsigned char)*q < 0x20 || *q == 0x7f) {
 			OPENSSL_cleanse(buf, sizeof(buf));
-			snprintf(why, whylen, "the user name in the credentials file %s holds a control character", path);
+			snprintf(why, whylen, "the user name in the credentials file %s holds a control character",
+			         path);
 			return -1;
 		}
 	}
@@ -480,7 +486,8 @@ static void d_upstream(void *settings, const struct cfg_line *ln, struct cfg_ctx
 		i = 2;
 		if (ln->argc == 2) {
 			cfg_err(ctx, ln,
-			        "upstream-proxy direct needs matchers: the requests that go direct (e.g. upstream-proxy "
+			        "upstream-proxy direct needs matchers: the requests that go direct (e.g. "
+			        "upstream-proxy "
 			        "direct domain .intranet.example)");
 			return;
 		}
@@ -498,7 +505,8 @@ static void d_upstream(void *settings, const struct cfg_line *ln, struct cfg_ctx
 		}
 		if (i == 1) {
 			cfg_err(ctx, ln,
-			        "upstream-proxy needs a parent URL (http://HOST:PORT or https://HOST:PORT) or 'direct', "
+			        "upstream-proxy needs a parent URL (http://HOST:PORT or https://HOST:PORT) or "
+			        "'direct', "
 			        "not '%s'",
 			        ln->argv[1]);
 			route_free(&r);
@@ -650,8 +658,8 @@ static const struct cfg_directive upstream_directives[] = {
 };
 
 const struct cfg_section upstream_section = {
-	"upstream", upstream_directives, PH_ARRAY_LEN(upstream_directives), upstream_create, NULL, upstream_dump,
-	upstream_destroy,
+	"upstream",    upstream_directives, PH_ARRAY_LEN(upstream_directives), upstream_create, NULL,
+	upstream_dump, upstream_destroy,
 };
 
 /* ---- TLS to parents ---- */
@@ -749,8 +757,8 @@ void upstream_metrics(const struct upstream_settings *u, struct strbuf *out)
 	                   "# TYPE pinhole_parent_failures_total counter\n");
 	for (size_t j = 0; j < nseen; j++)
 		for (int f = 0; f < UPSTREAM_NFAILURES; f++)
-			strbuf_printf(out, "pinhole_parent_failures_total{parent=\"%s\",reason=\"%s\"} %llu\n",
-			              seen[j]->label, failure_names[f],
-			              (unsigned long long)atomic_load_explicit(&seen[j]->failures[f],
-			                                                       memory_order_relaxed));
+			strbuf_printf(
+			        out, "pinhole_parent_failures_total{parent=\"%s\",reason=\"%s\"} %llu\n",
+			        seen[j]->label, failure_names[f],
+			        (unsigned long long)atomic_load_explicit(&seen[j]->failures[f], memory_order_relaxed));
 }

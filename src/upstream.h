@@ -54,11 +54,11 @@ const char *upstream_failure_name(enum upstream_failure f);
 
 /* What every worker shares about one parent. */
 struct upstream_state {
-	struct upstream_state *next; /* in the process's list */
-	int refs;                    /* configurations naming it (under the list's lock) */
-	unsigned id;                 /* distinct for every record the process made */
-	char *key;                   /* "http://host:port" */
-	char label[UPSTREAM_LABEL_MAX];  /* "host:port" for logs and metrics */
+	struct upstream_state *next;    /* in the process's list */
+	int refs;                       /* configurations naming it (under the list's lock) */
+	unsigned id;                    /* distinct for every record the process made */
+	char *key;                      /* "http://host:port" */
+	char label[UPSTREAM_LABEL_MAX]; /* "host:port" for logs and metrics */
 	atomic_bool down;
 	atomic_uint_fast64_t retry_at; /* monotonic ms: when a down parent is tried again */
 	atomic_uint_fast64_t requests;
@@ -74,12 +74,12 @@ struct upstream_creds {
 
 /* One parent of a line. */
 struct upstream_parent {
-	bool tls; /* https:// */
+	bool tls;   /* https:// */
 	char *host; /* lower-case, IPv6 without brackets */
 	bool host_is_ip;
 	uint16_t port;
-	char label[UPSTREAM_LABEL_MAX]; /* "host:port", "[::1]:3128" */
-	char *shown;                /* the URL as /config shows it: no password */
+	char label[UPSTREAM_LABEL_MAX];     /* "host:port", "[::1]:3128" */
+	char *shown;                        /* the URL as /config shows it: no password */
 	const struct upstream_creds *creds; /* own or the line's; NULL: none */
 	struct upstream_creds own;          /* the URL's user:password (user NULL: none) */
 	struct upstream_state *state;

@@ -64,7 +64,8 @@ static void test_parse(void)
 	CHECK(ch.digest && ch.digest_alg == HTDIGEST_SHA256 && ch.digest_qop_auth && ch.digest_userhash);
 	CHECK_STR(ch.nonce, "shanonce");
 	auth_client_challenges_init(&ch);
-	parse(&ch, "Digest realm=\"r\", nonce=\"md5nonce\", algorithm=MD5-sess, qop=auth, opaque=\"o\\\"q\", stale=TRUE");
+	parse(&ch,
+	      "Digest realm=\"r\", nonce=\"md5nonce\", algorithm=MD5-sess, qop=auth, opaque=\"o\\\"q\", stale=TRUE");
 	CHECK(ch.digest && ch.digest_alg == HTDIGEST_MD5 && ch.digest_sess && ch.digest_stale && ch.has_opaque);
 	CHECK_STR(ch.opaque, "o\"q");
 
@@ -162,8 +163,9 @@ static void test_basic(void)
 	auth_client_free(ac);
 	/* Credentials, but nothing offered pinhole can answer. */
 	ac = auth_client_new();
-	CHECK_INT(answer(ac, &alice, "CONNECT", "x:443", "Bearer realm=\"p\", Digest realm=\"r\", nonce=\"n\", "
-	                                                 "qop=auth-int",
+	CHECK_INT(answer(ac, &alice, "CONNECT", "x:443",
+	                 "Bearer realm=\"p\", Digest realm=\"r\", nonce=\"n\", "
+	                 "qop=auth-int",
 	                 &out, why, sizeof(why)),
 	          AUTH_CLIENT_NO_CREDENTIALS);
 	CHECK_STR(why, "Bearer, Digest");
@@ -194,7 +196,8 @@ static void check_digest(int line, const char *header, const struct auth_client_
 	CHECK_STR(p->uri.s, uri);
 	CHECK_STR(p->nc.s, nc);
 	CHECK_STR(p->qop.s, "auth");
-	CHECK_STR(p->algorithm.s, alg == HTDIGEST_SHA256 ? (sess ? "SHA-256-sess" : "SHA-256") : (sess ? "MD5-sess" : "MD5"));
+	CHECK_STR(p->algorithm.s,
+	          alg == HTDIGEST_SHA256 ? (sess ? "SHA-256-sess" : "SHA-256") : (sess ? "MD5-sess" : "MD5"));
 	CHECK(strlen(p->cnonce.s) == 16);
 	htdigest_hash(alg, a1, 3, h);
 	htdigest_hex(h, n, ha1);
@@ -343,8 +346,7 @@ static void test_ntlm(void)
 	CHECK(n > 0 && ntlm_msg_parse_type3(m, (size_t)n, &t3, &bad) == 0);
 	CHECK(t3.unicode);
 	CHECK(ntlm_msg_string_utf8(&t3.user, t3.unicode, name, sizeof(name), &bad) == 0 && strcmp(name, "bob") == 0);
-	CHECK(ntlm_msg_string_utf8(&t3.domain, t3.unicode, name, sizeof(name), &bad) == 0 &&
-	      strcmp(name, "CORP") == 0);
+	CHECK(ntlm_msg_string_utf8(&t3.domain, t3.unicode, name, sizeof(name), &bad) == 0 && strcmp(name, "CORP") == 0);
 	/* NTLMv2: the blob carries the server's timestamp and target
 	 * information, the proof verifies as ntlm.c checks it. */
 	CHECK(t3.nt.len > 16 + 28);

@@ -640,8 +640,8 @@ static void test_errors_directives(void)
 	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
 	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
 	EXPECT_ERRORS("upstream-proxy\n", "main.conf:1: upstream-proxy needs a value (usage: upstream-proxy URL... "
-	                                 "[credentials FILE] [retry-after DURATION] [MATCHERS] | upstream-proxy "
-	                                 "direct MATCHERS)");
+	                                  "[credentials FILE] [retry-after DURATION] [MATCHERS] | upstream-proxy "
+	                                  "direct MATCHERS)");
 	EXPECT_ERRORS("tls-inspect cert a b\nno-inspect *.\npinning-learn maybe\n"
 	              "state-dir /nonexistent/state\n",
 	              "main.conf:1: tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)",
