@@ -242,6 +242,10 @@ bool parent_target(const struct conn *c, const char **host, uint16_t *port);
  * (c->connect_errno): the next parent of the line, or 502/504. */
 int parent_resolve_failed(struct conn *c, const char *why);
 int parent_connect_failed(struct conn *c);
+/* A new connection to the parent ended before any answer (closed,
+ * reset): the parent is marked down and the next one takes the request
+ * when it can be sent again, else 502. */
+int parent_lost(struct conn *c, const char *why);
 /* The parent is connected: TLS with it, the CONNECT, or the request. */
 int parent_connected(struct conn *c);
 int parent_step(struct conn *c); /* CS_PARENT */

@@ -423,14 +423,27 @@ static int read_response_head(struct conn *c)
 			c->state = CS_RESOLVE;
 			return PH_OK;
 		}
+		/* A new connection to a parent that ends before a byte of
+		 * its answer: the parent is down, the next one may have it. */
+		bool lost = c->txn.via_parent && !c->reused_origin && buf_len(&c->o.in) == 0 &&
+		            c->txn.fwd_phase == FWD_WAIT_HEAD;
+
+		if (c->o.eof && lost)
+			return parent_lost(c, "closed the connection without answering");
 		if (c->o.eof)
 			return conn_fail(c, 502, "TCP_MISS", "%s closed the connection without answering.",
 			                 peer_name(c, false, true, who, sizeof(who)));
 		int r = side_read(&c->o, c->cfg->server->max_header_size + 1);
 
+		if (r == PH_ERROR && lost) {
+			char w[160];
+
+			snprintf(w, sizeof(w), "%s before it answered", strerror(errno));
+			return parent_lost(c, w);
+		}
 		if (r == PH_ERROR)
-			return conn_fail(c, 502, "TCP_MISS", "Reading the origin's answer failed: %s.",
-			                 strerror(errno));
+			return conn_fail(c, 502, "TCP_MISS", "Reading the answer of %s failed: %s.",
+			                 peer_name(c, false, false, who, sizeof(who)), strerror(errno));
 		if (r != PH_OK)
 			return r;
 	}

@@ -309,11 +309,14 @@ void parent_request(struct conn *c, const struct upstream_parent *p, const struc
 	set_request_line(cp, req->method, req->method_len, req->target, req->target_len);
 	forward_parent_head(&cp->head, req, uri, c->txn.upgrade);
 	start_auth(c);
-	/* A 407 is answered by sending the request again: a small body is
-	 * kept for that, unless nothing pinhole could send would change the
-	 * answer (no credentials) or the connection is authenticated. */
+	/* A 407 is answered by sending the request again, and a parent that
+	 * fails before it answered leaves the request to the next one: a
+	 * small body is kept for that, unless neither can happen (no
+	 * credentials or an authenticated connection, no parent after this
+	 * one). */
 	cp->hold = 0;
-	if (has_body && fr->kind == HTTP_BODY_LENGTH && fr->length <= HOLD_MAX && p->creds && !cp->authed)
+	if (has_body && fr->kind == HTTP_BODY_LENGTH && fr->length <= HOLD_MAX &&
+	    ((p->creds && !cp->authed) || cp->next < cp->route->nparents))
 		cp->hold = (size_t)fr->length;
 	cp->replayable = !has_body || cp->hold > 0;
 	put_request(c);
@@ -349,6 +352,27 @@ int parent_hold_step(struct conn *c)
 
 /* ---- failing over ---- */
 
+/* The request goes out again from the copy in cp (head and held body):
+ * what the client's body still has in c->c.in (all of it is there, held)
+ * is dropped, and nothing more is relayed from the client.  False when
+ * the client closed before its body was whole. */
+static bool rewind_body(struct conn *c)
+{
+	struct conn_parent *cp = c->parent;
+	const char *why = NULL;
+
+	if (cp->is_connect || !buf_len(&cp->body))
+		return true;
+	if (!c->up.done) {
+		buf_consume(&c->c.in, (size_t)PH_MIN(c->up.ready, (uint64_t)buf_len(&c->c.in)));
+		c->up.ready = 0;
+		if (relay_discard(&c->c, &c->up, &why) != PH_OK)
+			return false;
+	}
+	relay_frame_init(&c->up, RELAY_LENGTH, 0);
+	return true;
+}
+
 static void note_tried(struct conn_parent *cp, const char *why)
 {
 	size_t n = strlen(cp->tried);
@@ -374,7 +398,7 @@ static int fail_over(struct conn *c, enum upstream_failure f, const char *why)
 	c->has_peer = false;
 	free(c->addrs);
 	c->addrs = NULL;
-	next = cp->replayable ? upstream_next(cp->route, cp->next, now, &idx) : NULL;
+	next = cp->replayable && rewind_body(c) ? upstream_next(cp->route, cp->next, now, &idx) : NULL;
 	if (!next) {
 		c->txn.via_parent = false;
 		return conn_fail(c, cp->last_timed_out ? 504 : 502, "TCP_MISS", "No parent proxy could be reached: %s.",
@@ -388,6 +412,12 @@ static int fail_over(struct conn *c, enum upstream_failure f, const char *why)
 	put_request(c);
 	c->state = CS_RESOLVE;
 	return PH_OK;
+}
+
+int parent_lost(struct conn *c, const char *why)
+{
+	c->txn.fwd_phase = 0;
+	return fail_over(c, UPSTREAM_FAIL_RESET, why);
 }
 
 int parent_resolve_failed(struct conn *c, const char *why)
@@ -524,7 +554,7 @@ static int send_again(struct conn *c)
 
 	put_request(c);
 	if (!cp->is_connect) {
-		relay_frame_init(&c->up, RELAY_LENGTH, 0); /* the body is in o.out */
+		rewind_body(c); /* the body is in o.out */
 		c->txn.fwd_phase = 0;
 	}
 	return proceed(c);
@@ -546,7 +576,7 @@ static int reconnect(struct conn *c)
 	c->has_peer = false;
 	put_request(c);
 	if (!cp->is_connect) {
-		relay_frame_init(&c->up, RELAY_LENGTH, 0);
+		rewind_body(c);
 		c->txn.fwd_phase = 0;
 	}
 	cp->phase = PX_NONE;
@@ -614,13 +644,8 @@ static int challenged(struct conn *c, const struct http_response *resp)
 	buf_consume(&c->o.in, resp->head_len);
 	if (!cp->is_connect && !c->up.done) {
 		/* The parent answered before the whole body went out: the
-		 * rest of it (held, so in c->c.in) is dropped, and the
-		 * connection, which expects it, is not used again. */
-		const char *w = NULL;
-
-		buf_consume(&c->c.in, (size_t)PH_MIN(c->up.ready, (uint64_t)buf_len(&c->c.in)));
-		c->up.ready = 0;
-		if (relay_discard(&c->c, &c->up, &w) != PH_OK)
+		 * connection, which expects the rest, is not used again. */
+		if (!rewind_body(c))
 			return conn_fail(c, 400, "TCP_MISS_ABORTED",
 			                 "The client closed before sending the whole body.");
 		close = true;

@@ -4,7 +4,7 @@
 # password percent-encoded): pinhole answers the 407 with Digest, and once
 # that worked it sends Digest at once with the next requests, from any
 # client connection, with a nonce count of their own: no more 407s.  The
-# password shows nowhere in /config.
+# password shows nowhere in /config; the JSON access log names the parent.
 . "${PH_SRCDIR:-$(dirname "$0")/../..}/tests/lib/harness.sh"
 . "$PH_LIB/upstream.sh"
 . "$PH_LIB/admin.sh"
@@ -26,7 +26,7 @@ EOF
 pinhole_start <<EOF
 listen 127.0.0.1:$PH_PORT
 admin 127.0.0.1:$ADMIN
-access-log $T/access.log squid
+access-log $T/access.json json
 hosts-file $T/hosts
 upstream-proxy http://bob:s%40cret@parent.pinhole.test:$PARENT
 allow all
@@ -36,7 +36,16 @@ expect_status 200 "http://www.origin.test:$WEB/hello"
 expect_eq "hello from the origin" "$BODY" "body through the parent"
 log_line_matching " TCP_DENIED/407 [0-9]+ GET http://www\.origin\.test:$WEB/hello - " "$T/parent-access.log"
 log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello bob HIER_DIRECT/" "$T/parent-access.log"
-log_line_matching " TCP_MISS/200 [0-9]+ GET http://www\.origin\.test:$WEB/hello - FIRSTUP_PARENT/parent\.pinhole\.test "
+eventually 5 test -s "$T/access.json" || fail "no line in the JSON access log"
+"$PY" - "$T/access.json" "$PARENT" <<'PYEOF' || fail "JSON access log: $(cat "$T/access.json")"
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+want = {"hierarchy": "FIRSTUP_PARENT", "peer": "parent.pinhole.test",
+        "parent": "parent.pinhole.test:" + sys.argv[2], "status": 200, "user": None}
+bad = {k: e.get(k) for k in want if e.get(k) != want[k]}
+if bad:
+    sys.exit("unexpected fields: %r" % bad)
+PYEOF
 
 # From now on Digest goes with the request: three more requests on new
 # client connections (and both workers), one CONNECT, no 407 for any.
