@@ -34,8 +34,9 @@
 #include "strbuf.h"
 #include "upstream.h"
 
-/* A request body up to this size is read whole before it goes out when a
- * 407 may come back, so that it can be sent again with credentials. */
+/* A request body up to this size is read whole before it goes out when it
+ * may have to go out again: with credentials after a 407, or to the next
+ * parent. */
 #define HOLD_MAX (64 * 1024)
 
 enum {
@@ -65,7 +66,6 @@ struct conn_parent {
 	/* The origin side's: what it is to the parent. */
 	bool authed; /* NTLM or Negotiate authenticated this connection */
 	char via[UPSTREAM_LABEL_MAX];
-	size_t via_host_len;
 	char via_host[HTTP_HOST_MAX];
 };
 
