@@ -6,7 +6,10 @@
  * ntlm_users.c), Digest (RFC 7616: MD5 and SHA-256, qop auth, cnonce, nc)
  * and Basic.  What the parent accepted is remembered per parent so that
  * Basic and Digest go pre-emptively; connection-based schemes remember
- * nothing (their connection is the memory).
+ * nothing (their connection is the memory).  The first Negotiate leg asks
+ * the Kerberos library on the calling thread: with a ticket in the cache
+ * that costs nothing, with a client keytab it asks the KDC (a TGT and a
+ * service ticket, then cached).
  */
 #include "client.h"
 

@@ -748,8 +748,8 @@ void upstream_metrics(const struct upstream_settings *u, struct strbuf *out)
 	for (size_t j = 0; j < nseen; j++)
 		strbuf_printf(out, "pinhole_parent_up{parent=\"%s\"} %d\n", seen[j]->label,
 		              atomic_load_explicit(&seen[j]->down, memory_order_relaxed) ? 0 : 1);
-	strbuf_printf(out, "# HELP pinhole_parent_requests_total Connections pinhole opened to the parent proxy for "
-	                   "requests and tunnels.\n# TYPE pinhole_parent_requests_total counter\n");
+	strbuf_printf(out, "# HELP pinhole_parent_requests_total Requests and tunnels pinhole sent to the parent "
+	                   "proxy.\n# TYPE pinhole_parent_requests_total counter\n");
 	for (size_t j = 0; j < nseen; j++)
 		strbuf_printf(out, "pinhole_parent_requests_total{parent=\"%s\"} %llu\n", seen[j]->label,
 		              (unsigned long long)atomic_load_explicit(&seen[j]->requests, memory_order_relaxed));
