@@ -662,7 +662,7 @@ enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, con
 
 /* ---- connections ---- */
 
-SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn)
+SSL *tls_origin_new(const struct tls_settings *t, const char *name, bool alpn)
 {
 	SSL *ssl = SSL_new(t->ctx->origin_ctx);
 	struct in6_addr a6;
@@ -679,7 +679,6 @@ SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool
 	}
 	if (alpn)
 		SSL_set_alpn_protos(ssl, (const unsigned char *)"\x08http/1.1", 9);
-	SSL_set_fd(ssl, fd);
 	SSL_set_connect_state(ssl);
 	return ssl;
 }
@@ -922,9 +921,6 @@ static void tls_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx
 
 	if (ctx->errs->n == 0 && (s->ca_cert || s->state_dir))
 		tls_build(s, s->file ? s->file : mainfile, s->file ? s->line : 0, ctx->errs);
-	if (s->trust && !s->ca_cert)
-		cfg_error(ctx->errs, s->trust_file, s->trust_line,
-		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (s->pinning_learn && !s->ca_cert)
 		cfg_error(
 		        ctx->errs, s->pinning_file, s->pinning_line,

@@ -79,9 +79,11 @@ enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, con
 /* Whether the SNI names another host than a CONNECT to a name. */
 bool tls_sni_mismatch(const struct acl_subject *s, const char *sni);
 
-/* A client-role SSL on fd towards the origin, verifying its chain against
- * tls-trust and its name against name; offering "http/1.1" when alpn. */
-SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn);
+/* A client-role SSL towards the origin, verifying its chain against
+ * tls-trust and its name against name; offering "http/1.1" when alpn.  Not
+ * yet on a transport: side_tls_start() puts it on the origin's side (its
+ * socket, or inside the session with an https:// parent proxy). */
+SSL *tls_origin_new(const struct tls_settings *t, const char *name, bool alpn);
 /* The verification result of a finished origin handshake: NULL when the
  * chain and name are good, else why ("certificate has expired"). */
 const char *tls_origin_verify_error(SSL *ssl);

@@ -4,15 +4,15 @@
 # loopback in interleaved rounds, prints medians, ratios and the targets, and
 # writes the table to contrib/bench/results/latest.txt. Not a test.  The
 # proxy-authentication suite (--suite auth) is auth.sh's, the TLS inspection
-# suite (--suite tls) tls.sh's and the admin-interface suite (--suite admin)
-# admin.sh's.
+# suite (--suite tls) tls.sh's, the admin-interface suite (--suite admin)
+# admin.sh's and the parent-proxy suite (--suite chain) chain.sh's.
 
 set -u
 
 usage() {
 	cat <<'EOF'
 usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
-                               [--suite core|auth|tls|admin|all] [--auth]
+                               [--suite core|auth|tls|admin|chain|all] [--auth]
                                [--quiet-wait SECS] [--keep-tmp] [--help]
   --quick         one short round (about 2 minutes; auth and tls suites:
                   1.5, admin suite: 0.5)
@@ -21,8 +21,11 @@ usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
                   results/latest-auth.txt), tls (TLS inspection handshakes,
                   pinhole against Squid's ssl_bump, and spliced tunnels;
                   results/latest-tls.txt), admin (tunnels/s under 200
-                  concurrent admin scrapes; results/latest-admin.txt), a
-                  comma list of these, or all; --auth = --suite auth
+                  concurrent admin scrapes; results/latest-admin.txt),
+                  chain (tunnels through a parent: pinhole->pinhole,
+                  pinhole->Squid, Squid->Squid, ratios only;
+                  results/latest-chain.txt), a comma list of these, or
+                  all; --auth = --suite auth
   --rounds N      interleaved rounds (default 3; medians over them)
   --targets LIST  comma list from direct,pinhole,squid,tinyproxy (the
                   default) and relay (a bare CONNECT relay in echod: the
@@ -87,21 +90,22 @@ case "$QUIET_WAIT" in
 ''|*[!0-9]*) echo "bench: --quiet-wait needs seconds" >&2; exit 2 ;;
 esac
 case "$SUITE" in
-all) SUITE=core,auth,tls,admin ;;
+all) SUITE=core,auth,tls,admin,chain ;;
 esac
-SUITE_CORE=0; SUITE_AUTH=0; SUITE_TLS=0; SUITE_ADMIN=0
+SUITE_CORE=0; SUITE_AUTH=0; SUITE_TLS=0; SUITE_ADMIN=0; SUITE_CHAIN=0
 for s in $(printf '%s' "$SUITE" | tr ',' ' '); do
 	case "$s" in
 	core) SUITE_CORE=1 ;;
 	auth) SUITE_AUTH=1 ;;
 	tls) SUITE_TLS=1 ;;
 	admin) SUITE_ADMIN=1 ;;
-	*) echo "bench: unknown suite '$s' (core, auth, tls, admin, all)" >&2
+	chain) SUITE_CHAIN=1 ;;
+	*) echo "bench: unknown suite '$s' (core, auth, tls, admin, chain, all)" >&2
 	   exit 2 ;;
 	esac
 done
-if [ "$SUITE_CORE$SUITE_AUTH$SUITE_TLS$SUITE_ADMIN" = 0000 ]; then
-	echo "bench: --suite needs core, auth, tls, admin or all" >&2
+if [ "$SUITE_CORE$SUITE_AUTH$SUITE_TLS$SUITE_ADMIN$SUITE_CHAIN" = 00000 ]; then
+	echo "bench: --suite needs core, auth, tls, admin, chain or all" >&2
 	exit 2
 fi
 
@@ -297,6 +301,8 @@ write_pinhole_conf() {
 listen 127.0.0.1:$1
 workers 1
 access-log off
+# the origin is on loopback: the proxy host is refused unless named
+allow dst-local
 allow all
 max-connections 19000
 timeout tunnel-idle 10m
@@ -940,6 +946,10 @@ fi
 if [ "$SUITE_ADMIN" = 1 ]; then
 	. "$HERE/admin.sh"
 	admin_suite || RC=1
+fi
+if [ "$SUITE_CHAIN" = 1 ]; then
+	. "$HERE/chain.sh"
+	chain_suite || RC=1
 fi
 stop_pid "$ECHOD_PID"
 exit $RC
