@@ -53,7 +53,8 @@ static void test_turn_server(void)
 	}
 	config_unref(cfg);
 
-	EXPECT_ERRORS("turn-server\n", "main.conf:1: turn-server needs a value (usage: turn-server HOST[:PORT]...)");
+	EXPECT_ERRORS("turn-server\n", "main.conf:1: turn-server needs a value (usage: turn-server HOST[:PORT]... "
+	                               "[credentials USER PASSWORD])");
 	EXPECT_ERRORS("turn-server a.example:0 a.example:65536 a.example:\n",
 	              "main.conf:1: bad turn-server 'a.example:0': the port must be a number from 1 to 65535",
 	              "main.conf:1: bad turn-server 'a.example:65536': the port must be a number from 1 to 65535",
