@@ -481,10 +481,7 @@ static bool no_inspect_match(const struct tls_settings *s, const char *name, con
 {
 	if (!name || !*name)
 		return false;
-	for (size_t i = 0; i < s->nno_inspect; i++)
-		if (acl_domain_match(&s->no_inspect[i], name, ip))
-			return true;
-	return false;
+	return acl_domain_index_match(&s->no_inspect, name, ip);
 }
 
 /* The decision for one name alone: no-inspect and learned splice it. */
@@ -673,10 +670,10 @@ static void d_no_inspect(void *settings, const struct cfg_line *ln, struct cfg_c
 			        ln->argv[i]);
 			continue;
 		}
-		s->no_inspect = ph_realloc(s->no_inspect, (s->nno_inspect + 1) * sizeof(*s->no_inspect));
+		acl_domain_index_add(&s->no_inspect, &p);
+		acl_domain_pattern_free(&p);
 		s->no_inspect_text = ph_realloc(s->no_inspect_text, (s->nno_inspect + 1) * sizeof(*s->no_inspect_text));
-		s->no_inspect_text[s->nno_inspect] = ph_strdup(ln->argv[i]);
-		s->no_inspect[s->nno_inspect++] = p;
+		s->no_inspect_text[s->nno_inspect++] = ph_strdup(ln->argv[i]);
 	}
 }
 
@@ -830,11 +827,9 @@ static void tls_destroy(void *settings)
 	free(s->trust);
 	free(s->state_dir);
 	acl_rules_free(&s->inspect);
-	for (size_t i = 0; i < s->nno_inspect; i++) {
-		acl_domain_pattern_free(&s->no_inspect[i]);
+	acl_domain_index_free(&s->no_inspect);
+	for (size_t i = 0; i < s->nno_inspect; i++)
 		free(s->no_inspect_text[i]);
-	}
-	free(s->no_inspect);
 	free(s->no_inspect_text);
 	free(s);
 }
