@@ -392,10 +392,14 @@ size_t acl_domain_file_parse(struct domain_index *ix, const char *fname, const c
                              struct cfg_errors *errs, size_t *npatterns)
 {
 	const char *p = text, *end = text + len;
-	size_t bad = 0;
+	size_t bad = 0, lines = 0;
 	int lineno = 0;
 
 	*npatterns = 0;
+	/* A line holds at most one name: room for all at once. */
+	for (const char *q = text; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		lines++;
+	domset_reserve(&ix->names, lines + 1, len);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *b = p, *e = nl ? nl : end, *hash, *sp;

@@ -5,10 +5,43 @@
  */
 #include "domset.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common.h"
+
+/* A list file's table and names run to megabytes: they get pages of their
+ * own, handed back whole when the set is freed or grows, so that a reload
+ * does not leave the old list in the heap (where a freed block of that
+ * size stays, and a process that reloads a large list every hour grows).
+ * Small sets use malloc. */
+#define PAGES_MIN (64 * 1024)
+
+static void *block_alloc(size_t n)
+{
+	void *p;
+
+	if (n < PAGES_MIN)
+		return ph_calloc(1, n);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "pinhole: out of memory mapping %zu bytes\n", n);
+		abort();
+	}
+	return p;
+}
+
+static void block_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (n < PAGES_MIN)
+		free(p);
+	else
+		munmap(p, n);
+}
 
 /* An empty slot has off == 0: offsets into the arena start at 1. */
 struct domset_slot {
@@ -73,10 +106,10 @@ static const struct domset_slot *find(const struct domset *d, uint32_t hash, con
 	}
 }
 
-static void grow(struct domset *d)
+/* Rehashes into nslots slots (a power of two, more than twice d->n). */
+static void rehash(struct domset *d, size_t nslots)
 {
-	size_t nslots = d->slots ? (d->mask + 1) * 2 : 16;
-	struct domset_slot *slots = ph_calloc(nslots, sizeof(*slots));
+	struct domset_slot *slots = block_alloc(nslots * sizeof(*slots));
 
 	for (size_t i = 0; d->slots && i <= d->mask; i++) {
 		const struct domset_slot *s = &d->slots[i];
@@ -88,9 +121,35 @@ static void grow(struct domset *d)
 			;
 		slots[k] = *s;
 	}
-	free(d->slots);
+	block_free(d->slots, d->slots ? (d->mask + 1) * sizeof(*slots) : 0);
 	d->slots = slots;
 	d->mask = nslots - 1;
+}
+
+static void arena_grow(struct domset *d, size_t cap)
+{
+	char *arena;
+
+	if (cap < 4096)
+		cap = 4096;
+	arena = block_alloc(cap);
+	if (d->arena)
+		memcpy(arena, d->arena, d->arena_len);
+	block_free(d->arena, d->arena_cap);
+	d->arena = arena;
+	d->arena_cap = cap;
+}
+
+void domset_reserve(struct domset *d, size_t n, size_t nbytes)
+{
+	size_t nslots = 16;
+
+	while (nslots < (d->n + n + 1) * 2)
+		nslots *= 2;
+	if (!d->slots || nslots > d->mask + 1)
+		rehash(d, nslots);
+	if (d->arena_len + nbytes + 2 * n + 1 > d->arena_cap)
+		arena_grow(d, d->arena_len + nbytes + 2 * n + 1);
 }
 
 void domset_add(struct domset *d, const char *name, size_t len, unsigned what)
@@ -110,17 +169,13 @@ void domset_add(struct domset *d, const char *name, size_t len, unsigned what)
 	}
 	/* At most half full: probes stay short, hits and misses alike. */
 	if (!d->slots || (d->n + 1) * 2 > d->mask + 1)
-		grow(d);
+		rehash(d, d->slots ? (d->mask + 1) * 2 : 16);
 	if (d->arena_len == 0)
-		d->arena_len = 1;
-	if (d->arena_len + len + 2 > d->arena_cap) {
-		d->arena_cap = d->arena_cap ? d->arena_cap * 2 : 4096;
-		while (d->arena_len + len + 2 > d->arena_cap)
-			d->arena_cap *= 2;
-		d->arena = ph_realloc(d->arena, d->arena_cap);
-	}
+		d->arena_len = 1; /* offset 0 marks an empty slot */
 	if (d->arena_len + len + 2 > UINT32_MAX)
 		return; /* 4 GiB of names: cannot come from a 16 MiB file */
+	if (d->arena_len + len + 2 > d->arena_cap)
+		arena_grow(d, PH_MAX(d->arena_len + len + 2, d->arena_cap * 2));
 	d->arena[d->arena_len] = (char)what;
 	d->arena[d->arena_len + 1] = (char)len;
 	memcpy(d->arena + d->arena_len + 2, name, len);
@@ -172,7 +227,7 @@ size_t domset_bytes(const struct domset *d)
 
 void domset_free(struct domset *d)
 {
-	free(d->slots);
-	free(d->arena);
+	block_free(d->slots, d->slots ? (d->mask + 1) * sizeof(*d->slots) : 0);
+	block_free(d->arena, d->arena_cap);
 	memset(d, 0, sizeof(*d));
 }
