@@ -132,6 +132,10 @@ scale_variant() {	# round variant
 		if printf '%s' "$sv_rl" | grep -q 'ok=1'; then
 			record "$sv_r" pinhole "reload_$sv_v" "$(printf '%s' "$sv_rl" | sed -n 's/.*reload_ms=\([0-9.]*\).*/\1/p')"
 			record "$sv_r" pinhole "hwm_$sv_v" "$(printf '%s' "$sv_rl" | sed -n 's/.*hwm_kib=\([0-9]*\).*/\1/p')"
+			# the workers let the old configuration go at their next
+			# turn of the loop: a second later only the new one is left
+			sleep 1
+			record "$sv_r" pinhole "rssre_$sv_v" "$("$LG" mem "$PROXY_PID" | sed -n 's/.*rss_kib=\([0-9-]*\).*/\1/p')"
 		else
 			printf 'round %s pinhole %s: the reload did not finish: %s\n' "$sv_r" "$sv_v" "$sv_rl" >>"$NOTES"
 		fi
@@ -225,7 +229,8 @@ scale_report() {
 		mrow "configuration load, ms (pinhole validate)" load 1 1
 		mrow "reload, ms (SIGHUP to 'configuration reloaded')" reload 1 1
 		mrow "RSS after start, MiB" rss 1 1024
-		mrow "peak RSS after a reload, MiB (VmHWM)" hwm 1 1024
+		mrow "RSS 1 s after a reload, MiB" rssre 1 1024
+		mrow "peak RSS, start and reload, MiB (VmHWM)" hwm 1 1024
 		say ""
 		say "report: clients in the table $(median pinhole clients_clients)," \
 		    "evicted per run $(median pinhole evicted_clients)," \
