@@ -383,6 +383,8 @@ void acl_domain_index_free(struct domain_index *ix)
 
 /* ---- domain files ---- */
 
+static const char *matcher_typo(const char *word);
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
@@ -467,9 +469,18 @@ static int domain_files_read(struct matcher *m, char **argv, int argc, const cha
 
 	m->names = ph_calloc((size_t)argc, sizeof(*m->names));
 	for (int i = 0; i < argc; i++) {
-		char *path = cfg_path(file, argv[i]), *text;
-		const char *why;
+		const char *why, *typo = matcher_typo(argv[i]);
+		char *path, *text;
 		size_t len, npatterns;
+
+		if (typo && !strchr(argv[i], '/')) {
+			cfg_error(errs, file, line,
+			          "unknown matcher '%s' (did you mean '%s'?); to read a file of that name write "
+			          "'./%s'",
+			          argv[i], typo, argv[i]);
+			return -1;
+		}
+		path = cfg_path(file, argv[i]);
 
 		m->names[m->n++] = path;
 		if (cfg_read_file(path, DOMAIN_FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {

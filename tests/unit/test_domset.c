@@ -411,6 +411,13 @@ static void test_matcher(void)
 	if (errs.n)
 		CHECK_STR(errs.msgs[0], "x.conf:3: matcher 'domain-file' needs at least one value");
 	cfg_errors_free(&errs);
+	CHECK_INT(parse_set(&set, in_tmp("lists/main.conf"), "domain-file ads.txt prot 443", &errs), PH_ERROR);
+	CHECK_INT(errs.n, 1);
+	if (errs.n)
+		CHECK_STR(errs.msgs[0] + strlen(in_tmp("lists/main.conf")),
+		          ":3: unknown matcher 'prot' (did you mean 'port'?); to read a file of that "
+		          "name write './prot'");
+	cfg_errors_free(&errs);
 	CHECK_INT(parse_set(&set, "x.conf", "domian-file a.txt", &errs), PH_ERROR);
 	if (errs.n)
 		CHECK_STR(errs.msgs[0], "x.conf:3: unknown matcher 'domian-file' (did you mean 'domain-file'?)");
