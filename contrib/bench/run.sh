@@ -37,9 +37,9 @@ usage: sh contrib/bench/run.sh [--quick] [--rounds N] [--targets LIST]
                   concurrent admin scrapes; results/latest-admin.txt); or
                   all.  Default: core,scale,workers.  --auth = --suite auth
   --rounds N      interleaved rounds (default 5; medians over them)
-  --targets LIST  comma list from direct,pinhole,squid,tinyproxy (the
-                  default) and relay (a bare CONNECT relay in echod: the
-                  ceiling this harness allows a proxy; no plain HTTP)
+  --targets LIST  comma list from direct,pinhole,squid,tinyproxy,relay
+                  (all by default; relay: a bare CONNECT relay in echod,
+                  the ceiling this harness allows a proxy; no plain HTTP)
   --quiet-wait S  before each target, wait up to S seconds for other
                   processes to leave the CPUs alone (default 15, 0 = off;
                   at most 30 s in a whole run)
@@ -59,7 +59,7 @@ ROUNDS=5
 QUICK=0
 PROFILE=0
 KEEP=0
-TARGETS="direct,pinhole,squid,tinyproxy"
+TARGETS="direct,pinhole,squid,tinyproxy,relay"
 ROUNDS_SET=0
 SUITE=core,scale,workers
 QUIET_WAIT=15
@@ -574,16 +574,26 @@ profile_stop() {
 	pid_del "$PERF_PID"
 	PERF_PID=""
 	mkdir -p "$HERE/results"
+	pf_data="$TMP/perf-$PERF_NAME.data"
+	pf_rep() {	# perf report options
+		perf report -i "$pf_data" --stdio -g none "$@" 2>/dev/null |
+		    grep -v '^#' | grep -v '^$'
+	}
 	{
-		say "# perf record -g -F 999 of pinhole ($PINHOLE_ORIG), $PERF_NAME," \
-		    "$(date '+%Y-%m-%d %H:%M'); flat profile, then call chains"
-		perf report -i "$TMP/perf-$PERF_NAME.data" --stdio --no-children \
-		    --sort symbol -g none --percent-limit 0.7 2>/dev/null |
-		    grep -v '^$' | head -n 60
+		say "# perf record -g -F 999 of pinhole ($PINHOLE_ORIG) during" \
+		    "$PERF_NAME, round $ROUNDS, $(date '+%Y-%m-%d %H:%M'); load" \
+		    "average $(loadavg)"
+		say "# where the time went: kernel, libraries, pinhole"
+		pf_rep --no-children --sort dso | head -n 12
 		say ""
-		perf report -i "$TMP/perf-$PERF_NAME.data" --stdio --children \
-		    --sort symbol -g none --percent-limit 3 2>/dev/null |
-		    grep -v '^$' | head -n 50
+		say "# self time per symbol (>= 0.7%)"
+		pf_rep --no-children --sort dso,symbol --percent-limit 0.7 | head -n 50
+		say ""
+		say "# time in a symbol and below it (>= 3%): system calls, then what they do"
+		pf_rep --children --sort symbol --percent-limit 3 | head -n 60
+		say ""
+		say "# pinhole's own code only (share of all samples)"
+		pf_rep --no-children --dsos pinhole --sort symbol --percent-limit 0.1 | head -n 30
 	} >"$HERE/results/profile-$PERF_NAME.txt" 2>&1
 	say "  profile: contrib/bench/results/profile-$PERF_NAME.txt"
 }
