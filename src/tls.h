@@ -34,10 +34,10 @@ struct tls_settings {
 	char *ca_cert, *ca_key; /* absolute paths */
 	const char *file;       /* where tls-inspect is */
 	int line;
-	char *trust;              /* CA bundle for origins; NULL = the system's */
-	struct rule_list inspect; /* inspect MATCHERS; none = everything not bypassed */
-	struct domain_pattern *no_inspect;
-	char **no_inspect_text; /* as written, for /config */
+	char *trust;                    /* CA bundle for origins; NULL = the system's */
+	struct rule_list inspect;       /* inspect MATCHERS; none = everything not bypassed */
+	struct domain_index no_inspect; /* no-inspect PATTERN... */
+	char **no_inspect_text;         /* as written, for /config */
 	size_t nno_inspect;
 	bool pinning_learn;
 	unsigned pinning_after;     /* certificate alerts before a domain is learned */
