@@ -89,37 +89,23 @@ bool forward_wants_upgrade(const struct http_request *req)
 	       http_headers_have_token(req->headers, req->nheaders, "Connection", "upgrade");
 }
 
-void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+/* The request line (origin form, or the absolute form as the client sent
+ * it, which a parent proxy takes), Host, the end-to-end headers and Via;
+ * the blank line after them is the caller's. */
+static void request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade,
+                         bool absolute)
 {
 	const struct http_authority *a = &uri->authority;
 
 	buf_append(out, req->method, req->method_len);
 	buf_append(out, " ", 1);
-	if (uri->path_len == 0 || uri->path[0] != '/')
-		buf_append(out, "/", 1);
-	buf_append(out, uri->path, uri->path_len);
-	buf_append(out, " HTTP/1.1\r\nHost: ", 17);
-	if (a->is_ipv6)
-		buf_printf(out, "[%s]", a->host);
-	else
-		buf_append(out, a->host, strlen(a->host));
-	if (a->port != 80)
-		buf_printf(out, ":%u", a->port);
-	buf_append(out, "\r\n", 2);
-	copy_headers(out, req->headers, req->nheaders, true);
-	if (upgrade)
-		copy_upgrade(out, req->headers, req->nheaders);
-	buf_printf(out, "Via: 1.%d pinhole\r\n\r\n", req->version_minor);
-}
-
-void forward_parent_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
-{
-	const struct http_authority *a = &uri->authority;
-
-	/* A parent proxy takes the absolute form, as the client sent it. */
-	buf_append(out, req->method, req->method_len);
-	buf_append(out, " ", 1);
-	buf_append(out, req->target, req->target_len);
+	if (absolute) {
+		buf_append(out, req->target, req->target_len);
+	} else {
+		if (uri->path_len == 0 || uri->path[0] != '/')
+			buf_append(out, "/", 1);
+		buf_append(out, uri->path, uri->path_len);
+	}
 	buf_append(out, " HTTP/1.1\r\nHost: ", 17);
 	if (a->is_ipv6)
 		buf_printf(out, "[%s]", a->host);
@@ -132,6 +118,17 @@ void forward_parent_head(struct buf *out, const struct http_request *req, const 
 	if (upgrade)
 		copy_upgrade(out, req->headers, req->nheaders);
 	buf_printf(out, "Via: 1.%d pinhole\r\n", req->version_minor);
+}
+
+void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+{
+	request_head(out, req, uri, upgrade, false);
+	buf_append(out, "\r\n", 2);
+}
+
+void forward_parent_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+{
+	request_head(out, req, uri, upgrade, true);
 }
 
 void forward_response_head(struct buf *out, const struct http_response *resp, bool close, bool upgrade)
