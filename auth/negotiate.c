@@ -331,7 +331,7 @@ static void negotiate_status_text(OM_uint32 code, int kind, char *out, size_t ca
 /* What GSSAPI says about a failure, for an admin: the mechanism's words
  * first (they name principals, key versions, clocks), then the generic
  * ones, left out when they only say "Unspecified GSS failure". */
-static void negotiate_status(OM_uint32 major, OM_uint32 minor, char *out, size_t cap)
+void negotiate_status(OM_uint32 major, OM_uint32 minor, char *out, size_t cap)
 {
 	size_t o = 0;
 

@@ -232,6 +232,119 @@ size_t ntlm_msg_build_type2(uint32_t client_flags, const uint8_t challenge[8], u
 	return at;
 }
 
+/* ---- the client's side (pinhole authenticating to a parent proxy) ---- */
+
+size_t ntlm_msg_build_type1(uint8_t *out, size_t cap)
+{
+	const uint32_t flags = NTLM_NEGOTIATE_UNICODE | NTLM_NEGOTIATE_OEM | NTLM_REQUEST_TARGET | NTLM_NEGOTIATE_NTLM |
+	                       NTLM_NEGOTIATE_ALWAYS_SIGN | NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY |
+	                       NTLM_NEGOTIATE_128 | NTLM_NEGOTIATE_56;
+
+	if (cap < T1_HEADER)
+		return 0;
+	memset(out, 0, T1_HEADER);
+	memcpy(out, signature, sizeof(signature));
+	put32(out + 8, 1);
+	put32(out + 12, flags);
+	/* No domain, no workstation: empty fields pointing past the header. */
+	put32(out + 20, T1_HEADER);
+	put32(out + 28, T1_HEADER);
+	return T1_HEADER;
+}
+
+int ntlm_msg_parse_type2(const uint8_t *m, size_t len, struct ntlm_type2 *t2, const char **why)
+{
+	size_t header;
+
+	memset(t2, 0, sizeof(*t2));
+	if (len > NTLM_MSG_MAX) {
+		*why = "larger than 4096 bytes";
+		return -1;
+	}
+	if (len < 12 || memcmp(m, signature, sizeof(signature)) != 0) {
+		*why = "no NTLMSSP signature";
+		return -1;
+	}
+	if (le32(m + 8) != 2) {
+		*why = "expected a Type 2 message";
+		return -1;
+	}
+	if (len < 32) {
+		*why = "Type 2 truncated in its header";
+		return -1;
+	}
+	/* Servers from before NTLMv2 stop after the reserved bytes. */
+	header = len >= 48 ? 48 : 32;
+	if (field(m, len, 12, header, &t2->target_name) < 0) {
+		*why = "the target name lies outside the message";
+		return -1;
+	}
+	t2->flags = le32(m + 20);
+	memcpy(t2->challenge, m + 24, 8);
+	if (header == 48 && field(m, len, 40, header, &t2->target_info) < 0) {
+		*why = "the target information lies outside the message";
+		return -1;
+	}
+	/* The AV pairs, each inside the field, up to MsvAvEOL. */
+	for (size_t at = 0; at < t2->target_info.len;) {
+		const uint8_t *av = t2->target_info.p + at;
+		size_t left = t2->target_info.len - at, n;
+
+		if (left < 4) {
+			*why = "the target information ends inside an AV pair";
+			return -1;
+		}
+		n = le16(av + 2);
+		if (n > left - 4) {
+			*why = "an AV pair of the target information is longer than the field";
+			return -1;
+		}
+		if (le16(av) == NTLM_AV_EOL)
+			break;
+		if (le16(av) == NTLM_AV_TIMESTAMP) {
+			if (n != 8) {
+				*why = "the target information's timestamp is not 8 bytes long";
+				return -1;
+			}
+			t2->has_timestamp = true;
+			t2->timestamp = (uint64_t)le32(av + 4) | (uint64_t)le32(av + 8) << 32;
+		}
+		at += 4 + n;
+	}
+	return 0;
+}
+
+size_t ntlm_msg_build_type3(const struct ntlm_type3 *t3, uint8_t *out, size_t cap)
+{
+	const struct ntlm_field *fields[] = { &t3->lm,   &t3->nt,          &t3->domain,
+		                              &t3->user, &t3->workstation, &t3->session_key };
+	size_t at = T3_HEADER;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (fields[i]->len > 0xffff || fields[i]->len > cap)
+			return 0;
+		at += fields[i]->len;
+	}
+	if (at > cap || at > NTLM_MSG_MAX)
+		return 0;
+	memset(out, 0, T3_HEADER);
+	memcpy(out, signature, sizeof(signature));
+	put32(out + 8, 3);
+	at = T3_HEADER;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t n = fields[i]->len;
+
+		put16(out + 12 + 8 * i, (uint16_t)n);
+		put16(out + 14 + 8 * i, (uint16_t)n);
+		put32(out + 16 + 8 * i, (uint32_t)at);
+		if (n)
+			memcpy(out + at, fields[i]->p, n);
+		at += n;
+	}
+	put32(out + 60, t3->flags);
+	return at;
+}
+
 /* ---- strings ---- */
 
 /* Decodes one code point of strict UTF-8 (no overlong forms, surrogates or

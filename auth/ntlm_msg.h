@@ -2,7 +2,10 @@
  * ntlm_msg.h - the NTLMSSP messages on the wire (MS-NLMP 2.2): strict
  * parsing of the client's NEGOTIATE (Type 1) and AUTHENTICATE (Type 3)
  * messages, building the CHALLENGE (Type 2), and the string encodings they
- * carry.  No cryptography and no state: ntlm.c decides, ntlm_users.c hashes.
+ * carry; for pinhole as a client of a parent proxy (auth/client.c), the
+ * other way round: building Type 1 and Type 3, parsing the Type 2.  No
+ * cryptography and no state: ntlm.c and client.c decide, ntlm_users.c
+ * hashes.
  */
 #ifndef PINHOLE_NTLM_MSG_H
 #define PINHOLE_NTLM_MSG_H
@@ -48,6 +51,16 @@ struct ntlm_type1 {
 	uint32_t flags;
 };
 
+/* A server's CHALLENGE as a client reads it. */
+struct ntlm_type2 {
+	uint32_t flags;
+	uint8_t challenge[8];
+	struct ntlm_field target_name;
+	struct ntlm_field target_info; /* the AV pairs, MsvAvEOL included */
+	bool has_timestamp;            /* target_info holds MsvAvTimestamp */
+	uint64_t timestamp;            /* its FILETIME */
+};
+
 struct ntlm_type3 {
 	uint32_t flags;
 	bool unicode;         /* the strings are UTF-16LE, else OEM bytes */
@@ -80,6 +93,16 @@ int ntlm_msg_parse_type3(const uint8_t *m, size_t len, struct ntlm_type3 *t3, co
  * its length (0 if cap is too small) and the flags it chose in *flags. */
 size_t ntlm_msg_build_type2(uint32_t client_flags, const uint8_t challenge[8], uint64_t filetime,
                             const struct ntlm_names *names, uint8_t *out, size_t cap, uint32_t *flags);
+
+/* The NEGOTIATE a client sends first (Unicode or OEM, NTLM, extended
+ * session security, no domain or workstation): its length, 0 if cap is
+ * too small. */
+size_t ntlm_msg_build_type1(uint8_t *out, size_t cap);
+/* A server's CHALLENGE: 0, or -1 with *why.  The fields point into m. */
+int ntlm_msg_parse_type2(const uint8_t *m, size_t len, struct ntlm_type2 *t2, const char **why);
+/* The AUTHENTICATE carrying t3's fields and flags (no version, no MIC):
+ * its length, 0 if cap is too small. */
+size_t ntlm_msg_build_type3(const struct ntlm_type3 *t3, uint8_t *out, size_t cap);
 
 /* A Type 3 string as UTF-8 (OEM strings must be ASCII or UTF-8).  0, or -1
  * with *why when it is not text or does not fit in cap (NUL included). */

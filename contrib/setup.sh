@@ -37,8 +37,9 @@ test_pkgs="curl openssl python3 python3-websockets python3-requests haproxy dnsm
 # The fuzz targets: clang with its libFuzzer and sanitizer runtimes.
 fuzz_pkgs="clang libclang-rt-14-dev"
 # The benchmark: Squid (with ssl_bump) and tinyproxy side by side, htpasswd
-# and a Kerberos realm for the auth suite.
-bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user"
+# and a Kerberos realm for the auth suite, curl for the scale suite's look at
+# /metrics, perf for --profile.
+bench_pkgs="squid-openssl tinyproxy apache2-utils krb5-kdc krb5-admin-server krb5-user curl linux-perf"
 # The Debian package and its check (contrib/package-check.sh).
 package_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap systemd systemd-container git"
 # Packages above that ship a daemon: it must not start (cntlm and squid

@@ -313,6 +313,23 @@ bool access_allowed(struct conn *c, const struct http_authority *a)
 	return false;
 }
 
+/* The rules for a request a parent proxy resolves: what the name says
+ * alone decides, since pinhole never learns the address (an IP pattern
+ * matches no name then). */
+bool access_allowed_unresolved(struct conn *c, const struct http_authority *a)
+{
+	struct sockaddr_storage dst;
+	struct acl_subject s;
+	const struct rule *r;
+
+	access_subject(c, a, &s, &dst);
+	r = acl_check(c->cfg->acl->rules.r, c->cfg->acl->rules.n, &s);
+	if (r && r->action == RULE_ALLOW)
+		return true;
+	refuse(c, r, r ? "" : a->host);
+	return false;
+}
+
 /* The rules again with the address the request is about to reach, so that
  * IP patterns match names by what they resolve to; and the proxy host's
  * own addresses only when the allowing rule names them (dst-local, an

@@ -1,8 +1,10 @@
 /*
- * acl.c - the matchers (domain, port, src, method, user, dst-local, webrtc, all): parsing them
- * from a directive's words, and the first-match-wins evaluation of rules.
- * Matching never allocates; it runs once per request.  Which directive a
- * matcher set belongs to, and what a match means, is the caller's business.
+ * acl.c - the matchers (domain, domain-file, port, src, method, user,
+ * dst-local, webrtc, all): parsing them from a directive's words, and the
+ * first-match-wins evaluation of rules.  Matching never allocates; it runs
+ * once per request, and a domain matcher costs the same whatever the number
+ * of its patterns (domset.h).  Which directive a matcher set belongs to,
+ * and what a match means, is the caller's business.
  */
 #include "acl.h"
 
@@ -16,6 +18,11 @@
 
 /* Room for a reason sentence produced by the pattern parsers. */
 #define WHY_LEN 160
+/* A domain-file is read whole; 16 MiB holds about 600,000 names. */
+#define DOMAIN_FILE_MAX_BYTES (16 * 1024 * 1024)
+/* Bad lines of one domain-file reported one by one; the rest are counted
+ * (a file in another format would otherwise bury every other error). */
+#define DOMAIN_FILE_ERRORS_SHOWN 10
 
 static const char *const matcher_names[] = {
 	[MATCH_ALL] = "all",
@@ -26,6 +33,7 @@ static const char *const matcher_names[] = {
 	[MATCH_USER] = "user",
 	[MATCH_DST_LOCAL] = "dst-local",
 	[MATCH_WEBRTC] = "webrtc",
+	[MATCH_DOMAIN_FILE] = "domain-file",
 };
 
 static int matcher_lookup(const char *word)
@@ -336,6 +344,158 @@ bool acl_domain_match(const struct domain_pattern *p, const char *host, const st
 	return tail[-1] == '.' && ph_memcaseeq(tail, nlen, p->name, nlen);
 }
 
+/* ---- indexed domain patterns ---- */
+
+void acl_domain_index_add(struct domain_index *ix, const struct domain_pattern *p)
+{
+	static const unsigned what[] = {
+		[DOMAIN_EXACT] = DOMSET_EXACT,
+		[DOMAIN_SUBDOMAINS] = DOMSET_SUBDOMAINS,
+		[DOMAIN_TREE] = DOMSET_TREE,
+	};
+
+	if (p->kind != DOMAIN_CIDR) {
+		domset_add(&ix->names, p->name, p->name_len, what[p->kind]);
+		return;
+	}
+	/* Doubled whenever the count reaches a power of two. */
+	if ((ix->ncidrs & (ix->ncidrs - 1)) == 0)
+		ix->cidrs = ph_realloc(ix->cidrs, (ix->ncidrs ? ix->ncidrs * 2 : 1) * sizeof(*ix->cidrs));
+	ix->cidrs[ix->ncidrs++] = p->cidr;
+}
+
+bool acl_domain_index_match(const struct domain_index *ix, const char *host, const struct sockaddr_storage *dst_ip)
+{
+	if (!dst_ip)
+		return domset_match(&ix->names, host);
+	for (size_t i = 0; i < ix->ncidrs; i++)
+		if (acl_cidr_match(&ix->cidrs[i], dst_ip))
+			return true;
+	return false;
+}
+
+void acl_domain_index_free(struct domain_index *ix)
+{
+	domset_free(&ix->names);
+	free(ix->cidrs);
+	ix->cidrs = NULL;
+	ix->ncidrs = 0;
+}
+
+/* ---- domain files ---- */
+
+static const char *matcher_typo(const char *word);
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+size_t acl_domain_file_parse(struct domain_index *ix, const char *fname, const char *text, size_t len,
+                             struct cfg_errors *errs, size_t *npatterns)
+{
+	const char *p = text, *end = text + len;
+	size_t bad = 0, lines = 0;
+	int lineno = 0;
+
+	*npatterns = 0;
+	/* A line holds at most one name: room for all at once. */
+	for (const char *q = text; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		lines++;
+	domset_reserve(&ix->names, lines + 1, len);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *b = p, *e = nl ? nl : end, *hash, *sp;
+		char word[256 + 2], why[WHY_LEN];
+		struct domain_pattern dp;
+		size_t wl;
+
+		lineno++;
+		p = nl ? nl + 1 : end;
+		if (memchr(b, '\0', (size_t)(e - b))) {
+			if (++bad <= DOMAIN_FILE_ERRORS_SHOWN)
+				cfg_error(errs, fname, lineno, "the line contains a NUL byte");
+			continue;
+		}
+		if ((hash = memchr(b, '#', (size_t)(e - b))) != NULL)
+			e = hash;
+		while (b < e && is_space(*b))
+			b++;
+		while (e > b && is_space(e[-1]))
+			e--;
+		if (b == e)
+			continue;
+		wl = (size_t)(e - b);
+		for (sp = b; sp < e && !is_space(*sp); sp++)
+			;
+		if (sp < e) {
+			if (++bad <= DOMAIN_FILE_ERRORS_SHOWN)
+				cfg_error(errs, fname, lineno,
+				          "'%.*s' is more than one word: write one pattern per line (of a hosts "
+				          "file, keep the names alone)",
+				          (int)PH_MIN(wl, (size_t)80), b);
+			continue;
+		}
+		if (wl >= sizeof(word)) {
+			if (++bad <= DOMAIN_FILE_ERRORS_SHOWN)
+				cfg_error(errs, fname, lineno,
+				          "bad domain pattern '%.40s...': a host name is at most 253 "
+				          "characters",
+				          b);
+			continue;
+		}
+		memcpy(word, b, wl);
+		word[wl] = '\0';
+		if (domain_parse(&dp, word, why, sizeof(why)) != 0) {
+			if (++bad <= DOMAIN_FILE_ERRORS_SHOWN)
+				cfg_error(errs, fname, lineno, "bad domain pattern '%s': %s", word, why);
+			continue;
+		}
+		acl_domain_index_add(ix, &dp);
+		acl_domain_pattern_free(&dp);
+		++*npatterns;
+	}
+	if (bad > DOMAIN_FILE_ERRORS_SHOWN)
+		cfg_error(errs, fname, 0, "%zu more bad lines (the first %d are above)", bad - DOMAIN_FILE_ERRORS_SHOWN,
+		          DOMAIN_FILE_ERRORS_SHOWN);
+	return bad;
+}
+
+/* Reads the files of a domain-file matcher into m->dom; every value is a
+ * path relative to the file naming it.  -1 when one was missing or bad. */
+static int domain_files_read(struct matcher *m, char **argv, int argc, const char *file, int line,
+                             struct cfg_errors *errs)
+{
+	int bad = 0;
+
+	m->names = ph_calloc((size_t)argc, sizeof(*m->names));
+	for (int i = 0; i < argc; i++) {
+		const char *why, *typo = matcher_typo(argv[i]);
+		char *path, *text;
+		size_t len, npatterns;
+
+		if (typo && !strchr(argv[i], '/')) {
+			cfg_error(errs, file, line,
+			          "unknown matcher '%s' (did you mean '%s'?); to read a file of that name write "
+			          "'./%s'",
+			          argv[i], typo, argv[i]);
+			return -1;
+		}
+		path = cfg_path(file, argv[i]);
+
+		m->names[m->n++] = path;
+		if (cfg_read_file(path, DOMAIN_FILE_MAX_BYTES, &text, &len, &why) != PH_OK) {
+			cfg_error(errs, file, line, "cannot read the domain-file '%s': %s", path, why);
+			bad = -1;
+			continue;
+		}
+		if (acl_domain_file_parse(&m->dom, path, text, len, errs, &npatterns) > 0)
+			bad = -1;
+		free(text);
+	}
+	return bad;
+}
+
 /* ---- matcher sets ---- */
 
 /* A dotless word one edit (or one swap) away from a matcher name, met where
@@ -415,6 +575,7 @@ static int port_value_parse(struct port_range *r, const char *text, const char *
 
 static void matcher_free(struct matcher *m)
 {
+	acl_domain_index_free(&m->dom);
 	if (m->domains)
 		for (size_t i = 0; i < m->n; i++)
 			free(m->domains[i].name);
@@ -455,6 +616,8 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 	case MATCH_USER:
 		m->names = ph_calloc(n, sizeof(*m->names));
 		break;
+	case MATCH_DOMAIN_FILE:
+		return domain_files_read(m, argv, argc, file, line, errs);
 	}
 	for (int i = 0; i < argc; i++) {
 		const char *v = argv[i];
@@ -465,6 +628,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 		case MATCH_ALL:
 		case MATCH_DST_LOCAL:
 		case MATCH_WEBRTC:
+		case MATCH_DOMAIN_FILE:
 			break;
 		case MATCH_DOMAIN:
 			typo = matcher_typo(v);
@@ -480,6 +644,7 @@ static int matcher_values_parse(struct matcher *m, char **argv, int argc, const 
 				cfg_error(errs, file, line, "bad domain pattern '%s': %s", v, why);
 				bad = -1;
 			} else {
+				acl_domain_index_add(&m->dom, &m->domains[m->n]);
 				m->n++;
 			}
 			break;
@@ -635,34 +800,32 @@ static bool host_is_ip(const struct acl_subject *s)
 	return s->dst_ip && !s->resolved;
 }
 
-static enum tri domain_match(const struct domain_pattern *p, const struct acl_subject *s)
+/* The patterns of a domain or domain-file matcher: a name pattern matches
+ * the host's name (never an IP destination: "*.2.3.4" is not 1.2.3.4), an
+ * IP pattern the destination address, which a name not resolved yet does
+ * not have. */
+static enum tri domain_index_match(const struct domain_index *ix, const struct acl_subject *s)
 {
-	if (p->kind == DOMAIN_CIDR) {
-		if (s->dst_ip)
-			return acl_cidr_match(&p->cidr, s->dst_ip) ? YES : NO;
+	if (!host_is_ip(s) && domset_match(&ix->names, s->host))
+		return YES;
+	if (ix->ncidrs == 0)
+		return NO;
+	if (!s->dst_ip)
 		return s->host ? UNKNOWN : NO;
-	}
-	/* Names never match an IP destination: "*.2.3.4" is not 1.2.3.4. */
-	return !host_is_ip(s) && acl_domain_match(p, s->host, NULL) ? YES : NO;
+	for (size_t i = 0; i < ix->ncidrs; i++)
+		if (acl_cidr_match(&ix->cidrs[i], s->dst_ip))
+			return YES;
+	return NO;
 }
 
 static enum tri matcher_match(const struct matcher *m, const struct acl_subject *s)
 {
-	enum tri any = NO;
-
 	switch (m->kind) {
 	case MATCH_ALL:
 		return YES;
 	case MATCH_DOMAIN:
-		for (size_t i = 0; i < m->n; i++) {
-			enum tri t = domain_match(&m->domains[i], s);
-
-			if (t == YES)
-				return YES;
-			if (t == UNKNOWN)
-				any = UNKNOWN;
-		}
-		return any;
+	case MATCH_DOMAIN_FILE:
+		return domain_index_match(&m->dom, s);
 	case MATCH_PORT:
 		for (size_t i = 0; i < m->n; i++)
 			if (s->port >= m->ports[i].lo && s->port <= m->ports[i].hi)
@@ -754,10 +917,10 @@ bool acl_rule_names_address(const struct rule *r, const struct acl_subject *s)
 
 		if (m->kind == MATCH_DST_LOCAL && s->dst_local)
 			return true;
-		if (m->kind != MATCH_DOMAIN)
+		if (m->kind != MATCH_DOMAIN && m->kind != MATCH_DOMAIN_FILE)
 			continue;
-		for (size_t k = 0; k < m->n; k++)
-			if (m->domains[k].kind == DOMAIN_CIDR && acl_cidr_match(&m->domains[k].cidr, s->dst_ip))
+		for (size_t k = 0; k < m->dom.ncidrs; k++)
+			if (acl_cidr_match(&m->dom.cidrs[k], s->dst_ip))
 				return true;
 	}
 	return false;

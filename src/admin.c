@@ -23,6 +23,7 @@
 #include "selfcheck_cfg.h"
 #include "surrogate.h"
 #include "tls.h"
+#include "upstream.h"
 #include "webrtc.h"
 #include "portcheck.h"
 #include "procstat.h"
@@ -428,6 +429,8 @@ static char *render_metrics(const struct config *cfg, size_t *len)
 	           "Clients dropped from the full report table (least recently seen first).", wc.evicted);
 	metric_one(&b, "pinhole_webrtc_events_dropped_total", "counter",
 	           "Report events lost because a worker's queue was full.", wc.dropped);
+
+	upstream_metrics(cfg->upstream, &b);
 
 	metric_one(&b, "pinhole_workers", "gauge", "Worker threads.", (uint64_t)t.workers);
 	metric_one(&b, "pinhole_config_generation", "gauge", "Generation of the running configuration (one per load).",

@@ -107,6 +107,7 @@ static bool matcher_covers(const struct matcher *a, const struct matcher *b)
 				break;
 			case MATCH_METHOD:
 			case MATCH_USER:
+			case MATCH_DOMAIN_FILE: /* the same list file */
 				in = names_contain(a, b->names[j]);
 				break;
 			default:

@@ -32,6 +32,7 @@
 #include "surrogate.h"
 #include "tls.h"
 #include "turn.h"
+#include "upstream.h"
 
 #define PINHOLE_RELEASE "pinhole 0.3"
 #define LINE_MAX_BYTES (64 * 1024)
@@ -75,6 +76,7 @@ static const struct {
 	{ &acl_section, offsetof(struct config, acl) },
 	{ &auth_section, offsetof(struct config, auth) },
 	{ &turn_section, offsetof(struct config, turn) },
+	{ &upstream_section, offsetof(struct config, upstream) },
 	{ &tls_section, offsetof(struct config, tls) },
 	{ &surrogate_section, offsetof(struct config, surrogate) },
 	{ &selfcheck_section, offsetof(struct config, selfcheck) },
@@ -112,7 +114,6 @@ static const struct {
 } core_directives[] = {
 	{ "include", 1, 1, "include FILE", d_include },
 	{ "preset", 1, 2, "preset webex|tokbox|cms HOST", d_preset },
-	{ "upstream-proxy", 0, -1, "upstream-proxy URL", NULL },
 };
 
 /* Every directive name, for "did you mean". */
@@ -590,6 +591,31 @@ static void config_finish(struct parse_ctx *ctx, const char *mainfile)
 	for (size_t i = 0; i < PH_ARRAY_LEN(sections); i++)
 		if (sections[i].s->finish)
 			sections[i].s->finish(*settings_of(cfg, i), mainfile, &ctx->c);
+	if (cfg->upstream->any_tls && ctx->c.errs->n == 0) {
+		char why[512];
+
+		/* https:// parents are verified against tls-trust, which
+		 * another section owns (and has checked it can read). */
+		if (upstream_tls_setup(cfg->upstream, cfg->tls->trust, why, sizeof(why)) != 0) {
+			for (size_t i = 0; i < cfg->upstream->n; i++) {
+				const struct upstream_route *r = &cfg->upstream->routes[i];
+				bool tls = false;
+
+				for (size_t k = 0; k < r->nparents; k++)
+					tls |= r->parents[k].tls;
+				if (tls) {
+					cfg_error(ctx->c.errs, r->file, r->line, "%s", why);
+					break;
+				}
+			}
+		}
+	}
+	/* tls-trust serves inspection and https:// parents: the tls section
+	 * alone cannot tell whether anything uses it. */
+	if (cfg->tls->trust && !cfg->tls->ca_cert && !cfg->upstream->any_tls)
+		cfg_error(ctx->c.errs, cfg->tls->trust_file, cfg->tls->trust_line,
+		          "tls-trust is set but neither tls-inspect nor an https:// upstream-proxy uses it: add "
+		          "tls-inspect ca CERT KEY");
 	const char **preset_files = ph_calloc(cfg->npresets + 1, sizeof(*preset_files));
 
 	for (size_t i = 0; i < cfg->npresets; i++)

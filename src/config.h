@@ -44,6 +44,7 @@ struct config {
 	struct tls_settings *tls;             /* tls-inspect, inspect, no-inspect, pinning-learn, ...: tls.h */
 	struct surrogate_settings *surrogate; /* auth-surrogate: surrogate.h */
 	struct selfcheck_settings *selfcheck; /* self-check: selfcheck_cfg.h */
+	struct upstream_settings *upstream;   /* upstream-proxy: upstream.h */
 
 	struct preset_use *presets;
 	size_t npresets;

@@ -86,6 +86,7 @@ void conn_report(struct conn *c, enum wr_kind kind, const char *detail, const ch
 		report_copy(ev.detail, sizeof(ev.detail), detail);
 	}
 	report_copy(ev.sni, sizeof(ev.sni), sni);
+	report_copy(ev.parent, sizeof(ev.parent), parent_via(c, NULL));
 	if (c->txn.webrtc)
 		ev.flags |= WR_FLAG_WEBRTC;
 	if (c->txn.auth && strcmp(c->txn.auth, "surrogate") == 0)
@@ -95,6 +96,7 @@ void conn_report(struct conn *c, enum wr_kind kind, const char *detail, const ch
 
 void conn_log(struct conn *c, const char *result, int status, const char *error)
 {
+	const char *parent_host = NULL, *parent = parent_via(c, &parent_host);
 	char webrtc_mime[sizeof(c->txn.mime) + 8];
 	const char *mime = c->txn.mime;
 
@@ -115,8 +117,12 @@ void conn_log(struct conn *c, const char *result, int status, const char *error)
 		.method = c->txn.method[0] ? c->txn.method : NULL,
 		.url = c->txn.url,
 		.user = c->txn.user[0] ? c->txn.user : NULL,
-		.hierarchy = c->txn.direct ? "HIER_DIRECT" : "HIER_NONE",
-		.peer = c->txn.direct ? &c->peer : NULL,
+		.hierarchy = parent          ? "FIRSTUP_PARENT"
+		             : c->txn.direct ? "HIER_DIRECT"
+		                             : "HIER_NONE",
+		.peer = !parent && c->txn.direct ? &c->peer : NULL,
+		.parent = parent,
+		.parent_host = parent_host,
 		.mime = mime[0] ? mime : NULL,
 		.error = error,
 		.auth = c->txn.user[0] ? c->txn.auth : NULL,
@@ -128,7 +134,7 @@ void conn_log(struct conn *c, const char *result, int status, const char *error)
 	c->txn.status = status;
 	conn_report(c, WR_REQUEST, NULL, NULL);
 	stats_status(c->w->stats, status);
-	if (!c->txn.is_connect && c->txn.direct)
+	if (!c->txn.is_connect && (c->txn.direct || parent))
 		stats_add(&c->w->stats->requests_total, 1);
 }
 
@@ -165,6 +171,7 @@ static void conn_free(struct loop *loop, struct loop_defer *d)
 	free(c->addrs);
 	free(c->tls);
 	config_unref(c->listen_cfg);
+	parent_free(c);
 	free(c);
 }
 
@@ -459,16 +466,22 @@ static int st_head(struct conn *c)
 /* Resolving and connecting */
 
 /* The addresses a name resolved to, kept in try order if the rules allow
- * them; none allowed answers 403 for the first. */
+ * them; none allowed answers 403 for the first.  A parent proxy's are all
+ * kept: the rules are about origins. */
 static int addresses_resolved(struct conn *c, const struct dns_result *res)
 {
 	const struct rule *first_rule = NULL;
 	enum addr_verdict first = ADDR_ALLOWED;
 	int refused_at = -1;
+	bool to_parent = parent_target(c, NULL, NULL);
 
 	free(c->addrs);
 	c->addrs = ph_calloc(1, sizeof(*c->addrs));
 	for (int i = 0; i < res->n; i++) {
+		if (to_parent) {
+			c->addrs->addrs[c->addrs->n++] = res->addrs[i];
+			continue;
+		}
 		const struct rule *r;
 		enum addr_verdict v = access_address(c, &res->addrs[i], &r);
 
@@ -497,7 +510,9 @@ static void dns_done(void *arg, const struct dns_result *res)
 
 	c->dnsq = NULL;
 	stats_latency(c->w->stats->dns_ms, &c->w->stats->dns_ms_sum, res->elapsed_ms);
-	if (res->n == 0)
+	if (res->n == 0 && parent_target(c, NULL, NULL))
+		parent_resolve_failed(c, res->error ? res->error : "no address");
+	else if (res->n == 0)
 		conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->txn.host,
 		          res->error ? res->error : "no address");
 	else
@@ -509,15 +524,20 @@ static int st_resolve(struct conn *c)
 {
 	struct dns_result res;
 	struct dns_query *q = NULL;
+	const char *host = c->txn.host;
+	uint16_t port = c->txn.port;
+	bool to_parent = parent_target(c, &host, &port);
 
 	if (c->dnsq)
 		return PH_AGAIN;
-	int r = dns_resolve(c->w->dns, c->cfg->dns, c->txn.host, c->txn.port, &res, dns_done, c, &q);
+	int r = dns_resolve(c->w->dns, c->cfg->dns, host, port, &res, dns_done, c, &q);
 
 	if (r == PH_AGAIN) {
 		c->dnsq = q;
 		return PH_AGAIN;
 	}
+	if ((r == PH_ERROR || res.n == 0) && to_parent)
+		return parent_resolve_failed(c, res.error ? res.error : "no address");
 	if (r == PH_ERROR || res.n == 0)
 		return conn_fail(c, 502, "TCP_MISS", "DNS lookup for %s failed: %s.", c->txn.host,
 		                 res.error ? res.error : "no address");
@@ -529,6 +549,8 @@ static int connect_failed(struct conn *c)
 {
 	free(c->addrs);
 	c->addrs = NULL;
+	if (parent_target(c, NULL, NULL))
+		return parent_connect_failed(c);
 	if (c->connect_errno == ETIMEDOUT)
 		return conn_fail(c, 504, "TCP_MISS", "Connection to %s port %u timed out after %llu ms.", c->txn.host,
 		                 c->txn.port, (unsigned long long)c->cfg->server->timeout_connect_ms);
@@ -576,6 +598,10 @@ static int connected(struct conn *c)
 	stats_latency(c->w->stats->connect_ms, &c->w->stats->connect_ms_sum, loop_now(c->w->loop) - c->connect_start);
 	free(c->addrs);
 	c->addrs = NULL;
+	if (parent_target(c, NULL, NULL)) {
+		c->txn.direct = false;
+		return parent_connected(c);
+	}
 	if (c->txn.is_connect)
 		return tunnel_start(c);
 	c->state = CS_FORWARD;
@@ -671,6 +697,7 @@ void conn_origin_release(struct conn *c, bool reusable)
 void conn_attach_origin(struct conn *c, int fd)
 {
 	side_open(c->w->loop, &c->o, fd, on_origin, c);
+	parent_attached(c);
 }
 
 /* The state machine */
@@ -701,6 +728,9 @@ void conn_run(struct conn *c)
 			break;
 		case CS_CONNECT:
 			r = st_connect(c);
+			break;
+		case CS_PARENT:
+			r = parent_step(c);
 			break;
 		case CS_TUNNEL:
 			r = tunnel_step(c);
@@ -810,8 +840,18 @@ static void on_timer(struct loop *loop, struct loop_timer *t)
 	case CS_FORWARD:
 		forward_timeout(c, now);
 		return;
+	case CS_PARENT:
+		parent_timeout(c, now);
+		return;
 	case CS_RESOLVE:
-		conn_fail(c, 504, "TCP_MISS", "DNS lookup for %s timed out.", c->txn.host);
+		if (parent_target(c, NULL, NULL)) {
+			if (c->dnsq)
+				dns_cancel(c->w->dns, c->dnsq);
+			c->dnsq = NULL;
+			parent_resolve_failed(c, "timed out");
+		} else {
+			conn_fail(c, 504, "TCP_MISS", "DNS lookup for %s timed out.", c->txn.host);
+		}
 		conn_run(c);
 		return;
 	default:

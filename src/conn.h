@@ -39,6 +39,7 @@ enum conn_state {
 	CS_TLS_ORIGIN,   /* inspection: TLS handshake with the origin */
 	CS_TLS_CLIENT,   /* inspection: TLS handshake with the client, minted certificate */
 	CS_AUTH_WAIT,    /* an auth helper is thinking; the request head waits in c.in */
+	CS_PARENT,       /* a parent proxy: TLS with it, a CONNECT, an authentication leg */
 	CS_LINGER,       /* closed for writing, discarding what the client still sends */
 	CS_LOCAL,        /* a request pinhole answers itself (the self-check page): its body, its answer */
 	CS_LOCAL_WS,     /* the self-check page's WebSocket echo */
@@ -76,6 +77,7 @@ struct txn {
 	bool head_request;
 	bool upgrade;
 	bool direct;           /* reached an origin (log: HIER_DIRECT) */
+	bool via_parent;       /* went through a parent proxy (log: FIRSTUP_PARENT) */
 	bool response_started; /* head sent to the client: no error page any more */
 	bool head_timer;       /* timeout header armed for the current head */
 	bool sniffed;          /* the tunnel's first client bytes were classified */
@@ -146,6 +148,10 @@ struct conn {
 	bool client_tls;
 	const struct listen_tls *listen_tls; /* its certificate, until the handshake starts */
 	struct config *listen_cfg;           /* the configuration listen_tls belongs to (a reference) */
+
+	/* Parent proxies: the line and parent of the request, and what the
+	 * origin side is to it (parent.c; allocated when first needed). */
+	struct conn_parent *parent;
 };
 
 /* What the engine calls: accept, abort, close if idle (engine.h). */
@@ -213,6 +219,9 @@ int access_wait_step(struct conn *c);      /* CS_AUTH_WAIT */
  * request may go on (allowed, or the rules need the address); otherwise
  * the 403 answer is queued. */
 bool access_allowed(struct conn *c, const struct http_authority *a);
+/* The same for a request a parent proxy resolves: what the name says
+ * alone decides (IP patterns match no name). */
+bool access_allowed_unresolved(struct conn *c, const struct http_authority *a);
 /* What the rules say of the address the request is about to reach. */
 enum addr_verdict {
 	ADDR_ALLOWED,
@@ -259,6 +268,54 @@ void client_tls_timeout(struct conn *c);
 bool client_tls_is_hello(const char *p, size_t len);
 /* Answers them: a TLS alert, and an error-log line saying why. */
 int client_tls_misdirected(struct conn *c);
+
+/* parent.c: requests and tunnels through a parent proxy (upstream-proxy). */
+struct upstream_parent;
+/* The parent this request goes through (its line's first parent that is
+ * up), after the destination checks that need no name resolution; NULL
+ * when it goes direct.  *answered: pinhole's own answer is queued instead
+ * (a 403, or a 502 when every parent of the line is down). */
+const struct upstream_parent *parent_choose(struct conn *c, const struct http_authority *a, bool *answered);
+/* Whether the origin side is being connected to a parent, and which
+ * (host and port to resolve and connect). */
+bool parent_target(const struct conn *c, const char **host, uint16_t *port);
+/* The parent's name did not resolve, or no address of it connected
+ * (c->connect_errno): the next parent of the line, or 502/504. */
+int parent_resolve_failed(struct conn *c, const char *why);
+int parent_connect_failed(struct conn *c);
+/* A new connection to the parent ended before any answer (closed,
+ * reset): the parent is marked down and the next one takes the request
+ * when it can be sent again, else 502. */
+int parent_lost(struct conn *c, const char *why);
+/* The parent is connected: TLS with it, the CONNECT, or the request. */
+int parent_connected(struct conn *c);
+int parent_step(struct conn *c); /* CS_PARENT */
+void parent_timeout(struct conn *c, uint64_t now);
+/* The destination checks of a request a parent resolves: IP literals
+ * and hosts-file names meet the address rules, other names the rules by
+ * name.  False with the 403 queued. */
+bool parent_destination_allowed(struct conn *c, const struct http_authority *a);
+/* Whether this connection's tunnel goes through a parent (inspected
+ * requests inside it do too). */
+bool parent_tunnel(const struct conn *c);
+/* A new socket is the origin side: it carries no authentication yet. */
+void parent_attached(struct conn *c);
+/* The parent ("host:port") the transaction went through, and its host;
+ * NULL when none. */
+const char *parent_via(const struct conn *c, const char **host);
+void parent_free(struct conn *c);
+/* forward.c: the request head for parent p (absolute form, pinhole's
+ * Proxy-Authorization) into c->o.out; p is connected or kept. */
+void parent_request(struct conn *c, const struct upstream_parent *p, const struct http_request *req,
+                    const struct http_uri *uri, const struct http_framing *fr);
+/* A kept connection to the parent carries the request. */
+void parent_reused(struct conn *c);
+/* Before the body goes out: a small body is read whole first, so that it
+ * can be sent again after a 407. */
+int parent_hold_step(struct conn *c);
+/* The parent's final answer to a request: true when pinhole took it (a
+ * 407 it answers, or a 502 naming why it cannot); false: relay it. */
+bool parent_response(struct conn *c, const struct http_response *resp);
 
 /* inspect.c: TLS inspection of a tunnel. */
 struct sniff_result;

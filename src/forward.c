@@ -27,6 +27,7 @@
 #include "selfcheck.h"
 #include "server.h"
 #include "stats.h"
+#include "upstream.h"
 #include "wr_event.h"
 
 /* Whether name is one of the tokens of the message's Connection headers. */
@@ -88,15 +89,23 @@ bool forward_wants_upgrade(const struct http_request *req)
 	       http_headers_have_token(req->headers, req->nheaders, "Connection", "upgrade");
 }
 
-void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+/* The request line (origin form, or the absolute form as the client sent
+ * it, which a parent proxy takes), Host, the end-to-end headers and Via;
+ * the blank line after them is the caller's. */
+static void request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade,
+                         bool absolute)
 {
 	const struct http_authority *a = &uri->authority;
 
 	buf_append(out, req->method, req->method_len);
 	buf_append(out, " ", 1);
-	if (uri->path_len == 0 || uri->path[0] != '/')
-		buf_append(out, "/", 1);
-	buf_append(out, uri->path, uri->path_len);
+	if (absolute) {
+		buf_append(out, req->target, req->target_len);
+	} else {
+		if (uri->path_len == 0 || uri->path[0] != '/')
+			buf_append(out, "/", 1);
+		buf_append(out, uri->path, uri->path_len);
+	}
 	buf_append(out, " HTTP/1.1\r\nHost: ", 17);
 	if (a->is_ipv6)
 		buf_printf(out, "[%s]", a->host);
@@ -108,7 +117,18 @@ void forward_request_head(struct buf *out, const struct http_request *req, const
 	copy_headers(out, req->headers, req->nheaders, true);
 	if (upgrade)
 		copy_upgrade(out, req->headers, req->nheaders);
-	buf_printf(out, "Via: 1.%d pinhole\r\n\r\n", req->version_minor);
+	buf_printf(out, "Via: 1.%d pinhole\r\n", req->version_minor);
+}
+
+void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+{
+	request_head(out, req, uri, upgrade, false);
+	buf_append(out, "\r\n", 2);
+}
+
+void forward_parent_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade)
+{
+	request_head(out, req, uri, upgrade, true);
 }
 
 void forward_response_head(struct buf *out, const struct http_response *resp, bool close, bool upgrade)
@@ -126,6 +146,23 @@ void forward_response_head(struct buf *out, const struct http_response *resp, bo
 }
 
 /* ---- the request path ---- */
+
+/* Whom the request went to, for pinhole's answers: the origin (with its
+ * host:port when key), or the parent proxy that carried it. */
+static const char *peer_name(const struct conn *c, bool key, bool capital, char *buf, size_t len)
+{
+	const char *via = parent_via(c, NULL);
+
+	if (via)
+		snprintf(buf, len, "the parent proxy %s", via);
+	else if (key)
+		snprintf(buf, len, "the origin %s", c->origin_key);
+	else
+		snprintf(buf, len, "the origin");
+	if (capital)
+		buf[0] = 'T';
+	return buf;
+}
 
 enum {
 	FWD_WAIT_HEAD, /* request going out, waiting for the response head */
@@ -174,10 +211,8 @@ int forward_request(struct conn *c, const struct http_request *req)
 		c->keepalive = false;
 
 	char key[sizeof(c->origin_key)];
-	bool same_origin;
-
-	snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host, uri.authority.port);
-	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
+	bool same_origin, answered;
+	const struct upstream_parent *parent;
 	struct relay_frame body;
 
 	relay_frame_init(&body, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
@@ -193,6 +228,16 @@ int forward_request(struct conn *c, const struct http_request *req)
 		return local_request(c, req, &uri);
 	if (!access_allowed(c, &uri.authority))
 		return PH_OK;
+	/* Through a parent proxy, its connections are the ones kept. */
+	parent = parent_choose(c, &uri.authority, &answered);
+	if (answered)
+		return PH_OK;
+	if (parent)
+		snprintf(key, sizeof(key), "%s", parent->key);
+	else
+		snprintf(key, sizeof(key), uri.authority.is_ipv6 ? "[%s]:%u" : "%s:%u", uri.authority.host,
+		         uri.authority.port);
+	same_origin = c->o.io.fd >= 0 && strcmp(key, c->origin_key) == 0;
 
 	/* An origin connection kept from the previous request, or one from
 	 * the pool, saves a lookup and a handshake. */
@@ -202,10 +247,6 @@ int forward_request(struct conn *c, const struct http_request *req)
 	buf_release(&c->o.out);
 	buf_release(&c->o.in);
 	buf_release(&c->retry_head);
-	forward_request_head(&c->o.out, req, &uri, c->txn.upgrade);
-	buf_consume(&c->c.in, req->head_len);
-	conn_frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
-	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 	if (c->o.io.fd < 0) {
 		int fd = pool_get(c->w->pool, key, &c->peer);
 
@@ -216,7 +257,14 @@ int forward_request(struct conn *c, const struct http_request *req)
 		}
 	}
 	ph_strlcpy(c->origin_key, key, sizeof(c->origin_key));
-	if (c->o.io.fd >= 0) {
+	if (parent)
+		parent_request(c, parent, req, &uri, &fr);
+	else
+		forward_request_head(&c->o.out, req, &uri, c->txn.upgrade);
+	buf_consume(&c->c.in, req->head_len);
+	conn_frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
+	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
+	if (c->o.io.fd >= 0 && !parent) {
 		/* A kept or pooled connection: its address meets the rules
 		 * as a new one's would. */
 		const struct rule *rule;
@@ -233,8 +281,10 @@ int forward_request(struct conn *c, const struct http_request *req)
 	if (http_auth_connection_based(req->headers, req->nheaders, "Authorization"))
 		c->origin_pinned = true;
 	c->reused_origin = c->o.io.fd >= 0;
-	c->txn.direct = c->reused_origin;
+	c->txn.direct = c->reused_origin && !parent;
 	if (c->reused_origin) {
+		if (parent)
+			parent_reused(c);
 		/* A kept connection may have been closed by the origin a moment
 		 * ago: keep the head to retry once on a new connection. */
 		if (c->up.done)
@@ -275,6 +325,8 @@ static int forward_done(struct conn *c)
 
 static int read_response_head(struct conn *c)
 {
+	char who[UPSTREAM_LABEL_MAX + 32];
+
 	for (;;) {
 		size_t len = buf_len(&c->o.in);
 
@@ -287,7 +339,8 @@ static int read_response_head(struct conn *c)
 			                            &status, &why);
 
 			if (n == PH_ERROR)
-				return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+				return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.",
+				                 peer_name(c, false, false, who, sizeof(who)), why);
 			if (n == PH_OK) {
 				bool interim = resp.status >= 100 && resp.status < 200 && resp.status != 101;
 
@@ -300,6 +353,9 @@ static int read_response_head(struct conn *c)
 						return PH_ERROR;
 					continue;
 				}
+				/* A parent's 407 is pinhole's to answer. */
+				if (c->txn.via_parent && parent_response(c, &resp))
+					return PH_OK;
 				c->txn.status = resp.status;
 				if (http_auth_connection_based(resp.headers, resp.nheaders, "WWW-Authenticate"))
 					c->origin_pinned = true;
@@ -329,7 +385,8 @@ static int read_response_head(struct conn *c)
 					return PH_OK;
 				}
 				if (http_response_framing(&resp, c->txn.head_request, &fr, &why) != PH_OK)
-					return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+					return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.",
+					                 peer_name(c, false, false, who, sizeof(who)), why);
 				bool origin_close =
 				        resp.version_minor == 0 ||
 				        http_headers_have_token(resp.headers, resp.nheaders, "Connection", "close") ||
@@ -368,13 +425,27 @@ static int read_response_head(struct conn *c)
 			c->state = CS_RESOLVE;
 			return PH_OK;
 		}
+		/* A new connection to a parent that ends before a byte of
+		 * its answer: the parent is down, the next one may have it. */
+		bool lost = c->txn.via_parent && !c->reused_origin && buf_len(&c->o.in) == 0 &&
+		            c->txn.fwd_phase == FWD_WAIT_HEAD;
+
+		if (c->o.eof && lost)
+			return parent_lost(c, "closed the connection without answering");
 		if (c->o.eof)
-			return conn_fail(c, 502, "TCP_MISS", "The origin closed the connection without answering.");
+			return conn_fail(c, 502, "TCP_MISS", "%s closed the connection without answering.",
+			                 peer_name(c, false, true, who, sizeof(who)));
 		int r = side_read(&c->o, c->cfg->server->max_header_size + 1);
 
+		if (r == PH_ERROR && lost) {
+			char w[160];
+
+			snprintf(w, sizeof(w), "%s before it answered", strerror(errno));
+			return parent_lost(c, w);
+		}
 		if (r == PH_ERROR)
-			return conn_fail(c, 502, "TCP_MISS", "Reading the origin's answer failed: %s.",
-			                 strerror(errno));
+			return conn_fail(c, 502, "TCP_MISS", "Reading the answer of %s failed: %s.",
+			                 peer_name(c, false, false, who, sizeof(who)), strerror(errno));
 		if (r != PH_OK)
 			return r;
 	}
@@ -382,12 +453,17 @@ static int read_response_head(struct conn *c)
 
 int forward_step(struct conn *c)
 {
+	char who[UPSTREAM_LABEL_MAX + 32];
 	const char *why = NULL;
 	int up = PH_OK, down;
 
 	conn_note_activity(c);
 	if (buf_len(&c->c.out) && side_flush(&c->c) == PH_ERROR)
 		return PH_ERROR;
+	int held = parent_hold_step(c);
+
+	if (held != PH_OK)
+		return held;
 	if (!c->up.done || buf_len(&c->o.out)) {
 		up = relay_pump(&c->c, &c->o, &c->up, &why);
 		if (up == PH_ERROR) {
@@ -396,8 +472,8 @@ int forward_step(struct conn *c)
 			if (c->c.eof)
 				return conn_fail(c, 400, "TCP_MISS_ABORTED",
 				                 "The client closed before sending the whole body.");
-			return conn_fail(c, 502, "TCP_MISS", "Sending the request to the origin failed: %s.",
-			                 why ? why : "error");
+			return conn_fail(c, 502, "TCP_MISS", "Sending the request to %s failed: %s.",
+			                 peer_name(c, false, false, who, sizeof(who)), why ? why : "error");
 		}
 	}
 	if (c->txn.fwd_phase == FWD_WAIT_HEAD) {
@@ -414,7 +490,8 @@ int forward_step(struct conn *c)
 		 * reached the client: it still gets an answer, a 502. */
 		buf_release(&c->c.out);
 		c->txn.response_started = false;
-		return conn_fail(c, 502, "TCP_MISS", "Bad response from the origin: %s.", why);
+		return conn_fail(c, 502, "TCP_MISS", "Bad response from %s: %s.",
+		                 peer_name(c, false, false, who, sizeof(who)), why);
 	}
 	if (down == PH_ERROR) {
 		conn_log(c, "TCP_MISS_ABORTED", c->txn.status, why);
@@ -428,6 +505,7 @@ int forward_step(struct conn *c)
 
 void forward_timeout(struct conn *c, uint64_t now)
 {
+	char who[sizeof(c->origin_key) + 32];
 	uint64_t idle = c->cfg->server->timeout_idle_ms;
 
 	conn_note_activity(c);
@@ -443,11 +521,11 @@ void forward_timeout(struct conn *c, uint64_t now)
 			conn_fail(c, 408, "TCP_MISS_ABORTED",
 			          "The client sent no more of its request body for %llu ms.", (unsigned long long)idle);
 		else if (!c->up.done)
-			conn_fail(c, 504, "TCP_MISS", "The origin %s stopped reading the request body for %llu ms.",
-			          c->origin_key, (unsigned long long)idle);
+			conn_fail(c, 504, "TCP_MISS", "%s stopped reading the request body for %llu ms.",
+			          peer_name(c, true, true, who, sizeof(who)), (unsigned long long)idle);
 		else
-			conn_fail(c, 504, "TCP_MISS", "The origin %s did not answer within %llu ms.", c->origin_key,
-			          (unsigned long long)idle);
+			conn_fail(c, 504, "TCP_MISS", "%s did not answer within %llu ms.",
+			          peer_name(c, true, true, who, sizeof(who)), (unsigned long long)idle);
 		conn_run(c);
 		return;
 	}

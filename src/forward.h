@@ -14,6 +14,9 @@
 
 /* The head to send to the origin.  upgrade: keep the client's Upgrade. */
 void forward_request_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade);
+/* The head to send to a parent proxy: absolute form, the same headers,
+ * without the final empty line (the caller adds its Proxy-Authorization). */
+void forward_parent_head(struct buf *out, const struct http_request *req, const struct http_uri *uri, bool upgrade);
 /* The head to send to the client.  close: announce Connection: close. */
 void forward_response_head(struct buf *out, const struct http_response *resp, bool close, bool upgrade);
 /* Whether the request asks for a protocol upgrade (Upgrade + Connection: upgrade). */

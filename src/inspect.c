@@ -84,8 +84,11 @@ int inspect_decide(struct conn *c, int kind, const struct sniff_result *sr, bool
 	snprintf(c->tls->sni, sizeof(c->tls->sni), "%s", sr->sni[0] ? sr->sni : c->txn.host);
 	snprintf(c->tls->host, sizeof(c->tls->host), "%s", c->txn.host);
 	c->tls->port = c->txn.port;
-	c->o.ssl = tls_origin_new(c->cfg->tls, c->o.io.fd, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
-	if (!c->o.ssl) {
+	SSL *ssl = tls_origin_new(c->cfg->tls, c->tls->sni, !sr->alpn[0] || strstr(sr->alpn, "http/1.1"));
+
+	/* Over the socket, or through an https:// parent inside its session. */
+	if (!ssl || side_tls_start(&c->o, ssl) != PH_OK) {
+		SSL_free(ssl);
 		conn_log(c, "TCP_TUNNEL", c->txn.status, "OpenSSL cannot start a TLS session with the origin");
 		return PH_ERROR;
 	}
@@ -180,7 +183,8 @@ void inspect_pinning_failure(struct conn *c, const char *how, int alert)
 		c->txn.url = ph_malloc(len);
 		snprintf(c->txn.url, len, "%s:%u", c->tls->host, c->tls->port);
 		c->txn.status = 200;
-		c->txn.direct = true;
+		c->txn.via_parent = parent_tunnel(c);
+		c->txn.direct = !c->txn.via_parent;
 		snprintf(c->txn.mime, sizeof(c->txn.mime), "tls-inspected");
 	}
 	snprintf(err, sizeof(err), "pinning failure: the client %.100s with the minted certificate for %.80s", how,
@@ -264,11 +268,22 @@ int inspect_request(struct conn *c, const struct http_request *req)
 	 * address the tunnel reached. */
 	if (!access_allowed(c, &uri.authority))
 		return PH_OK;
-	const struct rule *rule;
-	enum addr_verdict v = access_address(c, &c->peer, &rule);
+	if (parent_tunnel(c)) {
+		/* c->peer is the parent: the destination is judged as the
+		 * CONNECT's was, without a lookup. */
+		struct in6_addr ip;
 
-	if (v != ADDR_ALLOWED)
-		return access_refuse_address(c, &c->peer, v, rule);
+		uri.authority.is_ipv6 = inet_pton(AF_INET6, uri.authority.host, &ip) == 1;
+		uri.authority.is_ip = uri.authority.is_ipv6 || inet_pton(AF_INET, uri.authority.host, &ip) == 1;
+		if (!parent_destination_allowed(c, &uri.authority))
+			return PH_OK;
+	} else {
+		const struct rule *rule;
+		enum addr_verdict v = access_address(c, &c->peer, &rule);
+
+		if (v != ADDR_ALLOWED)
+			return access_refuse_address(c, &c->peer, v, rule);
+	}
 	/* What the origin sent since its last answer: TLS 1.3 session
 	 * tickets are taken in by OpenSSL; anything else is out of step. */
 	if (c->o.io.fd >= 0 && c->o.readable && side_read(&c->o, BUF_SIZE) == PH_ERROR)
@@ -288,7 +303,8 @@ int inspect_request(struct conn *c, const struct http_request *req)
 	conn_frame_start(c, &c->up, fr.kind == HTTP_BODY_CHUNKED ? RELAY_CHUNKED : RELAY_LENGTH,
 	                 fr.kind == HTTP_BODY_LENGTH ? fr.length : 0);
 	c->reused_origin = true;
-	c->txn.direct = true;
+	c->txn.via_parent = parent_tunnel(c);
+	c->txn.direct = !c->txn.via_parent;
 	c->state = CS_FORWARD;
 	conn_deadline(c, c->cfg->server->timeout_idle_ms);
 	return PH_OK;

@@ -236,7 +236,9 @@ size_t log_format_access(const struct access_entry *e, enum access_log_format fo
 		put_str(&l, ",\"hierarchy\":");
 		put_json(&l, e->hierarchy ? e->hierarchy : "HIER_NONE", FIELD_MAX);
 		put_str(&l, ",\"peer\":");
-		put_json(&l, e->peer ? peer : NULL, FIELD_MAX);
+		put_json(&l, e->peer ? peer : e->parent_host, FIELD_MAX);
+		put_str(&l, ",\"parent\":");
+		put_json(&l, e->parent, FIELD_MAX);
 		put_str(&l, ",\"mime\":");
 		put_json(&l, e->mime, FIELD_MAX);
 		put_str(&l, ",\"error\":");
@@ -258,7 +260,10 @@ size_t log_format_access(const struct access_entry *e, enum access_log_format fo
 		put(&l, " ", 1);
 		put_squid(&l, e->hierarchy ? e->hierarchy : "HIER_NONE", FIELD_MAX);
 		put(&l, "/", 1);
-		put_str(&l, peer);
+		if (e->parent_host && !e->peer)
+			put_squid(&l, e->parent_host, FIELD_MAX);
+		else
+			put_str(&l, peer);
 		put(&l, " ", 1);
 		put_squid(&l, e->mime, FIELD_MAX);
 	}

@@ -48,8 +48,10 @@ struct access_entry {
 	const char *method;                  /* NULL = "-" */
 	const char *url;                     /* CONNECT: host:port */
 	const char *user;                    /* NULL = "-" */
-	const char *hierarchy;               /* "HIER_DIRECT", "HIER_NONE" */
+	const char *hierarchy;               /* "HIER_DIRECT", "HIER_NONE", "FIRSTUP_PARENT" */
 	const struct sockaddr_storage *peer; /* origin address, NULL = "-" */
+	const char *parent;                  /* "host:port" of the parent proxy it went through, NULL = none */
+	const char *parent_host;             /* its host: the peer of the Squid format */
 	const char *mime;                    /* NULL = "-" */
 	const char *error;                   /* cause sentence (JSON only), NULL = none */
 	const char *auth;                    /* how the user was authenticated (JSON only), NULL = not */

@@ -33,7 +33,8 @@ struct side {
 	uint32_t piped;     /* bytes in pipe */
 
 	/* TLS inside TLS: ssl (an inspected session) runs over this one, an
-	 * HTTPS proxy listener's; NULL when ssl is the only one. */
+	 * HTTPS proxy listener's or an https:// parent proxy's; NULL when ssl
+	 * is the only one. */
 	struct ssl_st *lower;
 };
 
@@ -87,9 +88,9 @@ void side_open(struct loop *loop, struct side *s, int fd, loop_io_cb cb, void *d
  * holds. */
 void side_close(struct loop *loop, struct side *s);
 /* The side's bytes go through ssl (taken over) from now on: over the
- * socket, or, when the side already speaks TLS (a TLS listener's client),
- * over that session, which becomes s->lower (an inspected session inside
- * the HTTPS proxy's).  Bytes already read from the side and still in s->in
+ * socket, or, when the side already speaks TLS (a TLS listener's client,
+ * an https:// parent proxy), over that session, which becomes s->lower (an
+ * inspected session inside the HTTPS proxy's or the parent's).  Bytes already read from the side and still in s->in
  * are the new session's first.  PH_OK, or PH_ERROR when OpenSSL cannot
  * (ssl is then still the caller's).  One session inside another at most. */
 int side_tls_start(struct side *s, struct ssl_st *ssl);

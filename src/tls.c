@@ -62,6 +62,12 @@ static struct tlsca_cache *mint_cache;
 static pthread_mutex_t learned_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct learned learned[LEARNED_MAX];
 static size_t nlearned;
+/* learned[] by name: every TLS tunnel's host and SNI are looked up, so a
+ * full table must cost no more than an empty one.  Open addressing, at
+ * most half full; a slot holds an index into learned[] plus one (0: empty).
+ * Rebuilt whenever entries are removed (removal moves the last one). */
+#define LEARNED_SLOTS (2 * LEARNED_MAX)
+static uint16_t learned_slot[LEARNED_SLOTS];
 static char *learned_path;        /* where they are kept; NULL without state-dir */
 static uint64_t learned_expire_s; /* 0 = never */
 /* Evidence so far for domains not (yet) learned: certificate alerts and
@@ -97,6 +103,38 @@ static uint64_t now_s(void)
 	return ph_wall_ms() / 1000;
 }
 
+static size_t learned_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32)) & (LEARNED_SLOTS - 1);
+}
+
+static void learned_index_add_locked(size_t i)
+{
+	size_t k = learned_hash(learned[i].name);
+
+	while (learned_slot[k])
+		k = (k + 1) & (LEARNED_SLOTS - 1);
+	learned_slot[k] = (uint16_t)(i + 1);
+}
+
+static void learned_index_rebuild_locked(void)
+{
+	memset(learned_slot, 0, sizeof(learned_slot));
+	for (size_t i = 0; i < nlearned; i++)
+		learned_index_add_locked(i);
+}
+
+static void learned_add_locked(struct learned l)
+{
+	learned[nlearned] = l;
+	learned_index_add_locked(nlearned++);
+}
+
+/* The index is stale until learned_index_rebuild_locked(). */
 static void learned_remove_locked(size_t i)
 {
 	free(learned[i].name);
@@ -120,14 +158,16 @@ static bool learned_expire_locked(uint64_t now)
 			i++;
 		}
 	}
+	if (changed)
+		learned_index_rebuild_locked();
 	return changed;
 }
 
 static struct learned *learned_find_locked(const char *domain)
 {
-	for (size_t i = 0; i < nlearned; i++)
-		if (strcmp(learned[i].name, domain) == 0)
-			return &learned[i];
+	for (size_t k = learned_hash(domain); learned_slot[k]; k = (k + 1) & (LEARNED_SLOTS - 1))
+		if (strcmp(learned[learned_slot[k] - 1].name, domain) == 0)
+			return &learned[learned_slot[k] - 1];
 	return NULL;
 }
 
@@ -245,6 +285,7 @@ static int learned_read_locked(void)
 
 	while (nlearned)
 		learned_remove_locked(nlearned - 1);
+	learned_index_rebuild_locked();
 	if (!f) {
 		learned_note_file(NULL);
 		return errno == ENOENT ? 0 : -1;
@@ -265,7 +306,7 @@ static int learned_read_locked(void)
 		acl_host_normalise(name);
 		if (learned_find_locked(name))
 			continue;
-		learned[nlearned++] = (struct learned){ ph_strdup(name), first, last, alerts, clients };
+		learned_add_locked((struct learned){ ph_strdup(name), first, last, alerts, clients });
 	}
 	fclose(f);
 	return 0;
@@ -300,7 +341,7 @@ static void learned_save_locked(const struct learned *added)
 			log_error("pinning: cannot read %s: %s", learned_path, strerror(errno));
 		learned_expire_locked(now_s());
 		if (mine.name && !learned_find_locked(mine.name) && nlearned < LEARNED_MAX)
-			learned[nlearned++] = mine;
+			learned_add_locked(mine);
 		else
 			free(mine.name);
 	}
@@ -451,7 +492,7 @@ found:
 	clients = fails[slot].nclients;
 	if (cfg->pinning_learn && alerts >= cfg->pinning_after && clients >= cfg->pinning_clients &&
 	    !learned_find_locked(domain) && nlearned < LEARNED_MAX) {
-		learned[nlearned++] = (struct learned){ ph_strdup(domain), fails[slot].first, now, alerts, clients };
+		learned_add_locked((struct learned){ ph_strdup(domain), fails[slot].first, now, alerts, clients });
 		memset(&fails[slot], 0, sizeof(fails[slot]));
 		learned_save_locked(&learned[nlearned - 1]);
 		learn = true;
@@ -598,10 +639,7 @@ static bool no_inspect_match(const struct tls_settings *s, const char *name, con
 {
 	if (!name || !*name)
 		return false;
-	for (size_t i = 0; i < s->nno_inspect; i++)
-		if (acl_domain_match(&s->no_inspect[i], name, ip))
-			return true;
-	return false;
+	return acl_domain_index_match(&s->no_inspect, name, ip);
 }
 
 /* The decision for one name alone: no-inspect and learned splice it. */
@@ -662,7 +700,7 @@ enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, con
 
 /* ---- connections ---- */
 
-SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn)
+SSL *tls_origin_new(const struct tls_settings *t, const char *name, bool alpn)
 {
 	SSL *ssl = SSL_new(t->ctx->origin_ctx);
 	struct in6_addr a6;
@@ -679,7 +717,6 @@ SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool
 	}
 	if (alpn)
 		SSL_set_alpn_protos(ssl, (const unsigned char *)"\x08http/1.1", 9);
-	SSL_set_fd(ssl, fd);
 	SSL_set_connect_state(ssl);
 	return ssl;
 }
@@ -801,10 +838,10 @@ static void d_no_inspect(void *settings, const struct cfg_line *ln, struct cfg_c
 			        ln->argv[i]);
 			continue;
 		}
-		s->no_inspect = ph_realloc(s->no_inspect, (s->nno_inspect + 1) * sizeof(*s->no_inspect));
+		acl_domain_index_add(&s->no_inspect, &p);
+		acl_domain_pattern_free(&p);
 		s->no_inspect_text = ph_realloc(s->no_inspect_text, (s->nno_inspect + 1) * sizeof(*s->no_inspect_text));
-		s->no_inspect_text[s->nno_inspect] = ph_strdup(ln->argv[i]);
-		s->no_inspect[s->nno_inspect++] = p;
+		s->no_inspect_text[s->nno_inspect++] = ph_strdup(ln->argv[i]);
 	}
 }
 
@@ -922,9 +959,6 @@ static void tls_finish(void *settings, const char *mainfile, struct cfg_ctx *ctx
 
 	if (ctx->errs->n == 0 && (s->ca_cert || s->state_dir))
 		tls_build(s, s->file ? s->file : mainfile, s->file ? s->line : 0, ctx->errs);
-	if (s->trust && !s->ca_cert)
-		cfg_error(ctx->errs, s->trust_file, s->trust_line,
-		          "tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
 	if (s->pinning_learn && !s->ca_cert)
 		cfg_error(
 		        ctx->errs, s->pinning_file, s->pinning_line,
@@ -970,11 +1004,9 @@ static void tls_destroy(void *settings)
 	free(s->trust);
 	free(s->state_dir);
 	acl_rules_free(&s->inspect);
-	for (size_t i = 0; i < s->nno_inspect; i++) {
-		acl_domain_pattern_free(&s->no_inspect[i]);
+	acl_domain_index_free(&s->no_inspect);
+	for (size_t i = 0; i < s->nno_inspect; i++)
 		free(s->no_inspect_text[i]);
-	}
-	free(s->no_inspect);
 	free(s->no_inspect_text);
 	free(s);
 }

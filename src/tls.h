@@ -34,10 +34,10 @@ struct tls_settings {
 	char *ca_cert, *ca_key; /* absolute paths */
 	const char *file;       /* where tls-inspect is */
 	int line;
-	char *trust;              /* CA bundle for origins; NULL = the system's */
-	struct rule_list inspect; /* inspect MATCHERS; none = everything not bypassed */
-	struct domain_pattern *no_inspect;
-	char **no_inspect_text; /* as written, for /config */
+	char *trust;                    /* CA bundle for origins; NULL = the system's */
+	struct rule_list inspect;       /* inspect MATCHERS; none = everything not bypassed */
+	struct domain_index no_inspect; /* no-inspect PATTERN... */
+	char **no_inspect_text;         /* as written, for /config */
 	size_t nno_inspect;
 	bool pinning_learn;
 	unsigned pinning_after;     /* certificate alerts before a domain is learned */
@@ -79,9 +79,11 @@ enum tls_decision tls_decide(const struct tls_settings *t, bool inspect_all, con
 /* Whether the SNI names another host than a CONNECT to a name. */
 bool tls_sni_mismatch(const struct acl_subject *s, const char *sni);
 
-/* A client-role SSL on fd towards the origin, verifying its chain against
- * tls-trust and its name against name; offering "http/1.1" when alpn. */
-SSL *tls_origin_new(const struct tls_settings *t, int fd, const char *name, bool alpn);
+/* A client-role SSL towards the origin, verifying its chain against
+ * tls-trust and its name against name; offering "http/1.1" when alpn.  Not
+ * yet on a transport: side_tls_start() puts it on the origin's side (its
+ * socket, or inside the session with an https:// parent proxy). */
+SSL *tls_origin_new(const struct tls_settings *t, const char *name, bool alpn);
 /* The verification result of a finished origin handshake: NULL when the
  * chain and name are good, else why ("certificate has expired"). */
 const char *tls_origin_verify_error(SSL *ssl);

@@ -65,6 +65,13 @@ int tunnel_request(struct conn *c, const struct http_request *req)
 	const char *why = NULL;
 
 	c->txn.is_connect = true;
+	/* An origin connection kept from an earlier request of this client
+	 * goes back to the pool, under its own key (before the CONNECT's
+	 * target takes origin_key): the tunnel's connection takes its place. */
+	if (c->o.io.fd >= 0) {
+		conn_origin_release(c, c->origin_idle && c->origin_reusable);
+		c->origin_idle = false;
+	}
 	if (conn_client_wants_close(req))
 		c->keepalive = false;
 	if (http_parse_authority(req->target, req->target_len, true, &a, &why) < 0) {
@@ -91,7 +98,12 @@ int tunnel_request(struct conn *c, const struct http_request *req)
 		return local_connect(c, &a);
 	if (!access_allowed(c, &a))
 		return PH_OK;
-	c->state = CS_RESOLVE;
+	bool answered = false;
+
+	/* Through a parent, CS_RESOLVE looks up the parent's name. */
+	parent_choose(c, &a, &answered);
+	if (!answered)
+		c->state = CS_RESOLVE;
 	return PH_OK;
 }
 

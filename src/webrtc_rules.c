@@ -672,8 +672,9 @@ bool wr_rule_turn_over_tcp(const struct wr_ctx *ctx, const struct wr_event *ev, 
 	hit_init(hit, WR_SEV_DEGRADED, "MEASURED", vendor_match(ctx->cfg, ev->host));
 	hit->advice_kind = WR_ADVICE_OUTSIDE;
 	wr_format_hms(ev->wall_ms, hms, sizeof(hms));
-	say(hit->evidence, sizeof(hit->evidence), "STUN in the CONNECT tunnel to %s at %s: media runs TURN over TCP",
-	    target(ev, t, sizeof(t)), hms);
+	say(hit->evidence, sizeof(hit->evidence),
+	    "STUN in the CONNECT tunnel to %s%s%.63s at %s: media runs TURN over TCP", target(ev, t, sizeof(t)),
+	    ev->parent[0] ? " through parent " : "", ev->parent, hms);
 	say(hit->advice, sizeof(hit->advice),
 	    "open UDP 3478 (and the vendor's UDP media ports, e.g. 33434 for Webex) in the firewall; "
 	    "this is not a pinhole setting");

@@ -53,7 +53,8 @@ struct wr_event {
 	char rule[80];    /* WR_REQUEST with 403: the deny rule's FILE:LINE */
 	char detail[96];
 	char sni[128];
-	uint8_t flags; /* WR_FLAG_* */
+	char parent[64]; /* "host:port" of the parent proxy it went through, "" = direct */
+	uint8_t flags;   /* WR_FLAG_* */
 };
 
 /* What pinhole knew of the request when it published the event. */

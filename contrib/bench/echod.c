@@ -1,8 +1,9 @@
 /*
  * echod.c - the origin side of the pinhole benchmark: one epoll loop serving
  * a TCP echo port, a "source" port (streams once the client sent a byte), a
- * minimal HTTP/1.1 keep-alive origin, and a bare CONNECT relay used as the
- * harness's ceiling. Loopback only; exits after -t seconds or on SIGTERM.
+ * "sink" port (reads and drops whatever comes), a minimal HTTP/1.1
+ * keep-alive origin, and a bare CONNECT relay used as the harness's
+ * ceiling. Loopback only; exits after -t seconds or on SIGTERM.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,12 +30,14 @@ enum role {
 	L_SOURCE,
 	L_HTTP,
 	L_RELAY,
+	L_SINK,
 	C_ECHO,
 	C_SOURCE,
 	C_HTTP,
 	C_RHEAD, /* relay: reading the CONNECT request */
 	C_RUP,   /* relay: upstream connect in progress */
 	C_RELAY, /* relay: tunnel up, copying both ways */
+	C_SINK,
 };
 
 struct conn {
@@ -57,6 +60,7 @@ static size_t nconns;
 static int epfd;
 static volatile sig_atomic_t stop;
 static char iobuf[IO_CHUNK];
+static size_t source_chunk = IO_CHUNK; /* -z: bytes per write of the source */
 static char relaybuf[IO_CHUNK];
 static char resp_ka[256];
 static size_t resp_ka_len;
@@ -311,7 +315,7 @@ static void source_event(int fd, unsigned int ev)
 		return;
 	/* a few writes per wakeup keep the connections fair to each other */
 	for (i = 0; i < 4; i++) {
-		ssize_t n = send(fd, iobuf, sizeof(iobuf), MSG_NOSIGNAL);
+		ssize_t n = send(fd, iobuf, source_chunk, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -319,6 +323,23 @@ static void source_event(int fd, unsigned int ev)
 			close_conn(fd);
 			return;
 		}
+	}
+}
+
+/* The sink: bytes in, dropped, until the client closes. */
+static void sink_event(int fd)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		ssize_t n = recv(fd, iobuf, source_chunk, 0);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			close_conn(fd);
+			return;
+		}
+		if (n < 0)
+			return;
 	}
 }
 
@@ -635,10 +656,12 @@ static void build_responses(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: echod [-a ADDR] [-e ECHOPORT] [-s SOURCEPORT] "
-	                "[-H HTTPPORT] [-R RELAYPORT] [-t LIFETIME_S]\n"
+	fprintf(stderr, "usage: echod [-a ADDR] [-e ECHOPORT] [-s SOURCEPORT] [-k SINKPORT] "
+	                "[-H HTTPPORT] [-R RELAYPORT] [-z BYTES] [-t LIFETIME_S]\n"
 	                "  at least one port; ADDR defaults to 127.0.0.1; "
 	                "lifetime defaults to 3600 s\n"
+	                "  -z: bytes per write of the source and per read of the sink "
+	                "(default and at most 262144)\n"
 	                "  -R: a bare CONNECT relay (IP literals only), the ceiling "
 	                "for proxies\n");
 	exit(2);
@@ -647,13 +670,13 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
-	int eport = 0, sport = 0, hport = 0, rport = 0, opt;
+	int eport = 0, sport = 0, hport = 0, rport = 0, kport = 0, opt;
 	long lifetime = 3600;
 	struct epoll_event evs[256];
 	struct sigaction sa;
 	time_t deadline;
 
-	while ((opt = getopt(argc, argv, "a:e:s:H:R:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:e:s:k:H:R:t:z:")) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
@@ -670,6 +693,14 @@ int main(int argc, char **argv)
 		case 'R':
 			rport = atoi(optarg);
 			break;
+		case 'k':
+			kport = atoi(optarg);
+			break;
+		case 'z':
+			source_chunk = (size_t)atol(optarg);
+			if (source_chunk == 0 || source_chunk > IO_CHUNK)
+				usage();
+			break;
 		case 't':
 			lifetime = atol(optarg);
 			break;
@@ -677,7 +708,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!eport && !sport && !hport && !rport)
+	if (!eport && !sport && !hport && !rport && !kport)
 		usage();
 	if (lifetime <= 0)
 		lifetime = 3600;
@@ -702,6 +733,8 @@ int main(int argc, char **argv)
 		add_fd(listen_on(addr, hport), L_HTTP, EPOLLIN);
 	if (rport)
 		add_fd(listen_on(addr, rport), L_RELAY, EPOLLIN);
+	if (kport)
+		add_fd(listen_on(addr, kport), L_SINK, EPOLLIN);
 
 	deadline = time(NULL) + lifetime;
 	while (!stop && time(NULL) < deadline) {
@@ -728,6 +761,12 @@ int main(int argc, char **argv)
 				break;
 			case L_RELAY:
 				do_accept(fd, C_RHEAD);
+				break;
+			case L_SINK:
+				do_accept(fd, C_SINK);
+				break;
+			case C_SINK:
+				sink_event(fd);
 				break;
 			case C_ECHO:
 				echo_event(fd, ev);

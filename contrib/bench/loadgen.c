@@ -1,8 +1,10 @@
 /*
  * loadgen.c - the client side of the pinhole benchmark: a single-threaded
  * epoll load generator for CONNECT tunnel setup rate, bulk tunnel
- * throughput, idle-tunnel memory (reads the proxy's RSS) and plain-HTTP
- * keep-alive rate, plus helpers for run.sh (ports, CPU load). Loopback only.
+ * throughput (either way), idle-tunnel memory (reads the proxy's RSS) and
+ * plain-HTTP keep-alive rate, with the CPU time each side spent per cycle,
+ * request or MB, plus helpers for run.sh (ports, CPU load, reload time,
+ * memory). Loopback only.
  * Built with authgen.c (-DBENCH_AUTH), tunnels and handshakes also carry
  * Basic, NTLM or Negotiate credentials (-A); built with tlsgen.c
  * (-DBENCH_TLS), the tls mode makes TLS handshakes through a tunnel.
@@ -11,6 +13,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -22,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,7 +123,8 @@ static const char *tlsgen_error(void)
 #define MAX_ERRORS 20000
 /* A request with a Kerberos ticket in base64 (a few KiB with a PAC). */
 #define RQ_MAX 16384
-#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:A:N:C:u:K"
+#define OPTS "a:p:t:c:d:w:n:s:o:b:k:r:S:x:m:A:N:C:u:KH:B:UT:"
+#define MAX_SOURCES 16384
 #define NAME_MAX_LEN 200
 #define MAX_PATHS 8
 
@@ -134,6 +139,7 @@ enum state {
 	S_READ_DATA, /* echoed payload */
 	S_READY,     /* bulk: tunnel up, waiting for the others */
 	S_STREAM,    /* bulk: counting bytes */
+	S_UPLOAD,    /* bulk -U: sending bytes */
 	S_IDLE,      /* idle: established, held open */
 	S_READ_RESP, /* http: response head and body */
 	S_READ_BODY, /* auth: body of a 407 before the next leg */
@@ -209,7 +215,11 @@ struct cfg {
 	int handshake;    /* tunnel mode without the echo: 200, then close */
 	const char *name; /* tls: server name, "%u" = a new one per connection */
 	const char *cafile;
-	int close_each; /* http: Connection: close on every request */
+	int close_each;     /* http: Connection: close on every request */
+	const char *target; /* -H: the name CONNECT and GET ask for (default: the address) */
+	size_t io_size;     /* -B: bulk bytes per read or write */
+	int upload;         /* -U: bulk from the client to the origin's sink */
+	const char *hello;  /* -T: the echoed payload is a TLS ClientHello naming this */
 };
 
 static struct cfg cfg;
@@ -229,6 +239,7 @@ static size_t preq_len[MAX_PATHS];
 static int npaths;
 static char payload[MAX_PAYLOAD];
 static char rxbuf[RX_CHUNK];
+static char txbuf[RX_CHUNK];
 static unsigned int src_next;
 
 /* results */
@@ -291,6 +302,63 @@ static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss, s
 		*len = sizeof(*s4);
 		return inet_pton(AF_INET, addr, &s4->sin_addr) == 1 ? 0 : -1;
 	}
+}
+
+/*
+ * A TLS 1.3 ClientHello naming sni (server_name, ALPN http/1.1,
+ * supported_versions), as the tunnel's payload: the echo origin sends it
+ * back, but on the way a proxy that looks at a tunnel's first bytes sees
+ * TLS and decides what to do with it.  No handshake follows.  Its length.
+ */
+static int build_hello(const char *sni, char *out, size_t cap)
+{
+	static const unsigned char alpn[] = { 0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 'h',
+		                              't',  't',  'p',  '/',  '1',  '.',  '1' };
+	static const unsigned char versions[] = { 0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04 };
+	unsigned char *b = (unsigned char *)out;
+	size_t nl = strlen(sni), ext = 9 + nl + sizeof(alpn) + sizeof(versions);
+	size_t body = 2 + 32 + 1 + 4 + 2 + 2 + ext, n = 0;
+
+	if (nl == 0 || nl > 200 || 5 + 4 + body > cap)
+		return -1;
+	b[n++] = 0x16; /* handshake record, TLS 1.0 on the record layer */
+	b[n++] = 0x03;
+	b[n++] = 0x01;
+	b[n++] = (unsigned char)((4 + body) >> 8);
+	b[n++] = (unsigned char)(4 + body);
+	b[n++] = 0x01; /* ClientHello */
+	b[n++] = 0;
+	b[n++] = (unsigned char)(body >> 8);
+	b[n++] = (unsigned char)body;
+	b[n++] = 0x03;
+	b[n++] = 0x03;
+	for (int i = 0; i < 32; i++)
+		b[n++] = (unsigned char)(i * 37 + 11); /* random */
+	b[n++] = 0;                                    /* no session id */
+	b[n++] = 0;
+	b[n++] = 2;
+	b[n++] = 0x13; /* TLS_AES_128_GCM_SHA256 */
+	b[n++] = 0x01;
+	b[n++] = 1; /* compression: null */
+	b[n++] = 0;
+	b[n++] = (unsigned char)(ext >> 8);
+	b[n++] = (unsigned char)ext;
+	b[n++] = 0; /* server_name */
+	b[n++] = 0;
+	b[n++] = (unsigned char)((5 + nl) >> 8);
+	b[n++] = (unsigned char)(5 + nl);
+	b[n++] = (unsigned char)((3 + nl) >> 8);
+	b[n++] = (unsigned char)(3 + nl);
+	b[n++] = 0; /* host_name */
+	b[n++] = (unsigned char)(nl >> 8);
+	b[n++] = (unsigned char)nl;
+	memcpy(b + n, sni, nl);
+	n += nl;
+	memcpy(b + n, alpn, sizeof(alpn));
+	n += sizeof(alpn);
+	memcpy(b + n, versions, sizeof(versions));
+	n += sizeof(versions);
+	return (int)n;
 }
 
 /* ---- latency samples ---- */
@@ -472,8 +540,10 @@ static long tree_rss(int root)
 static unsigned long long bg_busy0;
 static unsigned long long bg_ticks0[3];
 static uint64_t bg_t0;
-static double cpu_proxy;  /* CPUs used by the proxy tree */
-static double cpu_client; /* CPUs used by us and the -x processes */
+static double cpu_proxy;   /* CPUs used by the proxy tree */
+static double cpu_client;  /* CPUs used by us and the -x processes */
+static double cpu_proxy_s; /* the same in CPU seconds over the window */
+static double cpu_client_s;
 static unsigned long long cpun_busy0[2], cpun_all0[2];
 static double cpun_busy[2]; /* CPU 0 and 1: busy fraction, incl. irq */
 
@@ -570,8 +640,10 @@ static double bg_load(void)
 		cpun_busy[i] = na[i] > cpun_all0[i] ? (double)(nb[i] - cpun_busy0[i]) / (na[i] - cpun_all0[i]) : 0;
 	if (secs <= 0 || hz <= 0)
 		return 0;
-	cpu_proxy = (double)(t[0] - bg_ticks0[0]) / hz / secs;
-	cpu_client = (double)(t[1] - bg_ticks0[1]) / hz / secs;
+	cpu_proxy_s = (double)(t[0] - bg_ticks0[0]) / hz;
+	cpu_client_s = (double)(t[1] - bg_ticks0[1]) / hz;
+	cpu_proxy = cpu_proxy_s / secs;
+	cpu_client = cpu_client_s / secs;
 	ours = t[0] + t[1] + t[2] - bg_ticks0[0] - bg_ticks0[1] - bg_ticks0[2];
 	if (busy <= ours)
 		return 0;
@@ -630,7 +702,7 @@ static int cl_open(struct cl *c)
 
 		memset(&src, 0, sizeof(src));
 		src.sin_family = AF_INET;
-		src.sin_addr.s_addr = htonl(0x7f000001u + src_next++ % cfg.nsrc);
+		src.sin_addr.s_addr = htonl(0x7f000001u + src_next++ % (unsigned)cfg.nsrc);
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
 			fatal("bind source address");
@@ -1199,7 +1271,7 @@ static void tun_step(struct cl *c, unsigned int ev)
 
 			/* bounded reads per wakeup keep the tunnels fair */
 			for (i = 0; i < 8; i++) {
-				n = recv(c->fd, rxbuf, sizeof(rxbuf), 0);
+				n = recv(c->fd, rxbuf, cfg.io_size, 0);
 				if (n < 0) {
 					if (errno == EAGAIN)
 						return;
@@ -1208,6 +1280,26 @@ static void tun_step(struct cl *c, unsigned int ev)
 				}
 				if (n == 0) {
 					fail(c, E_EOF);
+					return;
+				}
+				if (now_ns() >= t_measure)
+					bytes += n;
+			}
+			return;
+		}
+		case S_UPLOAD: {
+			int i;
+
+			if (ev & (EPOLLERR | EPOLLHUP)) {
+				fail(c, E_EOF);
+				return;
+			}
+			for (i = 0; i < 8; i++) {
+				n = send(c->fd, txbuf, cfg.io_size, MSG_NOSIGNAL);
+				if (n < 0) {
+					if (errno == EAGAIN)
+						return;
+					fail(c, E_IO);
 					return;
 				}
 				if (now_ns() >= t_measure)
@@ -1520,7 +1612,7 @@ static void check_timeouts(uint64_t t)
 	for (i = 0; i < ncls; i++) {
 		struct cl *c = &cls[i];
 
-		if (c->state == S_IDLE || c->state == S_READY || c->state == S_STREAM)
+		if (c->state == S_IDLE || c->state == S_READY || c->state == S_STREAM || c->state == S_UPLOAD)
 			continue;
 		if (c->state != S_FREE && t > c->tdead)
 			fail(c, E_TIMEOUT);
@@ -1604,13 +1696,25 @@ static void print_errors(void)
 
 	bg_stop();
 	if (cfg.root_pid > 0)
-		printf(" proxy_cpu=%.2f", cpu_proxy);
-	printf(" client_cpu=%.2f cpu0_busy=%.2f cpu1_busy=%.2f bg_cpu=%.2f "
+		printf(" proxy_cpu=%.2f proxy_cpu_s=%.3f", cpu_proxy, cpu_proxy_s);
+	printf(" client_cpu=%.2f client_cpu_s=%.3f cpu0_busy=%.2f cpu1_busy=%.2f bg_cpu=%.2f "
 	       "err=%lld",
-	       cpu_client, cpun_busy[0], cpun_busy[1], bg_result, errs_total);
+	       cpu_client, cpu_client_s, cpun_busy[0], cpun_busy[1], bg_result, errs_total);
 	for (k = 0; k < E_KINDS; k++)
 		if (errs[k])
 			printf(" err_%s=%lld", err_names[k], errs[k]);
+}
+
+/* CPU time per unit of work (a cycle, a request, a MB) of each side:
+ * the proxy tree, and us with the -x processes (loadgen and the origin). */
+static void print_cpu_per(const char *unit, double units)
+{
+	bg_stop();
+	if (units <= 0)
+		return;
+	if (cfg.root_pid > 0)
+		printf(" proxy_us_%s=%.1f", unit, cpu_proxy_s * 1e6 / units);
+	printf(" client_us_%s=%.1f", unit, cpu_client_s * 1e6 / units);
 }
 
 static void print_latency(void)
@@ -1651,6 +1755,7 @@ static void run_rate(void)
 	else
 		name = cfg.handshake ? "handshake" : "tunnel";
 	printf("mode=%s ok=%lld secs=%.3f rate=%.1f", name, ok, secs, secs > 0 ? ok / secs : 0.0);
+	print_cpu_per("op", (double)ok);
 	print_latency();
 	if (cfg.mode == M_HTTP)
 		printf(" reconnects=%lld retries=%lld", reconnects, retries);
@@ -1696,14 +1801,19 @@ static void run_bulk(void)
 		printf("\n");
 		return;
 	}
-	/* all tunnels up: trigger the source and start the clock */
+	/* all tunnels up: trigger the source (or start sending) and the
+	 * clock; the CPU window starts after the warm-up, as the bytes do */
 	t0 = now_ns();
 	t_measure = t0 + (uint64_t)(cfg.warmup * 1e9);
 	t_end = t_measure + (uint64_t)(cfg.duration * 1e9);
-	bg_start();
 	for (i = 0; i < ncls; i++) {
 		struct cl *c = &cls[i];
 
+		if (cfg.upload) {
+			c->state = S_UPLOAD;
+			want(c, EPOLLOUT);
+			continue;
+		}
 		if (send(c->fd, "G", 1, MSG_NOSIGNAL) != 1) {
 			fail(c, E_IO);
 			continue;
@@ -1711,6 +1821,8 @@ static void run_bulk(void)
 		c->state = S_STREAM;
 		want(c, EPOLLIN);
 	}
+	loop_until(t_measure, NULL);
+	bg_start();
 	loop_until(t_end, NULL);
 	bg_stop();
 	running = 0;
@@ -1718,7 +1830,9 @@ static void run_bulk(void)
 	for (i = 0; i < ncls; i++)
 		if (cls[i].state != S_FREE)
 			cl_close(&cls[i]);
-	printf("mode=bulk ok=%d secs=%.3f bytes=%llu mbps=%.1f", ncls, secs, bytes, bytes / 1e6 / secs);
+	printf("mode=bulk dir=%s ok=%d secs=%.3f bytes=%llu mbps=%.1f", cfg.upload ? "up" : "down", ncls, secs, bytes,
+	       bytes / 1e6 / secs);
+	print_cpu_per("mb", bytes / 1e6);
 	print_errors();
 	printf("\n");
 }
@@ -1863,6 +1977,103 @@ static int cmd_waitport(const char *addr, int port, int timeout_ms)
 	return 1;
 }
 
+/* A /proc/PID/status field in KiB, or -1. */
+static long status_kib(int pid, const char *field)
+{
+	char path[64], line[256];
+	size_t fl = strlen(field);
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
+			kib = strtol(line + fl + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kib;
+}
+
+static int cmd_mem(int pid)
+{
+	long rss = status_kib(pid, "VmRSS"), hwm = status_kib(pid, "VmHWM");
+
+	printf("rss_kib=%ld hwm_kib=%ld\n", rss, hwm);
+	return rss < 0;
+}
+
+/* CPU ticks of pid and its descendants. */
+static unsigned long long tree_ticks(int pid)
+{
+	struct proc *v;
+	size_t n = proc_scan(&v), i;
+	unsigned long long t = 0;
+
+	proc_mark_tree(v, n, pid);
+	for (i = 0; i < n; i++)
+		if (v[i].mark)
+			t += v[i].ticks;
+	free(v);
+	return t;
+}
+
+/*
+ * SIGHUP to the proxy, then the time until its log (the file its stderr or
+ * error-log goes to) gains a line saying the configuration was reloaded,
+ * or refused.  Also the proxy's CPU time meanwhile and its memory after.
+ */
+static int cmd_reload(int pid, const char *logfile, int timeout_ms)
+{
+	static const char done[] = "configuration reloaded", refused[] = "reload of ";
+	char buf[65536];
+	size_t have = 0;
+	struct stat st;
+	uint64_t t0, deadline;
+	unsigned long long ticks0;
+	long hz = sysconf(_SC_CLK_TCK);
+	int fd, result = -1;
+
+	fd = open(logfile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		fatal(logfile);
+	if (lseek(fd, st.st_size, SEEK_SET) < 0)
+		fatal("lseek");
+	ticks0 = tree_ticks(pid);
+	t0 = now_ns();
+	deadline = t0 + (uint64_t)timeout_ms * 1000000ull;
+	if (kill(pid, SIGHUP) != 0)
+		fatal("kill -HUP");
+	while (result < 0 && now_ns() < deadline) {
+		struct timespec ts = { 0, 500000 };
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+		if (n > 0) {
+			have += (size_t)n;
+			buf[have] = '\0';
+			if (strstr(buf, done))
+				result = 1;
+			else if (strstr(buf, refused))
+				result = 0;
+			if (have > sizeof(buf) / 2) { /* keep the tail: a line may straddle */
+				memmove(buf, buf + have - 256, 256);
+				have = 256;
+			}
+			continue;
+		}
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+	printf("reload_ms=%.1f ok=%d proxy_cpu_ms=%.0f rss_kib=%ld hwm_kib=%ld\n", (now_ns() - t0) / 1e6, result == 1,
+	       hz > 0 ? (double)(tree_ticks(pid) - ticks0) * 1000.0 / hz : -1.0, status_kib(pid, "VmRSS"),
+	       status_kib(pid, "VmHWM"));
+	return result == 1 ? 0 : 1;
+}
+
 /* Wait up to max_s for a 0.5 s window with background load <= max_cpu. */
 static int cmd_quiet(double max_cpu, double max_s)
 {
@@ -1890,6 +2101,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: loadgen tunnel|handshake|http|tls|bulk|idle [options]\n"
 	                "       loadgen freeport [N] | waitport PORT TIMEOUT_MS [ADDR] | rss PID\n"
+	                "       loadgen reload PID LOGFILE [TIMEOUT_MS] | mem PID\n"
 	                "       loadgen quiet [-x PID,..] [-r PID] [-d MAX_WAIT_S] [-m MAX_CPUS]\n"
 	                "  -a ADDR   server address (127.0.0.1)     -p PORT  proxy port (0: direct)\n"
 	                "  -t PORT   echo/source/http origin port   -c N     concurrency (50)\n"
@@ -1914,7 +2126,16 @@ static void usage(void)
 	                "  -C FILE   tls: the CA file the server's certificate must chain to\n"
 	                "  -u P,P    http: request these paths, each client alternating (direct)\n"
 	                "  -K        http: Connection: close on every request (a new connection\n"
-	                "            each)\n");
+	                "            each)\n"
+	                "  -H NAME   through a proxy: CONNECT NAME:PORT and GET http://NAME:PORT/\n"
+	                "            (the proxy resolves it) instead of the address\n"
+	                "  -B BYTES  bulk: bytes per read or write (262144, the most)\n"
+	                "  -U        bulk: upload to a sink (-t) instead of reading a source\n"
+	                "  -T NAME   tunnel: the echoed payload is a TLS ClientHello with SNI NAME\n"
+	                "  -b N      up to 16384 source addresses (127.0.0.1, 127.0.0.2, ...)\n"
+	                "  reload PID LOG [MS]: SIGHUP the proxy, time until LOG says\n"
+	                "            'configuration reloaded' (or 'refused'); its CPU, RSS, peak\n"
+	                "  mem PID   VmRSS and VmHWM (peak) of one process, KiB\n");
 	exit(2);
 }
 
@@ -2007,6 +2228,16 @@ int main(int argc, char **argv)
 		printf("%ld\n", r);
 		return r < 0;
 	}
+	if (strcmp(m, "mem") == 0) {
+		if (argc < 3)
+			usage();
+		return cmd_mem(atoi(argv[2]));
+	}
+	if (strcmp(m, "reload") == 0) {
+		if (argc < 4)
+			usage();
+		return cmd_reload(atoi(argv[2]), argv[3], argc > 4 ? atoi(argv[4]) : 10000);
+	}
 	if (strcmp(m, "quiet") == 0)
 		cfg.mode = M_QUIET;
 	else if (strcmp(m, "tunnel") == 0)
@@ -2033,6 +2264,7 @@ int main(int argc, char **argv)
 	cfg.payload = 64;
 	cfg.timeout_ms = 5000;
 	cfg.nsrc = 1;
+	cfg.io_size = RX_CHUNK;
 	optind = 2;
 	while ((opt = getopt(argc, argv, OPTS)) != -1) {
 		switch (opt) {
@@ -2096,6 +2328,18 @@ int main(int argc, char **argv)
 		case 'K':
 			cfg.close_each = 1;
 			break;
+		case 'H':
+			cfg.target = optarg;
+			break;
+		case 'B':
+			cfg.io_size = (size_t)atol(optarg);
+			break;
+		case 'U':
+			cfg.upload = 1;
+			break;
+		case 'T':
+			cfg.hello = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -2104,7 +2348,11 @@ int main(int argc, char **argv)
 		return cmd_quiet(quiet_max, cfg.duration);
 	if (cfg.target_port <= 0 || cfg.conc <= 0 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.max_cycles <= 0 ||
 	    cfg.payload <= 0 || cfg.payload > MAX_PAYLOAD || cfg.payload >= HEAD_MAX || cfg.timeout_ms <= 0 ||
-	    cfg.nsrc <= 0 || cfg.nsrc > 250)
+	    cfg.nsrc <= 0 || cfg.nsrc > MAX_SOURCES || cfg.io_size == 0 || cfg.io_size > RX_CHUNK)
+		usage();
+	if (cfg.upload && cfg.mode != M_BULK)
+		usage();
+	if (cfg.target && (strlen(cfg.target) > 80 || strpbrk(cfg.target, " \r\n:")))
 		usage();
 	if (cfg.mode == M_IDLE && (!cfg.ncheck || !cfg.proxy_port))
 		usage();
@@ -2135,7 +2383,9 @@ int main(int argc, char **argv)
 		limit += cfg.ncheck * cfg.settle;
 	alarm((unsigned int)limit);
 
-	if (dst.ss_family == AF_INET6)
+	if (cfg.target && cfg.proxy_port)
+		snprintf(hostport, sizeof(hostport), "%s:%d", cfg.target, cfg.target_port);
+	else if (dst.ss_family == AF_INET6)
 		snprintf(hostport, sizeof(hostport), "[%s]:%d", cfg.addr, cfg.target_port);
 	else
 		snprintf(hostport, sizeof(hostport), "%s:%d", cfg.addr, cfg.target_port);
@@ -2183,6 +2433,12 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < cfg.payload; i++)
 		payload[i] = 'A' + i % 26;
+	if (cfg.hello) {
+		if (cfg.mode != M_TUNNEL || cfg.handshake ||
+		    (cfg.payload = build_hello(cfg.hello, payload, sizeof(payload))) < 0)
+			usage();
+	}
+	memset(txbuf, 'u', sizeof(txbuf));
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)

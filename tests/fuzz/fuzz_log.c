@@ -273,7 +273,7 @@ static void take_addr(struct reader *r, struct sockaddr_storage *ss)
 	}
 }
 
-enum { F_RESULT, F_METHOD, F_URL, F_USER, F_HIER, F_MIME, F_ERROR, F_AUTH, F_COUNT };
+enum { F_RESULT, F_METHOD, F_URL, F_USER, F_HIER, F_MIME, F_ERROR, F_AUTH, F_PARENT, F_PARENT_HOST, F_COUNT };
 
 struct entry {
 	struct access_entry e;
@@ -310,6 +310,9 @@ static void entry_read(struct entry *x, const uint8_t *data, size_t size)
 	x->text = malloc(rest + 1);
 	memcpy(x->text, r.p, rest);
 	x->text[rest] = '\0';
+	/* The parent's fields are there when flags say so (a request through
+	 * a parent proxy), the others unless nulls says they are NULL. */
+	nulls |= (flags & 4 ? 0u : 1u << F_PARENT) | (flags & 8 ? 0u : 1u << F_PARENT_HOST);
 	for (int i = 0; i < F_COUNT; i++) {
 		x->field[i] = off <= rest && !(nulls >> i & 1) ? x->text + off : NULL;
 		off += off <= rest ? strlen(x->text + off) + 1 : 0;
@@ -334,6 +337,12 @@ static void entry_read(struct entry *x, const uint8_t *data, size_t size)
 	x->e.mime = x->field[F_MIME];
 	x->e.error = x->field[F_ERROR];
 	x->e.auth = x->field[F_AUTH];
+	x->e.parent = x->field[F_PARENT];
+	x->e.parent_host = x->field[F_PARENT_HOST];
+	/* A parent's host is a host name: no slash, which the Squid format's
+	 * HIERARCHY/PEER field is split at. */
+	if (x->e.parent_host && strchr(x->e.parent_host, '/'))
+		x->e.parent_host = NULL;
 }
 
 static void entry_free(struct entry *x)
@@ -388,7 +397,7 @@ static void check_json_line(const char *line, size_t n, const struct entry *x)
 {
 	static const char *const keys[] = { "ts",       "elapsed_ms", "client", "result", "status",    "bytes_out",
 		                            "bytes_in", "method",     "url",    "user",   "hierarchy", "peer",
-		                            "mime",     "error",      "auth",   "webrtc", "client_tls" };
+		                            "parent",   "mime",       "error",  "auth",   "webrtc",    "client_tls" };
 	static struct strbuf key, val;
 	const char *p = line, *end = line + n;
 	char addr[64];
@@ -461,22 +470,26 @@ static void check_json_line(const char *line, size_t n, const struct entry *x)
 			check_json_field(v, vend, is_string, &val, x->e.hierarchy ? x->e.hierarchy : "HIER_NONE", 80);
 			break;
 		case 11:
+			/* Through a parent (no origin address): its host. */
 			if (x->e.peer)
 				FUZZ_ASSERT(is_string &&
 				            strcmp(val.p, ph_addr_str(x->e.peer, addr, sizeof(addr))) == 0);
 			else
-				check_json_field(v, vend, is_string, &val, NULL, 0);
+				check_json_field(v, vend, is_string, &val, x->e.parent_host, 80);
 			break;
 		case 12:
-			check_json_field(v, vend, is_string, &val, x->e.mime, 80);
+			check_json_field(v, vend, is_string, &val, x->e.parent, 80);
 			break;
 		case 13:
-			check_json_field(v, vend, is_string, &val, x->e.error, 160);
+			check_json_field(v, vend, is_string, &val, x->e.mime, 80);
 			break;
 		case 14:
-			check_json_field(v, vend, is_string, &val, x->e.auth, 80);
+			check_json_field(v, vend, is_string, &val, x->e.error, 160);
 			break;
 		case 15:
+			check_json_field(v, vend, is_string, &val, x->e.auth, 80);
+			break;
+		case 16:
 			FUZZ_ASSERT(vend - v == (x->e.webrtc ? 4 : 5) && *v == (x->e.webrtc ? 't' : 'f'));
 			break;
 		default:
@@ -569,11 +582,17 @@ static void check_squid_line(const char *line, size_t n, const struct entry *x)
 			slash = p;
 	FUZZ_ASSERT(slash != NULL);
 	check_squid_field(f[8], (size_t)(slash - f[8]), x->e.hierarchy ? x->e.hierarchy : "HIER_NONE", 400);
-	if (x->e.peer)
+	if (x->e.peer) {
 		ph_addr_str(x->e.peer, addr, sizeof(addr));
-	else
+	} else if (x->e.parent_host) {
+		check_squid_field(slash + 1, (size_t)(f[8] + flen[8] - slash - 1), x->e.parent_host, 400);
+		addr[0] = '\0';
+	} else {
 		strcpy(addr, "-");
-	FUZZ_ASSERT((size_t)(f[8] + flen[8] - slash - 1) == strlen(addr) && memcmp(slash + 1, addr, strlen(addr)) == 0);
+	}
+	if (addr[0])
+		FUZZ_ASSERT((size_t)(f[8] + flen[8] - slash - 1) == strlen(addr) &&
+		            memcmp(slash + 1, addr, strlen(addr)) == 0);
 	check_squid_field(f[9], flen[9], x->e.mime, 400);
 }
 

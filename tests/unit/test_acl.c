@@ -16,27 +16,6 @@
 #define FILE_NAME "t.conf"
 #define LINE_NO 7
 
-static struct sockaddr_storage ip(const char *text)
-{
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(text, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
-			abort();
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
-			abort();
-	}
-	return ss;
-}
-
 /* Splits a space-separated string into argv (at most 31 words); the words
  * point into buf. */
 static int split(char *buf, char **argv)
@@ -137,7 +116,7 @@ static void test_domain_patterns(void)
 			continue;
 		}
 		if (c->dst)
-			dst = ip(c->dst);
+			dst = unit_ip(c->dst);
 		got = acl_domain_match(&p, c->host, c->dst ? &dst : NULL);
 		if (got != c->want)
 			fprintf(stderr, "domain case %zu: '%s' vs host '%s' dst %s: got %d\n", i, c->pattern, c->host,
@@ -309,7 +288,7 @@ static void test_cidrs(void)
 
 	for (size_t i = 0; i < PH_ARRAY_LEN(cidr_cases); i++) {
 		const struct cidr_case *t = &cidr_cases[i];
-		struct sockaddr_storage a = ip(t->addr);
+		struct sockaddr_storage a = unit_ip(t->addr);
 		bool got;
 
 		CHECK_INT(acl_cidr_parse(&c, t->cidr), PH_OK);
@@ -423,9 +402,9 @@ static void test_matchsets(void)
 		}
 		CHECK_INT(errs.n, 0);
 		if (c->dst)
-			dst = ip(c->dst);
+			dst = unit_ip(c->dst);
 		if (c->src)
-			src = ip(c->src);
+			src = unit_ip(c->src);
 		s.host = c->host;
 		s.port = (uint16_t)c->port;
 		s.dst_ip = c->dst ? &dst : NULL;
@@ -446,7 +425,7 @@ static void test_webrtc_matcher(void)
 {
 	struct cfg_errors errs = { 0 };
 	struct matchset set;
-	struct sockaddr_storage src = ip("10.0.0.2");
+	struct sockaddr_storage src = unit_ip("10.0.0.2");
 	struct acl_subject s = { .host = "turn.example.com", .port = 443, .method = "CONNECT", .src = &src };
 
 	CHECK_INT(parse_set(&set, "webrtc", &errs), PH_OK);
@@ -457,7 +436,7 @@ static void test_webrtc_matcher(void)
 	acl_matchset_free(&set);
 	CHECK_INT(parse_set(&set, "webrtc src 10.0.0.0/8", &errs), PH_OK);
 	CHECK(acl_matchset_match(&set, &s));
-	src = ip("192.0.2.1");
+	src = unit_ip("192.0.2.1");
 	CHECK(!acl_matchset_match(&set, &s));
 	acl_matchset_free(&set);
 	/* A host called webrtc is written with its trailing dot. */
@@ -622,7 +601,7 @@ static void test_acl_check(void)
 	};
 	struct rule rules[PH_ARRAY_LEN(spec)];
 	struct cfg_errors errs = { 0 };
-	struct sockaddr_storage a10 = ip("10.1.1.1"), a109 = ip("10.9.1.1"), other = ip("192.0.2.1");
+	struct sockaddr_storage a10 = unit_ip("10.1.1.1"), a109 = unit_ip("10.9.1.1"), other = unit_ip("192.0.2.1");
 	struct acl_subject s;
 
 	for (size_t i = 0; i < PH_ARRAY_LEN(spec); i++) {

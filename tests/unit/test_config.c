@@ -659,8 +659,9 @@ static void test_errors_directives(void)
 	EXPECT_ERRORS("auth basci htpasswd users\n",
 	              "main.conf:1: unknown auth scheme 'basci' (did you mean 'basic'?)");
 	EXPECT_ERRORS("noauth\n", "main.conf:1: noauth needs at least one matcher, e.g. 'noauth all'");
-	EXPECT_ERRORS("upstream-proxy http://p:3128\n",
-	              "main.conf:1: 'upstream-proxy' is not available in pinhole 0.3");
+	EXPECT_ERRORS("upstream-proxy\n", "main.conf:1: upstream-proxy needs a value (usage: upstream-proxy URL... "
+	                                  "[credentials FILE] [retry-after DURATION] [MATCHERS] | upstream-proxy "
+	                                  "direct MATCHERS)");
 	EXPECT_ERRORS("tls-inspect cert a b\nno-inspect *.\npinning-learn maybe\n"
 	              "state-dir /nonexistent/state\n",
 	              "main.conf:1: tls-inspect takes 'ca CERT KEY' (make them with `pinhole ca create DIR`)",
@@ -674,7 +675,8 @@ static void test_errors_directives(void)
 	              "main.conf:2: quirk inspect-all needs tls-inspect ca CERT KEY");
 	write_file("trust.pem", "-----BEGIN CERTIFICATE-----\n");
 	EXPECT_ERRORS("log-level info\ntls-trust trust.pem\n",
-	              "main.conf:2: tls-trust is set but tls-inspect is not: add tls-inspect ca CERT KEY");
+	              "main.conf:2: tls-trust is set but neither tls-inspect nor an https:// upstream-proxy uses it: "
+	              "add tls-inspect ca CERT KEY");
 	EXPECT_ERRORS("pinning-learn on after 0\n",
 	              "main.conf:1: pinning-learn after N: N certificate alerts (1 to 100) before a domain is "
 	              "learned");

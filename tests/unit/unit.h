@@ -1,13 +1,17 @@
 /*
  * unit.h - the few macros pinhole's unit tests need: a check that reports
- * file:line and what was expected, and a summary that sets the exit status
- * Automake's harness reads (0 pass, 1 fail).
+ * file:line and what was expected, a summary that sets the exit status
+ * Automake's harness reads (0 pass, 1 fail), and an address from its text.
  */
 #ifndef PINHOLE_UNIT_H
 #define PINHOLE_UNIT_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int unit_failures;
 static int unit_checks;
@@ -44,6 +48,28 @@ static int unit_checks;
 
 /* A byte string with its length, so that cases may contain NUL. */
 #define B(s) s, sizeof(s) - 1
+
+/* An IPv4 or IPv6 address (no brackets, no port) as a socket address. */
+static inline struct sockaddr_storage unit_ip(const char *text)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(text, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
+			abort();
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
+			abort();
+	}
+	return ss;
+}
 
 static inline int unit_contains(const char *hay, const char *needle)
 {
