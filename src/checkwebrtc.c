@@ -618,6 +618,16 @@ static size_t own_turn_count(const struct config *cfg)
 	return n;
 }
 
+/* A finding about one of the configuration's TURN servers, on one port. */
+static struct finding *turn_finding(struct check *ck, enum result r, const struct turn_server *t, uint16_t port)
+{
+	struct finding *f = finding_add(ck, &own_turn, r, "MEASURED");
+
+	snprintf(f->requirement, sizeof(f->requirement), "TURN server %s:%u (turn-server at %s:%d)", t->host, port,
+	         where(ck, t->file), t->line);
+	return f;
+}
+
 /* Each TURN server must take a CONNECT without credentials: Chromium never
  * answers a 407 on it and sends credentials only when it already holds
  * them [MEASURED]; and no rule may deny it.  A server without a port is
@@ -650,10 +660,7 @@ static void check_turn_servers(struct check *ck)
 			probe_text(&p, pt, sizeof(pt));
 			r = acl_check(cfg->acl->rules.r, cfg->acl->rules.n, &s);
 			if (!r || r->action == RULE_DENY) {
-				f = finding_add(ck, &own_turn, RES_BREAKS, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement),
-				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         where(ck, t->file), t->line);
+				f = turn_finding(ck, RES_BREAKS, t, ports[j]);
 				if (r)
 					snprintf(f->detail, sizeof(f->detail), "%s is denied by %s:%d (%s)", pt,
 					         where(ck, r->file), r->line, r->text);
@@ -669,19 +676,13 @@ static void check_turn_servers(struct check *ck)
 				}
 			}
 			if (needs_auth(ck, &s) && ck->firefox) {
-				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement),
-				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         where(ck, t->file), t->line);
+				f = turn_finding(ck, RES_OK, t, ports[j]);
 				snprintf(f->detail, sizeof(f->detail),
 				         "%s needs proxy authentication: Firefox answers the 407 there (Chromium would "
 				         "not)",
 				         pt);
 			} else if (needs_auth(ck, &s)) {
-				f = finding_add(ck, &own_turn, RES_DEGRADED, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement),
-				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         where(ck, t->file), t->line);
+				f = turn_finding(ck, RES_DEGRADED, t, ports[j]);
 				snprintf(f->detail, sizeof(f->detail),
 				         "%s needs proxy authentication: Chromium never answers a 407 there and sends "
 				         "credentials only when it already holds them (no media, ICE error 701)",
@@ -701,10 +702,7 @@ static void check_turn_servers(struct check *ck)
 				        ck->auth_on ? acl_check(cfg->acl->noauth.r, cfg->acl->noauth.n, &s) : NULL;
 				const struct rule *sg = ex ? NULL : surrogate_for(ck, &s);
 
-				f = finding_add(ck, &own_turn, RES_OK, "MEASURED");
-				snprintf(f->requirement, sizeof(f->requirement),
-				         "TURN server %s:%u (turn-server at %s:%d)", t->host, ports[j],
-				         where(ck, t->file), t->line);
+				f = turn_finding(ck, RES_OK, t, ports[j]);
 				if (ex)
 					snprintf(f->detail, sizeof(f->detail),
 					         "allowed by %s:%d; no credentials (noauth at %s:%d)",
@@ -955,6 +953,23 @@ static void run_checks(struct check *ck, const struct vendor **vs, size_t *nv)
 	}
 }
 
+/* The vendors of the configuration's presets, each once, at most max. */
+static size_t preset_vendors(const struct config *cfg, const struct vendor **vs, size_t max)
+{
+	size_t nv = 0;
+
+	for (size_t i = 0; i < cfg->npresets && nv < max; i++) {
+		const struct vendor *v = vendor_find(cfg->presets[i].name);
+		bool dup = false;
+
+		for (size_t j = 0; j < nv; j++)
+			dup |= vs[j] == v;
+		if (v && !dup)
+			vs[nv++] = v;
+	}
+	return nv;
+}
+
 void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage *src, const char *user,
                          const char *user_agent, void (*each)(const struct check_webrtc_row *row, void *arg), void *arg)
 {
@@ -973,15 +988,7 @@ void check_webrtc_client(const struct config *cfg, const struct sockaddr_storage
 		ua_parse(user_agent, &ua);
 		ck.firefox = ua.firefox;
 	}
-	for (size_t i = 0; i < cfg->npresets && nv + 1 < PH_ARRAY_LEN(vs); i++) {
-		const struct vendor *v = vendor_find(cfg->presets[i].name);
-		bool dup = false;
-
-		for (size_t j = 0; j < nv; j++)
-			dup |= vs[j] == v;
-		if (v && !dup)
-			vs[nv++] = v;
-	}
+	nv = preset_vendors(cfg, vs, PH_ARRAY_LEN(vs) - 1);
 	run_checks(&ck, vs, &nv);
 	for (size_t i = 0; i < ck.n; i++) {
 		const struct finding *f = &ck.f[i];
@@ -1091,17 +1098,8 @@ int check_webrtc_main(int argc, char **argv)
 		goto out;
 	}
 	/* By default, what the configuration says it serves. */
-	if (nv == 0) {
-		for (size_t i = 0; i < cfg->npresets; i++) {
-			const struct vendor *v = vendor_find(cfg->presets[i].name);
-			bool dup = false;
-
-			for (size_t j = 0; j < nv; j++)
-				dup |= vs[j] == v;
-			if (v && !dup)
-				vs[nv++] = v;
-		}
-	}
+	if (nv == 0)
+		nv = preset_vendors(cfg, vs, vendor_count);
 	if (nv == 0) {
 		for (size_t i = 0; i < vendor_count; i++)
 			vs[nv++] = &vendor_table[i];
